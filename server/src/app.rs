@@ -1,0 +1,210 @@
+//! The HTTP application: its state, its route table, and how it is served.
+//!
+//! [`router`] builds the whole app for in-process tests; [`run`] serves it on
+//! a listener until a shutdown future resolves, so tests bind `127.0.0.1:0`
+//! and `main` binds the configured address. Every route is declared through
+//! [`Routes`], which records it in a table; [`route_table`] exposes that table
+//! so the authorization matrix test can insist that every route is covered.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::handler::Handler;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodFilter, on};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::{self, MaybeActor};
+use crate::config::Settings;
+use crate::store::Store;
+use crate::{accounts, partnerships, schools, web};
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Configuration.
+    pub settings: Arc<Settings>,
+    /// Failed sign-in counts.
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    /// State over an open store.
+    pub fn new(store: Store, settings: Settings) -> Self {
+        AppState {
+            store,
+            settings: Arc::new(settings),
+            login_limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+}
+
+/// One route as declared: its method and path pattern.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RouteSpec {
+    /// The HTTP method.
+    pub method: Method,
+    /// The axum path pattern, e.g. `/api/schools/{school_id}/staff`.
+    pub path: &'static str,
+}
+
+/// A router that remembers every route added to it.
+pub struct Routes {
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Routes {
+            router: Router::new(),
+            specs: Vec::new(),
+        }
+    }
+
+    fn add<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone())
+            .unwrap_or_else(|_| panic!("unsupported method {method} for {path}"));
+        self.router = self.router.route(path, on(filter, handler));
+        self.specs.push(RouteSpec { method, path });
+        self
+    }
+
+    /// Adds a GET route.
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::GET, path, h)
+    }
+
+    /// Adds a POST route.
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::POST, path, h)
+    }
+
+    /// Adds a DELETE route.
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::DELETE, path, h)
+    }
+}
+
+fn all_routes() -> Routes {
+    let routes = Routes::new()
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/", root)
+        .get("/static/{file}", web::static_file);
+    let routes = auth::http::routes(routes);
+    let routes = schools::http::routes(routes);
+    let routes = accounts::http::routes(routes);
+    let routes = crate::home::routes(routes);
+    partnerships::http::routes(routes)
+}
+
+/// Every route the app serves.
+pub fn route_table() -> Vec<RouteSpec> {
+    all_routes().specs
+}
+
+/// The whole application, ready to serve or to call in-process.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    all_routes()
+        .router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                // The path pattern, not the path: ids stay out of the logs,
+                // and the query string (which may hold a token) never enters.
+                tracing::info_span!("request", method = %req.method(), %route, %id, user = tracing::field::Empty)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn root(MaybeActor(actor): MaybeActor) -> Redirect {
+    match actor {
+        Some(_) => Redirect::to("/home"),
+        None => Redirect::to("/login"),
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    let err = crate::error::Error::NotFound("page");
+    if req.uri().path().starts_with("/api/") {
+        crate::error::ApiError(err).into_response()
+    } else {
+        crate::error::PageError(err).into_response()
+    }
+}

@@ -1,0 +1,194 @@
+//! Signing in and out: the sign-in page, and the same through the JSON API.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, MaybeActor, NewSession, SESSION_COOKIE, password};
+use crate::accounts::User;
+use crate::app::{AppState, Routes};
+use crate::error::{ApiError, Error, PageError, Result};
+use crate::extract::{ApiJson, ClientAddr, PageForm};
+use crate::web::render;
+
+/// The sign-in routes.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/login", login_page)
+        .post("/login", login_submit)
+        .post("/logout", logout)
+        .post("/api/session", api_login)
+        .delete("/api/session", api_logout)
+        .get("/api/me", api_me)
+}
+
+/// Checks a username and password, minding the rate limit, and starts a session.
+async fn sign_in(
+    state: &AppState,
+    username: &str,
+    pass: String,
+    addr: ClientAddr,
+) -> Result<(User, NewSession)> {
+    if username.trim().is_empty() {
+        return Err(Error::invalid("username", "enter your username"));
+    }
+    if pass.is_empty() {
+        return Err(Error::invalid("password", "enter your password"));
+    }
+    state
+        .login_limiter
+        .check(username, addr.0)
+        .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
+    let found = state.store.user_for_sign_in(username).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = password::verify(pass, hash).await?;
+    match user {
+        Some(user) if ok => {
+            state.login_limiter.record_success(username);
+            let session = state.store.create_session(user.id).await?;
+            tracing::info!(user = %user.id, "signed in");
+            Ok((user, session))
+        }
+        _ => {
+            state.login_limiter.record_failure(username, addr.0);
+            tracing::info!("failed sign-in");
+            Err(Error::Unauthenticated)
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    username: String,
+    error: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    jar: CookieJar,
+) -> Response {
+    if actor.is_some() {
+        return Redirect::to("/home").into_response();
+    }
+    let (cookie, csrf) = super::pre_session(&state, &jar);
+    let jar = match cookie {
+        Some(c) => jar.add(c),
+        None => jar,
+    };
+    let page = LoginPage {
+        csrf,
+        username: String::new(),
+        error: None,
+    };
+    (jar, Html(render(&page))).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    addr: ClientAddr,
+    PageForm(form): PageForm<LoginForm>,
+) -> Response {
+    match sign_in(&state, &form.username, form.password, addr).await {
+        Ok((_, session)) => {
+            let jar = jar
+                .remove(super::PRE_SESSION_COOKIE)
+                .add(super::session_cookie(&state, &session));
+            (jar, Redirect::to("/home")).into_response()
+        }
+        Err(err) => {
+            let (status, message) = match &err {
+                Error::Unauthenticated => (
+                    StatusCode::UNAUTHORIZED,
+                    "That username and password do not match. Check them and try again, or ask a teacher to reset your password.".to_owned(),
+                ),
+                Error::RateLimited { .. } | Error::Invalid { .. } => (err.status(), err.public_message()),
+                _ => return PageError(err).into_response(),
+            };
+            let (_, csrf) = super::pre_session(&state, &jar);
+            let page = LoginPage {
+                csrf,
+                username: form.username,
+                error: Some(message),
+            };
+            (status, Html(render(&page))).into_response()
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        state.store.end_session(c.value()).await?;
+    }
+    Ok((
+        jar.add(super::clear_session_cookie()),
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ApiLogin {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct SessionInfo {
+    user: User,
+    csrf_token: String,
+}
+
+async fn api_login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    addr: ClientAddr,
+    ApiJson(body): ApiJson<ApiLogin>,
+) -> Result<Response, ApiError> {
+    let (user, session) = sign_in(&state, &body.username, body.password, addr).await?;
+    let jar = jar.add(super::session_cookie(&state, &session));
+    let info = SessionInfo {
+        user,
+        csrf_token: session.csrf_token,
+    };
+    Ok((jar, Json(info)).into_response())
+}
+
+async fn api_logout(
+    State(state): State<AppState>,
+    _actor: Actor,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        state.store.end_session(c.value()).await?;
+    }
+    Ok((
+        jar.add(super::clear_session_cookie()),
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
+}
+
+async fn api_me(actor: Actor) -> Json<SessionInfo> {
+    Json(SessionInfo {
+        user: actor.user,
+        csrf_token: actor.csrf_token,
+    })
+}

@@ -1,0 +1,74 @@
+//! Password hashing with argon2id (the OWASP-recommended parameters that the
+//! `argon2` crate uses by default).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::{Argon2, PasswordHash as Phc};
+
+use crate::accounts::NewPassword;
+use crate::error::{Error, Result};
+
+/// A PHC-format argon2 hash. Its `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct PasswordHash(String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+impl PasswordHash {
+    /// Hashes a password that passed the policy. Hashing takes tens of
+    /// milliseconds of CPU by design, so it runs on the blocking pool rather
+    /// than stalling the async workers.
+    pub async fn new(password: NewPassword) -> Result<Self> {
+        tokio::task::spawn_blocking(move || hash_now(password.expose()))
+            .await
+            .map_err(|e| Error::Internal(format!("hashing task failed: {e}")))?
+    }
+
+    /// Wraps a hash read from the database.
+    pub fn from_stored(phc: String) -> Self {
+        PasswordHash(phc)
+    }
+
+    /// The PHC string, for storage.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hash_now(password: &str) -> Result<PasswordHash> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| PasswordHash(h.to_string()))
+        .map_err(|e| Error::Internal(format!("could not hash a password: {e}")))
+}
+
+/// Checks `password` against `stored`, or against a fixed dummy hash when
+/// there is no such account, so that the time taken does not reveal which
+/// usernames exist.
+pub async fn verify(password: String, stored: Option<PasswordHash>) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
+        let (phc, exists) = match &stored {
+            Some(h) => (h.clone(), true),
+            None => match DUMMY.get_or_init(|| hash_now("not a real password").ok()) {
+                Some(h) => (h.clone(), false),
+                None => return Ok(false),
+            },
+        };
+        let parsed = Phc::new(phc.as_str())
+            .map_err(|e| Error::Internal(format!("stored password hash is malformed: {e}")))?;
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        Ok(matches && exists)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("verification task failed: {e}")))?
+}

@@ -1,0 +1,207 @@
+//! The one authorization policy: who may do what, to which school's data.
+//!
+//! Every handler names the [`Action`] it is about to perform and calls
+//! [`authorize`] before touching data. Only the arms below allow anything;
+//! everything else is denied. Scope is by school: staff act within their own
+//! school, and across a partnership only where the partnership needs it.
+
+use uuid::Uuid;
+
+use super::Actor;
+use crate::accounts::Role;
+use crate::error::{Error, Result};
+use crate::partnerships::{Partnership, PartnershipStatus};
+
+/// Something an actor wants to do.
+#[derive(Clone, Copy, Debug)]
+pub enum Action<'a> {
+    /// List every school on the platform.
+    ListSchools,
+    /// Add a school (and its first coordinator).
+    CreateSchool,
+    /// See a school's staff list.
+    ViewStaff {
+        /// The school.
+        school: Uuid,
+    },
+    /// Add a member of staff to a school.
+    CreateStaff {
+        /// The school.
+        school: Uuid,
+    },
+    /// See a school's students, in full.
+    ViewStudents {
+        /// The school.
+        school: Uuid,
+    },
+    /// Add a student to a school.
+    CreateStudent {
+        /// The school.
+        school: Uuid,
+    },
+    /// Set a new password for a student.
+    ResetStudentPassword {
+        /// The student's school.
+        school: Uuid,
+    },
+    /// See the partnerships a school is in.
+    ViewPartnerships {
+        /// The school.
+        school: Uuid,
+    },
+    /// Propose a partnership on behalf of a school.
+    ProposePartnership {
+        /// The proposing school.
+        school: Uuid,
+    },
+    /// Accept a proposed partnership.
+    AcceptPartnership {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
+    /// See the partner school's students, limited to what pairing needs.
+    ViewPartnerStudents {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
+}
+
+/// Allows the action, or says why not ([`Error::Forbidden`]).
+pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<()> {
+    if allowed(actor.role(), actor.school_id(), action) {
+        Ok(())
+    } else {
+        tracing::info!(user = %actor.user.id, role = %actor.role(), ?action, "denied");
+        Err(Error::Forbidden)
+    }
+}
+
+/// The rule itself, free of I/O so it can be tested exhaustively.
+pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool {
+    use Action::*;
+    use Role::*;
+    let at = |school: Uuid| own_school == Some(school);
+    match (role, action) {
+        (Admin, ListSchools | CreateSchool) => true,
+        // School names are public; a coordinator needs them to propose a
+        // partnership.
+        (Coordinator, ListSchools) => true,
+        // The platform administrator bootstraps a school's coordinators but
+        // sees no pupil data.
+        (Admin, ViewStaff { .. } | CreateStaff { .. }) => true,
+
+        (Coordinator, ViewStaff { school } | CreateStaff { school }) => at(school),
+        (Coordinator, CreateStudent { school } | ProposePartnership { school }) => at(school),
+        (Coordinator | Teacher | SafeguardingLead, ViewStudents { school }) => at(school),
+        (Coordinator | Teacher | SafeguardingLead, ResetStudentPassword { school }) => at(school),
+        (Coordinator | Teacher | SafeguardingLead, ViewPartnerships { school }) => at(school),
+        (SafeguardingLead | Teacher, ViewStaff { school }) => at(school),
+
+        // Only the school that did not propose can accept (whether it is
+        // still open to accept is the store's business: that is a 409).
+        (Coordinator, AcceptPartnership { partnership }) => own_school
+            .is_some_and(|s| partnership.includes(s) && s != partnership.proposed_by_school),
+        (Coordinator | Teacher | SafeguardingLead, ViewPartnerStudents { partnership }) => {
+            partnership.status == PartnershipStatus::Accepted
+                && own_school.is_some_and(|s| partnership.includes(s))
+        }
+
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partnership(a: Uuid, b: Uuid, status: PartnershipStatus) -> Partnership {
+        Partnership::new_for_test(a, b, status)
+    }
+
+    #[test]
+    fn students_may_do_nothing_to_school_data() {
+        let school = Uuid::new_v4();
+        let p = partnership(school, Uuid::new_v4(), PartnershipStatus::Accepted);
+        for action in [
+            Action::ListSchools,
+            Action::CreateSchool,
+            Action::ViewStaff { school },
+            Action::ViewStudents { school },
+            Action::CreateStudent { school },
+            Action::ResetStudentPassword { school },
+            Action::ViewPartnerships { school },
+            Action::ViewPartnerStudents { partnership: &p },
+        ] {
+            assert!(!allowed(Role::Student, Some(school), action), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn staff_act_only_within_their_own_school() {
+        let (mine, other) = (Uuid::new_v4(), Uuid::new_v4());
+        assert!(allowed(
+            Role::Coordinator,
+            Some(mine),
+            Action::ViewStudents { school: mine }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(mine),
+            Action::ViewStudents { school: other }
+        ));
+        assert!(!allowed(
+            Role::Admin,
+            None,
+            Action::ViewStudents { school: mine }
+        ));
+    }
+
+    #[test]
+    fn only_the_invited_school_accepts_and_only_accepted_partnerships_share_students() {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let proposed = partnership(a, b, PartnershipStatus::Proposed);
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(a),
+            Action::AcceptPartnership {
+                partnership: &proposed
+            }
+        ));
+        assert!(allowed(
+            Role::Coordinator,
+            Some(b),
+            Action::AcceptPartnership {
+                partnership: &proposed
+            }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(c),
+            Action::AcceptPartnership {
+                partnership: &proposed
+            }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(b),
+            Action::ViewPartnerStudents {
+                partnership: &proposed
+            }
+        ));
+        let accepted = partnership(a, b, PartnershipStatus::Accepted);
+        assert!(allowed(
+            Role::Teacher,
+            Some(a),
+            Action::ViewPartnerStudents {
+                partnership: &accepted
+            }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(c),
+            Action::ViewPartnerStudents {
+                partnership: &accepted
+            }
+        ));
+    }
+}

@@ -1,0 +1,109 @@
+//! Settings for `serve`, `demo` and the data commands.
+//!
+//! Each setting comes from, in order of precedence: a command-line flag, an
+//! environment variable `MENTORBRIDGE_*`, a TOML file (`--config`), or the
+//! default. The secret key is wrapped so that it never reaches a log.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::auth::random_token;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:mentorbridge.db";
+/// The default address to listen on.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The key that signs tokens (CSRF now; join tokens and feeds later).
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+impl SecretKey {
+    /// Takes an operator-supplied key, which must be at least 32 characters.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() < 32 {
+            return Err(format!(
+                "the secret key must be at least 32 characters (it has {}); generate one with `openssl rand -base64 48`",
+                raw.len()
+            ));
+        }
+        Ok(SecretKey(raw.to_owned()))
+    }
+
+    /// A random key for this process only: tokens signed with it do not
+    /// survive a restart.
+    pub fn ephemeral() -> Self {
+        SecretKey(random_token())
+    }
+
+    /// The key's bytes, for signing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// `sqlite:PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Signing key.
+    pub secret_key: SecretKey,
+    /// The address people reach the server at (e.g. `https://mentoring.example.sch.uk`).
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    /// Settings for tests and embedding: a random key, no public URL.
+    pub fn for_database(database_url: &str) -> Self {
+        Settings {
+            bind: DEFAULT_BIND
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database_url: database_url.to_owned(),
+            secret_key: SecretKey::ephemeral(),
+            public_url: None,
+        }
+    }
+
+    /// Cookies are marked `Secure` when people reach the server over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// The keys a `--config` TOML file may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// See [`Settings::bind`].
+    pub bind: Option<String>,
+    /// See [`Settings::database_url`].
+    pub database_url: Option<String>,
+    /// See [`Settings::secret_key`].
+    pub secret_key: Option<String>,
+    /// See [`Settings::public_url`].
+    pub public_url: Option<String>,
+}
+
+impl FileSettings {
+    /// Reads a TOML settings file, naming the file and the problem on error.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

@@ -1,0 +1,179 @@
+//! `mentorbridge demo`: a fresh database with two partner schools in it, so a
+//! newcomer can sign in as every role and see the product working.
+
+use crate::accounts::{ParsedAccount, StaffInput, StudentInput};
+use crate::error::{Error, Result};
+use crate::schools::{NewSchool, SchoolInput};
+use crate::store::Store;
+
+/// Every demo account shares this password, so the sign-in list stays short.
+pub const DEMO_PASSWORD: &str = "bridge-demo-2026";
+
+/// How many accounts [`seed`] makes: an administrator, and three staff and
+/// ten students at each of two schools.
+pub const ACCOUNT_COUNT: u64 = 1 + 2 * (3 + 10);
+
+/// One account a newcomer can sign in as.
+#[derive(Clone, Debug)]
+pub struct DemoLogin {
+    /// What the account is, in words.
+    pub who: String,
+    /// Its username.
+    pub username: String,
+}
+
+struct DemoSchool {
+    input: SchoolInput,
+    staff: [(&'static str, &'static str, &'static str, &'static str); 3],
+    students: &'static [(&'static str, &'static str, &'static str)],
+    year_group: i64,
+    kind: &'static str,
+}
+
+const HILLSIDE_MENTORS: &[(&str, &str, &str)] = &[
+    ("Aisha", "Rahman", "Maths,Further Maths"),
+    ("Ben", "Clarke", "English,History"),
+    ("Chloe", "Nowak", "Biology,Chemistry"),
+    ("Dev", "Sharma", "Maths,Physics"),
+    ("Ella", "Thompson", "English,Drama"),
+    ("Finn", "Gallagher", "Geography,History"),
+    ("Grace", "Adeyemi", "French,Spanish"),
+    ("Harry", "Wilson", "Computer Science,Maths"),
+    ("Isla", "Fraser", "Chemistry,Maths"),
+    ("Jamal", "Hussain", "English,Religious Studies"),
+];
+
+const COLUMBA_MENTEES: &[(&str, &str, &str)] = &[
+    ("Aoife", "Murphy", "Maths"),
+    ("Cian", "O'Neill", "English"),
+    ("Erin", "McCann", "Science"),
+    ("Liam", "Quinn", "Maths"),
+    ("Niamh", "Doherty", "English,History"),
+    ("Oisin", "Kelly", "French"),
+    ("Roisin", "Devlin", "Science,Maths"),
+    ("Sean", "Hughes", "History"),
+    ("Tara", "Boyle", "English"),
+    ("Ultan", "Reid", "Computer Science"),
+];
+
+fn demo_schools() -> [DemoSchool; 2] {
+    [
+        DemoSchool {
+            input: SchoolInput {
+                slug: "hillside".into(),
+                name: "Hillside Academy".into(),
+                time_zone: "Europe/London".into(),
+                country: Some("GB".into()),
+                region: Some("GB-ENG".into()),
+            },
+            staff: [
+                ("rpatel", "Rachel", "Patel", "coordinator"),
+                ("tokafor", "Tom", "Okafor", "teacher"),
+                ("hmarsh", "Helen", "Marsh", "safeguarding_lead"),
+            ],
+            students: HILLSIDE_MENTORS,
+            year_group: 12,
+            kind: "mentor",
+        },
+        DemoSchool {
+            input: SchoolInput {
+                slug: "st-columbas".into(),
+                name: "St Columba's College".into(),
+                time_zone: "Europe/London".into(),
+                country: Some("GB".into()),
+                region: Some("GB-NIR".into()),
+            },
+            staff: [
+                ("cbyrne", "Ciara", "Byrne", "coordinator"),
+                ("dwalsh", "Declan", "Walsh", "teacher"),
+                ("skelly", "Siobhan", "Kelly", "safeguarding_lead"),
+            ],
+            students: COLUMBA_MENTEES,
+            year_group: 8,
+            kind: "mentee",
+        },
+    ]
+}
+
+fn student_username(given: &str, family: &str) -> String {
+    let family: String = family.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+    format!("{}.{}", given.to_lowercase(), family.to_lowercase())
+}
+
+/// Fills an empty database with the demo schools, people and partnership.
+/// `progress` is called after each account is made ([`ACCOUNT_COUNT`] in all).
+pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<DemoLogin>> {
+    if !store.list_schools().await?.is_empty() {
+        return Err(Error::conflict(
+            "database_url",
+            "the demo needs an empty database; this one already has schools in it",
+        ));
+    }
+    let mut logins = Vec::new();
+    let admin = ParsedAccount::admin("admin", DEMO_PASSWORD, "Platform admin")?
+        .hash()
+        .await?;
+    store.create_user(&admin, None).await?;
+    progress("admin");
+    logins.push(DemoLogin {
+        who: "Platform administrator".into(),
+        username: "admin".into(),
+    });
+
+    let mut school_ids = Vec::new();
+    for demo in demo_schools() {
+        let school = store
+            .create_school(&NewSchool::parse(&demo.input)?, None)
+            .await?;
+        school_ids.push(school.id);
+        for (username, given, family, role) in demo.staff {
+            let input = StaffInput {
+                username: username.into(),
+                password: DEMO_PASSWORD.into(),
+                given_name: given.into(),
+                family_name: family.into(),
+                role: role.into(),
+            };
+            let account = ParsedAccount::staff(&input)?;
+            let label = account.role().label();
+            store
+                .create_user(&account.hash().await?, Some(school.id))
+                .await?;
+            progress(username);
+            logins.push(DemoLogin {
+                who: format!("{label} at {}", school.name),
+                username: username.into(),
+            });
+        }
+        for (i, (given, family, subjects)) in demo.students.iter().enumerate() {
+            let username = student_username(given, family);
+            let input = StudentInput {
+                username: username.clone(),
+                password: DEMO_PASSWORD.into(),
+                given_name: (*given).into(),
+                family_name: (*family).into(),
+                year_group: demo.year_group,
+                kind: demo.kind.into(),
+                subjects: subjects.split(',').map(str::to_owned).collect(),
+            };
+            store
+                .create_user(
+                    &ParsedAccount::student(&input)?.hash().await?,
+                    Some(school.id),
+                )
+                .await?;
+            progress(&username);
+            // Two of each are enough to show students' pages.
+            if i < 2 {
+                logins.push(DemoLogin {
+                    who: format!("Year {} {} at {}", demo.year_group, demo.kind, school.name),
+                    username,
+                });
+            }
+        }
+    }
+    if let [hillside, columba] = school_ids[..] {
+        store.create_accepted_partnership(hillside, columba).await?;
+    }
+    Ok(logins)
+}

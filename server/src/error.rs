@@ -1,0 +1,217 @@
+//! The one error type that domain code returns, and how it reaches people.
+//!
+//! Domain functions return [`Error`]. The JSON API turns it into [`ApiError`]
+//! (a status code and `{"error": {"code", "message", "field"}}`); pages turn it
+//! into [`PageError`] (a readable page, or a redirect to sign-in). Database and
+//! internal failures are logged once, with detail, and reach the client only
+//! as a generic 500: a coordinator can act on "field `tz`: unknown time zone",
+//! not on a driver message.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+/// Everything that can go wrong in a request, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input was well-formed but a value is not acceptable (422).
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The input field at fault.
+        field: &'static str,
+        /// What is wrong with it, in plain words.
+        message: String,
+    },
+    /// The request could not be parsed at all (400).
+    #[error("{0}")]
+    Malformed(String),
+    /// The change conflicts with what already exists (409).
+    #[error("{field}: {message}")]
+    Conflict {
+        /// The input field whose value clashes.
+        field: &'static str,
+        /// What it clashes with.
+        message: String,
+    },
+    /// Nobody is signed in (401).
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Signed in, but the policy does not allow this (403).
+    #[error("you are not allowed to do that")]
+    Forbidden,
+    /// The thing named does not exist, or the caller may not know it does (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Too many failed attempts; try again after the given number of seconds (429).
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited {
+        /// Seconds until another attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// The database failed (500, detail logged).
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// Anything else that is our fault (500, detail logged).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A 422 for `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A 409 for `field`.
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Malformed(_) => StatusCode::BAD_REQUEST,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid",
+            Error::Malformed(_) => "malformed",
+            Error::Conflict { .. } => "conflict",
+            Error::Unauthenticated => "unauthenticated",
+            Error::Forbidden => "forbidden",
+            Error::NotFound(_) => "not_found",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Database(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The field at fault, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// What is safe to show the person: never database or internal detail.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Database(_) | Error::Internal(_) => {
+                "something went wrong on our side; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn log_if_internal(&self) {
+        match self {
+            Error::Database(err) => tracing::error!(error = %err, "database error"),
+            Error::Internal(msg) => tracing::error!(error = %msg, "internal error"),
+            _ => {}
+        }
+    }
+
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            Error::RateLimited { retry_after_secs } => Some(HeaderValue::from(*retry_after_secs)),
+            _ => None,
+        }
+    }
+}
+
+/// Shorthand for domain results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An [`Error`] rendered as the API's JSON error body.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        ApiError(err.into())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        err.log_if_internal();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: err.code(),
+                message: err.public_message(),
+                field: err.field(),
+            },
+        };
+        let mut response = (err.status(), Json(body)).into_response();
+        if let Some(value) = err.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// An [`Error`] rendered for a person in a browser.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl<E: Into<Error>> From<E> for PageError {
+    fn from(err: E) -> Self {
+        PageError(err.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        if matches!(err, Error::Unauthenticated) {
+            return Redirect::to("/login").into_response();
+        }
+        err.log_if_internal();
+        let page = crate::web::ErrorPage {
+            title: match err.status() {
+                StatusCode::FORBIDDEN => "Not allowed",
+                StatusCode::NOT_FOUND => "Not found",
+                StatusCode::TOO_MANY_REQUESTS => "Please wait",
+                s if s.is_server_error() => "Something went wrong",
+                _ => "That did not work",
+            },
+            message: err.public_message(),
+        };
+        let mut response = (err.status(), Html(crate::web::render(&page))).into_response();
+        if let Some(value) = err.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

@@ -1,0 +1,71 @@
+//! Request extractors whose rejections speak the app's error format.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Error, PageError};
+
+/// A JSON body; a malformed one is a 400 naming what serde could not read
+/// (the field and the position).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError(json_error(rejection))),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> Error {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            Error::Malformed("send the body as JSON with `Content-Type: application/json`".into())
+        }
+        other => Error::Malformed(other.body_text()),
+    }
+}
+
+/// An urlencoded form body; a malformed one is a 400 page saying what is missing.
+#[derive(Debug)]
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(PageForm(value)),
+            Err(rejection) => Err(PageError(form_error(rejection))),
+        }
+    }
+}
+
+fn form_error(rejection: FormRejection) -> Error {
+    Error::Malformed(rejection.body_text())
+}
+
+/// The client's address, when the server knows it (not for in-process calls).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip()),
+        ))
+    }
+}

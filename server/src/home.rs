@@ -1,0 +1,85 @@
+//! Each role's home page: where a person lands after signing in.
+
+use axum::extract::State;
+use axum::response::Html;
+
+use crate::accounts::{Role, StudentKind};
+use crate::app::{AppState, Routes};
+use crate::auth::Actor;
+use crate::error::{PageError, Result};
+use crate::partnerships::PartnershipStatus;
+use crate::web::{Nav, render};
+
+/// The home route.
+pub fn routes(routes: Routes) -> Routes {
+    routes.get("/home", home)
+}
+
+/// A partnership as a line on the home page.
+pub struct PartnershipLine {
+    /// The other school's name.
+    pub partner: String,
+    /// Whether it is live.
+    pub accepted: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    nav: Nav,
+    heading: String,
+    school_name: Option<String>,
+    mentors: usize,
+    mentees: usize,
+    staff: usize,
+    schools: usize,
+    partnerships: Vec<PartnershipLine>,
+    student_kind: Option<&'static str>,
+    year_group: Option<i32>,
+    subjects: String,
+}
+
+async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String>, PageError> {
+    let store = &state.store;
+    let mut page = HomePage {
+        nav: Nav::for_actor(&actor),
+        heading: format!("Hello, {}", actor.user.given_name),
+        school_name: None,
+        mentors: 0,
+        mentees: 0,
+        staff: 0,
+        schools: 0,
+        partnerships: Vec::new(),
+        student_kind: actor.user.kind.map(|k| match k {
+            StudentKind::Mentor => "mentor",
+            StudentKind::Mentee => "mentee",
+        }),
+        year_group: actor.user.year_group,
+        subjects: actor.user.subjects.join(", "),
+    };
+    if actor.role() == Role::Admin {
+        page.schools = store.list_schools().await?.len();
+    }
+    if let Some(school_id) = actor.school_id() {
+        page.school_name = Some(store.school(school_id).await?.name);
+        if actor.role().is_school_staff() {
+            let people = store.users_at_school(school_id, &Role::ALL).await?;
+            page.mentors = people
+                .iter()
+                .filter(|u| u.kind == Some(StudentKind::Mentor))
+                .count();
+            page.mentees = people
+                .iter()
+                .filter(|u| u.kind == Some(StudentKind::Mentee))
+                .count();
+            page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
+            for p in store.partnerships_of(school_id).await? {
+                page.partnerships.push(PartnershipLine {
+                    partner: store.school(p.partner_of(school_id)).await?.name,
+                    accepted: p.status == PartnershipStatus::Accepted,
+                });
+            }
+        }
+    }
+    Ok(Html(render(&page)))
+}

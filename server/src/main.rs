@@ -1,0 +1,429 @@
+//! The `mentorbridge` command: serve the app, run the demo, and set schools up
+//! by script.
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use mentorbridge::accounts::{ParsedAccount, StaffInput, StudentInput};
+use mentorbridge::app::{AppState, run};
+use mentorbridge::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, FileSettings, SecretKey, Settings};
+use mentorbridge::error::Error;
+use mentorbridge::schools::{NewSchool, SchoolInput};
+use mentorbridge::store::Store;
+use tokio::net::TcpListener;
+
+/// Cross-school peer mentoring: calendars, matching, bookings, video sessions
+/// and the mentoring record.
+#[derive(Parser)]
+#[command(name = "mentorbridge", version)]
+struct Cli {
+    /// A TOML file of settings (keys: bind, database_url, secret_key, public_url).
+    #[arg(long, global = true, env = "MENTORBRIDGE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and API.
+    Serve(ServerArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Start the server on a fresh demo database with two partner schools.
+    Demo(ServerArgs),
+    /// Manage schools.
+    #[command(subcommand)]
+    School(SchoolCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage partnerships.
+    #[command(subcommand)]
+    Partnership(PartnershipCommand),
+}
+
+#[derive(Args, Clone, Default)]
+struct DbArgs {
+    /// `sqlite:PATH` or `postgres://…` [default: sqlite:mentorbridge.db; for demo, sqlite:mentorbridge-demo.db]
+    #[arg(long, env = "MENTORBRIDGE_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone, Default)]
+struct ServerArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "MENTORBRIDGE_BIND")]
+    bind: Option<String>,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Key (32+ characters) that signs tokens; random per run if unset.
+    #[arg(long, env = "MENTORBRIDGE_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// The address people reach the server at, e.g. https://mentoring.example.sch.uk
+    #[arg(long, env = "MENTORBRIDGE_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum SchoolCommand {
+    /// Add a school.
+    Add {
+        /// Short name for scripts, e.g. `hillside`.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. `Europe/London`.
+        #[arg(long)]
+        tz: String,
+        /// ISO 3166 country code.
+        #[arg(long, default_value = "GB")]
+        country: String,
+        /// ISO 3166-2 region, e.g. `GB-SCT`.
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account; the password is read from standard input.
+    Add {
+        /// The school's slug (not for `--role admin`).
+        #[arg(long)]
+        school: Option<String>,
+        /// admin, coordinator, teacher, safeguarding_lead or student.
+        #[arg(long)]
+        role: String,
+        /// Sign-in name.
+        #[arg(long)]
+        username: String,
+        /// Given name [default: the username].
+        #[arg(long)]
+        given_name: Option<String>,
+        /// Family name.
+        #[arg(long, default_value = "")]
+        family_name: String,
+        /// Students: year group, 1 to 13.
+        #[arg(long)]
+        year_group: Option<i64>,
+        /// Students: mentor or mentee.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Students: subjects, comma-separated.
+        #[arg(long, default_value = "")]
+        subjects: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnershipCommand {
+    /// Record an agreed partnership between two schools; prints its id.
+    Add {
+        /// One school's slug.
+        school_a: String,
+        /// The other school's slug.
+        school_b: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("MENTORBRIDGE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("MENTORBRIDGE_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    let file = match &cli.config {
+        Some(path) => FileSettings::load(path).map_err(anyhow::Error::msg)?,
+        None => FileSettings::default(),
+    };
+    match cli.command {
+        Command::Serve(args) => serve(settings(&args, &file, DEFAULT_DATABASE_URL)?, None).await,
+        Command::Demo(args) => demo(settings(&args, &file, "sqlite:mentorbridge-demo.db")?).await,
+        Command::Migrate(db) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            println!("{} database is up to date", store.backend_name());
+            Ok(())
+        }
+        Command::School(SchoolCommand::Add {
+            slug,
+            name,
+            tz,
+            country,
+            region,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let input = SchoolInput {
+                slug,
+                name,
+                time_zone: tz,
+                country: Some(country),
+                region,
+            };
+            let school = store
+                .create_school(&NewSchool::parse(&input).map_err(user_error)?, None)
+                .await
+                .map_err(user_error)?;
+            println!("{}", school.id);
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            school,
+            role,
+            username,
+            given_name,
+            family_name,
+            year_group,
+            kind,
+            subjects,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let password = read_password()?;
+            let given_name = given_name.unwrap_or_else(|| username.clone());
+            let account = match role.as_str() {
+                "admin" => {
+                    if school.is_some() {
+                        bail!(
+                            "--school: platform administrators belong to no school; leave it out"
+                        );
+                    }
+                    ParsedAccount::admin(&username, &password, &given_name)
+                }
+                "student" => ParsedAccount::student(&StudentInput {
+                    username,
+                    password,
+                    given_name,
+                    family_name,
+                    year_group: year_group.context("--year-group is required for a student")?,
+                    kind: kind.context("--kind (mentor or mentee) is required for a student")?,
+                    subjects: subjects.split(',').map(str::to_owned).collect(),
+                }),
+                _ => ParsedAccount::staff(&StaffInput {
+                    username,
+                    password,
+                    given_name,
+                    family_name,
+                    role,
+                }),
+            }
+            .map_err(user_error)?;
+            let school_id = match (&school, account.role()) {
+                (_, mentorbridge::accounts::Role::Admin) => None,
+                (Some(slug), _) => Some(
+                    store
+                        .school_by_slug(slug)
+                        .await
+                        .map_err(|_| anyhow::anyhow!("--school: no school has the slug `{slug}`"))?
+                        .id,
+                ),
+                (None, _) => bail!("--school is required for this role"),
+            };
+            let user = store
+                .create_user(&account.hash().await.map_err(user_error)?, school_id)
+                .await
+                .map_err(user_error)?;
+            println!("{}", user.id);
+            Ok(())
+        }
+        Command::Partnership(PartnershipCommand::Add {
+            school_a,
+            school_b,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let a = store
+                .school_by_slug(&school_a)
+                .await
+                .map_err(|_| anyhow::anyhow!("SCHOOL_A: no school has the slug `{school_a}`"))?;
+            let b = store
+                .school_by_slug(&school_b)
+                .await
+                .map_err(|_| anyhow::anyhow!("SCHOOL_B: no school has the slug `{school_b}`"))?;
+            let p = store
+                .create_accepted_partnership(a.id, b.id)
+                .await
+                .map_err(user_error)?;
+            println!("{}", p.id);
+            Ok(())
+        }
+    }
+}
+
+/// Turns a domain error into a message naming the field, for the terminal.
+fn user_error(err: Error) -> anyhow::Error {
+    match err.field() {
+        Some(field) => anyhow::anyhow!(
+            "{field}: {}",
+            err.public_message()
+                .trim_start_matches(&format!("{field}: "))
+        ),
+        None => anyhow::anyhow!("{}", err.public_message()),
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (then Enter and Ctrl-D): ");
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .context("Failed to read the password from standard input")?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn database_url(db: &DbArgs, file: &FileSettings, default: &str) -> String {
+    db.database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn settings(args: &ServerArgs, file: &FileSettings, default_db: &str) -> anyhow::Result<Settings> {
+    let bind = args
+        .bind
+        .clone()
+        .or_else(|| file.bind.clone())
+        .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+    let bind: SocketAddr = bind
+        .parse()
+        .with_context(|| format!("--bind: `{bind}` is not an address like 127.0.0.1:8080"))?;
+    let secret_key = match args.secret_key.clone().or_else(|| file.secret_key.clone()) {
+        Some(raw) => SecretKey::parse(&raw).map_err(|e| anyhow::anyhow!("--secret-key: {e}"))?,
+        None => SecretKey::ephemeral(),
+    };
+    Ok(Settings {
+        bind,
+        database_url: database_url(&args.db, file, default_db),
+        secret_key,
+        public_url: args.public_url.clone().or_else(|| file.public_url.clone()),
+    })
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn serve(settings: Settings, banner: Option<String>) -> anyhow::Result<()> {
+    let store = open(&settings.database_url).await?;
+    let listener = TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("Failed to listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend_name(), "mentorbridge is listening");
+    if let Some(banner) = banner {
+        println!("{}", banner.replace("{url}", &format!("http://{addr}")));
+    }
+    let state = AppState::new(store.clone(), settings);
+    run(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn demo(settings: Settings) -> anyhow::Result<()> {
+    if let Some(path) = settings.database_url.strip_prefix("sqlite:") {
+        let path = path
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or(path);
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{path}{suffix}");
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("Failed to remove the old demo database {file}"));
+                }
+            }
+        }
+    }
+    let store = open(&settings.database_url).await?;
+    let bar = indicatif::ProgressBar::new(mentorbridge::demo::ACCOUNT_COUNT);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "Creating demo accounts {bar:30} {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let logins = mentorbridge::demo::seed(&store, |name| {
+        bar.set_message(name.to_owned());
+        bar.inc(1);
+    })
+    .await
+    .map_err(user_error)?;
+    bar.finish_and_clear();
+    store.close().await;
+
+    let mut banner = String::from(
+        "\nmentorbridge demo is running at {url}\n\nSign in as any of these (password: ",
+    );
+    banner.push_str(mentorbridge::demo::DEMO_PASSWORD);
+    banner.push_str(")\n");
+    let width = logins.iter().map(|l| l.username.len()).max().unwrap_or(0);
+    for login in &logins {
+        banner.push_str(&format!("  {:width$}  {}\n", login.username, login.who));
+    }
+    banner.push_str("\nPress Ctrl-C to stop.");
+    serve(settings, Some(banner)).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

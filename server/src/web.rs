@@ -1,0 +1,99 @@
+//! Server-rendered pages: askama templates compiled into the binary from
+//! `web/templates/`, and the static assets from `web/static/`, so the one
+//! binary serves everything with no front-end build step.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::accounts::Role;
+use crate::auth::Actor;
+
+/// Renders a template; a failure (a bug, never input) is logged and shown plainly.
+pub fn render(template: &impl Template) -> String {
+    template.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "template failed to render");
+        "Something went wrong showing this page; it has been logged.".to_owned()
+    })
+}
+
+/// What the header bar of every signed-in page shows.
+#[derive(Clone, Debug)]
+pub struct Nav {
+    /// The person's given name.
+    pub name: String,
+    /// Their role, for the menu.
+    pub role: Role,
+    /// Their role, as words.
+    pub role_label: &'static str,
+    /// For the sign-out form.
+    pub csrf: String,
+}
+
+impl Nav {
+    /// The header for `actor`.
+    pub fn for_actor(actor: &Actor) -> Self {
+        Nav {
+            name: actor.user.given_name.clone(),
+            role: actor.role(),
+            role_label: actor.role().label(),
+            csrf: actor.csrf_token.clone(),
+        }
+    }
+
+    /// Whether the menu shows school-staff links.
+    pub fn is_staff(&self) -> bool {
+        self.role.is_school_staff()
+    }
+
+    /// Whether the menu shows coordinator links.
+    pub fn is_coordinator(&self) -> bool {
+        self.role == Role::Coordinator
+    }
+
+    /// Whether the menu shows administrator links.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A page that says what went wrong.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Heading.
+    pub title: &'static str,
+    /// What happened, safe to show.
+    pub message: String,
+}
+
+const APP_CSS: &str = include_str!("../../web/static/app.css");
+
+/// Serves an embedded static asset.
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    match file.as_str() {
+        "app.css" => (
+            [
+                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            APP_CSS,
+        )
+            .into_response(),
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+/// A page-level message after a form was handled.
+pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "created" => Some("Saved."),
+        "password" => Some("Password changed. The student has been signed out everywhere."),
+        "proposed" => {
+            Some("Partnership proposed. The other school's coordinator can now accept it.")
+        }
+        "accepted" => Some("Partnership accepted."),
+        _ => None,
+    }
+}

@@ -1,0 +1,1 @@
+//! The mentorbridge signalling protocol (work in progress).

@@ -1,1 +1,416 @@
 //! Shared helpers for the mentorbridge end-to-end tests.
+//!
+//! [`spawn_app`] starts the real server on `127.0.0.1:0` over a fresh
+//! database — a temporary SQLite file, or a uniquely named PostgreSQL
+//! database when `MENTORBRIDGE_TEST_POSTGRES` names a server — and returns a
+//! [`TestApp`] with typed helpers. [`on_both_backends!`] turns one test
+//! function into a SQLite test and a PostgreSQL test, so the same suite runs
+//! on both. A test whose dependency is missing prints `SKIPPED: …`; with
+//! `MENTORBRIDGE_TEST_REQUIRE_ALL=1` (as `.ci/run` sets) it fails instead.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+
+use mentorbridge::accounts::{ParsedAccount, StaffInput, StudentInput, User};
+use mentorbridge::app::{AppState, run};
+use mentorbridge::config::Settings;
+use mentorbridge::partnerships::Partnership;
+use mentorbridge::schools::{NewSchool, School, SchoolInput};
+use mentorbridge::store::Store;
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// The password every account made by the test helpers has.
+pub const PASSWORD: &str = "kettle-otter-lantern";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Says a test cannot run here: fails under `.ci/run`, prints a notice otherwise.
+pub fn skip(why: &str, var: &str) {
+    if std::env::var("MENTORBRIDGE_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("{why}, and MENTORBRIDGE_TEST_REQUIRE_ALL=1 forbids skipping (set {var})");
+    }
+    eprintln!("SKIPPED: {why} (set {var} to run)");
+}
+
+/// A running server over its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub store: Store,
+    pub backend: Backend,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn fresh_postgres(base_url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("mb_test_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(base_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach MENTORBRIDGE_TEST_POSTGRES={base_url}: {e}"));
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    let (without_query, query) = match base_url.split_once('?') {
+        Some((u, q)) => (u, format!("?{q}")),
+        None => (base_url, String::new()),
+    };
+    let prefix = without_query
+        .rsplit_once('/')
+        .map_or(without_query, |(p, _)| p);
+    format!("{prefix}/{name}{query}")
+}
+
+/// Starts the server over a fresh database, or `None` (after [`skip`]) when
+/// the backend is not available here.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let (url, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite:{}", dir.path().join("test.db").display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => match std::env::var("MENTORBRIDGE_TEST_POSTGRES") {
+            Ok(base) if !base.is_empty() => (fresh_postgres(&base).await, None),
+            _ => {
+                skip(
+                    "PostgreSQL tests need a server",
+                    "MENTORBRIDGE_TEST_POSTGRES",
+                );
+                return None;
+            }
+        },
+    };
+    let store = Store::connect(&url)
+        .await
+        .expect("connect to the test database");
+    store.migrate().await.expect("migrate the test database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel();
+    let state = AppState::new(store.clone(), Settings::for_database(&url));
+    tokio::spawn(async move {
+        run(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    Some(TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        store,
+        backend,
+        shutdown: Some(tx),
+        _dir: dir,
+    })
+}
+
+/// Declares each listed `async fn name(app: TestApp)` as two tests,
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let app = $crate::spawn_app($crate::Backend::Sqlite).await.expect("SQLite always runs");
+                    super::$name(app).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(app) = $crate::spawn_app($crate::Backend::Postgres).await else { return };
+                    super::$name(app).await
+                }
+            )*
+        }
+    };
+}
+
+/// An HTTP client with its own cookie jar, and the CSRF token of its session.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// The `field` of an API error body.
+    pub fn error_field(&self) -> Option<String> {
+        self.json()["error"]["field"].as_str().map(str::to_owned)
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Reply {
+    Reply {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        text: resp.text().await.unwrap(),
+    }
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            csrf: None,
+        }
+    }
+
+    fn with_csrf(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.csrf {
+            Some(token) => req.header("x-csrf-token", token),
+            None => req,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        read(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        let req = self.http.post(format!("{}{path}", self.base)).json(body);
+        read(self.with_csrf(req).send().await.unwrap()).await
+    }
+
+    /// Posts a raw body with the JSON content type (for malformed input).
+    pub async fn post_raw_json(&self, path: &str, body: &str) -> Reply {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        read(self.with_csrf(req).send().await.unwrap()).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        let req = self.http.delete(format!("{}{path}", self.base));
+        read(self.with_csrf(req).send().await.unwrap()).await
+    }
+
+    /// Posts a form, adding the CSRF field unless `fields` already has one.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        if !fields.iter().any(|(k, _)| k == "csrf") {
+            if let Some(token) = &self.csrf {
+                fields.push(("csrf".into(), token.clone()));
+            }
+        }
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        read(resp).await
+    }
+
+    /// Signs in through the API and keeps the session's CSRF token.
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Reply {
+        let reply = self
+            .post_json(
+                "/api/session",
+                &serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        if reply.status == StatusCode::OK {
+            self.csrf = reply.json()["csrf_token"].as_str().map(str::to_owned);
+        }
+        reply
+    }
+
+    /// Loads the sign-in page and keeps its form token (for anonymous forms).
+    pub async fn load_sign_in_form(&mut self) {
+        let page = self.get("/login").await;
+        let marker = "name=\"csrf\" value=\"";
+        let start = page
+            .text
+            .find(marker)
+            .expect("sign-in form has a csrf field")
+            + marker.len();
+        let end = start + page.text[start..].find('"').unwrap();
+        self.csrf = Some(page.text[start..end].to_owned());
+    }
+}
+
+/// The people and places most tests need: schools A and B in an accepted
+/// partnership (proposed by A), and school C outside it.
+pub struct World {
+    pub a: School,
+    pub b: School,
+    pub c: School,
+    pub partnership: Partnership,
+    pub admin: User,
+    pub coord_a: User,
+    pub teacher_a: User,
+    pub dsl_a: User,
+    pub mentor_a: User,
+    pub coord_b: User,
+    pub mentee_b: User,
+    pub coord_c: User,
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// A client signed in as `username` (with [`PASSWORD`]).
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let mut client = self.client();
+        let reply = client.sign_in(username, PASSWORD).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "sign in as {username}: {}",
+            reply.text
+        );
+        client
+    }
+
+    pub async fn add_school(&self, slug: &str, name: &str) -> School {
+        let input = SchoolInput {
+            slug: slug.into(),
+            name: name.into(),
+            time_zone: "Europe/London".into(),
+            country: Some("GB".into()),
+            region: None,
+        };
+        self.store
+            .create_school(&NewSchool::parse(&input).unwrap(), None)
+            .await
+            .unwrap()
+    }
+
+    pub async fn add_staff(&self, school: &School, username: &str, role: &str) -> User {
+        let input = StaffInput {
+            username: username.into(),
+            password: PASSWORD.into(),
+            given_name: format!("{username}-given"),
+            family_name: format!("{username}-family"),
+            role: role.into(),
+        };
+        let user = ParsedAccount::staff(&input).unwrap().hash().await.unwrap();
+        self.store
+            .create_user(&user, Some(school.id))
+            .await
+            .unwrap()
+    }
+
+    pub async fn add_student(
+        &self,
+        school: &School,
+        username: &str,
+        kind: &str,
+        year: i64,
+    ) -> User {
+        let input = StudentInput {
+            username: username.into(),
+            password: PASSWORD.into(),
+            given_name: format!("{username}-given"),
+            family_name: format!("{username}-family"),
+            year_group: year,
+            kind: kind.into(),
+            subjects: vec!["Maths".into(), "English".into()],
+        };
+        let user = ParsedAccount::student(&input)
+            .unwrap()
+            .hash()
+            .await
+            .unwrap();
+        self.store
+            .create_user(&user, Some(school.id))
+            .await
+            .unwrap()
+    }
+
+    pub async fn add_admin(&self, username: &str) -> User {
+        let user = ParsedAccount::admin(username, PASSWORD, "Admin")
+            .unwrap()
+            .hash()
+            .await
+            .unwrap();
+        self.store.create_user(&user, None).await.unwrap()
+    }
+
+    pub async fn world(&self) -> World {
+        let a = self.add_school("school-a", "School A").await;
+        let b = self.add_school("school-b", "School B").await;
+        let c = self.add_school("school-c", "School C").await;
+        let partnership = self
+            .store
+            .create_accepted_partnership(a.id, b.id)
+            .await
+            .unwrap();
+        World {
+            admin: self.add_admin("admin").await,
+            coord_a: self.add_staff(&a, "coord.a", "coordinator").await,
+            teacher_a: self.add_staff(&a, "teacher.a", "teacher").await,
+            dsl_a: self.add_staff(&a, "dsl.a", "safeguarding_lead").await,
+            mentor_a: self.add_student(&a, "mentor.a", "mentor", 12).await,
+            coord_b: self.add_staff(&b, "coord.b", "coordinator").await,
+            mentee_b: self.add_student(&b, "mentee.b", "mentee", 8).await,
+            coord_c: self.add_staff(&c, "coord.c", "coordinator").await,
+            a,
+            b,
+            c,
+            partnership,
+        }
+    }
+}

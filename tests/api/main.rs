@@ -1,1 +1,9 @@
-fn main() {}
+//! The HTTP API, end to end, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod accounts;
+mod authorization;
+mod health;
+mod partnerships;
+mod schools;
+mod sessions;

@@ -1,7 +1,7 @@
 //! Signing in and out: the sign-in page, and the same through the JSON API.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
@@ -67,14 +67,21 @@ async fn sign_in(
 #[template(path = "login.html")]
 struct LoginPage {
     csrf: String,
+    signed_out: bool,
     username: String,
     error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    signed_out: Option<String>,
 }
 
 async fn login_page(
     State(state): State<AppState>,
     MaybeActor(actor): MaybeActor,
     jar: CookieJar,
+    Query(q): Query<LoginQuery>,
 ) -> Response {
     if actor.is_some() {
         return Redirect::to("/home").into_response();
@@ -86,6 +93,7 @@ async fn login_page(
     };
     let page = LoginPage {
         csrf,
+        signed_out: q.signed_out.is_some(),
         username: String::new(),
         error: None,
     };
@@ -125,6 +133,7 @@ async fn login_submit(
             let (_, csrf) = super::pre_session(&state, &jar);
             let page = LoginPage {
                 csrf,
+                signed_out: false,
                 username: form.username,
                 error: Some(message),
             };
@@ -133,13 +142,17 @@ async fn login_submit(
     }
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+async fn logout(
+    State(state): State<AppState>,
+    _actor: Actor,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         state.store.end_session(c.value()).await?;
     }
     Ok((
         jar.add(super::clear_session_cookie()),
-        Redirect::to("/login"),
+        Redirect::to("/login?signed_out=1"),
     )
         .into_response())
 }

@@ -1,0 +1,429 @@
+//! The authorization matrix: every route, as every kind of caller.
+//!
+//! Each route in `mentorbridge::app::route_table()` must have a row here that
+//! lists who may use it; everyone else must be turned away (401, 403, or a
+//! redirect to sign-in). A route added without a row fails
+//! `every_route_is_in_the_matrix`.
+
+use std::collections::BTreeSet;
+
+use mentorbridge::app::route_table;
+use mentorbridge_tests::{Client, PASSWORD, Reply, TestApp, World, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Admin,
+    CoordA,
+    TeacherA,
+    DslA,
+    MentorA,
+    CoordB,
+    MenteeB,
+    CoordC,
+}
+
+use Who::*;
+
+const EVERYONE: &[Who] = &[
+    Anonymous, Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC,
+];
+const SIGNED_IN: &[Who] = &[
+    Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC,
+];
+/// Staff of any school acting on their own school.
+const ANY_STAFF: &[Who] = &[CoordA, TeacherA, DslA, CoordB, CoordC];
+const ANY_COORDINATOR: &[Who] = &[CoordA, CoordB, CoordC];
+/// Staff of school A acting on school A.
+const STAFF_OF_A: &[Who] = &[CoordA, TeacherA, DslA];
+/// Staff of the partnership A–B.
+const PARTNERSHIP_STAFF: &[Who] = &[CoordA, TeacherA, DslA, CoordB];
+
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    allowed: &'static [Who],
+    /// A well-formed request body, so that an allowed caller gets past parsing.
+    body: fn(n: usize) -> Body,
+}
+
+fn none(_: usize) -> Body {
+    Body::None
+}
+
+fn matrix() -> Vec<Row> {
+    vec![
+        Row {
+            method: "GET",
+            path: "/healthz",
+            allowed: EVERYONE,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/readyz",
+            allowed: EVERYONE,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/static/{file}",
+            allowed: EVERYONE,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/login",
+            allowed: EVERYONE,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/login",
+            allowed: EVERYONE,
+            body: |_| {
+                Body::Form(vec![
+                    ("username", "coord.a".into()),
+                    ("password", PASSWORD.into()),
+                ])
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/api/session",
+            allowed: EVERYONE,
+            body: |_| Body::Json(json!({"username": "coord.a", "password": PASSWORD})),
+        },
+        // Anonymous visitors are sent to sign in from these.
+        Row {
+            method: "GET",
+            path: "/",
+            allowed: SIGNED_IN,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/logout",
+            allowed: SIGNED_IN,
+            body: |_| Body::Form(vec![]),
+        },
+        Row {
+            method: "DELETE",
+            path: "/api/session",
+            allowed: SIGNED_IN,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/api/me",
+            allowed: SIGNED_IN,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/home",
+            allowed: SIGNED_IN,
+            body: none,
+        },
+        // Schools.
+        Row {
+            method: "GET",
+            path: "/api/schools",
+            allowed: &[Admin, CoordA, CoordB, CoordC],
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/schools",
+            allowed: &[Admin],
+            body: |n| {
+                Body::Json(
+                    json!({"slug": format!("new-{n}"), "name": "New", "time_zone": "Europe/London"}),
+                )
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/admin/schools",
+            allowed: &[Admin],
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/admin/schools",
+            allowed: &[Admin],
+            body: |n| {
+                Body::Form(vec![
+                    ("slug", format!("form-{n}")),
+                    ("name", "Form".into()),
+                    ("time_zone", "Europe/London".into()),
+                ])
+            },
+        },
+        // Staff and students of school A, by id.
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/staff",
+            allowed: &[Admin, CoordA, TeacherA, DslA],
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/schools/{school_id}/staff",
+            allowed: &[Admin, CoordA],
+            body: |n| {
+                Body::Json(
+                    json!({"username": format!("staff-{n}"), "password": "cobalt-fern-ladder", "given_name": "S", "family_name": "T", "role": "teacher"}),
+                )
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/students",
+            allowed: STAFF_OF_A,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/schools/{school_id}/students",
+            allowed: &[CoordA],
+            body: |n| {
+                Body::Json(
+                    json!({"username": format!("kid-{n}"), "password": "cobalt-fern-ladder", "given_name": "K", "family_name": "D", "year_group": 8, "kind": "mentee"}),
+                )
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/api/students/{user_id}/password",
+            allowed: STAFF_OF_A,
+            body: |_| Body::Json(json!({"password": PASSWORD})),
+        },
+        // The signed-in person's own school.
+        Row {
+            method: "GET",
+            path: "/school/staff",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/school/staff",
+            allowed: ANY_COORDINATOR,
+            body: |n| {
+                Body::Form(vec![
+                    ("username", format!("fstaff-{n}")),
+                    ("password", "cobalt-fern-ladder".into()),
+                    ("given_name", "S".into()),
+                    ("family_name", "T".into()),
+                    ("role", "teacher".into()),
+                ])
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/school/students",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/school/students",
+            allowed: ANY_COORDINATOR,
+            body: |n| {
+                Body::Form(vec![
+                    ("username", format!("fkid-{n}")),
+                    ("password", "cobalt-fern-ladder".into()),
+                    ("given_name", "K".into()),
+                    ("family_name", "D".into()),
+                    ("year_group", "8".into()),
+                    ("kind", "mentee".into()),
+                ])
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/school/students/{user_id}/password",
+            allowed: STAFF_OF_A,
+            body: |_| Body::Form(vec![("password", PASSWORD.into())]),
+        },
+        // Partnerships: A–B, proposed by A and accepted.
+        Row {
+            method: "GET",
+            path: "/api/partnerships",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/partnerships",
+            allowed: ANY_COORDINATOR,
+            body: |_| Body::Json(json!({"partner_school": "school-c"})),
+        },
+        Row {
+            method: "POST",
+            path: "/api/partnerships/{partnership_id}/accept",
+            allowed: &[CoordB],
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/students",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/partnerships",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/partnerships",
+            allowed: ANY_COORDINATOR,
+            body: |_| Body::Form(vec![("partner_school", "school-c".into())]),
+        },
+        Row {
+            method: "POST",
+            path: "/partnerships/{partnership_id}/accept",
+            allowed: &[CoordB],
+            body: |_| Body::Form(vec![]),
+        },
+        Row {
+            method: "GET",
+            path: "/partnerships/{partnership_id}",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+    ]
+}
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    let served: BTreeSet<(String, &str)> = route_table()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
+    let covered: BTreeSet<(String, &str)> = matrix()
+        .into_iter()
+        .map(|r| (r.method.to_owned(), r.path))
+        .collect();
+    let missing: Vec<_> = served.difference(&covered).collect();
+    let stale: Vec<_> = covered.difference(&served).collect();
+    assert!(
+        missing.is_empty(),
+        "routes with no row in the authorization matrix: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that no longer exist: {stale:?}"
+    );
+}
+
+fn concrete_path(pattern: &str, world: &World) -> String {
+    pattern
+        .replace("{school_id}", &world.a.id.to_string())
+        .replace("{user_id}", &world.mentor_a.id.to_string())
+        .replace("{partnership_id}", &world.partnership.id.to_string())
+        .replace("{file}", "app.css")
+}
+
+async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
+    let user = match who {
+        Anonymous => {
+            // Anonymous callers hold a sign-in form token, so that a refusal
+            // below is the policy speaking, not the CSRF guard.
+            let mut client = app.client();
+            client.load_sign_in_form().await;
+            return client;
+        }
+        Admin => &world.admin,
+        CoordA => &world.coord_a,
+        TeacherA => &world.teacher_a,
+        DslA => &world.dsl_a,
+        MentorA => &world.mentor_a,
+        CoordB => &world.coord_b,
+        MenteeB => &world.mentee_b,
+        CoordC => &world.coord_c,
+    };
+    // A fresh session per request: some rows (sign-out, password resets)
+    // end sessions.
+    let session = app.store.create_session(user.id).await.unwrap();
+    let mut client = app.client();
+    let url: reqwest::Url = app.base.parse().unwrap();
+    let jar = reqwest::cookie::Jar::default();
+    jar.add_cookie_str(&format!("mb_session={}", session.token), &url);
+    client.http = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::new(jar))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    client.csrf = Some(session.csrf_token);
+    client
+}
+
+fn denied(reply: &Reply) -> bool {
+    matches!(
+        reply.status,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    ) || (reply.status.is_redirection() && reply.location() == Some("/login"))
+}
+
+async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
+    let world = app.world().await;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for row in matrix() {
+        let path = concrete_path(row.path, &world);
+        for &who in EVERYONE {
+            n += 1;
+            let client = client_for(&app, &world, who).await;
+            let reply = match ((row.body)(n), row.method) {
+                (Body::None, "GET") => client.get(&path).await,
+                (Body::None, "DELETE") => client.delete(&path).await,
+                (Body::Json(body), "POST") => client.post_json(&path, &body).await,
+                (Body::Form(fields), "POST") => {
+                    let fields: Vec<(&str, &str)> =
+                        fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    client.post_form(&path, &fields).await
+                }
+                (_, method) => panic!("no way to send {method} {}", row.path),
+            };
+            assert!(
+                !reply.status.is_server_error(),
+                "{} {} as {who:?}: {} {}",
+                row.method,
+                row.path,
+                reply.status,
+                reply.text
+            );
+            let expected = row.allowed.contains(&who);
+            if denied(&reply) == expected {
+                failures.push(format!(
+                    "{} {} as {who:?}: expected {}, got {} {}",
+                    row.method,
+                    row.path,
+                    if expected { "allow" } else { "deny" },
+                    reply.status,
+                    reply.location().unwrap_or("")
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+on_both_backends!(every_route_allows_exactly_the_callers_the_policy_names);

@@ -1,1 +1,208 @@
-fn main() {}
+//! Real headless Chromium, driven over WebDriver, against the real server.
+//!
+//! The viewport is an iPad's (820 × 1180, portrait), the size students and
+//! teachers use. Needs Debian's `chromium` and `chromium-driver`; paths can be
+//! overridden with `CHROMIUM` and `CHROMEDRIVER`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use mentorbridge::demo::{DEMO_PASSWORD, seed};
+use mentorbridge_tests::{Backend, TestApp, skip, spawn_app};
+use tokio::process::{Child, Command};
+
+/// A running chromedriver, stopped when dropped.
+struct Driver {
+    _child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+fn find_binary(var: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(var) {
+        return Some(PathBuf::from(path));
+    }
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+async fn start_driver() -> Option<(Driver, PathBuf)> {
+    let Some(driver) = find_binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]) else {
+        skip(
+            "browser tests need chromedriver (Debian: chromium-driver)",
+            "CHROMEDRIVER",
+        );
+        return None;
+    };
+    let Some(chromium) = find_binary(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    ) else {
+        skip("browser tests need Chromium (Debian: chromium)", "CHROMIUM");
+        return None;
+    };
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
+    let url = format!("http://127.0.0.1:{port}");
+    // Ready when its status endpoint answers; bounded, never an open-ended sleep.
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        if http.get(format!("{url}/status")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "chromedriver did not start within 10 s");
+    Some((
+        Driver {
+            _child: child,
+            url,
+            _profile: tempfile::tempdir().unwrap(),
+        },
+        chromium,
+    ))
+}
+
+async fn open_browser(driver: &Driver, chromium: &Path) -> Client {
+    // Two TLS back-ends are linked into this test (reqwest's and
+    // fantoccini's); name one so rustls need not guess. Only the first call
+    // in a process takes effect, which is all that is needed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=820,1180",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("chromedriver opens a session")
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    let found = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await;
+    match found {
+        Ok(element) => element.text().await.unwrap(),
+        Err(e) => {
+            let url = browser.current_url().await;
+            let page = browser.source().await.unwrap_or_default();
+            panic!("no `{css}` on {url:?}: {e}\n{page}")
+        }
+    }
+}
+
+async fn sign_in(browser: &Client, app: &TestApp, username: &str, password: &str) {
+    browser.goto(&format!("{}/login", app.base)).await.unwrap();
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let logins = seed(&app.store, |_| {}).await.unwrap();
+    let browser = open_browser(&driver, &chromium).await;
+
+    // A mistyped password keeps the person on the form with a clear message.
+    sign_in(&browser, &app, "rpatel", "not-my-password").await;
+    let error = text_of(&browser, "#login-error").await;
+    assert!(error.contains("do not match"), "{error}");
+
+    let expected_role = |who: &str| -> &'static str {
+        for label in [
+            "Platform administrator",
+            "Coordinator",
+            "Teacher",
+            "Safeguarding lead",
+        ] {
+            if who.starts_with(label) {
+                return label;
+            }
+        }
+        "Student"
+    };
+    for login in &logins {
+        sign_in(&browser, &app, &login.username, DEMO_PASSWORD).await;
+        let heading = text_of(&browser, "#home-heading").await;
+        assert!(
+            heading.starts_with("Hello, "),
+            "{}: {heading}",
+            login.username
+        );
+        let role = text_of(&browser, "#home-role").await;
+        assert!(
+            role.starts_with(expected_role(&login.who)),
+            "{}: `{role}` for {}",
+            login.username,
+            login.who
+        );
+        let url = browser.current_url().await.unwrap();
+        assert_eq!(url.path(), "/home", "{}", login.username);
+        if login.username == "rpatel" {
+            let page = browser.source().await.unwrap();
+            assert!(
+                page.contains("St Columba") && page.contains("active"),
+                "the coordinator sees the partnership"
+            );
+        }
+        browser
+            .find(Locator::Css("form.signout button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let notice = text_of(&browser, ".notice").await;
+        assert!(notice.contains("signed out"), "{notice}");
+    }
+    browser.close().await.unwrap();
+}

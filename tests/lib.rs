@@ -246,10 +246,10 @@ impl Client {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        if !fields.iter().any(|(k, _)| k == "csrf") {
-            if let Some(token) = &self.csrf {
-                fields.push(("csrf".into(), token.clone()));
-            }
+        if let Some(token) = &self.csrf
+            && !fields.iter().any(|(k, _)| k == "csrf")
+        {
+            fields.push(("csrf".into(), token.clone()));
         }
         let resp = self
             .http

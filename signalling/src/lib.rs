@@ -1,1 +1,19 @@
-//! The mentorbridge signalling protocol (work in progress).
+//! # mentorbridge-signalling
+//!
+//! The signalling side of mentorbridge's video sessions, kept apart from the
+//! database and the web pages so it can be tested alone and scaled out later.
+//! The server mints a [`token::JoinToken`] for a booked person and a booked
+//! window; this crate verifies it and speaks the [`protocol`] over one
+//! websocket. [`ice`] mints coturn-compatible TURN credentials.
+//!
+//! ## Layout
+//! - [`protocol`]: the JSON messages, client → server and server → client.
+//! - [`token`]: signing and verifying join tokens (HMAC-SHA256, short-lived,
+//!   single use, bound to session, user, role, school and window).
+//! - [`ice`]: STUN/TURN server lists and time-limited TURN credentials.
+//!
+//! The websocket handler and rooms come with the video-sessions work.
+
+pub mod ice;
+pub mod protocol;
+pub mod token;

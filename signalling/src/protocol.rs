@@ -1,0 +1,244 @@
+//! The signalling protocol: JSON messages over one websocket at `/ws`.
+//!
+//! Every message is an object with a `type`. The client's first message is
+//! `hello`, carrying the join token (in the body, so it never lands in an
+//! access log as part of a URL). Every server message carries a rising `seq`
+//! so a client that resumes after a dropped socket can say what it last saw.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ice::IceServer;
+use crate::token::CallRole;
+
+/// Where a resuming client left off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The connection id the server gave in `welcome`.
+    pub sid: Uuid,
+    /// The last `seq` the client received.
+    pub last_seq: u64,
+}
+
+/// An ICE candidate, as the browser's `RTCIceCandidate.toJSON()` gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    /// The candidate line.
+    pub candidate: String,
+    /// The media stream id.
+    #[serde(default)]
+    pub sdp_mid: Option<String>,
+    /// The media line index.
+    #[serde(default)]
+    pub sdp_m_line_index: Option<u16>,
+}
+
+/// A message from a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// The first message: who I am, and optionally where I left off.
+    Hello {
+        /// The join token the server minted.
+        token: String,
+        /// Present when reconnecting after a drop.
+        #[serde(default)]
+        resume: Option<Resume>,
+    },
+    /// An SDP offer for the other peer(s).
+    Offer {
+        /// The session description.
+        sdp: String,
+    },
+    /// An SDP answer.
+    Answer {
+        /// The session description.
+        sdp: String,
+    },
+    /// A trickled ICE candidate.
+    Candidate {
+        /// The candidate.
+        candidate: Candidate,
+    },
+    /// The peer connection's state changed (for attendance: `connected`).
+    State {
+        /// `RTCPeerConnection.connectionState`.
+        pc_state: String,
+    },
+    /// In-call text, relayed through the server so it can be filtered.
+    Chat {
+        /// The text.
+        text: String,
+    },
+    /// Heartbeat.
+    Ping,
+    /// Leaving on purpose (not a drop).
+    Leave,
+}
+
+/// Why a peer left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// They pressed Leave.
+    Left,
+    /// Their socket dropped and did not resume in time.
+    TimedOut,
+    /// A supervisor ended the call.
+    Ended,
+    /// The booked window closed.
+    WindowClosed,
+}
+
+/// What went wrong, for the client to act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The token was not one we signed, or was altered.
+    BadToken,
+    /// The token's lifetime is over.
+    TokenExpired,
+    /// The token was already used.
+    TokenReused,
+    /// The room is not open yet or has closed.
+    OutsideWindow,
+    /// The first message was not `hello`, or a message came before it.
+    HelloFirst,
+    /// The message could not be parsed or has an unknown type.
+    BadMessage,
+    /// The message is larger than allowed.
+    TooLarge,
+    /// Too many messages too quickly.
+    RateLimited,
+}
+
+/// A server message's content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerBody {
+    /// The reply to `hello`.
+    Welcome {
+        /// This connection's id, for `resume`.
+        sid: Uuid,
+        /// The role the token grants.
+        role: CallRole,
+        /// Who else is in the room.
+        peers: Vec<Peer>,
+        /// STUN/TURN servers with fresh credentials.
+        ice_servers: Vec<IceServer>,
+        /// Seconds between the client's pings.
+        ping_interval: u32,
+        /// Seconds a dropped connection may take to resume.
+        resume_ttl: u32,
+    },
+    /// Someone entered the room.
+    PeerJoined {
+        /// Who.
+        peer: Peer,
+    },
+    /// Someone left the room.
+    PeerLeft {
+        /// Who.
+        peer: Uuid,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// An offer from a peer.
+    Offer {
+        /// The sender.
+        from: Uuid,
+        /// The session description.
+        sdp: String,
+    },
+    /// An answer from a peer.
+    Answer {
+        /// The sender.
+        from: Uuid,
+        /// The session description.
+        sdp: String,
+    },
+    /// A candidate from a peer.
+    Candidate {
+        /// The sender.
+        from: Uuid,
+        /// The candidate.
+        candidate: Candidate,
+    },
+    /// Chat from a peer, after filtering.
+    Chat {
+        /// The sender.
+        from: Uuid,
+        /// The text.
+        text: String,
+    },
+    /// The reply to `ping`.
+    Pong,
+    /// Something went wrong.
+    Error {
+        /// What, for code.
+        code: ErrorCode,
+        /// What, for people.
+        message: String,
+    },
+}
+
+/// A person in a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    /// Their account id.
+    pub user: Uuid,
+    /// Their role in the call.
+    pub role: CallRole,
+}
+
+/// A server message with its sequence number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerMessage {
+    /// Rises by one per message on a connection.
+    pub seq: u64,
+    /// The content.
+    #[serde(flatten)]
+    pub body: ServerBody,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hello_with_resume_reads_from_the_wire_format() {
+        let sid = Uuid::new_v4();
+        let raw = format!(r#"{{"type":"hello","token":"t","resume":{{"sid":"{sid}","last_seq":7}}}}"#);
+        let msg: ClientMessage = serde_json::from_str(&raw).unwrap();
+        assert_eq!(
+            msg,
+            ClientMessage::Hello {
+                token: "t".into(),
+                resume: Some(Resume { sid, last_seq: 7 })
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_rejected() {
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"chat","text":"hi","to":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn server_messages_carry_seq_beside_their_type() {
+        let msg = ServerMessage {
+            seq: 3,
+            body: ServerBody::Error {
+                code: ErrorCode::OutsideWindow,
+                message: "the room opens at 08:35".into(),
+            },
+        };
+        let json = serde_json::to_value(&msg).unwrap();
+        assert_eq!(json["seq"], 3);
+        assert_eq!(json["type"], "error");
+        assert_eq!(json["code"], "outside_window");
+        assert_eq!(serde_json::from_value::<ServerMessage>(json).unwrap(), msg);
+    }
+}

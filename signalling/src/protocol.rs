@@ -209,7 +209,8 @@ mod tests {
     #[test]
     fn a_hello_with_resume_reads_from_the_wire_format() {
         let sid = Uuid::new_v4();
-        let raw = format!(r#"{{"type":"hello","token":"t","resume":{{"sid":"{sid}","last_seq":7}}}}"#);
+        let raw =
+            format!(r#"{{"type":"hello","token":"t","resume":{{"sid":"{sid}","last_seq":7}}}}"#);
         let msg: ClientMessage = serde_json::from_str(&raw).unwrap();
         assert_eq!(
             msg,
@@ -223,7 +224,10 @@ mod tests {
     #[test]
     fn unknown_types_and_fields_are_rejected() {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"shout"}"#).is_err());
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"chat","text":"hi","to":"x"}"#).is_err());
+        assert!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"chat","text":"hi","to":"x"}"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -2,13 +2,16 @@
 //! `web/templates/`, and the static assets from `web/static/`, so the one
 //! binary serves everything with no front-end build step.
 
+use std::future::Future;
+
 use askama::Template;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::accounts::Role;
 use crate::auth::Actor;
+use crate::error::{Error, PageError, Result};
 
 /// Renders a template; a failure (a bug, never input) is logged and shown plainly.
 pub fn render(template: &impl Template) -> String {
@@ -95,5 +98,29 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         }
         "accepted" => Some("Partnership accepted."),
         _ => None,
+    }
+}
+
+/// Finishes a form submission. Success redirects to `done` (so a reload does
+/// not submit twice); input the person can fix (422, 409) shows the form
+/// again via `redisplay`, with the message and what they typed; anything else
+/// is an error page.
+pub async fn after_form<T, P, Fut>(
+    result: Result<T>,
+    done: &str,
+    redisplay: impl FnOnce(String) -> Fut,
+) -> Result<Response, PageError>
+where
+    Fut: Future<Output = Result<P>>,
+    P: Template,
+{
+    match result {
+        Ok(_) => Ok(Redirect::to(done).into_response()),
+        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let status = err.status();
+            let page = redisplay(err.to_string()).await?;
+            Ok((status, Html(render(&page))).into_response())
+        }
+        Err(err) => Err(err.into()),
     }
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
 use crate::schools::School;
-use crate::web::{Nav, notice_text, render};
+use crate::web::{Nav, after_form, notice_text, render};
 
 /// The account routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -239,15 +239,11 @@ async fn staff_create(
         family_name: form.family_name.clone(),
         role: form.role.clone(),
     };
-    match create_staff(&state, &actor, school.id, &input).await {
-        Ok(_) => Ok(Redirect::to("/school/staff?notice=created").into_response()),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let status = err.status();
-            let page = show_staff(&state, &actor, None, Some(err.to_string()), form).await?;
-            Ok((status, Html(render(&page))).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = create_staff(&state, &actor, school.id, &input).await;
+    after_form(result, "/school/staff?notice=created", |error| {
+        show_staff(&state, &actor, None, Some(error), form)
+    })
+    .await
 }
 
 #[derive(askama::Template)]
@@ -343,15 +339,10 @@ async fn student_create(
             create_student(&state, &actor, school.id, &input).await
         }
     };
-    match result {
-        Ok(_) => Ok(Redirect::to("/school/students?notice=created").into_response()),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let status = err.status();
-            let page = show_students(&state, &actor, None, Some(err.to_string()), form).await?;
-            Ok((status, Html(render(&page))).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    after_form(result, "/school/students?notice=created", |error| {
+        show_students(&state, &actor, None, Some(error), form)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -366,20 +357,9 @@ async fn student_reset_password(
     Path(student): Path<Uuid>,
     PageForm(form): PageForm<PasswordForm>,
 ) -> Result<Response, PageError> {
-    match reset_password(&state, &actor, student, &form.password).await {
-        Ok(()) => Ok(Redirect::to("/school/students?notice=password").into_response()),
-        Err(err @ Error::Invalid { .. }) => {
-            let status = err.status();
-            let page = show_students(
-                &state,
-                &actor,
-                None,
-                Some(err.to_string()),
-                StudentForm::default(),
-            )
-            .await?;
-            Ok((status, Html(render(&page))).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = reset_password(&state, &actor, student, &form.password).await;
+    after_form(result, "/school/students?notice=password", |error| {
+        show_students(&state, &actor, None, Some(error), StudentForm::default())
+    })
+    .await
 }

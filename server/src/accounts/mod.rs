@@ -252,10 +252,11 @@ impl NewPassword {
     }
 }
 
-/// A person's given or family name.
+/// A person's given name (required) or family name (may be empty: not
+/// everyone has one).
 fn parse_name(field: &'static str, raw: &str) -> Result<String> {
     let s = raw.trim();
-    if s.is_empty() {
+    if s.is_empty() && field == "given_name" {
         return Err(Error::invalid(field, "must not be empty"));
     }
     if s.chars().count() > 80 {

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
 use crate::schools::School;
-use crate::web::{Nav, notice_text, render};
+use crate::web::{Nav, after_form, notice_text, render};
 
 /// The partnership routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -260,15 +260,11 @@ async fn propose_submit(
     actor: Actor,
     PageForm(form): PageForm<ProposeForm>,
 ) -> Result<Response, PageError> {
-    match propose(&state, &actor, &form.partner_school).await {
-        Ok(_) => Ok(Redirect::to("/partnerships?notice=proposed").into_response()),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let status = err.status();
-            let page = show_list(&state, &actor, None, Some(err.to_string())).await?;
-            Ok((status, Html(render(&page))).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = propose(&state, &actor, &form.partner_school).await;
+    after_form(result, "/partnerships?notice=proposed", |error| {
+        show_list(&state, &actor, None, Some(error))
+    })
+    .await
 }
 
 async fn accept_submit(
@@ -276,15 +272,11 @@ async fn accept_submit(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    match accept(&state, &actor, id).await {
-        Ok(_) => Ok(Redirect::to("/partnerships?notice=accepted").into_response()),
-        Err(err @ Error::Conflict { .. }) => {
-            let status = err.status();
-            let page = show_list(&state, &actor, None, Some(err.to_string())).await?;
-            Ok((status, Html(render(&page))).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = accept(&state, &actor, id).await;
+    after_form(result, "/partnerships?notice=accepted", |error| {
+        show_list(&state, &actor, None, Some(error))
+    })
+    .await
 }
 
 #[derive(askama::Template)]

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use super::{NewSchool, School, SchoolInput};
@@ -13,7 +13,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::web::{Nav, notice_text, render};
+use crate::web::{Nav, after_form, notice_text, render};
 
 /// The school routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -192,13 +192,9 @@ async fn admin_create(
         given_name: form.coordinator_given_name.clone(),
         family_name: form.coordinator_family_name.clone(),
     });
-    match create(&state, &actor, &input, coordinator).await {
-        Ok(_) => Ok(Redirect::to("/admin/schools?notice=created").into_response()),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let status = err.status();
-            let page = show(&state, &actor, None, Some(err.to_string()), form).await?;
-            Ok((status, Html(render(&page))).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = create(&state, &actor, &input, coordinator).await;
+    after_form(result, "/admin/schools?notice=created", |error| {
+        show(&state, &actor, None, Some(error), form)
+    })
+    .await
 }

@@ -118,6 +118,16 @@ async fn text_of(browser: &Client, css: &str) -> String {
     }
 }
 
+/// Saves what the page looks like when `MENTORBRIDGE_SCREENSHOTS` names a
+/// folder, so a person can look at the pages at iPad size.
+async fn save_screenshot(browser: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("MENTORBRIDGE_SCREENSHOTS") {
+        let png = browser.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 async fn sign_in(browser: &Client, app: &TestApp, username: &str, password: &str) {
     browser.goto(&format!("{}/login", app.base)).await.unwrap();
     browser
@@ -155,6 +165,7 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
     // A mistyped password keeps the person on the form with a clear message.
     sign_in(&browser, &app, "rpatel", "not-my-password").await;
     let error = text_of(&browser, "#login-error").await;
+    save_screenshot(&browser, "login-error").await;
     assert!(error.contains("do not match"), "{error}");
 
     let expected_role = |who: &str| -> &'static str {
@@ -187,7 +198,19 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         );
         let url = browser.current_url().await.unwrap();
         assert_eq!(url.path(), "/home", "{}", login.username);
+        save_screenshot(&browser, &format!("home-{}", login.username)).await;
         if login.username == "rpatel" {
+            browser
+                .goto(&format!("{}/partnerships", app.base))
+                .await
+                .unwrap();
+            save_screenshot(&browser, "partnerships-rpatel").await;
+            browser
+                .goto(&format!("{}/school/students", app.base))
+                .await
+                .unwrap();
+            save_screenshot(&browser, "students-rpatel").await;
+            browser.goto(&format!("{}/home", app.base)).await.unwrap();
             let page = browser.source().await.unwrap();
             assert!(
                 page.contains("St Columba") && page.contains("active"),

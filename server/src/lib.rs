@@ -22,6 +22,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod demo;
 pub mod error;

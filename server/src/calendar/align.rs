@@ -1,0 +1,314 @@
+//! Aligning two schools' calendars into concrete bookable slots.
+//!
+//! For each date in the range (the first school's local dates), each school's
+//! eligible periods become UTC windows through [`local_to_utc`]; a slot is
+//! any pair of windows that overlap for at least the session length, with
+//! iPads and a supervisor free at both ends. Working in UTC is what makes two
+//! schools in zones that change their clocks on different dates line up.
+//! Days with no slot say why, so a coordinator can see that a week is empty
+//! because of a closure at the other school rather than a bug.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{DayStatus, Period, PeriodKind, SchoolCalendar, week_label};
+use super::time::{local_to_utc, utc_to_local};
+
+/// Capacity of one period, overriding the school's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodCapacity {
+    /// iPads available for mentoring in this period.
+    #[serde(default)]
+    pub devices: Option<u32>,
+    /// Staff (usernames) who can supervise in this period.
+    #[serde(default)]
+    pub supervisors: Option<Vec<String>>,
+}
+
+/// Which periods at one school may host mentoring, and what each can hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolSlotPolicy {
+    /// Kinds of period that may host sessions (e.g. registration, tutor).
+    #[serde(default)]
+    pub kinds: BTreeSet<PeriodKind>,
+    /// Period codes that may host sessions, besides those of `kinds`.
+    #[serde(default)]
+    pub codes: BTreeSet<String>,
+    /// iPads for mentoring in each eligible period, unless the period says otherwise.
+    #[serde(default)]
+    pub devices: u32,
+    /// Staff who can supervise in each eligible period, unless the period says otherwise.
+    #[serde(default)]
+    pub supervisors: Vec<String>,
+    /// Per-period capacity, by period code.
+    #[serde(default)]
+    pub periods: BTreeMap<String, PeriodCapacity>,
+}
+
+impl SchoolSlotPolicy {
+    fn eligible(&self, period: &Period) -> bool {
+        self.kinds.contains(&period.kind) || self.codes.contains(&period.code)
+    }
+
+    /// iPads in a period.
+    pub fn devices_in(&self, code: &str) -> u32 {
+        self.periods
+            .get(code)
+            .and_then(|p| p.devices)
+            .unwrap_or(self.devices)
+    }
+
+    /// Supervisors in a period.
+    pub fn supervisors_in(&self, code: &str) -> &[String] {
+        self.periods
+            .get(code)
+            .and_then(|p| p.supervisors.as_deref())
+            .unwrap_or(&self.supervisors)
+    }
+}
+
+/// One school as alignment sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Side<'a> {
+    /// The school's slug (the key of its half of each slot).
+    pub slug: &'a str,
+    /// The school's name, for reasons.
+    pub name: &'a str,
+    /// Its calendar.
+    pub calendar: &'a SchoolCalendar,
+    /// Its share of the partnership's policy.
+    pub policy: &'a SchoolSlotPolicy,
+}
+
+/// One school's end of a slot, in its own local time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotEnd {
+    /// Local date.
+    pub date: NaiveDate,
+    /// Local start time.
+    pub start: NaiveTime,
+    /// Local end time.
+    pub end: NaiveTime,
+    /// The period code.
+    pub period: String,
+    /// The cycle week, as a letter (A, B …).
+    pub week: String,
+    /// iPads available.
+    pub devices: u32,
+    /// Staff who can supervise.
+    pub supervisors: u32,
+}
+
+/// A bookable slot: both schools in session, both windows overlapping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// When the session starts.
+    pub start_utc: DateTime<Utc>,
+    /// When it ends (start plus the session length).
+    pub end_utc: DateTime<Utc>,
+    /// Each school's end, keyed by slug.
+    pub schools: BTreeMap<String, SlotEnd>,
+}
+
+/// A date with no slot, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoSlot {
+    /// The first school's local date.
+    pub date: NaiveDate,
+    /// Why, in words a coordinator can act on.
+    pub reasons: Vec<String>,
+}
+
+/// What [`align_slots`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alignment {
+    /// Bookable slots, in time order.
+    pub slots: Vec<Slot>,
+    /// Weekdays with none, and why.
+    pub empty_days: Vec<NoSlot>,
+}
+
+/// An eligible period as a UTC window.
+struct Window<'a> {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    period: &'a Period,
+    week: u8,
+}
+
+fn status_reason(side: &Side<'_>, status: &DayStatus) -> Option<String> {
+    match status {
+        DayStatus::InSession => None,
+        DayStatus::Weekend => Some(format!("{}: weekend", side.name)),
+        DayStatus::Closed { label } => Some(format!("{}: closed ({label})", side.name)),
+        DayStatus::Holiday => Some(format!("{}: not in term", side.name)),
+    }
+}
+
+fn windows<'a>(
+    side: &Side<'a>,
+    date: NaiveDate,
+    weeks: &BTreeMap<NaiveDate, u8>,
+) -> Vec<Window<'a>> {
+    if side.calendar.day_status(date) != DayStatus::InSession {
+        return Vec::new();
+    }
+    let (Some(schedule), Some(&week)) = (
+        side.calendar.schedule_for(date),
+        weeks.get(&super::model::monday_of(date)),
+    ) else {
+        return Vec::new();
+    };
+    let tz = side.calendar.tz;
+    schedule
+        .periods
+        .iter()
+        .filter(|p| p.day == chrono::Datelike::weekday(&date))
+        .filter(|p| p.week.is_none_or(|w| w == week))
+        .filter(|p| side.policy.eligible(p))
+        .map(|p| Window {
+            start: local_to_utc(tz, date, p.start),
+            end: local_to_utc(tz, date, p.end),
+            period: p,
+            week,
+        })
+        .collect()
+}
+
+fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime<Utc>) -> SlotEnd {
+    let local_start = utc_to_local(side.calendar.tz, start);
+    SlotEnd {
+        date: local_start.date(),
+        start: local_start.time(),
+        end: utc_to_local(side.calendar.tz, end).time(),
+        period: w.period.code.clone(),
+        week: week_label(w.week),
+        devices: side.policy.devices_in(&w.period.code),
+        supervisors: u32::try_from(side.policy.supervisors_in(&w.period.code).len())
+            .unwrap_or(u32::MAX),
+    }
+}
+
+/// Every bookable slot for `a` and `b` on `a`'s local dates `from..=to`,
+/// and the weekdays that have none.
+pub fn align_slots(
+    a: Side<'_>,
+    b: Side<'_>,
+    session_minutes: u32,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Alignment {
+    let mut out = Alignment::default();
+    if to < from || session_minutes == 0 {
+        return out;
+    }
+    let session = Duration::minutes(i64::from(session_minutes));
+    // The other school's local date can be a day either side of ours.
+    let weeks_a = a.calendar.cycle_weeks_until(to);
+    let weeks_b = b.calendar.cycle_weeks_until(to + Days::new(1));
+    let mut b_days: BTreeMap<NaiveDate, Vec<Window<'_>>> = BTreeMap::new();
+    let mut date = from;
+    while date <= to {
+        let status_a = a.calendar.day_status(date);
+        if status_a == DayStatus::Weekend {
+            date = date + Days::new(1);
+            continue;
+        }
+        let mut reasons: Vec<String> = Vec::new();
+        if let Some(r) = status_reason(&a, &status_a) {
+            reasons.push(r);
+        }
+        if let Some(r) = status_reason(&b, &b.calendar.day_status(date)) {
+            reasons.push(r);
+        }
+        let found_before = out.slots.len();
+        let wa = windows(&a, date, &weeks_a);
+        if reasons.is_empty() && wa.is_empty() {
+            reasons.push(format!(
+                "{}: no period the partnership may use today",
+                a.name
+            ));
+        }
+        if !wa.is_empty() {
+            for near in [date.pred_opt(), Some(date), date.succ_opt()]
+                .into_iter()
+                .flatten()
+            {
+                b_days
+                    .entry(near)
+                    .or_insert_with(|| windows(&b, near, &weeks_b));
+            }
+            let wb: Vec<&Window<'_>> = [date.pred_opt(), Some(date), date.succ_opt()]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| b_days.get(&d))
+                .flatten()
+                .collect();
+            if wb.is_empty() && reasons.is_empty() {
+                reasons.push(format!(
+                    "{}: no period the partnership may use today",
+                    b.name
+                ));
+            }
+            let mut overlapped = false;
+            for x in &wa {
+                for y in &wb {
+                    let start = x.start.max(y.start);
+                    let end = x.end.min(y.end);
+                    if end - start < session {
+                        continue;
+                    }
+                    overlapped = true;
+                    let (ea, eb) = (
+                        slot_end(&a, x, start, start + session),
+                        slot_end(&b, y, start, start + session),
+                    );
+                    let mut short = Vec::new();
+                    for (side, e) in [(&a, &ea), (&b, &eb)] {
+                        if e.devices == 0 {
+                            short.push(format!(
+                                "{}: no iPads for mentoring in {}",
+                                side.name, e.period
+                            ));
+                        }
+                        if e.supervisors == 0 {
+                            short.push(format!("{}: no supervisor in {}", side.name, e.period));
+                        }
+                    }
+                    if short.is_empty() {
+                        out.slots.push(Slot {
+                            start_utc: start,
+                            end_utc: start + session,
+                            schools: BTreeMap::from([
+                                (a.slug.to_owned(), ea),
+                                (b.slug.to_owned(), eb),
+                            ]),
+                        });
+                    } else {
+                        reasons.extend(short);
+                    }
+                }
+            }
+            if !overlapped && !wb.is_empty() && reasons.is_empty() {
+                reasons.push(format!(
+                    "the schools' eligible periods do not overlap for {session_minutes} minutes"
+                ));
+            }
+        }
+        if out.slots.len() == found_before {
+            reasons.dedup();
+            out.empty_days.push(NoSlot { date, reasons });
+        }
+        // Windows of dates already passed are never needed again.
+        if let Some(old) = date.pred_opt().and_then(|d| d.pred_opt()) {
+            b_days.remove(&old);
+        }
+        date = date + Days::new(1);
+    }
+    out.slots.sort_by_key(|s| s.start_utc);
+    out
+}

@@ -81,6 +81,14 @@ async fn fresh_postgres(base_url: &str) -> String {
 /// Starts the server over a fresh database, or `None` (after [`skip`]) when
 /// the backend is not available here.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings adjusted first (e.g. a public https URL).
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let (url, dir) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
@@ -105,7 +113,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel();
-    let state = AppState::new(store.clone(), Settings::for_database(&url));
+    let mut settings = Settings::for_database(&url);
+    configure(&mut settings);
+    let state = AppState::new(store.clone(), settings);
     tokio::spawn(async move {
         run(listener, state, async {
             let _ = rx.await;

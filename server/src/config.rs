@@ -51,8 +51,9 @@ impl SecretKey {
     }
 }
 
-/// Everything the server needs to run.
-#[derive(Clone, Debug)]
+/// Everything the server needs to run. Its `Debug` hides the database URL,
+/// which may carry a password.
+#[derive(Clone)]
 pub struct Settings {
     /// Where to listen.
     pub bind: SocketAddr,
@@ -62,6 +63,23 @@ pub struct Settings {
     pub secret_key: SecretKey,
     /// The address people reach the server at (e.g. `https://mentoring.example.sch.uk`).
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` header is believed. Behind a
+    /// proxy every request comes from the proxy's address; without this,
+    /// sign-in limits per address would lump every school together.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.database_url.split(':').next().unwrap_or("");
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &format_args!("{scheme}:<redacted>"))
+            .field("secret_key", &self.secret_key)
+            .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -74,6 +92,7 @@ impl Settings {
             database_url: database_url.to_owned(),
             secret_key: SecretKey::ephemeral(),
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -97,6 +116,8 @@ pub struct FileSettings {
     pub secret_key: Option<String>,
     /// See [`Settings::public_url`].
     pub public_url: Option<String>,
+    /// See [`Settings::trusted_proxies`].
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 impl FileSettings {

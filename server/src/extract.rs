@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::app::AppState;
 use crate::error::{ApiError, Error, PageError};
 
 /// A JSON body; a malformed one is a 400 naming what serde could not read
@@ -53,19 +54,41 @@ fn form_error(rejection: FormRejection) -> Error {
     Error::Malformed(rejection.body_text())
 }
 
-/// The client's address, when the server knows it (not for in-process calls).
+/// The client's address, when the server knows it (not for in-process
+/// calls). Behind a reverse proxy named in the settings, it is the address
+/// the proxy saw: the right-most `X-Forwarded-For` entry that is not itself
+/// a trusted proxy (entries further left are the client's to forge).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| ci.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip());
+        let trusted = &state.settings.trusted_proxies;
+        let Some(peer) = peer.filter(|p| trusted.contains(p)) else {
+            return Ok(ClientAddr(peer));
+        };
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer);
+        Ok(ClientAddr(Some(client)))
     }
 }

@@ -66,6 +66,13 @@ struct ServerArgs {
     /// The address people reach the server at, e.g. https://mentoring.example.sch.uk
     #[arg(long, env = "MENTORBRIDGE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// A reverse proxy whose X-Forwarded-For is believed (repeat, or comma-separate).
+    #[arg(
+        long = "trusted-proxy",
+        env = "MENTORBRIDGE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -235,13 +242,7 @@ async fn main() -> anyhow::Result<()> {
             .map_err(user_error)?;
             let school_id = match (&school, account.role()) {
                 (_, mentorbridge::accounts::Role::Admin) => None,
-                (Some(slug), _) => Some(
-                    store
-                        .school_by_slug(slug)
-                        .await
-                        .map_err(|_| anyhow::anyhow!("--school: no school has the slug `{slug}`"))?
-                        .id,
-                ),
+                (Some(slug), _) => Some(school_by_slug(&store, "--school", slug).await?.id),
                 (None, _) => bail!("--school is required for this role"),
             };
             let user = store
@@ -257,14 +258,8 @@ async fn main() -> anyhow::Result<()> {
             db,
         }) => {
             let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
-            let a = store
-                .school_by_slug(&school_a)
-                .await
-                .map_err(|_| anyhow::anyhow!("SCHOOL_A: no school has the slug `{school_a}`"))?;
-            let b = store
-                .school_by_slug(&school_b)
-                .await
-                .map_err(|_| anyhow::anyhow!("SCHOOL_B: no school has the slug `{school_b}`"))?;
+            let a = school_by_slug(&store, "SCHOOL_A", &school_a).await?;
+            let b = school_by_slug(&store, "SCHOOL_B", &school_b).await?;
             let p = store
                 .create_accepted_partnership(a.id, b.id)
                 .await
@@ -272,6 +267,19 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", p.id);
             Ok(())
         }
+    }
+}
+
+/// Finds a school by slug; `what` names the argument in the error.
+async fn school_by_slug(
+    store: &Store,
+    what: &str,
+    slug: &str,
+) -> anyhow::Result<mentorbridge::schools::School> {
+    match store.school_by_slug(slug).await {
+        Ok(school) => Ok(school),
+        Err(Error::NotFound(_)) => bail!("{what}: no school has the slug `{slug}`"),
+        Err(other) => Err(user_error(other)),
     }
 }
 
@@ -325,6 +333,11 @@ fn settings(args: &ServerArgs, file: &FileSettings, default_db: &str) -> anyhow:
         database_url: database_url(&args.db, file, default_db),
         secret_key,
         public_url: args.public_url.clone().or_else(|| file.public_url.clone()),
+        trusted_proxies: if args.trusted_proxies.is_empty() {
+            file.trusted_proxies.clone().unwrap_or_default()
+        } else {
+            args.trusted_proxies.clone()
+        },
     })
 }
 

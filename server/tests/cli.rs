@@ -78,7 +78,12 @@ fn it_staff_set_up_two_schools_their_people_and_a_partnership_by_script() {
     );
     assert!(add("riverside", "America/New_York").status.success());
     let again = add("hillside", "Europe/London");
-    assert!(stderr(&again).contains("slug"), "{}", stderr(&again));
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("slug: a school with slug `hillside` already exists"),
+        "{}",
+        stderr(&again)
+    );
 
     let user = |username: &str, password: &str| {
         cli.run(
@@ -102,7 +107,12 @@ fn it_staff_set_up_two_schools_their_people_and_a_partnership_by_script() {
     assert!(made.status.success(), "{}", stderr(&made));
     assert!(is_uuid(&stdout(&made)));
     let taken = user("rpatel", "quiet-harbour-lamp\n");
-    assert!(stderr(&taken).contains("username"), "{}", stderr(&taken));
+    assert!(!taken.status.success());
+    assert!(
+        stderr(&taken).contains("username: the username `rpatel` is already taken"),
+        "{}",
+        stderr(&taken)
+    );
     let unknown_school = cli.run(
         &[
             "user",
@@ -133,7 +143,12 @@ fn it_staff_set_up_two_schools_their_people_and_a_partnership_by_script() {
         stderr(&reverse)
     );
     let itself = cli.run(&["partnership", "add", "hillside", "hillside"], "");
-    assert!(stderr(&itself).contains("itself"), "{}", stderr(&itself));
+    assert!(!itself.status.success());
+    assert!(
+        stderr(&itself).contains("a school cannot partner with itself"),
+        "{}",
+        stderr(&itself)
+    );
 }
 
 #[test]

@@ -116,7 +116,47 @@ async fn staff_passwords_cannot_be_reset_as_if_they_were_students(app: TestApp) 
     );
 }
 
+async fn the_administrator_adds_only_a_schools_first_coordinator(app: TestApp) {
+    let world = app.world().await;
+    let admin = app.signed_in("admin").await;
+    let empty = app.add_school("new-school", "New School").await;
+    let coordinator = |username: &str, role: &str| json!({"username": username, "password": "cobalt-fern-ladder", "given_name": "N", "family_name": "S", "role": role});
+    let teacher = admin
+        .post_json(
+            &format!("/api/schools/{}/staff", empty.id),
+            &coordinator("new.teacher", "teacher"),
+        )
+        .await;
+    assert_eq!(teacher.status, StatusCode::FORBIDDEN);
+    let first = admin
+        .post_json(
+            &format!("/api/schools/{}/staff", empty.id),
+            &coordinator("new.coord", "coordinator"),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = admin
+        .post_json(
+            &format!("/api/schools/{}/staff", empty.id),
+            &coordinator("shadow.coord", "coordinator"),
+        )
+        .await;
+    assert_eq!(
+        second.status,
+        StatusCode::FORBIDDEN,
+        "no way into a school that has a coordinator"
+    );
+    let existing = admin
+        .post_json(
+            &format!("/api/schools/{}/staff", world.a.id),
+            &coordinator("shadow.a", "coordinator"),
+        )
+        .await;
+    assert_eq!(existing.status, StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    the_administrator_adds_only_a_schools_first_coordinator,
     a_coordinator_adds_a_student_who_signs_in_as_themselves,
     weak_empty_and_duplicate_credentials_are_refused_by_field,
     a_coordinator_adds_staff_of_each_role,

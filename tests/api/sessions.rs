@@ -111,6 +111,7 @@ async fn a_state_change_without_the_csrf_token_is_refused(app: TestApp) {
 async fn the_sign_in_form_works_and_rejects_a_foreign_form(app: TestApp) {
     app.world().await;
     let mut client = app.client();
+    client.load_sign_in_form().await;
     let forged = client
         .post_form(
             "/login",
@@ -136,7 +137,100 @@ async fn the_sign_in_form_works_and_rejects_a_foreign_form(app: TestApp) {
     );
 }
 
+async fn parallel_guesses_are_limited_like_sequential_ones(app: TestApp) {
+    app.world().await;
+    let client = std::sync::Arc::new(app.client());
+    let guesses = (0..20).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .post_json(
+                    "/api/session",
+                    &json!({"username": "teacher.a", "password": format!("guess-number-{i}")}),
+                )
+                .await
+                .status
+        })
+    });
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+}
+
+async fn signing_in_again_ends_the_previous_session(app: TestApp) {
+    app.world().await;
+    let mut client = app.signed_in("coord.a").await;
+    let first = client.csrf.clone();
+    assert_eq!(
+        client.sign_in("coord.a", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert_ne!(client.csrf, first);
+    assert_eq!(client.get("/api/me").await.status, StatusCode::OK);
+}
+
+async fn signing_out_of_a_lapsed_session_still_clears_the_cookie(app: TestApp) {
+    app.world().await;
+    let mut client = app.client();
+    client.load_sign_in_form().await;
+    client
+        .post_form("/login", &[("username", "dsl.a"), ("password", PASSWORD)])
+        .await;
+    // The session ends elsewhere (say a password reset), then the page's
+    // Sign out button is pressed with the old token.
+    let page = client.get("/home").await;
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.text.find(marker).unwrap() + marker.len();
+    let token = page.text[start..start + page.text[start..].find('"').unwrap()].to_owned();
+    let user = app
+        .store
+        .user_for_sign_in("dsl.a")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    sqlx_delete_sessions(&app, user.id).await;
+    let out = client.post_form("/logout", &[("csrf", &token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.text);
+    assert_eq!(out.location(), Some("/login"));
+    let cookie = out.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("mb_session=") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
+}
+
+async fn sqlx_delete_sessions(app: &TestApp, user: uuid::Uuid) {
+    use mentorbridge::store::Store;
+    match &app.store {
+        Store::Sqlite(pool) => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+        Store::Postgres(pool) => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user)
+            .execute(pool)
+            .await
+            .map(|_| ()),
+    }
+    .unwrap();
+}
+
 on_both_backends!(
+    parallel_guesses_are_limited_like_sequential_ones,
+    signing_in_again_ends_the_previous_session,
+    signing_out_of_a_lapsed_session_still_clears_the_cookie,
     signing_in_returns_the_account_and_a_secure_cookie,
     a_wrong_password_is_refused_without_saying_which_part_was_wrong,
     repeated_failures_lock_the_username_for_a_while,
@@ -144,3 +238,16 @@ on_both_backends!(
     a_state_change_without_the_csrf_token_is_refused,
     the_sign_in_form_works_and_rejects_a_foreign_form,
 );
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_marked_secure() {
+    let app = mentorbridge_tests::spawn_app_with(mentorbridge_tests::Backend::Sqlite, |s| {
+        s.public_url = Some("https://mentoring.example.sch.uk".into());
+    })
+    .await
+    .unwrap();
+    app.world().await;
+    let reply = app.client().sign_in("coord.a", PASSWORD).await;
+    let cookie = reply.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}

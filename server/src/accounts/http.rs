@@ -45,6 +45,19 @@ async fn create_staff(
 ) -> Result<User> {
     authorize(actor, Action::CreateStaff { school })?;
     state.store.school(school).await?;
+    if actor.role() == Role::Admin {
+        // The platform administrator only bootstraps a school: its first
+        // coordinator. After that the school's own coordinators add staff,
+        // so nobody outside the school can give themselves a way in.
+        let has_coordinator = !state
+            .store
+            .users_at_school(school, &[Role::Coordinator])
+            .await?
+            .is_empty();
+        if has_coordinator || input.role.trim() != Role::Coordinator.as_str() {
+            return Err(Error::Forbidden);
+        }
+    }
     let user = ParsedAccount::staff(input)?.hash().await?;
     let created = state.store.create_user(&user, Some(school)).await?;
     tracing::info!(user = %created.id, by = %actor.user.id, role = %created.role, "staff account created");

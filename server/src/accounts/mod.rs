@@ -611,20 +611,22 @@ impl Store {
         }
     }
 
-    /// The accounts of one school with the given roles, by family name.
+    /// The accounts of one school with the given roles, by family then given name.
     pub async fn users_at_school(&self, school_id: Uuid, roles: &[Role]) -> Result<Vec<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE school_id = $1 \
-             ORDER BY family_name, given_name"
-        );
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE school_id = $1");
         let rows: Vec<UserRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(school_id)
             .fetch_all(pool)
             .await)?;
-        rows.into_iter()
+        let mut users = rows
+            .into_iter()
             .map(User::try_from)
             .filter(|u| u.as_ref().map_or(true, |u| roles.contains(&u.role)))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        // Sorted here, not in SQL, so both databases give the same order
+        // (SQLite compares bytes, PostgreSQL uses the server's collation).
+        users.sort_by_cached_key(|u| (u.family_name.to_lowercase(), u.given_name.to_lowercase()));
+        Ok(users)
     }
 
     /// Replaces an account's password and signs it out everywhere.

@@ -38,9 +38,12 @@ async fn sign_in(
     if pass.is_empty() {
         return Err(Error::invalid("password", "enter your password"));
     }
+    if username.len() > 64 {
+        return Err(Error::Unauthenticated);
+    }
     state
         .login_limiter
-        .check(username, addr.0)
+        .begin_attempt(username, addr.0)
         .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
     let found = state.store.user_for_sign_in(username).await?;
     let (user, hash) = match found {
@@ -50,13 +53,12 @@ async fn sign_in(
     let ok = password::verify(pass, hash).await?;
     match user {
         Some(user) if ok => {
-            state.login_limiter.record_success(username);
+            state.login_limiter.record_success(username, addr.0);
             let session = state.store.create_session(user.id).await?;
             tracing::info!(user = %user.id, "signed in");
             Ok((user, session))
         }
         _ => {
-            state.login_limiter.record_failure(username, addr.0);
             tracing::info!("failed sign-in");
             Err(Error::Unauthenticated)
         }
@@ -116,6 +118,11 @@ async fn login_submit(
 ) -> Response {
     match sign_in(&state, &form.username, form.password, addr).await {
         Ok((_, session)) => {
+            if let Some(old) = jar.get(SESSION_COOKIE)
+                && let Err(err) = state.store.end_session(old.value()).await
+            {
+                return PageError(err).into_response();
+            }
             let jar = jar
                 .remove(super::PRE_SESSION_COOKIE)
                 .add(super::session_cookie(&state, &session));
@@ -137,24 +144,32 @@ async fn login_submit(
                 username: form.username,
                 error: Some(message),
             };
-            (status, Html(render(&page))).into_response()
+            let mut response = (status, Html(render(&page))).into_response();
+            if let Error::RateLimited { retry_after_secs } = err {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            }
+            response
         }
     }
 }
 
 async fn logout(
     State(state): State<AppState>,
-    _actor: Actor,
+    MaybeActor(actor): MaybeActor,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         state.store.end_session(c.value()).await?;
     }
-    Ok((
-        jar.add(super::clear_session_cookie()),
-        Redirect::to("/login?signed_out=1"),
-    )
-        .into_response())
+    // Someone whose session had already lapsed still gets a clean sign-in page.
+    let to = if actor.is_some() {
+        "/login?signed_out=1"
+    } else {
+        "/login"
+    };
+    Ok((super::remove_session_cookie(jar), Redirect::to(to)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -176,6 +191,9 @@ async fn api_login(
     ApiJson(body): ApiJson<ApiLogin>,
 ) -> Result<Response, ApiError> {
     let (user, session) = sign_in(&state, &body.username, body.password, addr).await?;
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        state.store.end_session(old.value()).await?;
+    }
     let jar = jar.add(super::session_cookie(&state, &session));
     let info = SessionInfo {
         user,
@@ -192,11 +210,7 @@ async fn api_logout(
     if let Some(c) = jar.get(SESSION_COOKIE) {
         state.store.end_session(c.value()).await?;
     }
-    Ok((
-        jar.add(super::clear_session_cookie()),
-        StatusCode::NO_CONTENT,
-    )
-        .into_response())
+    Ok((super::remove_session_cookie(jar), StatusCode::NO_CONTENT).into_response())
 }
 
 async fn api_me(actor: Actor) -> Json<SessionInfo> {

@@ -113,6 +113,14 @@ impl Store {
             csrf_token: random_token(),
             expires_at: Utc::now() + Duration::hours(SESSION_HOURS),
         };
+        // Sweep lapsed sessions as new ones begin, so the table stays small.
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE expires_at < $1"
+        )
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
         let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
                    VALUES ($1, $2, $3, $4, $5)";
         on_pool!(self, |pool| sqlx::query(sql)
@@ -173,9 +181,9 @@ pub(crate) fn session_cookie(state: &AppState, session: &NewSession) -> Cookie<'
         .build()
 }
 
-/// A cookie that deletes the session cookie.
-pub(crate) fn clear_session_cookie() -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, "")).path("/").build()
+/// The jar with the session cookie deleted (expired, not merely emptied).
+pub(crate) fn remove_session_cookie(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/"))
 }
 
 fn time_duration(secs: i64) -> time::Duration {
@@ -202,8 +210,10 @@ pub(crate) fn pre_session(state: &AppState, jar: &CookieJar) -> (Option<Cookie<'
 }
 
 fn pre_session_token(state: &AppState, nonce: &str) -> String {
-    // HMAC binds the token to this server's secret: a cookie planted by a
-    // neighbouring host is useless without a token only we can compute.
+    // HMAC binds the token to this server's secret, so a cookie planted by
+    // a neighbouring host is useless without its token. (Anyone can fetch a
+    // matching pair from /login for their own browser; what stops a forged
+    // cross-site sign-in is SameSite=Lax keeping the cookie at home.)
     let mut mac = Hmac::<Sha256>::new_from_slice(state.settings.secret_key.expose().as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(b"pre-session:");
@@ -257,6 +267,15 @@ pub async fn csrf_guard(
         .extensions()
         .get::<Authenticated>()
         .and_then(|a| a.0.clone());
+    // Two requests need no token. Signing in through the API must be JSON,
+    // which no cross-site form can send. Signing out with no live session
+    // has nothing left to protect, and must still clear a stale cookie.
+    let path = req.uri().path();
+    if (path == "/api/session" && req.method() == Method::POST)
+        || (path == "/logout" && actor.is_none())
+    {
+        return next.run(req).await;
+    }
     let is_api = req.uri().path().starts_with("/api/");
     if is_api {
         let Some(actor) = actor else {

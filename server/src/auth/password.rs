@@ -10,6 +10,18 @@ use argon2::{Argon2, PasswordHash as Phc};
 use crate::accounts::NewPassword;
 use crate::error::{Error, Result};
 
+/// Each argon2 run holds about 19 MiB for tens of milliseconds. Capping how
+/// many run at once keeps a burst of sign-ins from exhausting memory or
+/// starving every other request of CPU; the rest wait their turn.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    HASHING
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(format!("hashing semaphore closed: {e}")))
+}
+
 /// A PHC-format argon2 hash. Its `Debug` shows nothing of it.
 #[derive(Clone)]
 pub struct PasswordHash(String);
@@ -25,6 +37,7 @@ impl PasswordHash {
     /// milliseconds of CPU by design, so it runs on the blocking pool rather
     /// than stalling the async workers.
     pub async fn new(password: NewPassword) -> Result<Self> {
+        let _permit = hashing_permit().await?;
         tokio::task::spawn_blocking(move || hash_now(password.expose()))
             .await
             .map_err(|e| Error::Internal(format!("hashing task failed: {e}")))?
@@ -53,6 +66,7 @@ fn hash_now(password: &str) -> Result<PasswordHash> {
 /// there is no such account, so that the time taken does not reveal which
 /// usernames exist.
 pub async fn verify(password: String, stored: Option<PasswordHash>) -> Result<bool> {
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
         let (phc, exists) = match &stored {

@@ -86,8 +86,9 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         // School names are public; a coordinator needs them to propose a
         // partnership.
         (Coordinator, ListSchools) => true,
-        // The platform administrator bootstraps a school's coordinators but
-        // sees no pupil data.
+        // The platform administrator bootstraps a school (its first
+        // coordinator: the handler refuses any other account) and sees no
+        // pupil data.
         (Admin, ViewStaff { .. } | CreateStaff { .. }) => true,
 
         (Coordinator, ViewStaff { school } | CreateStaff { school }) => at(school),

@@ -30,31 +30,32 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// `Err(seconds)` when this username or address must wait before trying again.
-    pub fn check(&self, username: &str, addr: Option<IpAddr>) -> Result<(), u64> {
+    /// Starts a sign-in attempt: `Err(seconds)` when this username or
+    /// address must wait, otherwise counts the attempt as a failure until
+    /// [`LoginLimiter::record_success`] says otherwise. Checking and counting
+    /// in one locked step means a burst of parallel guesses is limited like
+    /// a sequence of them.
+    pub fn begin_attempt(&self, username: &str, addr: Option<IpAddr>) -> Result<(), u64> {
         let now = Instant::now();
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, f| now.duration_since(f.first) < WINDOW);
+        }
+        let keys = keys(username, addr);
         let mut wait = None;
-        for (key, limit) in keys(username, addr) {
-            if let Some(f) = map.get(&key) {
+        for (key, limit) in &keys {
+            if let Some(f) = map.get(key) {
                 let age = now.duration_since(f.first);
-                if age < WINDOW && f.count >= limit {
+                if age < WINDOW && f.count >= *limit {
                     let secs = (WINDOW - age).as_secs().max(1);
                     wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
                 }
             }
         }
-        wait.map_or(Ok(()), Err)
-    }
-
-    /// Records a failed attempt.
-    pub fn record_failure(&self, username: &str, addr: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, f| now.duration_since(f.first) < WINDOW);
+        if let Some(wait) = wait {
+            return Err(wait);
         }
-        for (key, _) in keys(username, addr) {
+        for (key, _) in keys {
             let entry = map.entry(key).or_insert(Failures {
                 count: 0,
                 first: now,
@@ -67,12 +68,19 @@ impl LoginLimiter {
             }
             entry.count += 1;
         }
+        Ok(())
     }
 
-    /// Forgets a username's failures after it signs in.
-    pub fn record_success(&self, username: &str) {
+    /// Takes back the attempt counted by `begin_attempt` for a sign-in
+    /// that succeeded, and forgets the username's earlier failures.
+    pub fn record_success(&self, username: &str, addr: Option<IpAddr>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(&user_key(username));
+        if let Some(addr) = addr
+            && let Some(f) = map.get_mut(&format!("addr:{addr}"))
+        {
+            f.count = f.count.saturating_sub(1);
+        }
     }
 }
 
@@ -96,13 +104,23 @@ mod tests {
     fn a_username_is_locked_after_repeated_failures_and_freed_by_success() {
         let limiter = LoginLimiter::default();
         for _ in 0..PER_USERNAME {
-            assert!(limiter.check("Sam", None).is_ok());
-            limiter.record_failure("sam", None);
+            assert!(limiter.begin_attempt("Sam", None).is_ok());
         }
-        let wait = limiter.check("sam", None).unwrap_err();
+        let wait = limiter.begin_attempt("sam", None).unwrap_err();
         assert!(wait > 0 && wait <= WINDOW.as_secs());
-        assert!(limiter.check("someone-else", None).is_ok());
-        limiter.record_success("sam");
-        assert!(limiter.check("sam", None).is_ok());
+        assert!(limiter.begin_attempt("someone-else", None).is_ok());
+        limiter.record_success("sam", None);
+        assert!(limiter.begin_attempt("sam", None).is_ok());
+    }
+
+    #[test]
+    fn a_successful_sign_in_does_not_count_against_the_address() {
+        let limiter = LoginLimiter::default();
+        let addr = Some(IpAddr::from([10, 0, 0, 1]));
+        for i in 0..PER_ADDRESS * 2 {
+            let name = format!("pupil{i}");
+            assert!(limiter.begin_attempt(&name, addr).is_ok(), "attempt {i}");
+            limiter.record_success(&name, addr);
+        }
     }
 }

@@ -218,7 +218,7 @@ impl Store {
         if done == 0 {
             self.partnership(id).await?;
             return Err(Error::conflict(
-                "status",
+                "partnership",
                 "this partnership has already been accepted",
             ));
         }

@@ -2,9 +2,18 @@
 //! newcomer can sign in as every role and see the product working.
 
 use crate::accounts::{ParsedAccount, StaffInput, StudentInput};
+use crate::calendar::store::{PolicyInput, import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
 use crate::schools::{NewSchool, SchoolInput};
 use crate::store::Store;
+
+// The demo schools' calendars: the same kinds of file a coordinator uploads,
+// and examples for anyone preparing their own (see `server/demo/`).
+const HILLSIDE_TERMS: &str = include_str!("../demo/hillside-terms.csv");
+const HILLSIDE_BELLS: &str = include_str!("../demo/hillside-bells.csv");
+const COLUMBA_TERMS: &str = include_str!("../demo/st-columbas-terms.ics");
+const COLUMBA_BELLS: &str = include_str!("../demo/st-columbas-bells.csv");
+const POLICY: &str = include_str!("../demo/policy.toml");
 
 /// Every demo account shares this password, so the sign-in list stays short.
 pub const DEMO_PASSWORD: &str = "bridge-demo-2026";
@@ -173,7 +182,28 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
         }
     }
     if let [hillside, columba] = school_ids[..] {
-        store.create_accepted_partnership(hillside, columba).await?;
+        let partnership = store.create_accepted_partnership(hillside, columba).await?;
+        for (school, terms_name, terms, bells) in [
+            (
+                hillside,
+                "hillside-terms.csv",
+                HILLSIDE_TERMS,
+                HILLSIDE_BELLS,
+            ),
+            (
+                columba,
+                "st-columbas-terms.ics",
+                COLUMBA_TERMS,
+                COLUMBA_BELLS,
+            ),
+        ] {
+            import_term_dates(store, school, terms_name, terms).await?;
+            import_bells(store, school, "bells.csv", bells, None).await?;
+        }
+        let input: PolicyInput = toml::from_str(POLICY)
+            .map_err(|e| Error::Internal(format!("demo policy.toml: {e}")))?;
+        let policy = parse_policy(store, &partnership, &input).await?;
+        store.put_slot_policy(partnership.id, &policy).await?;
     }
     Ok(logins)
 }

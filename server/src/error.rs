@@ -26,6 +26,9 @@ pub enum Error {
     /// The request could not be parsed at all (400).
     #[error("{0}")]
     Malformed(String),
+    /// An uploaded file has a problem on a given line (422).
+    #[error("{0}")]
+    Import(#[from] crate::calendar::import::ImportError),
     /// The change conflicts with what already exists (409).
     #[error("{field}: {message}")]
     Conflict {
@@ -77,7 +80,7 @@ impl Error {
     /// The HTTP status this error maps to.
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Invalid { .. } | Error::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Malformed(_) => StatusCode::BAD_REQUEST,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -92,6 +95,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Invalid { .. } => "invalid",
+            Error::Import(_) => "invalid_file",
             Error::Malformed(_) => "malformed",
             Error::Conflict { .. } => "conflict",
             Error::Unauthenticated => "unauthenticated",
@@ -160,17 +164,28 @@ struct ErrorDetail<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// For a rejected file: which file and line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let err = self.0;
         err.log_if_internal();
+        let import = match &err {
+            Error::Import(e) => Some(e),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: err.code(),
                 message: err.public_message(),
-                field: err.field(),
+                field: err.field().or(import.and_then(|e| e.field.as_deref())),
+                file: import.map(|e| e.file.as_str()),
+                line: import.and_then(|e| e.line),
             },
         };
         let mut response = (err.status(), Json(body)).into_response();

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use mentorbridge::accounts::{ParsedAccount, StaffInput, StudentInput};
 use mentorbridge::app::{AppState, run};
+use mentorbridge::calendar;
 use mentorbridge::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, FileSettings, SecretKey, Settings};
 use mentorbridge::error::Error;
 use mentorbridge::schools::{NewSchool, SchoolInput};
@@ -44,6 +45,54 @@ enum Command {
     /// Manage partnerships.
     #[command(subcommand)]
     Partnership(PartnershipCommand),
+    /// Import a school's calendar files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// List a partnership's bookable slots.
+    Slots {
+        /// The partnership's id.
+        #[arg(long)]
+        partnership: uuid::Uuid,
+        /// First date (YYYY-MM-DD) [default: today].
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last date (YYYY-MM-DD) [default: four weeks after --from].
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Replace a school's terms and closures from CSV
+    /// (`start_date,end_date,kind,label`) or an .ics file.
+    TermDates {
+        /// The school's slug.
+        #[arg(long)]
+        school: String,
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Add a school's bell schedule from CSV (`week,day,period,start,end,kind`).
+    Bells {
+        /// The school's slug.
+        #[arg(long)]
+        school: String,
+        /// The first date it applies to [default: always].
+        #[arg(long)]
+        effective_from: Option<chrono::NaiveDate>,
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -134,6 +183,16 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum PartnershipCommand {
+    /// Set a partnership's slot policy from a TOML file.
+    Policy {
+        /// The partnership's id.
+        id: uuid::Uuid,
+        /// session_minutes, and [schools.<slug>] with kinds, codes, devices, supervisors.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Record an agreed partnership between two schools; prints its id.
     Add {
         /// One school's slug.
@@ -267,6 +326,145 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", p.id);
             Ok(())
         }
+        Command::Partnership(PartnershipCommand::Policy { id, file: path, db }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let partnership = partnership(&store, id).await?;
+            let text = read_file(&path)?;
+            let input: calendar::store::PolicyInput =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let policy = calendar::store::parse_policy(&store, &partnership, &input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), user_error(e)))?;
+            store
+                .put_slot_policy(id, &policy)
+                .await
+                .map_err(user_error)?;
+            println!("policy set: {}-minute sessions", policy.session_minutes);
+            Ok(())
+        }
+        Command::Import(ImportCommand::TermDates {
+            school,
+            file: path,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let school = school_by_slug(&store, "--school", &school).await?;
+            let text = read_file(&path)?;
+            let n = calendar::store::import_term_dates(
+                &store,
+                school.id,
+                &path.display().to_string(),
+                &text,
+            )
+            .await
+            .map_err(user_error)?;
+            println!("{}: {n} terms and closures imported", school.name);
+            Ok(())
+        }
+        Command::Import(ImportCommand::Bells {
+            school,
+            effective_from,
+            file: path,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let school = school_by_slug(&store, "--school", &school).await?;
+            let text = read_file(&path)?;
+            let schedule = calendar::store::import_bells(
+                &store,
+                school.id,
+                &path.display().to_string(),
+                &text,
+                effective_from,
+            )
+            .await
+            .map_err(user_error)?;
+            println!(
+                "{}: {} periods in a {}-week cycle imported",
+                school.name,
+                schedule.periods.len(),
+                schedule.cycle_weeks
+            );
+            Ok(())
+        }
+        Command::Slots {
+            partnership: id,
+            from,
+            to,
+            json,
+            db,
+        } => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let partnership = partnership(&store, id).await?;
+            let from = from.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let to = to.unwrap_or(from + chrono::Days::new(27));
+            let found = calendar::store::partnership_slots(&store, &partnership, from, to)
+                .await
+                .map_err(user_error)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found.alignment.slots)?);
+            } else {
+                print_slots(&found);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("Failed to read {}", path.display()))
+}
+
+async fn partnership(
+    store: &Store,
+    id: uuid::Uuid,
+) -> anyhow::Result<mentorbridge::partnerships::Partnership> {
+    match store.partnership(id).await {
+        Ok(p) => Ok(p),
+        Err(Error::NotFound(_)) => bail!("--partnership: no partnership has the id {id}"),
+        Err(other) => Err(user_error(other)),
+    }
+}
+
+fn print_slots(found: &calendar::store::PartnershipSlots) {
+    let (a, b) = (&found.a, &found.b);
+    println!(
+        "{:<16} {:<24} {:<24}",
+        "UTC",
+        format!("{} ({})", a.name, a.time_zone),
+        format!("{} ({})", b.name, b.time_zone)
+    );
+    for slot in &found.alignment.slots {
+        let side = |slug: &str| {
+            slot.schools.get(slug).map_or_else(String::new, |e| {
+                format!(
+                    "{} {} {} wk {}",
+                    e.date.format("%a %d %b"),
+                    e.start.format("%H:%M"),
+                    e.period,
+                    e.week
+                )
+            })
+        };
+        println!(
+            "{:<16} {:<24} {:<24}",
+            slot.start_utc.format("%Y-%m-%d %H:%M"),
+            side(&a.slug),
+            side(&b.slug)
+        );
+    }
+    let weekdays_without = found.alignment.empty_days.len();
+    println!(
+        "\n{} slots of {} minutes; {weekdays_without} weekdays without one",
+        found.alignment.slots.len(),
+        found.session_minutes
+    );
+    for day in &found.alignment.empty_days {
+        println!(
+            "  {}: {}",
+            day.date.format("%a %d %b"),
+            day.reasons.join("; ")
+        );
     }
 }
 

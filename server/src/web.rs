@@ -116,7 +116,7 @@ where
 {
     match result {
         Ok(_) => Ok(Redirect::to(done).into_response()),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. } | Error::Import(_))) => {
             let status = err.status();
             let page = redisplay(err.to_string()).await?;
             Ok((status, Html(render(&page))).into_response())

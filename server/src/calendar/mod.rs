@@ -10,6 +10,7 @@
 pub mod align;
 pub mod import;
 pub mod model;
+pub mod store;
 pub mod time;
 
 #[cfg(test)]

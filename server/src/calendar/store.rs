@@ -1,0 +1,533 @@
+//! Storing calendars and slot policies, and the domain calls that combine
+//! them: replace a school's terms, add a bell schedule, align a partnership.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::align::{Alignment, SchoolSlotPolicy, Side, align_slots};
+use super::model::{
+    BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, SchoolCalendar,
+};
+use crate::accounts::Role;
+use crate::error::{Error, Result};
+use crate::partnerships::Partnership;
+use crate::schools::{School, SchoolTz};
+use crate::store::Store;
+use crate::{on_pool, on_tx};
+
+/// A partnership's slot policy: session length and each school's share.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotPolicy {
+    /// Minutes per mentoring session.
+    pub session_minutes: u32,
+    /// Each school's eligible periods and capacity, by school id.
+    pub schools: BTreeMap<Uuid, SchoolSlotPolicy>,
+}
+
+/// A slot policy as people write it: schools named by slug.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    /// Minutes per mentoring session (5 to 120).
+    pub session_minutes: u32,
+    /// Each school's share, by slug.
+    pub schools: BTreeMap<String, SchoolSlotPolicy>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    kind: String,
+    label: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScheduleRow {
+    id: Uuid,
+    effective_from: NaiveDate,
+    cycle_weeks: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct PeriodRow {
+    schedule_id: Uuid,
+    week: Option<i32>,
+    day: i32,
+    code: String,
+    start_time: NaiveTime,
+    end_time: NaiveTime,
+    kind: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CycleRow {
+    time_zone: String,
+    cycle_anchor: Option<NaiveDate>,
+    cycle_holidays_advance: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct OverrideRow {
+    week_monday: NaiveDate,
+    week: i32,
+}
+
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    session_minutes: i32,
+    schools: String,
+}
+
+fn weekday_from(n: i32) -> Result<Weekday> {
+    u8::try_from(n)
+        .ok()
+        .and_then(|n| Weekday::try_from(n).ok())
+        .ok_or_else(|| Error::Internal(format!("stored weekday {n}")))
+}
+
+fn stored(what: &str, raw: &str) -> Error {
+    Error::Internal(format!("stored {what} `{raw}` is unknown"))
+}
+
+impl Store {
+    /// Replaces all of a school's terms and closures in one transaction.
+    pub async fn replace_calendar_entries(
+        &self,
+        school: Uuid,
+        entries: &[CalendarEntry],
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM calendar_entries WHERE school_id = $1"
+        )
+        .bind(school)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        for e in entries {
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label) \
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            )
+            .bind(Uuid::new_v4())
+            .bind(school)
+            .bind(e.start)
+            .bind(e.end)
+            .bind(e.kind.as_str())
+            .bind(&e.label)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a bell schedule from its `effective_from` date, replacing one
+    /// that starts on the same date; earlier schedules keep their history.
+    pub async fn put_bell_schedule(&self, school: Uuid, schedule: &BellSchedule) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM bell_periods WHERE schedule_id IN \
+             (SELECT id FROM bell_schedules WHERE school_id = $1 AND effective_from = $2)"
+        )
+        .bind(school)
+        .bind(schedule.effective_from)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM bell_schedules WHERE school_id = $1 AND effective_from = $2"
+        )
+        .bind(school)
+        .bind(schedule.effective_from)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let id = Uuid::new_v4();
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "INSERT INTO bell_schedules (id, school_id, effective_from, cycle_weeks) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(id)
+        .bind(school)
+        .bind(schedule.effective_from)
+        .bind(i32::from(schedule.cycle_weeks))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        for p in &schedule.periods {
+            on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                "INSERT INTO bell_periods (schedule_id, week, day, code, start_time, end_time, kind) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            )
+            .bind(id)
+            .bind(p.week.map(i32::from))
+            .bind(i32::try_from(p.day.num_days_from_monday()).unwrap_or(0))
+            .bind(&p.code)
+            .bind(p.start)
+            .bind(p.end)
+            .bind(p.kind.as_str())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets how a school counts its timetable cycle.
+    pub async fn set_cycle_rule(
+        &self,
+        school: Uuid,
+        anchor: Option<NaiveDate>,
+        holidays_advance: bool,
+    ) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE schools SET cycle_anchor = $1, cycle_holidays_advance = $2 WHERE id = $3"
+        )
+        .bind(anchor)
+        .bind(holidays_advance)
+        .bind(school)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// A school's whole calendar.
+    pub async fn school_calendar(&self, school: Uuid) -> Result<SchoolCalendar> {
+        let cycle: Option<CycleRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT time_zone, cycle_anchor, cycle_holidays_advance FROM schools WHERE id = $1"
+        )
+        .bind(school)
+        .fetch_optional(pool)
+        .await)?;
+        let cycle = cycle.ok_or(Error::NotFound("school"))?;
+        let tz = SchoolTz::parse(&cycle.time_zone)
+            .map_err(|_| stored("time zone", &cycle.time_zone))?
+            .tz();
+        let entries: Vec<EntryRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT start_date, end_date, kind, label FROM calendar_entries WHERE school_id = $1 ORDER BY start_date, end_date"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await
+        })?;
+        let schedules: Vec<ScheduleRow> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT id, effective_from, cycle_weeks FROM bell_schedules WHERE school_id = $1 ORDER BY effective_from"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await
+        })?;
+        let periods: Vec<PeriodRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT p.schedule_id, p.week, p.day, p.code, p.start_time, p.end_time, p.kind \
+             FROM bell_periods p JOIN bell_schedules s ON s.id = p.schedule_id \
+             WHERE s.school_id = $1 ORDER BY p.day, p.start_time"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await)?;
+        let overrides: Vec<OverrideRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT week_monday, week FROM cycle_overrides WHERE school_id = $1"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await)?;
+
+        let mut by_schedule: BTreeMap<Uuid, Vec<Period>> = BTreeMap::new();
+        for p in periods {
+            by_schedule.entry(p.schedule_id).or_default().push(Period {
+                week: p.week.and_then(|w| u8::try_from(w).ok()),
+                day: weekday_from(p.day)?,
+                start: p.start_time,
+                end: p.end_time,
+                kind: PeriodKind::parse(&p.kind).ok_or_else(|| stored("period kind", &p.kind))?,
+                code: p.code,
+            });
+        }
+        Ok(SchoolCalendar {
+            tz,
+            entries: entries
+                .into_iter()
+                .map(|e| {
+                    let kind = match e.kind.as_str() {
+                        "term" => EntryKind::Term,
+                        "closure" => EntryKind::Closure,
+                        other => return Err(stored("calendar entry kind", other)),
+                    };
+                    Ok(CalendarEntry {
+                        start: e.start_date,
+                        end: e.end_date,
+                        kind,
+                        label: e.label,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            schedules: schedules
+                .into_iter()
+                .map(|s| BellSchedule {
+                    effective_from: s.effective_from,
+                    cycle_weeks: u8::try_from(s.cycle_weeks).unwrap_or(1),
+                    periods: by_schedule.remove(&s.id).unwrap_or_default(),
+                })
+                .collect(),
+            cycle: CycleRule {
+                anchor: cycle.cycle_anchor,
+                holidays_advance: cycle.cycle_holidays_advance,
+                overrides: overrides
+                    .into_iter()
+                    .filter_map(|o| Some((o.week_monday, u8::try_from(o.week).ok()?)))
+                    .collect(),
+            },
+        })
+    }
+
+    /// Stores a partnership's slot policy, replacing any earlier one.
+    pub async fn put_slot_policy(&self, partnership: Uuid, policy: &SlotPolicy) -> Result<()> {
+        let json = serde_json::to_string(&policy.schools)
+            .map_err(|e| Error::Internal(format!("policy does not serialise: {e}")))?;
+        let minutes = i32::try_from(policy.session_minutes).unwrap_or(i32::MAX);
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM slot_policies WHERE partnership_id = $1"
+        )
+        .bind(partnership)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "INSERT INTO slot_policies (partnership_id, session_minutes, schools, updated_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(partnership)
+        .bind(minutes)
+        .bind(&json)
+        .bind(Utc::now())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A partnership's slot policy, if one has been set.
+    pub async fn slot_policy(&self, partnership: Uuid) -> Result<Option<SlotPolicy>> {
+        let row: Option<PolicyRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT session_minutes, schools FROM slot_policies WHERE partnership_id = $1"
+        )
+        .bind(partnership)
+        .fetch_optional(pool)
+        .await)?;
+        row.map(|r| {
+            Ok(SlotPolicy {
+                session_minutes: u32::try_from(r.session_minutes).unwrap_or(0),
+                schools: serde_json::from_str(&r.schools)
+                    .map_err(|e| Error::Internal(format!("stored policy is unreadable: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Checks a policy as written against the partnership it is for, and turns
+/// slugs into ids: exactly the two schools, a sensible session length, and
+/// supervisors who are staff at their school.
+pub async fn parse_policy(
+    store: &Store,
+    partnership: &Partnership,
+    input: &PolicyInput,
+) -> Result<SlotPolicy> {
+    if !(5..=120).contains(&input.session_minutes) {
+        return Err(Error::invalid(
+            "session_minutes",
+            "must be between 5 and 120 minutes",
+        ));
+    }
+    let a = store.school(partnership.school_low).await?;
+    let b = store.school(partnership.school_high).await?;
+    let mut schools = BTreeMap::new();
+    for (slug, policy) in &input.schools {
+        let school = [&a, &b]
+            .into_iter()
+            .find(|s| &s.slug == slug)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "schools",
+                    format!(
+                        "`{slug}` is not in this partnership (it is `{}` and `{}`)",
+                        a.slug, b.slug
+                    ),
+                )
+            })?;
+        let staff = store
+            .users_at_school(
+                school.id,
+                &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
+            )
+            .await?;
+        let named = policy.supervisors.iter().chain(
+            policy
+                .periods
+                .values()
+                .filter_map(|p| p.supervisors.as_ref())
+                .flatten(),
+        );
+        for username in named {
+            if !staff.iter().any(|u| &u.username == username) {
+                return Err(Error::invalid(
+                    "supervisors",
+                    format!("`{username}` is not a member of staff at {}", school.name),
+                ));
+            }
+        }
+        schools.insert(school.id, policy.clone());
+    }
+    for school in [&a, &b] {
+        if !schools.contains_key(&school.id) {
+            return Err(Error::invalid(
+                "schools",
+                format!("say which periods `{}` can use", school.slug),
+            ));
+        }
+    }
+    Ok(SlotPolicy {
+        session_minutes: input.session_minutes,
+        schools,
+    })
+}
+
+/// The policy with schools named by slug again, for showing and editing.
+pub async fn policy_input(store: &Store, policy: &SlotPolicy) -> Result<PolicyInput> {
+    let mut schools = BTreeMap::new();
+    for (id, p) in &policy.schools {
+        schools.insert(store.school(*id).await?.slug, p.clone());
+    }
+    Ok(PolicyInput {
+        session_minutes: policy.session_minutes,
+        schools,
+    })
+}
+
+/// A partnership's slots over a range, with what a page needs to show them.
+#[derive(Debug, Serialize)]
+pub struct PartnershipSlots {
+    /// The school listed first.
+    pub a: School,
+    /// The other school.
+    pub b: School,
+    /// Minutes per session.
+    pub session_minutes: u32,
+    /// The slots and the empty days.
+    #[serde(flatten)]
+    pub alignment: Alignment,
+    /// When this was worked out.
+    pub computed_at: DateTime<Utc>,
+}
+
+/// Aligns a partnership's two calendars over `from..=to` (local dates of the
+/// school listed first: the one that proposed the partnership).
+pub async fn partnership_slots(
+    store: &Store,
+    partnership: &Partnership,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<PartnershipSlots> {
+    if to < from {
+        return Err(Error::invalid("to", "must not be before `from`"));
+    }
+    if (to - from).num_days() > 400 {
+        return Err(Error::invalid("to", "ask for at most 400 days at a time"));
+    }
+    let policy = store.slot_policy(partnership.id).await?.ok_or_else(|| {
+        Error::invalid(
+            "policy",
+            "set the partnership's slot policy first (which periods, iPads and supervisors)",
+        )
+    })?;
+    let first = partnership.proposed_by_school;
+    let a = store.school(first).await?;
+    let b = store.school(partnership.partner_of(first)).await?;
+    let (cal_a, cal_b) = (
+        store.school_calendar(a.id).await?,
+        store.school_calendar(b.id).await?,
+    );
+    let empty = SchoolSlotPolicy::default();
+    let alignment = align_slots(
+        Side {
+            slug: &a.slug,
+            name: &a.name,
+            calendar: &cal_a,
+            policy: policy.schools.get(&a.id).unwrap_or(&empty),
+        },
+        Side {
+            slug: &b.slug,
+            name: &b.name,
+            calendar: &cal_b,
+            policy: policy.schools.get(&b.id).unwrap_or(&empty),
+        },
+        policy.session_minutes,
+        from,
+        to,
+    );
+    Ok(PartnershipSlots {
+        a,
+        b,
+        session_minutes: policy.session_minutes,
+        alignment,
+        computed_at: Utc::now(),
+    })
+}
+
+/// Reads a term-dates file (CSV, or iCalendar when it looks like one) and
+/// replaces the school's terms and closures with it: all or nothing.
+pub async fn import_term_dates(
+    store: &Store,
+    school: Uuid,
+    file_name: &str,
+    text: &str,
+) -> Result<usize> {
+    let entries = if text.trim_start().starts_with("BEGIN:VCALENDAR") {
+        super::import::parse_term_ics(file_name, text)?
+    } else {
+        super::import::parse_term_csv(file_name, text)?
+    };
+    store.replace_calendar_entries(school, &entries).await?;
+    Ok(entries.len())
+}
+
+/// Reads a bell-schedule CSV and stores it from `effective_from` (the start
+/// of time when not given): all or nothing.
+pub async fn import_bells(
+    store: &Store,
+    school: Uuid,
+    file_name: &str,
+    text: &str,
+    effective_from: Option<NaiveDate>,
+) -> Result<BellSchedule> {
+    let bells = super::import::parse_bells_csv(file_name, text)?;
+    let schedule = BellSchedule {
+        effective_from: effective_from.unwrap_or_else(since_always),
+        cycle_weeks: bells.cycle_weeks,
+        periods: bells.periods,
+    };
+    store.put_bell_schedule(school, &schedule).await?;
+    Ok(schedule)
+}
+
+/// The `effective_from` of a bell schedule given no date: before any school
+/// year mentorbridge will see, and a date every database can store.
+pub fn since_always() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}

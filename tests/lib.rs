@@ -245,6 +245,47 @@ impl Client {
         read(self.with_csrf(req).send().await.unwrap()).await
     }
 
+    /// Sends a raw body (a CSV or iCalendar file) with PUT.
+    pub async fn put_raw(&self, path: &str, content_type: &str, body: &str) -> Reply {
+        let req = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        read(self.with_csrf(req).send().await.unwrap()).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Reply {
+        let req = self.http.put(format!("{}{path}", self.base)).json(body);
+        read(self.with_csrf(req).send().await.unwrap()).await
+    }
+
+    /// Uploads a file as a page's upload form does (token in the URL).
+    pub async fn post_file(
+        &self,
+        path: &str,
+        file_name: &str,
+        text: &str,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::text(text.to_owned()).file_name(file_name.to_owned()),
+        );
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let resp = self
+            .http
+            .post(format!("{}{path}?csrf={csrf}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        read(resp).await
+    }
+
     pub async fn delete(&self, path: &str) -> Reply {
         let req = self.http.delete(format!("{}{path}", self.base));
         read(self.with_csrf(req).send().await.unwrap()).await

@@ -94,6 +94,11 @@ impl Routes {
         self.add(Method::POST, path, h)
     }
 
+    /// Adds a PUT route.
+    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::PUT, path, h)
+    }
+
     /// Adds a DELETE route.
     pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.add(Method::DELETE, path, h)
@@ -110,6 +115,7 @@ fn all_routes() -> Routes {
     let routes = schools::http::routes(routes);
     let routes = accounts::http::routes(routes);
     let routes = crate::home::routes(routes);
+    let routes = crate::calendar::http::routes(routes);
     partnerships::http::routes(routes)
 }
 

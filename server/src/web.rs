@@ -97,6 +97,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
             Some("Partnership proposed. The other school's coordinator can now accept it.")
         }
         "accepted" => Some("Partnership accepted."),
+        "terms" => Some("Term dates imported. The previous term dates were replaced."),
+        "bells" => Some("Bell schedule imported."),
+        "policy" => Some("Slot policy saved. The slots below use it."),
         _ => None,
     }
 }

@@ -46,7 +46,15 @@ enum Body {
     None,
     Json(Value),
     Form(Vec<(&'static str, String)>),
+    /// A file sent as the request body.
+    Raw(&'static str, &'static str),
+    /// A file uploaded through a page's form.
+    File(&'static str, &'static str),
 }
+
+const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2026-12-18,term,Autumn\n";
+const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n";
+const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\n[schools.school-b]\nkinds = [\"registration\"]\n";
 
 struct Row {
     method: &'static str,
@@ -324,6 +332,78 @@ fn matrix() -> Vec<Row> {
             allowed: PARTNERSHIP_STAFF,
             body: none,
         },
+        // Calendars: a school's own staff see it; its coordinators change it.
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/calendar",
+            allowed: STAFF_OF_A,
+            body: none,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/schools/{school_id}/calendar/terms",
+            allowed: &[CoordA],
+            body: |_| Body::Raw("text/csv", TERMS_CSV),
+        },
+        Row {
+            method: "PUT",
+            path: "/api/schools/{school_id}/calendar/bells",
+            allowed: &[CoordA],
+            body: |_| Body::Raw("text/csv", BELLS_CSV),
+        },
+        Row {
+            method: "GET",
+            path: "/school/calendar",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/school/calendar/terms",
+            allowed: ANY_COORDINATOR,
+            body: |_| Body::File("terms.csv", TERMS_CSV),
+        },
+        Row {
+            method: "POST",
+            path: "/school/calendar/bells",
+            allowed: ANY_COORDINATOR,
+            body: |_| Body::File("bells.csv", BELLS_CSV),
+        },
+        // Slots: staff of the partnership see them; its coordinators set the policy.
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/policy",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/partnerships/{partnership_id}/policy",
+            allowed: &[CoordA, CoordB],
+            body: |_| {
+                Body::Json(
+                    json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["registration"]}, "school-b": {"kinds": ["registration"]}}}),
+                )
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/slots",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/partnerships/{partnership_id}/slots",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/partnerships/{partnership_id}/policy",
+            allowed: &[CoordA, CoordB],
+            body: |_| Body::Form(vec![("policy", POLICY_TOML.into())]),
+        },
     ]
 }
 
@@ -406,6 +486,15 @@ fn succeeded(reply: &Reply) -> bool {
 
 async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     let world = app.world().await;
+    // The partnership has a slot policy, so that reading it can succeed.
+    let coordinator = app.signed_in("coord.a").await;
+    let set = coordinator
+        .put_json(
+            &format!("/api/partnerships/{}/policy", world.partnership.id),
+            &json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["registration"]}, "school-b": {"kinds": ["registration"]}}}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     let mut failures = Vec::new();
     let mut n = 0;
     for row in matrix() {
@@ -434,6 +523,11 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                 (Body::None, "GET") => client.get(&path).await,
                 (Body::None, "DELETE") => client.delete(&path).await,
                 (Body::Json(body), "POST") => client.post_json(&path, &body).await,
+                (Body::Raw(content_type, text), "PUT") => {
+                    client.put_raw(&path, content_type, text).await
+                }
+                (Body::Json(body), "PUT") => client.put_json(&path, &body).await,
+                (Body::File(name, text), "POST") => client.post_file(&path, name, text, &[]).await,
                 (Body::Form(fields), "POST") => {
                     let fields: Vec<(&str, &str)> =
                         fields.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authorization;
+mod calendar;
 mod health;
 mod partnerships;
 mod schools;

@@ -298,6 +298,11 @@ pub async fn csrf_guard(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
     let expected = match &actor {
         Some(actor) => actor.csrf_token.clone(),
         None => match jar.get(PRE_SESSION_COOKIE) {
@@ -305,6 +310,23 @@ pub async fn csrf_guard(
             None => String::new(),
         },
     };
+    // File uploads carry the token in the form's action URL: reading it from
+    // a multipart body here would mean buffering the whole upload.
+    if is_multipart {
+        let sent = req
+            .uri()
+            .query()
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == CSRF_FIELD))
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if expected.is_empty() || !same(&sent, &expected) {
+            return PageError(Error::Malformed(
+                "this form has expired; go back, reload the page and try again".into(),
+            ))
+            .into_response();
+        }
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(b) => b,

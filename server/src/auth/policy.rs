@@ -64,6 +64,26 @@ pub enum Action<'a> {
         /// The partnership.
         partnership: &'a Partnership,
     },
+    /// See a school's calendar and bell schedule.
+    ViewCalendar {
+        /// The school.
+        school: Uuid,
+    },
+    /// Upload or change a school's calendar and bell schedule.
+    ManageCalendar {
+        /// The school.
+        school: Uuid,
+    },
+    /// See a partnership's policy and aligned slots.
+    ViewSlots {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
+    /// Set a partnership's slot policy.
+    SetSlotPolicy {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -103,6 +123,17 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, AcceptPartnership { partnership }) => own_school
             .is_some_and(|s| partnership.includes(s) && s != partnership.proposed_by_school),
         (Coordinator | Teacher | SafeguardingLead, ViewPartnerStudents { partnership }) => {
+            partnership.status == PartnershipStatus::Accepted
+                && own_school.is_some_and(|s| partnership.includes(s))
+        }
+
+        (Coordinator | Teacher | SafeguardingLead, ViewCalendar { school }) => at(school),
+        (Coordinator, ManageCalendar { school }) => at(school),
+        (Coordinator | Teacher | SafeguardingLead, ViewSlots { partnership }) => {
+            partnership.status == PartnershipStatus::Accepted
+                && own_school.is_some_and(|s| partnership.includes(s))
+        }
+        (Coordinator, SetSlotPolicy { partnership }) => {
             partnership.status == PartnershipStatus::Accepted
                 && own_school.is_some_and(|s| partnership.includes(s))
         }

@@ -8,6 +8,7 @@
 //! local view.
 
 pub mod align;
+pub mod http;
 pub mod import;
 pub mod model;
 pub mod store;

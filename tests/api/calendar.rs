@@ -1,0 +1,284 @@
+use mentorbridge_tests::{TestApp, World, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const HILLSIDE_TERMS: &str = include_str!("../../server/demo/hillside-terms.csv");
+const HILLSIDE_BELLS: &str = include_str!("../../server/demo/hillside-bells.csv");
+const COLUMBA_TERMS: &str = include_str!("../../server/demo/st-columbas-terms.ics");
+const COLUMBA_BELLS: &str = include_str!("../../server/demo/st-columbas-bells.csv");
+
+/// Schools A and B get the demo schools' files, and a 20-minute policy on
+/// tutor time with a supervisor at each end.
+async fn calendars(app: &TestApp, world: &World) {
+    let a = app.signed_in("coord.a").await;
+    let b = app.signed_in("coord.b").await;
+    for (client, school, terms, bells) in [
+        (&a, &world.a, HILLSIDE_TERMS, HILLSIDE_BELLS),
+        (&b, &world.b, COLUMBA_TERMS, COLUMBA_BELLS),
+    ] {
+        let reply = client
+            .put_raw(
+                &format!("/api/schools/{}/calendar/terms?file=terms", school.id),
+                "text/csv",
+                terms,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let reply = client
+            .put_raw(
+                &format!("/api/schools/{}/calendar/bells?file=bells.csv", school.id),
+                "text/csv",
+                bells,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+    let policy = json!({
+        "session_minutes": 20,
+        "schools": {
+            "school-a": {"kinds": ["tutor"], "devices": 6, "supervisors": ["teacher.a"]},
+            "school-b": {"kinds": ["tutor"], "devices": 4, "supervisors": ["coord.b"]}
+        }
+    });
+    let reply = a
+        .put_json(
+            &format!("/api/partnerships/{}/policy", world.partnership.id),
+            &policy,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+}
+
+async fn slots(app: &TestApp, world: &World, from: &str, to: &str) -> Value {
+    let client = app.signed_in("coord.b").await;
+    let reply = client
+        .get(&format!(
+            "/api/partnerships/{}/slots?from={from}&to={to}",
+            world.partnership.id
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.json()
+}
+
+async fn uploaded_calendars_round_trip_through_the_database(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let teacher = app.signed_in("teacher.a").await;
+    let calendar = teacher
+        .get(&format!("/api/schools/{}/calendar", world.a.id))
+        .await
+        .json();
+    assert_eq!(calendar["tz"], "Europe/London");
+    let autumn = calendar["entries"].as_array().unwrap().iter().find(|e| e["label"] == "Autumn 1").unwrap();
+    assert_eq!(autumn, &json!({"start": "2026-09-02", "end": "2026-10-23", "kind": "term", "label": "Autumn 1"}));
+    let schedule = &calendar["schedules"][0];
+    assert_eq!(schedule["cycle_weeks"], 2);
+    let tut = schedule["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "TUT" && p["day"] == "Mon")
+        .unwrap();
+    assert_eq!(
+        (
+            tut["start"].as_str(),
+            tut["end"].as_str(),
+            tut["week"].as_u64()
+        ),
+        (Some("08:40:00"), Some("09:10:00"), Some(1))
+    );
+    // The iCalendar file's exclusive DTEND became an inclusive last day.
+    let coord_b = app.signed_in("coord.b").await;
+    let other = coord_b
+        .get(&format!("/api/schools/{}/calendar", world.b.id))
+        .await
+        .json();
+    let patrick = other["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "St Patrick's Day")
+        .unwrap();
+    assert_eq!(
+        (&patrick["start"], &patrick["end"], &patrick["kind"]),
+        (
+            &json!("2027-03-17"),
+            &json!("2027-03-17"),
+            &json!("closure")
+        )
+    );
+}
+
+async fn a_partnership_gets_slots_in_utc_with_each_schools_local_view(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let found = slots(&app, &world, "2027-03-15", "2027-03-19").await;
+    let list = found["slots"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{found}");
+    let slot = &list[0];
+    assert_eq!(slot["start_utc"], "2027-03-15T08:50:00Z");
+    assert_eq!(slot["end_utc"], "2027-03-15T09:10:00Z");
+    assert_eq!(
+        slot["schools"]["school-a"],
+        json!({"date": "2027-03-15", "start": "08:50:00", "end": "09:10:00", "period": "TUT", "week": "A", "devices": 6, "supervisors": 1})
+    );
+    assert_eq!(slot["schools"]["school-b"]["period"], "FORM");
+    let patrick = found["empty_days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == "2027-03-17")
+        .unwrap();
+    assert_eq!(
+        patrick["reasons"],
+        json!(["School B: closed (St Patrick's Day)"])
+    );
+    // After the clocks go forward the same local times are an hour earlier in UTC.
+    let summer = slots(&app, &world, "2027-04-12", "2027-04-16").await;
+    assert!(
+        summer["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["start_utc"].as_str().unwrap().ends_with("T07:50:00Z")),
+        "{summer}"
+    );
+}
+
+async fn a_bad_row_is_named_and_leaves_the_calendar_as_it_was(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let coord = app.signed_in("coord.a").await;
+    let bad = "start_date,end_date,kind,label\n2026-09-02,2026-10-23,term,Autumn 1\n2026-10-05,2026-10-05,inset,INSET day\n";
+    let reply = coord
+        .put_raw(
+            &format!(
+                "/api/schools/{}/calendar/terms?file=new-terms.csv",
+                world.a.id
+            ),
+            "text/csv",
+            bad,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = &reply.json()["error"];
+    assert_eq!(
+        (
+            error["file"].as_str(),
+            error["line"].as_u64(),
+            error["field"].as_str()
+        ),
+        (Some("new-terms.csv"), Some(3), Some("kind"))
+    );
+    let overlapping = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n*,Mon,P1,08:50,10:00,lesson\n";
+    let reply = coord
+        .put_raw(
+            &format!("/api/schools/{}/calendar/bells?file=bells.csv", world.a.id),
+            "text/csv",
+            overlapping,
+        )
+        .await;
+    assert_eq!(reply.json()["error"]["line"], 3);
+    let calendar = coord
+        .get(&format!("/api/schools/{}/calendar", world.a.id))
+        .await
+        .json();
+    assert_eq!(
+        calendar["entries"].as_array().unwrap().len(),
+        11,
+        "the old term dates are untouched"
+    );
+    assert_eq!(
+        calendar["schedules"][0]["periods"]
+            .as_array()
+            .unwrap()
+            .len(),
+        45,
+        "the old bells are untouched"
+    );
+}
+
+async fn a_bell_change_from_a_date_moves_later_slots_only(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let coord = app.signed_in("coord.a").await;
+    // From 17 March Hillside's tutor time starts earlier, leaving only 15
+    // minutes of overlap with St Columba's form time: too short to book.
+    let later = HILLSIDE_BELLS.replace("08:40,09:10,tutor", "08:35,09:05,tutor");
+    let reply = coord
+        .put_raw(
+            &format!(
+                "/api/schools/{}/calendar/bells?file=spring.csv&effective_from=2027-03-17",
+                world.a.id
+            ),
+            "text/csv",
+            &later,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let found = slots(&app, &world, "2027-03-15", "2027-03-26").await;
+    let starts: Vec<(&str, &str)> = found["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["schools"]["school-a"]["date"].as_str().unwrap(),
+                s["schools"]["school-a"]["start"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(starts, vec![("2027-03-15", "08:50:00")]);
+    let tuesday = found["empty_days"].as_array().unwrap().iter().find(|d| d["date"] == "2027-03-23").unwrap();
+    assert_eq!(tuesday["reasons"], json!(["the schools' eligible periods do not overlap for 20 minutes"]));
+}
+
+async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
+    let world = app.world().await;
+    let coord = app.signed_in("coord.b").await;
+    let path = format!("/api/partnerships/{}/policy", world.partnership.id);
+    let cases = [
+        (
+            json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["tutor"]}}}),
+            "schools",
+        ),
+        (
+            json!({"session_minutes": 20, "schools": {"school-a": {}, "school-c": {}}}),
+            "schools",
+        ),
+        (
+            json!({"session_minutes": 0, "schools": {"school-a": {}, "school-b": {}}}),
+            "session_minutes",
+        ),
+        (
+            json!({"session_minutes": 20, "schools": {"school-a": {"supervisors": ["coord.b"]}, "school-b": {}}}),
+            "supervisors",
+        ),
+    ];
+    for (body, field) in cases {
+        let reply = coord.put_json(&path, &body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            reply.error_field().as_deref(),
+            Some(field),
+            "{body}: {}",
+            reply.text
+        );
+    }
+    let unknown_kind = coord.put_json(&path, &json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["assembly"]}, "school-b": {}}})).await;
+    assert_eq!(unknown_kind.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown_kind.text.contains("assembly"),
+        "{}",
+        unknown_kind.text
+    );
+}
+
+on_both_backends!(
+    uploaded_calendars_round_trip_through_the_database,
+    a_partnership_gets_slots_in_utc_with_each_schools_local_view,
+    a_bad_row_is_named_and_leaves_the_calendar_as_it_was,
+    a_bell_change_from_a_date_moves_later_slots_only,
+    a_policy_must_name_both_schools_and_their_own_staff,
+);

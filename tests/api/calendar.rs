@@ -70,8 +70,16 @@ async fn uploaded_calendars_round_trip_through_the_database(app: TestApp) {
         .await
         .json();
     assert_eq!(calendar["tz"], "Europe/London");
-    let autumn = calendar["entries"].as_array().unwrap().iter().find(|e| e["label"] == "Autumn 1").unwrap();
-    assert_eq!(autumn, &json!({"start": "2026-09-02", "end": "2026-10-23", "kind": "term", "label": "Autumn 1"}));
+    let autumn = calendar["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "Autumn 1")
+        .unwrap();
+    assert_eq!(
+        autumn,
+        &json!({"start": "2026-09-02", "end": "2026-10-23", "kind": "term", "label": "Autumn 1"})
+    );
     let schedule = &calendar["schedules"][0];
     assert_eq!(schedule["cycle_weeks"], 2);
     let tut = schedule["periods"]
@@ -230,8 +238,16 @@ async fn a_bell_change_from_a_date_moves_later_slots_only(app: TestApp) {
         })
         .collect();
     assert_eq!(starts, vec![("2027-03-15", "08:50:00")]);
-    let tuesday = found["empty_days"].as_array().unwrap().iter().find(|d| d["date"] == "2027-03-23").unwrap();
-    assert_eq!(tuesday["reasons"], json!(["the schools' eligible periods do not overlap for 20 minutes"]));
+    let tuesday = found["empty_days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == "2027-03-23")
+        .unwrap();
+    assert_eq!(
+        tuesday["reasons"],
+        json!(["the schools' eligible periods do not overlap for 20 minutes"])
+    );
 }
 
 async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {

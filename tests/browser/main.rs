@@ -128,6 +128,26 @@ async fn save_screenshot(browser: &Client, name: &str) {
     }
 }
 
+/// Waits until an element matching `css` holds `needle`: after a click the
+/// old page can still be showing, so finding the element is not enough.
+async fn wait_for_text(browser: &Client, css: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if text.contains(needle) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = browser.source().await.unwrap_or_default();
+    panic!("`{css}` never said `{needle}` (last: `{last}`)\n{page}")
+}
+
 async fn sign_in(browser: &Client, app: &TestApp, username: &str, password: &str) {
     browser.goto(&format!("{}/login", app.base)).await.unwrap();
     browser
@@ -227,5 +247,123 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         let notice = text_of(&browser, ".notice").await;
         assert!(notice.contains("signed out"), "{notice}");
     }
+    browser.close().await.unwrap();
+}
+
+/// A file shipped with the demo, by absolute path (for the file input).
+fn demo_file(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../server/demo")
+        .join(name);
+    path.canonicalize().unwrap().display().to_string()
+}
+
+async fn upload(browser: &Client, input: &str, button: &str, path: &str, expect: &str) {
+    browser
+        .find(Locator::Id(input))
+        .await
+        .unwrap()
+        .send_keys(path)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id(button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(browser, ".notice", expect).await;
+}
+
+#[tokio::test]
+async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    let browser = open_browser(&driver, &chromium).await;
+
+    for (coordinator, terms, bells) in [
+        ("coord.a", "hillside-terms.csv", "hillside-bells.csv"),
+        ("coord.b", "st-columbas-terms.ics", "st-columbas-bells.csv"),
+    ] {
+        sign_in(&browser, &app, coordinator, mentorbridge_tests::PASSWORD).await;
+        wait_for_text(&browser, "#home-heading", "Hello").await;
+        browser
+            .goto(&format!("{}/school/calendar", app.base))
+            .await
+            .unwrap();
+        upload(
+            &browser,
+            "terms-file",
+            "upload-terms",
+            &demo_file(terms),
+            "Term dates imported",
+        )
+        .await;
+        upload(
+            &browser,
+            "bells-file",
+            "upload-bells",
+            &demo_file(bells),
+            "Bell schedule imported",
+        )
+        .await;
+        let terms_table = text_of(&browser, "#terms").await;
+        assert!(terms_table.contains("Autumn"), "{terms_table}");
+        save_screenshot(&browser, &format!("calendar-{coordinator}")).await;
+        browser
+            .find(Locator::Css("form.signout button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, ".notice", "signed out").await;
+    }
+
+    sign_in(&browser, &app, "coord.b", mentorbridge_tests::PASSWORD).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    let slots = format!(
+        "{}/partnerships/{}/slots?from=2027-03-15",
+        app.base, world.partnership.id
+    );
+    browser.goto(&slots).await.unwrap();
+    assert!(
+        text_of(&browser, "#no-policy")
+            .await
+            .contains("Set the slot policy")
+    );
+    let policy = "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\ndevices = 6\nsupervisors = [\"teacher.a\"]\n[schools.school-b]\nkinds = [\"tutor\"]\ndevices = 4\nsupervisors = [\"coord.b\"]\n";
+    let textarea = browser.find(Locator::Id("policy")).await.unwrap();
+    textarea.clear().await.unwrap();
+    textarea.send_keys(policy).await.unwrap();
+    browser
+        .find(Locator::Id("save-policy"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, ".notice", "Slot policy saved").await;
+
+    browser.goto(&slots).await.unwrap();
+    let first_week = text_of(&browser, "section.card").await;
+    assert!(first_week.contains("Week of 15 Mar"), "{first_week}");
+    assert!(
+        first_week.contains("08:50–09:10"),
+        "the slot in each school's local time: {first_week}"
+    );
+    assert!(
+        first_week.contains("TUT · Week A") && first_week.contains("FORM"),
+        "{first_week}"
+    );
+    assert!(
+        first_week.contains("School B: closed (St Patrick's Day)"),
+        "{first_week}"
+    );
+    save_screenshot(&browser, "slots-coord.b").await;
     browser.close().await.unwrap();
 }

@@ -149,6 +149,26 @@ fn status_reason(side: &Side<'_>, status: &DayStatus) -> Option<String> {
     }
 }
 
+/// Why a teaching day offers nothing: no eligible period on this weekday
+/// (of this cycle week), or no bell schedule at all.
+fn no_period(side: &Side<'_>, date: NaiveDate, weeks: &BTreeMap<NaiveDate, u8>) -> String {
+    let day = date.format("%A");
+    match (
+        side.calendar.schedule_for(date),
+        weeks.get(&super::model::monday_of(date)),
+    ) {
+        (None, _) => format!("{}: no bell schedule for this date", side.name),
+        (Some(s), Some(&week)) if s.cycle_weeks > 1 => {
+            format!(
+                "{}: no eligible period on Week {} {day}s",
+                side.name,
+                week_label(week)
+            )
+        }
+        _ => format!("{}: no eligible period on {day}s", side.name),
+    }
+}
+
 fn windows<'a>(
     side: &Side<'a>,
     date: NaiveDate,
@@ -228,10 +248,7 @@ pub fn align_slots(
         let found_before = out.slots.len();
         let wa = windows(&a, date, &weeks_a);
         if reasons.is_empty() && wa.is_empty() {
-            reasons.push(format!(
-                "{}: no period the partnership may use today",
-                a.name
-            ));
+            reasons.push(no_period(&a, date, &weeks_a));
         }
         if !wa.is_empty() {
             for near in [date.pred_opt(), Some(date), date.succ_opt()]
@@ -249,10 +266,7 @@ pub fn align_slots(
                 .flatten()
                 .collect();
             if wb.is_empty() && reasons.is_empty() {
-                reasons.push(format!(
-                    "{}: no period the partnership may use today",
-                    b.name
-                ));
+                reasons.push(no_period(&b, date, &weeks_b));
             }
             let mut overlapped = false;
             for x in &wa {

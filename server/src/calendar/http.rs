@@ -322,7 +322,9 @@ async fn show_calendar(
         schedules: calendar.schedules.len(),
         weeks,
         this_week: calendar
-            .cycle_week(today)
+            .schedule_for(today)
+            .filter(|s| s.cycle_weeks > 1)
+            .and(calendar.cycle_week(today))
             .map(|w| format!("This is Week {}.", week_label(w))),
         weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
         kinds: PeriodKind::ALL.iter().map(|k| k.as_str()).collect(),

@@ -126,6 +126,23 @@ struct ServerArgs {
 
 #[derive(Subcommand)]
 enum SchoolCommand {
+    /// Set how a school counts Week A / Week B.
+    Cycle {
+        /// The school's slug.
+        #[arg(long)]
+        school: String,
+        /// A date in Week A [default: the first day of the first term].
+        #[arg(long)]
+        anchor: Option<chrono::NaiveDate>,
+        /// Holiday weeks advance the cycle too.
+        #[arg(long)]
+        holidays_advance: bool,
+        /// A week set by hand, as DATE=LETTER (e.g. 2027-01-04=B); repeatable.
+        #[arg(long = "week")]
+        weeks: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Add a school.
     Add {
         /// Short name for scripts, e.g. `hillside`.
@@ -233,6 +250,37 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(db) => {
             let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
             println!("{} database is up to date", store.backend_name());
+            Ok(())
+        }
+        Command::School(SchoolCommand::Cycle {
+            school,
+            anchor,
+            holidays_advance,
+            weeks,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let school = school_by_slug(&store, "--school", &school).await?;
+            let mut input = calendar::store::CycleInput {
+                anchor,
+                holidays_advance,
+                ..Default::default()
+            };
+            for week in &weeks {
+                let (date, label) = week
+                    .split_once('=')
+                    .with_context(|| format!("--week: `{week}` should look like 2027-01-04=B"))?;
+                let date = date
+                    .parse()
+                    .with_context(|| format!("--week: `{date}` is not a date like 2027-01-04"))?;
+                input.weeks.insert(date, label.to_owned());
+            }
+            let rule = calendar::store::parse_cycle(&input).map_err(user_error)?;
+            store
+                .set_cycle_rule(school.id, &rule)
+                .await
+                .map_err(user_error)?;
+            println!("{}: week cycle saved", school.name);
             Ok(())
         }
         Command::School(SchoolCommand::Add {

@@ -99,6 +99,7 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "accepted" => Some("Partnership accepted."),
         "terms" => Some("Term dates imported. The previous term dates were replaced."),
         "bells" => Some("Bell schedule imported."),
+        "cycle" => Some("Week cycle saved."),
         "policy" => Some("Slot policy saved. The slots below use it."),
         _ => None,
     }

@@ -185,3 +185,122 @@ fn a_settings_file_with_an_unknown_key_is_refused_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn calendars_are_imported_and_slots_listed_from_the_command_line() {
+    let cli = Cli::new();
+    let demo = |name: &str| format!("{}/demo/{name}", env!("CARGO_MANIFEST_DIR"));
+    for (slug, name) in [
+        ("hillside", "Hillside Academy"),
+        ("st-columbas", "St Columba's College"),
+    ] {
+        let out = cli.run(
+            &[
+                "school",
+                "add",
+                "--slug",
+                slug,
+                "--name",
+                name,
+                "--tz",
+                "Europe/London",
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    for (slug, who) in [
+        ("hillside", "tokafor"),
+        ("st-columbas", "dwalsh"),
+        ("st-columbas", "skelly"),
+    ] {
+        let out = cli.run(
+            &[
+                "user",
+                "add",
+                "--school",
+                slug,
+                "--role",
+                "teacher",
+                "--username",
+                who,
+            ],
+            "quiet-harbour-lamp",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let bad = cli.run(
+        &[
+            "import",
+            "term-dates",
+            "--school",
+            "hillside",
+            &demo("hillside-bells.csv"),
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains(
+            "hillside-bells.csv, line 1: the header must be `start_date,end_date,kind,label`"
+        ),
+        "{}",
+        stderr(&bad)
+    );
+    for (slug, terms, bells) in [
+        ("hillside", "hillside-terms.csv", "hillside-bells.csv"),
+        (
+            "st-columbas",
+            "st-columbas-terms.ics",
+            "st-columbas-bells.csv",
+        ),
+    ] {
+        let out = cli.run(
+            &["import", "term-dates", "--school", slug, &demo(terms)],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = cli.run(&["import", "bells", "--school", slug, &demo(bells)], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let id = stdout(&cli.run(&["partnership", "add", "hillside", "st-columbas"], ""));
+    let policy = cli.run(
+        &["partnership", "policy", &id, "--file", &demo("policy.toml")],
+        "",
+    );
+    assert!(policy.status.success(), "{}", stderr(&policy));
+    let listed = cli.run(
+        &[
+            "slots",
+            "--partnership",
+            &id,
+            "--from",
+            "2027-03-15",
+            "--to",
+            "2027-03-19",
+            "--json",
+        ],
+        "",
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let slots: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert_eq!(slots.as_array().unwrap().len(), 1);
+    assert_eq!(slots[0]["start_utc"], "2027-03-15T08:50:00Z");
+    assert_eq!(slots[0]["schools"]["st-columbas"]["devices"], 5);
+    let table = stdout(&cli.run(
+        &[
+            "slots",
+            "--partnership",
+            &id,
+            "--from",
+            "2027-03-15",
+            "--to",
+            "2027-03-19",
+        ],
+        "",
+    ));
+    assert!(
+        table.contains("Wed 17 Mar: St Columba's College: closed (St Patrick's Day)"),
+        "{table}"
+    );
+}

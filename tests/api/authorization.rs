@@ -369,6 +369,23 @@ fn matrix() -> Vec<Row> {
             allowed: ANY_COORDINATOR,
             body: |_| Body::File("bells.csv", BELLS_CSV),
         },
+        Row {
+            method: "PUT",
+            path: "/api/schools/{school_id}/calendar/cycle",
+            allowed: &[CoordA],
+            body: |_| Body::Json(json!({"holidays_advance": false, "weeks": {"2026-09-14": "B"}})),
+        },
+        Row {
+            method: "POST",
+            path: "/school/calendar/cycle",
+            allowed: ANY_COORDINATOR,
+            body: |_| {
+                Body::Form(vec![
+                    ("anchor", "2026-09-07".into()),
+                    ("weeks", "2026-09-14 B".into()),
+                ])
+            },
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",

@@ -291,7 +291,53 @@ async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
     );
 }
 
+async fn a_week_set_by_hand_changes_which_periods_run_from_then_on(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let before = slots(&app, &world, "2027-03-15", "2027-03-19").await;
+    assert_eq!(before["slots"][0]["schools"]["school-a"]["week"], "A");
+    // School A declares the week of 15 March to be Week B.
+    let coord = app.signed_in("coord.a").await;
+    let reply = coord
+        .put_json(
+            &format!("/api/schools/{}/calendar/cycle", world.a.id),
+            &json!({"weeks": {"2027-03-17": "B"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let after = slots(&app, &world, "2027-03-15", "2027-03-26").await;
+    let days: Vec<(&str, &str)> = after["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["schools"]["school-a"]["date"].as_str().unwrap(),
+                s["schools"]["school-a"]["week"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Week B has tutor time on Tuesday and Thursday; the week after is Week A again.
+    assert_eq!(
+        days,
+        vec![
+            ("2027-03-16", "B"),
+            ("2027-03-18", "B"),
+            ("2027-03-22", "A"),
+            ("2027-03-24", "A")
+        ]
+    );
+    let bad = coord
+        .put_json(
+            &format!("/api/schools/{}/calendar/cycle", world.a.id),
+            &json!({"weeks": {"2027-03-17": "week b"}}),
+        )
+        .await;
+    assert_eq!(bad.error_field().as_deref(), Some("weeks"));
+}
+
 on_both_backends!(
+    a_week_set_by_hand_changes_which_periods_run_from_then_on,
     uploaded_calendars_round_trip_through_the_database,
     a_partnership_gets_slots_in_utc_with_each_schools_local_view,
     a_bad_row_is_named_and_leaves_the_calendar_as_it_was,

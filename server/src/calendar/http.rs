@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::align::Slot;
 use super::model::{EntryKind, PeriodKind, SchoolCalendar, monday_of, week_label};
 use super::store::{
-    PartnershipSlots, PolicyInput, import_bells, import_term_dates, parse_policy,
-    partnership_slots, policy_input,
+    CycleInput, PartnershipSlots, PolicyInput, import_bells, import_term_dates, parse_cycle,
+    parse_policy, partnership_slots, policy_input,
 };
 use crate::app::{AppState, Routes};
 use crate::auth::Actor;
@@ -33,12 +33,14 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/schools/{school_id}/calendar", api_calendar)
         .put("/api/schools/{school_id}/calendar/terms", api_put_terms)
         .put("/api/schools/{school_id}/calendar/bells", api_put_bells)
+        .put("/api/schools/{school_id}/calendar/cycle", api_put_cycle)
         .get("/api/partnerships/{partnership_id}/policy", api_policy)
         .put("/api/partnerships/{partnership_id}/policy", api_put_policy)
         .get("/api/partnerships/{partnership_id}/slots", api_slots)
         .get("/school/calendar", calendar_page)
         .post("/school/calendar/terms", upload_terms)
         .post("/school/calendar/bells", upload_bells)
+        .post("/school/calendar/cycle", cycle_submit)
         .get("/partnerships/{partnership_id}/slots", slots_page)
         .post("/partnerships/{partnership_id}/policy", policy_submit)
 }
@@ -119,6 +121,18 @@ async fn api_put_bells(
         "cycle_weeks": schedule.cycle_weeks,
         "periods": schedule.periods.len(),
     })))
+}
+
+async fn api_put_cycle(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    ApiJson(input): ApiJson<CycleInput>,
+) -> Result<Json<CycleInput>, ApiError> {
+    authorize(&actor, Action::ManageCalendar { school })?;
+    let rule = parse_cycle(&input)?;
+    state.store.set_cycle_rule(school, &rule).await?;
+    Ok(Json(input))
 }
 
 async fn api_policy(
@@ -280,6 +294,9 @@ struct CalendarPage {
     schedules: usize,
     weeks: Vec<WeekView>,
     this_week: Option<String>,
+    anchor: String,
+    holidays_advance: bool,
+    weeks_text: String,
     weekdays: [&'static str; 5],
     kinds: Vec<&'static str>,
 }
@@ -326,6 +343,19 @@ async fn show_calendar(
             .filter(|s| s.cycle_weeks > 1)
             .and(calendar.cycle_week(today))
             .map(|w| format!("This is Week {}.", week_label(w))),
+        anchor: calendar
+            .cycle
+            .anchor
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        holidays_advance: calendar.cycle.holidays_advance,
+        weeks_text: calendar
+            .cycle
+            .overrides
+            .iter()
+            .map(|(monday, week)| format!("{monday} {}", week_label(*week)))
+            .collect::<Vec<_>>()
+            .join("\n"),
         weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
         kinds: PeriodKind::ALL.iter().map(|k| k.as_str()).collect(),
     })
@@ -428,6 +458,60 @@ async fn upload_bells(
     }
     .await;
     after_form(result, "/school/calendar?notice=bells", |error| {
+        show_calendar(&state, &actor, None, Some(error))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct CycleForm {
+    #[serde(default)]
+    anchor: String,
+    #[serde(default)]
+    holidays_advance: Option<String>,
+    #[serde(default)]
+    weeks: String,
+}
+
+fn cycle_from_form(form: &CycleForm) -> Result<CycleInput> {
+    let date = |raw: &str, field: &'static str| {
+        raw.parse::<NaiveDate>()
+            .map_err(|_| Error::invalid(field, format!("`{raw}` is not a date like 2027-01-04")))
+    };
+    let anchor = match form.anchor.trim() {
+        "" => None,
+        raw => Some(date(raw, "anchor")?),
+    };
+    let mut weeks = BTreeMap::new();
+    for line in form.weeks.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (day, week) = line.split_once(char::is_whitespace).ok_or_else(|| {
+            Error::invalid(
+                "weeks",
+                format!("`{line}` should be a date and a week, like `2027-01-04 B`"),
+            )
+        })?;
+        weeks.insert(date(day, "weeks")?, week.trim().to_owned());
+    }
+    Ok(CycleInput {
+        anchor,
+        holidays_advance: form.holidays_advance.is_some(),
+        weeks,
+    })
+}
+
+async fn cycle_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<CycleForm>,
+) -> Result<Response, PageError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::ManageCalendar { school })?;
+    let result = async {
+        let rule = parse_cycle(&cycle_from_form(&form)?)?;
+        state.store.set_cycle_rule(school, &rule).await
+    }
+    .await;
+    after_form(result, "/school/calendar?notice=cycle", |error| {
         show_calendar(&state, &actor, None, Some(error))
     })
     .await

@@ -183,22 +183,38 @@ impl Store {
         Ok(())
     }
 
-    /// Sets how a school counts its timetable cycle.
-    pub async fn set_cycle_rule(
-        &self,
-        school: Uuid,
-        anchor: Option<NaiveDate>,
-        holidays_advance: bool,
-    ) -> Result<()> {
-        on_pool!(self, |pool| sqlx::query(
+    /// Sets how a school counts its timetable cycle, and the weeks it has
+    /// declared by hand (replacing earlier ones), in one transaction.
+    pub async fn set_cycle_rule(&self, school: Uuid, rule: &CycleRule) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
             "UPDATE schools SET cycle_anchor = $1, cycle_holidays_advance = $2 WHERE id = $3"
         )
-        .bind(anchor)
-        .bind(holidays_advance)
+        .bind(rule.anchor)
+        .bind(rule.holidays_advance)
         .bind(school)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM cycle_overrides WHERE school_id = $1"
+        )
+        .bind(school)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        for (monday, week) in &rule.overrides {
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "INSERT INTO cycle_overrides (school_id, week_monday, week) VALUES ($1, $2, $3)"
+            )
+            .bind(school)
+            .bind(*monday)
+            .bind(i32::from(*week))
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -530,4 +546,43 @@ pub async fn import_bells(
 /// year mentorbridge will see, and a date every database can store.
 pub fn since_always() -> NaiveDate {
     NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+}
+
+/// How a school counts its cycle, as people write it: weeks by letter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CycleInput {
+    /// A date in Week A; empty for the first day of the first term.
+    #[serde(default)]
+    pub anchor: Option<NaiveDate>,
+    /// Whether holiday weeks advance the cycle.
+    #[serde(default)]
+    pub holidays_advance: bool,
+    /// Weeks declared by hand: any date in the week, and its letter (or number).
+    #[serde(default)]
+    pub weeks: BTreeMap<NaiveDate, String>,
+}
+
+/// Parses a cycle rule, naming a bad week.
+pub fn parse_cycle(input: &CycleInput) -> Result<CycleRule> {
+    let mut overrides = BTreeMap::new();
+    for (date, label) in &input.weeks {
+        let raw = label.trim().to_ascii_uppercase();
+        let week = match (raw.parse::<u8>(), raw.as_bytes()) {
+            (Ok(n), _) if (1..=26).contains(&n) => n,
+            (_, [c @ b'A'..=b'Z']) => c - b'A' + 1,
+            _ => {
+                return Err(Error::invalid(
+                    "weeks",
+                    format!("`{label}` for the week of {date} is not a week; use A, B … or 1, 2 …"),
+                ));
+            }
+        };
+        overrides.insert(super::model::monday_of(*date), week);
+    }
+    Ok(CycleRule {
+        anchor: input.anchor,
+        holidays_advance: input.holidays_advance,
+        overrides,
+    })
 }

@@ -10,11 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::model::{DayStatus, Period, PeriodKind, SchoolCalendar, week_label};
-use super::time::{local_to_utc, utc_to_local};
+use super::time::{local_to_utc, steady_offset, utc_to_local};
 
 /// Capacity of one period, overriding the school's defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +138,18 @@ struct Window<'a> {
     end: DateTime<Utc>,
     period: &'a Period,
     week: u8,
+    /// The school's offset all that day, when the clocks do not change.
+    offset: Option<FixedOffset>,
+}
+
+impl Window<'_> {
+    /// The school's local time of an instant within this window.
+    fn local(&self, tz: chrono_tz::Tz, at: DateTime<Utc>) -> chrono::NaiveDateTime {
+        match self.offset {
+            Some(offset) => at.naive_utc() + offset,
+            None => utc_to_local(tz, at),
+        }
+    }
 }
 
 fn status_reason(side: &Side<'_>, status: &DayStatus) -> Option<String> {
@@ -184,6 +196,12 @@ fn windows<'a>(
         return Vec::new();
     };
     let tz = side.calendar.tz;
+    // One zone look-up for the day rather than one per period.
+    let offset = steady_offset(tz, date);
+    let instant = |time: NaiveTime| match offset {
+        Some(offset) => DateTime::from_naive_utc_and_offset(date.and_time(time) - offset, Utc),
+        None => local_to_utc(tz, date, time),
+    };
     schedule
         .periods
         .iter()
@@ -191,20 +209,21 @@ fn windows<'a>(
         .filter(|p| p.week.is_none_or(|w| w == week))
         .filter(|p| side.policy.eligible(p))
         .map(|p| Window {
-            start: local_to_utc(tz, date, p.start),
-            end: local_to_utc(tz, date, p.end),
+            start: instant(p.start),
+            end: instant(p.end),
             period: p,
             week,
+            offset,
         })
         .collect()
 }
 
 fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime<Utc>) -> SlotEnd {
-    let local_start = utc_to_local(side.calendar.tz, start);
+    let local_start = w.local(side.calendar.tz, start);
     SlotEnd {
         date: local_start.date(),
         start: local_start.time(),
-        end: utc_to_local(side.calendar.tz, end).time(),
+        end: w.local(side.calendar.tz, end).time(),
         period: w.period.code.clone(),
         week: week_label(w.week),
         devices: side.policy.devices_in(&w.period.code),

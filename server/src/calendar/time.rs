@@ -7,7 +7,10 @@
 //! **before** the gap, which lands it just after the gap.
 
 use chrono::offset::LocalResult;
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, Days, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Utc,
+};
 
 /// The instant of local `date` and `time` in `tz`, by the rule above.
 pub fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
@@ -23,6 +26,21 @@ pub fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> Date
             DateTime::from_naive_utc_and_offset(local - offset, Utc)
         }
     }
+}
+
+/// The UTC offset in force all through local `date`, or `None` on a day the
+/// clocks change. With it, every time on that date converts by plain
+/// arithmetic instead of a zone look-up each.
+pub fn steady_offset(tz: chrono_tz::Tz, date: NaiveDate) -> Option<FixedOffset> {
+    let midnight = NaiveDateTime::new(date, NaiveTime::MIN);
+    let noon_guess = tz
+        .offset_from_utc_datetime(&(midnight + Duration::hours(12)))
+        .fix();
+    let first = midnight - noon_guess;
+    let last = first + Duration::days(1) - Duration::seconds(1);
+    let steady = tz.offset_from_utc_datetime(&first).fix() == noon_guess
+        && tz.offset_from_utc_datetime(&last).fix() == noon_guess;
+    steady.then_some(noon_guess)
 }
 
 /// The local date and time of an instant in `tz`.
@@ -55,6 +73,24 @@ mod tests {
         // 25 October 2026: 01:00–02:00 happens twice, first in BST.
         let at = local_to_utc(London, d("2026-10-25"), t("01:30"));
         assert_eq!(at.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+    }
+
+    #[test]
+    fn only_clock_change_days_lack_a_steady_offset() {
+        assert_eq!(
+            steady_offset(London, d("2026-03-28")).map(|o| o.local_minus_utc()),
+            Some(0)
+        );
+        assert_eq!(steady_offset(London, d("2026-03-29")), None);
+        assert_eq!(
+            steady_offset(London, d("2026-03-30")).map(|o| o.local_minus_utc()),
+            Some(3600)
+        );
+        assert_eq!(steady_offset(London, d("2026-10-25")), None);
+        assert_eq!(
+            steady_offset(chrono_tz::Australia::Sydney, d("2026-04-05")),
+            None
+        );
     }
 
     #[test]

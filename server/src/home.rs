@@ -17,6 +17,8 @@ pub fn routes(routes: Routes) -> Routes {
 
 /// A partnership as a line on the home page.
 pub struct PartnershipLine {
+    /// The partnership.
+    pub id: uuid::Uuid,
     /// The other school's name.
     pub partner: String,
     /// Whether it is live.
@@ -75,6 +77,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
             for p in store.partnerships_of(school_id).await? {
                 page.partnerships.push(PartnershipLine {
+                    id: p.id,
                     partner: store.school(p.partner_of(school_id)).await?.name,
                     accepted: p.status == PartnershipStatus::Accepted,
                 });

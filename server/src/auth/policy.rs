@@ -236,4 +236,106 @@ mod tests {
             }
         ));
     }
+
+    #[test]
+    fn the_administrator_bootstraps_schools_but_reads_no_pupil_or_calendar_data() {
+        let school = Uuid::new_v4();
+        let p = partnership(school, Uuid::new_v4(), PartnershipStatus::Accepted);
+        for action in [
+            Action::ListSchools,
+            Action::CreateSchool,
+            Action::ViewStaff { school },
+            Action::CreateStaff { school },
+        ] {
+            assert!(allowed(Role::Admin, None, action), "{action:?}");
+        }
+        for action in [
+            Action::ViewStudents { school },
+            Action::ResetStudentPassword { school },
+            Action::ViewPartnerships { school },
+            Action::ViewPartnerStudents { partnership: &p },
+            Action::ViewCalendar { school },
+            Action::ManageCalendar { school },
+            Action::ViewSlots { partnership: &p },
+            Action::SetSlotPolicy { partnership: &p },
+            Action::ProposePartnership { school },
+        ] {
+            assert!(!allowed(Role::Admin, None, action), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn calendars_are_changed_only_by_their_own_coordinators_and_slots_seen_only_within_the_partnership()
+     {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        assert!(allowed(
+            Role::Coordinator,
+            Some(a),
+            Action::ManageCalendar { school: a }
+        ));
+        assert!(!allowed(
+            Role::Teacher,
+            Some(a),
+            Action::ManageCalendar { school: a }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(b),
+            Action::ManageCalendar { school: a }
+        ));
+        assert!(allowed(
+            Role::SafeguardingLead,
+            Some(a),
+            Action::ViewCalendar { school: a }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(b),
+            Action::ViewCalendar { school: a }
+        ));
+        let proposed = partnership(a, b, PartnershipStatus::Proposed);
+        let accepted = partnership(a, b, PartnershipStatus::Accepted);
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(b),
+            Action::ViewSlots {
+                partnership: &proposed
+            }
+        ));
+        assert!(allowed(
+            Role::Teacher,
+            Some(b),
+            Action::ViewSlots {
+                partnership: &accepted
+            }
+        ));
+        assert!(!allowed(
+            Role::Teacher,
+            Some(b),
+            Action::SetSlotPolicy {
+                partnership: &accepted
+            }
+        ));
+        assert!(allowed(
+            Role::Coordinator,
+            Some(b),
+            Action::SetSlotPolicy {
+                partnership: &accepted
+            }
+        ));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(c),
+            Action::ViewSlots {
+                partnership: &accepted
+            }
+        ));
+        assert!(!allowed(
+            Role::Student,
+            Some(a),
+            Action::ViewSlots {
+                partnership: &accepted
+            }
+        ));
+    }
 }

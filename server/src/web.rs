@@ -100,6 +100,8 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "terms" => Some("Term dates imported. The previous term dates were replaced."),
         "bells" => Some("Bell schedule imported."),
         "cycle" => Some("Week cycle saved."),
+        "closure" => Some("Closure added. Slots on those days are gone."),
+        "removed" => Some("Removed from the calendar."),
         "policy" => Some("Slot policy saved. The slots below use it."),
         _ => None,
     }

@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use mentorbridge::app::route_table;
+use mentorbridge::calendar::store::{ClosureInput, add_closure};
 use mentorbridge_tests::{Client, PASSWORD, Reply, TestApp, World, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -71,12 +72,15 @@ enum Fresh {
     School,
     /// A partnership proposed to school B by a new school, for `{partnership_id}`.
     Proposal,
+    /// A closure at school A, for `{entry_id}`.
+    Closure,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
     match (row.method, row.path) {
         ("POST", "/api/partnerships" | "/partnerships") => Some(Fresh::School),
         ("POST", p) if p.ends_with("/accept") => Some(Fresh::Proposal),
+        (_, p) if p.contains("{entry_id}") => Some(Fresh::Closure),
         _ => None,
     }
 }
@@ -386,6 +390,36 @@ fn matrix() -> Vec<Row> {
                 ])
             },
         },
+        Row {
+            method: "POST",
+            path: "/api/schools/{school_id}/calendar/closures",
+            allowed: &[CoordA],
+            body: |n| Body::Json(json!({"start": "2026-10-05", "label": format!("Closure {n}")})),
+        },
+        Row {
+            method: "DELETE",
+            path: "/api/schools/{school_id}/calendar/entries/{entry_id}",
+            allowed: &[CoordA],
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/school/calendar/closures",
+            allowed: ANY_COORDINATOR,
+            body: |n| {
+                Body::Form(vec![
+                    ("start", "2026-10-05".into()),
+                    ("label", format!("Closure {n}")),
+                ])
+            },
+        },
+        // The entry belongs to school A: only A's coordinator may remove it.
+        Row {
+            method: "POST",
+            path: "/school/calendar/entries/{entry_id}/delete",
+            allowed: &[CoordA],
+            body: |_| Body::Form(vec![]),
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",
@@ -512,6 +546,14 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
         )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    // Every school has a term, so that closures can be added within it.
+    for school in [&world.a, &world.b, &world.c] {
+        let terms = mentorbridge::calendar::import::parse_term_csv("terms.csv", TERMS_CSV).unwrap();
+        app.store
+            .replace_calendar_entries(school.id, &terms)
+            .await
+            .unwrap();
+    }
     let mut failures = Vec::new();
     let mut n = 0;
     for row in matrix() {
@@ -532,6 +574,18 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                     path = row
                         .path
                         .replace("{partnership_id}", &proposal.id.to_string());
+                }
+                Some(Fresh::Closure) => {
+                    let label = format!("Fresh closure {n}");
+                    let input = ClosureInput {
+                        start: "2026-10-06".parse().unwrap(),
+                        end: None,
+                        label: label.clone(),
+                    };
+                    add_closure(&app.store, world.a.id, &input).await.unwrap();
+                    let entries = app.store.calendar_entries(world.a.id).await.unwrap();
+                    let id = entries.iter().find(|e| e.label == label).unwrap().id;
+                    path = path.replace("{entry_id}", &id.to_string());
                 }
                 None => {}
             }

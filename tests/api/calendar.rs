@@ -336,7 +336,60 @@ async fn a_week_set_by_hand_changes_which_periods_run_from_then_on(app: TestApp)
     assert_eq!(bad.error_field().as_deref(), Some("weeks"));
 }
 
+async fn a_closure_added_later_removes_that_days_slot_until_it_is_removed(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let coord = app.signed_in("coord.a").await;
+    let path = format!("/api/schools/{}/calendar/closures", world.a.id);
+    let outside = coord
+        .post_json(&path, &json!({"start": "2027-08-10", "label": "Snow day"}))
+        .await;
+    assert_eq!(
+        outside.error_field().as_deref(),
+        Some("start"),
+        "{}",
+        outside.text
+    );
+    let added = coord
+        .post_json(&path, &json!({"start": "2027-03-15", "label": "Snow day"}))
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+    let found = slots(&app, &world, "2027-03-15", "2027-03-15").await;
+    assert!(found["slots"].as_array().unwrap().is_empty());
+    assert_eq!(
+        found["empty_days"][0]["reasons"],
+        json!(["School A: closed (Snow day)"])
+    );
+
+    let entries = app.store.calendar_entries(world.a.id).await.unwrap();
+    let snow = entries.iter().find(|e| e.label == "Snow day").unwrap().id;
+    // Another school's coordinator cannot remove it, even through their own school's path.
+    let other = app.signed_in("coord.b").await;
+    let refused = other
+        .delete(&format!(
+            "/api/schools/{}/calendar/entries/{snow}",
+            world.b.id
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let removed = coord
+        .delete(&format!(
+            "/api/schools/{}/calendar/entries/{snow}",
+            world.a.id
+        ))
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        slots(&app, &world, "2027-03-15", "2027-03-15").await["slots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 on_both_backends!(
+    a_closure_added_later_removes_that_days_slot_until_it_is_removed,
     a_week_set_by_hand_changes_which_periods_run_from_then_on,
     uploaded_calendars_round_trip_through_the_database,
     a_partnership_gets_slots_in_utc_with_each_schools_local_view,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, Response};
 use chrono::{Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::Deserialize;
@@ -15,8 +16,8 @@ use uuid::Uuid;
 use super::align::Slot;
 use super::model::{EntryKind, PeriodKind, SchoolCalendar, monday_of, week_label};
 use super::store::{
-    CycleInput, PartnershipSlots, PolicyInput, import_bells, import_term_dates, parse_cycle,
-    parse_policy, partnership_slots, policy_input,
+    ClosureInput, CycleInput, PartnershipSlots, PolicyInput, add_closure, import_bells,
+    import_term_dates, parse_cycle, parse_policy, partnership_slots, policy_input,
 };
 use crate::app::{AppState, Routes};
 use crate::auth::Actor;
@@ -34,6 +35,14 @@ pub fn routes(routes: Routes) -> Routes {
         .put("/api/schools/{school_id}/calendar/terms", api_put_terms)
         .put("/api/schools/{school_id}/calendar/bells", api_put_bells)
         .put("/api/schools/{school_id}/calendar/cycle", api_put_cycle)
+        .post(
+            "/api/schools/{school_id}/calendar/closures",
+            api_add_closure,
+        )
+        .delete(
+            "/api/schools/{school_id}/calendar/entries/{entry_id}",
+            api_delete_entry,
+        )
         .get("/api/partnerships/{partnership_id}/policy", api_policy)
         .put("/api/partnerships/{partnership_id}/policy", api_put_policy)
         .get("/api/partnerships/{partnership_id}/slots", api_slots)
@@ -41,6 +50,11 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/school/calendar/terms", upload_terms)
         .post("/school/calendar/bells", upload_bells)
         .post("/school/calendar/cycle", cycle_submit)
+        .post("/school/calendar/closures", closure_submit)
+        .post(
+            "/school/calendar/entries/{entry_id}/delete",
+            entry_delete_submit,
+        )
         .get("/partnerships/{partnership_id}/slots", slots_page)
         .post("/partnerships/{partnership_id}/policy", policy_submit)
 }
@@ -133,6 +147,27 @@ async fn api_put_cycle(
     let rule = parse_cycle(&input)?;
     state.store.set_cycle_rule(school, &rule).await?;
     Ok(Json(input))
+}
+
+async fn api_add_closure(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    ApiJson(input): ApiJson<ClosureInput>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::ManageCalendar { school })?;
+    add_closure(&state.store, school, &input).await?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn api_delete_entry(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((school, entry)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::ManageCalendar { school })?;
+    state.store.delete_calendar_entry(school, entry).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn api_policy(
@@ -271,6 +306,8 @@ fn week_views(calendar: &SchoolCalendar, on: NaiveDate) -> (Option<NaiveDate>, V
 
 /// A term or closure as a line on the page.
 pub struct EntryLine {
+    /// Its id, for removing it.
+    pub id: Uuid,
     /// "Wed 2 Sep 2026".
     pub start: String,
     /// Last day.
@@ -323,14 +360,17 @@ async fn show_calendar(
         school,
         notice,
         error,
-        entries: calendar
-            .entries
-            .iter()
+        entries: state
+            .store
+            .calendar_entries(school_id)
+            .await?
+            .into_iter()
             .map(|e| EntryLine {
-                start: long_date(e.start),
-                end: long_date(e.end),
-                closure: e.kind == EntryKind::Closure,
-                label: e.label.clone(),
+                id: e.id,
+                start: long_date(e.start_date),
+                end: long_date(e.end_date),
+                closure: e.kind == EntryKind::Closure.as_str(),
+                label: e.label,
             })
             .collect(),
         schedule_from: from
@@ -512,6 +552,61 @@ async fn cycle_submit(
     }
     .await;
     after_form(result, "/school/calendar?notice=cycle", |error| {
+        show_calendar(&state, &actor, None, Some(error))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ClosureForm {
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn closure_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<ClosureForm>,
+) -> Result<Response, PageError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::ManageCalendar { school })?;
+    let result = async {
+        let date = |raw: &str, field: &'static str| {
+            raw.trim()
+                .parse::<NaiveDate>()
+                .map_err(|_| Error::invalid(field, format!("`{raw}` is not a date")))
+        };
+        let input = ClosureInput {
+            start: date(&form.start, "start")?,
+            end: if form.end.trim().is_empty() {
+                None
+            } else {
+                Some(date(&form.end, "end")?)
+            },
+            label: form.label.clone(),
+        };
+        add_closure(&state.store, school, &input).await
+    }
+    .await;
+    after_form(result, "/school/calendar?notice=closure", |error| {
+        show_calendar(&state, &actor, None, Some(error))
+    })
+    .await
+}
+
+async fn entry_delete_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(entry): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::ManageCalendar { school })?;
+    let result = state.store.delete_calendar_entry(school, entry).await;
+    after_form(result, "/school/calendar?notice=removed", |error| {
         show_calendar(&state, &actor, None, Some(error))
     })
     .await

@@ -586,3 +586,117 @@ pub fn parse_cycle(input: &CycleInput) -> Result<CycleRule> {
         overrides,
     })
 }
+
+/// A stored term or closure, with the id that removing it needs.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct StoredEntry {
+    /// Its id.
+    pub id: Uuid,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day (inclusive).
+    pub end_date: NaiveDate,
+    /// `term` or `closure`.
+    pub kind: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// A closure as a coordinator adds one by hand (a snow day, a strike day).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureInput {
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day (inclusive); the first day when left out.
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+    /// What it is.
+    pub label: String,
+}
+
+impl Store {
+    /// A school's terms and closures with their ids, in date order.
+    pub async fn calendar_entries(&self, school: Uuid) -> Result<Vec<StoredEntry>> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, start_date, end_date, kind, label FROM calendar_entries \
+             WHERE school_id = $1 ORDER BY start_date, end_date"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Removes one of a school's terms or closures. Another school's entry
+    /// is refused, not deleted.
+    pub async fn delete_calendar_entry(&self, school: Uuid, entry: Uuid) -> Result<()> {
+        let owner: Option<(Uuid,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT school_id FROM calendar_entries WHERE id = $1"
+        )
+        .bind(entry)
+        .fetch_optional(pool)
+        .await)?;
+        match owner {
+            None => return Err(Error::NotFound("calendar entry")),
+            Some((owner,)) if owner != school => return Err(Error::Forbidden),
+            Some(_) => {}
+        }
+        let removed = on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM calendar_entries WHERE id = $1 AND school_id = $2"
+        )
+        .bind(entry)
+        .bind(school)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if removed == 0 {
+            return Err(Error::NotFound("calendar entry"));
+        }
+        Ok(())
+    }
+}
+
+/// Adds a closure to a school's calendar. It must fall within a term, like
+/// the closures in an imported file.
+pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> Result<()> {
+    let end = input.end.unwrap_or(input.start);
+    if end < input.start {
+        return Err(Error::invalid(
+            "end",
+            format!("ends ({end}) before it starts ({})", input.start),
+        ));
+    }
+    let label = input.label.trim();
+    if label.is_empty() || label.chars().count() > 80 {
+        return Err(Error::invalid(
+            "label",
+            "say what the closure is, in at most 80 characters",
+        ));
+    }
+    let calendar = store.school_calendar(school).await?;
+    let in_term = calendar
+        .entries
+        .iter()
+        .any(|e| e.kind == EntryKind::Term && e.start <= end && input.start <= e.end);
+    if !in_term {
+        return Err(Error::invalid(
+            "start",
+            "the closure falls outside every term; add the term dates first",
+        ));
+    }
+    on_pool!(store, |pool| {
+        sqlx::query(
+        "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(Uuid::new_v4())
+    .bind(school)
+    .bind(input.start)
+    .bind(end)
+    .bind(EntryKind::Closure.as_str())
+    .bind(label)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}

@@ -268,10 +268,25 @@ impl Client {
         text: &str,
         fields: &[(&str, &str)],
     ) -> Reply {
-        let mut form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::text(text.to_owned()).file_name(file_name.to_owned()),
-        );
+        self.post_files(path, "file", &[(file_name, text)], fields)
+            .await
+    }
+
+    /// Uploads several files in one form field, as `<input multiple>` does.
+    pub async fn post_files(
+        &self,
+        path: &str,
+        field: &str,
+        files: &[(&str, &str)],
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, text) in files {
+            form = form.part(
+                field.to_owned(),
+                reqwest::multipart::Part::text((*text).to_owned()).file_name((*name).to_owned()),
+            );
+        }
         for (k, v) in fields {
             form = form.text((*k).to_owned(), (*v).to_owned());
         }

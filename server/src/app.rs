@@ -116,6 +116,7 @@ fn all_routes() -> Routes {
     let routes = accounts::http::routes(routes);
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
+    let routes = crate::rosters::http::routes(routes);
     partnerships::http::routes(routes)
 }
 

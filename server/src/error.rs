@@ -28,7 +28,7 @@ pub enum Error {
     Malformed(String),
     /// An uploaded file has a problem on a given line (422).
     #[error("{0}")]
-    Import(#[from] crate::calendar::import::ImportError),
+    Import(#[from] crate::import::ImportError),
     /// The change conflicts with what already exists (409).
     #[error("{field}: {message}")]
     Conflict {

@@ -69,6 +69,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// Create or update a school's students from a roster CSV
+    /// (`student_ref,given_name,family_name,year_group,role,subjects,username`)
+    /// or a folder holding a OneRoster 1.1 CSV export.
+    Roster {
+        /// The school's slug.
+        #[arg(long)]
+        school: String,
+        /// For a OneRoster export: whether its students are mentors or mentees.
+        #[arg(long, default_value = "mentee")]
+        kind: String,
+        /// The CSV file, or the OneRoster folder.
+        path: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Replace a school's terms and closures from CSV
     /// (`start_date,end_date,kind,label`) or an .ics file.
     TermDates {
@@ -388,6 +403,53 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(user_error)?;
             println!("policy set: {}-minute sessions", policy.session_minutes);
+            Ok(())
+        }
+        Command::Import(ImportCommand::Roster {
+            school,
+            kind,
+            path,
+            db,
+        }) => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let school = school_by_slug(&store, "--school", &school).await?;
+            let students = if path.is_dir() {
+                let mut files = mentorbridge::rosters::OneRosterFiles::new();
+                for name in [
+                    "manifest.csv",
+                    "users.csv",
+                    "orgs.csv",
+                    "classes.csv",
+                    "enrollments.csv",
+                ] {
+                    let file = path.join(name);
+                    if file.exists() {
+                        files.insert(name.to_owned(), read_file(&file)?);
+                    }
+                }
+                let kind = mentorbridge::accounts::StudentKind::parse(&kind).map_err(user_error)?;
+                mentorbridge::rosters::parse_oneroster(&files, kind)
+                    .map_err(|e| user_error(e.into()))?
+            } else {
+                let text = read_file(&path)?;
+                mentorbridge::rosters::parse_roster_csv(&path.display().to_string(), &text)
+                    .map_err(|e| user_error(e.into()))?
+            };
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!(
+                "Importing {} students into {}",
+                students.len(),
+                school.name
+            ));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let summary = mentorbridge::rosters::import_roster(&store, school.id, &students)
+                .await
+                .map_err(user_error)?;
+            bar.finish_and_clear();
+            println!(
+                "{}: {} new students (no password yet), {} updated",
+                school.name, summary.created, summary.updated
+            );
             Ok(())
         }
         Command::Import(ImportCommand::TermDates {

@@ -304,3 +304,90 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
         "{table}"
     );
 }
+
+#[test]
+fn a_roster_imported_twice_updates_the_same_students() {
+    let cli = Cli::new();
+    assert!(
+        cli.run(
+            &[
+                "school",
+                "add",
+                "--slug",
+                "hillside",
+                "--name",
+                "Hillside",
+                "--tz",
+                "Europe/London"
+            ],
+            ""
+        )
+        .status
+        .success()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    let header = "student_ref,given_name,family_name,year_group,role,subjects,username\n";
+    std::fs::write(
+        &roster,
+        format!("{header}R-1,Aisha,Rahman,12,mentor,Maths,\nR-2,Ben,Clarke,12,mentor,English,\n"),
+    )
+    .unwrap();
+    let first = cli.run(
+        &[
+            "import",
+            "roster",
+            "--school",
+            "hillside",
+            roster.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("2 new students (no password yet), 0 updated"),
+        "{}",
+        stdout(&first)
+    );
+    std::fs::write(
+        &roster,
+        format!("{header}R-1,Aisha,Rahman,13,mentor,Maths,\nR-2,Ben,Clarke,12,mentee,English,\n"),
+    )
+    .unwrap();
+    let second = cli.run(
+        &[
+            "import",
+            "roster",
+            "--school",
+            "hillside",
+            roster.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        stdout(&second).contains("0 new students (no password yet), 2 updated"),
+        "{}",
+        stdout(&second)
+    );
+    std::fs::write(
+        &roster,
+        format!("{header}R-1,Aisha,Rahman,thirteen,mentor,Maths,\n"),
+    )
+    .unwrap();
+    let bad = cli.run(
+        &[
+            "import",
+            "roster",
+            "--school",
+            "hillside",
+            roster.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("roster.csv, line 2, field `year_group`"),
+        "{}",
+        stderr(&bad)
+    );
+}

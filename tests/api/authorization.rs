@@ -51,7 +51,11 @@ enum Body {
     Raw(&'static str, &'static str),
     /// A file uploaded through a page's form.
     File(&'static str, &'static str),
+    /// A file uploaded through a page's form, in a field of another name.
+    Files(&'static str, &'static str, &'static str),
 }
+
+const ROSTER_CSV: &str = "student_ref,given_name,family_name,year_group,role,subjects,username\nR-1,Kit,Lane,8,mentee,Maths,\n";
 
 const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2026-12-18,term,Autumn\n";
 const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n";
@@ -420,6 +424,19 @@ fn matrix() -> Vec<Row> {
             allowed: &[CoordA],
             body: |_| Body::Form(vec![]),
         },
+        // Rosters: a school's coordinators import its students.
+        Row {
+            method: "PUT",
+            path: "/api/schools/{school_id}/roster",
+            allowed: &[CoordA],
+            body: |_| Body::Raw("text/csv", ROSTER_CSV),
+        },
+        Row {
+            method: "POST",
+            path: "/school/students/roster",
+            allowed: ANY_COORDINATOR,
+            body: |_| Body::Files("files", "roster.csv", ROSTER_CSV),
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",
@@ -599,6 +616,9 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                 }
                 (Body::Json(body), "PUT") => client.put_json(&path, &body).await,
                 (Body::File(name, text), "POST") => client.post_file(&path, name, text, &[]).await,
+                (Body::Files(field, name, text), "POST") => {
+                    client.post_files(&path, field, &[(name, text)], &[]).await
+                }
                 (Body::Form(fields), "POST") => {
                     let fields: Vec<(&str, &str)> =
                         fields.iter().map(|(k, v)| (*k, v.as_str())).collect();

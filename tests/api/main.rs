@@ -6,5 +6,6 @@ mod authorization;
 mod calendar;
 mod health;
 mod partnerships;
+mod rosters;
 mod schools;
 mod sessions;

@@ -172,6 +172,9 @@ async fn own_school(state: &AppState, actor: &Actor) -> Result<School> {
 #[derive(Deserialize)]
 struct NoticeQuery {
     notice: Option<String>,
+    /// After a roster import: how many accounts were new, and updated.
+    created: Option<usize>,
+    updated: Option<usize>,
 }
 
 #[derive(askama::Template)]
@@ -269,6 +272,7 @@ struct StudentsPage {
     notice: Option<&'static str>,
     error: Option<String>,
     form: StudentForm,
+    roster: Option<String>,
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -312,7 +316,17 @@ async fn show_students(
             password: String::new(),
             ..form
         },
+        roster: None,
     })
+}
+
+/// The students page showing an error (for the roster upload's handler).
+pub(crate) async fn students_page_with_error(
+    state: &AppState,
+    actor: &Actor,
+    error: String,
+) -> Result<impl askama::Template + use<>> {
+    show_students(state, actor, None, Some(error), StudentForm::default()).await
 }
 
 async fn students_page(
@@ -320,7 +334,7 @@ async fn students_page(
     actor: Actor,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Html<String>, PageError> {
-    let page = show_students(
+    let mut page = show_students(
         &state,
         &actor,
         notice_text(q.notice.as_deref()),
@@ -328,6 +342,11 @@ async fn students_page(
         StudentForm::default(),
     )
     .await?;
+    if let (Some(created), Some(updated)) = (q.created, q.updated) {
+        page.roster = Some(format!(
+            "Roster imported: {created} new, {updated} updated. New students have no password yet: set one for each before they sign in."
+        ));
+    }
     Ok(Html(render(&page)))
 }
 

@@ -438,6 +438,8 @@ struct UserRow {
     student_kind: Option<String>,
     subjects: String,
     created_at: DateTime<Utc>,
+    student_ref: Option<String>,
+    has_password: bool,
 }
 
 /// A stored account, as the school that owns it sees it.
@@ -463,6 +465,10 @@ pub struct User {
     pub subjects: Vec<String>,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// The school information system's id for a student, when imported.
+    pub student_ref: Option<String>,
+    /// Whether a password has been set (rostered accounts start without one).
+    pub has_password: bool,
 }
 
 impl User {
@@ -500,6 +506,8 @@ impl TryFrom<UserRow> for User {
                 .map(str::to_owned)
                 .collect(),
             created_at: row.created_at,
+            student_ref: row.student_ref,
+            has_password: row.has_password,
         })
     }
 }
@@ -534,7 +542,8 @@ impl From<User> for PartnerStudentView {
 }
 
 const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_name, \
-                            year_group, student_kind, subjects, created_at";
+                            year_group, student_kind, subjects, created_at, student_ref, \
+                            password_hash <> '!' AS has_password";
 
 fn map_user_conflict(err: sqlx::Error, username: &Username) -> Error {
     match unique_violation(&err) {

@@ -43,6 +43,10 @@ impl PasswordHash {
             .map_err(|e| Error::Internal(format!("hashing task failed: {e}")))?
     }
 
+    /// The stored value of an account that has no password yet (a rostered
+    /// student before a teacher sets one): no password matches it.
+    pub const NONE: &'static str = "!";
+
     /// Wraps a hash read from the database.
     pub fn from_stored(phc: String) -> Self {
         PasswordHash(phc)
@@ -70,8 +74,8 @@ pub async fn verify(password: String, stored: Option<PasswordHash>) -> Result<bo
     tokio::task::spawn_blocking(move || {
         static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
         let (phc, exists) = match &stored {
-            Some(h) => (h.clone(), true),
-            None => match DUMMY.get_or_init(|| hash_now("not a real password").ok()) {
+            Some(h) if h.0 != PasswordHash::NONE => (h.clone(), true),
+            _ => match DUMMY.get_or_init(|| hash_now("not a real password").ok()) {
                 Some(h) => (h.clone(), false),
                 None => return Ok(false),
             },

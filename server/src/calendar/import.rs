@@ -5,59 +5,12 @@
 //! [`ImportError`] naming the file, the line and the field, and nothing is
 //! returned to store.
 
-use std::fmt;
-
 use chrono::{NaiveDate, NaiveTime, Weekday};
 
 use super::model::{CalendarEntry, EntryKind, Period, PeriodKind};
 
-/// What is wrong with an imported file, and where.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImportError {
-    /// The file's name as the person gave it.
-    pub file: String,
-    /// The 1-based line, when the problem is on one.
-    pub line: Option<usize>,
-    /// The column or property, when the problem is in one.
-    pub field: Option<String>,
-    /// What is wrong, and what would be right.
-    pub message: String,
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ", line {line}")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, ", field `{field}`")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ImportError {}
-
-struct Ctx<'a> {
-    file: &'a str,
-}
-
-impl Ctx<'_> {
-    fn err(
-        &self,
-        line: Option<usize>,
-        field: Option<&str>,
-        message: impl Into<String>,
-    ) -> ImportError {
-        ImportError {
-            file: self.file.to_owned(),
-            line,
-            field: field.map(str::to_owned),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::import::ImportError;
+use crate::import::{FileCtx as Ctx, Header, read_csv};
 
 /// Dates as ISO (`2026-09-03`) or as UK spreadsheets write them (`03/09/2026`).
 fn parse_date(raw: &str) -> Option<NaiveDate> {
@@ -102,62 +55,17 @@ fn parse_day(raw: &str) -> Option<Weekday> {
         .map(|((_, day), _)| *day)
 }
 
-/// A CSV reader over `text` that checks the header is exactly `expected`.
+/// The rows of a CSV whose header must be exactly `expected`.
 fn csv_rows(
     ctx: &Ctx<'_>,
     text: &str,
     expected: &[&str],
 ) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| ctx.err(Some(1), None, format!("cannot read the header: {e}")))?
-        .clone();
-    let found: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-    if found != expected {
-        return Err(ctx.err(
-            Some(1),
-            None,
-            format!(
-                "the header must be `{}` (found `{}`)",
-                expected.join(","),
-                found.join(",")
-            ),
-        ));
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize);
-            ctx.err(line, None, format!("not valid CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        if record.len() != expected.len() {
-            return Err(ctx.err(
-                Some(line),
-                None,
-                format!(
-                    "expected {} columns ({}), found {}",
-                    expected.len(),
-                    expected.join(","),
-                    record.len()
-                ),
-            ));
-        }
-        rows.push((line, record.iter().map(str::to_owned).collect()));
-    }
-    if rows.is_empty() {
-        return Err(ctx.err(None, None, "the file has a header but no rows"));
-    }
-    Ok(rows)
+    Ok(read_csv(ctx, text, Header::Exactly(expected))?
+        .rows
+        .into_iter()
+        .map(|r| (r.line, r.cells))
+        .collect())
 }
 
 /// Checks terms do not overlap each other and every closure touches a term.

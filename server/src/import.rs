@@ -1,0 +1,179 @@
+//! What every file import shares: errors that name the file, line and field,
+//! and a CSV reader that checks the header and keeps line numbers.
+//!
+//! Imports are all-or-nothing: parsers return the whole file's contents or
+//! the first [`ImportError`], and only then does anything reach the database.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// What is wrong with an imported file, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    /// The file's name as the person gave it.
+    pub file: String,
+    /// The 1-based line, when the problem is on one.
+    pub line: Option<usize>,
+    /// The column or property, when the problem is in one.
+    pub field: Option<String>,
+    /// What is wrong, and what would be right.
+    pub message: String,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// The file being read, for building errors.
+pub(crate) struct FileCtx<'a> {
+    /// Its name.
+    pub file: &'a str,
+}
+
+impl FileCtx<'_> {
+    /// An error in this file.
+    pub fn err(
+        &self,
+        line: Option<usize>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> ImportError {
+        ImportError {
+            file: self.file.to_owned(),
+            line,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+}
+
+/// What a CSV's header must be.
+pub(crate) enum Header<'a> {
+    /// These columns, in this order, and no others.
+    Exactly(&'a [&'a str]),
+    /// At least these columns, in any order (exports with many more).
+    Includes(&'a [&'a str]),
+}
+
+/// One data row and its line in the file.
+pub(crate) struct CsvRow {
+    /// 1-based line number.
+    pub line: usize,
+    /// The cells, trimmed.
+    pub cells: Vec<String>,
+}
+
+/// A CSV file read whole.
+pub(crate) struct Csv {
+    columns: HashMap<String, usize>,
+    /// Its data rows (blank lines skipped).
+    pub rows: Vec<CsvRow>,
+}
+
+impl Csv {
+    /// The cell of `row` in column `name` (empty if the row is short).
+    pub fn cell<'r>(&self, row: &'r CsvRow, name: &str) -> &'r str {
+        self.columns
+            .get(name)
+            .and_then(|i| row.cells.get(*i))
+            .map_or("", String::as_str)
+    }
+}
+
+/// Reads a CSV (a leading byte-order mark, as Excel writes, is ignored) and
+/// checks its header. Column names are compared case-insensitively.
+pub(crate) fn read_csv(
+    ctx: &FileCtx<'_>,
+    text: &str,
+    header: Header<'_>,
+) -> Result<Csv, ImportError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let found: Vec<String> = reader
+        .headers()
+        .map_err(|e| ctx.err(Some(1), None, format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let exact = match header {
+        Header::Exactly(expected) => {
+            if found != expected {
+                return Err(ctx.err(
+                    Some(1),
+                    None,
+                    format!(
+                        "the header must be `{}` (found `{}`)",
+                        expected.join(","),
+                        found.join(",")
+                    ),
+                ));
+            }
+            Some(expected.len())
+        }
+        Header::Includes(required) => {
+            if let Some(missing) = required.iter().find(|r| !found.iter().any(|f| f == *r)) {
+                return Err(ctx.err(
+                    Some(1),
+                    Some(missing),
+                    format!("the header has no `{missing}` column"),
+                ));
+            }
+            None
+        }
+    };
+    let columns = found
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.clone(), i))
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().and_then(|p| usize::try_from(p.line()).ok());
+            ctx.err(line, None, format!("not valid CSV: {e}"))
+        })?;
+        let line = record
+            .position()
+            .and_then(|p| usize::try_from(p.line()).ok())
+            .unwrap_or(0);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if let Some(n) = exact
+            && record.len() != n
+        {
+            return Err(ctx.err(
+                Some(line),
+                None,
+                format!(
+                    "expected {n} columns ({}), found {}",
+                    found.join(","),
+                    record.len()
+                ),
+            ));
+        }
+        rows.push(CsvRow {
+            line,
+            cells: record.iter().map(str::to_owned).collect(),
+        });
+    }
+    if rows.is_empty() {
+        return Err(ctx.err(None, None, "the file has a header but no rows"));
+    }
+    Ok(Csv { columns, rows })
+}

@@ -91,6 +91,18 @@ impl Csv {
     }
 }
 
+/// The 1-based line a byte offset falls on. (The csv crate counts records,
+/// not lines, so blank lines and CRLF endings would throw its count off.)
+fn line_at(text: &str, byte: u64) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    // A record's position can be the line ending (and blank lines) before it.
+    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    1 + bytes[..end].iter().filter(|b| **b == b'\n').count()
+}
+
 /// Reads a CSV (a leading byte-order mark, as Excel writes, is ignored) and
 /// checks its header. Column names are compared case-insensitively.
 pub(crate) fn read_csv(
@@ -144,13 +156,10 @@ pub(crate) fn read_csv(
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().and_then(|p| usize::try_from(p.line()).ok());
+            let line = e.position().map(|p| line_at(text, p.byte()));
             ctx.err(line, None, format!("not valid CSV: {e}"))
         })?;
-        let line = record
-            .position()
-            .and_then(|p| usize::try_from(p.line()).ok())
-            .unwrap_or(0);
+        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }

@@ -5,7 +5,7 @@
 //! [`ImportError`] naming the file, the line and the field, and nothing is
 //! returned to store.
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
 use super::model::{CalendarEntry, EntryKind, Period, PeriodKind};
 
@@ -18,6 +18,13 @@ fn parse_date(raw: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
         .ok()
+        .filter(plausible_year)
+}
+
+/// A year a school calendar can mean: two-digit years (`26`) would
+/// otherwise read as the year 26.
+fn plausible_year(date: &NaiveDate) -> bool {
+    (2000..=2100).contains(&date.year())
 }
 
 fn parse_time(raw: &str) -> Option<NaiveTime> {
@@ -25,6 +32,8 @@ fn parse_time(raw: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(raw, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
         .ok()
+        // chrono reads `:60` as a leap second; no bell rings then.
+        .filter(|t| t.nanosecond() < 1_000_000_000)
 }
 
 fn parse_day(raw: &str) -> Option<Weekday> {
@@ -176,7 +185,10 @@ fn parse_week(raw: &str) -> Option<Option<u8>> {
         return (1..=26).contains(&n).then_some(Some(n));
     }
     let upper = raw.to_ascii_uppercase();
-    let letter = upper.strip_prefix("WEEK ").unwrap_or(&upper);
+    let letter = upper.strip_prefix("WEEK ").unwrap_or(&upper).trim();
+    if let Ok(n) = letter.parse::<u8>() {
+        return (1..=26).contains(&n).then_some(Some(n));
+    }
     match letter.as_bytes() {
         [c @ b'A'..=b'Z'] => Some(Some(c - b'A' + 1)),
         _ => None,
@@ -211,6 +223,13 @@ pub fn parse_bells_csv(file: &str, text: &str) -> Result<ImportedBells, ImportEr
                 format!("`{}` is not a day of the week (Mon … Sun)", row[1]),
             )
         })?;
+        if matches!(day, Weekday::Sat | Weekday::Sun) {
+            return Err(ctx.err(
+                Some(line),
+                Some("day"),
+                "mentorbridge counts Monday to Friday as the school week; leave weekend periods out",
+            ));
+        }
         if row[2].is_empty() || row[2].chars().count() > 20 {
             return Err(ctx.err(
                 Some(line),
@@ -292,17 +311,108 @@ pub fn parse_bells_csv(file: &str, text: &str) -> Result<ImportedBells, ImportEr
     })
 }
 
-/// A `VEVENT` being read: its first line, start, end, summary, categories.
-type IcsEvent = (usize, Option<NaiveDate>, Option<NaiveDate>, String, String);
+/// A `VEVENT` being read.
+#[derive(Default)]
+struct IcsEvent {
+    line: usize,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    days: Option<u64>,
+    summary: String,
+    categories: String,
+}
+
+/// An all-day iCalendar date (`20261005`); a date-time (`20261005T180000`)
+/// is refused, since a timed event is not a day of term or a closure.
+fn ics_date(ctx: &Ctx<'_>, line: usize, name: &str, value: &str) -> Result<NaiveDate, ImportError> {
+    if value.contains('T') {
+        return Err(ctx.err(
+            Some(line),
+            Some(name),
+            format!(
+                "`{value}` is a time of day; term dates and closures are whole days (VALUE=DATE)"
+            ),
+        ));
+    }
+    value
+        .get(..8)
+        .filter(|d| value.len() == 8 && d.chars().all(|c| c.is_ascii_digit()))
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok())
+        .filter(plausible_year)
+        .ok_or_else(|| {
+            ctx.err(
+                Some(line),
+                Some(name),
+                format!("`{value}` is not a date like 20260903"),
+            )
+        })
+}
+
+/// An iCalendar duration in whole days or weeks (`P5D`, `P1W`).
+fn ics_days(ctx: &Ctx<'_>, line: usize, value: &str) -> Result<u64, ImportError> {
+    let body = value.strip_prefix('P').unwrap_or("");
+    let (n, unit) = body.split_at(body.len().saturating_sub(1));
+    match (n.parse::<u64>(), unit) {
+        (Ok(n), "D") => Ok(n),
+        (Ok(n), "W") => Ok(n * 7),
+        _ => Err(ctx.err(
+            Some(line),
+            Some("DURATION"),
+            format!("`{value}` is not a whole number of days (e.g. P5D)"),
+        )),
+    }
+}
+
+fn ics_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push(' '),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Whole words of a summary, lowercased, for classifying it.
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether an event without a category is a term: its summary says "term"
+/// and nothing that means a break, and it lasts more than two weeks (a
+/// one-day "End of term" is not a term).
+fn summary_is_term(summary: &str, days: i64) -> bool {
+    let w = words(summary);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    let breakish = [
+        "half", "mid", "midterm", "break", "holiday", "holidays", "closed", "closure", "inset",
+        "end",
+    ];
+    has("term") && !breakish.iter().any(|b| has(b)) && days > 14
+}
 
 /// Reads term dates from an iCalendar file, as many schools publish them.
 ///
 /// Each all-day `VEVENT` becomes an entry; `DTEND` is exclusive, as RFC 5545
-/// says. An event is a term when its `CATEGORIES` say `term`, or, failing
-/// that, when its summary names a term and not a holiday ("Autumn Term 1");
-/// everything else (half term, INSET, bank holidays) is a closure.
+/// says, and `DURATION` is honoured. An event is a term when its
+/// `CATEGORIES` say `term`, or, failing that, when its summary names a term
+/// and no break and it lasts over two weeks ("Autumn Term 1"); everything
+/// else (half term, mid-term break, INSET, bank holidays) is a closure.
+/// Timed and repeating events are refused by name, not guessed at.
 pub fn parse_term_ics(file: &str, text: &str) -> Result<Vec<CalendarEntry>, ImportError> {
     let ctx = Ctx { file };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Unfold continuation lines (RFC 5545 3.1), remembering each logical
     // line's first physical line for error messages.
     let mut lines: Vec<(usize, String)> = Vec::new();
@@ -326,93 +436,78 @@ pub fn parse_term_ics(file: &str, text: &str) -> Result<Vec<CalendarEntry>, Impo
     let mut entries = Vec::new();
     let mut event: Option<IcsEvent> = None;
     for (line, l) in &lines {
-        let (name_params, value) = match l.split_once(':') {
-            Some(p) => p,
-            None => continue,
+        let Some((name_params, value)) = l.split_once(':') else {
+            continue;
         };
         let name = name_params
             .split(';')
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
-        match (name.as_str(), value) {
-            ("BEGIN", v) if v.eq_ignore_ascii_case("VEVENT") => {
-                event = Some((*line, None, None, String::new(), String::new()));
+        let value = value.trim();
+        if name == "BEGIN" && value.eq_ignore_ascii_case("VEVENT") {
+            event = Some(IcsEvent {
+                line: *line,
+                ..IcsEvent::default()
+            });
+            continue;
+        }
+        let Some(ev) = event.as_mut() else { continue };
+        match name.as_str() {
+            "DTSTART" => ev.start = Some(ics_date(&ctx, *line, "DTSTART", value)?),
+            "DTEND" => ev.end = Some(ics_date(&ctx, *line, "DTEND", value)?),
+            "DURATION" => ev.days = Some(ics_days(&ctx, *line, value)?),
+            "SUMMARY" => ev.summary = ics_text(value).trim().to_owned(),
+            "CATEGORIES" => ev.categories = value.to_ascii_lowercase(),
+            "RRULE" | "RDATE" => {
+                return Err(ctx.err(
+                    Some(*line),
+                    Some(&name),
+                    "repeating events are not supported; list each term or closure as its own event",
+                ));
             }
-            ("DTSTART" | "DTEND", v) => {
-                if let Some(ev) = event.as_mut() {
-                    let date = NaiveDate::parse_from_str(&v[..v.len().min(8)], "%Y%m%d").map_err(
-                        |_| ctx.err(Some(*line), Some(&name), format!("`{v}` is not a date")),
-                    )?;
-                    if name == "DTSTART" {
-                        ev.1 = Some(date)
-                    } else {
-                        ev.2 = Some(date)
-                    }
-                }
-            }
-            ("SUMMARY", v) => {
-                if let Some(ev) = event.as_mut() {
-                    ev.3 = v
-                        .replace("\\,", ",")
-                        .replace("\\;", ";")
-                        .replace("\\n", " ");
-                }
-            }
-            ("CATEGORIES", v) => {
-                if let Some(ev) = event.as_mut() {
-                    ev.4 = v.to_ascii_lowercase();
-                }
-            }
-            ("END", v) if v.eq_ignore_ascii_case("VEVENT") => {
-                let Some((start_line, start, end, summary, categories)) = event.take() else {
-                    continue;
-                };
-                let start = start.ok_or_else(|| {
+            "END" if value.eq_ignore_ascii_case("VEVENT") => {
+                let Some(ev) = event.take() else { continue };
+                let start = ev.start.ok_or_else(|| {
                     ctx.err(
-                        Some(start_line),
+                        Some(ev.line),
                         Some("DTSTART"),
                         "the event has no start date",
                     )
                 })?;
-                // DTEND is exclusive; a missing one means a single day.
-                let last = match end {
-                    Some(end) if end > start => end.pred_opt().unwrap_or(start),
-                    Some(end) if end < start => {
+                // DTEND is exclusive; DURATION counts days; neither means one day.
+                let last = match (ev.end, ev.days) {
+                    (Some(end), _) if end < start => {
                         return Err(ctx.err(
-                            Some(start_line),
+                            Some(ev.line),
                             Some("DTEND"),
                             format!("ends ({end}) before it starts ({start})"),
                         ));
                     }
+                    (Some(end), _) if end > start => end.pred_opt().unwrap_or(start),
+                    (None, Some(days)) if days > 1 => start + chrono::Days::new(days - 1),
                     _ => start,
                 };
-                let lower = summary.to_ascii_lowercase();
-                let is_term = if categories.split(',').any(|c| c.trim() == "term") {
+                let category = |c: &[&str]| ev.categories.split(',').any(|x| c.contains(&x.trim()));
+                let is_term = if category(&["term"]) {
                     true
-                } else if categories
-                    .split(',')
-                    .any(|c| matches!(c.trim(), "closure" | "holiday" | "inset"))
-                {
+                } else if category(&["closure", "holiday", "inset"]) {
                     false
                 } else {
-                    lower.contains("term")
-                        && !lower.contains("half term")
-                        && !lower.contains("half-term")
-                        && !lower.contains("holiday")
+                    summary_is_term(&ev.summary, (last - start).num_days() + 1)
                 };
                 let kind = if is_term {
                     EntryKind::Term
                 } else {
                     EntryKind::Closure
                 };
-                let label = if summary.is_empty() {
+                let label = if ev.summary.is_empty() {
                     kind.as_str().to_owned()
                 } else {
-                    summary
+                    ev.summary
                 };
                 entries.push((
-                    start_line,
+                    ev.line,
                     CalendarEntry {
                         start,
                         end: last,
@@ -512,5 +607,102 @@ mod tests {
         );
         assert_eq!(entries[1].kind, EntryKind::Closure);
         assert_eq!(entries[1].start, entries[1].end);
+    }
+
+    fn ics(events: &str) -> String {
+        format!("\u{feff}BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{events}END:VCALENDAR\r\n")
+    }
+
+    fn event(lines: &str) -> String {
+        format!(
+            "BEGIN:VEVENT\r\n{}END:VEVENT\r\n",
+            lines
+                .split('|')
+                .map(|l| format!("{l}\r\n"))
+                .collect::<String>()
+        )
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_crlf_endings() {
+        let csv = "start_date,end_date,kind,label\r\n\r\n2026-09-03,2026-10-23,holiday,Autumn\r\n";
+        let err = parse_term_csv("t.csv", csv).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        let bells = "week,day,period,start,end,kind\n*,Mon,TUT,08:40,09:05,tutor\n\n\n*,Mon,P1,09:00,10:00,lesson\n";
+        assert_eq!(parse_bells_csv("b.csv", bells).unwrap_err().line, Some(5));
+    }
+
+    #[test]
+    fn two_digit_years_weekend_periods_and_leap_seconds_are_refused() {
+        let short_year = "start_date,end_date,kind,label\n03/09/26,23/10/26,term,Autumn\n";
+        assert_eq!(
+            parse_term_csv("t.csv", short_year)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("start_date")
+        );
+        let saturday = "week,day,period,start,end,kind\n*,Sat,CLUB,09:00,10:00,other\n";
+        assert_eq!(
+            parse_bells_csv("b.csv", saturday)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("day")
+        );
+        let leap = "week,day,period,start,end,kind\n*,Mon,P1,09:00,09:59:60,lesson\n";
+        assert_eq!(
+            parse_bells_csv("b.csv", leap).unwrap_err().field.as_deref(),
+            Some("end")
+        );
+        let week_one = "week,day,period,start,end,kind\nWeek 1,Mon,P1,09:00,10:00,lesson\nWeek 2,Mon,P1,09:00,10:00,lesson\n";
+        assert_eq!(parse_bells_csv("b.csv", week_one).unwrap().cycle_weeks, 2);
+    }
+
+    #[test]
+    fn ics_breaks_durations_and_byte_order_marks_are_read_as_people_mean_them() {
+        let text = ics(&[
+            event("DTSTART;VALUE=DATE:20260901|DTEND;VALUE=DATE:20261219|SUMMARY:Autumn term"),
+            event("DTSTART;VALUE=DATE:20261026|DURATION:P5D|SUMMARY:Mid-term break"),
+            event("DTSTART;VALUE=DATE:20261218|SUMMARY:End of term (1.30pm finish)"),
+            event("DTSTART;VALUE=DATE:20261005|SUMMARY:Staff day\\\\nonsense"),
+        ]
+        .concat());
+        let entries = parse_term_ics("terms.ics", &text).unwrap();
+        let kinds: Vec<(EntryKind, NaiveDate)> = entries.iter().map(|e| (e.kind, e.end)).collect();
+        assert_eq!(kinds[0].0, EntryKind::Term);
+        assert_eq!(
+            kinds[1],
+            (
+                EntryKind::Closure,
+                NaiveDate::from_ymd_opt(2026, 10, 30).unwrap()
+            )
+        );
+        assert_eq!(kinds[2].0, EntryKind::Closure);
+        assert_eq!(entries[3].label, "Staff day\\nonsense");
+    }
+
+    #[test]
+    fn ics_timed_repeating_and_garbled_events_are_refused_by_name() {
+        let term =
+            event("DTSTART;VALUE=DATE:20260901|DTEND;VALUE=DATE:20261219|SUMMARY:Autumn term");
+        let cases = [
+            (
+                event("DTSTART:20261005T180000|SUMMARY:Parents' evening"),
+                "DTSTART",
+            ),
+            (
+                event("DTSTART;VALUE=DATE:20261005|RRULE:FREQ=WEEKLY;COUNT=3|SUMMARY:Club"),
+                "RRULE",
+            ),
+            (
+                event("DTSTART;VALUE=DATE:2026090\u{e9}|SUMMARY:Oops"),
+                "DTSTART",
+            ),
+        ];
+        for (bad, field) in cases {
+            let err = parse_term_ics("terms.ics", &ics(&format!("{term}{bad}"))).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some(field), "{err}");
+        }
     }
 }

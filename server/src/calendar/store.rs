@@ -514,7 +514,11 @@ pub async fn import_term_dates(
     file_name: &str,
     text: &str,
 ) -> Result<usize> {
-    let entries = if text.trim_start().starts_with("BEGIN:VCALENDAR") {
+    let head = text.trim_start_matches(['\u{feff}', ' ', '\r', '\n', '\t']);
+    let looks_ics = head
+        .get(..15)
+        .is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR"));
+    let entries = if looks_ics {
         super::import::parse_term_ics(file_name, text)?
     } else {
         super::import::parse_term_csv(file_name, text)?

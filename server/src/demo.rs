@@ -202,7 +202,7 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
         }
         let input: PolicyInput = toml::from_str(POLICY)
             .map_err(|e| Error::Internal(format!("demo policy.toml: {e}")))?;
-        let policy = parse_policy(store, &partnership, &input).await?;
+        let policy = parse_policy(store, &partnership, &input, None).await?;
         store.put_slot_policy(partnership.id, &policy).await?;
     }
     Ok(logins)

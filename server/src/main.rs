@@ -290,9 +290,7 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("--week: `{date}` is not a date like 2027-01-04"))?;
                 input.weeks.insert(date, label.to_owned());
             }
-            let rule = calendar::store::parse_cycle(&input).map_err(user_error)?;
-            store
-                .set_cycle_rule(school.id, &rule)
+            calendar::store::save_cycle(&store, school.id, &input)
                 .await
                 .map_err(user_error)?;
             println!("{}: week cycle saved", school.name);
@@ -395,7 +393,7 @@ async fn main() -> anyhow::Result<()> {
             let text = read_file(&path)?;
             let input: calendar::store::PolicyInput =
                 toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let policy = calendar::store::parse_policy(&store, &partnership, &input)
+            let policy = calendar::store::parse_policy(&store, &partnership, &input, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), user_error(e)))?;
             store

@@ -381,7 +381,7 @@ fn matrix() -> Vec<Row> {
             method: "PUT",
             path: "/api/schools/{school_id}/calendar/cycle",
             allowed: &[CoordA],
-            body: |_| Body::Json(json!({"holidays_advance": false, "weeks": {"2026-09-14": "B"}})),
+            body: |_| Body::Json(json!({"holidays_advance": false, "weeks": {"2026-09-14": "A"}})),
         },
         Row {
             method: "POST",
@@ -390,7 +390,7 @@ fn matrix() -> Vec<Row> {
             body: |_| {
                 Body::Form(vec![
                     ("anchor", "2026-09-07".into()),
-                    ("weeks", "2026-09-14 B".into()),
+                    ("weeks", "2026-09-14 A".into()),
                 ])
             },
         },
@@ -555,14 +555,27 @@ fn succeeded(reply: &Reply) -> bool {
 async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     let world = app.world().await;
     // The partnership has a slot policy, so that reading it can succeed.
-    let coordinator = app.signed_in("coord.a").await;
-    let set = coordinator
-        .put_json(
-            &format!("/api/partnerships/{}/policy", world.partnership.id),
-            &json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["registration"]}, "school-b": {"kinds": ["registration"]}}}),
-        )
-        .await;
-    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let policy = mentorbridge::calendar::store::PolicyInput {
+        session_minutes: 20,
+        schools: [("school-a", ()), ("school-b", ())]
+            .into_iter()
+            .map(|(slug, ())| {
+                let share = mentorbridge::calendar::align::SchoolSlotPolicy {
+                    kinds: [mentorbridge::calendar::model::PeriodKind::Registration].into(),
+                    ..Default::default()
+                };
+                (slug.to_owned(), share)
+            })
+            .collect(),
+    };
+    let parsed =
+        mentorbridge::calendar::store::parse_policy(&app.store, &world.partnership, &policy, None)
+            .await
+            .unwrap();
+    app.store
+        .put_slot_policy(world.partnership.id, &parsed)
+        .await
+        .unwrap();
     // Every school has a term, so that closures can be added within it.
     for school in [&world.a, &world.b, &world.c] {
         let terms = mentorbridge::calendar::import::parse_term_csv("terms.csv", TERMS_CSV).unwrap();

@@ -33,20 +33,28 @@ async fn calendars(app: &TestApp, world: &World) {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     }
-    let policy = json!({
-        "session_minutes": 20,
-        "schools": {
-            "school-a": {"kinds": ["tutor"], "devices": 6, "supervisors": ["teacher.a"]},
-            "school-b": {"kinds": ["tutor"], "devices": 4, "supervisors": ["coord.b"]}
-        }
-    });
-    let reply = a
-        .put_json(
-            &format!("/api/partnerships/{}/policy", world.partnership.id),
-            &policy,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    // Each coordinator sets their own school's share of the policy.
+    for (client, slug, share) in [
+        (
+            &a,
+            "school-a",
+            json!({"kinds": ["tutor"], "devices": 6, "supervisors": ["teacher.a"]}),
+        ),
+        (
+            &b,
+            "school-b",
+            json!({"kinds": ["tutor"], "devices": 4, "supervisors": ["coord.b"]}),
+        ),
+    ] {
+        let policy = json!({"session_minutes": 20, "schools": {slug: share}});
+        let reply = client
+            .put_json(
+                &format!("/api/partnerships/{}/policy", world.partnership.id),
+                &policy,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
 }
 
 async fn slots(app: &TestApp, world: &World, from: &str, to: &str) -> Value {
@@ -250,6 +258,31 @@ async fn a_bell_change_from_a_date_moves_later_slots_only(app: TestApp) {
     );
 }
 
+async fn each_coordinator_sets_only_their_own_schools_share_of_the_policy(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let coord_b = app.signed_in("coord.b").await;
+    let path = format!("/api/partnerships/{}/policy", world.partnership.id);
+    let meddling = coord_b
+        .put_json(&path, &json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["lesson"], "devices": 30}}}))
+        .await;
+    assert_eq!(meddling.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        meddling.text.contains("only School A's coordinator"),
+        "{}",
+        meddling.text
+    );
+    // Leaving the other share out keeps it; the session length is shared.
+    let own = coord_b
+        .put_json(&path, &json!({"session_minutes": 15, "schools": {"school-b": {"kinds": ["tutor"], "devices": 2, "supervisors": ["coord.b"]}}}))
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    let policy = coord_b.get(&path).await.json();
+    assert_eq!(policy["session_minutes"], 15);
+    assert_eq!(policy["schools"]["school-a"]["devices"], 6);
+    assert_eq!(policy["schools"]["school-b"]["devices"], 2);
+}
+
 async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
     let world = app.world().await;
     let coord = app.signed_in("coord.b").await;
@@ -257,6 +290,10 @@ async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
     let cases = [
         (
             json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["tutor"]}}}),
+            "schools",
+        ),
+        (
+            json!({"session_minutes": 20, "schools": {"school-c": {}}}),
             "schools",
         ),
         (
@@ -268,7 +305,7 @@ async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
             "session_minutes",
         ),
         (
-            json!({"session_minutes": 20, "schools": {"school-a": {"supervisors": ["coord.b"]}, "school-b": {}}}),
+            json!({"session_minutes": 20, "schools": {"school-b": {"supervisors": ["teacher.a"]}}}),
             "supervisors",
         ),
     ];
@@ -361,7 +398,17 @@ async fn a_closure_added_later_removes_that_days_slot_until_it_is_removed(app: T
         json!(["School A: closed (Snow day)"])
     );
 
+    // Uploading the term dates again keeps a closure added by hand.
+    let again = coord
+        .put_raw(
+            &format!("/api/schools/{}/calendar/terms?file=terms.csv", world.a.id),
+            "text/csv",
+            HILLSIDE_TERMS,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     let entries = app.store.calendar_entries(world.a.id).await.unwrap();
+    assert_eq!(entries.iter().filter(|e| e.label == "Snow day").count(), 1);
     let snow = entries.iter().find(|e| e.label == "Snow day").unwrap().id;
     // Another school's coordinator cannot remove it, even through their own school's path.
     let other = app.signed_in("coord.b").await;
@@ -389,6 +436,7 @@ async fn a_closure_added_later_removes_that_days_slot_until_it_is_removed(app: T
 }
 
 on_both_backends!(
+    each_coordinator_sets_only_their_own_schools_share_of_the_policy,
     a_closure_added_later_removes_that_days_slot_until_it_is_removed,
     a_week_set_by_hand_changes_which_periods_run_from_then_on,
     uploaded_calendars_round_trip_through_the_database,

@@ -285,9 +285,25 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
     let world = app.world().await;
     let browser = open_browser(&driver, &chromium).await;
 
-    for (coordinator, terms, bells) in [
-        ("coord.a", "hillside-terms.csv", "hillside-bells.csv"),
-        ("coord.b", "st-columbas-terms.ics", "st-columbas-bells.csv"),
+    let slots = format!(
+        "{}/partnerships/{}/slots?from=2027-03-15",
+        app.base, world.partnership.id
+    );
+    // Each coordinator uploads their files and sets their own school's
+    // share of the slot policy.
+    for (coordinator, terms, bells, share) in [
+        (
+            "coord.a",
+            "hillside-terms.csv",
+            "hillside-bells.csv",
+            "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\ndevices = 6\nsupervisors = [\"teacher.a\"]\n",
+        ),
+        (
+            "coord.b",
+            "st-columbas-terms.ics",
+            "st-columbas-bells.csv",
+            "session_minutes = 20\n[schools.school-b]\nkinds = [\"tutor\"]\ndevices = 4\nsupervisors = [\"coord.b\"]\n",
+        ),
     ] {
         sign_in(&browser, &app, coordinator, mentorbridge_tests::PASSWORD).await;
         wait_for_text(&browser, "#home-heading", "Hello").await;
@@ -314,6 +330,27 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
         let terms_table = text_of(&browser, "#terms").await;
         assert!(terms_table.contains("Autumn"), "{terms_table}");
         save_screenshot(&browser, &format!("calendar-{coordinator}")).await;
+
+        browser.goto(&slots).await.unwrap();
+        if coordinator == "coord.a" {
+            assert!(
+                text_of(&browser, "#no-policy")
+                    .await
+                    .contains("Set the slot policy")
+            );
+        }
+        let textarea = browser.find(Locator::Id("policy")).await.unwrap();
+        textarea.clear().await.unwrap();
+        textarea.send_keys(share).await.unwrap();
+        browser
+            .find(Locator::Id("save-policy"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, ".notice", "Slot policy saved").await;
+
         browser
             .find(Locator::Css("form.signout button"))
             .await
@@ -326,29 +363,6 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
 
     sign_in(&browser, &app, "coord.b", mentorbridge_tests::PASSWORD).await;
     wait_for_text(&browser, "#home-heading", "Hello").await;
-    let slots = format!(
-        "{}/partnerships/{}/slots?from=2027-03-15",
-        app.base, world.partnership.id
-    );
-    browser.goto(&slots).await.unwrap();
-    assert!(
-        text_of(&browser, "#no-policy")
-            .await
-            .contains("Set the slot policy")
-    );
-    let policy = "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\ndevices = 6\nsupervisors = [\"teacher.a\"]\n[schools.school-b]\nkinds = [\"tutor\"]\ndevices = 4\nsupervisors = [\"coord.b\"]\n";
-    let textarea = browser.find(Locator::Id("policy")).await.unwrap();
-    textarea.clear().await.unwrap();
-    textarea.send_keys(policy).await.unwrap();
-    browser
-        .find(Locator::Id("save-policy"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(&browser, ".notice", "Slot policy saved").await;
-
     browser.goto(&slots).await.unwrap();
     let first_week = text_of(&browser, "section.card").await;
     assert!(first_week.contains("Week of 15 Mar"), "{first_week}");

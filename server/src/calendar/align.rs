@@ -170,6 +170,14 @@ fn no_period(side: &Side<'_>, date: NaiveDate, weeks: &BTreeMap<NaiveDate, u8>) 
         weeks.get(&super::model::monday_of(date)),
     ) {
         (None, _) => format!("{}: no bell schedule for this date", side.name),
+        (Some(_), None) => match side.calendar.anchor_monday() {
+            Some(anchor) if date < anchor => format!(
+                "{}: before the timetable's first Week A (week of {})",
+                side.name,
+                anchor.format("%-d %b %Y")
+            ),
+            _ => format!("{}: no timetable week for this date", side.name),
+        },
         (Some(s), Some(&week)) if s.cycle_weeks > 1 => {
             format!(
                 "{}: no eligible period on Week {} {day}s",
@@ -257,36 +265,33 @@ pub fn align_slots(
             date = date + Days::new(1);
             continue;
         }
+        let found_before = out.slots.len();
         let mut reasons: Vec<String> = Vec::new();
+        let wa = windows(&a, date, &weeks_a);
         if let Some(r) = status_reason(&a, &status_a) {
             reasons.push(r);
-        }
-        if let Some(r) = status_reason(&b, &b.calendar.day_status(date)) {
-            reasons.push(r);
-        }
-        let found_before = out.slots.len();
-        let wa = windows(&a, date, &weeks_a);
-        if reasons.is_empty() && wa.is_empty() {
+        } else if wa.is_empty() {
             reasons.push(no_period(&a, date, &weeks_a));
-        }
-        if !wa.is_empty() {
-            for near in [date.pred_opt(), Some(date), date.succ_opt()]
-                .into_iter()
-                .flatten()
-            {
+        } else {
+            // The partner's side of our windows: its own local date(s), which
+            // differ from ours when the zones are far apart.
+            let mut b_dates: Vec<NaiveDate> = wa
+                .iter()
+                .flat_map(|w| [w.start, w.end - Duration::seconds(1)])
+                .map(|t| utc_to_local(b.calendar.tz, t).date())
+                .collect();
+            b_dates.sort();
+            b_dates.dedup();
+            for d in &b_dates {
                 b_days
-                    .entry(near)
-                    .or_insert_with(|| windows(&b, near, &weeks_b));
+                    .entry(*d)
+                    .or_insert_with(|| windows(&b, *d, &weeks_b));
             }
-            let wb: Vec<&Window<'_>> = [date.pred_opt(), Some(date), date.succ_opt()]
-                .into_iter()
-                .flatten()
-                .filter_map(|d| b_days.get(&d))
+            let wb: Vec<&Window<'_>> = b_dates
+                .iter()
+                .filter_map(|d| b_days.get(d))
                 .flatten()
                 .collect();
-            if wb.is_empty() && reasons.is_empty() {
-                reasons.push(no_period(&b, date, &weeks_b));
-            }
             let mut overlapped = false;
             for x in &wa {
                 for y in &wb {
@@ -326,14 +331,28 @@ pub fn align_slots(
                     }
                 }
             }
-            if !overlapped && !wb.is_empty() && reasons.is_empty() {
-                reasons.push(format!(
-                    "the schools' eligible periods do not overlap for {session_minutes} minutes"
-                ));
+            if !overlapped {
+                // Say what is wrong on the partner's own day before blaming
+                // the timetables for not overlapping.
+                for d in &b_dates {
+                    let status_b = b.calendar.day_status(*d);
+                    if let Some(r) = status_reason(&b, &status_b) {
+                        reasons.push(r);
+                    } else if b_days.get(d).is_none_or(Vec::is_empty) {
+                        reasons.push(no_period(&b, *d, &weeks_b));
+                    }
+                }
+                if reasons.is_empty() {
+                    reasons.push(format!(
+                        "the schools' eligible periods do not overlap for {session_minutes} minutes"
+                    ));
+                }
             }
         }
         if out.slots.len() == found_before {
-            reasons.dedup();
+            // Several pairs of periods can fail for the same reason.
+            let mut seen = std::collections::BTreeSet::new();
+            reasons.retain(|r| seen.insert(r.clone()));
             out.empty_days.push(NoSlot { date, reasons });
         }
         // Windows of dates already passed are never needed again.

@@ -17,7 +17,7 @@ use super::align::Slot;
 use super::model::{EntryKind, PeriodKind, SchoolCalendar, monday_of, week_label};
 use super::store::{
     ClosureInput, CycleInput, PartnershipSlots, PolicyInput, add_closure, import_bells,
-    import_term_dates, parse_cycle, parse_policy, partnership_slots, policy_input,
+    import_term_dates, parse_policy, partnership_slots, policy_input, save_cycle,
 };
 use crate::app::{AppState, Routes};
 use crate::auth::Actor;
@@ -144,8 +144,7 @@ async fn api_put_cycle(
     ApiJson(input): ApiJson<CycleInput>,
 ) -> Result<Json<CycleInput>, ApiError> {
     authorize(&actor, Action::ManageCalendar { school })?;
-    let rule = parse_cycle(&input)?;
-    state.store.set_cycle_rule(school, &rule).await?;
+    save_cycle(&state.store, school, &input).await?;
     Ok(Json(input))
 }
 
@@ -193,7 +192,7 @@ async fn api_put_policy(
 ) -> Result<Json<PolicyInput>, ApiError> {
     let p = accepted_partnership(&state, id).await?;
     authorize(&actor, Action::SetSlotPolicy { partnership: &p })?;
-    let policy = parse_policy(&state.store, &p, &input).await?;
+    let policy = parse_policy(&state.store, &p, &input, actor.school_id()).await?;
     state.store.put_slot_policy(id, &policy).await?;
     Ok(Json(input))
 }
@@ -212,7 +211,12 @@ async fn api_slots(
 ) -> Result<Json<PartnershipSlots>, ApiError> {
     let p = accepted_partnership(&state, id).await?;
     authorize(&actor, Action::ViewSlots { partnership: &p })?;
-    let from = q.from.unwrap_or_else(|| Utc::now().date_naive());
+    // Dates are the first school's local dates, so "today" is too.
+    let first = state.store.school(p.proposed_by_school).await?;
+    let tz = crate::schools::SchoolTz::parse(&first.time_zone)?.tz();
+    let from = q
+        .from
+        .unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
     let to = q.to.unwrap_or(from + Days::new(27));
     Ok(Json(partnership_slots(&state.store, &p, from, to).await?))
 }
@@ -546,11 +550,7 @@ async fn cycle_submit(
 ) -> Result<Response, PageError> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(&actor, Action::ManageCalendar { school })?;
-    let result = async {
-        let rule = parse_cycle(&cycle_from_form(&form)?)?;
-        state.store.set_cycle_rule(school, &rule).await
-    }
-    .await;
+    let result = async { save_cycle(&state.store, school, &cycle_from_form(&form)?).await }.await;
     after_form(result, "/school/calendar?notice=cycle", |error| {
         show_calendar(&state, &actor, None, Some(error))
     })
@@ -689,7 +689,8 @@ fn slot_view(slot: &Slot, a: &School, b: &School) -> Option<SlotView> {
     })
 }
 
-const POLICY_TEMPLATE: &str = "session_minutes = 20\n\n[schools.SLUG_A]\nkinds = [\"tutor\", \"registration\"]\ndevices = 4\nsupervisors = []\n\n[schools.SLUG_B]\nkinds = [\"tutor\", \"registration\"]\ndevices = 4\nsupervisors = []\n";
+/// A starting point for a school's own share of a new policy.
+const POLICY_TEMPLATE: &str = "session_minutes = 20\n\n[schools.SLUG]\nkinds = [\"tutor\", \"registration\"]\ndevices = 4\nsupervisors = []\n";
 
 #[derive(Deserialize)]
 struct SlotsQuery {
@@ -719,10 +720,12 @@ async fn show_slots(
         (None, Some(policy)) => toml::to_string(&policy_input(&state.store, policy).await?)
             .map_err(|e| Error::Internal(format!("policy does not print as TOML: {e}")))?,
         (None, None) => {
-            let other = state.store.school(p.partner_of(first.id)).await?;
-            POLICY_TEMPLATE
-                .replace("SLUG_A", &first.slug)
-                .replace("SLUG_B", &other.slug)
+            // Each school writes its own share; the partner adds theirs.
+            let own = match actor.school_id() {
+                Some(school) => state.store.school(school).await?.slug,
+                None => first.slug.clone(),
+            };
+            POLICY_TEMPLATE.replace("SLUG", &own)
         }
     };
     let (a, b, session_minutes, grid, upcoming, empty_weeks) = if policy.is_some() {
@@ -857,7 +860,7 @@ async fn policy_submit(
         authorize(&actor, Action::SetSlotPolicy { partnership: &p })?;
         let input: PolicyInput =
             toml::from_str(&form.policy).map_err(|e| Error::invalid("policy", e.to_string()))?;
-        let policy = parse_policy(&state.store, &p, &input).await?;
+        let policy = parse_policy(&state.store, &p, &input, actor.school_id()).await?;
         state.store.put_slot_policy(id, &policy).await
     }
     .await;

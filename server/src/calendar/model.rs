@@ -212,7 +212,9 @@ impl SchoolCalendar {
         (0..5).any(|i| self.day_status(monday + Days::new(i)) == DayStatus::InSession)
     }
 
-    fn anchor_monday(&self) -> Option<NaiveDate> {
+    /// The Monday of Week A's first week: of the anchor date, or of the
+    /// first day of the first term.
+    pub fn anchor_monday(&self) -> Option<NaiveDate> {
         self.cycle
             .anchor
             .or_else(|| {
@@ -235,11 +237,23 @@ impl SchoolCalendar {
         };
         let last = monday_of(until);
         let mut index: Option<u8> = None;
+        let mut previous_len: Option<u8> = None;
         let mut monday = anchor;
         while monday <= last {
+            // The cycle length is the one in force on the week's first
+            // teaching day (a schedule may start midweek).
+            let first_day = (0..5)
+                .map(|i| monday + Days::new(i))
+                .find(|d| self.day_status(*d) == DayStatus::InSession)
+                .unwrap_or(monday);
             let len = self
-                .schedule_for(monday + Days::new(4))
+                .schedule_for(first_day)
                 .map_or(1, |s| s.cycle_weeks.max(1));
+            // A new timetable with a different cycle starts again at Week A.
+            if previous_len.is_some_and(|p| p != len) {
+                index = None;
+            }
+            previous_len = Some(len);
             let counts = self.cycle.holidays_advance || self.is_school_week(monday);
             if let Some(&forced) = self.cycle.overrides.get(&monday) {
                 index = Some(forced.saturating_sub(1) % len);
@@ -257,6 +271,31 @@ impl SchoolCalendar {
             monday = monday + Days::new(7);
         }
         weeks
+    }
+
+    /// Checks weeks set by hand against the timetable: each must fall on or
+    /// after Week A's anchor and name a week the cycle in force has.
+    pub fn check_overrides(&self) -> Result<(), String> {
+        let anchor = self.anchor_monday();
+        for (monday, week) in &self.cycle.overrides {
+            if anchor.is_some_and(|a| *monday < a) {
+                return Err(format!(
+                    "the week of {monday} is before Week A's first week ({}); move the anchor or remove it",
+                    anchor.map(|a| a.to_string()).unwrap_or_default()
+                ));
+            }
+            let len = self
+                .schedule_for(*monday + Days::new(4))
+                .map_or(1, |s| s.cycle_weeks.max(1));
+            if *week > len {
+                return Err(format!(
+                    "the week of {monday} is set to Week {}, but the timetable then has {len} week{}",
+                    week_label(*week),
+                    if len == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The cycle week of `date` (1 = Week A), if it is in a school week.

@@ -94,7 +94,8 @@ fn stored(what: &str, raw: &str) -> Error {
 }
 
 impl Store {
-    /// Replaces all of a school's terms and closures in one transaction.
+    /// Replaces a school's imported terms and closures in one transaction
+    /// (closures added by hand stay).
     pub async fn replace_calendar_entries(
         &self,
         school: Uuid,
@@ -102,7 +103,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |conn| sqlx::query(
-            "DELETE FROM calendar_entries WHERE school_id = $1"
+            "DELETE FROM calendar_entries WHERE school_id = $1 AND manual = FALSE"
         )
         .bind(school)
         .execute(conn)
@@ -358,12 +359,18 @@ impl Store {
 }
 
 /// Checks a policy as written against the partnership it is for, and turns
-/// slugs into ids: exactly the two schools, a sensible session length, and
-/// supervisors who are staff at their school.
+/// slugs into ids: only the partnership's two schools, a sensible session
+/// length, and supervisors who are staff at their school.
+///
+/// `editor` is the school of the coordinator saving it: each school decides
+/// its own periods, iPads and supervisors, so a share of the other school
+/// that differs from what is stored is refused, and a share left out keeps
+/// what is stored. IT staff at the command line (`editor` = `None`) set both.
 pub async fn parse_policy(
     store: &Store,
     partnership: &Partnership,
     input: &PolicyInput,
+    editor: Option<Uuid>,
 ) -> Result<SlotPolicy> {
     if !(5..=120).contains(&input.session_minutes) {
         return Err(Error::invalid(
@@ -373,6 +380,7 @@ pub async fn parse_policy(
     }
     let a = store.school(partnership.school_low).await?;
     let b = store.school(partnership.school_high).await?;
+    let stored = store.slot_policy(partnership.id).await?.unwrap_or_default();
     let mut schools = BTreeMap::new();
     for (slug, policy) in &input.schools {
         let school = [&a, &b]
@@ -387,6 +395,18 @@ pub async fn parse_policy(
                     ),
                 )
             })?;
+        if editor.is_some_and(|e| e != school.id) {
+            let current = stored.schools.get(&school.id).cloned().unwrap_or_default();
+            if &current != policy {
+                return Err(Error::invalid(
+                    "schools",
+                    format!(
+                        "only {}'s coordinator can change {}'s periods, iPads and supervisors",
+                        school.name, school.name
+                    ),
+                ));
+            }
+        }
         let staff = store
             .users_at_school(
                 school.id,
@@ -411,11 +431,23 @@ pub async fn parse_policy(
         schools.insert(school.id, policy.clone());
     }
     for school in [&a, &b] {
-        if !schools.contains_key(&school.id) {
-            return Err(Error::invalid(
-                "schools",
-                format!("say which periods `{}` can use", school.slug),
-            ));
+        if schools.contains_key(&school.id) {
+            continue;
+        }
+        match (editor, stored.schools.get(&school.id)) {
+            (Some(_), Some(kept)) => {
+                schools.insert(school.id, kept.clone());
+            }
+            // Not chosen yet: no periods, so no slots until that school says.
+            (Some(_), None) => {
+                schools.insert(school.id, SchoolSlotPolicy::default());
+            }
+            (None, _) => {
+                return Err(Error::invalid(
+                    "schools",
+                    format!("say which periods `{}` can use", school.slug),
+                ));
+            }
         }
     }
     Ok(SlotPolicy {
@@ -690,7 +722,7 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
     }
     on_pool!(store, |pool| {
         sqlx::query(
-        "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label) VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label, manual) VALUES ($1, $2, $3, $4, $5, $6, TRUE)"
     )
     .bind(Uuid::new_v4())
     .bind(school)
@@ -703,4 +735,16 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
     .map(|r| r.rows_affected())
     })?;
     Ok(())
+}
+
+/// Saves how a school counts its cycle, once the weeks set by hand have been
+/// checked against its timetable.
+pub async fn save_cycle(store: &Store, school: Uuid, input: &CycleInput) -> Result<()> {
+    let rule = parse_cycle(input)?;
+    let mut calendar = store.school_calendar(school).await?;
+    calendar.cycle = rule.clone();
+    calendar
+        .check_overrides()
+        .map_err(|message| Error::invalid("weeks", message))?;
+    store.set_cycle_rule(school, &rule).await
 }

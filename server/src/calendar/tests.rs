@@ -456,6 +456,106 @@ fn no_ipads_or_no_supervisor_at_one_end_means_no_slot_and_says_so() {
     );
 }
 
+#[test]
+fn a_partner_with_no_eligible_period_that_day_is_named_not_blamed_on_overlap() {
+    let bells_a = weekdays("*,DAY,TUT,08:40,09:10,tutor");
+    let a = calendar(chrono_tz::Europe::London, AUTUMN_2026, &bells_a);
+    let b = calendar(
+        chrono_tz::Europe::London,
+        AUTUMN_2026,
+        "*,Tue,TUT,08:40,09:10,tutor\n*,Thu,TUT,08:40,09:10,tutor",
+    );
+    let policy = tutor_policy();
+    let r = align_slots(
+        Side {
+            slug: "a",
+            name: "A",
+            calendar: &a,
+            policy: &policy,
+        },
+        Side {
+            slug: "b",
+            name: "B",
+            calendar: &b,
+            policy: &policy,
+        },
+        20,
+        d("2026-09-14"),
+        d("2026-09-14"),
+    );
+    assert_eq!(
+        r.empty_days[0].reasons,
+        vec!["B: no eligible period on Mondays".to_owned()]
+    );
+}
+
+#[test]
+fn the_partners_reason_is_for_its_own_local_day_across_the_date_line() {
+    // Auckland's Monday morning is Los Angeles' Sunday afternoon.
+    let terms = "2026-09-01,2026-12-18,term,Term\n2026-10-12,2026-10-12,closure,Staff day\n";
+    let auckland = calendar(
+        chrono_tz::Pacific::Auckland,
+        "2026-09-01,2026-12-18,term,Term\n",
+        &weekdays("*,DAY,TUT,08:40,09:10,tutor"),
+    );
+    let la = calendar(
+        chrono_tz::America::Los_Angeles,
+        terms,
+        &weekdays("*,DAY,ADV,13:00,14:30,tutor"),
+    );
+    let policy = tutor_policy();
+    let run = |date: &str| {
+        align_slots(
+            Side {
+                slug: "akl",
+                name: "Auckland",
+                calendar: &auckland,
+                policy: &policy,
+            },
+            Side {
+                slug: "la",
+                name: "Los Angeles",
+                calendar: &la,
+                policy: &policy,
+            },
+            20,
+            d(date),
+            d(date),
+        )
+        .empty_days
+    };
+    assert_eq!(
+        run("2026-10-12")[0].reasons,
+        vec!["Los Angeles: weekend".to_owned()]
+    );
+    assert_eq!(
+        run("2026-10-13")[0].reasons,
+        vec!["Los Angeles: closed (Staff day)".to_owned()]
+    );
+}
+
+#[test]
+fn a_new_timetable_with_a_longer_cycle_starts_at_week_a_and_bad_overrides_are_refused() {
+    let mut cal = calendar(
+        chrono_tz::Europe::London,
+        "2026-09-07,2027-03-26,term,Year\n",
+        &weekdays("*,DAY,TUT,08:40,09:10,tutor"),
+    );
+    let two_week = parse_bells_csv("b.csv", "week,day,period,start,end,kind\nA,Mon,TUT,08:40,09:10,tutor\nB,Mon,TUT,08:40,09:10,tutor\n").unwrap();
+    cal.schedules.push(BellSchedule {
+        effective_from: d("2027-01-04"),
+        cycle_weeks: 2,
+        periods: two_week.periods,
+    });
+    assert_eq!(cal.cycle_week(d("2027-01-04")), Some(1));
+    assert_eq!(cal.cycle_week(d("2027-01-11")), Some(2));
+    cal.cycle.overrides.insert(d("2027-01-18"), 3);
+    assert!(cal.check_overrides().unwrap_err().contains("Week C"));
+    cal.cycle.overrides.clear();
+    cal.cycle.overrides.insert(d("2026-08-31"), 1);
+    assert!(cal.check_overrides().unwrap_err().contains("before Week A"));
+}
+
 fn london_or_new_york() -> impl Strategy<Value = chrono_tz::Tz> {
     prop_oneof![
         Just(chrono_tz::Europe::London),

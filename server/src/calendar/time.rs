@@ -38,8 +38,14 @@ pub fn steady_offset(tz: chrono_tz::Tz, date: NaiveDate) -> Option<FixedOffset> 
         .fix();
     let first = midnight - noon_guess;
     let last = first + Duration::days(1) - Duration::seconds(1);
+    // Midnight must also be unambiguous: where clocks fall back from 01:00
+    // to 00:00, the first 00:xx belongs to the offset before.
     let steady = tz.offset_from_utc_datetime(&first).fix() == noon_guess
-        && tz.offset_from_utc_datetime(&last).fix() == noon_guess;
+        && tz.offset_from_utc_datetime(&last).fix() == noon_guess
+        && tz
+            .offset_from_utc_datetime(&(first - Duration::seconds(1)))
+            .fix()
+            == noon_guess;
     steady.then_some(noon_guess)
 }
 

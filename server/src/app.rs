@@ -117,6 +117,7 @@ fn all_routes() -> Routes {
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
     let routes = crate::rosters::http::routes(routes);
+    let routes = crate::referrals::http::routes(routes);
     partnerships::http::routes(routes)
 }
 

@@ -30,6 +30,7 @@ pub mod extract;
 pub mod home;
 pub mod import;
 pub mod partnerships;
+pub mod referrals;
 pub mod rosters;
 pub mod schools;
 pub mod store;

@@ -78,6 +78,10 @@ enum Fresh {
     Proposal,
     /// A closure at school A, for `{entry_id}`.
     Closure,
+    /// A new mentee at school A, for `{fresh_mentee}` in the body.
+    Mentee,
+    /// A new draft referral at school A, for `{referral_id}`.
+    Referral,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -85,8 +89,14 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/api/partnerships" | "/partnerships") => Some(Fresh::School),
         ("POST", p) if p.ends_with("/accept") => Some(Fresh::Proposal),
         (_, p) if p.contains("{entry_id}") => Some(Fresh::Closure),
+        ("POST", "/api/schools/{school_id}/referrals") => Some(Fresh::Mentee),
+        ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         _ => None,
     }
+}
+
+fn referral_body(mentee: &str) -> Value {
+    json!({"mentee_id": mentee, "reasons": "Low confidence in class", "focus": ["Maths"], "planned_weeks": 6})
 }
 
 fn none(_: usize) -> Body {
@@ -437,6 +447,44 @@ fn matrix() -> Vec<Row> {
             allowed: ANY_COORDINATOR,
             body: |_| Body::Files("files", "roster.csv", ROSTER_CSV),
         },
+        // Referrals: only the mentee's school sees or writes them; the
+        // partner sees first names and focus through the partnership.
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/referrals",
+            allowed: STAFF_OF_A,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/schools/{school_id}/referrals",
+            allowed: STAFF_OF_A,
+            body: |_| Body::Json(referral_body("{fresh_mentee}")),
+        },
+        Row {
+            method: "GET",
+            path: "/api/referrals/{referral_id}",
+            allowed: STAFF_OF_A,
+            body: none,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/referrals/{referral_id}",
+            allowed: STAFF_OF_A,
+            body: |_| Body::Json(referral_body("{mentee_id}")),
+        },
+        Row {
+            method: "POST",
+            path: "/api/referrals/{referral_id}/status",
+            allowed: STAFF_OF_A,
+            body: |_| Body::Json(json!({"to": "submitted"})),
+        },
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/referrals",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",
@@ -495,6 +543,18 @@ fn every_route_is_in_the_matrix() {
         stale.is_empty(),
         "matrix rows for routes that no longer exist: {stale:?}"
     );
+}
+
+async fn new_referral(app: &TestApp, world: &World, mentee: uuid::Uuid) -> uuid::Uuid {
+    let teacher = app.signed_in("teacher.a").await;
+    let reply = teacher
+        .post_json(
+            &format!("/api/schools/{}/referrals", world.a.id),
+            &referral_body(&mentee.to_string()),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    reply.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
 fn concrete_path(pattern: &str, world: &World) -> String {
@@ -586,9 +646,13 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     }
     let mut failures = Vec::new();
     let mut n = 0;
+    // A mentee at school A with a draft referral, for the rows that read or edit one.
+    let setup_mentee = app.add_student(&world.a, "mentee.a", "mentee", 8).await.id;
+    let setup_referral = new_referral(&app, &world, setup_mentee).await;
     for row in matrix() {
         for &who in EVERYONE {
             n += 1;
+            let mut fresh_mentee = String::new();
             let mut path = concrete_path(row.path, &world);
             match fresh_for(&row) {
                 Some(Fresh::School) => {
@@ -617,10 +681,33 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                     let id = entries.iter().find(|e| e.label == label).unwrap().id;
                     path = path.replace("{entry_id}", &id.to_string());
                 }
+                Some(Fresh::Mentee) => {
+                    fresh_mentee = app
+                        .add_student(&world.a, &format!("fresh.mentee{n}"), "mentee", 8)
+                        .await
+                        .id
+                        .to_string();
+                }
+                Some(Fresh::Referral) => {
+                    let mentee = app
+                        .add_student(&world.a, &format!("fresh.mentee{n}"), "mentee", 8)
+                        .await;
+                    let id = new_referral(&app, &world, mentee.id).await;
+                    path = path.replace("{referral_id}", &id.to_string());
+                }
                 None => {}
             }
+            path = path.replace("{referral_id}", &setup_referral.to_string());
             let client = client_for(&app, &world, who).await;
-            let reply = match ((row.body)(n), row.method) {
+            let mut body = (row.body)(n);
+            if let Body::Json(Value::Object(map)) = &mut body
+                && let Some(Value::String(mentee)) = map.get_mut("mentee_id")
+            {
+                *mentee = mentee
+                    .replace("{fresh_mentee}", &fresh_mentee)
+                    .replace("{mentee_id}", &setup_mentee.to_string());
+            }
+            let reply = match (body, row.method) {
                 (Body::None, "GET") => client.get(&path).await,
                 (Body::None, "DELETE") => client.delete(&path).await,
                 (Body::Json(body), "POST") => client.post_json(&path, &body).await,

@@ -6,6 +6,7 @@ mod authorization;
 mod calendar;
 mod health;
 mod partnerships;
+mod referrals;
 mod rosters;
 mod schools;
 mod sessions;

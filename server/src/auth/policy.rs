@@ -84,6 +84,16 @@ pub enum Action<'a> {
         /// The partnership.
         partnership: &'a Partnership,
     },
+    /// Read a school's referrals in full.
+    ViewReferrals {
+        /// The mentee's school.
+        school: Uuid,
+    },
+    /// Write or move on a referral (the domain checks which moves a role may make).
+    WriteReferral {
+        /// The mentee's school.
+        school: Uuid,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -128,6 +138,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         }
 
         (Coordinator | Teacher | SafeguardingLead, ViewCalendar { school }) => at(school),
+        (
+            Coordinator | Teacher | SafeguardingLead,
+            ViewReferrals { school } | WriteReferral { school },
+        ) => at(school),
         (Coordinator, ManageCalendar { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewSlots { partnership }) => {
             partnership.status == PartnershipStatus::Accepted

@@ -1,0 +1,151 @@
+//! Referrals over the JSON API. (Pages for referrals come with the rest of
+//! the matching work.)
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{PartnerReferralView, Referral, ReferralInput, ReferralStatus};
+use crate::app::{AppState, Routes};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::error::{ApiError, Result};
+use crate::extract::ApiJson;
+
+/// The referral routes.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/api/schools/{school_id}/referrals", api_list)
+        .post("/api/schools/{school_id}/referrals", api_create)
+        .get("/api/referrals/{referral_id}", api_get)
+        .put("/api/referrals/{referral_id}", api_update)
+        .post("/api/referrals/{referral_id}/status", api_status)
+        .get(
+            "/api/partnerships/{partnership_id}/referrals",
+            api_partner_view,
+        )
+}
+
+/// A referral the actor may see: only its own school's staff may.
+async fn visible(state: &AppState, actor: &Actor, id: uuid::Uuid) -> Result<Referral> {
+    let referral = state.store.referral(id).await?;
+    authorize(
+        actor,
+        Action::ViewReferrals {
+            school: referral.school_id,
+        },
+    )?;
+    Ok(referral)
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+) -> Result<Json<Vec<Referral>>, ApiError> {
+    authorize(&actor, Action::ViewReferrals { school })?;
+    Ok(Json(state.store.referrals_at(school).await?))
+}
+
+async fn api_create(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    ApiJson(input): ApiJson<ReferralInput>,
+) -> Result<(StatusCode, Json<Referral>), ApiError> {
+    authorize(&actor, Action::WriteReferral { school })?;
+    let referral = state.store.create_referral(school, &actor, &input).await?;
+    tracing::info!(referral = %referral.id, by = %actor.user.id, "referral created");
+    Ok((StatusCode::CREATED, Json(referral)))
+}
+
+async fn api_get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Referral>, ApiError> {
+    Ok(Json(visible(&state, &actor, id).await?))
+}
+
+async fn api_update(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<ReferralInput>,
+) -> Result<Json<Referral>, ApiError> {
+    let referral = visible(&state, &actor, id).await?;
+    authorize(
+        &actor,
+        Action::WriteReferral {
+            school: referral.school_id,
+        },
+    )?;
+    Ok(Json(
+        state
+            .store
+            .update_referral(&referral, &actor, &input)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    to: ReferralStatus,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn api_status(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<Referral>, ApiError> {
+    let referral = visible(&state, &actor, id).await?;
+    authorize(
+        &actor,
+        Action::WriteReferral {
+            school: referral.school_id,
+        },
+    )?;
+    let moved = state
+        .store
+        .set_referral_status(&referral, &actor, body.to, body.reason.as_deref())
+        .await?;
+    tracing::info!(referral = %moved.id, by = %actor.user.id, to = moved.status.as_str(), "referral status changed");
+    Ok(Json(moved))
+}
+
+/// The partner school's approved referrals, cut down to what matching needs.
+async fn api_partner_view(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<PartnerReferralView>>, ApiError> {
+    let p = state.store.partnership(id).await?;
+    authorize(&actor, Action::ViewPartnerStudents { partnership: &p })?;
+    let own = actor.school_id().ok_or(crate::error::Error::Forbidden)?;
+    let partner = p.partner_of(own);
+    let views = state
+        .store
+        .referrals_at(partner)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                ReferralStatus::Approved | ReferralStatus::Matched | ReferralStatus::Active
+            )
+        })
+        .map(|r| PartnerReferralView {
+            id: r.id,
+            given_name: r.mentee_name.split(' ').next().unwrap_or("").to_owned(),
+            year_group: r.year_group,
+            focus: r.focus,
+        })
+        .collect();
+    Ok(Json(views))
+}

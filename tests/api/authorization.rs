@@ -485,6 +485,44 @@ fn matrix() -> Vec<Row> {
             allowed: PARTNERSHIP_STAFF,
             body: none,
         },
+        // Mentor readiness: the mentor's school's staff; clearance by a
+        // coordinator or safeguarding lead; the partner sees ready mentors.
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/mentors",
+            allowed: STAFF_OF_A,
+            body: none,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/mentors/{user_id}/profile",
+            allowed: &[CoordA, TeacherA],
+            body: |_| {
+                Body::Json(
+                    json!({"offers": [{"subject": "Maths", "level": "gcse"}], "capacity": 2}),
+                )
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/api/mentors/{user_id}/training",
+            allowed: &[CoordA, TeacherA],
+            body: |_| {
+                Body::Json(json!({"course": "Peer mentoring (Level 1)", "date": "2026-10-01"}))
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/api/mentors/{user_id}/clearance",
+            allowed: &[CoordA, DslA],
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/mentors",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",

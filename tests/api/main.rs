@@ -5,6 +5,7 @@ mod accounts;
 mod authorization;
 mod calendar;
 mod health;
+mod mentors;
 mod partnerships;
 mod referrals;
 mod rosters;

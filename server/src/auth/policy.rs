@@ -94,6 +94,16 @@ pub enum Action<'a> {
         /// The mentee's school.
         school: Uuid,
     },
+    /// Set what a mentor offers, and record their training.
+    ManageMentor {
+        /// The mentor's school.
+        school: Uuid,
+    },
+    /// Clear a mentor on safeguarding grounds.
+    ClearMentor {
+        /// The mentor's school.
+        school: Uuid,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -137,6 +147,8 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
                 && own_school.is_some_and(|s| partnership.includes(s))
         }
 
+        (Coordinator | Teacher, ManageMentor { school }) => at(school),
+        (Coordinator | SafeguardingLead, ClearMentor { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewCalendar { school }) => at(school),
         (
             Coordinator | Teacher | SafeguardingLead,

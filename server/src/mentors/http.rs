@@ -1,0 +1,94 @@
+//! Mentor readiness over the JSON API.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use uuid::Uuid;
+
+use super::{MentorProfile, PartnerMentorView, ProfileInput, TrainingInput};
+use crate::app::{AppState, Routes};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::error::{ApiError, Error};
+use crate::extract::ApiJson;
+
+/// The mentor routes.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/api/schools/{school_id}/mentors", api_list)
+        .put("/api/mentors/{user_id}/profile", api_profile)
+        .post("/api/mentors/{user_id}/training", api_training)
+        .post("/api/mentors/{user_id}/clearance", api_clearance)
+        .get(
+            "/api/partnerships/{partnership_id}/mentors",
+            api_partner_view,
+        )
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+) -> Result<Json<Vec<MentorProfile>>, ApiError> {
+    authorize(&actor, Action::ViewStudents { school })?;
+    Ok(Json(state.store.mentor_profiles(school).await?))
+}
+
+async fn api_profile(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<ProfileInput>,
+) -> Result<Json<MentorProfile>, ApiError> {
+    let school = state.store.mentor_school(id).await?;
+    authorize(&actor, Action::ManageMentor { school })?;
+    Ok(Json(state.store.set_mentor_profile(id, &input).await?))
+}
+
+async fn api_training(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<TrainingInput>,
+) -> Result<Json<MentorProfile>, ApiError> {
+    let school = state.store.mentor_school(id).await?;
+    authorize(&actor, Action::ManageMentor { school })?;
+    Ok(Json(state.store.record_training(id, &input).await?))
+}
+
+async fn api_clearance(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<MentorProfile>, ApiError> {
+    let school = state.store.mentor_school(id).await?;
+    authorize(&actor, Action::ClearMentor { school })?;
+    let profile = state.store.clear_mentor(id, &actor).await?;
+    tracing::info!(mentor = %id, by = %actor.user.id, "mentor cleared");
+    Ok(Json(profile))
+}
+
+/// The partner school's ready mentors, cut down to what matching needs.
+async fn api_partner_view(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<PartnerMentorView>>, ApiError> {
+    let p = state.store.partnership(id).await?;
+    authorize(&actor, Action::ViewPartnerStudents { partnership: &p })?;
+    let own = actor.school_id().ok_or(Error::Forbidden)?;
+    let views = state
+        .store
+        .mentor_profiles(p.partner_of(own))
+        .await?
+        .into_iter()
+        .filter(|m| m.ready)
+        .map(|m| PartnerMentorView {
+            id: m.user_id,
+            given_name: m.given_name,
+            year_group: m.year_group,
+            offers: m.offers,
+            capacity: m.capacity,
+        })
+        .collect();
+    Ok(Json(views))
+}

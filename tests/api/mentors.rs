@@ -1,0 +1,119 @@
+use std::collections::BTreeSet;
+
+use mentorbridge_tests::{TestApp, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn a_mentor_is_ready_once_offering_trained_and_cleared_and_only_then_shown_to_the_partner(
+    app: TestApp,
+) {
+    let world = app.world().await;
+    let mentor = world.mentor_a.id;
+    let teacher = app.signed_in("teacher.a").await;
+    let partner = app.signed_in("coord.b").await;
+    let shared = format!("/api/partnerships/{}/mentors", world.partnership.id);
+
+    let list = teacher
+        .get(&format!("/api/schools/{}/mentors", world.a.id))
+        .await
+        .json();
+    assert_eq!(list[0]["ready"], false);
+    assert_eq!(
+        list[0]["missing"],
+        json!(["subjects offered", "training", "safeguarding clearance"])
+    );
+
+    let profile = json!({
+        "offers": [{"subject": "Maths", "level": "gcse"}, {"subject": "Physics", "level": "a_level"}],
+        "capacity": 2,
+        "free_periods": [{"week": "A", "day": "Mon", "period": "TUT"}, {"day": "Thu", "period": "TUT"}]
+    });
+    assert_eq!(
+        teacher
+            .put_json(&format!("/api/mentors/{mentor}/profile"), &profile)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let trained = teacher
+        .post_json(
+            &format!("/api/mentors/{mentor}/training"),
+            &json!({"course": "Peer mentoring (Level 1)", "date": "2026-10-01"}),
+        )
+        .await;
+    assert_eq!(trained.json()["missing"], json!(["safeguarding clearance"]));
+    assert_eq!(
+        partner.get(&shared).await.json(),
+        json!([]),
+        "not ready, not shown"
+    );
+
+    // A teacher cannot clear; the safeguarding lead can.
+    assert_eq!(
+        teacher
+            .post_json(&format!("/api/mentors/{mentor}/clearance"), &json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let dsl = app.signed_in("dsl.a").await;
+    let cleared = dsl
+        .post_json(&format!("/api/mentors/{mentor}/clearance"), &json!({}))
+        .await;
+    assert_eq!(cleared.json()["ready"], true);
+    assert_eq!(cleared.json()["cleared_by"], json!(world.dsl_a.id));
+
+    let seen = partner.get(&shared).await.json();
+    let keys: BTreeSet<&str> = seen[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["id", "given_name", "year_group", "offers", "capacity"])
+    );
+    assert!(!partner.get(&shared).await.text.contains("mentor.a-family"));
+}
+
+async fn bad_readiness_input_names_its_field(app: TestApp) {
+    let world = app.world().await;
+    let teacher = app.signed_in("teacher.a").await;
+    let mentor = world.mentor_a.id;
+    let bad_capacity = teacher
+        .put_json(
+            &format!("/api/mentors/{mentor}/profile"),
+            &json!({"offers": [], "capacity": 0}),
+        )
+        .await;
+    assert_eq!(bad_capacity.error_field().as_deref(), Some("capacity"));
+    let bad_level = teacher
+        .put_json(
+            &format!("/api/mentors/{mentor}/profile"),
+            &json!({"offers": [{"subject": "Maths", "level": "degree"}], "capacity": 1}),
+        )
+        .await;
+    assert_eq!(bad_level.status, StatusCode::BAD_REQUEST);
+    let future = teacher
+        .post_json(
+            &format!("/api/mentors/{mentor}/training"),
+            &json!({"course": "X", "date": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(future.error_field().as_deref(), Some("date"));
+    // A mentee is not a mentor.
+    let coord_b = app.signed_in("coord.b").await;
+    let not_mentor = coord_b
+        .put_json(
+            &format!("/api/mentors/{}/profile", world.mentee_b.id),
+            &json!({"offers": [], "capacity": 1}),
+        )
+        .await;
+    assert_eq!(not_mentor.status, StatusCode::NOT_FOUND);
+}
+
+on_both_backends!(
+    a_mentor_is_ready_once_offering_trained_and_cleared_and_only_then_shown_to_the_partner,
+    bad_readiness_input_names_its_field,
+);

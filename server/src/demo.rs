@@ -1,7 +1,13 @@
 //! `mentorbridge demo`: a fresh database with two partner schools in it, so a
 //! newcomer can sign in as every role and see the product working.
 
+use chrono::NaiveDate;
+use uuid::Uuid;
+
 use crate::accounts::{ParsedAccount, StaffInput, StudentInput};
+use crate::auth::Actor;
+use crate::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
+use crate::referrals::{ConsentInput, ReferralInput, ReferralStatus};
 use crate::calendar::store::{PolicyInput, import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
 use crate::schools::{NewSchool, SchoolInput};
@@ -204,6 +210,84 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
             .map_err(|e| Error::Internal(format!("demo policy.toml: {e}")))?;
         let policy = parse_policy(store, &partnership, &input, None).await?;
         store.put_slot_policy(partnership.id, &policy).await?;
+        ready_mentors(store, hillside).await?;
+        refer_mentees(store, columba).await?;
     }
     Ok(logins)
+}
+
+/// Someone acting in the demo, as if signed in.
+async fn as_user(store: &Store, username: &str) -> Result<Actor> {
+    let (user, _) = store
+        .user_for_sign_in(username)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("demo account {username} is missing")))?;
+    Ok(Actor { user, csrf_token: String::new() })
+}
+
+/// Every Hillside mentor offers their subjects, is trained, and all but one
+/// are cleared (so the demo shows a mentor still waiting).
+async fn ready_mentors(store: &Store, school: Uuid) -> Result<()> {
+    let dsl = as_user(store, "hmarsh").await?;
+    let trained = NaiveDate::from_ymd_opt(2026, 9, 24).unwrap_or_default();
+    for (i, mentor) in store.mentor_profiles(school).await?.into_iter().enumerate() {
+        let user = store.user(mentor.user_id).await?;
+        let offers = user
+            .subjects
+            .iter()
+            .map(|s| Offer { subject: s.clone(), level: if i % 3 == 0 { Level::ALevel } else { Level::Gcse } })
+            .collect();
+        let free = ["Mon", "Wed"].iter().map(|d| FreePeriod { week: "A".into(), day: (*d).into(), period: "TUT".into() })
+            .chain(["Tue", "Thu"].iter().map(|d| FreePeriod { week: "B".into(), day: (*d).into(), period: "TUT".into() }))
+            .collect();
+        let input = ProfileInput { offers, capacity: if i % 2 == 0 { 2 } else { 1 }, free_periods: free };
+        store.set_mentor_profile(user.id, &input).await?;
+        store
+            .record_training(user.id, &TrainingInput { course: "Peer mentoring: listening and safeguarding".into(), date: trained })
+            .await?;
+        if i != 9 {
+            store.clear_mentor(user.id, &dsl).await?;
+        }
+    }
+    Ok(())
+}
+
+/// St Columba's refers its mentees: most approved, one still waiting for a
+/// countersignature, one a draft.
+async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
+    let teacher = as_user(store, "dwalsh").await?;
+    let coordinator = as_user(store, "cbyrne").await?;
+    let consent_date = NaiveDate::from_ymd_opt(2026, 10, 12).unwrap_or_default();
+    let mentees: Vec<_> = store
+        .users_at_school(school, &[crate::accounts::Role::Student])
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == Some(crate::accounts::StudentKind::Mentee))
+        .collect();
+    for (i, mentee) in mentees.iter().enumerate() {
+        let input = ReferralInput {
+            mentee_id: mentee.id,
+            priority: u8::try_from(3 - i % 3).unwrap_or(2),
+            strengths: "Kind to others; works hard when encouraged".into(),
+            concerns: vec![["confidence", "reading", "organisation", "exam anxiety"][i % 4].into()],
+            reasons: format!("{} has lost confidence in {} since moving up to Year 8", mentee.given_name, mentee.subjects.join(" and ")),
+            focus: mentee.subjects.clone(),
+            support_received: "Form tutor check-ins".into(),
+            strategies_tried: "Homework club".into(),
+            agencies: String::new(),
+            consent: Some(ConsentInput { given_by: format!("Parent of {}", mentee.given_name), date: consent_date }),
+            entry_criteria_met: true,
+            planned_weeks: if i % 2 == 0 { 12 } else { 6 },
+            review_date: NaiveDate::from_ymd_opt(2027, 2, 1),
+        };
+        let referral = store.create_referral(school, &teacher, &input).await?;
+        if i == 9 {
+            continue;
+        }
+        let referral = store.set_referral_status(&referral, &teacher, ReferralStatus::Submitted, None).await?;
+        if i != 8 {
+            store.set_referral_status(&referral, &coordinator, ReferralStatus::Approved, None).await?;
+        }
+    }
+    Ok(())
 }

@@ -118,6 +118,7 @@ fn all_routes() -> Routes {
     let routes = crate::calendar::http::routes(routes);
     let routes = crate::rosters::http::routes(routes);
     let routes = crate::referrals::http::routes(routes);
+    let routes = crate::referrals::http::page_routes(routes);
     let routes = crate::mentors::http::routes(routes);
     partnerships::http::routes(routes)
 }

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use crate::accounts::{ParsedAccount, StaffInput, StudentInput};
 use crate::auth::Actor;
-use crate::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
-use crate::referrals::{ConsentInput, ReferralInput, ReferralStatus};
 use crate::calendar::store::{PolicyInput, import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
+use crate::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
+use crate::referrals::{ConsentInput, ReferralInput, ReferralStatus};
 use crate::schools::{NewSchool, SchoolInput};
 use crate::store::Store;
 
@@ -222,7 +222,10 @@ async fn as_user(store: &Store, username: &str) -> Result<Actor> {
         .user_for_sign_in(username)
         .await?
         .ok_or_else(|| Error::Internal(format!("demo account {username} is missing")))?;
-    Ok(Actor { user, csrf_token: String::new() })
+    Ok(Actor {
+        user,
+        csrf_token: String::new(),
+    })
 }
 
 /// Every Hillside mentor offers their subjects, is trained, and all but one
@@ -235,15 +238,42 @@ async fn ready_mentors(store: &Store, school: Uuid) -> Result<()> {
         let offers = user
             .subjects
             .iter()
-            .map(|s| Offer { subject: s.clone(), level: if i % 3 == 0 { Level::ALevel } else { Level::Gcse } })
+            .map(|s| Offer {
+                subject: s.clone(),
+                level: if i % 3 == 0 {
+                    Level::ALevel
+                } else {
+                    Level::Gcse
+                },
+            })
             .collect();
-        let free = ["Mon", "Wed"].iter().map(|d| FreePeriod { week: "A".into(), day: (*d).into(), period: "TUT".into() })
-            .chain(["Tue", "Thu"].iter().map(|d| FreePeriod { week: "B".into(), day: (*d).into(), period: "TUT".into() }))
+        let free = ["Mon", "Wed"]
+            .iter()
+            .map(|d| FreePeriod {
+                week: "A".into(),
+                day: (*d).into(),
+                period: "TUT".into(),
+            })
+            .chain(["Tue", "Thu"].iter().map(|d| FreePeriod {
+                week: "B".into(),
+                day: (*d).into(),
+                period: "TUT".into(),
+            }))
             .collect();
-        let input = ProfileInput { offers, capacity: if i % 2 == 0 { 2 } else { 1 }, free_periods: free };
+        let input = ProfileInput {
+            offers,
+            capacity: if i % 2 == 0 { 2 } else { 1 },
+            free_periods: free,
+        };
         store.set_mentor_profile(user.id, &input).await?;
         store
-            .record_training(user.id, &TrainingInput { course: "Peer mentoring: listening and safeguarding".into(), date: trained })
+            .record_training(
+                user.id,
+                &TrainingInput {
+                    course: "Peer mentoring: listening and safeguarding".into(),
+                    date: trained,
+                },
+            )
             .await?;
         if i != 9 {
             store.clear_mentor(user.id, &dsl).await?;
@@ -270,12 +300,19 @@ async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
             priority: u8::try_from(3 - i % 3).unwrap_or(2),
             strengths: "Kind to others; works hard when encouraged".into(),
             concerns: vec![["confidence", "reading", "organisation", "exam anxiety"][i % 4].into()],
-            reasons: format!("{} has lost confidence in {} since moving up to Year 8", mentee.given_name, mentee.subjects.join(" and ")),
+            reasons: format!(
+                "{} has lost confidence in {} since moving up to Year 8",
+                mentee.given_name,
+                mentee.subjects.join(" and ")
+            ),
             focus: mentee.subjects.clone(),
             support_received: "Form tutor check-ins".into(),
             strategies_tried: "Homework club".into(),
             agencies: String::new(),
-            consent: Some(ConsentInput { given_by: format!("Parent of {}", mentee.given_name), date: consent_date }),
+            consent: Some(ConsentInput {
+                given_by: format!("Parent of {}", mentee.given_name),
+                date: consent_date,
+            }),
             entry_criteria_met: true,
             planned_weeks: if i % 2 == 0 { 12 } else { 6 },
             review_date: NaiveDate::from_ymd_opt(2027, 2, 1),
@@ -284,9 +321,13 @@ async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
         if i == 9 {
             continue;
         }
-        let referral = store.set_referral_status(&referral, &teacher, ReferralStatus::Submitted, None).await?;
+        let referral = store
+            .set_referral_status(&referral, &teacher, ReferralStatus::Submitted, None)
+            .await?;
         if i != 8 {
-            store.set_referral_status(&referral, &coordinator, ReferralStatus::Approved, None).await?;
+            store
+                .set_referral_status(&referral, &coordinator, ReferralStatus::Approved, None)
+                .await?;
         }
     }
     Ok(())

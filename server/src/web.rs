@@ -100,6 +100,10 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "terms" => Some("Term dates imported. The previous term dates were replaced."),
         "bells" => Some("Bell schedule imported."),
         "cycle" => Some("Week cycle saved."),
+        "referred" => {
+            Some("Referral saved as a draft. Submit it when it is ready to be countersigned.")
+        }
+        "referral" => Some("Referral updated."),
         "closure" => Some("Closure added. Slots on those days are gone."),
         "removed" => Some("Removed from the calendar."),
         "policy" => Some("Slot policy saved. The slots below use it."),

@@ -89,7 +89,8 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/api/partnerships" | "/partnerships") => Some(Fresh::School),
         ("POST", p) if p.ends_with("/accept") => Some(Fresh::Proposal),
         (_, p) if p.contains("{entry_id}") => Some(Fresh::Closure),
-        ("POST", "/api/schools/{school_id}/referrals") => Some(Fresh::Mentee),
+        ("POST", "/api/schools/{school_id}/referrals" | "/school/referrals") => Some(Fresh::Mentee),
+        ("POST", "/school/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         _ => None,
     }
@@ -523,6 +524,32 @@ fn matrix() -> Vec<Row> {
             allowed: PARTNERSHIP_STAFF,
             body: none,
         },
+        Row {
+            method: "GET",
+            path: "/school/referrals",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/school/referrals",
+            allowed: ANY_STAFF,
+            body: |_| {
+                Body::Form(vec![
+                    ("mentee_id", "{fresh_mentee}".into()),
+                    ("focus", "Maths".into()),
+                    ("reasons", "Low confidence".into()),
+                    ("planned_weeks", "6".into()),
+                    ("concerns", "confidence".into()),
+                ])
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/school/referrals/{referral_id}/status",
+            allowed: STAFF_OF_A,
+            body: |_| Body::Form(vec![("to", "submitted".into())]),
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",
@@ -720,8 +747,14 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                     path = path.replace("{entry_id}", &id.to_string());
                 }
                 Some(Fresh::Mentee) => {
+                    // At the caller's own school: the page acts on one's own school.
+                    let school = match who {
+                        CoordB | MenteeB => &world.b,
+                        CoordC => &world.c,
+                        _ => &world.a,
+                    };
                     fresh_mentee = app
-                        .add_student(&world.a, &format!("fresh.mentee{n}"), "mentee", 8)
+                        .add_student(school, &format!("fresh.mentee{n}"), "mentee", 8)
                         .await
                         .id
                         .to_string();
@@ -744,6 +777,11 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                 *mentee = mentee
                     .replace("{fresh_mentee}", &fresh_mentee)
                     .replace("{mentee_id}", &setup_mentee.to_string());
+            }
+            if let Body::Form(fields) = &mut body {
+                for (_, v) in fields.iter_mut() {
+                    *v = v.replace("{fresh_mentee}", &fresh_mentee);
+                }
             }
             let reply = match (body, row.method) {
                 (Body::None, "GET") => client.get(&path).await,

@@ -234,7 +234,64 @@ async fn the_partner_school_sees_only_first_name_year_and_focus_of_approved_refe
     );
 }
 
+async fn staff_refer_and_countersign_through_the_referrals_page(app: TestApp) {
+    let world = app.world().await;
+    app.add_staff(&world.b, "teacher.b", "teacher").await;
+    let teacher = app.signed_in("teacher.b").await;
+    let mentee = world.mentee_b.id.to_string();
+    let saved = teacher
+        .post_form(
+            "/school/referrals",
+            &[
+                ("mentee_id", mentee.as_str()),
+                ("focus", "English poetry, Maths"),
+                ("reasons", "Finds poetry hard"),
+                ("planned_weeks", "12"),
+                ("concerns", "confidence"),
+                ("concerns", "reading"),
+                ("consent_given_by", "Mrs Murphy (mother)"),
+                ("consent_date", "2026-11-02"),
+                ("entry_criteria_met", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let stored = &app.store.referrals_at(world.b.id).await.unwrap()[0];
+    assert_eq!(stored.concerns, vec!["confidence", "reading"]);
+    assert_eq!(stored.focus, vec!["English poetry", "Maths"]);
+    let page = teacher.get("/school/referrals").await;
+    assert!(
+        page.text.contains("Submit for countersignature")
+            && !page.text.contains("Countersign and approve")
+    );
+    teacher
+        .post_form(
+            &format!("/school/referrals/{}/status", stored.id),
+            &[("to", "submitted")],
+        )
+        .await;
+    let coordinator = app.signed_in("coord.b").await;
+    let page = coordinator.get("/school/referrals").await;
+    assert!(
+        page.text.contains("Countersign and approve"),
+        "{}",
+        page.text
+    );
+    let approved = coordinator
+        .post_form(
+            &format!("/school/referrals/{}/status", stored.id),
+            &[("to", "approved")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.text);
+    assert_eq!(
+        app.store.referral(stored.id).await.unwrap().status.as_str(),
+        "approved"
+    );
+}
+
 on_both_backends!(
+    staff_refer_and_countersign_through_the_referrals_page,
     a_referral_goes_from_draft_to_approved_with_consent_and_a_second_signature,
     the_referrer_cannot_countersign_their_own_referral,
     bad_referrals_name_their_field,

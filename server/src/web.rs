@@ -104,6 +104,8 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
             Some("Referral saved as a draft. Submit it when it is ready to be countersigned.")
         }
         "referral" => Some("Referral updated."),
+        "mentor" => Some("Mentor updated."),
+        "cleared" => Some("Mentor cleared. They can now be matched."),
         "closure" => Some("Closure added. Slots on those days are gone."),
         "removed" => Some("Removed from the calendar."),
         "policy" => Some("Slot policy saved. The slots below use it."),

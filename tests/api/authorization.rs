@@ -550,6 +550,41 @@ fn matrix() -> Vec<Row> {
             allowed: STAFF_OF_A,
             body: |_| Body::Form(vec![("to", "submitted".into())]),
         },
+        Row {
+            method: "GET",
+            path: "/school/mentors",
+            allowed: ANY_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/school/mentors/{user_id}/profile",
+            allowed: &[CoordA, TeacherA],
+            body: |_| {
+                Body::Form(vec![
+                    ("offers", "Maths (GCSE)".into()),
+                    ("capacity", "2".into()),
+                    ("free_periods", "A Mon TUT".into()),
+                ])
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/school/mentors/{user_id}/training",
+            allowed: &[CoordA, TeacherA],
+            body: |_| {
+                Body::Form(vec![
+                    ("course", "Peer mentoring".into()),
+                    ("date", "2026-10-01".into()),
+                ])
+            },
+        },
+        Row {
+            method: "POST",
+            path: "/school/mentors/{user_id}/clearance",
+            allowed: &[CoordA, DslA],
+            body: |_| Body::Form(vec![]),
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",

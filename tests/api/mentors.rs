@@ -113,7 +113,63 @@ async fn bad_readiness_input_names_its_field(app: TestApp) {
     assert_eq!(not_mentor.status, StatusCode::NOT_FOUND);
 }
 
+async fn staff_ready_a_mentor_through_the_mentors_page(app: TestApp) {
+    let world = app.world().await;
+    let mentor = world.mentor_a.id;
+    let teacher = app.signed_in("teacher.a").await;
+    let bad = teacher
+        .post_form(
+            &format!("/school/mentors/{mentor}/profile"),
+            &[("offers", "Maths"), ("capacity", "2"), ("free_periods", "")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("should look like"), "{}", bad.text);
+    let saved = teacher
+        .post_form(
+            &format!("/school/mentors/{mentor}/profile"),
+            &[
+                ("offers", "Maths (GCSE); Physics (A level)"),
+                ("capacity", "2"),
+                ("free_periods", "A Mon TUT; B Thu TUT"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    teacher
+        .post_form(
+            &format!("/school/mentors/{mentor}/training"),
+            &[
+                ("course", "Peer mentoring (Level 1)"),
+                ("date", "2026-10-01"),
+            ],
+        )
+        .await;
+    let page = teacher.get("/school/mentors").await;
+    assert!(
+        page.text.contains("Maths (GCSE); Physics (A level)")
+            && page.text.contains("needs safeguarding clearance"),
+        "{}",
+        page.text
+    );
+    assert!(
+        !page.text.contains("Clear for mentoring"),
+        "teachers do not clear"
+    );
+    let dsl = app.signed_in("dsl.a").await;
+    assert!(
+        dsl.get("/school/mentors")
+            .await
+            .text
+            .contains("Clear for mentoring")
+    );
+    dsl.post_form(&format!("/school/mentors/{mentor}/clearance"), &[])
+        .await;
+    assert!(app.store.mentor_profile(mentor).await.unwrap().ready);
+}
+
 on_both_backends!(
+    staff_ready_a_mentor_through_the_mentors_page,
     a_mentor_is_ready_once_offering_trained_and_cleared_and_only_then_shown_to_the_partner,
     bad_readiness_input_names_its_field,
 );

@@ -219,6 +219,19 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         let url = browser.current_url().await.unwrap();
         assert_eq!(url.path(), "/home", "{}", login.username);
         save_screenshot(&browser, &format!("home-{}", login.username)).await;
+        if login.username == "cbyrne" {
+            browser
+                .goto(&format!("{}/school/referrals", app.base))
+                .await
+                .unwrap();
+            let referrals = text_of(&browser, "#referrals").await;
+            assert!(
+                referrals.contains("approved") && referrals.contains("draft"),
+                "{referrals}"
+            );
+            save_screenshot(&browser, "referrals-cbyrne").await;
+            browser.goto(&format!("{}/home", app.base)).await.unwrap();
+        }
         if login.username == "rpatel" {
             browser
                 .goto(&format!("{}/partnerships", app.base))
@@ -230,6 +243,12 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 .await
                 .unwrap();
             save_screenshot(&browser, "students-rpatel").await;
+            browser
+                .goto(&format!("{}/school/mentors", app.base))
+                .await
+                .unwrap();
+            assert!(text_of(&browser, "main").await.contains("ready"));
+            save_screenshot(&browser, "mentors-rpatel").await;
             browser.goto(&format!("{}/home", app.base)).await.unwrap();
             let page = browser.source().await.unwrap();
             assert!(

@@ -88,6 +88,13 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
     }
 }
 
+/// The `?notice=` a page is redirected to after a form, naming what happened.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoticeQuery {
+    /// A code for [`notice_text`].
+    pub notice: Option<String>,
+}
+
 /// A page-level message after a form was handled.
 pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {

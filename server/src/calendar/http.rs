@@ -26,7 +26,7 @@ use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
 use crate::partnerships::Partnership;
 use crate::schools::School;
-use crate::web::{Nav, after_form, notice_text, render};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The calendar and slot routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -403,11 +403,6 @@ async fn show_calendar(
         weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
         kinds: PeriodKind::ALL.iter().map(|k| k.as_str()).collect(),
     })
-}
-
-#[derive(Deserialize)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn calendar_page(

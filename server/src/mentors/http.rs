@@ -102,7 +102,7 @@ use serde::Deserialize;
 use super::{FreePeriod, Level, Offer};
 use crate::error::{PageError, Result};
 use crate::extract::PageForm;
-use crate::web::{Nav, after_form, notice_text, render};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The mentor page routes.
 pub fn page_routes(routes: Routes) -> Routes {
@@ -247,11 +247,6 @@ async fn show(
         notice,
         error,
     })
-}
-
-#[derive(Deserialize)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn mentors_page(

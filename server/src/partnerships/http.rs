@@ -15,7 +15,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
 use crate::schools::School;
-use crate::web::{Nav, after_form, notice_text, render};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The partnership routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -201,11 +201,6 @@ struct ListPage {
     candidates: Vec<School>,
     notice: Option<&'static str>,
     error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show_list(

@@ -159,7 +159,7 @@ use super::CONCERNS;
 use crate::accounts::{Role, StudentKind, User};
 use crate::error::{Error, PageError};
 use crate::extract::PageForm;
-use crate::web::{Nav, after_form, notice_text, render};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The referral page routes.
 pub fn page_routes(routes: Routes) -> Routes {
@@ -246,11 +246,6 @@ async fn show(
         notice,
         error,
     })
-}
-
-#[derive(Deserialize)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn referrals_page(

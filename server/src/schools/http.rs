@@ -13,7 +13,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::web::{Nav, after_form, notice_text, render};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The school routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -130,11 +130,6 @@ struct SchoolForm {
     coordinator_given_name: String,
     #[serde(default)]
     coordinator_family_name: String,
-}
-
-#[derive(Deserialize)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

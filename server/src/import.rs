@@ -35,6 +35,28 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// An uploaded file's bytes as text, refusing one that is too large or is
+/// not UTF-8 (what "Save as CSV UTF-8" produces) with a message naming it.
+pub fn uploaded_text(
+    bytes: &[u8],
+    file: &str,
+    field: &'static str,
+    max_bytes: usize,
+) -> crate::error::Result<String> {
+    if bytes.len() > max_bytes {
+        return Err(crate::error::Error::invalid(
+            field,
+            format!("{file} is larger than {} KB", max_bytes / 1024),
+        ));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        crate::error::Error::invalid(
+            field,
+            format!("{file} is not UTF-8 text; save it as CSV (UTF-8)"),
+        )
+    })
+}
+
 /// The file being read, for building errors.
 pub(crate) struct FileCtx<'a> {
     /// Its name.

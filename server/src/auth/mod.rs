@@ -293,16 +293,13 @@ pub async fn csrf_guard(
     }
 
     // A page form: read the body, find the token, and hand the body on.
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+        .unwrap_or("");
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let is_multipart = content_type.starts_with("multipart/form-data");
     let expected = match &actor {
         Some(actor) => actor.csrf_token.clone(),
         None => match jar.get(PRE_SESSION_COOKIE) {
@@ -310,22 +307,28 @@ pub async fn csrf_guard(
             None => String::new(),
         },
     };
+    let field = |text: &[u8]| {
+        form_urlencoded::parse(text)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let valid = |sent: &str| !expected.is_empty() && same(sent, &expected);
+    let expired = || {
+        PageError(Error::Malformed(
+            "this form has expired; go back, reload the page and try again".into(),
+        ))
+        .into_response()
+    };
     // File uploads carry the token in the form's action URL: reading it from
     // a multipart body here would mean buffering the whole upload.
     if is_multipart {
-        let sent = req
-            .uri()
-            .query()
-            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == CSRF_FIELD))
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        if expected.is_empty() || !same(&sent, &expected) {
-            return PageError(Error::Malformed(
-                "this form has expired; go back, reload the page and try again".into(),
-            ))
-            .into_response();
-        }
-        return next.run(req).await;
+        let sent = field(req.uri().query().unwrap_or("").as_bytes());
+        return if valid(&sent) {
+            next.run(req).await
+        } else {
+            expired()
+        };
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
@@ -333,18 +336,12 @@ pub async fn csrf_guard(
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response(),
     };
     let sent = if is_form {
-        form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+        field(&bytes)
     } else {
         String::new()
     };
-    if expected.is_empty() || !same(&sent, &expected) {
-        return PageError(Error::Malformed(
-            "this form has expired; go back, reload the page and try again".into(),
-        ))
-        .into_response();
+    if !valid(&sent) {
+        return expired();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await

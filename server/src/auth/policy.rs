@@ -121,6 +121,11 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
     use Action::*;
     use Role::*;
     let at = |school: Uuid| own_school == Some(school);
+    // Cross-school access exists only inside an accepted partnership that
+    // includes the actor's school.
+    let member = |p: &Partnership| {
+        p.status == PartnershipStatus::Accepted && own_school.is_some_and(|s| p.includes(s))
+    };
     match (role, action) {
         (Admin, ListSchools | CreateSchool) => true,
         // School names are public; a coordinator needs them to propose a
@@ -143,8 +148,7 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, AcceptPartnership { partnership }) => own_school
             .is_some_and(|s| partnership.includes(s) && s != partnership.proposed_by_school),
         (Coordinator | Teacher | SafeguardingLead, ViewPartnerStudents { partnership }) => {
-            partnership.status == PartnershipStatus::Accepted
-                && own_school.is_some_and(|s| partnership.includes(s))
+            member(partnership)
         }
 
         (Coordinator | Teacher, ManageMentor { school }) => at(school),
@@ -156,13 +160,9 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         ) => at(school),
         (Coordinator, ManageCalendar { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewSlots { partnership }) => {
-            partnership.status == PartnershipStatus::Accepted
-                && own_school.is_some_and(|s| partnership.includes(s))
+            member(partnership)
         }
-        (Coordinator, SetSlotPolicy { partnership }) => {
-            partnership.status == PartnershipStatus::Accepted
-                && own_school.is_some_and(|s| partnership.includes(s))
-        }
+        (Coordinator, SetSlotPolicy { partnership }) => member(partnership),
 
         _ => false,
     }

@@ -24,7 +24,6 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::partnerships::Partnership;
 use crate::schools::School;
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
@@ -63,22 +62,7 @@ pub fn routes(routes: Routes) -> Routes {
 const MAX_FILE_BYTES: usize = 512 * 1024;
 
 fn utf8(bytes: &[u8], file: &str) -> Result<String> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::invalid(
-            "file",
-            format!("{file} is larger than 512 KB"),
-        ));
-    }
-    String::from_utf8(bytes.to_vec()).map_err(|_| {
-        Error::invalid(
-            "file",
-            format!("{file} is not UTF-8 text; save it as CSV (UTF-8)"),
-        )
-    })
-}
-
-async fn accepted_partnership(state: &AppState, id: Uuid) -> Result<Partnership> {
-    state.store.partnership(id).await
+    crate::import::uploaded_text(bytes, file, "file", MAX_FILE_BYTES)
 }
 
 // ---- JSON API ----
@@ -174,7 +158,7 @@ async fn api_policy(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<PolicyInput>, ApiError> {
-    let p = accepted_partnership(&state, id).await?;
+    let p = state.store.partnership(id).await?;
     authorize(&actor, Action::ViewSlots { partnership: &p })?;
     let policy = state
         .store
@@ -190,7 +174,7 @@ async fn api_put_policy(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<PolicyInput>,
 ) -> Result<Json<PolicyInput>, ApiError> {
-    let p = accepted_partnership(&state, id).await?;
+    let p = state.store.partnership(id).await?;
     authorize(&actor, Action::SetSlotPolicy { partnership: &p })?;
     let policy = parse_policy(&state.store, &p, &input, actor.school_id()).await?;
     state.store.put_slot_policy(id, &policy).await?;
@@ -209,14 +193,13 @@ async fn api_slots(
     Path(id): Path<Uuid>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<PartnershipSlots>, ApiError> {
-    let p = accepted_partnership(&state, id).await?;
+    let p = state.store.partnership(id).await?;
     authorize(&actor, Action::ViewSlots { partnership: &p })?;
     // Dates are the first school's local dates, so "today" is too.
-    let first = state.store.school(p.proposed_by_school).await?;
-    let tz = crate::schools::SchoolTz::parse(&first.time_zone)?.tz();
-    let from = q
-        .from
-        .unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+    let from = match q.from {
+        Some(from) => from,
+        None => state.store.school(p.proposed_by_school).await?.today()?,
+    };
     let to = q.to.unwrap_or(from + Days::new(27));
     Ok(Json(partnership_slots(&state.store, &p, from, to).await?))
 }
@@ -702,12 +685,13 @@ async fn show_slots(
     error: Option<String>,
     policy_text: Option<String>,
 ) -> Result<SlotsPage> {
-    let p = accepted_partnership(state, id).await?;
+    let p = state.store.partnership(id).await?;
     authorize(actor, Action::ViewSlots { partnership: &p })?;
     let first = state.store.school(p.proposed_by_school).await?;
-    let tz = crate::schools::SchoolTz::parse(&first.time_zone)?.tz();
-    let today = Utc::now().with_timezone(&tz).date_naive();
-    let start = monday_of(from.unwrap_or(today));
+    let start = monday_of(match from {
+        Some(from) => from,
+        None => first.today()?,
+    });
     let end = start + Days::new(8 * 7 - 1);
     let policy = state.store.slot_policy(id).await?;
     let policy_toml = match (&policy_text, &policy) {
@@ -851,7 +835,7 @@ async fn policy_submit(
     PageForm(form): PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
     let result = async {
-        let p = accepted_partnership(&state, id).await?;
+        let p = state.store.partnership(id).await?;
         authorize(&actor, Action::SetSlotPolicy { partnership: &p })?;
         let input: PolicyInput =
             toml::from_str(&form.policy).map_err(|e| Error::invalid("policy", e.to_string()))?;

@@ -73,12 +73,10 @@ async fn api_partner_view(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<PartnerMentorView>>, ApiError> {
-    let p = state.store.partnership(id).await?;
-    authorize(&actor, Action::ViewPartnerStudents { partnership: &p })?;
-    let own = actor.school_id().ok_or(Error::Forbidden)?;
+    let (_, partner) = crate::partnerships::http::partner_school(&state, &actor, id).await?;
     let views = state
         .store
-        .mentor_profiles(p.partner_of(own))
+        .mentor_profiles(partner)
         .await?
         .into_iter()
         .filter(|m| m.ready)

@@ -124,6 +124,7 @@ pub struct PartnerMentorView {
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    user_id: Uuid,
     offers: String,
     capacity: i32,
     free_periods: String,
@@ -254,7 +255,7 @@ impl Store {
     async fn profile_row(&self, user: Uuid) -> Result<Option<Row>> {
         Ok(on_pool!(self, |pool| {
             sqlx::query_as(
-            "SELECT offers, capacity, free_periods, training_course, training_date, cleared_by, cleared_at \
+            "SELECT user_id, offers, capacity, free_periods, training_course, training_date, cleared_by, cleared_at \
              FROM mentor_profiles WHERE user_id = $1"
         )
         .bind(user)
@@ -277,16 +278,30 @@ impl Store {
         profile(&user, self.profile_row(id).await?)
     }
 
-    /// Every mentor at a school, with their readiness.
+    /// Every mentor at a school, with their readiness (one query for all
+    /// the profiles, not one per mentor).
     pub async fn mentor_profiles(&self, school: Uuid) -> Result<Vec<MentorProfile>> {
-        let mut out = Vec::new();
-        for user in self.users_at_school(school, &[Role::Student]).await? {
-            if user.kind == Some(StudentKind::Mentor) {
-                let row = self.profile_row(user.id).await?;
-                out.push(profile(&user, row)?);
-            }
-        }
-        Ok(out)
+        let rows: Vec<Row> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT p.user_id, p.offers, p.capacity, p.free_periods, p.training_course, p.training_date, \
+             p.cleared_by, p.cleared_at FROM mentor_profiles p JOIN users u ON u.id = p.user_id \
+             WHERE u.school_id = $1"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut rows: std::collections::HashMap<Uuid, Row> =
+            rows.into_iter().map(|r| (r.user_id, r)).collect();
+        self.users_at_school(school, &[Role::Student])
+            .await?
+            .into_iter()
+            .filter(|u| u.kind == Some(StudentKind::Mentor))
+            .map(|u| {
+                let row = rows.remove(&u.id);
+                profile(&u, row)
+            })
+            .collect()
     }
 
     /// Sets what a mentor offers, their capacity and free periods (keeping

@@ -132,15 +132,27 @@ async fn accept(state: &AppState, actor: &Actor, id: Uuid) -> Result<Partnership
 }
 
 /// The partner school's students, cut down to what pairing needs.
+/// The partnership and the *other* school's id, once the actor may see
+/// partner data: what every partner view (students, referrals, mentors)
+/// starts from.
+pub(crate) async fn partner_school(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(Partnership, Uuid)> {
+    let p = state.store.partnership(id).await?;
+    authorize(actor, Action::ViewPartnerStudents { partnership: &p })?;
+    let partner = p.partner_of(own_school(actor)?);
+    Ok((p, partner))
+}
+
 async fn partner_students(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
 ) -> Result<(Partnership, School, Vec<PartnerStudentView>)> {
-    let p = state.store.partnership(id).await?;
-    authorize(actor, Action::ViewPartnerStudents { partnership: &p })?;
-    let school = own_school(actor)?;
-    let partner = state.store.school(p.partner_of(school)).await?;
+    let (p, partner) = partner_school(state, actor, id).await?;
+    let partner = state.store.school(partner).await?;
     let students = state
         .store
         .users_at_school(partner.id, &[Role::Student])

@@ -125,10 +125,7 @@ async fn api_partner_view(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<PartnerReferralView>>, ApiError> {
-    let p = state.store.partnership(id).await?;
-    authorize(&actor, Action::ViewPartnerStudents { partnership: &p })?;
-    let own = actor.school_id().ok_or(crate::error::Error::Forbidden)?;
-    let partner = p.partner_of(own);
+    let (_, partner) = crate::partnerships::http::partner_school(&state, &actor, id).await?;
     let views = state
         .store
         .referrals_at(partner)

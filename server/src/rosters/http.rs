@@ -16,6 +16,7 @@ use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
+use crate::import::uploaded_text;
 use crate::web::after_form;
 
 /// The roster routes.
@@ -41,8 +42,7 @@ async fn api_put_roster(
 ) -> Result<Json<RosterSummary>, ApiError> {
     authorize(&actor, Action::CreateStudent { school })?;
     let name = q.file.unwrap_or_else(|| "roster.csv".into());
-    let text = String::from_utf8(body.to_vec())
-        .map_err(|_| Error::invalid("file", format!("{name} is not UTF-8 text")))?;
+    let text = uploaded_text(&body, &name, "file", MAX_FILE_BYTES)?;
     let students = parse_roster_csv(&name, &text)?;
     Ok(Json(import_roster(&state.store, school, &students).await?))
 }
@@ -65,18 +65,7 @@ async fn read_files(mut form: Multipart) -> Result<(BTreeMap<String, String>, St
                 if bytes.is_empty() {
                     continue;
                 }
-                if bytes.len() > MAX_FILE_BYTES {
-                    return Err(Error::invalid(
-                        "files",
-                        format!("{name} is larger than 4 MB"),
-                    ));
-                }
-                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    Error::invalid(
-                        "files",
-                        format!("{name} is not UTF-8 text; save it as CSV (UTF-8)"),
-                    )
-                })?;
+                let text = uploaded_text(&bytes, &name, "files", MAX_FILE_BYTES)?;
                 files.insert(name, text);
             }
             _ => {}

@@ -181,6 +181,14 @@ pub struct School {
     pub created_at: DateTime<Utc>,
 }
 
+impl School {
+    /// Today's date where the school is (dates in its rules are local).
+    pub fn today(&self) -> Result<chrono::NaiveDate> {
+        let tz = SchoolTz::parse(&self.time_zone)?.tz();
+        Ok(Utc::now().with_timezone(&tz).date_naive())
+    }
+}
+
 /// A school as submitted by a form, the API or the CLI, before parsing.
 #[derive(Clone, Debug, Deserialize)]
 pub struct SchoolInput {

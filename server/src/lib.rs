@@ -29,6 +29,7 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod import;
+pub mod matching;
 pub mod mentors;
 pub mod partnerships;
 pub mod referrals;

@@ -1,0 +1,2 @@
+//! Matching mentees with mentors.
+pub mod solver;

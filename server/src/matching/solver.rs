@@ -1,0 +1,531 @@
+//! The exact optimiser behind a match proposal.
+//!
+//! # Why a network flow is exact here
+//!
+//! A mentoring session in a weekly slot uses one iPad at *each* school,
+//! whichever way round the pair is, so the two schools' device limits
+//! collapse to one capacity per slot: `min(devices at A, devices at B)`,
+//! zero without a supervisor at both ends. Mentees are free in every slot of
+//! the partnership by construction: the slot policy picks the mentee's
+//! school's tutor and registration periods. Fit depends on the pair, not on
+//! the slot. With those three facts every constraint sits on one node or
+//! arc of this network:
+//!
+//! ```text
+//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ─1─▶ slot ─devices─▶ sink
+//!        −W(tier)     −fit                         −slot value
+//! ```
+//!
+//! Each unit of flow is one match: its path names the mentee, the mentor
+//! and the slot. The `mentor_out → slot` arc has capacity one, so a mentor
+//! never has two mentees in one slot, and only exists when the mentor is
+//! free in that slot. The network's arc–node incidence matrix is totally
+//! unimodular, so a minimum-cost flow is an optimal *integer* solution, not
+//! just a bound: no branching, no gap, and the final node potentials are a
+//! dual certificate of optimality (every residual arc has a non-negative
+//! reduced cost).
+//!
+//! The objective is lexicographic — matches in the most important tier,
+//! then the next tier, …, then fit — and is folded into one integer cost by
+//! giving each tier a weight larger than everything below it could add up
+//! to; `i128` keeps those weights exact for any instance a partnership has.
+//!
+//! The algorithm is successive shortest paths with Dijkstra on reduced
+//! costs (potentials start from one pass in topological order, since the
+//! initial network is acyclic). Augmenting stops at the first path that
+//! would not lower the cost, which by convexity of cost in flow value is the
+//! global minimum. Ties are broken by node order, so the same input always
+//! gives the same answer.
+//!
+//! Adding a per-mentee exception ("not free in Tuesday registration") would
+//! put a constraint on mentee–slot pairs, which no path in this network can
+//! see; the problem would then be a tripartite triangle packing (NP-hard),
+//! and the flow would become the bound inside a branch and bound.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A mentee as the optimiser sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MenteeNode {
+    /// How important matching them is: one match in a higher tier outweighs
+    /// any number of matches in lower tiers.
+    pub tier: u8,
+    /// The mentors who fit, and how well.
+    pub options: Vec<Choice>,
+}
+
+/// A mentor who fits a mentee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// Index into [`Problem::mentors`].
+    pub mentor: usize,
+    /// How well they fit (higher is better).
+    pub fit: u32,
+}
+
+/// A mentor as the optimiser sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MentorNode {
+    /// Mentees they can still take.
+    pub capacity: u32,
+    /// Slots (indices into the problem's slots) they are free in.
+    pub slots: Vec<usize>,
+}
+
+/// One partnership's matching problem.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Problem {
+    /// Mentees to place.
+    pub mentees: Vec<MenteeNode>,
+    /// Mentors who may take them.
+    pub mentors: Vec<MentorNode>,
+    /// Pairs each weekly slot can still hold.
+    pub slot_capacity: Vec<u32>,
+    /// What using each slot adds to the fit (e.g. more sessions in the term).
+    pub slot_value: Vec<u32>,
+}
+
+/// Where a mentee was placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Index into [`Problem::mentors`].
+    pub mentor: usize,
+    /// Index into the problem's slots.
+    pub slot: usize,
+}
+
+/// How good a solution is, compared lexicographically.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Score {
+    /// Mentees matched in each tier, the most important tier first.
+    pub matched: Vec<u32>,
+    /// Total fit, slot values included.
+    pub fit: u64,
+}
+
+/// A placement for every mentee (or none) and its score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Solution {
+    /// `placements[i]` is where mentee `i` goes.
+    pub placements: Vec<Option<Placement>>,
+    /// Its score.
+    pub score: Score,
+}
+
+impl Problem {
+    fn tiers(&self) -> usize {
+        self.mentees
+            .iter()
+            .map(|m| usize::from(m.tier) + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn slot_value(&self, slot: usize) -> u32 {
+        self.slot_value.get(slot).copied().unwrap_or(0)
+    }
+
+    /// Scores placements (without checking them: see [`Problem::violation`]).
+    pub fn score(&self, placements: &[Option<Placement>]) -> Score {
+        let tiers = self.tiers();
+        let mut score = Score {
+            matched: vec![0; tiers],
+            fit: 0,
+        };
+        for (mentee, place) in self.mentees.iter().zip(placements) {
+            let Some(place) = place else { continue };
+            score.matched[tiers - 1 - usize::from(mentee.tier)] += 1;
+            let fit = mentee
+                .options
+                .iter()
+                .find(|c| c.mentor == place.mentor)
+                .map_or(0, |c| c.fit);
+            score.fit += u64::from(fit) + u64::from(self.slot_value(place.slot));
+        }
+        score
+    }
+
+    /// The first rule the placements break, in words; `None` when they
+    /// keep every rule.
+    pub fn violation(&self, placements: &[Option<Placement>]) -> Option<String> {
+        if placements.len() != self.mentees.len() {
+            return Some("one placement per mentee".into());
+        }
+        let mut load = vec![0u32; self.mentors.len()];
+        let mut in_slot = vec![0u32; self.slot_capacity.len()];
+        let mut pair_slots = std::collections::BTreeSet::new();
+        for (i, place) in placements.iter().enumerate() {
+            let Some(p) = place else { continue };
+            if !self.mentees[i].options.iter().any(|c| c.mentor == p.mentor) {
+                return Some(format!(
+                    "mentee {i} placed with mentor {} who does not fit",
+                    p.mentor
+                ));
+            }
+            let Some(mentor) = self.mentors.get(p.mentor) else {
+                return Some(format!("mentee {i}: no mentor {}", p.mentor));
+            };
+            if !mentor.slots.contains(&p.slot) {
+                return Some(format!(
+                    "mentor {} is not free in slot {}",
+                    p.mentor, p.slot
+                ));
+            }
+            if !pair_slots.insert((p.mentor, p.slot)) {
+                return Some(format!(
+                    "mentor {} has two mentees in slot {}",
+                    p.mentor, p.slot
+                ));
+            }
+            load[p.mentor] += 1;
+            if load[p.mentor] > mentor.capacity {
+                return Some(format!("mentor {} is over capacity", p.mentor));
+            }
+            let Some(count) = in_slot.get_mut(p.slot) else {
+                return Some(format!("no slot {}", p.slot));
+            };
+            *count += 1;
+            if *count > self.slot_capacity[p.slot] {
+                return Some(format!("slot {} has more pairs than devices", p.slot));
+            }
+        }
+        None
+    }
+}
+
+const SOURCE: usize = 0;
+
+struct Arc {
+    to: usize,
+    cap: u32,
+    cost: i128,
+}
+
+/// A residual network: arc `e ^ 1` is the reverse of arc `e`.
+struct Network {
+    arcs: Vec<Arc>,
+    out: Vec<Vec<usize>>,
+}
+
+impl Network {
+    fn new(nodes: usize) -> Self {
+        Network {
+            arcs: Vec::new(),
+            out: vec![Vec::new(); nodes],
+        }
+    }
+
+    fn add(&mut self, from: usize, to: usize, cap: u32, cost: i128) -> usize {
+        let id = self.arcs.len();
+        self.arcs.push(Arc { to, cap, cost });
+        self.arcs.push(Arc {
+            to: from,
+            cap: 0,
+            cost: -cost,
+        });
+        self.out[from].push(id);
+        self.out[to].push(id + 1);
+        id
+    }
+}
+
+/// Where each part of the problem sits in the network.
+struct Layout {
+    mentees: usize,
+    mentors: usize,
+    slots: usize,
+}
+
+impl Layout {
+    fn mentee(&self, i: usize) -> usize {
+        1 + i
+    }
+    fn mentor_in(&self, j: usize) -> usize {
+        1 + self.mentees + j
+    }
+    fn mentor_out(&self, j: usize) -> usize {
+        1 + self.mentees + self.mentors + j
+    }
+    fn slot(&self, s: usize) -> usize {
+        1 + self.mentees + 2 * self.mentors + s
+    }
+    fn sink(&self) -> usize {
+        1 + self.mentees + 2 * self.mentors + self.slots
+    }
+}
+
+/// The weight of one match in each tier: more than every lower tier's
+/// matches and all fit put together.
+fn tier_weights(problem: &Problem) -> Vec<i128> {
+    let max_slot_value = problem.slot_value.iter().copied().max().unwrap_or(0);
+    let all_fit: i128 = problem
+        .mentees
+        .iter()
+        .map(|m| {
+            let best = m.options.iter().map(|c| c.fit).max().unwrap_or(0);
+            i128::from(best) + i128::from(max_slot_value)
+        })
+        .sum();
+    let step = i128::try_from(problem.mentees.len()).unwrap_or(i128::MAX / 4) + 1;
+    let mut weights = Vec::with_capacity(problem.tiers());
+    let mut w = all_fit + 1;
+    for _ in 0..problem.tiers() {
+        weights.push(w);
+        w = w.saturating_mul(step);
+    }
+    weights
+}
+
+/// Solves a problem to optimality. Options, mentors or slots that point
+/// outside the problem are ignored rather than trusted.
+pub fn solve(problem: &Problem) -> Solution {
+    let mut built = build(problem);
+    min_cost_flow(&mut built.net, built.layout.sink());
+    read_back(problem, &built)
+}
+
+/// The network for a problem, and where its decision arcs are.
+struct Built {
+    net: Network,
+    layout: Layout,
+    /// For each mentee: (arc, mentor) of each option.
+    pair_arcs: Vec<Vec<(usize, usize)>>,
+    /// For each mentor: (arc, slot) of each free slot.
+    slot_arcs: Vec<Vec<(usize, usize)>>,
+}
+
+fn build(problem: &Problem) -> Built {
+    let layout = Layout {
+        mentees: problem.mentees.len(),
+        mentors: problem.mentors.len(),
+        slots: problem.slot_capacity.len(),
+    };
+    let nodes = layout.sink() + 1;
+    let mut net = Network::new(nodes);
+    let weights = tier_weights(problem);
+    // Arcs are added in node order, and every arc runs from a lower node
+    // number to a higher one: the numbering is a topological order.
+    for (i, mentee) in problem.mentees.iter().enumerate() {
+        net.add(
+            SOURCE,
+            layout.mentee(i),
+            1,
+            -weights[usize::from(mentee.tier)],
+        );
+    }
+    let mut pair_arcs = Vec::with_capacity(problem.mentees.len());
+    for (i, mentee) in problem.mentees.iter().enumerate() {
+        let mut arcs = Vec::new();
+        for choice in mentee.options.iter().filter(|c| c.mentor < layout.mentors) {
+            let arc = net.add(
+                layout.mentee(i),
+                layout.mentor_in(choice.mentor),
+                1,
+                -i128::from(choice.fit),
+            );
+            arcs.push((arc, choice.mentor));
+        }
+        pair_arcs.push(arcs);
+    }
+    for (j, mentor) in problem.mentors.iter().enumerate() {
+        net.add(
+            layout.mentor_in(j),
+            layout.mentor_out(j),
+            mentor.capacity,
+            0,
+        );
+    }
+    let mut slot_arcs = Vec::with_capacity(problem.mentors.len());
+    for (j, mentor) in problem.mentors.iter().enumerate() {
+        let mut arcs = Vec::new();
+        let mut seen = vec![false; layout.slots];
+        for &s in &mentor.slots {
+            if s >= layout.slots || std::mem::replace(&mut seen[s], true) {
+                continue;
+            }
+            let arc = net.add(
+                layout.mentor_out(j),
+                layout.slot(s),
+                1,
+                -i128::from(problem.slot_value(s)),
+            );
+            arcs.push((arc, s));
+        }
+        slot_arcs.push(arcs);
+    }
+    for (s, &cap) in problem.slot_capacity.iter().enumerate() {
+        net.add(layout.slot(s), layout.sink(), cap, 0);
+    }
+
+    Built {
+        net,
+        layout,
+        pair_arcs,
+        slot_arcs,
+    }
+}
+
+fn read_back(problem: &Problem, built: &Built) -> Solution {
+    let Built {
+        net,
+        pair_arcs,
+        slot_arcs,
+        ..
+    } = built;
+    // Read the matches back: each mentor's mentees in index order take the
+    // mentor's used slots in index order (any pairing of the two is valid,
+    // since mentees are free in every slot and fit ignores the slot).
+    let mut placements = vec![None; problem.mentees.len()];
+    let mut mentees_of = vec![Vec::new(); problem.mentors.len()];
+    for (i, arcs) in pair_arcs.iter().enumerate() {
+        if let Some(&(_, j)) = arcs.iter().find(|(arc, _)| net.arcs[*arc].cap == 0) {
+            mentees_of[j].push(i);
+        }
+    }
+    for (j, mentees) in mentees_of.iter().enumerate() {
+        let used = slot_arcs[j]
+            .iter()
+            .filter(|(arc, _)| net.arcs[*arc].cap == 0)
+            .map(|&(_, s)| s);
+        for (&i, s) in mentees.iter().zip(used) {
+            placements[i] = Some(Placement { mentor: j, slot: s });
+        }
+    }
+    let score = problem.score(&placements);
+    Solution { placements, score }
+}
+
+/// Successive shortest paths from [`SOURCE`] to `sink`, stopping when no
+/// path lowers the cost.
+fn min_cost_flow(net: &mut Network, sink: usize) {
+    const UNSEEN: i128 = i128::MAX;
+    let n = net.out.len();
+    // Potentials from shortest distances in the initial acyclic network.
+    let mut potential = vec![UNSEEN; n];
+    potential[SOURCE] = 0;
+    for u in 0..n {
+        if potential[u] == UNSEEN {
+            continue;
+        }
+        for &e in &net.out[u] {
+            let arc = &net.arcs[e];
+            if arc.cap > 0 {
+                let d = potential[u] + arc.cost;
+                if d < potential[arc.to] {
+                    potential[arc.to] = d;
+                }
+            }
+        }
+    }
+    // Nodes the source cannot reach never become reachable (new residual
+    // arcs only appear along augmenting paths), so their potential is moot.
+    for p in &mut potential {
+        if *p == UNSEEN {
+            *p = 0;
+        }
+    }
+
+    let mut dist = vec![UNSEEN; n];
+    let mut via = vec![usize::MAX; n];
+    let mut heap = BinaryHeap::new();
+    loop {
+        dist.fill(UNSEEN);
+        via.fill(usize::MAX);
+        dist[SOURCE] = 0;
+        heap.clear();
+        heap.push(Reverse((0i128, SOURCE)));
+        while let Some(Reverse((d, u))) = heap.pop() {
+            if d > dist[u] {
+                continue;
+            }
+            if u == sink {
+                break;
+            }
+            for &e in &net.out[u] {
+                let arc = &net.arcs[e];
+                if arc.cap == 0 {
+                    continue;
+                }
+                let v = arc.to;
+                let nd = d + arc.cost + potential[u] - potential[v];
+                if nd < dist[v] {
+                    dist[v] = nd;
+                    via[v] = e;
+                    heap.push(Reverse((nd, v)));
+                }
+            }
+        }
+        let to_sink = dist[sink];
+        if to_sink == UNSEEN {
+            break;
+        }
+        let path_cost = to_sink - potential[SOURCE] + potential[sink];
+        if path_cost >= 0 {
+            break;
+        }
+        // Nodes not settled before the sink are at least as far as it, so
+        // capping at the sink's distance keeps every reduced cost >= 0.
+        for (p, &d) in potential.iter_mut().zip(&dist) {
+            *p += d.min(to_sink);
+        }
+        let mut v = sink;
+        while v != SOURCE {
+            let e = via[v];
+            net.arcs[e].cap -= 1;
+            net.arcs[e ^ 1].cap += 1;
+            v = net.arcs[e ^ 1].to;
+        }
+    }
+}
+
+/// The obvious method, kept as a yardstick: take mentees most important
+/// first and give each the best-fitting mentor and slot still open.
+pub fn greedy(problem: &Problem) -> Solution {
+    let mut order: Vec<usize> = (0..problem.mentees.len()).collect();
+    order.sort_by_key(|&i| Reverse(problem.mentees[i].tier));
+    let mut load = vec![0u32; problem.mentors.len()];
+    let mut in_slot = vec![0u32; problem.slot_capacity.len()];
+    let mut taken = std::collections::BTreeSet::new();
+    let mut placements = vec![None; problem.mentees.len()];
+    for i in order {
+        let mut best: Option<(u32, Placement)> = None;
+        for c in &problem.mentees[i].options {
+            let Some(mentor) = problem.mentors.get(c.mentor) else {
+                continue;
+            };
+            if load[c.mentor] >= mentor.capacity {
+                continue;
+            }
+            for &s in &mentor.slots {
+                if s >= in_slot.len()
+                    || in_slot[s] >= problem.slot_capacity[s]
+                    || taken.contains(&(c.mentor, s))
+                {
+                    continue;
+                }
+                let value = c.fit + problem.slot_value(s);
+                if best.is_none_or(|(v, _)| value > v) {
+                    best = Some((
+                        value,
+                        Placement {
+                            mentor: c.mentor,
+                            slot: s,
+                        },
+                    ));
+                }
+            }
+        }
+        if let Some((_, p)) = best {
+            load[p.mentor] += 1;
+            in_slot[p.slot] += 1;
+            taken.insert((p.mentor, p.slot));
+            placements[i] = Some(p);
+        }
+    }
+    let score = problem.score(&placements);
+    Solution { placements, score }
+}
+
+#[cfg(test)]
+mod tests;

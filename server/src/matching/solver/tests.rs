@@ -1,0 +1,230 @@
+use proptest::prelude::*;
+
+use super::*;
+
+/// Every valid set of placements, best kept: the yardstick for optimality.
+fn exhaustive(problem: &Problem) -> Score {
+    fn go(problem: &Problem, i: usize, placements: &mut Vec<Option<Placement>>, best: &mut Score) {
+        if i == problem.mentees.len() {
+            if problem.violation(placements).is_none() {
+                let score = problem.score(placements);
+                if score > *best {
+                    *best = score;
+                }
+            }
+            return;
+        }
+        placements.push(None);
+        go(problem, i + 1, placements, best);
+        placements.pop();
+        for c in &problem.mentees[i].options {
+            for &slot in &problem.mentors[c.mentor].slots {
+                placements.push(Some(Placement {
+                    mentor: c.mentor,
+                    slot,
+                }));
+                // Prune as soon as a rule breaks: the rest cannot mend it.
+                let mut padded = placements.clone();
+                padded.resize(problem.mentees.len(), None);
+                if problem.violation(&padded).is_none() {
+                    go(problem, i + 1, placements, best);
+                }
+                placements.pop();
+            }
+        }
+    }
+    let mut best = problem.score(&vec![None; problem.mentees.len()]);
+    go(problem, 0, &mut Vec::new(), &mut best);
+    best
+}
+
+fn problems(
+    mentees: usize,
+    mentors: usize,
+    slots: usize,
+    tiers: u8,
+) -> impl Strategy<Value = Problem> {
+    (1..=mentors, 1..=slots).prop_flat_map(move |(m, k)| {
+        let mentor =
+            (0..=2u32, prop::collection::btree_set(0..k, 0..=k)).prop_map(|(capacity, slots)| {
+                MentorNode {
+                    capacity,
+                    slots: slots.into_iter().collect(),
+                }
+            });
+        let mentee = (0..tiers, prop::collection::btree_map(0..m, 0..=9u32, 0..=m)).prop_map(
+            |(tier, options)| MenteeNode {
+                tier,
+                options: options
+                    .into_iter()
+                    .map(|(mentor, fit)| Choice { mentor, fit })
+                    .collect(),
+            },
+        );
+        (
+            prop::collection::vec(mentee, 0..=mentees),
+            prop::collection::vec(mentor, m),
+            prop::collection::vec(0..=3u32, k),
+            prop::collection::vec(0..=3u32, k),
+        )
+            .prop_map(|(mentees, mentors, slot_capacity, slot_value)| Problem {
+                mentees,
+                mentors,
+                slot_capacity,
+                slot_value,
+            })
+    })
+}
+
+/// True when the residual network (with a free arc back from sink to
+/// source, so any flow value is allowed) has a cycle of negative cost: the
+/// flow could be improved. None means the flow is optimal.
+fn improvable(built: &Built) -> bool {
+    let n = built.net.out.len();
+    let sink = built.layout.sink();
+    let mut dist = vec![0i128; n];
+    let arcs: Vec<(usize, usize, i128)> = built
+        .net
+        .out
+        .iter()
+        .enumerate()
+        .flat_map(|(u, out)| {
+            out.iter()
+                .filter(|&&e| built.net.arcs[e].cap > 0)
+                .map(move |&e| (u, e))
+        })
+        .map(|(u, e)| (u, built.net.arcs[e].to, built.net.arcs[e].cost))
+        .chain(std::iter::once((sink, SOURCE, 0)))
+        .collect();
+    for _ in 0..n {
+        let mut changed = false;
+        for &(u, v, c) in &arcs {
+            if dist[u] + c < dist[v] {
+                dist[v] = dist[u] + c;
+                changed = true;
+            }
+        }
+        if !changed {
+            return false;
+        }
+    }
+    true
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn the_flow_is_as_good_as_trying_every_assignment(problem in problems(5, 3, 3, 3)) {
+        let solution = solve(&problem);
+        prop_assert_eq!(problem.violation(&solution.placements), None);
+        prop_assert_eq!(&solution.score, &problem.score(&solution.placements));
+        prop_assert_eq!(solution.score, exhaustive(&problem));
+    }
+
+    #[test]
+    fn every_rule_holds_and_the_flow_never_loses_to_greedy(problem in problems(40, 25, 8, 3)) {
+        let solution = solve(&problem);
+        prop_assert_eq!(problem.violation(&solution.placements), None);
+        let baseline = greedy(&problem);
+        prop_assert_eq!(problem.violation(&baseline.placements), None);
+        prop_assert!(solution.score >= baseline.score);
+        // Same input, same answer.
+        prop_assert_eq!(solve(&problem), solution);
+    }
+
+    #[test]
+    fn the_final_flow_has_an_optimality_certificate(problem in problems(40, 25, 8, 3)) {
+        let mut built = build(&problem);
+        let sink = built.layout.sink();
+        min_cost_flow(&mut built.net, sink);
+        prop_assert!(!improvable(&built));
+    }
+}
+
+fn mentor(capacity: u32, slots: &[usize]) -> MentorNode {
+    MentorNode {
+        capacity,
+        slots: slots.to_vec(),
+    }
+}
+
+fn mentee(tier: u8, options: &[(usize, u32)]) -> MenteeNode {
+    MenteeNode {
+        tier,
+        options: options
+            .iter()
+            .map(|&(mentor, fit)| Choice { mentor, fit })
+            .collect(),
+    }
+}
+
+#[test]
+fn one_urgent_mentee_outweighs_two_routine_ones() {
+    // One mentor, one place. Two routine mentees fit well; one urgent
+    // mentee fits badly. The urgent one gets the place.
+    let problem = Problem {
+        mentees: vec![
+            mentee(0, &[(0, 9)]),
+            mentee(0, &[(0, 9)]),
+            mentee(2, &[(0, 1)]),
+        ],
+        mentors: vec![mentor(2, &[0, 1])],
+        slot_capacity: vec![1, 0],
+        slot_value: vec![0, 0],
+    };
+    let solution = solve(&problem);
+    assert_eq!(
+        solution.placements[2],
+        Some(Placement { mentor: 0, slot: 0 })
+    );
+    assert_eq!(solution.score.matched, vec![1, 0, 0]);
+}
+
+#[test]
+fn more_matches_beat_better_fit_within_a_tier() {
+    // Greedy gives mentee 0 its favourite (mentor 0) and strands mentee 1,
+    // who only fits mentor 0. The optimum moves mentee 0 to mentor 1.
+    let problem = Problem {
+        mentees: vec![mentee(1, &[(0, 9), (1, 2)]), mentee(1, &[(0, 3)])],
+        mentors: vec![mentor(1, &[0]), mentor(1, &[0])],
+        slot_capacity: vec![2],
+        slot_value: vec![0],
+    };
+    let greedy = greedy(&problem);
+    assert_eq!(greedy.score.matched, vec![1, 0]);
+    let best = solve(&problem);
+    assert_eq!(best.score.matched, vec![2, 0]);
+    assert_eq!(best.placements[0].map(|p| p.mentor), Some(1));
+}
+
+#[test]
+fn a_mentor_never_has_two_mentees_in_one_slot() {
+    let problem = Problem {
+        mentees: vec![mentee(0, &[(0, 5)]), mentee(0, &[(0, 5)])],
+        mentors: vec![mentor(2, &[0])],
+        slot_capacity: vec![4],
+        slot_value: vec![0],
+    };
+    assert_eq!(solve(&problem).score.matched, vec![1]);
+}
+
+#[test]
+fn an_empty_or_hopeless_problem_gives_an_empty_solution() {
+    assert_eq!(solve(&Problem::default()).placements, vec![]);
+    let hopeless = Problem {
+        mentees: vec![mentee(2, &[(0, 5)]), mentee(0, &[])],
+        mentors: vec![mentor(1, &[])],
+        slot_capacity: vec![0, 3],
+        slot_value: vec![1, 1],
+    };
+    assert_eq!(solve(&hopeless).placements, vec![None, None]);
+    // Indices that point nowhere are ignored, not trusted.
+    let broken = Problem {
+        mentees: vec![mentee(0, &[(7, 5)])],
+        mentors: vec![mentor(1, &[9])],
+        slot_capacity: vec![1],
+        slot_value: vec![],
+    };
+    assert_eq!(solve(&broken).placements, vec![None]);
+}

@@ -121,6 +121,7 @@ fn all_routes() -> Routes {
     let routes = crate::referrals::http::page_routes(routes);
     let routes = crate::mentors::http::routes(routes);
     let routes = crate::mentors::http::page_routes(routes);
+    let routes = crate::matching::http::routes(routes);
     partnerships::http::routes(routes)
 }
 

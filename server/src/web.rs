@@ -116,6 +116,16 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "closure" => Some("Closure added. Slots on those days are gone."),
         "removed" => Some("Removed from the calendar."),
         "policy" => Some("Slot policy saved. The slots below use it."),
+        "matched" => Some(
+            "The optimiser has proposed new pairs. Both coordinators approve them before they are booked.",
+        ),
+        "rule" => Some("Rule saved and the optimiser run again with it."),
+        "match_approval" => {
+            Some("Approved for your school. The other school's coordinator approves next.")
+        }
+        "match_approved" => {
+            Some("Approved by both schools. The referrals are now matched and ready for booking.")
+        }
         _ => None,
     }
 }

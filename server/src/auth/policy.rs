@@ -104,6 +104,18 @@ pub enum Action<'a> {
         /// The mentor's school.
         school: Uuid,
     },
+    /// See a partnership's match proposal and approved matches (first
+    /// names, years, focus and offers only).
+    ViewMatches {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
+    /// Run the optimiser, pin or forbid pairs, and approve a proposal for
+    /// one's own school.
+    ManageMatching {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -163,6 +175,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
             member(partnership)
         }
         (Coordinator, SetSlotPolicy { partnership }) => member(partnership),
+        (Coordinator | Teacher | SafeguardingLead, ViewMatches { partnership }) => {
+            member(partnership)
+        }
+        (Coordinator, ManageMatching { partnership }) => member(partnership),
 
         _ => false,
     }

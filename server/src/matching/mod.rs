@@ -1,2 +1,893 @@
-//! Matching mentees with mentors.
+//! Matching mentees with mentors across a partnership.
+//!
+//! A run gathers the partnership's approved referrals (mentees at either
+//! school), the ready mentors at the other school, and the weekly slots the
+//! two calendars share; [`propose`] turns them into a [`solver::Problem`],
+//! solves it exactly, and explains every match and every mentee left
+//! unmatched. The proposal is kept as a document; a coordinator at each
+//! school approves it, and the second approval turns its pairs into
+//! [`MatchRecord`]s and moves their referrals to `matched`, in one
+//! transaction. Coordinators steer a re-run with rules: pin a pair (match
+//! them if at all possible) or forbid it.
+//!
+//! A *weekly slot* is one line of the two timetables that recurs: the same
+//! cycle week, weekday and period at each end (Week A Monday tutor time at
+//! one school with Monday form time at the other). Mentors are free in a
+//! slot when their free periods include their own school's end of it;
+//! mentees are free in every slot, because the slot policy picks their
+//! school's tutor and registration periods.
+
+pub mod http;
 pub mod solver;
+pub mod store;
+pub mod synthetic;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::calendar::align::Slot;
+use crate::mentors::{FreePeriod, Level, Offer};
+use solver::{Choice, MenteeNode, MentorNode, Problem};
+
+/// How far ahead a run looks for weekly slots.
+pub const HORIZON_WEEKS: i64 = 16;
+
+/// Fit for offering the mentee's first-choice subject.
+const FIRST_CHOICE: u32 = 12;
+/// Fit for offering another subject the mentee asked for.
+const OTHER_SUBJECT: u32 = 6;
+/// Extra fit when the offer is at exactly the mentee's level.
+const EXACT_LEVEL: u32 = 3;
+/// Extra fit for keeping a pair from the last proposal, so a re-run after
+/// one pin or forbid does not reshuffle everyone else.
+const KEPT_PAIR: u32 = 5;
+/// The tier of a pinned pair: above every referral priority.
+const PINNED_TIER: u8 = 3;
+
+/// One school's end of a weekly slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyEnd {
+    /// The cycle week (A, B …).
+    pub week: String,
+    /// The weekday (Mon … Fri).
+    pub day: String,
+    /// The period code.
+    pub period: String,
+    /// Local start.
+    pub start: NaiveTime,
+    /// Local end.
+    pub end: NaiveTime,
+}
+
+/// A slot that recurs in the two timetables.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklySlot {
+    /// Both ends' week, day and period: the slot's identity.
+    pub key: String,
+    /// Each school's end, by school slug.
+    pub ends: BTreeMap<String, WeeklyEnd>,
+    /// Pairs it can hold: the fewer iPads of the two ends (a session takes
+    /// one at each school).
+    pub devices: u32,
+    /// Pairs already booked into it by approved matches.
+    pub in_use: u32,
+    /// How often it happens in the next [`HORIZON_WEEKS`] weeks.
+    pub occurrences: u32,
+    /// Its first date (at the first school).
+    pub first_date: NaiveDate,
+}
+
+impl WeeklySlot {
+    /// The slot in words, with each school's name.
+    pub fn label(&self, names: &BTreeMap<String, String>) -> String {
+        self.ends
+            .iter()
+            .map(|(slug, e)| {
+                format!(
+                    "{}: Week {} {} {} {}–{}",
+                    names.get(slug).map_or(slug.as_str(), String::as_str),
+                    e.week,
+                    e.day,
+                    e.period,
+                    e.start.format("%H:%M"),
+                    e.end.format("%H:%M")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    fn free_pairs(&self) -> u32 {
+        self.devices.saturating_sub(self.in_use)
+    }
+}
+
+fn day_name(date: NaiveDate) -> &'static str {
+    match date.weekday() {
+        Weekday::Mon => "Mon",
+        Weekday::Tue => "Tue",
+        Weekday::Wed => "Wed",
+        Weekday::Thu => "Thu",
+        Weekday::Fri => "Fri",
+        Weekday::Sat => "Sat",
+        Weekday::Sun => "Sun",
+    }
+}
+
+/// Groups dated slots into weekly slots, keeping those that happen at
+/// least twice (a line-up that occurs once, e.g. in the weeks two countries
+/// change their clocks on different dates, is no basis for a series).
+pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
+    let mut by_key: BTreeMap<String, WeeklySlot> = BTreeMap::new();
+    for slot in slots {
+        let ends: BTreeMap<String, WeeklyEnd> = slot
+            .schools
+            .iter()
+            .map(|(slug, e)| {
+                (
+                    slug.clone(),
+                    WeeklyEnd {
+                        week: e.week.clone(),
+                        day: day_name(e.date).to_owned(),
+                        period: e.period.clone(),
+                        start: e.start,
+                        end: e.end,
+                    },
+                )
+            })
+            .collect();
+        let key = ends
+            .iter()
+            .map(|(slug, e)| format!("{slug}:{}-{}-{}", e.week, e.day, e.period))
+            .collect::<Vec<_>>()
+            .join("|");
+        let devices = slot.schools.values().map(|e| e.devices).min().unwrap_or(0);
+        let date = slot.schools.values().map(|e| e.date).min();
+        by_key
+            .entry(key.clone())
+            .and_modify(|w| {
+                w.occurrences += 1;
+                w.devices = w.devices.min(devices);
+            })
+            .or_insert_with(|| WeeklySlot {
+                key,
+                ends,
+                devices,
+                in_use: 0,
+                occurrences: 1,
+                first_date: date.unwrap_or_default(),
+            });
+    }
+    let mut weekly: Vec<WeeklySlot> = by_key
+        .into_values()
+        .filter(|w| w.occurrences >= 2)
+        .collect();
+    weekly.sort_by(|a, b| (a.first_date, &a.key).cmp(&(b.first_date, &b.key)));
+    weekly
+}
+
+/// A student as a match shows them: first name and year only, which both
+/// schools may see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Their account.
+    pub id: Uuid,
+    /// Their school.
+    pub school_id: Uuid,
+    /// Given name.
+    pub given_name: String,
+    /// Year group.
+    pub year_group: Option<i32>,
+}
+
+/// A mentee waiting for a match.
+#[derive(Clone, Debug)]
+pub struct MenteeCase {
+    /// Their approved referral.
+    pub referral_id: Uuid,
+    /// Who they are.
+    pub person: Person,
+    /// Referral priority: 3 most urgent, 1 least.
+    pub priority: u8,
+    /// The focus requested, most wanted first.
+    pub focus: Vec<String>,
+}
+
+/// A mentor who might take a mentee.
+#[derive(Clone, Debug)]
+pub struct MentorCase {
+    /// Who they are.
+    pub person: Person,
+    /// Trained and cleared: only ready mentors are matched.
+    pub ready: bool,
+    /// What they offer.
+    pub offers: Vec<Offer>,
+    /// Mentees they can still take (capacity less approved matches).
+    pub capacity_left: u32,
+    /// Their free periods in their own timetable.
+    pub free_periods: Vec<FreePeriod>,
+    /// Periods of their own timetable already taken by approved matches.
+    pub busy: BTreeSet<PeriodRef>,
+}
+
+/// A period in one school's timetable: (week, day, period code).
+pub type PeriodRef = (String, String, String);
+
+/// A coordinator's rule for one pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Match these two if at all possible.
+    Pin,
+    /// Never match these two.
+    Forbid,
+}
+
+impl RuleKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Pin => "pin",
+            RuleKind::Forbid => "forbid",
+        }
+    }
+
+    /// Reads the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pin" => Some(RuleKind::Pin),
+            "forbid" => Some(RuleKind::Forbid),
+            _ => None,
+        }
+    }
+}
+
+/// A pinned or forbidden pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchRule {
+    /// The mentee.
+    pub mentee_id: Uuid,
+    /// The mentor.
+    pub mentor_id: Uuid,
+    /// Pin or forbid.
+    pub kind: RuleKind,
+    /// Who set it.
+    pub set_by: Uuid,
+    /// When.
+    pub set_at: DateTime<Utc>,
+}
+
+/// A school in the partnership.
+#[derive(Clone, Debug)]
+pub struct SchoolRef {
+    /// Its id.
+    pub id: Uuid,
+    /// Its slug (the key of its end of a slot).
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// Everything a run needs, gathered from the store (or generated).
+#[derive(Clone, Debug, Default)]
+pub struct MatchInput {
+    /// The two schools.
+    pub schools: Vec<SchoolRef>,
+    /// The weekly slots, with what approved matches already use.
+    pub slots: Vec<WeeklySlot>,
+    /// Approved referrals at both schools.
+    pub mentees: Vec<MenteeCase>,
+    /// Mentors at both schools, ready or not.
+    pub mentors: Vec<MentorCase>,
+    /// Pinned and forbidden pairs.
+    pub rules: Vec<MatchRule>,
+    /// Pairs in the last proposal, kept together where nothing better
+    /// comes of splitting them.
+    pub previous: BTreeSet<(Uuid, Uuid)>,
+}
+
+/// A proposed pair and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedMatch {
+    /// The mentee's referral.
+    pub referral_id: Uuid,
+    /// The mentee.
+    pub mentee: Person,
+    /// The mentor.
+    pub mentor: Person,
+    /// The weekly slot's key.
+    pub slot_key: String,
+    /// The slot in words.
+    pub slot: String,
+    /// How well they fit (see the reasons).
+    pub fit: u32,
+    /// A coordinator pinned this pair.
+    pub pinned: bool,
+    /// The pair was in the last proposal too.
+    pub kept: bool,
+    /// Why this pair, in words.
+    pub because: Vec<String>,
+}
+
+/// Why a mentee was left unmatched: the constraint that binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Blocker {
+    /// The partnership has no weekly slot with an iPad free at both ends.
+    NoSlots,
+    /// No ready mentor at the partner school offers what they asked for.
+    NoMentorOffers,
+    /// A coordinator forbade every mentor who fits.
+    Forbidden,
+    /// The mentor they were pinned to cannot take them.
+    PinnedMentorUnavailable,
+    /// Mentors fit, but none is free in any of the partnership's slots.
+    NoSharedSlot,
+    /// Every fitting mentor is full (or busy in every shared slot).
+    MentorsFull,
+    /// The shared slots have no iPads left.
+    DevicesFull,
+    /// Some fitting mentors are full and the other shared slots have no
+    /// iPads left.
+    MentorsAndDevicesFull,
+}
+
+/// A mentee the proposal leaves unmatched, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmatched {
+    /// The referral.
+    pub referral_id: Uuid,
+    /// The mentee.
+    pub mentee: Person,
+    /// Referral priority.
+    pub priority: u8,
+    /// The focus requested.
+    pub focus: Vec<String>,
+    /// The binding reason.
+    pub blocker: Blocker,
+    /// The reason in words.
+    pub because: String,
+}
+
+/// Counts for the top of the proposal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Mentees with approved referrals.
+    pub mentees: u32,
+    /// Of those, matched.
+    pub matched: u32,
+    /// Matched by referral priority ("3" most urgent).
+    pub matched_by_priority: BTreeMap<u8, u32>,
+    /// Mentees by referral priority.
+    pub mentees_by_priority: BTreeMap<u8, u32>,
+    /// Total fit of the proposal.
+    pub fit: u64,
+    /// What taking mentees in priority order, each with their best open
+    /// mentor and slot, would have matched: the yardstick.
+    pub greedy_matched: u32,
+    /// And its total fit.
+    pub greedy_fit: u64,
+    /// Ready mentors.
+    pub ready_mentors: u32,
+    /// Weekly slots with room.
+    pub slots: u32,
+}
+
+/// What a run proposes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalBody {
+    /// Proven optimal for the instance (the flow is exact; see [`solver`]).
+    pub optimal: bool,
+    /// The counts.
+    pub summary: Summary,
+    /// The weekly slots considered.
+    pub slots: Vec<WeeklySlot>,
+    /// The proposed pairs.
+    pub matches: Vec<ProposedMatch>,
+    /// The mentees left unmatched, each with the reason.
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// The level a mentee in this year group needs.
+pub fn level_for(year: Option<i32>) -> Level {
+    match year {
+        Some(y) if y >= 12 => Level::ALevel,
+        Some(10 | 11) => Level::Gcse,
+        _ => Level::Ks3,
+    }
+}
+
+/// The level's name in words.
+pub fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Ks3 => "KS3",
+        Level::Gcse => "GCSE",
+        Level::ALevel => "A level",
+    }
+}
+
+/// An offered subject covers a requested focus when they are the same or
+/// one narrows the other ("English" covers "English poetry").
+pub fn covers(offer: &str, focus: &str) -> bool {
+    let (o, f) = (offer.trim().to_lowercase(), focus.trim().to_lowercase());
+    !o.is_empty()
+        && !f.is_empty()
+        && (o == f || f.starts_with(&format!("{o} ")) || o.starts_with(&format!("{f} ")))
+}
+
+/// How well a mentor fits a mentee's focus, with the reasons; `None` when
+/// they offer none of it at the mentee's level or above.
+fn subject_fit(mentee: &MenteeCase, mentor: &MentorCase) -> Option<(u32, Vec<String>)> {
+    let need = level_for(mentee.person.year_group);
+    let mut fit = 0;
+    let mut reasons = Vec::new();
+    for (rank, focus) in mentee.focus.iter().enumerate() {
+        let best = mentor
+            .offers
+            .iter()
+            .filter(|o| o.level >= need && covers(&o.subject, focus))
+            .min_by_key(|o| o.level);
+        let Some(offer) = best else { continue };
+        fit += if rank == 0 {
+            FIRST_CHOICE
+        } else {
+            OTHER_SUBJECT
+        };
+        let exact = offer.level == need;
+        if exact {
+            fit += EXACT_LEVEL;
+        }
+        reasons.push(format!(
+            "{} offers {} at {}{} — {}'s {} ({})",
+            mentor.person.given_name,
+            offer.subject,
+            level_name(offer.level),
+            if exact {
+                ", the mentee's own level"
+            } else {
+                ""
+            },
+            mentee.person.given_name,
+            if rank == 0 {
+                "first choice"
+            } else {
+                "other request"
+            },
+            focus
+        ));
+    }
+    (fit > 0).then_some((fit, reasons))
+}
+
+/// Whether a mentor is free at their end of a slot.
+fn mentor_free(mentor: &MentorCase, end: &WeeklyEnd) -> bool {
+    let busy = mentor
+        .busy
+        .contains(&(end.week.clone(), end.day.clone(), end.period.clone()));
+    !busy
+        && mentor.free_periods.iter().any(|p| {
+            (p.week == "*" || p.week == end.week)
+                && p.day == end.day
+                && p.period.eq_ignore_ascii_case(&end.period)
+        })
+}
+
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Proposes the best pairs for a partnership and explains them.
+pub fn propose(input: &MatchInput) -> ProposalBody {
+    let names: BTreeMap<String, String> = input
+        .schools
+        .iter()
+        .map(|s| (s.slug.clone(), s.name.clone()))
+        .collect();
+    let slug_of: BTreeMap<Uuid, &str> = input
+        .schools
+        .iter()
+        .map(|s| (s.id, s.slug.as_str()))
+        .collect();
+    let ready: Vec<&MentorCase> = input.mentors.iter().filter(|m| m.ready).collect();
+    let pins: BTreeMap<Uuid, Uuid> = input
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Pin)
+        .map(|r| (r.mentee_id, r.mentor_id))
+        .collect();
+    let forbidden: BTreeSet<(Uuid, Uuid)> = input
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Forbid)
+        .map(|r| (r.mentee_id, r.mentor_id))
+        .collect();
+
+    // Mentor j's free slots, and each mentee's options with their reasons.
+    let mentor_slots: Vec<Vec<usize>> = ready
+        .iter()
+        .map(|m| {
+            let Some(slug) = slug_of.get(&m.person.school_id) else {
+                return Vec::new();
+            };
+            input
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.ends.get(*slug).is_some_and(|e| mentor_free(m, e)))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    // For each (mentee, mentor) option: the subject reasons, then the rest.
+    let mut reasons: BTreeMap<(usize, usize), (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut mentees = Vec::with_capacity(input.mentees.len());
+    for (i, mentee) in input.mentees.iter().enumerate() {
+        let pin = pins.get(&mentee.person.id);
+        let mut options = Vec::new();
+        for (j, mentor) in ready.iter().enumerate() {
+            if mentor.person.school_id == mentee.person.school_id
+                || forbidden.contains(&(mentee.person.id, mentor.person.id))
+                || pin.is_some_and(|p| *p != mentor.person.id)
+            {
+                continue;
+            }
+            let fit = subject_fit(mentee, mentor);
+            let (mut fit, subjects) = match (fit, pin) {
+                (Some(f), _) => f,
+                // A pinned pair is matched on the coordinator's word.
+                (None, Some(_)) => (0, Vec::new()),
+                (None, None) => continue,
+            };
+            let mut extra = Vec::new();
+            if input
+                .previous
+                .contains(&(mentee.person.id, mentor.person.id))
+            {
+                fit += KEPT_PAIR;
+                extra.push("Kept together from the last proposal".to_owned());
+            }
+            if pin.is_some() {
+                extra.push("Pinned by a coordinator".to_owned());
+            }
+            reasons.insert((i, j), (subjects, extra));
+            options.push(Choice { mentor: j, fit });
+        }
+        mentees.push(MenteeNode {
+            tier: if pin.is_some() {
+                PINNED_TIER
+            } else {
+                mentee.priority.clamp(1, 3) - 1
+            },
+            options,
+        });
+    }
+    let problem = Problem {
+        mentees,
+        mentors: ready
+            .iter()
+            .zip(&mentor_slots)
+            .map(|(m, slots)| MentorNode {
+                capacity: m.capacity_left,
+                slots: slots.clone(),
+            })
+            .collect(),
+        slot_capacity: input.slots.iter().map(WeeklySlot::free_pairs).collect(),
+        // More sessions in the term is better: an every-week slot beats a
+        // fortnightly one, all else being equal.
+        slot_value: input
+            .slots
+            .iter()
+            .map(|s| {
+                s.occurrences
+                    .min(u32::try_from(HORIZON_WEEKS).unwrap_or(16))
+                    / 2
+            })
+            .collect(),
+    };
+    let solution = solver::solve(&problem);
+    let baseline = solver::greedy(&problem);
+
+    let mut body = ProposalBody {
+        optimal: true,
+        slots: input.slots.clone(),
+        ..ProposalBody::default()
+    };
+    let mut load = vec![0u32; ready.len()];
+    let mut in_slot = vec![0u32; input.slots.len()];
+    let mut taken = BTreeSet::new();
+    for place in solution.placements.iter().flatten() {
+        load[place.mentor] += 1;
+        in_slot[place.slot] += 1;
+        taken.insert((place.mentor, place.slot));
+    }
+    for (i, (mentee, place)) in input.mentees.iter().zip(&solution.placements).enumerate() {
+        *body
+            .summary
+            .mentees_by_priority
+            .entry(mentee.priority)
+            .or_default() += 1;
+        if let Some(place) = place {
+            let mentor = ready[place.mentor];
+            let slot = &input.slots[place.slot];
+            let fit = problem.mentees[i]
+                .options
+                .iter()
+                .find(|c| c.mentor == place.mentor)
+                .map_or(0, |c| c.fit);
+            let (mut because, extra) = reasons.remove(&(i, place.mentor)).unwrap_or_default();
+            because.push(format!(
+                "Both free in {} ({} sessions in the next {HORIZON_WEEKS} weeks)",
+                slot.label(&names),
+                slot.occurrences
+            ));
+            because.extend(extra);
+            *body
+                .summary
+                .matched_by_priority
+                .entry(mentee.priority)
+                .or_default() += 1;
+            body.matches.push(ProposedMatch {
+                referral_id: mentee.referral_id,
+                mentee: mentee.person.clone(),
+                mentor: mentor.person.clone(),
+                slot_key: slot.key.clone(),
+                slot: slot.label(&names),
+                fit: fit + problem.slot_value[place.slot],
+                pinned: pins.get(&mentee.person.id) == Some(&mentor.person.id),
+                kept: input
+                    .previous
+                    .contains(&(mentee.person.id, mentor.person.id)),
+                because,
+            });
+        } else {
+            let context = Context {
+                input,
+                ready: &ready,
+                problem: &problem,
+                names: &names,
+                load: &load,
+                in_slot: &in_slot,
+                taken: &taken,
+                pin: pins.get(&mentee.person.id).copied(),
+                forbidden: &forbidden,
+            };
+            let (blocker, because) = context.why_unmatched(i, mentee);
+            body.unmatched.push(Unmatched {
+                referral_id: mentee.referral_id,
+                mentee: mentee.person.clone(),
+                priority: mentee.priority,
+                focus: mentee.focus.clone(),
+                blocker,
+                because,
+            });
+        }
+    }
+    body.summary.mentees = u32::try_from(input.mentees.len()).unwrap_or(u32::MAX);
+    body.summary.matched = u32::try_from(body.matches.len()).unwrap_or(u32::MAX);
+    body.summary.fit = solution.score.fit;
+    body.summary.greedy_matched = baseline.score.matched.iter().sum();
+    body.summary.greedy_fit = baseline.score.fit;
+    body.summary.ready_mentors = u32::try_from(ready.len()).unwrap_or(u32::MAX);
+    body.summary.slots = u32::try_from(input.slots.iter().filter(|s| s.free_pairs() > 0).count())
+        .unwrap_or(u32::MAX);
+    body.unmatched.sort_by(|a, b| {
+        b.priority
+            .cmp(&a.priority)
+            .then(a.mentee.given_name.cmp(&b.mentee.given_name))
+    });
+    body.matches.sort_by(|a, b| {
+        a.mentee
+            .given_name
+            .cmp(&b.mentee.given_name)
+            .then(a.mentee.id.cmp(&b.mentee.id))
+    });
+    body
+}
+
+/// What explaining an unmatched mentee needs to look at.
+struct Context<'a> {
+    input: &'a MatchInput,
+    ready: &'a [&'a MentorCase],
+    problem: &'a Problem,
+    names: &'a BTreeMap<String, String>,
+    load: &'a [u32],
+    in_slot: &'a [u32],
+    taken: &'a BTreeSet<(usize, usize)>,
+    pin: Option<Uuid>,
+    forbidden: &'a BTreeSet<(Uuid, Uuid)>,
+}
+
+impl Context<'_> {
+    /// The constraint that keeps this mentee out, checked from the most
+    /// basic (nobody offers the subject) to the most contended (every
+    /// shared slot is full): the first that holds is the one to act on.
+    fn why_unmatched(&self, i: usize, mentee: &MenteeCase) -> (Blocker, String) {
+        let name = &mentee.person.given_name;
+        let partner = self
+            .input
+            .schools
+            .iter()
+            .find(|s| s.id != mentee.person.school_id)
+            .map_or("the partner school", |s| s.name.as_str());
+        if self.problem.slot_capacity.iter().all(|&c| c == 0) {
+            return (
+                Blocker::NoSlots,
+                format!(
+                    "The partnership has no weekly slot with an iPad and a supervisor free at both schools in the next {HORIZON_WEEKS} weeks"
+                ),
+            );
+        }
+        if let Some(pinned) = self.pin {
+            let mentor = self.input.mentors.iter().find(|m| m.person.id == pinned);
+            let why = match mentor {
+                None => "is no longer a mentor at the partner school".to_owned(),
+                Some(m) if !m.ready => "is not ready (training or clearance missing)".to_owned(),
+                Some(m) if m.capacity_left == 0 => "has no room for another mentee".to_owned(),
+                Some(_) => "shares no slot with room left with this mentee".to_owned(),
+            };
+            let who = mentor.map_or("The pinned mentor".to_owned(), |m| {
+                format!("{}, the pinned mentor,", m.person.given_name)
+            });
+            return (
+                Blocker::PinnedMentorUnavailable,
+                format!("{who} {why}; remove the pin to consider others"),
+            );
+        }
+        let fitting: Vec<usize> = self
+            .ready
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| {
+                m.person.school_id != mentee.person.school_id && subject_fit(mentee, m).is_some()
+            })
+            .map(|(j, _)| j)
+            .collect();
+        if fitting.is_empty() {
+            let level = level_name(level_for(mentee.person.year_group));
+            let unready = self
+                .input
+                .mentors
+                .iter()
+                .filter(|m| {
+                    !m.ready
+                        && m.person.school_id != mentee.person.school_id
+                        && subject_fit(mentee, m).is_some()
+                })
+                .count();
+            let mut because = format!(
+                "No ready mentor at {partner} offers {} at {level} or above",
+                join_words(&mentee.focus)
+            );
+            if unready > 0 {
+                because.push_str(&format!("; {unready} more would once trained and cleared"));
+            }
+            return (Blocker::NoMentorOffers, because);
+        }
+        let options = &self.problem.mentees[i].options;
+        if options.is_empty() {
+            let all_forbidden = fitting.iter().all(|&j| {
+                self.forbidden
+                    .contains(&(mentee.person.id, self.ready[j].person.id))
+            });
+            debug_assert!(all_forbidden);
+            return (
+                Blocker::Forbidden,
+                format!(
+                    "A coordinator ruled out every mentor who offers what {name} asked for ({})",
+                    fitting.len()
+                ),
+            );
+        }
+        let with_room: Vec<usize> = options
+            .iter()
+            .map(|c| c.mentor)
+            .filter(|&j| self.problem.mentors[j].capacity > 0)
+            .collect();
+        if with_room.is_empty() {
+            return (
+                Blocker::MentorsFull,
+                format!(
+                    "Every mentor who fits ({}) already has as many mentees as they can take",
+                    self.mentor_names(options.iter().map(|c| c.mentor))
+                ),
+            );
+        }
+        let shared: Vec<(usize, usize)> = with_room
+            .iter()
+            .flat_map(|&j| {
+                self.problem.mentors[j]
+                    .slots
+                    .iter()
+                    .filter(|&&s| self.problem.slot_capacity[s] > 0)
+                    .map(move |&s| (j, s))
+            })
+            .collect();
+        if shared.is_empty() {
+            return (
+                Blocker::NoSharedSlot,
+                format!(
+                    "None of the {} mentors who fit ({}) is free in a slot the partnership has",
+                    with_room.len(),
+                    self.mentor_names(with_room.iter().copied())
+                ),
+            );
+        }
+        // In an optimal solution every (mentor, slot) left to this mentee is
+        // blocked; otherwise adding them would have been better. A limit
+        // binds when lifting it alone would open an option: options blocked
+        // by the mentor only point at mentors, by the iPads only at slots.
+        let mut by_mentor = BTreeSet::new();
+        let mut by_devices = BTreeSet::new();
+        let mut by_both = (BTreeSet::new(), BTreeSet::new());
+        for &(j, s) in &shared {
+            let mentor_blocked =
+                self.load[j] >= self.problem.mentors[j].capacity || self.taken.contains(&(j, s));
+            let slot_blocked = self.in_slot[s] >= self.problem.slot_capacity[s];
+            debug_assert!(
+                mentor_blocked || slot_blocked,
+                "an open option was left unused"
+            );
+            match (mentor_blocked, slot_blocked) {
+                (true, false) => {
+                    by_mentor.insert(j);
+                }
+                (false, true) => {
+                    by_devices.insert(s);
+                }
+                _ => {
+                    by_both.0.insert(j);
+                    by_both.1.insert(s);
+                }
+            }
+        }
+        if by_mentor.is_empty() && by_devices.is_empty() {
+            (by_mentor, by_devices) = by_both;
+        }
+        let slots = by_devices
+            .iter()
+            .map(|&s| self.input.slots[s].label(self.names))
+            .collect::<Vec<_>>();
+        let outranked = "taken by mentees with a higher priority, or with no other option";
+        match (by_mentor.is_empty(), by_devices.is_empty()) {
+            (true, _) => (
+                Blocker::DevicesFull,
+                format!(
+                    "The iPads are all in use in the only slots {name} shares with a fitting mentor ({}): {outranked}",
+                    slots.join("; ")
+                ),
+            ),
+            (false, true) => (
+                Blocker::MentorsFull,
+                format!(
+                    "Every fitting mentor ({}) is full or busy in the slots they share: {outranked}",
+                    self.mentor_names(by_mentor.iter().copied())
+                ),
+            ),
+            (false, false) => (
+                Blocker::MentorsAndDevicesFull,
+                format!(
+                    "Fitting mentors ({}) are full, and the other shared slots have no iPads left ({}): {outranked}",
+                    self.mentor_names(by_mentor.iter().copied()),
+                    slots.join("; ")
+                ),
+            ),
+        }
+    }
+
+    fn mentor_names(&self, mentors: impl Iterator<Item = usize>) -> String {
+        let names: Vec<String> = mentors
+            .map(|j| self.ready[j].person.given_name.clone())
+            .collect();
+        join_words(&names)
+    }
+}

@@ -139,7 +139,7 @@ async fn api_partner_view(
         })
         .map(|r| PartnerReferralView {
             id: r.id,
-            given_name: r.mentee_name.split(' ').next().unwrap_or("").to_owned(),
+            given_name: r.given_name,
             year_group: r.year_group,
             focus: r.focus,
         })

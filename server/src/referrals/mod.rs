@@ -152,6 +152,8 @@ pub struct Referral {
     pub mentee_id: Uuid,
     /// The mentee's name, for lists.
     pub mentee_name: String,
+    /// The mentee's given name (all the partner school sees).
+    pub given_name: String,
     /// The mentee's year group.
     pub year_group: Option<i32>,
     /// Who referred.
@@ -257,6 +259,7 @@ impl TryFrom<Row> for Referral {
             mentee_name: format!("{} {}", r.given_name, r.family_name)
                 .trim()
                 .to_owned(),
+            given_name: r.given_name,
             year_group: r.year_group,
             referred_by: r.referred_by,
             countersigned_by: r.countersigned_by,

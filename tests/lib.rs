@@ -455,6 +455,158 @@ impl TestApp {
         self.store.create_user(&user, None).await.unwrap()
     }
 
+    /// Makes the world's partnership ready to match: both schools in term
+    /// for years, registration every weekday, two iPads and a supervisor at
+    /// each end; mentor.a offering Maths (GCSE), trained and cleared; and
+    /// mentee.b referred for Maths, approved. Returns the referral's id.
+    pub async fn ready_to_match(&self, world: &World) -> uuid::Uuid {
+        use mentorbridge::calendar::store::{import_bells, import_term_dates};
+        const TERMS: &str =
+            "start_date,end_date,kind,label\n2026-01-05,2030-07-19,term,Long term\n";
+        const BELLS: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n*,Tue,REG,08:40,09:00,registration\n*,Wed,REG,08:40,09:00,registration\n*,Thu,REG,08:40,09:00,registration\n*,Fri,REG,08:40,09:00,registration\n";
+        for school in [&world.a, &world.b] {
+            import_term_dates(&self.store, school.id, "terms.csv", TERMS)
+                .await
+                .unwrap();
+            import_bells(&self.store, school.id, "bells.csv", BELLS, None)
+                .await
+                .unwrap();
+        }
+        self.matching_policy(world).await;
+        self.ready_mentor(world, &world.mentor_a, "Maths").await;
+        let teacher_b = self.add_staff(&world.b, "teacher.b", "teacher").await;
+        self.approved_referral(world, &teacher_b, world.mentee_b.id, "Maths")
+            .await
+    }
+
+    /// The slot policy [`TestApp::ready_to_match`] sets: registration at
+    /// both schools, two iPads each, teacher.a and coord.b supervising.
+    pub async fn matching_policy(&self, world: &World) {
+        let input: mentorbridge::calendar::store::PolicyInput = serde_json::from_value(serde_json::json!({
+            "session_minutes": 20,
+            "schools": {
+                "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"]},
+                "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"]}
+            }
+        }))
+        .unwrap();
+        let policy = mentorbridge::calendar::store::parse_policy(
+            &self.store,
+            &world.partnership,
+            &input,
+            None,
+        )
+        .await
+        .unwrap();
+        self.store
+            .put_slot_policy(world.partnership.id, &policy)
+            .await
+            .unwrap();
+    }
+
+    /// Makes a mentor at school A ready: offering `subject` at GCSE, two
+    /// mentees at once, free in registration every day, trained, cleared.
+    pub async fn ready_mentor(&self, world: &World, mentor: &User, subject: &str) {
+        use mentorbridge::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
+        let profile = ProfileInput {
+            offers: vec![Offer {
+                subject: subject.into(),
+                level: Level::Gcse,
+            }],
+            capacity: 2,
+            free_periods: ["Mon", "Tue", "Wed", "Thu", "Fri"]
+                .iter()
+                .map(|d| FreePeriod {
+                    week: "*".into(),
+                    day: (*d).into(),
+                    period: "REG".into(),
+                })
+                .collect(),
+        };
+        self.store
+            .set_mentor_profile(mentor.id, &profile)
+            .await
+            .unwrap();
+        self.store
+            .record_training(
+                mentor.id,
+                &TrainingInput {
+                    course: "Peer mentoring".into(),
+                    date: "2026-10-01".parse().unwrap(),
+                },
+            )
+            .await
+            .unwrap();
+        let dsl = mentorbridge::auth::Actor {
+            user: world.dsl_a.clone(),
+            csrf_token: String::new(),
+        };
+        if self
+            .store
+            .mentor_profile(mentor.id)
+            .await
+            .unwrap()
+            .cleared_by
+            .is_none()
+        {
+            self.store.clear_mentor(mentor.id, &dsl).await.unwrap();
+        }
+    }
+
+    /// Refers a mentee at school B for `focus` (by `referrer`, a teacher
+    /// there) and has coord.b approve it. Returns the referral's id.
+    pub async fn approved_referral(
+        &self,
+        world: &World,
+        referrer: &User,
+        mentee: uuid::Uuid,
+        focus: &str,
+    ) -> uuid::Uuid {
+        use mentorbridge::referrals::{ConsentInput, ReferralInput, ReferralStatus};
+        let actor = |user: &User| mentorbridge::auth::Actor {
+            user: user.clone(),
+            csrf_token: String::new(),
+        };
+        let input = ReferralInput {
+            mentee_id: mentee,
+            priority: 2,
+            strengths: String::new(),
+            concerns: vec![],
+            reasons: "Struggling since the start of term".into(),
+            focus: vec![focus.into()],
+            support_received: String::new(),
+            strategies_tried: String::new(),
+            agencies: String::new(),
+            consent: Some(ConsentInput {
+                given_by: "Parent".into(),
+                date: "2026-11-01".parse().unwrap(),
+            }),
+            entry_criteria_met: true,
+            planned_weeks: 12,
+            review_date: None,
+        };
+        let referral = self
+            .store
+            .create_referral(world.b.id, &actor(referrer), &input)
+            .await
+            .unwrap();
+        let referral = self
+            .store
+            .set_referral_status(&referral, &actor(referrer), ReferralStatus::Submitted, None)
+            .await
+            .unwrap();
+        self.store
+            .set_referral_status(
+                &referral,
+                &actor(&world.coord_b),
+                ReferralStatus::Approved,
+                None,
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
     pub async fn world(&self) -> World {
         let a = self.add_school("school-a", "School A").await;
         let b = self.add_school("school-b", "School B").await;

@@ -212,6 +212,7 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
         store.put_slot_policy(partnership.id, &policy).await?;
         ready_mentors(store, hillside).await?;
         refer_mentees(store, columba).await?;
+        store.run_matching(&partnership, None).await?;
     }
     Ok(logins)
 }

@@ -65,6 +65,19 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Propose the best mentor and weekly slot for every approved mentee of
+    /// a partnership, with the reasons; the proposal waits for both
+    /// coordinators to approve it on the matching page.
+    Match {
+        /// The partnership's id.
+        #[arg(long)]
+        partnership: uuid::Uuid,
+        /// Print JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -516,7 +529,64 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Match {
+            partnership: id,
+            json,
+            db,
+        } => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let partnership = partnership(&store, id).await?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message("Aligning calendars and solving…");
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let proposal = store
+                .run_matching(&partnership, None)
+                .await
+                .map_err(user_error);
+            bar.finish_and_clear();
+            let proposal = proposal?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&proposal)?);
+            } else {
+                print_proposal(&proposal);
+            }
+            Ok(())
+        }
     }
+}
+
+fn print_proposal(proposal: &mentorbridge::matching::store::Proposal) {
+    let body = &proposal.body;
+    println!(
+        "{} of {} mentees matched ({}; a first-come pass would match {})",
+        body.summary.matched,
+        body.summary.mentees,
+        if body.optimal {
+            "proven optimal"
+        } else {
+            "not proven optimal"
+        },
+        body.summary.greedy_matched
+    );
+    for m in &body.matches {
+        println!("\n{} with {}", m.mentee.given_name, m.mentor.given_name);
+        for reason in &m.because {
+            println!("  - {reason}");
+        }
+    }
+    if !body.unmatched.is_empty() {
+        println!("\nNot matched:");
+        for u in &body.unmatched {
+            println!(
+                "  {} (priority {}): {}",
+                u.mentee.given_name, u.priority, u.because
+            );
+        }
+    }
+    println!(
+        "\nProposal {} waits for both coordinators to approve it.",
+        proposal.id
+    );
 }
 
 fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
@@ -715,6 +785,10 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     for login in &logins {
         banner.push_str(&format!("  {:width$}  {}\n", login.username, login.who));
     }
+    banner.push_str(
+        "\nThe optimiser has proposed matches for Hillside and St Columba's: sign in as rpatel and\n\
+         cbyrne, open Partnerships → Matching, and approve them.\n",
+    );
     banner.push_str("\nPress Ctrl-C to stop.");
     serve(settings, Some(banner)).await
 }

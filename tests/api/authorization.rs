@@ -59,7 +59,9 @@ const ROSTER_CSV: &str = "student_ref,given_name,family_name,year_group,role,sub
 
 const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2026-12-18,term,Autumn\n";
 const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n";
-const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\n[schools.school-b]\nkinds = [\"registration\"]\n";
+/// The same policy as `TestApp::matching_policy`, so that either
+/// coordinator may send it (neither changes the other school's share).
+const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"teacher.a\"]\n[schools.school-b]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"coord.b\"]\n";
 
 struct Row {
     method: &'static str,
@@ -82,6 +84,8 @@ enum Fresh {
     Mentee,
     /// A new draft referral at school A, for `{referral_id}`.
     Referral,
+    /// A new match proposal with a pair in it, for `{proposal_id}`.
+    MatchProposal,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -92,6 +96,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/api/schools/{school_id}/referrals" | "/school/referrals") => Some(Fresh::Mentee),
         ("POST", "/school/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
+        ("POST", p) if p.contains("/approve") => Some(Fresh::MatchProposal),
         _ => None,
     }
 }
@@ -585,6 +590,78 @@ fn matrix() -> Vec<Row> {
             allowed: &[CoordA, DslA],
             body: |_| Body::Form(vec![]),
         },
+        // Matching: staff of the partnership see proposals and matches;
+        // its coordinators run, steer and approve.
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/proposal",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/partnerships/{partnership_id}/proposal",
+            allowed: &[CoordA, CoordB],
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "POST",
+            path: "/api/partnerships/{partnership_id}/proposal/{proposal_id}/approve",
+            allowed: &[CoordA, CoordB],
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/match-rules",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/partnerships/{partnership_id}/match-rules",
+            allowed: &[CoordA, CoordB],
+            body: |_| {
+                Body::Json(
+                    json!({"mentee_id": "{mentee_b}", "mentor_id": "{mentor_a}", "kind": "none"}),
+                )
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/api/partnerships/{partnership_id}/matches",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/partnerships/{partnership_id}/matching",
+            allowed: PARTNERSHIP_STAFF,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/partnerships/{partnership_id}/matching/run",
+            allowed: &[CoordA, CoordB],
+            body: |_| Body::Form(vec![]),
+        },
+        Row {
+            method: "POST",
+            path: "/partnerships/{partnership_id}/matching/approve",
+            allowed: &[CoordA, CoordB],
+            body: |_| Body::Form(vec![("proposal_id", "{proposal_id}".into())]),
+        },
+        Row {
+            method: "POST",
+            path: "/partnerships/{partnership_id}/matching/rules",
+            allowed: &[CoordA, CoordB],
+            body: |_| {
+                Body::Form(vec![
+                    ("mentee_id", "{mentee_b}".into()),
+                    ("mentor_id", "{mentor_a}".into()),
+                    ("kind", "none".into()),
+                ])
+            },
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",
@@ -597,9 +674,9 @@ fn matrix() -> Vec<Row> {
             path: "/api/partnerships/{partnership_id}/policy",
             allowed: &[CoordA, CoordB],
             body: |_| {
-                Body::Json(
-                    json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["registration"]}, "school-b": {"kinds": ["registration"]}}}),
-                )
+                Body::Json(json!({"session_minutes": 20, "schools": {
+                        "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"]},
+                        "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"]}}}))
             },
         },
         Row {
@@ -749,10 +826,17 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     // A mentee at school A with a draft referral, for the rows that read or edit one.
     let setup_mentee = app.add_student(&world.a, "mentee.a", "mentee", 8).await.id;
     let setup_referral = new_referral(&app, &world, setup_mentee).await;
+    // A partnership ready to match, with a proposal to read.
+    app.ready_to_match(&world).await;
+    app.store
+        .run_matching(&world.partnership, None)
+        .await
+        .unwrap();
     for row in matrix() {
         for &who in EVERYONE {
             n += 1;
             let mut fresh_mentee = String::new();
+            let mut proposal_id = String::new();
             let mut path = concrete_path(row.path, &world);
             match fresh_for(&row) {
                 Some(Fresh::School) => {
@@ -801,21 +885,42 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                     let id = new_referral(&app, &world, mentee.id).await;
                     path = path.replace("{referral_id}", &id.to_string());
                 }
+                Some(Fresh::MatchProposal) => {
+                    // The slot and mentor rows may have changed the policy
+                    // and mentor.a's free periods since.
+                    app.matching_policy(&world).await;
+                    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
+                    let proposal = app
+                        .store
+                        .run_matching(&world.partnership, None)
+                        .await
+                        .unwrap();
+                    assert_eq!(proposal.body.matches.len(), 1);
+                    proposal_id = proposal.id.to_string();
+                    path = path.replace("{proposal_id}", &proposal_id);
+                }
                 None => {}
             }
             path = path.replace("{referral_id}", &setup_referral.to_string());
             let client = client_for(&app, &world, who).await;
             let mut body = (row.body)(n);
-            if let Body::Json(Value::Object(map)) = &mut body
-                && let Some(Value::String(mentee)) = map.get_mut("mentee_id")
-            {
-                *mentee = mentee
-                    .replace("{fresh_mentee}", &fresh_mentee)
-                    .replace("{mentee_id}", &setup_mentee.to_string());
+            let fill = |v: &str| {
+                v.replace("{fresh_mentee}", &fresh_mentee)
+                    .replace("{mentee_id}", &setup_mentee.to_string())
+                    .replace("{mentee_b}", &world.mentee_b.id.to_string())
+                    .replace("{mentor_a}", &world.mentor_a.id.to_string())
+                    .replace("{proposal_id}", &proposal_id)
+            };
+            if let Body::Json(Value::Object(map)) = &mut body {
+                for v in map.values_mut() {
+                    if let Value::String(text) = v {
+                        *text = fill(text);
+                    }
+                }
             }
             if let Body::Form(fields) = &mut body {
                 for (_, v) in fields.iter_mut() {
-                    *v = v.replace("{fresh_mentee}", &fresh_mentee);
+                    *v = fill(v);
                 }
             }
             let reply = match (body, row.method) {

@@ -5,6 +5,7 @@ mod accounts;
 mod authorization;
 mod calendar;
 mod health;
+mod matching;
 mod mentors;
 mod partnerships;
 mod referrals;

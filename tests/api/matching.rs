@@ -1,0 +1,230 @@
+use mentorbridge_tests::{TestApp, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn both_coordinators_approve_and_the_referral_becomes_matched(app: TestApp) {
+    let world = app.world().await;
+    let referral = app.ready_to_match(&world).await;
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let coord_b = app.signed_in("coord.b").await;
+
+    let run = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await;
+    assert_eq!(run.status, StatusCode::CREATED, "{}", run.text);
+    let proposal = run.json();
+    assert_eq!(proposal["optimal"], true);
+    assert_eq!(proposal["summary"]["matched"], 1);
+    let pair = &proposal["matches"][0];
+    assert_eq!(pair["mentee"]["id"], json!(world.mentee_b.id));
+    assert_eq!(pair["mentor"]["id"], json!(world.mentor_a.id));
+    let because = pair["because"].to_string();
+    assert!(because.contains("offers Maths at GCSE"), "{because}");
+    assert!(because.contains("REG 08:40–09:00"), "{because}");
+    // Either school's staff see it, with first names only.
+    let seen = app.signed_in("teacher.a").await;
+    let text = seen
+        .get(&format!("/api/partnerships/{p}/proposal"))
+        .await
+        .text;
+    assert!(text.contains("mentee.b-given") && !text.contains("mentee.b-family"));
+    assert!(!text.contains("mentor.a-family"));
+
+    let id = proposal["id"].as_str().unwrap().to_owned();
+    let approve = format!("/api/partnerships/{p}/proposal/{id}/approve");
+    let first = coord_a.post_json(&approve, &json!({})).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(
+        first.json()["status"],
+        "open",
+        "waiting for the other school"
+    );
+    assert_eq!(
+        coord_a.post_json(&approve, &json!({})).await.status,
+        StatusCode::CONFLICT,
+        "one approval per school"
+    );
+    let referral_path = format!("/api/referrals/{referral}");
+    assert_eq!(
+        coord_b.get(&referral_path).await.json()["status"],
+        "approved"
+    );
+    let second = coord_b.post_json(&approve, &json!({})).await;
+    assert_eq!(second.json()["status"], "approved", "{}", second.text);
+    assert_eq!(
+        coord_b.get(&referral_path).await.json()["status"],
+        "matched"
+    );
+    let matches = coord_b
+        .get(&format!("/api/partnerships/{p}/matches"))
+        .await
+        .json();
+    assert_eq!(matches.as_array().unwrap().len(), 1);
+    assert_eq!(matches[0]["mentor_id"], json!(world.mentor_a.id));
+    assert_eq!(matches[0]["slot"]["ends"]["school-a"]["period"], "REG");
+
+    // A re-run leaves matched mentees alone and books around their slot.
+    let again = coord_b
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await
+        .json();
+    assert_eq!(again["summary"]["mentees"], 0);
+    let used: u64 = again["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["in_use"].as_u64().unwrap())
+        .sum();
+    assert_eq!(used, 1);
+    // The approved proposal cannot be approved again.
+    assert_eq!(
+        coord_a.post_json(&approve, &json!({})).await.status,
+        StatusCode::CONFLICT
+    );
+}
+
+async fn pins_and_forbids_steer_the_next_run(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let second = app.add_student(&world.a, "mentor2.a", "mentor", 13).await;
+    app.ready_mentor(&world, &second, "Maths").await;
+    let p = world.partnership.id;
+    let coord_b = app.signed_in("coord.b").await;
+    let rules = format!("/api/partnerships/{p}/match-rules");
+    let run = || async {
+        coord_b
+            .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+            .await
+            .json()
+    };
+    let rule = |mentor: uuid::Uuid, kind: &str| json!({"mentee_id": world.mentee_b.id, "mentor_id": mentor, "kind": kind});
+
+    let first = run().await["matches"][0]["mentor"]["id"].clone();
+    let other = if first == json!(world.mentor_a.id) {
+        second.id
+    } else {
+        world.mentor_a.id
+    };
+    // Forbid the first choice: the other mentor takes over.
+    let set = coord_b
+        .put_json(
+            &rules,
+            &rule(serde_json::from_value(first.clone()).unwrap(), "forbid"),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(set.json()[0]["kind"], "forbid");
+    assert_eq!(run().await["matches"][0]["mentor"]["id"], json!(other));
+    // Forbid both: unmatched, and the reason says a coordinator did it.
+    coord_b.put_json(&rules, &rule(other, "forbid")).await;
+    let none = run().await;
+    assert_eq!(none["matches"], json!([]));
+    assert_eq!(none["unmatched"][0]["blocker"], "forbidden");
+    // A pin replaces the forbid on that pair and wins.
+    coord_b.put_json(&rules, &rule(other, "pin")).await;
+    let pinned = run().await;
+    assert_eq!(pinned["matches"][0]["mentor"]["id"], json!(other));
+    assert_eq!(pinned["matches"][0]["pinned"], true);
+    // Clearing removes the rule.
+    coord_b.put_json(&rules, &rule(other, "none")).await;
+    assert_eq!(
+        coord_b.get(&rules).await.json().as_array().unwrap().len(),
+        1
+    );
+
+    // A rule must name a mentee and a mentor across the partnership.
+    let wrong = coord_b
+        .put_json(
+            &rules,
+            &json!({"mentee_id": world.mentee_b.id, "mentor_id": world.coord_a.id, "kind": "pin"}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.error_field().as_deref(), Some("mentor_id"));
+    let bad_kind = coord_b
+        .put_json(
+            &rules,
+            &json!({"mentee_id": world.mentee_b.id, "mentor_id": other, "kind": "maybe"}),
+        )
+        .await;
+    assert_eq!(bad_kind.status, StatusCode::BAD_REQUEST);
+}
+
+async fn a_partnership_without_slots_gets_an_empty_proposal_that_says_why(app: TestApp) {
+    let world = app.world().await;
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    // No slot policy yet: the coordinator is told what to do first.
+    let refused = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_field().as_deref(), Some("policy"));
+
+    app.matching_policy(&world).await;
+    let teacher_b = app.add_staff(&world.b, "teacher.b", "teacher").await;
+    app.approved_referral(&world, &teacher_b, world.mentee_b.id, "Maths")
+        .await;
+    let empty = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await;
+    assert_eq!(empty.status, StatusCode::CREATED, "{}", empty.text);
+    let body = empty.json();
+    assert_eq!(body["matches"], json!([]));
+    assert_eq!(body["unmatched"][0]["blocker"], "no_slots");
+    let id = body["id"].as_str().unwrap();
+    let approve = coord_a
+        .post_json(
+            &format!("/api/partnerships/{p}/proposal/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approve.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn two_coordinators_approving_at_once_make_one_set_of_matches(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let proposal = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await
+        .json();
+    let approve = format!(
+        "/api/partnerships/{p}/proposal/{}/approve",
+        proposal["id"].as_str().unwrap()
+    );
+    let nothing = json!({});
+    let (a, b) = tokio::join!(
+        coord_a.post_json(&approve, &nothing),
+        coord_b.post_json(&approve, &nothing)
+    );
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.text,
+        b.text
+    );
+    let latest = coord_a
+        .get(&format!("/api/partnerships/{p}/proposal"))
+        .await
+        .json();
+    assert_eq!(latest["status"], "approved");
+    assert_eq!(latest["approvals"].as_array().unwrap().len(), 2);
+    let matches = coord_a
+        .get(&format!("/api/partnerships/{p}/matches"))
+        .await
+        .json();
+    assert_eq!(matches.as_array().unwrap().len(), 1);
+}
+
+on_both_backends!(
+    both_coordinators_approve_and_the_referral_becomes_matched,
+    pins_and_forbids_steer_the_next_run,
+    a_partnership_without_slots_gets_an_empty_proposal_that_says_why,
+    two_coordinators_approving_at_once_make_one_set_of_matches
+);

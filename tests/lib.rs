@@ -460,6 +460,16 @@ impl TestApp {
     /// each end; mentor.a offering Maths (GCSE), trained and cleared; and
     /// mentee.b referred for Maths, approved. Returns the referral's id.
     pub async fn ready_to_match(&self, world: &World) -> uuid::Uuid {
+        self.calendars_for_matching(world).await;
+        self.ready_mentor(world, &world.mentor_a, "Maths").await;
+        let teacher_b = self.add_staff(&world.b, "teacher.b", "teacher").await;
+        self.approved_referral(world, &teacher_b, world.mentee_b.id, "Maths")
+            .await
+    }
+
+    /// Schools A and B in term for years, with registration every weekday
+    /// and the [`TestApp::matching_policy`].
+    pub async fn calendars_for_matching(&self, world: &World) {
         use mentorbridge::calendar::store::{import_bells, import_term_dates};
         const TERMS: &str =
             "start_date,end_date,kind,label\n2026-01-05,2030-07-19,term,Long term\n";
@@ -473,10 +483,6 @@ impl TestApp {
                 .unwrap();
         }
         self.matching_policy(world).await;
-        self.ready_mentor(world, &world.mentor_a, "Maths").await;
-        let teacher_b = self.add_staff(&world.b, "teacher.b", "teacher").await;
-        self.approved_referral(world, &teacher_b, world.mentee_b.id, "Maths")
-            .await
     }
 
     /// The slot policy [`TestApp::ready_to_match`] sets: registration at

@@ -413,56 +413,85 @@ pub fn level_name(level: Level) -> &'static str {
 }
 
 /// An offered subject covers a requested focus when they are the same or
-/// one narrows the other ("English" covers "English poetry").
+/// one narrows the other by whole words ("English" covers "English
+/// poetry"), ignoring case and surrounding space.
 pub fn covers(offer: &str, focus: &str) -> bool {
-    let (o, f) = (offer.trim().to_lowercase(), focus.trim().to_lowercase());
-    !o.is_empty()
-        && !f.is_empty()
-        && (o == f || f.starts_with(&format!("{o} ")) || o.starts_with(&format!("{f} ")))
+    let (o, f) = (offer.trim(), focus.trim());
+    !o.is_empty() && !f.is_empty() && (word_prefix(o, f) || word_prefix(f, o))
 }
 
-/// How well a mentor fits a mentee's focus, with the reasons; `None` when
-/// they offer none of it at the mentee's level or above.
-fn subject_fit(mentee: &MenteeCase, mentor: &MentorCase) -> Option<(u32, Vec<String>)> {
-    let need = level_for(mentee.person.year_group);
-    let mut fit = 0;
-    let mut reasons = Vec::new();
-    for (rank, focus) in mentee.focus.iter().enumerate() {
-        let best = mentor
-            .offers
-            .iter()
-            .filter(|o| o.level >= need && covers(&o.subject, focus))
-            .min_by_key(|o| o.level);
-        let Some(offer) = best else { continue };
-        fit += if rank == 0 {
-            FIRST_CHOICE
-        } else {
-            OTHER_SUBJECT
-        };
-        let exact = offer.level == need;
-        if exact {
-            fit += EXACT_LEVEL;
+/// Whether `long` starts with the words of `short` (case-insensitively),
+/// without allocating: this runs for every mentee, mentor and subject.
+fn word_prefix(short: &str, long: &str) -> bool {
+    let mut rest = long.chars().flat_map(char::to_lowercase);
+    for c in short.chars().flat_map(char::to_lowercase) {
+        if rest.next() != Some(c) {
+            return false;
         }
-        reasons.push(format!(
-            "{} offers {} at {}{} — {}'s {} ({})",
-            mentor.person.given_name,
-            offer.subject,
-            level_name(offer.level),
-            if exact {
-                ", the mentee's own level"
-            } else {
-                ""
-            },
-            mentee.person.given_name,
-            if rank == 0 {
-                "first choice"
-            } else {
-                "other request"
-            },
-            focus
-        ));
     }
-    (fit > 0).then_some((fit, reasons))
+    matches!(rest.next(), None | Some(' '))
+}
+
+/// For each focus the mentor covers: its rank in the mentee's list, the
+/// best (lowest sufficient) offer, and whether that is the mentee's own level.
+fn covered<'a>(
+    mentee: &'a MenteeCase,
+    mentor: &'a MentorCase,
+) -> impl Iterator<Item = (usize, &'a str, &'a Offer, bool)> + 'a {
+    let need = level_for(mentee.person.year_group);
+    mentee
+        .focus
+        .iter()
+        .enumerate()
+        .filter_map(move |(rank, focus)| {
+            mentor
+                .offers
+                .iter()
+                .filter(|o| o.level >= need && covers(&o.subject, focus))
+                .min_by_key(|o| o.level)
+                .map(|offer| (rank, focus.as_str(), offer, offer.level == need))
+        })
+}
+
+/// How well a mentor fits a mentee's focus; `None` when they offer none of
+/// it at the mentee's level or above. (This runs for every pair, so it
+/// builds no strings; [`subject_reasons`] words it for the chosen pairs.)
+fn subject_fit(mentee: &MenteeCase, mentor: &MentorCase) -> Option<u32> {
+    let fit: u32 = covered(mentee, mentor)
+        .map(|(rank, _, _, exact)| {
+            (if rank == 0 {
+                FIRST_CHOICE
+            } else {
+                OTHER_SUBJECT
+            }) + if exact { EXACT_LEVEL } else { 0 }
+        })
+        .sum();
+    (fit > 0).then_some(fit)
+}
+
+/// Why a mentor fits a mentee, one line per focus they cover.
+fn subject_reasons(mentee: &MenteeCase, mentor: &MentorCase) -> Vec<String> {
+    covered(mentee, mentor)
+        .map(|(rank, focus, offer, exact)| {
+            format!(
+                "{} offers {} at {}{} — {}'s {} ({focus})",
+                mentor.person.given_name,
+                offer.subject,
+                level_name(offer.level),
+                if exact {
+                    ", the mentee's own level"
+                } else {
+                    ""
+                },
+                mentee.person.given_name,
+                if rank == 0 {
+                    "first choice"
+                } else {
+                    "other request"
+                },
+            )
+        })
+        .collect()
 }
 
 /// Whether a mentor is free at their end of a slot.
@@ -488,6 +517,27 @@ fn join_words(items: &[String]) -> String {
 
 /// Proposes the best pairs for a partnership and explains them.
 pub fn propose(input: &MatchInput) -> ProposalBody {
+    let prepared = prepare(input);
+    let solution = solver::solve(&prepared.problem);
+    let baseline = solver::greedy(&prepared.problem);
+    explain(input, &prepared, &solution, &baseline)
+}
+
+/// The optimiser's problem for a partnership (what [`propose`] solves).
+pub fn problem_for(input: &MatchInput) -> Problem {
+    prepare(input).problem
+}
+
+/// A run's problem, and what explaining its answer needs.
+struct Prepared<'a> {
+    names: BTreeMap<String, String>,
+    ready: Vec<&'a MentorCase>,
+    pins: BTreeMap<Uuid, Uuid>,
+    forbidden: BTreeSet<(Uuid, Uuid)>,
+    problem: Problem,
+}
+
+fn prepare(input: &MatchInput) -> Prepared<'_> {
     let names: BTreeMap<String, String> = input
         .schools
         .iter()
@@ -528,10 +578,8 @@ pub fn propose(input: &MatchInput) -> ProposalBody {
                 .collect()
         })
         .collect();
-    // For each (mentee, mentor) option: the subject reasons, then the rest.
-    let mut reasons: BTreeMap<(usize, usize), (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut mentees = Vec::with_capacity(input.mentees.len());
-    for (i, mentee) in input.mentees.iter().enumerate() {
+    for mentee in &input.mentees {
         let pin = pins.get(&mentee.person.id);
         let mut options = Vec::new();
         for (j, mentor) in ready.iter().enumerate() {
@@ -541,25 +589,18 @@ pub fn propose(input: &MatchInput) -> ProposalBody {
             {
                 continue;
             }
-            let fit = subject_fit(mentee, mentor);
-            let (mut fit, subjects) = match (fit, pin) {
+            let mut fit = match (subject_fit(mentee, mentor), pin) {
                 (Some(f), _) => f,
                 // A pinned pair is matched on the coordinator's word.
-                (None, Some(_)) => (0, Vec::new()),
+                (None, Some(_)) => 0,
                 (None, None) => continue,
             };
-            let mut extra = Vec::new();
             if input
                 .previous
                 .contains(&(mentee.person.id, mentor.person.id))
             {
                 fit += KEPT_PAIR;
-                extra.push("Kept together from the last proposal".to_owned());
             }
-            if pin.is_some() {
-                extra.push("Pinned by a coordinator".to_owned());
-            }
-            reasons.insert((i, j), (subjects, extra));
             options.push(Choice { mentor: j, fit });
         }
         mentees.push(MenteeNode {
@@ -594,9 +635,30 @@ pub fn propose(input: &MatchInput) -> ProposalBody {
             })
             .collect(),
     };
-    let solution = solver::solve(&problem);
-    let baseline = solver::greedy(&problem);
+    Prepared {
+        names,
+        ready,
+        pins,
+        forbidden,
+        problem,
+    }
+}
 
+/// Turns a solution into the proposal: pairs with their reasons, and the
+/// binding reason for each mentee left out.
+fn explain(
+    input: &MatchInput,
+    prepared: &Prepared<'_>,
+    solution: &solver::Solution,
+    baseline: &solver::Solution,
+) -> ProposalBody {
+    let Prepared {
+        names,
+        ready,
+        pins,
+        forbidden,
+        problem,
+    } = prepared;
     let mut body = ProposalBody {
         optimal: true,
         slots: input.slots.clone(),
@@ -624,13 +686,22 @@ pub fn propose(input: &MatchInput) -> ProposalBody {
                 .iter()
                 .find(|c| c.mentor == place.mentor)
                 .map_or(0, |c| c.fit);
-            let (mut because, extra) = reasons.remove(&(i, place.mentor)).unwrap_or_default();
+            let pinned = pins.get(&mentee.person.id) == Some(&mentor.person.id);
+            let kept = input
+                .previous
+                .contains(&(mentee.person.id, mentor.person.id));
+            let mut because = subject_reasons(mentee, mentor);
             because.push(format!(
                 "Both free in {} ({} sessions in the next {HORIZON_WEEKS} weeks)",
-                slot.label(&names),
+                slot.label(names),
                 slot.occurrences
             ));
-            because.extend(extra);
+            if kept {
+                because.push("Kept together from the last proposal".to_owned());
+            }
+            if pinned {
+                because.push("Pinned by a coordinator".to_owned());
+            }
             *body
                 .summary
                 .matched_by_priority
@@ -641,25 +712,23 @@ pub fn propose(input: &MatchInput) -> ProposalBody {
                 mentee: mentee.person.clone(),
                 mentor: mentor.person.clone(),
                 slot_key: slot.key.clone(),
-                slot: slot.label(&names),
+                slot: slot.label(names),
                 fit: fit + problem.slot_value[place.slot],
-                pinned: pins.get(&mentee.person.id) == Some(&mentor.person.id),
-                kept: input
-                    .previous
-                    .contains(&(mentee.person.id, mentor.person.id)),
+                pinned,
+                kept,
                 because,
             });
         } else {
             let context = Context {
                 input,
-                ready: &ready,
-                problem: &problem,
-                names: &names,
+                ready,
+                problem,
+                names,
                 load: &load,
                 in_slot: &in_slot,
                 taken: &taken,
                 pin: pins.get(&mentee.person.id).copied(),
-                forbidden: &forbidden,
+                forbidden,
             };
             let (blocker, because) = context.why_unmatched(i, mentee);
             body.unmatched.push(Unmatched {

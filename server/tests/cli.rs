@@ -303,6 +303,30 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
         table.contains("Wed 17 Mar: St Columba's College: closed (St Patrick's Day)"),
         "{table}"
     );
+
+    // Nobody referred yet: an empty proposal, kept for the coordinators.
+    let matched = cli.run(&["match", "--partnership", &id, "--json"], "");
+    assert!(matched.status.success(), "{}", stderr(&matched));
+    let proposal: serde_json::Value = serde_json::from_str(&stdout(&matched)).unwrap();
+    assert_eq!(proposal["status"], "open");
+    assert_eq!(proposal["optimal"], true);
+    assert_eq!(proposal["summary"]["mentees"], 0);
+    let summary = stdout(&cli.run(&["match", "--partnership", &id], ""));
+    assert!(summary.starts_with("0 of 0 mentees matched"), "{summary}");
+    let unknown = cli.run(
+        &[
+            "match",
+            "--partnership",
+            "00000000-0000-4000-8000-000000000000",
+        ],
+        "",
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("--partnership: no partnership has the id"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[test]

@@ -238,6 +238,19 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 .await
                 .unwrap();
             save_screenshot(&browser, "partnerships-rpatel").await;
+            // The demo arrives with a proposal waiting for approval.
+            click(&browser, Locator::LinkText("Matching")).await;
+            let coverage = text_of(&browser, "[data-testid=coverage]").await;
+            eprintln!("demo proposal: {coverage}");
+            assert!(coverage.contains("of 8 mentees matched"), "{coverage}");
+            assert!(
+                browser
+                    .find(Locator::XPath("//button[starts-with(., 'Approve these')]"))
+                    .await
+                    .is_ok(),
+                "the coordinator can approve it"
+            );
+            save_screenshot(&browser, "matching-rpatel").await;
             browser
                 .goto(&format!("{}/school/students", app.base))
                 .await

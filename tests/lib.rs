@@ -160,6 +160,7 @@ macro_rules! on_both_backends {
 }
 
 /// An HTTP client with its own cookie jar, and the CSRF token of its session.
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,

@@ -43,13 +43,16 @@ CREATE TABLE matches (
     mentor_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     -- The weekly slot's key (both ends' week, day and period) and its details as JSON.
     slot_key       TEXT NOT NULL,
+    -- The mentor's own period the slot falls in ("A-Mon-TUT"): a mentor
+    -- mentors one mentee at a time, whichever partnership they are in.
+    mentor_period  TEXT NOT NULL,
     slot           TEXT NOT NULL,
     proposal_id    UUID NOT NULL REFERENCES match_proposals (id),
     status         TEXT NOT NULL CHECK (status IN ('approved', 'ended')),
     approved_at    TIMESTAMPTZ NOT NULL
 );
 -- The database, not only the optimiser, keeps a mentor to one mentee per
--- slot and a referral to one live match.
-CREATE UNIQUE INDEX matches_mentor_slot_key ON matches (mentor_id, slot_key) WHERE status = 'approved';
+-- period of their timetable and a referral to one live match.
+CREATE UNIQUE INDEX matches_mentor_period_key ON matches (mentor_id, mentor_period) WHERE status = 'approved';
 CREATE UNIQUE INDEX matches_referral_key ON matches (referral_id) WHERE status = 'approved';
 CREATE INDEX matches_partnership_idx ON matches (partnership_id);

@@ -579,7 +579,9 @@ fn print_proposal(proposal: &mentorbridge::matching::store::Proposal) {
         for u in &body.unmatched {
             println!(
                 "  {} (priority {}): {}",
-                u.mentee.given_name, u.priority, u.because
+                u.mentee.given_name,
+                u.priority.unwrap_or_default(),
+                u.because
             );
         }
     }

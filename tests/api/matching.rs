@@ -222,7 +222,88 @@ async fn two_coordinators_approving_at_once_make_one_set_of_matches(app: TestApp
     assert_eq!(matches.as_array().unwrap().len(), 1);
 }
 
+async fn a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval(app: TestApp) {
+    let world = app.world().await;
+    let referral = app.ready_to_match(&world).await;
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let run = |client: &mentorbridge_tests::Client| {
+        let path = format!("/api/partnerships/{p}/proposal");
+        let client = client.clone();
+        async move { client.post_json(&path, &json!({})).await.json() }
+    };
+
+    // The partner school sees the pair but not the referral's priority.
+    let seen_by_a = run(&coord_a).await;
+    assert!(
+        !seen_by_a.to_string().contains("\"priority\""),
+        "{seen_by_a}"
+    );
+    let seen_by_b = coord_b
+        .get(&format!("/api/partnerships/{p}/proposal"))
+        .await
+        .json();
+    assert_eq!(seen_by_b["matches"][0]["priority"], 2);
+
+    // A forbid through the API replaces the open proposal: approving the
+    // old one is refused.
+    let old = seen_by_b["id"].as_str().unwrap().to_owned();
+    let forbid =
+        json!({"mentee_id": world.mentee_b.id, "mentor_id": world.mentor_a.id, "kind": "forbid"});
+    coord_a
+        .put_json(&format!("/api/partnerships/{p}/match-rules"), &forbid)
+        .await;
+    let refused = coord_b
+        .post_json(
+            &format!("/api/partnerships/{p}/proposal/{old}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    let clear =
+        json!({"mentee_id": world.mentee_b.id, "mentor_id": world.mentor_a.id, "kind": "none"});
+    coord_a
+        .put_json(&format!("/api/partnerships/{p}/match-rules"), &clear)
+        .await;
+
+    // Approved by both, then the referral is closed: the match ends and the
+    // mentor's period and the iPads are free again.
+    let fresh = run(&coord_a).await;
+    let approve = format!(
+        "/api/partnerships/{p}/proposal/{}/approve",
+        fresh["id"].as_str().unwrap()
+    );
+    coord_a.post_json(&approve, &json!({})).await;
+    assert_eq!(
+        coord_b.post_json(&approve, &json!({})).await.json()["status"],
+        "approved"
+    );
+    let matches = format!("/api/partnerships/{p}/matches");
+    assert_eq!(
+        coord_b.get(&matches).await.json().as_array().unwrap().len(),
+        1
+    );
+    let closed = coord_b
+        .post_json(
+            &format!("/api/referrals/{referral}/status"),
+            &json!({"to": "closed", "reason": "Family moved away"}),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    assert_eq!(coord_b.get(&matches).await.json(), json!([]));
+    let after = run(&coord_a).await;
+    let used: u64 = after["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["in_use"].as_u64().unwrap())
+        .sum();
+    assert_eq!(used, 0);
+}
+
 on_both_backends!(
+    a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval,
     both_coordinators_approve_and_the_referral_becomes_matched,
     pins_and_forbids_steer_the_next_run,
     a_partnership_without_slots_gets_an_empty_proposal_that_says_why,

@@ -95,6 +95,9 @@ pub struct SlotEnd {
     pub end: NaiveTime,
     /// The period code.
     pub period: String,
+    /// What the period is for (a mentee is free in registration and tutor
+    /// time; a mentor also needs it among their free periods).
+    pub kind: PeriodKind,
     /// The cycle week, as a letter (A, B …).
     pub week: String,
     /// iPads available.
@@ -233,6 +236,7 @@ fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime
         start: local_start.time(),
         end: w.local(side.calendar.tz, end).time(),
         period: w.period.code.clone(),
+        kind: w.period.kind,
         week: week_label(w.week),
         devices: side.policy.devices_in(&w.period.code),
         supervisors: u32::try_from(side.policy.supervisors_in(&w.period.code).len())

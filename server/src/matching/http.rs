@@ -63,6 +63,14 @@ fn manage(p: &Partnership) -> Action<'_> {
     Action::ManageMatching { partnership: p }
 }
 
+/// A proposal as the actor's school may see it.
+fn for_viewer(mut proposal: Proposal, actor: &Actor) -> Proposal {
+    proposal
+        .body
+        .for_school(actor.school_id().unwrap_or_default());
+    proposal
+}
+
 async fn api_latest(
     State(state): State<AppState>,
     actor: Actor,
@@ -74,7 +82,7 @@ async fn api_latest(
         .latest_proposal(p.id)
         .await?
         .ok_or(Error::NotFound("proposal"))?;
-    Ok(Json(proposal))
+    Ok(Json(for_viewer(proposal, &actor)))
 }
 
 async fn run(state: &AppState, actor: &Actor, p: &Partnership) -> Result<Proposal> {
@@ -95,7 +103,8 @@ async fn api_run(
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<Proposal>), ApiError> {
     let p = partnership_for(&state, &actor, id, manage).await?;
-    Ok((StatusCode::CREATED, Json(run(&state, &actor, &p).await?)))
+    let proposal = run(&state, &actor, &p).await?;
+    Ok((StatusCode::CREATED, Json(for_viewer(proposal, &actor))))
 }
 
 async fn api_approve(
@@ -163,6 +172,16 @@ pub struct RuleRow {
     pub mentor: String,
 }
 
+/// An approved match as the page lists it.
+pub struct ApprovedRow {
+    /// The mentee's first name.
+    pub mentee: String,
+    /// The mentor's first name.
+    pub mentor: String,
+    /// The weekly slot in words.
+    pub slot: String,
+}
+
 /// Someone to pick in the pin form.
 pub struct Pick {
     /// Their id.
@@ -188,7 +207,7 @@ struct MatchingPage {
     rules: Vec<RuleRow>,
     mentees: Vec<Pick>,
     mentors: Vec<Pick>,
-    approved: Vec<MatchRecord>,
+    approved: Vec<ApprovedRow>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -237,7 +256,11 @@ async fn show(
     for school in [p.proposed_by_school, p.partner_of(p.proposed_by_school)] {
         school_names.insert(school, state.store.school(school).await?.name);
     }
-    let proposal = state.store.latest_proposal(p.id).await?;
+    let proposal = state
+        .store
+        .latest_proposal(p.id)
+        .await?
+        .map(|proposal| for_viewer(proposal, actor));
     let approved = state.store.partnership_matches(p.id).await?;
     let can_manage = authorize(actor, manage(&p)).is_ok();
 
@@ -277,18 +300,26 @@ async fn show(
         })
         .collect();
 
+    let slug_names: BTreeMap<String, String> = {
+        let mut m = BTreeMap::new();
+        for school in [p.proposed_by_school, p.partner_of(p.proposed_by_school)] {
+            let s = state.store.school(school).await?;
+            m.insert(s.slug, s.name);
+        }
+        m
+    };
+    let approved = approved
+        .into_iter()
+        .map(|m| ApprovedRow {
+            mentee: names.get(&m.mentee_id).cloned().unwrap_or_default(),
+            mentor: names.get(&m.mentor_id).cloned().unwrap_or_default(),
+            slot: m.slot.label(&slug_names),
+        })
+        .collect();
     let mut slot_use = Vec::new();
     let mut approved_by = Vec::new();
     let mut waiting_for = Vec::new();
     if let Some(proposal) = &proposal {
-        let slug_names: BTreeMap<String, String> = {
-            let mut m = BTreeMap::new();
-            for school in [p.proposed_by_school, p.partner_of(p.proposed_by_school)] {
-                let s = state.store.school(school).await?;
-                m.insert(s.slug, s.name);
-            }
-            m
-        };
         for slot in &proposal.body.slots {
             let proposed = proposal
                 .body

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::calendar::align::Slot;
+use crate::calendar::model::PeriodKind;
 use crate::mentors::{FreePeriod, Level, Offer};
 use solver::{Choice, MenteeNode, MentorNode, Problem};
 
@@ -47,8 +48,6 @@ const EXACT_LEVEL: u32 = 3;
 /// Extra fit for keeping a pair from the last proposal, so a re-run after
 /// one pin or forbid does not reshuffle everyone else.
 const KEPT_PAIR: u32 = 5;
-/// The tier of a pinned pair: above every referral priority.
-const PINNED_TIER: u8 = 3;
 
 /// One school's end of a weekly slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +58,15 @@ pub struct WeeklyEnd {
     pub day: String,
     /// The period code.
     pub period: String,
+    /// What the period is for: the school's mentees are free in it only
+    /// when it is registration or tutor time.
+    pub kind: PeriodKind,
+    /// The school's iPads for mentoring in this period.
+    pub devices: u32,
+    /// Of those, already taken by approved matches (in any of the school's
+    /// partnerships: the iPads are the school's, not the partnership's).
+    #[serde(default)]
+    pub in_use: u32,
     /// Local start.
     pub start: NaiveTime,
     /// Local end.
@@ -75,7 +83,7 @@ pub struct WeeklySlot {
     /// Pairs it can hold: the fewer iPads of the two ends (a session takes
     /// one at each school).
     pub devices: u32,
-    /// Pairs already booked into it by approved matches.
+    /// iPads already taken at its busier end by approved matches.
     pub in_use: u32,
     /// How often it happens in the next [`HORIZON_WEEKS`] weeks.
     pub occurrences: u32,
@@ -103,8 +111,23 @@ impl WeeklySlot {
             .join(" · ")
     }
 
-    fn free_pairs(&self) -> u32 {
-        self.devices.saturating_sub(self.in_use)
+    /// Pairs it can still take: one iPad at each end per pair.
+    pub fn free_pairs(&self) -> u32 {
+        self.ends
+            .values()
+            .map(|e| e.devices.saturating_sub(e.in_use))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Records what approved matches already take at each end, from
+    /// `(slug, week, day, period)` counts.
+    pub fn count_use(&mut self, used: &BTreeMap<(String, PeriodRef), u32>) {
+        for (slug, end) in &mut self.ends {
+            let at = (end.week.clone(), end.day.clone(), end.period.clone());
+            end.in_use = used.get(&(slug.clone(), at)).copied().unwrap_or(0);
+        }
+        self.in_use = self.ends.values().map(|e| e.in_use).max().unwrap_or(0);
     }
 }
 
@@ -136,6 +159,9 @@ pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
                         week: e.week.clone(),
                         day: day_name(e.date).to_owned(),
                         period: e.period.clone(),
+                        kind: e.kind,
+                        devices: e.devices,
+                        in_use: 0,
                         start: e.start,
                         end: e.end,
                     },
@@ -301,6 +327,10 @@ pub struct ProposedMatch {
     pub mentee: Person,
     /// The mentor.
     pub mentor: Person,
+    /// The referral's priority (only the mentee's own school sees it: see
+    /// [`ProposalBody::for_school`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
     /// The weekly slot's key.
     pub slot_key: String,
     /// The slot in words.
@@ -345,8 +375,9 @@ pub struct Unmatched {
     pub referral_id: Uuid,
     /// The mentee.
     pub mentee: Person,
-    /// Referral priority.
-    pub priority: u8,
+    /// Referral priority (only the mentee's own school sees it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
     /// The focus requested.
     pub focus: Vec<String>,
     /// The binding reason.
@@ -392,6 +423,34 @@ pub struct ProposalBody {
     pub matches: Vec<ProposedMatch>,
     /// The mentees left unmatched, each with the reason.
     pub unmatched: Vec<Unmatched>,
+}
+
+impl ProposalBody {
+    /// Cuts the proposal down to what staff at `school` may see: a referral's
+    /// priority is its own school's business, so the other school's
+    /// priorities go, and the counts by priority cover this school's
+    /// mentees only.
+    pub fn for_school(&mut self, school: Uuid) {
+        let mut matched = BTreeMap::new();
+        let mut all = BTreeMap::new();
+        for m in &mut self.matches {
+            if m.mentee.school_id != school {
+                m.priority = None;
+            } else if let Some(p) = m.priority {
+                *matched.entry(p).or_default() += 1;
+                *all.entry(p).or_default() += 1;
+            }
+        }
+        for u in &mut self.unmatched {
+            if u.mentee.school_id != school {
+                u.priority = None;
+            } else if let Some(p) = u.priority {
+                *all.entry(p).or_default() += 1;
+            }
+        }
+        self.summary.matched_by_priority = matched;
+        self.summary.mentees_by_priority = all;
+    }
 }
 
 /// The level a mentee in this year group needs.
@@ -494,17 +553,44 @@ fn subject_reasons(mentee: &MenteeCase, mentor: &MentorCase) -> Vec<String> {
         .collect()
 }
 
-/// Whether a mentor is free at their end of a slot.
+/// Whether a period is among a mentor's free periods.
 fn mentor_free(mentor: &MentorCase, end: &WeeklyEnd) -> bool {
-    let busy = mentor
+    mentor.free_periods.iter().any(|p| {
+        (p.week == "*" || p.week == end.week)
+            && p.day == end.day
+            && p.period.eq_ignore_ascii_case(&end.period)
+    })
+}
+
+/// Whether an approved match already takes a mentor's period.
+fn mentor_busy(mentor: &MentorCase, end: &WeeklyEnd) -> bool {
+    mentor
         .busy
-        .contains(&(end.week.clone(), end.day.clone(), end.period.clone()));
-    !busy
-        && mentor.free_periods.iter().any(|p| {
-            (p.week == "*" || p.week == end.week)
-                && p.day == end.day
-                && p.period.eq_ignore_ascii_case(&end.period)
-        })
+        .contains(&(end.week.clone(), end.day.clone(), end.period.clone()))
+}
+
+/// Whether a school's mentees are free at its end of a slot.
+fn mentees_free(end: &WeeklyEnd) -> bool {
+    matches!(end.kind, PeriodKind::Registration | PeriodKind::Tutor)
+}
+
+/// The slots a mentor could take a mentee in, ignoring what is already
+/// booked: free at their end, and registration or tutor time at the
+/// mentee's (the other) end.
+fn open_slots<'a>(
+    input: &'a MatchInput,
+    mentor: &'a MentorCase,
+    own_slug: &'a str,
+) -> impl Iterator<Item = (usize, &'a WeeklyEnd)> + 'a {
+    input.slots.iter().enumerate().filter_map(move |(i, s)| {
+        let own = s.ends.get(own_slug)?;
+        let other_ok = s
+            .ends
+            .iter()
+            .filter(|(slug, _)| slug.as_str() != own_slug)
+            .all(|(_, e)| mentees_free(e));
+        (other_ok && mentor_free(mentor, own)).then_some((i, own))
+    })
 }
 
 fn join_words(items: &[String]) -> String {
@@ -533,7 +619,6 @@ struct Prepared<'a> {
     names: BTreeMap<String, String>,
     ready: Vec<&'a MentorCase>,
     pins: BTreeMap<Uuid, Uuid>,
-    forbidden: BTreeSet<(Uuid, Uuid)>,
     problem: Problem,
 }
 
@@ -563,19 +648,24 @@ fn prepare(input: &MatchInput) -> Prepared<'_> {
         .collect();
 
     // Mentor j's free slots, and each mentee's options with their reasons.
-    let mentor_slots: Vec<Vec<usize>> = ready
+    // Each mentor's slots, grouped by their own period (one mentee each),
+    // leaving out periods approved matches already take.
+    let mentor_slots: Vec<Vec<Vec<usize>>> = ready
         .iter()
         .map(|m| {
             let Some(slug) = slug_of.get(&m.person.school_id) else {
                 return Vec::new();
             };
-            input
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.ends.get(*slug).is_some_and(|e| mentor_free(m, e)))
-                .map(|(i, _)| i)
-                .collect()
+            let mut groups: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+            for (i, own) in open_slots(input, m, slug) {
+                if !mentor_busy(m, own) {
+                    groups
+                        .entry((&own.week, &own.day, &own.period))
+                        .or_default()
+                        .push(i);
+                }
+            }
+            groups.into_values().collect()
         })
         .collect();
     let mut mentees = Vec::with_capacity(input.mentees.len());
@@ -604,11 +694,9 @@ fn prepare(input: &MatchInput) -> Prepared<'_> {
             options.push(Choice { mentor: j, fit });
         }
         mentees.push(MenteeNode {
-            tier: if pin.is_some() {
-                PINNED_TIER
-            } else {
-                mentee.priority.clamp(1, 3) - 1
-            },
+            // A pin puts a pair ahead of others of the same priority, never
+            // ahead of a more urgent referral.
+            tier: 2 * (mentee.priority.clamp(1, 3) - 1) + u8::from(pin.is_some()),
             options,
         });
     }
@@ -639,7 +727,6 @@ fn prepare(input: &MatchInput) -> Prepared<'_> {
         names,
         ready,
         pins,
-        forbidden,
         problem,
     }
 }
@@ -656,7 +743,6 @@ fn explain(
         names,
         ready,
         pins,
-        forbidden,
         problem,
     } = prepared;
     let mut body = ProposalBody {
@@ -670,7 +756,9 @@ fn explain(
     for place in solution.placements.iter().flatten() {
         load[place.mentor] += 1;
         in_slot[place.slot] += 1;
-        taken.insert((place.mentor, place.slot));
+        if let Some(group) = problem.mentors[place.mentor].group_of(place.slot) {
+            taken.insert((place.mentor, group));
+        }
     }
     for (i, (mentee, place)) in input.mentees.iter().zip(&solution.placements).enumerate() {
         *body
@@ -711,6 +799,7 @@ fn explain(
                 referral_id: mentee.referral_id,
                 mentee: mentee.person.clone(),
                 mentor: mentor.person.clone(),
+                priority: Some(mentee.priority),
                 slot_key: slot.key.clone(),
                 slot: slot.label(names),
                 fit: fit + problem.slot_value[place.slot],
@@ -728,13 +817,12 @@ fn explain(
                 in_slot: &in_slot,
                 taken: &taken,
                 pin: pins.get(&mentee.person.id).copied(),
-                forbidden,
             };
             let (blocker, because) = context.why_unmatched(i, mentee);
             body.unmatched.push(Unmatched {
                 referral_id: mentee.referral_id,
                 mentee: mentee.person.clone(),
-                priority: mentee.priority,
+                priority: Some(mentee.priority),
                 focus: mentee.focus.clone(),
                 blocker,
                 because,
@@ -763,6 +851,75 @@ fn explain(
     body
 }
 
+/// Why a proposal can no longer be approved as it stands, if it cannot:
+/// something it relied on has changed since it was made (a referral
+/// withdrawn, a mentor's clearance or free periods changed, a pair
+/// forbidden, iPads or a mentor's period taken by another partnership's
+/// approval). `input` is the partnership as it is now.
+pub fn stale(input: &MatchInput, body: &ProposalBody) -> Option<String> {
+    let slots: BTreeMap<&str, &WeeklySlot> =
+        input.slots.iter().map(|s| (s.key.as_str(), s)).collect();
+    let slug_of: BTreeMap<Uuid, &str> = input
+        .schools
+        .iter()
+        .map(|s| (s.id, s.slug.as_str()))
+        .collect();
+    let forbidden: BTreeSet<(Uuid, Uuid)> = input
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Forbid)
+        .map(|r| (r.mentee_id, r.mentor_id))
+        .collect();
+    let mut load: BTreeMap<Uuid, u32> = BTreeMap::new();
+    let mut periods = BTreeSet::new();
+    let mut in_slot: BTreeMap<&str, u32> = BTreeMap::new();
+    for m in &body.matches {
+        let (mentee, mentor_name) = (&m.mentee.given_name, &m.mentor.given_name);
+        if !input.mentees.iter().any(|x| x.referral_id == m.referral_id) {
+            return Some(format!(
+                "{mentee}'s referral is no longer waiting for a match"
+            ));
+        }
+        let Some(mentor) = input
+            .mentors
+            .iter()
+            .find(|x| x.person.id == m.mentor.id && x.ready)
+        else {
+            return Some(format!("{mentor_name} is no longer a ready mentor"));
+        };
+        if forbidden.contains(&(m.mentee.id, m.mentor.id)) {
+            return Some(format!(
+                "a coordinator has ruled out {mentee} with {mentor_name}"
+            ));
+        }
+        let own = slots.get(m.slot_key.as_str()).and_then(|slot| {
+            let slug = slug_of.get(&mentor.person.school_id)?;
+            Some((*slot, slot.ends.get(*slug)?))
+        });
+        let Some((slot, own)) = own else {
+            return Some(format!("{} is no longer in both calendars", m.slot));
+        };
+        let period = (own.week.clone(), own.day.clone(), own.period.clone());
+        if !mentor_free(mentor, own)
+            || mentor_busy(mentor, own)
+            || !periods.insert((mentor.person.id, period))
+        {
+            return Some(format!("{mentor_name} is no longer free in {}", m.slot));
+        }
+        let taken = load.entry(mentor.person.id).or_default();
+        *taken += 1;
+        if *taken > mentor.capacity_left {
+            return Some(format!("{mentor_name} has no room for another mentee"));
+        }
+        let pairs = in_slot.entry(slot.key.as_str()).or_default();
+        *pairs += 1;
+        if *pairs > slot.free_pairs() {
+            return Some(format!("the iPads in {} have been taken", m.slot));
+        }
+    }
+    None
+}
+
 /// What explaining an unmatched mentee needs to look at.
 struct Context<'a> {
     input: &'a MatchInput,
@@ -773,7 +930,6 @@ struct Context<'a> {
     in_slot: &'a [u32],
     taken: &'a BTreeSet<(usize, usize)>,
     pin: Option<Uuid>,
-    forbidden: &'a BTreeSet<(Uuid, Uuid)>,
 }
 
 impl Context<'_> {
@@ -796,111 +952,108 @@ impl Context<'_> {
                 ),
             );
         }
+        let mut fitting = 0;
         if let Some(pinned) = self.pin {
             let mentor = self.input.mentors.iter().find(|m| m.person.id == pinned);
             let why = match mentor {
-                None => "is no longer a mentor at the partner school".to_owned(),
-                Some(m) if !m.ready => "is not ready (training or clearance missing)".to_owned(),
-                Some(m) if m.capacity_left == 0 => "has no room for another mentee".to_owned(),
-                Some(_) => "shares no slot with room left with this mentee".to_owned(),
+                None => Some("is no longer a mentor at the partner school"),
+                Some(m) if !m.ready => Some("is not ready (training or clearance missing)"),
+                Some(m) if m.capacity_left == 0 => Some("has no room for another mentee"),
+                // Otherwise the pinned mentor is the one option, and the
+                // limits below say what stopped it.
+                Some(_) => None,
             };
-            let who = mentor.map_or("The pinned mentor".to_owned(), |m| {
-                format!("{}, the pinned mentor,", m.person.given_name)
-            });
-            return (
-                Blocker::PinnedMentorUnavailable,
-                format!("{who} {why}; remove the pin to consider others"),
-            );
-        }
-        let fitting: Vec<usize> = self
-            .ready
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| {
-                m.person.school_id != mentee.person.school_id && subject_fit(mentee, m).is_some()
-            })
-            .map(|(j, _)| j)
-            .collect();
-        if fitting.is_empty() {
-            let level = level_name(level_for(mentee.person.year_group));
-            let unready = self
-                .input
-                .mentors
+            if let Some(why) = why {
+                let who = mentor.map_or("The pinned mentor".to_owned(), |m| {
+                    format!("{}, the pinned mentor,", m.person.given_name)
+                });
+                return (
+                    Blocker::PinnedMentorUnavailable,
+                    format!("{who} {why}; remove the pin to consider others"),
+                );
+            }
+        } else {
+            fitting = self
+                .ready
                 .iter()
                 .filter(|m| {
-                    !m.ready
-                        && m.person.school_id != mentee.person.school_id
+                    m.person.school_id != mentee.person.school_id
                         && subject_fit(mentee, m).is_some()
                 })
                 .count();
-            let mut because = format!(
-                "No ready mentor at {partner} offers {} at {level} or above",
-                join_words(&mentee.focus)
-            );
-            if unready > 0 {
-                because.push_str(&format!("; {unready} more would once trained and cleared"));
+            if fitting == 0 {
+                let level = level_name(level_for(mentee.person.year_group));
+                let unready = self
+                    .input
+                    .mentors
+                    .iter()
+                    .filter(|m| {
+                        !m.ready
+                            && m.person.school_id != mentee.person.school_id
+                            && subject_fit(mentee, m).is_some()
+                    })
+                    .count();
+                let mut because = format!(
+                    "No ready mentor at {partner} offers {} at {level} or above",
+                    join_words(&mentee.focus)
+                );
+                if unready > 0 {
+                    because.push_str(&format!("; {unready} more would once trained and cleared"));
+                }
+                return (Blocker::NoMentorOffers, because);
             }
-            return (Blocker::NoMentorOffers, because);
         }
         let options = &self.problem.mentees[i].options;
         if options.is_empty() {
-            let all_forbidden = fitting.iter().all(|&j| {
-                self.forbidden
-                    .contains(&(mentee.person.id, self.ready[j].person.id))
-            });
-            debug_assert!(all_forbidden);
             return (
                 Blocker::Forbidden,
                 format!(
-                    "A coordinator ruled out every mentor who offers what {name} asked for ({})",
-                    fitting.len()
+                    "A coordinator ruled out every mentor who offers what {name} asked for ({fitting})"
                 ),
             );
         }
-        let with_room: Vec<usize> = options
-            .iter()
-            .map(|c| c.mentor)
-            .filter(|&j| self.problem.mentors[j].capacity > 0)
-            .collect();
-        if with_room.is_empty() {
-            return (
-                Blocker::MentorsFull,
-                format!(
-                    "Every mentor who fits ({}) already has as many mentees as they can take",
-                    self.mentor_names(options.iter().map(|c| c.mentor))
-                ),
-            );
+        // Every (mentor, slot) the mentee could have had were nothing booked.
+        let mut open = Vec::new();
+        for c in options {
+            let mentor = self.ready[c.mentor];
+            let Some(slug) = self
+                .input
+                .schools
+                .iter()
+                .find(|s| s.id == mentor.person.school_id)
+            else {
+                continue;
+            };
+            for (s, own) in open_slots(self.input, mentor, &slug.slug) {
+                open.push((c.mentor, s, own));
+            }
         }
-        let shared: Vec<(usize, usize)> = with_room
-            .iter()
-            .flat_map(|&j| {
-                self.problem.mentors[j]
-                    .slots
-                    .iter()
-                    .filter(|&&s| self.problem.slot_capacity[s] > 0)
-                    .map(move |&s| (j, s))
-            })
-            .collect();
-        if shared.is_empty() {
+        if open.is_empty() {
+            let mentors: BTreeSet<usize> = options.iter().map(|c| c.mentor).collect();
             return (
                 Blocker::NoSharedSlot,
                 format!(
-                    "None of the {} mentors who fit ({}) is free in a slot the partnership has",
-                    with_room.len(),
-                    self.mentor_names(with_room.iter().copied())
+                    "None of the {} mentors who fit ({}) is free in a slot the partnership has in {name}'s registration or tutor time",
+                    mentors.len(),
+                    self.mentor_names(mentors.into_iter())
                 ),
             );
         }
-        // In an optimal solution every (mentor, slot) left to this mentee is
-        // blocked; otherwise adding them would have been better. A limit
-        // binds when lifting it alone would open an option: options blocked
-        // by the mentor only point at mentors, by the iPads only at slots.
+        // In an optimal solution every one of those is blocked (otherwise
+        // adding it would have been better). A limit binds when lifting it
+        // alone would open an option: options blocked by the mentor only
+        // (full, or already mentoring in that period) point at mentors, by
+        // the iPads only at slots.
         let mut by_mentor = BTreeSet::new();
         let mut by_devices = BTreeSet::new();
         let mut by_both = (BTreeSet::new(), BTreeSet::new());
-        for &(j, s) in &shared {
-            let mentor_blocked =
-                self.load[j] >= self.problem.mentors[j].capacity || self.taken.contains(&(j, s));
+        for &(j, s, own) in &open {
+            let node = &self.problem.mentors[j];
+            let mentor_blocked = self.load[j] >= node.capacity
+                || mentor_busy(self.ready[j], own)
+                || node
+                    .group_of(s)
+                    .is_none_or(|g| self.taken.contains(&(j, g)));
             let slot_blocked = self.in_slot[s] >= self.problem.slot_capacity[s];
             debug_assert!(
                 mentor_blocked || slot_blocked,
@@ -926,7 +1079,8 @@ impl Context<'_> {
             .iter()
             .map(|&s| self.input.slots[s].label(self.names))
             .collect::<Vec<_>>();
-        let outranked = "taken by mentees with a higher priority, or with no other option";
+        let outranked =
+            "taken by mentees with a higher priority, a pinned pair, or no other option";
         match (by_mentor.is_empty(), by_devices.is_empty()) {
             (true, _) => (
                 Blocker::DevicesFull,

@@ -69,8 +69,18 @@ pub struct Choice {
 pub struct MentorNode {
     /// Mentees they can still take.
     pub capacity: u32,
-    /// Slots (indices into the problem's slots) they are free in.
-    pub slots: Vec<usize>,
+    /// The slots (indices into the problem's slots) they are free in,
+    /// grouped by the period of their own timetable each falls in: they
+    /// take at most one mentee per group. (Two slots share a mentor's period
+    /// when the partner school has two eligible periods overlapping it.)
+    pub slots: Vec<Vec<usize>>,
+}
+
+impl MentorNode {
+    /// The group a slot is in, if the mentor is free in it.
+    pub fn group_of(&self, slot: usize) -> Option<usize> {
+        self.slots.iter().position(|g| g.contains(&slot))
+    }
 }
 
 /// One partnership's matching problem.
@@ -154,7 +164,7 @@ impl Problem {
         }
         let mut load = vec![0u32; self.mentors.len()];
         let mut in_slot = vec![0u32; self.slot_capacity.len()];
-        let mut pair_slots = std::collections::BTreeSet::new();
+        let mut mentor_periods = std::collections::BTreeSet::new();
         for (i, place) in placements.iter().enumerate() {
             let Some(p) = place else { continue };
             if !self.mentees[i].options.iter().any(|c| c.mentor == p.mentor) {
@@ -166,15 +176,15 @@ impl Problem {
             let Some(mentor) = self.mentors.get(p.mentor) else {
                 return Some(format!("mentee {i}: no mentor {}", p.mentor));
             };
-            if !mentor.slots.contains(&p.slot) {
+            let Some(group) = mentor.group_of(p.slot) else {
                 return Some(format!(
                     "mentor {} is not free in slot {}",
                     p.mentor, p.slot
                 ));
-            }
-            if !pair_slots.insert((p.mentor, p.slot)) {
+            };
+            if !mentor_periods.insert((p.mentor, group)) {
                 return Some(format!(
-                    "mentor {} has two mentees in slot {}",
+                    "mentor {} has two mentees in one period (slot {})",
                     p.mentor, p.slot
                 ));
             }
@@ -230,10 +240,12 @@ impl Network {
     }
 }
 
-/// Where each part of the problem sits in the network.
+/// Where each part of the problem sits in the network: source, mentees,
+/// mentors in, mentors out, mentors' periods, slots, sink.
 struct Layout {
     mentees: usize,
     mentors: usize,
+    groups: usize,
     slots: usize,
 }
 
@@ -247,16 +259,24 @@ impl Layout {
     fn mentor_out(&self, j: usize) -> usize {
         1 + self.mentees + self.mentors + j
     }
+    fn group(&self, g: usize) -> usize {
+        1 + self.mentees + 2 * self.mentors + g
+    }
     fn slot(&self, s: usize) -> usize {
-        1 + self.mentees + 2 * self.mentors + s
+        1 + self.mentees + 2 * self.mentors + self.groups + s
     }
     fn sink(&self) -> usize {
-        1 + self.mentees + 2 * self.mentors + self.slots
+        1 + self.mentees + 2 * self.mentors + self.groups + self.slots
     }
 }
 
-/// The weight of one match in each tier: more than every lower tier's
-/// matches and all fit put together.
+/// The weight of one match in each tier (indexed by tier): more than every
+/// lower tier's matches and all fit put together. Tiers are ranked densely
+/// first, so only tiers in use cost a factor; the weights stay exact while
+/// `(mentees + 1) ^ tiers in use` times the total fit fits in an `i128`
+/// (the product uses at most six tiers: three priorities, pinned or not),
+/// and beyond that the top tiers share the largest weight that cannot
+/// overflow a sum, rather than wrapping.
 fn tier_weights(problem: &Problem) -> Vec<i128> {
     let max_slot_value = problem.slot_value.iter().copied().max().unwrap_or(0);
     let all_fit: i128 = problem
@@ -267,12 +287,14 @@ fn tier_weights(problem: &Problem) -> Vec<i128> {
             i128::from(best) + i128::from(max_slot_value)
         })
         .sum();
-    let step = i128::try_from(problem.mentees.len()).unwrap_or(i128::MAX / 4) + 1;
-    let mut weights = Vec::with_capacity(problem.tiers());
+    let n = i128::try_from(problem.mentees.len()).unwrap_or(i128::MAX);
+    let ceiling = i128::MAX / 4 / (n + 2);
+    let used: std::collections::BTreeSet<u8> = problem.mentees.iter().map(|m| m.tier).collect();
+    let mut weights = vec![0; problem.tiers()];
     let mut w = all_fit + 1;
-    for _ in 0..problem.tiers() {
-        weights.push(w);
-        w = w.saturating_mul(step);
+    for tier in used {
+        weights[usize::from(tier)] = w.min(ceiling);
+        w = w.checked_mul(n + 1).unwrap_or(ceiling);
     }
     weights
 }
@@ -299,6 +321,7 @@ fn build(problem: &Problem) -> Built {
     let layout = Layout {
         mentees: problem.mentees.len(),
         mentors: problem.mentors.len(),
+        groups: problem.mentors.iter().map(|m| m.slots.len()).sum(),
         slots: problem.slot_capacity.len(),
     };
     let nodes = layout.sink() + 1;
@@ -337,20 +360,25 @@ fn build(problem: &Problem) -> Built {
         );
     }
     let mut slot_arcs = Vec::with_capacity(problem.mentors.len());
+    let mut group = 0;
     for (j, mentor) in problem.mentors.iter().enumerate() {
         let mut arcs = Vec::new();
         let mut seen = vec![false; layout.slots];
-        for &s in &mentor.slots {
-            if s >= layout.slots || std::mem::replace(&mut seen[s], true) {
-                continue;
+        for slots in &mentor.slots {
+            net.add(layout.mentor_out(j), layout.group(group), 1, 0);
+            for &s in slots {
+                if s >= layout.slots || std::mem::replace(&mut seen[s], true) {
+                    continue;
+                }
+                let arc = net.add(
+                    layout.group(group),
+                    layout.slot(s),
+                    1,
+                    -i128::from(problem.slot_value(s)),
+                );
+                arcs.push((arc, s));
             }
-            let arc = net.add(
-                layout.mentor_out(j),
-                layout.slot(s),
-                1,
-                -i128::from(problem.slot_value(s)),
-            );
-            arcs.push((arc, s));
+            group += 1;
         }
         slot_arcs.push(arcs);
     }
@@ -489,7 +517,7 @@ pub fn greedy(problem: &Problem) -> Solution {
     let mut taken = std::collections::BTreeSet::new();
     let mut placements = vec![None; problem.mentees.len()];
     for i in order {
-        let mut best: Option<(u32, Placement)> = None;
+        let mut best: Option<(u32, usize, Placement)> = None;
         for c in &problem.mentees[i].options {
             let Some(mentor) = problem.mentors.get(c.mentor) else {
                 continue;
@@ -497,29 +525,29 @@ pub fn greedy(problem: &Problem) -> Solution {
             if load[c.mentor] >= mentor.capacity {
                 continue;
             }
-            for &s in &mentor.slots {
-                if s >= in_slot.len()
-                    || in_slot[s] >= problem.slot_capacity[s]
-                    || taken.contains(&(c.mentor, s))
-                {
+            for (g, slots) in mentor.slots.iter().enumerate() {
+                if taken.contains(&(c.mentor, g)) {
                     continue;
                 }
-                let value = c.fit + problem.slot_value(s);
-                if best.is_none_or(|(v, _)| value > v) {
-                    best = Some((
-                        value,
-                        Placement {
+                for &s in slots {
+                    if s >= in_slot.len() || in_slot[s] >= problem.slot_capacity[s] {
+                        continue;
+                    }
+                    let value = c.fit + problem.slot_value(s);
+                    if best.is_none_or(|(v, _, _)| value > v) {
+                        let place = Placement {
                             mentor: c.mentor,
                             slot: s,
-                        },
-                    ));
+                        };
+                        best = Some((value, g, place));
+                    }
                 }
             }
         }
-        if let Some((_, p)) = best {
+        if let Some((_, g, p)) = best {
             load[p.mentor] += 1;
             in_slot[p.slot] += 1;
-            taken.insert((p.mentor, p.slot));
+            taken.insert((p.mentor, g));
             placements[i] = Some(p);
         }
     }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     MatchInput, MatchRule, MenteeCase, MentorCase, PeriodRef, Person, ProposalBody, RuleKind,
-    SchoolRef, WeeklySlot, propose, weekly_slots,
+    SchoolRef, WeeklySlot, propose, stale, weekly_slots,
 };
 use crate::accounts::StudentKind;
 use crate::auth::Actor;
@@ -196,10 +196,14 @@ impl Store {
         let mut slots = weekly_slots(&aligned.alignment.slots);
         let schools = [&aligned.a, &aligned.b];
 
-        let matches = self.partnership_matches(partnership.id).await?;
+        let used = self
+            .periods_in_use(
+                &[&aligned.a.slug, &aligned.b.slug],
+                [aligned.a.id, aligned.b.id],
+            )
+            .await?;
         for slot in &mut slots {
-            slot.in_use = u32::try_from(matches.iter().filter(|m| m.slot.key == slot.key).count())
-                .unwrap_or(u32::MAX);
+            slot.count_use(&used);
         }
 
         let mut mentees = Vec::new();
@@ -239,6 +243,9 @@ impl Store {
                 });
             }
         }
+        // Same data, same order, same proposal, on either database.
+        mentees.sort_by_key(|m| m.referral_id);
+        mentors.sort_by_key(|m| m.person.id);
         let previous = self
             .latest_proposal(partnership.id)
             .await?
@@ -265,6 +272,37 @@ impl Store {
             rules: self.match_rules(partnership.id).await?,
             previous,
         })
+    }
+
+    /// How many approved matches take each period of these schools, in any
+    /// of their partnerships, keyed by (school slug, (week, day, period)).
+    async fn periods_in_use(
+        &self,
+        slugs: &[&str],
+        schools: [Uuid; 2],
+    ) -> Result<BTreeMap<(String, PeriodRef), u32>> {
+        let rows: Vec<(String,)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT m.slot FROM matches m JOIN partnerships p ON p.id = m.partnership_id \
+             WHERE m.status = 'approved' AND (p.school_low IN ($1, $2) OR p.school_high IN ($1, $2))"
+        )
+        .bind(schools[0])
+        .bind(schools[1])
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut used: BTreeMap<(String, PeriodRef), u32> = BTreeMap::new();
+        for (slot,) in rows {
+            let slot: WeeklySlot = serde_json::from_str(&slot)
+                .map_err(|e| Error::Internal(format!("stored match slot: {e}")))?;
+            for (slug, end) in &slot.ends {
+                if slugs.contains(&slug.as_str()) {
+                    let period = (end.week.clone(), end.day.clone(), end.period.clone());
+                    *used.entry((slug.clone(), period)).or_default() += 1;
+                }
+            }
+        }
+        Ok(used)
     }
 
     /// For each mentor at a school: approved matches in any partnership,
@@ -418,6 +456,20 @@ impl Store {
                 "this proposal has no pairs to approve",
             ));
         }
+        let now_input = self.match_input(partnership).await?;
+        if latest.status == ProposalStatus::Open
+            && let Some(why) = stale(&now_input, &latest.body)
+        {
+            return Err(Error::conflict(
+                "proposal_id",
+                format!("{why} since this proposal was made; run the optimiser again"),
+            ));
+        }
+        let slug_of: BTreeMap<Uuid, String> = now_input
+            .schools
+            .iter()
+            .map(|s| (s.id, s.slug.clone()))
+            .collect();
         let now = Utc::now();
         let mut tx = self.begin().await?;
         // Taking the proposal's row lock first puts two coordinators who
@@ -493,10 +545,15 @@ impl Store {
                     })?;
                 let slot_json = serde_json::to_string(slot)
                     .map_err(|e| Error::Internal(format!("slot JSON: {e}")))?;
+                let mentor_period = slug_of
+                    .get(&m.mentor.school_id)
+                    .and_then(|slug| slot.ends.get(slug))
+                    .map(|e| format!("{}-{}-{}", e.week, e.day, e.period))
+                    .ok_or_else(|| Error::Internal("slot without the mentor's end".into()))?;
                 let inserted = on_tx!(&mut tx, |conn| {
                     sqlx::query(
-                    "INSERT INTO matches (id, partnership_id, referral_id, mentee_id, mentor_id, slot_key, slot, proposal_id, status, approved_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'approved', $9)"
+                    "INSERT INTO matches (id, partnership_id, referral_id, mentee_id, mentor_id, slot_key, mentor_period, slot, proposal_id, status, approved_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'approved', $10)"
                 )
                 .bind(Uuid::new_v4())
                 .bind(partnership.id)
@@ -504,6 +561,7 @@ impl Store {
                 .bind(m.mentee.id)
                 .bind(m.mentor.id)
                 .bind(&m.slot_key)
+                .bind(&mentor_period)
                 .bind(&slot_json)
                 .bind(proposal_id)
                 .bind(now)
@@ -516,7 +574,7 @@ impl Store {
                         return Err(Error::conflict(
                             "proposal_id",
                             format!(
-                                "{} already has a mentee in that slot; run the optimiser again",
+                                "{} already has a mentee in that period; run the optimiser again",
                                 m.mentor.given_name
                             ),
                         ));
@@ -617,8 +675,19 @@ impl Store {
             RuleChoice::Forbid => Some(RuleKind::Forbid),
             RuleChoice::None => None,
         };
+        // A proposal made under the old rules must not be approved under
+        // the new ones.
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE match_proposals SET status = 'superseded' WHERE partnership_id = $1 AND status = 'open'"
+        )
+        .bind(partnership.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
         if let Some(kind) = kind {
-            on_tx!(&mut tx, |conn| {
+            let inserted = on_tx!(&mut tx, |conn| {
                 sqlx::query(
                 "INSERT INTO match_rules (partnership_id, mentee_id, mentor_id, kind, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)"
             )
@@ -631,7 +700,17 @@ impl Store {
             .execute(conn)
             .await
             .map(|r| r.rows_affected())
-            })?;
+            });
+            match inserted {
+                // Another pin for this mentee landed first.
+                Err(e) if unique_violation(&e).is_some() => {
+                    return Err(Error::conflict(
+                        "mentee_id",
+                        "someone else pinned this mentee at the same moment; reload and try again",
+                    ));
+                }
+                other => other?,
+            };
         }
         tx.commit().await?;
         Ok(())

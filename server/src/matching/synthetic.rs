@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use super::{MatchInput, MenteeCase, MentorCase, Person, SchoolRef, WeeklyEnd, WeeklySlot};
+use crate::calendar::model::PeriodKind;
 use crate::mentors::{FreePeriod, Level, Offer};
 
 /// Subjects and how often they are asked for (per thousand).
@@ -64,6 +65,7 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
     let at = |h: u32, m: u32| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
     let weekly: Vec<WeeklySlot> = (0..slots)
         .map(|i| {
+            let devices = rng.gen_range(10..=30);
             let week = if (i / 5) % 2 == 0 { "A" } else { "B" };
             let day = DAYS[i % 5];
             let period = if i / 10 % 2 == 0 { "TUT" } else { "REG" };
@@ -74,6 +76,13 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
                     week: week.into(),
                     day: day.into(),
                     period: period.into(),
+                    kind: if period == "TUT" {
+                        PeriodKind::Tutor
+                    } else {
+                        PeriodKind::Registration
+                    },
+                    devices,
+                    in_use: 0,
                     start: at(8, 40),
                     end: at(9, 10),
                 },
@@ -84,6 +93,9 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
                     week: "A".into(),
                     day: day.into(),
                     period: format!("FORM{}", i / 5),
+                    kind: PeriodKind::Tutor,
+                    devices,
+                    in_use: 0,
                     start: at(8, 45),
                     end: at(9, 15),
                 },
@@ -91,7 +103,7 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
             WeeklySlot {
                 key: format!("north:{week}-{day}-{period}|south:A-{day}-FORM{}", i / 5),
                 ends,
-                devices: rng.gen_range(10..=30),
+                devices,
                 in_use: 0,
                 occurrences: rng.gen_range(6..=8),
                 first_date: start + chrono::Days::new(u64::try_from(i).unwrap_or(0)),

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 use super::*;
+use crate::calendar::model::PeriodKind;
 use crate::mentors::{FreePeriod, Level, Offer};
 
 const NORTH: Uuid = Uuid::from_u128(1);
@@ -14,7 +15,8 @@ fn at(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap()
 }
 
-/// Weekly slot `day` (Mon…): North's TUT against South's FORM.
+/// Weekly slot `day` (Mon…): North's TUT against South's FORM, with
+/// `devices` iPads at each end.
 fn slot(day: &str, devices: u32) -> WeeklySlot {
     let mut ends = BTreeMap::new();
     for (slug, period) in [("north", "TUT"), ("south", "FORM")] {
@@ -24,6 +26,9 @@ fn slot(day: &str, devices: u32) -> WeeklySlot {
                 week: "A".into(),
                 day: day.into(),
                 period: period.into(),
+                kind: PeriodKind::Tutor,
+                devices,
+                in_use: 0,
                 start: at(8, 40),
                 end: at(9, 0),
             },
@@ -277,25 +282,29 @@ fn forbidding_every_fitting_mentor_is_the_reason() {
     assert_eq!(only_unmatched(&propose(&case)).blocker, Blocker::Forbidden);
 }
 
-#[test]
-fn a_pin_wins_over_priority_and_fit_and_says_so() {
-    // One place. Kai is urgent and a perfect fit; Lia is routine, asked
-    // for something else, and pinned to Asha by a coordinator.
-    let mut case = input(
-        vec![slot("Mon", 4)],
-        vec![
-            mentee(1, "Kai", 8, 3, &["Maths"]),
-            mentee(2, "Lia", 8, 1, &["History"]),
-        ],
-        vec![mentor(1, "Asha", &[("Maths", Level::Ks3)], 1, &["Mon"])],
-    );
+fn pin(case: &mut MatchInput, mentee: usize, mentor: usize) {
     case.rules.push(MatchRule {
-        mentee_id: case.mentees[1].person.id,
-        mentor_id: case.mentors[0].person.id,
+        mentee_id: case.mentees[mentee].person.id,
+        mentor_id: case.mentors[mentor].person.id,
         kind: RuleKind::Pin,
         set_by: Uuid::nil(),
         set_at: chrono::Utc::now(),
     });
+}
+
+#[test]
+fn a_pin_wins_within_its_priority_but_never_over_a_more_urgent_referral() {
+    // One place. Kai fits Asha perfectly; Lia asked for something else but
+    // a coordinator pinned her to Asha. Same priority: the pin wins.
+    let mut case = input(
+        vec![slot("Mon", 4)],
+        vec![
+            mentee(1, "Kai", 8, 2, &["Maths"]),
+            mentee(2, "Lia", 8, 2, &["History"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Ks3)], 1, &["Mon"])],
+    );
+    pin(&mut case, 1, 0);
     let body = propose(&case);
     assert_eq!(body.matches[0].mentee.given_name, "Lia");
     assert!(body.matches[0].pinned);
@@ -305,7 +314,17 @@ fn a_pin_wins_over_priority_and_fit_and_says_so() {
             .iter()
             .any(|b| b == "Pinned by a coordinator")
     );
-    assert_eq!(only_unmatched(&body).mentee.given_name, "Kai");
+    let kai = only_unmatched(&body);
+    assert_eq!(kai.mentee.given_name, "Kai");
+    assert!(kai.because.contains("a pinned pair"), "{}", kai.because);
+
+    // Kai is urgent: the routine pinned referral waits, and is told why.
+    case.mentees[0].priority = 3;
+    let body = propose(&case);
+    assert_eq!(body.matches[0].mentee.given_name, "Kai");
+    let lia = only_unmatched(&body);
+    assert_eq!(lia.blocker, Blocker::MentorsFull);
+    assert!(lia.because.contains("Asha"), "{}", lia.because);
 
     // Pinned to a mentor who is not ready: matched with nobody, and told why.
     case.mentors[0].ready = false;
@@ -342,9 +361,22 @@ fn a_rerun_keeps_last_time_s_pairs_when_nothing_is_lost() {
 }
 
 #[test]
-fn slots_already_booked_and_busy_mentors_are_respected() {
+fn ipads_taken_by_earlier_matches_are_the_reason_not_a_missing_slot() {
+    // Monday's iPads at North are all taken by approved matches; Asha is
+    // free on Monday only.
     let mut monday = slot("Mon", 2);
-    monday.in_use = 2;
+    monday.ends.get_mut("north").unwrap().in_use = 2;
+    let body = propose(&input(
+        vec![monday.clone(), slot("Tue", 3)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"])],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::DevicesFull);
+    assert!(u.because.contains("Week A Mon"), "{}", u.because);
+
+    // Free Monday and Tuesday, but already mentoring on Tuesday: both limits
+    // bind, one in each slot.
     let mut asha = mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon", "Tue"]);
     asha.busy.insert(("A".into(), "Tue".into(), "FORM".into()));
     let body = propose(&input(
@@ -352,7 +384,117 @@ fn slots_already_booked_and_busy_mentors_are_respected() {
         vec![mentee(1, "Kai", 8, 2, &["Maths"])],
         vec![asha],
     ));
+    assert_eq!(
+        only_unmatched(&body).blocker,
+        Blocker::MentorsAndDevicesFull
+    );
+}
+
+#[test]
+fn mentees_are_only_booked_in_their_registration_or_tutor_time() {
+    // Monday at North is a lesson: North's mentees are not free then.
+    let mut monday = slot("Mon", 4);
+    monday.ends.get_mut("north").unwrap().kind = PeriodKind::Lesson;
+    let body = propose(&input(
+        vec![monday],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    ));
     assert_eq!(only_unmatched(&body).blocker, Blocker::NoSharedSlot);
+}
+
+#[test]
+fn a_mentor_takes_one_mentee_per_period_of_their_own_timetable() {
+    // North has two weekly slots on Monday against South's one FORM period
+    // (two registration-time windows overlap it): Asha, at South, can only
+    // mentor one of the two in that period.
+    let mut first = slot("Mon", 4);
+    let mut second = slot("Mon", 4);
+    second.ends.get_mut("north").unwrap().period = "REG".into();
+    second.key = "north:A-Mon-REG|south:A-Mon-FORM".into();
+    first.key = "north:A-Mon-TUT|south:A-Mon-FORM".into();
+    let body = propose(&input(
+        vec![first, second],
+        vec![
+            mentee(1, "Kai", 8, 2, &["Maths"]),
+            mentee(2, "Lia", 8, 2, &["Maths"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"])],
+    ));
+    assert_eq!(body.matches.len(), 1);
+    assert_eq!(only_unmatched(&body).blocker, Blocker::MentorsFull);
+}
+
+#[test]
+fn the_partner_school_does_not_see_referral_priorities() {
+    let case = input(
+        vec![slot("Mon", 4)],
+        vec![
+            mentee(1, "Kai", 8, 3, &["Maths"]),
+            mentee(2, "Lia", 8, 1, &["Spanish"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    );
+    let body = propose(&case);
+    let mut theirs = body.clone();
+    theirs.for_school(SOUTH);
+    assert!(theirs.matches.iter().all(|m| m.priority.is_none()));
+    assert!(theirs.unmatched.iter().all(|u| u.priority.is_none()));
+    assert!(theirs.summary.mentees_by_priority.is_empty());
+    assert!(
+        !serde_json::to_string(&theirs)
+            .unwrap()
+            .contains("\"priority\"")
+    );
+    let mut ours = body;
+    ours.for_school(NORTH);
+    assert_eq!(ours.matches[0].priority, Some(3));
+    assert_eq!(
+        ours.summary.mentees_by_priority,
+        BTreeMap::from([(1, 1), (3, 1)])
+    );
+}
+
+#[test]
+fn a_proposal_goes_stale_when_what_it_relied_on_changes() {
+    let mut case = input(
+        vec![slot("Mon", 1)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    );
+    let body = propose(&case);
+    assert_eq!(stale(&case, &body), None);
+
+    let mut forbidden = case.clone();
+    forbidden.rules.push(MatchRule {
+        mentee_id: case.mentees[0].person.id,
+        mentor_id: case.mentors[0].person.id,
+        kind: RuleKind::Forbid,
+        set_by: Uuid::nil(),
+        set_at: chrono::Utc::now(),
+    });
+    assert!(
+        stale(&forbidden, &body)
+            .unwrap()
+            .contains("ruled out Kai with Asha")
+    );
+
+    let mut taken = case.clone();
+    taken.slots[0].ends.get_mut("south").unwrap().in_use = 1;
+    assert!(stale(&taken, &body).unwrap().contains("iPads"));
+
+    let mut busy = case.clone();
+    busy.mentors[0]
+        .busy
+        .insert(("A".into(), "Mon".into(), "FORM".into()));
+    assert!(
+        stale(&busy, &body)
+            .unwrap()
+            .contains("Asha is no longer free")
+    );
+
+    case.mentees.clear();
+    assert!(stale(&case, &body).unwrap().contains("Kai's referral"));
 }
 
 #[test]
@@ -397,30 +539,55 @@ fn check_rules(case: &MatchInput, body: &ProposalBody) -> Result<(), String> {
             return Err("mentor not ready or at the mentee's own school".into());
         }
         let need = level_for(mentee.person.year_group);
-        if !mentee.focus.iter().any(|f| {
-            mentor
-                .offers
-                .iter()
-                .any(|o| o.level >= need && covers(&o.subject, f))
-        }) {
+        // A pinned pair is matched on a coordinator's word, fit or not.
+        let pinned = case.rules.iter().any(|r| {
+            r.kind == RuleKind::Pin && r.mentee_id == m.mentee.id && r.mentor_id == m.mentor.id
+        });
+        if !pinned
+            && !mentee.focus.iter().any(|f| {
+                mentor
+                    .offers
+                    .iter()
+                    .any(|o| o.level >= need && covers(&o.subject, f))
+            })
+        {
             return Err(format!(
                 "{} does not offer what {} asked for",
                 mentor.person.given_name, mentee.person.given_name
             ));
         }
-        let end = &slot.ends[slug[&mentor.person.school_id]];
-        if !mentor_free(mentor, end) {
+        let own_slug = slug[&mentor.person.school_id];
+        let end = &slot.ends[own_slug];
+        if !mentor_free(mentor, end) || mentor_busy(mentor, end) {
             return Err("mentor not free in the slot".into());
         }
-        if !pair_slot.insert((m.mentor.id, m.slot_key.clone())) {
-            return Err("mentor has two mentees in one slot".into());
+        let mentee_end = &slot.ends[slug[&mentee.person.school_id]];
+        if !mentees_free(mentee_end) {
+            return Err("mentee booked outside registration and tutor time".into());
+        }
+        if !pair_slot.insert((
+            m.mentor.id,
+            end.week.clone(),
+            end.day.clone(),
+            end.period.clone(),
+        )) {
+            return Err("mentor has two mentees in one period".into());
+        }
+        for rule in &case.rules {
+            let broken = match rule.kind {
+                RuleKind::Forbid => rule.mentee_id == m.mentee.id && rule.mentor_id == m.mentor.id,
+                RuleKind::Pin => rule.mentee_id == m.mentee.id && rule.mentor_id != m.mentor.id,
+            };
+            if broken {
+                return Err("a pin or forbid was ignored".into());
+            }
         }
         *load.entry(m.mentor.id).or_default() += 1;
         if load[&m.mentor.id] > mentor.capacity_left {
             return Err("mentor over capacity".into());
         }
         *in_slot.entry(m.slot_key.as_str()).or_default() += 1;
-        if in_slot[m.slot_key.as_str()] + slot.in_use > slot.devices {
+        if in_slot[m.slot_key.as_str()] > slot.free_pairs() {
             return Err("more pairs than iPads".into());
         }
     }
@@ -435,12 +602,60 @@ fn check_rules(case: &MatchInput, body: &ProposalBody) -> Result<(), String> {
     Ok(())
 }
 
+/// Stirs what a generated partnership lacks: iPads already in use,
+/// mentors already busy, a lesson at one end, pins and forbids.
+fn stir(case: &mut MatchInput, seed: u64) {
+    let mut pick = seed;
+    let mut next = |n: usize| {
+        pick = pick
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        usize::try_from(pick >> 33).unwrap() % n.max(1)
+    };
+    for slot in &mut case.slots {
+        for end in slot.ends.values_mut() {
+            end.in_use = u32::try_from(next(4)).unwrap();
+        }
+        if next(5) == 0 {
+            slot.ends.get_mut("north").unwrap().kind = PeriodKind::Lesson;
+        }
+    }
+    for mentor in &mut case.mentors {
+        if let (true, Some(p)) = (next(4) == 0, mentor.free_periods.first()) {
+            mentor
+                .busy
+                .insert((p.week.clone(), p.day.clone(), p.period.clone()));
+        }
+    }
+    for _ in 0..next(4) {
+        if case.mentees.is_empty() || case.mentors.is_empty() {
+            break;
+        }
+        let (i, j) = (next(case.mentees.len()), next(case.mentors.len()));
+        let kind = if next(2) == 0 {
+            RuleKind::Pin
+        } else {
+            RuleKind::Forbid
+        };
+        case.rules
+            .retain(|r| r.mentee_id != case.mentees[i].person.id);
+        case.rules.push(MatchRule {
+            mentee_id: case.mentees[i].person.id,
+            mentor_id: case.mentors[j].person.id,
+            kind,
+            set_by: Uuid::nil(),
+            set_at: chrono::Utc::now(),
+        });
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
     fn every_rule_holds_on_generated_partnerships(seed in any::<u64>(), mentees in 0usize..60, mentors in 0usize..40, slots in 0usize..10) {
-        let case = synthetic::partnership(seed, mentees, mentors, slots);
+        let mut case = synthetic::partnership(seed, mentees, mentors, slots);
+        stir(&mut case, seed);
         let body = propose(&case);
         prop_assert_eq!(check_rules(&case, &body), Ok(()));
         // The same partnership gives the same proposal.

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use crate::accounts::{Role, StudentKind};
 use crate::auth::Actor;
 use crate::error::{Error, Result};
-use crate::on_pool;
 use crate::store::{Store, unique_violation};
+use crate::{on_pool, on_tx};
 
 /// Where a referral stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -592,7 +592,8 @@ impl Store {
             .or(referral.countersigned_by);
         let closed_reason =
             (to == ReferralStatus::Closed).then(|| reason.unwrap_or("").trim().to_owned());
-        let done = on_pool!(self, |pool| {
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |conn| {
             sqlx::query(
             "UPDATE referrals SET status = $1, countersigned_by = $2, closed_reason = $3, updated_at = $4 \
              WHERE id = $5 AND status = $6"
@@ -603,10 +604,22 @@ impl Store {
         .bind(Utc::now())
         .bind(referral.id)
         .bind(referral.status.as_str())
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected())
         })?;
+        if to == ReferralStatus::Closed {
+            // The match ends with the referral: the mentor's place, their
+            // period and the iPads are free for someone else.
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "UPDATE matches SET status = 'ended' WHERE referral_id = $1 AND status = 'approved'"
+            )
+            .bind(referral.id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
         if done == 0 {
             return Err(Error::conflict(
                 "status",

@@ -365,17 +365,19 @@ fn build(problem: &Problem) -> Built {
         let mut arcs = Vec::new();
         let mut seen = vec![false; layout.slots];
         for slots in &mentor.slots {
-            net.add(layout.mentor_out(j), layout.group(group), 1, 0);
+            // A period with one slot needs no node of its own: the slot's
+            // arc already carries at most one mentee.
+            let from = if slots.len() > 1 {
+                net.add(layout.mentor_out(j), layout.group(group), 1, 0);
+                layout.group(group)
+            } else {
+                layout.mentor_out(j)
+            };
             for &s in slots {
                 if s >= layout.slots || std::mem::replace(&mut seen[s], true) {
                     continue;
                 }
-                let arc = net.add(
-                    layout.group(group),
-                    layout.slot(s),
-                    1,
-                    -i128::from(problem.slot_value(s)),
-                );
+                let arc = net.add(from, layout.slot(s), 1, -i128::from(problem.slot_value(s)));
                 arcs.push((arc, s));
             }
             group += 1;

@@ -22,6 +22,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod booking;
 pub mod calendar;
 pub mod config;
 pub mod demo;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod authorization;
+mod bookings;
 mod calendar;
 mod health;
 mod matching;

@@ -143,6 +143,16 @@ fn day_name(date: NaiveDate) -> &'static str {
     }
 }
 
+/// The weekly slot a dated slot belongs to: both ends' week, weekday and
+/// period ("hillside:A-Mon-TUT|st-columbas:A-Mon-FORM").
+pub fn key_of(slot: &Slot) -> String {
+    slot.schools
+        .iter()
+        .map(|(slug, e)| format!("{slug}:{}-{}-{}", e.week, day_name(e.date), e.period))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// Groups dated slots into weekly slots, keeping those that happen at
 /// least twice (a line-up that occurs once, e.g. in the weeks two countries
 /// change their clocks on different dates, is no basis for a series).
@@ -168,11 +178,7 @@ pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
                 )
             })
             .collect();
-        let key = ends
-            .iter()
-            .map(|(slug, e)| format!("{slug}:{}-{}-{}", e.week, e.day, e.period))
-            .collect::<Vec<_>>()
-            .join("|");
+        let key = key_of(slot);
         let devices = slot.schools.values().map(|e| e.devices).min().unwrap_or(0);
         let date = slot.schools.values().map(|e| e.date).min();
         by_key

@@ -591,6 +591,17 @@ impl Store {
             .map(|r| r.rows_affected()))?;
         }
         tx.commit().await?;
+        if approvals >= 2 {
+            // The matches are approved whatever happens next; booking is
+            // safe to repeat, and books only what has no sessions yet.
+            let report = self.book_new_matches(partnership).await?;
+            tracing::info!(
+                partnership = %partnership.id,
+                booked = report.booked.len(),
+                skipped = report.skipped.len(),
+                "series booked"
+            );
+        }
         self.latest_proposal(partnership.id)
             .await?
             .ok_or(Error::NotFound("proposal"))

@@ -1,0 +1,41 @@
+-- Sessions: each approved match becomes a weekly series, one row a session
+-- with its own state. A session keeps its UID for life; SEQUENCE rises on
+-- every change (RFC 5545), so calendars replace rather than duplicate it.
+CREATE TABLE mentoring_sessions (
+    id             UUID PRIMARY KEY,
+    match_id       UUID NOT NULL REFERENCES matches (id) ON DELETE CASCADE,
+    partnership_id UUID NOT NULL REFERENCES partnerships (id) ON DELETE CASCADE,
+    mentee_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    mentor_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    uid            TEXT NOT NULL UNIQUE,
+    sequence       INTEGER NOT NULL DEFAULT 0,
+    starts_at      TIMESTAMPTZ NOT NULL,
+    ends_at        TIMESTAMPTZ NOT NULL,
+    slot_key       TEXT NOT NULL,
+    -- JSON: each school's local date, times, period and week.
+    local          TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('scheduled', 'moved', 'cancelled', 'completed', 'missed')),
+    reason         TEXT,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    CHECK (starts_at < ends_at)
+);
+CREATE INDEX mentoring_sessions_mentee_idx ON mentoring_sessions (mentee_id, starts_at);
+CREATE INDEX mentoring_sessions_mentor_idx ON mentoring_sessions (mentor_id, starts_at);
+CREATE INDEX mentoring_sessions_partnership_idx ON mentoring_sessions (partnership_id, starts_at);
+CREATE INDEX mentoring_sessions_match_idx ON mentoring_sessions (match_id, starts_at);
+
+-- What a live session holds for its time: each student, and one iPad at
+-- each school ("device:<school>:<n>"). The database refuses two claims on
+-- one resource for overlapping times, whoever makes them and however many
+-- at once: that, not code, is what stops double booking.
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE session_claims (
+    session_id UUID NOT NULL REFERENCES mentoring_sessions (id) ON DELETE CASCADE,
+    resource   TEXT NOT NULL,
+    starts_at  TIMESTAMPTZ NOT NULL,
+    ends_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (session_id, resource),
+    CONSTRAINT session_claims_no_overlap
+        EXCLUDE USING gist (resource WITH =, tstzrange(starts_at, ends_at) WITH &&)
+);

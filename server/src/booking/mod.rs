@@ -1,0 +1,431 @@
+//! Bookings: an approved match becomes a series of weekly sessions.
+//!
+//! A series is the next *N* dated occurrences of the match's weekly slot,
+//! where *N* is the referral's planned length in weeks: the aligned slots
+//! already leave out every day either school is closed, so closures are
+//! skipped, not counted. Each session is its own row with its own state and
+//! a UID it keeps for life.
+//!
+//! Double booking is stopped by the database, not by code that checks
+//! first: a session *claims* each student and one iPad at each school for
+//! its time, and `session_claims` refuses two claims on one resource for
+//! overlapping times (an exclusion constraint on PostgreSQL, a trigger on
+//! SQLite, whose single writer makes the trigger's check and the insert one
+//! step). Any number of simultaneous attempts therefore leave exactly one
+//! booking.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::calendar::align::{Slot, SlotEnd};
+use crate::calendar::store::partnership_slots;
+use crate::error::{Error, Result};
+use crate::matching::key_of;
+use crate::matching::store::MatchRecord;
+use crate::partnerships::Partnership;
+use crate::store::Store;
+use crate::{on_pool, on_tx};
+
+/// Where a session stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Booked at its original time.
+    Scheduled,
+    /// Booked, at a time it was moved to.
+    Moved,
+    /// Called off, with a reason.
+    Cancelled,
+    /// Took place.
+    Completed,
+    /// Nobody came.
+    Missed,
+}
+
+impl SessionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Scheduled => "scheduled",
+            SessionStatus::Moved => "moved",
+            SessionStatus::Cancelled => "cancelled",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Missed => "missed",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self> {
+        [
+            SessionStatus::Scheduled,
+            SessionStatus::Moved,
+            SessionStatus::Cancelled,
+            SessionStatus::Completed,
+            SessionStatus::Missed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+        .ok_or_else(|| Error::Internal(format!("stored session status `{raw}`")))
+    }
+
+    /// Whether the session still holds its people and iPads.
+    pub fn is_live(self) -> bool {
+        matches!(self, SessionStatus::Scheduled | SessionStatus::Moved)
+    }
+}
+
+/// One mentoring session.
+#[derive(Clone, Debug, Serialize)]
+pub struct Session {
+    /// Its id.
+    pub id: Uuid,
+    /// The match it belongs to.
+    pub match_id: Uuid,
+    /// The partnership.
+    pub partnership_id: Uuid,
+    /// The mentee.
+    pub mentee_id: Uuid,
+    /// The mentor.
+    pub mentor_id: Uuid,
+    /// Its iCalendar UID, for life.
+    pub uid: String,
+    /// Its iCalendar SEQUENCE: rises on every change.
+    pub sequence: i32,
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// When it ends.
+    pub ends_at: DateTime<Utc>,
+    /// The weekly slot it was booked in.
+    pub slot_key: String,
+    /// Each school's local view, by school slug.
+    pub local: BTreeMap<String, SlotEnd>,
+    /// Where it stands.
+    pub status: SessionStatus,
+    /// Why it was moved or cancelled.
+    pub reason: Option<String>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    match_id: Uuid,
+    partnership_id: Uuid,
+    mentee_id: Uuid,
+    mentor_id: Uuid,
+    uid: String,
+    sequence: i32,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    slot_key: String,
+    local: String,
+    status: String,
+    reason: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Session {
+    type Error = Error;
+
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(Session {
+            id: r.id,
+            match_id: r.match_id,
+            partnership_id: r.partnership_id,
+            mentee_id: r.mentee_id,
+            mentor_id: r.mentor_id,
+            uid: r.uid,
+            sequence: r.sequence,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            slot_key: r.slot_key,
+            local: serde_json::from_str(&r.local)
+                .map_err(|e| Error::Internal(format!("stored session times: {e}")))?,
+            status: SessionStatus::parse(&r.status)?,
+            reason: r.reason,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, \
+     ends_at, slot_key, local, status, reason, updated_at";
+
+/// What booking a series did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SeriesReport {
+    /// Sessions booked.
+    pub booked: Vec<Session>,
+    /// Dates left out, and why (a student or every iPad already booked).
+    pub skipped: Vec<String>,
+}
+
+/// Whether a database error is the double-booking guard refusing a claim.
+pub fn overlap_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23P01")
+                || db.message().contains("session_claims_no_overlap")
+        }
+        _ => false,
+    }
+}
+
+/// A resource a session claims: a student.
+fn student(id: Uuid) -> String {
+    format!("student:{id}")
+}
+
+impl Store {
+    /// Books the series of every approved match in the partnership that has
+    /// no sessions yet (so it is safe to call again).
+    pub async fn book_new_matches(&self, partnership: &Partnership) -> Result<SeriesReport> {
+        let matches = self.partnership_matches(partnership.id).await?;
+        let mut report = SeriesReport::default();
+        let mut slots: Option<Vec<Slot>> = None;
+        for record in matches {
+            let (count,): (i64,) = on_pool!(self, |pool| sqlx::query_as(
+                "SELECT COUNT(*) FROM mentoring_sessions WHERE match_id = $1"
+            )
+            .bind(record.id)
+            .fetch_one(pool)
+            .await)?;
+            if count > 0 {
+                continue;
+            }
+            if slots.is_none() {
+                let first = self.school(partnership.proposed_by_school).await?;
+                let from = first.today()?;
+                // A year ahead is enough for any planned length (at most
+                // 52 weeks) with the holidays skipped.
+                let to = from + Duration::days(399);
+                slots = Some(
+                    partnership_slots(self, partnership, from, to)
+                        .await?
+                        .alignment
+                        .slots,
+                );
+            }
+            let planned = self.referral(record.referral_id).await?.planned_weeks;
+            let now = Utc::now();
+            let series = slots
+                .iter()
+                .flatten()
+                .filter(|s| s.start_utc > now && key_of(s) == record.slot.key)
+                .take(usize::try_from(planned).unwrap_or(0));
+            for slot in series {
+                match self.book_session(&record, slot).await {
+                    Ok(session) => report.booked.push(session),
+                    Err(Error::Conflict { message, .. }) => report.skipped.push(message),
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Books one session of a match into a dated slot: the session and its
+    /// claims on both students and an iPad at each school, all or nothing.
+    /// A clash is a conflict naming the date; the database decides it.
+    pub async fn book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
+        let id = Uuid::new_v4();
+        let now = Utc::now();
+        let local = serde_json::to_string(&slot.schools)
+            .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
+        let when = slot.start_utc.format("%a %-d %b %Y %H:%M UTC");
+        let mut claims = vec![student(record.mentee_id), student(record.mentor_id)];
+        let mut schools = BTreeMap::new();
+        for user in [record.mentee_id, record.mentor_id] {
+            if let Some(school) = self.user(user).await?.school_id {
+                schools.insert(school, self.school(school).await?.slug);
+            }
+        }
+        for (school, slug) in &schools {
+            let devices = slot.schools.get(slug).map_or(0, |e| e.devices);
+            let device = self
+                .free_device(*school, devices, slot)
+                .await?
+                .ok_or_else(|| {
+                    Error::conflict(
+                        "starts_at",
+                        format!("every iPad for mentoring is booked on {when}"),
+                    )
+                })?;
+            claims.push(device);
+        }
+
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \
+             slot_key, local, status, reason, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, 'scheduled', NULL, $11, $11)"
+        )
+        .bind(id)
+        .bind(record.id)
+        .bind(record.partnership_id)
+        .bind(record.mentee_id)
+        .bind(record.mentor_id)
+        .bind(format!("{id}@mentorbridge"))
+        .bind(slot.start_utc)
+        .bind(slot.end_utc)
+        .bind(key_of(slot))
+        .bind(&local)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        for resource in &claims {
+            let claimed = on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                "INSERT INTO session_claims (session_id, resource, starts_at, ends_at) VALUES ($1, $2, $3, $4)"
+            )
+            .bind(id)
+            .bind(resource)
+            .bind(slot.start_utc)
+            .bind(slot.end_utc)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+            });
+            match claimed {
+                Err(e) if overlap_violation(&e) => {
+                    let what = if resource.starts_with("device:") {
+                        "the iPad it was given has just been booked"
+                    } else {
+                        "a student in it is already booked then"
+                    };
+                    return Err(Error::conflict(
+                        "starts_at",
+                        format!("{when} is taken: {what}"),
+                    ));
+                }
+                other => other?,
+            };
+        }
+        tx.commit().await?;
+        self.session(id).await
+    }
+
+    /// The lowest-numbered iPad at a school free for the slot's time, as a
+    /// claim name, or none when all `devices` are booked. Two bookings may
+    /// pick the same one at once; the claim's constraint then turns one of
+    /// them away.
+    async fn free_device(&self, school: Uuid, devices: u32, slot: &Slot) -> Result<Option<String>> {
+        let prefix = format!("device:{school}:");
+        let taken: Vec<(String,)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT resource FROM session_claims WHERE resource LIKE $1 AND starts_at < $2 AND $3 < ends_at"
+        )
+        .bind(format!("{prefix}%"))
+        .bind(slot.end_utc)
+        .bind(slot.start_utc)
+        .fetch_all(pool)
+        .await
+        })?;
+        Ok((1..=devices)
+            .map(|n| format!("{prefix}{n}"))
+            .find(|name| !taken.iter().any(|(t,)| t == name)))
+    }
+
+    /// One session.
+    pub async fn session(&self, id: Uuid) -> Result<Session> {
+        let sql = format!("SELECT {COLUMNS} FROM mentoring_sessions WHERE id = $1");
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.ok_or(Error::NotFound("session"))?.try_into()
+    }
+
+    /// A student's sessions starting in `from..to`.
+    pub async fn sessions_of_student(
+        &self,
+        user: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mentoring_sessions WHERE (mentee_id = $1 OR mentor_id = $1) \
+             AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(user)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
+    /// Sessions with a student of `school` in them, starting in `from..to`.
+    pub async fn sessions_at_school(
+        &self,
+        school: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mentoring_sessions s WHERE EXISTS (SELECT 1 FROM users u WHERE u.school_id = $1 \
+             AND (u.id = s.mentee_id OR u.id = s.mentor_id)) AND starts_at >= $2 AND starts_at < $3 \
+             ORDER BY starts_at, id"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(school)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
+    /// Cancels a session, saying why: it lets go of its students and iPads,
+    /// and its SEQUENCE rises so every calendar drops it.
+    pub async fn cancel_session(&self, session: &Session, reason: &str) -> Result<Session> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 300 {
+            return Err(Error::invalid(
+                "reason",
+                "say why the session is cancelled (at most 300 characters)",
+            ));
+        }
+        if !session.status.is_live() {
+            return Err(Error::conflict(
+                "status",
+                format!("this session is already {}", session.status.as_str()),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE mentoring_sessions SET status = 'cancelled', reason = $1, sequence = sequence + 1, updated_at = $2 \
+             WHERE id = $3 AND status IN ('scheduled', 'moved')"
+        )
+        .bind(reason)
+        .bind(Utc::now())
+        .bind(session.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(Error::conflict(
+                "status",
+                "someone else changed this session first; reload it",
+            ));
+        }
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM session_claims WHERE session_id = $1"
+        )
+        .bind(session.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        self.session(session.id).await
+    }
+}

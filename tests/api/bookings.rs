@@ -1,0 +1,218 @@
+use chrono::{Duration, Utc};
+use mentorbridge::booking::SessionStatus;
+use mentorbridge::calendar::store::{ClosureInput, add_closure, partnership_slots};
+use mentorbridge::error::Error;
+use mentorbridge::matching::key_of;
+use mentorbridge_tests::{TestApp, World, on_both_backends};
+use serde_json::json;
+
+/// Runs the optimiser and has both coordinators approve; returns the
+/// proposal's one pair's slot key.
+async fn approve_the_pair(app: &TestApp, world: &World) -> String {
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let proposal = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await
+        .json();
+    let approve = format!(
+        "/api/partnerships/{p}/proposal/{}/approve",
+        proposal["id"].as_str().unwrap()
+    );
+    coord_a.post_json(&approve, &json!({})).await;
+    let done = coord_b.post_json(&approve, &json!({})).await;
+    assert_eq!(done.json()["status"], "approved", "{}", done.text);
+    proposal["matches"][0]["slot_key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    // Find the weekly slot the optimiser will choose, and close school B on
+    // its second occurrence.
+    let today = Utc::now().date_naive();
+    let aligned = partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + Duration::days(60),
+    )
+    .await
+    .unwrap();
+    let first_key = key_of(
+        aligned
+            .alignment
+            .slots
+            .iter()
+            .find(|s| s.start_utc > Utc::now())
+            .unwrap(),
+    );
+    let occurrences: Vec<_> = aligned
+        .alignment
+        .slots
+        .iter()
+        .filter(|s| s.start_utc > Utc::now() && key_of(s) == first_key)
+        .collect();
+    let closed = occurrences[1].schools["school-b"].date;
+    add_closure(
+        &app.store,
+        world.b.id,
+        &ClosureInput {
+            start: closed,
+            end: None,
+            label: "INSET day".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let key = approve_the_pair(&app, &world).await;
+    let sessions = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 12, "the referral plans 12 weeks");
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.slot_key == key && s.status == SessionStatus::Scheduled)
+    );
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s.mentor_id == world.mentor_a.id && s.sequence == 0)
+    );
+    if key == first_key {
+        assert!(
+            sessions.iter().all(|s| s.local["school-b"].date != closed),
+            "no session on the INSET day"
+        );
+    }
+    // One UID each, for life.
+    let uids: std::collections::BTreeSet<_> = sessions.iter().map(|s| s.uid.clone()).collect();
+    assert_eq!(uids.len(), 12);
+    // A week apart, at the same local time.
+    for pair in sessions.windows(2) {
+        assert!(pair[1].starts_at - pair[0].starts_at >= Duration::days(7));
+        assert_eq!(
+            pair[0].local["school-a"].start,
+            pair[1].local["school-a"].start
+        );
+    }
+}
+
+async fn two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let key = approve_the_pair(&app, &world).await;
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0);
+    // A slot the series did not take: another weekday.
+    let today = Utc::now().date_naive();
+    let aligned = partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + Duration::days(30),
+    )
+    .await
+    .unwrap();
+    let slot = aligned
+        .alignment
+        .slots
+        .into_iter()
+        .find(|s| s.start_utc > Utc::now() && key_of(s) != key)
+        .unwrap();
+    let attempts: Vec<_> = (0..200)
+        .map(|_| {
+            let (store, record, slot) = (app.store.clone(), record.clone(), slot.clone());
+            tokio::spawn(async move { store.book_session(&record, &slot).await })
+        })
+        .collect();
+    let (mut booked, mut refused) = (0, 0);
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => booked += 1,
+            Err(Error::Conflict { .. }) => refused += 1,
+            Err(other) => panic!("a booking failed another way: {other:?}"),
+        }
+    }
+    assert_eq!((booked, refused), (1, 199));
+}
+
+async fn a_cancelled_session_frees_its_students_and_ipads(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let first = app
+        .store
+        .sessions_of_student(
+            world.mentor_a.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let today = Utc::now().date_naive();
+    let aligned = partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + Duration::days(30),
+    )
+    .await
+    .unwrap();
+    let same_time = aligned
+        .alignment
+        .slots
+        .into_iter()
+        .find(|s| s.start_utc == first.starts_at)
+        .unwrap();
+    assert!(matches!(
+        app.store.book_session(&record, &same_time).await,
+        Err(Error::Conflict { .. })
+    ));
+    let cancelled = app
+        .store
+        .cancel_session(&first, "Trip to the museum")
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, SessionStatus::Cancelled);
+    assert_eq!(cancelled.sequence, 1, "SEQUENCE rises on cancellation");
+    assert!(matches!(
+        app.store.cancel_session(&cancelled, "again").await,
+        Err(Error::Conflict { .. })
+    ));
+    assert!(matches!(
+        app.store.cancel_session(&first, " ").await,
+        Err(Error::Invalid { .. })
+    ));
+    let again = app.store.book_session(&record, &same_time).await.unwrap();
+    assert_ne!(again.uid, first.uid, "a new booking is a new event");
+}
+
+on_both_backends!(
+    approval_books_a_weekly_series_that_skips_closures,
+    two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one,
+    a_cancelled_session_frees_its_students_and_ipads
+);

@@ -39,3 +39,17 @@ CREATE TABLE session_claims (
     CONSTRAINT session_claims_no_overlap
         EXCLUDE USING gist (resource WITH =, tstzrange(starts_at, ends_at) WITH &&)
 );
+
+-- Private calendar subscriptions: one for a person (their own sessions) or
+-- for a school (every session with one of its students). Only a hash of
+-- the token is kept; regenerating one revokes the old.
+CREATE TABLE calendar_feeds (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id    UUID REFERENCES users (id) ON DELETE CASCADE,
+    school_id  UUID REFERENCES schools (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ,
+    CHECK ((user_id IS NULL) <> (school_id IS NULL))
+);
+CREATE INDEX calendar_feeds_user_idx ON calendar_feeds (user_id);
+CREATE INDEX calendar_feeds_school_idx ON calendar_feeds (school_id);

@@ -56,3 +56,17 @@ WHEN EXISTS (
 BEGIN
     SELECT RAISE(ABORT, 'session_claims_no_overlap: already booked for an overlapping time');
 END;
+
+-- Private calendar subscriptions: one for a person (their own sessions) or
+-- for a school (every session with one of its students). Only a hash of
+-- the token is kept; regenerating one revokes the old.
+CREATE TABLE calendar_feeds (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id    BLOB REFERENCES users (id) ON DELETE CASCADE,
+    school_id  BLOB REFERENCES schools (id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    CHECK ((user_id IS NULL) <> (school_id IS NULL))
+);
+CREATE INDEX calendar_feeds_user_idx ON calendar_feeds (user_id);
+CREATE INDEX calendar_feeds_school_idx ON calendar_feeds (school_id);

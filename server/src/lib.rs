@@ -30,6 +30,7 @@ pub mod error;
 pub mod extract;
 pub mod home;
 pub mod import;
+pub mod invites;
 pub mod matching;
 pub mod mentors;
 pub mod partnerships;

@@ -40,6 +40,8 @@ const ANY_STAFF: &[Who] = &[CoordA, TeacherA, DslA, CoordB, CoordC];
 const ANY_COORDINATOR: &[Who] = &[CoordA, CoordB, CoordC];
 /// Staff of school A acting on school A.
 const STAFF_OF_A: &[Who] = &[CoordA, TeacherA, DslA];
+/// Everyone who belongs to a school.
+const WITH_A_SCHOOL: &[Who] = &[CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC];
 /// Staff of the partnership A–B.
 const PARTNERSHIP_STAFF: &[Who] = &[CoordA, TeacherA, DslA, CoordB];
 
@@ -86,6 +88,8 @@ enum Fresh {
     Referral,
     /// A new match proposal with a pair in it, for `{proposal_id}`.
     MatchProposal,
+    /// A booked session not yet cancelled, for `{session_id}`.
+    Session,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -97,6 +101,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/school/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", p) if p.contains("/approve") => Some(Fresh::MatchProposal),
+        ("POST", p) if p.contains("{session_id}") => Some(Fresh::Session),
         _ => None,
     }
 }
@@ -662,6 +667,51 @@ fn matrix() -> Vec<Row> {
                 ])
             },
         },
+        // Sessions and calendars: everyone with a school sees their own;
+        // staff see their school's; the partnership's coordinators and
+        // teachers cancel; a feed opens for whoever holds its link.
+        Row {
+            method: "GET",
+            path: "/api/me/sessions",
+            allowed: WITH_A_SCHOOL,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/me/calendar-feed",
+            allowed: WITH_A_SCHOOL,
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "DELETE",
+            path: "/api/me/calendar-feed",
+            allowed: WITH_A_SCHOOL,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/sessions",
+            allowed: STAFF_OF_A,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/schools/{school_id}/calendar-feed",
+            allowed: &[CoordA],
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "POST",
+            path: "/api/sessions/{session_id}/cancel",
+            allowed: &[CoordA, TeacherA, CoordB],
+            body: |_| Body::Json(json!({"reason": "Mock exams"})),
+        },
+        Row {
+            method: "GET",
+            path: "/calendar/{file}",
+            allowed: EVERYONE,
+            body: none,
+        },
         // Slots: staff of the partnership see them; its coordinators set the policy.
         Row {
             method: "GET",
@@ -826,12 +876,46 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     // A mentee at school A with a draft referral, for the rows that read or edit one.
     let setup_mentee = app.add_student(&world.a, "mentee.a", "mentee", 8).await.id;
     let setup_referral = new_referral(&app, &world, setup_mentee).await;
-    // A partnership ready to match, with a proposal to read.
+    // A partnership with an approved match and its sessions booked, a
+    // second mentee waiting to be matched, and a proposal to read.
     app.ready_to_match(&world).await;
+    let first = app
+        .store
+        .run_matching(&world.partnership, None)
+        .await
+        .unwrap();
+    for user in [&world.coord_a, &world.coord_b] {
+        let actor = mentorbridge::auth::Actor {
+            user: user.clone(),
+            csrf_token: String::new(),
+        };
+        app.store
+            .approve_proposal(&world.partnership, first.id, &actor)
+            .await
+            .unwrap();
+    }
+    let teacher_b = app
+        .store
+        .user_for_sign_in("teacher.b")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let waiting = app.add_student(&world.b, "mentee2.b", "mentee", 8).await;
+    app.approved_referral(&world, &teacher_b, waiting.id, "Maths")
+        .await;
     app.store
         .run_matching(&world.partnership, None)
         .await
         .unwrap();
+    // School B's calendar feed: no row regenerates it.
+    let feed_file = format!(
+        "{}.ics",
+        app.store
+            .new_feed(mentorbridge::booking::http::FeedOwner::School(world.b.id))
+            .await
+            .unwrap()
+    );
     for row in matrix() {
         for &who in EVERYONE {
             n += 1;
@@ -899,7 +983,25 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                     proposal_id = proposal.id.to_string();
                     path = path.replace("{proposal_id}", &proposal_id);
                 }
+                Some(Fresh::Session) => {
+                    let live = app
+                        .store
+                        .sessions_of_student(
+                            world.mentee_b.id,
+                            chrono::Utc::now(),
+                            chrono::Utc::now() + chrono::Duration::days(400),
+                        )
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .find(|s| s.status.is_live())
+                        .expect("a live session to cancel");
+                    path = path.replace("{session_id}", &live.id.to_string());
+                }
                 None => {}
+            }
+            if row.path.starts_with("/calendar/") {
+                path = row.path.replace("{file}", &feed_file);
             }
             path = path.replace("{referral_id}", &setup_referral.to_string());
             let client = client_for(&app, &world, who).await;

@@ -211,8 +211,162 @@ async fn a_cancelled_session_frees_its_students_and_ipads(app: TestApp) {
     assert_ne!(again.uid, first.uid, "a new booking is a new event");
 }
 
+/// Parses a feed with an independent parser and returns, per event,
+/// (UID, SEQUENCE, STATUS, SUMMARY).
+fn events(text: &str) -> Vec<(String, String, String, String)> {
+    let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let calendar = parser.next().unwrap().unwrap();
+    let value = |props: &[ical::property::Property], name: &str| {
+        props
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    calendar
+        .events
+        .iter()
+        .map(|e| {
+            (
+                value(&e.properties, "UID"),
+                value(&e.properties, "SEQUENCE"),
+                value(&e.properties, "STATUS"),
+                value(&e.properties, "SUMMARY"),
+            )
+        })
+        .collect()
+}
+
+async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let mentee = app.signed_in("mentee.b").await;
+    let links = mentee.post_json("/api/me/calendar-feed", &json!({})).await;
+    assert_eq!(links.status, reqwest::StatusCode::CREATED, "{}", links.text);
+    let links = links.json();
+    let url = links["url"].as_str().unwrap().to_owned();
+    assert!(links["webcal"].as_str().unwrap().starts_with("webcal://"));
+    let path = url
+        .split_once("/calendar/")
+        .map(|(_, t)| format!("/calendar/{t}"))
+        .unwrap();
+
+    // Anyone holding the link can read it, without signing in.
+    let anonymous = app.client();
+    let first = anonymous.get(&path).await;
+    assert_eq!(first.status, reqwest::StatusCode::OK);
+    assert!(
+        first.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let before = events(&first.text);
+    // Four months ahead holds at least the first few weekly sessions.
+    assert!(before.len() >= 4, "{}", first.text);
+    let (uid, sequence, status, summary) = before[0].clone();
+    assert_eq!((sequence.as_str(), status.as_str()), ("0", "CONFIRMED"));
+    assert_eq!(summary, "Mentoring with mentor.a-given (School A)");
+    assert!(!first.text.contains("-family"), "no surnames in a feed");
+
+    // A coordinator cancels the first session: same UID, SEQUENCE 1, CANCELLED.
+    let to = (Utc::now() + Duration::days(200)).date_naive();
+    let sessions = mentee
+        .get(&format!("/api/me/sessions?to={to}"))
+        .await
+        .json();
+    let id = sessions[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(sessions[0]["uid"], uid.as_str());
+    let coord_a = app.signed_in("coord.a").await;
+    let cancelled = coord_a
+        .post_json(
+            &format!("/api/sessions/{id}/cancel"),
+            &json!({"reason": "Mock exams"}),
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        reqwest::StatusCode::OK,
+        "{}",
+        cancelled.text
+    );
+    let twice = coord_a
+        .post_json(
+            &format!("/api/sessions/{id}/cancel"),
+            &json!({"reason": "Mock exams"}),
+        )
+        .await;
+    assert_eq!(twice.status, reqwest::StatusCode::CONFLICT);
+    let after = events(&anonymous.get(&path).await.text);
+    let same = after.iter().find(|e| e.0 == uid).unwrap();
+    assert_eq!((same.1.as_str(), same.2.as_str()), ("1", "CANCELLED"));
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "a cancelled session stays, marked"
+    );
+
+    // Regenerating revokes the old link; revoking leaves none.
+    let newer = mentee
+        .post_json("/api/me/calendar-feed", &json!({}))
+        .await
+        .json();
+    assert_eq!(
+        anonymous.get(&path).await.status,
+        reqwest::StatusCode::NOT_FOUND
+    );
+    let newer_path = newer["url"]
+        .as_str()
+        .unwrap()
+        .split_once("/calendar/")
+        .map(|(_, t)| format!("/calendar/{t}"))
+        .unwrap();
+    assert_eq!(
+        anonymous.get(&newer_path).await.status,
+        reqwest::StatusCode::OK
+    );
+    assert_eq!(
+        mentee.delete("/api/me/calendar-feed").await.status,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let gone = anonymous.get(&newer_path).await;
+    assert_eq!(gone.status, reqwest::StatusCode::NOT_FOUND);
+    assert!(
+        !gone.text.contains("revoked"),
+        "nothing revealed: {}",
+        gone.text
+    );
+    assert_eq!(
+        anonymous.get("/calendar/not-a-token.ics").await.status,
+        reqwest::StatusCode::NOT_FOUND
+    );
+
+    // The school's feed shows staff both names and both schools.
+    let school = coord_a
+        .post_json(
+            &format!("/api/schools/{}/calendar-feed", world.a.id),
+            &json!({}),
+        )
+        .await
+        .json();
+    let school_path = school["url"]
+        .as_str()
+        .unwrap()
+        .split_once("/calendar/")
+        .map(|(_, t)| format!("/calendar/{t}"))
+        .unwrap();
+    let staff_view = events(&anonymous.get(&school_path).await.text);
+    assert!(
+        staff_view
+            .iter()
+            .any(|e| e.3 == "Mentoring: mentee.b-given (School B) with mentor.a-given (School A)")
+    );
+}
+
 on_both_backends!(
     approval_books_a_weekly_series_that_skips_closures,
     two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one,
-    a_cancelled_session_frees_its_students_and_ipads
+    a_cancelled_session_frees_its_students_and_ipads,
+    a_private_feed_follows_a_cancellation_and_can_be_revoked
 );

@@ -116,6 +116,23 @@ pub enum Action<'a> {
         /// The partnership.
         partnership: &'a Partnership,
     },
+    /// See one's own sessions and keep one's own calendar subscription.
+    OwnCalendar,
+    /// See every session with a student of a school in it.
+    ViewSessions {
+        /// The school.
+        school: Uuid,
+    },
+    /// Keep a school's calendar subscription.
+    ManageSchoolFeed {
+        /// The school.
+        school: Uuid,
+    },
+    /// Move or cancel a session of a partnership.
+    ManageSession {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -179,6 +196,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
             member(partnership)
         }
         (Coordinator, ManageMatching { partnership }) => member(partnership),
+        (Student | Coordinator | Teacher | SafeguardingLead, OwnCalendar) => own_school.is_some(),
+        (Coordinator | Teacher | SafeguardingLead, ViewSessions { school }) => at(school),
+        (Coordinator, ManageSchoolFeed { school }) => at(school),
+        (Coordinator | Teacher, ManageSession { partnership }) => member(partnership),
 
         _ => false,
     }

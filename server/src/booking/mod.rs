@@ -14,6 +14,8 @@
 //! step). Any number of simultaneous attempts therefore leave exactly one
 //! booking.
 
+pub mod http;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -26,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::matching::key_of;
 use crate::matching::store::MatchRecord;
 use crate::partnerships::Partnership;
-use crate::store::Store;
+use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
 /// Where a session stands.
@@ -174,6 +176,15 @@ pub fn overlap_violation(err: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether PostgreSQL gave up on a transaction to break a deadlock (or a
+/// serialization failure): safe to try again.
+fn deadlock(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
+}
+
 /// A resource a session claims: a student.
 fn student(id: Uuid) -> String {
     format!("student:{id}")
@@ -231,6 +242,20 @@ impl Store {
     /// claims on both students and an iPad at each school, all or nothing.
     /// A clash is a conflict naming the date; the database decides it.
     pub async fn book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
+        // PostgreSQL checks an exclusion constraint after inserting the
+        // row, so two bookings racing for one resource can each wait for
+        // the other; it then aborts one with a deadlock. Trying that one
+        // again meets the winner's committed claim: an honest conflict.
+        let mut attempts = 0;
+        loop {
+            match self.try_book_session(record, slot).await {
+                Err(Error::Database(e)) if deadlock(&e) && attempts < 3 => attempts += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
         let id = Uuid::new_v4();
         let now = Utc::now();
         let local = serde_json::to_string(&slot.schools)
@@ -257,7 +282,20 @@ impl Store {
             claims.push(device);
         }
 
+        claims.sort();
         let mut tx = self.begin().await?;
+        if let Tx::Postgres(t) = &mut tx {
+            // Queue bookings for the same resources one behind the other,
+            // always in the same order, so the exclusion constraint turns
+            // the later ones away at once instead of their waiting on each
+            // other into a deadlock. (SQLite has one writer: no queue needed.)
+            for resource in &claims {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(resource)
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
         on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \

@@ -1,0 +1,365 @@
+//! Sessions over the JSON API, and calendar subscriptions.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Session;
+use crate::accounts::{Role, StudentKind};
+use crate::app::{AppState, Routes};
+use crate::auth::policy::{Action, authorize};
+use crate::auth::{Actor, random_token, token_hash};
+use crate::error::{ApiError, Error, Result};
+use crate::extract::ApiJson;
+use crate::invites::{Entry, Reader, SessionNames, feed};
+use crate::store::Store;
+use crate::{on_pool, on_tx};
+
+/// The session and calendar routes.
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/api/me/sessions", api_my_sessions)
+        .get("/api/schools/{school_id}/sessions", api_school_sessions)
+        .post("/api/sessions/{session_id}/cancel", api_cancel)
+        .post("/api/me/calendar-feed", api_my_feed)
+        .delete("/api/me/calendar-feed", api_revoke_my_feed)
+        .post("/api/schools/{school_id}/calendar-feed", api_school_feed)
+        .get("/calendar/{file}", calendar_file)
+}
+
+/// A session as the API shows it to one reader.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    /// The session.
+    #[serde(flatten)]
+    pub session: Session,
+    /// The names the reader may see.
+    pub mentee: String,
+    /// The mentee's school.
+    pub mentee_school: String,
+    /// The mentor's given name.
+    pub mentor: String,
+    /// The mentor's school.
+    pub mentor_school: String,
+}
+
+/// Whose calendar a feed is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedOwner {
+    /// A person's own sessions.
+    User(Uuid),
+    /// Every session with a student of the school.
+    School(Uuid),
+}
+
+impl Store {
+    /// The names a session's calendar entry may show.
+    pub async fn session_names(&self, session: &Session) -> Result<SessionNames> {
+        let mentee = self.user(session.mentee_id).await?;
+        let mentor = self.user(session.mentor_id).await?;
+        let school_name = |id: Option<Uuid>| async move {
+            match id {
+                Some(id) => self.school(id).await.map(|s| s.name),
+                None => Ok(String::new()),
+            }
+        };
+        Ok(SessionNames {
+            mentee: mentee.given_name,
+            mentee_school: school_name(mentee.school_id).await?,
+            mentor: mentor.given_name,
+            mentor_school: school_name(mentor.school_id).await?,
+        })
+    }
+
+    /// A new private feed token for `owner`, revoking any earlier one.
+    pub async fn new_feed(&self, owner: FeedOwner) -> Result<String> {
+        let token = random_token();
+        let (user, school) = match owner {
+            FeedOwner::User(u) => (Some(u), None),
+            FeedOwner::School(s) => (None, Some(s)),
+        };
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND (user_id = $2 OR school_id = $3)"
+        )
+        .bind(now)
+        .bind(user)
+        .bind(school)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "INSERT INTO calendar_feeds (token_hash, user_id, school_id, created_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(token_hash(&token))
+        .bind(user)
+        .bind(school)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Revokes a person's feed, if they have one.
+    pub async fn revoke_feed(&self, user: Uuid) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND user_id = $2"
+        )
+        .bind(Utc::now())
+        .bind(user)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Whose live feed a token opens, if any.
+    pub async fn feed_owner(&self, token: &str) -> Result<Option<FeedOwner>> {
+        let row: Option<(Option<Uuid>, Option<Uuid>)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT user_id, school_id FROM calendar_feeds WHERE token_hash = $1 AND revoked_at IS NULL"
+        )
+        .bind(token_hash(token))
+        .fetch_optional(pool)
+        .await
+        })?;
+        Ok(match row {
+            Some((Some(u), _)) => Some(FeedOwner::User(u)),
+            Some((None, Some(s))) => Some(FeedOwner::School(s)),
+            _ => None,
+        })
+    }
+}
+
+/// How a user reads their own sessions.
+fn reader_for(actor_role: Role, kind: Option<StudentKind>) -> Reader {
+    match (actor_role, kind) {
+        (Role::Student, Some(StudentKind::Mentee)) => Reader::Mentee,
+        (Role::Student, _) => Reader::Mentor,
+        _ => Reader::Staff,
+    }
+}
+
+async fn views(store: &Store, sessions: Vec<Session>) -> Result<Vec<SessionView>> {
+    let mut out = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        let names = store.session_names(&session).await?;
+        out.push(SessionView {
+            session,
+            mentee: names.mentee,
+            mentee_school: names.mentee_school,
+            mentor: names.mentor,
+            mentor_school: names.mentor_school,
+        });
+    }
+    Ok(out)
+}
+
+/// A date range from the query string: `from` (default today) to `to`
+/// (default four weeks on), as instants.
+#[derive(Debug, Deserialize)]
+struct Range {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl Range {
+    fn instants(&self) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+        let from = self.from.unwrap_or_else(|| Utc::now().date_naive());
+        let to = self.to.unwrap_or(from + Duration::days(28));
+        if to < from {
+            return Err(Error::invalid("to", "must not be before `from`"));
+        }
+        if (to - from).num_days() > 400 {
+            return Err(Error::invalid("to", "ask for at most 400 days at a time"));
+        }
+        let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let end = to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(1);
+        Ok((start, end))
+    }
+}
+
+async fn api_my_sessions(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(range): Query<Range>,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    authorize(&actor, Action::OwnCalendar)?;
+    let (from, to) = range.instants()?;
+    let sessions = state
+        .store
+        .sessions_of_student(actor.user.id, from, to)
+        .await?;
+    Ok(Json(views(&state.store, sessions).await?))
+}
+
+async fn api_school_sessions(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    Query(range): Query<Range>,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    authorize(&actor, Action::ViewSessions { school })?;
+    let (from, to) = range.instants()?;
+    let sessions = state.store.sessions_at_school(school, from, to).await?;
+    Ok(Json(views(&state.store, sessions).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelInput {
+    reason: String,
+}
+
+async fn api_cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<CancelInput>,
+) -> Result<Json<Session>, ApiError> {
+    let session = state.store.session(id).await?;
+    let partnership = state.store.partnership(session.partnership_id).await?;
+    authorize(
+        &actor,
+        Action::ManageSession {
+            partnership: &partnership,
+        },
+    )?;
+    let cancelled = state.store.cancel_session(&session, &input.reason).await?;
+    tracing::info!(session = %id, by = %actor.user.id, "session cancelled");
+    Ok(Json(cancelled))
+}
+
+/// Where a new feed can be subscribed to.
+#[derive(Debug, Serialize)]
+struct FeedLinks {
+    /// For calendar apps (`webcal://…`).
+    webcal: String,
+    /// The same over http(s).
+    url: String,
+}
+
+/// The address people reach the server at: the configured public URL, or
+/// what the request came in on.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.settings.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn links(base: &str, token: &str) -> FeedLinks {
+    let url = format!("{base}/calendar/{token}.ics");
+    let webcal = url
+        .replacen("https://", "webcal://", 1)
+        .replacen("http://", "webcal://", 1);
+    FeedLinks { webcal, url }
+}
+
+async fn api_my_feed(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
+    authorize(&actor, Action::OwnCalendar)?;
+    let token = state.store.new_feed(FeedOwner::User(actor.user.id)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(links(&base_url(&state, &headers), &token)),
+    ))
+}
+
+async fn api_revoke_my_feed(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::OwnCalendar)?;
+    state.store.revoke_feed(actor.user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn api_school_feed(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
+    authorize(&actor, Action::ManageSchoolFeed { school })?;
+    let token = state.store.new_feed(FeedOwner::School(school)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(links(&base_url(&state, &headers), &token)),
+    ))
+}
+
+/// A feed by its private token: sessions from four weeks ago to four
+/// months ahead, cancelled ones included so calendars drop them. An
+/// unknown or revoked token is a plain 404 that says nothing more.
+async fn calendar_file(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = file.strip_suffix(".ics").unwrap_or(&file);
+    let owner = state
+        .store
+        .feed_owner(token)
+        .await?
+        .ok_or(Error::NotFound("calendar"))?;
+    let now = Utc::now();
+    let (from, to) = (now - Duration::days(28), now + Duration::days(120));
+    let (name, sessions, reader) = match owner {
+        FeedOwner::User(user) => {
+            let user = state.store.user(user).await?;
+            let reader = reader_for(user.role, user.kind);
+            let sessions = state.store.sessions_of_student(user.id, from, to).await?;
+            (format!("Mentoring — {}", user.given_name), sessions, reader)
+        }
+        FeedOwner::School(school) => {
+            let school = state.store.school(school).await?;
+            let sessions = state.store.sessions_at_school(school.id, from, to).await?;
+            (
+                format!("Mentoring — {}", school.name),
+                sessions,
+                Reader::Staff,
+            )
+        }
+    };
+    let mut names = Vec::with_capacity(sessions.len());
+    for session in &sessions {
+        names.push(state.store.session_names(session).await?);
+    }
+    let entries: Vec<Entry<'_>> = sessions
+        .iter()
+        .zip(&names)
+        .map(|(session, names)| Entry {
+            session,
+            names,
+            reader,
+        })
+        .collect();
+    let body = feed(&name, &entries, &base_url(&state, &headers), now);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -113,7 +113,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "referral" => Some("Referral updated."),
         "mentor" => Some("Mentor updated."),
         "cleared" => Some("Mentor cleared. They can now be matched."),
-        "closure" => Some("Closure added. Slots on those days are gone."),
+        "closure" => Some(
+            "Closure added. Slots on those days are gone, and sessions booked on them are cancelled.",
+        ),
         "removed" => Some("Removed from the calendar."),
         "policy" => Some("Slot policy saved. The slots below use it."),
         "matched" => Some(

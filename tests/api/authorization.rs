@@ -707,6 +707,12 @@ fn matrix() -> Vec<Row> {
             body: |_| Body::Json(json!({"reason": "Mock exams"})),
         },
         Row {
+            method: "POST",
+            path: "/api/sessions/{session_id}/move",
+            allowed: &[CoordA, TeacherA, CoordB],
+            body: |_| Body::Json(json!({"starts_at": "{free_slot}", "reason": "Sports day"})),
+        },
+        Row {
             method: "GET",
             path: "/calendar/{file}",
             allowed: EVERYONE,
@@ -921,6 +927,7 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
             n += 1;
             let mut fresh_mentee = String::new();
             let mut proposal_id = String::new();
+            let mut free_slot = String::new();
             let mut path = concrete_path(row.path, &world);
             match fresh_for(&row) {
                 Some(Fresh::School) => {
@@ -997,6 +1004,36 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                         .find(|s| s.status.is_live())
                         .expect("a live session to cancel");
                     path = path.replace("{session_id}", &live.id.to_string());
+                    // A slot mentee.b is not booked in, to move it to.
+                    let booked: Vec<_> = app
+                        .store
+                        .sessions_of_student(
+                            world.mentee_b.id,
+                            chrono::Utc::now(),
+                            chrono::Utc::now() + chrono::Duration::days(400),
+                        )
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .filter(|s| s.status.is_live())
+                        .map(|s| s.starts_at)
+                        .collect();
+                    let today = chrono::Utc::now().date_naive();
+                    free_slot = mentorbridge::calendar::store::partnership_slots(
+                        &app.store,
+                        &world.partnership,
+                        today,
+                        today + chrono::Duration::days(60),
+                    )
+                    .await
+                    .unwrap()
+                    .alignment
+                    .slots
+                    .into_iter()
+                    .find(|s| s.start_utc > chrono::Utc::now() && !booked.contains(&s.start_utc))
+                    .expect("a free slot")
+                    .start_utc
+                    .to_rfc3339();
                 }
                 None => {}
             }
@@ -1012,6 +1049,7 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                     .replace("{mentee_b}", &world.mentee_b.id.to_string())
                     .replace("{mentor_a}", &world.mentor_a.id.to_string())
                     .replace("{proposal_id}", &proposal_id)
+                    .replace("{free_slot}", &free_slot)
             };
             if let Body::Json(Value::Object(map)) = &mut body {
                 for v in map.values_mut() {

@@ -364,7 +364,114 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
     );
 }
 
+async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let coord_b = app.signed_in("coord.b").await;
+    let to = (Utc::now() + Duration::days(200)).date_naive();
+    let mine = app.signed_in("mentee.b").await;
+    let sessions = mine.get(&format!("/api/me/sessions?to={to}")).await.json();
+    let first = sessions[0].clone();
+    let second = sessions[1].clone();
+    let id = first["id"].as_str().unwrap();
+
+    // Another slot of the partnership that the series does not use.
+    let today = Utc::now().date_naive();
+    let aligned = partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + Duration::days(30),
+    )
+    .await
+    .unwrap();
+    let taken: Vec<chrono::DateTime<Utc>> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let free = aligned
+        .alignment
+        .slots
+        .iter()
+        .find(|s| s.start_utc > Utc::now() && !taken.contains(&s.start_utc))
+        .unwrap();
+    let moved = coord_b
+        .post_json(
+            &format!("/api/sessions/{id}/move"),
+            &json!({"starts_at": free.start_utc, "reason": "Sports day"}),
+        )
+        .await;
+    assert_eq!(moved.status, reqwest::StatusCode::OK, "{}", moved.text);
+    let moved = moved.json();
+    assert_eq!(moved["status"], "moved");
+    assert_eq!(moved["sequence"], 1);
+    assert_eq!(moved["uid"], first["uid"], "the same event, moved");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(moved["starts_at"].as_str().unwrap()).unwrap(),
+        free.start_utc
+    );
+
+    // Not a slot: refused by name. Onto another of the student's sessions: taken.
+    let odd = coord_b
+        .post_json(
+            &format!("/api/sessions/{id}/move"),
+            &json!({"starts_at": free.start_utc + Duration::minutes(7)}),
+        )
+        .await;
+    assert_eq!(odd.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(odd.error_field().as_deref(), Some("starts_at"));
+    let clash = coord_b
+        .post_json(
+            &format!("/api/sessions/{id}/move"),
+            &json!({"starts_at": second["starts_at"]}),
+        )
+        .await;
+    assert_eq!(
+        clash.status,
+        reqwest::StatusCode::CONFLICT,
+        "{}",
+        clash.text
+    );
+    let past = coord_b
+        .post_json(
+            &format!("/api/sessions/{id}/move"),
+            &json!({"starts_at": "2020-01-06T08:40:00Z"}),
+        )
+        .await;
+    assert_eq!(past.status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+
+    // School B closes on the second session's day: it is cancelled, saying why.
+    let day = second["local"]["school-b"]["date"].as_str().unwrap();
+    let closure = coord_b
+        .post_json(
+            &format!("/api/schools/{}/calendar/closures", world.b.id),
+            &json!({"start": day, "label": "Boiler failure"}),
+        )
+        .await;
+    assert_eq!(
+        closure.status,
+        reqwest::StatusCode::CREATED,
+        "{}",
+        closure.text
+    );
+    assert_eq!(closure.json()["sessions_cancelled"], 1);
+    let now = mine.get(&format!("/api/me/sessions?to={to}")).await.json();
+    let gone = now
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == second["id"])
+        .unwrap();
+    assert_eq!(gone["status"], "cancelled");
+    assert_eq!(gone["reason"], "School B is closed: Boiler failure");
+    assert_eq!(gone["sequence"], 1);
+}
+
 on_both_backends!(
+    a_session_moves_to_another_slot_and_a_later_closure_cancels_one,
     approval_books_a_weekly_series_that_skips_closures,
     two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one,
     a_cancelled_session_frees_its_students_and_ipads,

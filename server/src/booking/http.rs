@@ -25,6 +25,7 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/me/sessions", api_my_sessions)
         .get("/api/schools/{school_id}/sessions", api_school_sessions)
         .post("/api/sessions/{session_id}/cancel", api_cancel)
+        .post("/api/sessions/{session_id}/move", api_move)
         .post("/api/me/calendar-feed", api_my_feed)
         .delete("/api/me/calendar-feed", api_revoke_my_feed)
         .post("/api/schools/{school_id}/calendar-feed", api_school_feed)
@@ -239,6 +240,36 @@ async fn api_cancel(
     let cancelled = state.store.cancel_session(&session, &input.reason).await?;
     tracing::info!(session = %id, by = %actor.user.id, "session cancelled");
     Ok(Json(cancelled))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveInput {
+    starts_at: DateTime<Utc>,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn api_move(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<MoveInput>,
+) -> Result<Json<Session>, ApiError> {
+    let session = state.store.session(id).await?;
+    let partnership = state.store.partnership(session.partnership_id).await?;
+    authorize(
+        &actor,
+        Action::ManageSession {
+            partnership: &partnership,
+        },
+    )?;
+    let moved = state
+        .store
+        .move_session(&session, input.starts_at, &input.reason)
+        .await?;
+    tracing::info!(session = %id, by = %actor.user.id, "session moved");
+    Ok(Json(moved))
 }
 
 /// Where a new feed can be subscribed to.

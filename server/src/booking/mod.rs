@@ -185,6 +185,57 @@ fn deadlock(err: &sqlx::Error) -> bool {
     }
 }
 
+/// A slot's start, for messages people read.
+fn when(slot: &Slot) -> String {
+    slot.start_utc.format("%a %-d %b %Y %H:%M UTC").to_string()
+}
+
+/// Inserts a session's claims inside its transaction. The database refuses
+/// an overlapping claim; that refusal is a conflict naming the time.
+async fn claim(tx: &mut Tx, session: Uuid, claims: &[String], slot: &Slot) -> Result<()> {
+    if let Tx::Postgres(t) = tx {
+        // Queue bookings for the same resources one behind the other,
+        // always in the same (sorted) order, so the exclusion constraint
+        // turns the later ones away at once instead of their waiting on
+        // each other into a deadlock. (SQLite has one writer: no queue.)
+        for resource in claims {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(resource)
+                .execute(&mut **t)
+                .await?;
+        }
+    }
+    for resource in claims {
+        let claimed = on_tx!(tx, |conn| {
+            sqlx::query(
+            "INSERT INTO session_claims (session_id, resource, starts_at, ends_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(session)
+        .bind(resource)
+        .bind(slot.start_utc)
+        .bind(slot.end_utc)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        });
+        match claimed {
+            Err(e) if overlap_violation(&e) => {
+                let what = if resource.starts_with("device:") {
+                    "the iPad it was given has just been booked"
+                } else {
+                    "a student in it is already booked then"
+                };
+                return Err(Error::conflict(
+                    "starts_at",
+                    format!("{} is taken: {what}", when(slot)),
+                ));
+            }
+            other => other?,
+        };
+    }
+    Ok(())
+}
+
 /// A resource a session claims: a student.
 fn student(id: Uuid) -> String {
     format!("student:{id}")
@@ -260,42 +311,10 @@ impl Store {
         let now = Utc::now();
         let local = serde_json::to_string(&slot.schools)
             .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
-        let when = slot.start_utc.format("%a %-d %b %Y %H:%M UTC");
-        let mut claims = vec![student(record.mentee_id), student(record.mentor_id)];
-        let mut schools = BTreeMap::new();
-        for user in [record.mentee_id, record.mentor_id] {
-            if let Some(school) = self.user(user).await?.school_id {
-                schools.insert(school, self.school(school).await?.slug);
-            }
-        }
-        for (school, slug) in &schools {
-            let devices = slot.schools.get(slug).map_or(0, |e| e.devices);
-            let device = self
-                .free_device(*school, devices, slot)
-                .await?
-                .ok_or_else(|| {
-                    Error::conflict(
-                        "starts_at",
-                        format!("every iPad for mentoring is booked on {when}"),
-                    )
-                })?;
-            claims.push(device);
-        }
-
-        claims.sort();
+        let claims = self
+            .claims_for(record.mentee_id, record.mentor_id, slot)
+            .await?;
         let mut tx = self.begin().await?;
-        if let Tx::Postgres(t) = &mut tx {
-            // Queue bookings for the same resources one behind the other,
-            // always in the same order, so the exclusion constraint turns
-            // the later ones away at once instead of their waiting on each
-            // other into a deadlock. (SQLite has one writer: no queue needed.)
-            for resource in &claims {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind(resource)
-                    .execute(&mut **t)
-                    .await?;
-            }
-        }
         on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \
@@ -317,36 +336,36 @@ impl Store {
         .await
         .map(|r| r.rows_affected())
         })?;
-        for resource in &claims {
-            let claimed = on_tx!(&mut tx, |conn| {
-                sqlx::query(
-                "INSERT INTO session_claims (session_id, resource, starts_at, ends_at) VALUES ($1, $2, $3, $4)"
-            )
-            .bind(id)
-            .bind(resource)
-            .bind(slot.start_utc)
-            .bind(slot.end_utc)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-            });
-            match claimed {
-                Err(e) if overlap_violation(&e) => {
-                    let what = if resource.starts_with("device:") {
-                        "the iPad it was given has just been booked"
-                    } else {
-                        "a student in it is already booked then"
-                    };
-                    return Err(Error::conflict(
-                        "starts_at",
-                        format!("{when} is taken: {what}"),
-                    ));
-                }
-                other => other?,
-            };
-        }
+        claim(&mut tx, id, &claims, slot).await?;
         tx.commit().await?;
         self.session(id).await
+    }
+
+    /// What a session in `slot` must claim: both students, and an iPad at
+    /// each of their schools (the lowest-numbered one free).
+    async fn claims_for(&self, mentee: Uuid, mentor: Uuid, slot: &Slot) -> Result<Vec<String>> {
+        let mut claims = vec![student(mentee), student(mentor)];
+        let mut schools = BTreeMap::new();
+        for user in [mentee, mentor] {
+            if let Some(school) = self.user(user).await?.school_id {
+                schools.insert(school, self.school(school).await?.slug);
+            }
+        }
+        for (school, slug) in &schools {
+            let devices = slot.schools.get(slug).map_or(0, |e| e.devices);
+            let device = self
+                .free_device(*school, devices, slot)
+                .await?
+                .ok_or_else(|| {
+                    Error::conflict(
+                        "starts_at",
+                        format!("every iPad for mentoring is booked on {}", when(slot)),
+                    )
+                })?;
+            claims.push(device);
+        }
+        claims.sort();
+        Ok(claims)
     }
 
     /// The lowest-numbered iPad at a school free for the slot's time, as a
@@ -465,5 +484,118 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         tx.commit().await?;
         self.session(session.id).await
+    }
+
+    /// Moves a live session to another aligned slot of its partnership (a
+    /// start time from the partnership's slots, in the future): it lets go
+    /// of its old claims and takes the new ones in one transaction, keeps
+    /// its UID, and its SEQUENCE rises.
+    pub async fn move_session(
+        &self,
+        session: &Session,
+        to: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Session> {
+        let reason = reason.trim();
+        if reason.chars().count() > 300 {
+            return Err(Error::invalid("reason", "at most 300 characters"));
+        }
+        if !session.status.is_live() {
+            return Err(Error::conflict(
+                "status",
+                format!("a {} session cannot be moved", session.status.as_str()),
+            ));
+        }
+        if to <= Utc::now() {
+            return Err(Error::invalid("starts_at", "choose a time in the future"));
+        }
+        let partnership = self.partnership(session.partnership_id).await?;
+        let day = to.date_naive();
+        let slots = partnership_slots(
+            self,
+            &partnership,
+            day - Duration::days(1),
+            day + Duration::days(1),
+        )
+        .await?;
+        let slot = slots
+            .alignment
+            .slots
+            .into_iter()
+            .find(|s| s.start_utc == to)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "starts_at",
+                    "that is not one of the partnership's slots (both schools in session, both periods free)",
+                )
+            })?;
+        let claims = self
+            .claims_for(session.mentee_id, session.mentor_id, &slot)
+            .await?;
+        let local = serde_json::to_string(&slot.schools)
+            .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "DELETE FROM session_claims WHERE session_id = $1"
+        )
+        .bind(session.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let done = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = 'moved', \
+             reason = $5, sequence = sequence + 1, updated_at = $6 WHERE id = $7 AND sequence = $8 \
+             AND status IN ('scheduled', 'moved')"
+        )
+        .bind(slot.start_utc)
+        .bind(slot.end_utc)
+        .bind(key_of(&slot))
+        .bind(&local)
+        .bind((!reason.is_empty()).then_some(reason))
+        .bind(Utc::now())
+        .bind(session.id)
+        .bind(session.sequence)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(Error::conflict(
+                "status",
+                "someone else changed this session first; reload it",
+            ));
+        }
+        claim(&mut tx, session.id, &claims, &slot).await?;
+        tx.commit().await?;
+        self.session(session.id).await
+    }
+
+    /// Cancels every live session that falls on a school's new closure
+    /// (its local dates `start..=end`), saying so; returns how many.
+    pub async fn cancel_for_closure(
+        &self,
+        school: Uuid,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+        label: &str,
+    ) -> Result<usize> {
+        let slug = self.school(school).await?.slug;
+        let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(1);
+        let to = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(2);
+        let name = self.school(school).await?.name;
+        let mut cancelled = 0;
+        for session in self.sessions_at_school(school, from, to).await? {
+            let on_closure = session
+                .local
+                .get(&slug)
+                .is_some_and(|e| start <= e.date && e.date <= end);
+            if session.status.is_live() && on_closure {
+                self.cancel_session(&session, &format!("{name} is closed: {label}"))
+                    .await?;
+                cancelled += 1;
+            }
+        }
+        Ok(cancelled)
     }
 }

@@ -137,10 +137,13 @@ async fn api_add_closure(
     actor: Actor,
     Path(school): Path<Uuid>,
     ApiJson(input): ApiJson<ClosureInput>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&actor, Action::ManageCalendar { school })?;
-    add_closure(&state.store, school, &input).await?;
-    Ok(StatusCode::CREATED)
+    let cancelled = add_closure(&state.store, school, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "sessions_cancelled": cancelled })),
+    ))
 }
 
 async fn api_delete_entry(

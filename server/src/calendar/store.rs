@@ -694,7 +694,7 @@ impl Store {
 
 /// Adds a closure to a school's calendar. It must fall within a term, like
 /// the closures in an imported file.
-pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> Result<()> {
+pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> Result<usize> {
     let end = input.end.unwrap_or(input.start);
     if end < input.start {
         return Err(Error::invalid(
@@ -734,7 +734,11 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
     .await
     .map(|r| r.rows_affected())
     })?;
-    Ok(())
+    // Sessions already booked on those days cannot happen: cancel them, so
+    // everyone's calendar drops them.
+    store
+        .cancel_for_closure(school, input.start, end, label)
+        .await
 }
 
 /// Saves how a school counts its cycle, once the weeks set by hand have been

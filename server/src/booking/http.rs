@@ -57,25 +57,48 @@ pub enum FeedOwner {
     School(Uuid),
 }
 
-impl Store {
-    /// The names a session's calendar entry may show.
-    pub async fn session_names(&self, session: &Session) -> Result<SessionNames> {
-        let mentee = self.user(session.mentee_id).await?;
-        let mentor = self.user(session.mentor_id).await?;
-        let school_name = |id: Option<Uuid>| async move {
-            match id {
-                Some(id) => self.school(id).await.map(|s| s.name),
-                None => Ok(String::new()),
+/// Names looked up once per request: a school's feed has thousands of
+/// sessions but only a few dozen people and two schools.
+#[derive(Default)]
+pub struct NameCache {
+    people: std::collections::HashMap<Uuid, (String, Option<Uuid>)>,
+    schools: std::collections::HashMap<Uuid, String>,
+}
+
+impl NameCache {
+    async fn person(&mut self, store: &Store, id: Uuid) -> Result<(String, String)> {
+        if !self.people.contains_key(&id) {
+            let user = store.user(id).await?;
+            self.people.insert(id, (user.given_name, user.school_id));
+        }
+        let (name, school) = self.people.get(&id).cloned().unwrap_or_default();
+        let school_name = match school {
+            Some(school) => {
+                if !self.schools.contains_key(&school) {
+                    self.schools
+                        .insert(school, store.school(school).await?.name);
+                }
+                self.schools.get(&school).cloned().unwrap_or_default()
             }
+            None => String::new(),
         };
-        Ok(SessionNames {
-            mentee: mentee.given_name,
-            mentee_school: school_name(mentee.school_id).await?,
-            mentor: mentor.given_name,
-            mentor_school: school_name(mentor.school_id).await?,
-        })
+        Ok((name, school_name))
     }
 
+    /// The names a session's calendar entry may show.
+    pub async fn names(&mut self, store: &Store, session: &Session) -> Result<SessionNames> {
+        let (mentee, mentee_school) = self.person(store, session.mentee_id).await?;
+        let (mentor, mentor_school) = self.person(store, session.mentor_id).await?;
+        Ok(SessionNames {
+            mentee,
+            mentee_school,
+            mentor,
+            mentor_school,
+        })
+    }
+}
+
+impl Store {
     /// A new private feed token for `owner`, revoking any earlier one.
     pub async fn new_feed(&self, owner: FeedOwner) -> Result<String> {
         let token = random_token();
@@ -154,8 +177,9 @@ fn reader_for(actor_role: Role, kind: Option<StudentKind>) -> Reader {
 
 async fn views(store: &Store, sessions: Vec<Session>) -> Result<Vec<SessionView>> {
     let mut out = Vec::with_capacity(sessions.len());
+    let mut cache = NameCache::default();
     for session in sessions {
-        let names = store.session_names(&session).await?;
+        let names = cache.names(store, &session).await?;
         out.push(SessionView {
             session,
             mentee: names.mentee,
@@ -372,8 +396,9 @@ async fn calendar_file(
         }
     };
     let mut names = Vec::with_capacity(sessions.len());
+    let mut cache = NameCache::default();
     for session in &sessions {
-        names.push(state.store.session_names(session).await?);
+        names.push(cache.names(&state.store, session).await?);
     }
     let entries: Vec<Entry<'_>> = sessions
         .iter()

@@ -67,20 +67,25 @@ pub struct NameCache {
 
 impl NameCache {
     async fn person(&mut self, store: &Store, id: Uuid) -> Result<(String, String)> {
-        if !self.people.contains_key(&id) {
-            let user = store.user(id).await?;
-            self.people.insert(id, (user.given_name, user.school_id));
-        }
-        let (name, school) = self.people.get(&id).cloned().unwrap_or_default();
-        let school_name = match school {
-            Some(school) => {
-                if !self.schools.contains_key(&school) {
-                    self.schools
-                        .insert(school, store.school(school).await?.name);
-                }
-                self.schools.get(&school).cloned().unwrap_or_default()
+        let (name, school) = match self.people.get(&id) {
+            Some(known) => known.clone(),
+            None => {
+                let user = store.user(id).await?;
+                let found = (user.given_name, user.school_id);
+                self.people.insert(id, found.clone());
+                found
             }
-            None => String::new(),
+        };
+        let Some(school) = school else {
+            return Ok((name, String::new()));
+        };
+        let school_name = match self.schools.get(&school) {
+            Some(known) => known.clone(),
+            None => {
+                let found = store.school(school).await?.name;
+                self.schools.insert(school, found.clone());
+                found
+            }
         };
         Ok((name, school_name))
     }

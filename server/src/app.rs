@@ -123,6 +123,7 @@ fn all_routes() -> Routes {
     let routes = crate::mentors::http::page_routes(routes);
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
+    let routes = crate::booking::pages::page_routes(routes);
     partnerships::http::routes(routes)
 }
 

@@ -212,7 +212,16 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
         store.put_slot_policy(partnership.id, &policy).await?;
         ready_mentors(store, hillside).await?;
         refer_mentees(store, columba).await?;
-        store.run_matching(&partnership, None).await?;
+        // Both coordinators approve, so the demo has sessions booked and
+        // in everyone's calendar; one referral still waits for its
+        // countersignature, for a newcomer to approve and match.
+        let proposal = store.run_matching(&partnership, None).await?;
+        for coordinator in ["rpatel", "cbyrne"] {
+            let actor = as_user(store, coordinator).await?;
+            store
+                .approve_proposal(&partnership, proposal.id, &actor)
+                .await?;
+        }
     }
     Ok(logins)
 }

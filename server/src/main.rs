@@ -65,6 +65,23 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// List a school's mentoring sessions.
+    Sessions {
+        /// The school's slug.
+        #[arg(long)]
+        school: String,
+        /// First date (YYYY-MM-DD) [default: today].
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last date (YYYY-MM-DD) [default: four weeks after --from].
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Propose the best mentor and weekly slot for every approved mentee of
     /// a partnership, with the reasons; the proposal waits for both
     /// coordinators to approve it on the matching page.
@@ -529,6 +546,50 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Sessions {
+            school,
+            from,
+            to,
+            json,
+            db,
+        } => {
+            let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
+            let school = school_by_slug(&store, "--school", &school).await?;
+            let from = from.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let to = to.unwrap_or(from + chrono::Days::new(27));
+            if to < from {
+                bail!("--to: {to} is before --from {from}");
+            }
+            let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            let end =
+                to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + chrono::Duration::days(1);
+            let sessions = store
+                .sessions_at_school(school.id, start, end)
+                .await
+                .map_err(user_error)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sessions)?);
+            } else {
+                let mut cache = mentorbridge::booking::http::NameCache::default();
+                for s in &sessions {
+                    let names = cache.names(&store, s).await.map_err(user_error)?;
+                    let local = s.local.get(&school.slug).map_or_else(
+                        || format!("{} UTC", s.starts_at.format("%a %d %b %H:%M")),
+                        |e| format!("{} {}", e.date.format("%a %d %b"), e.start.format("%H:%M")),
+                    );
+                    println!(
+                        "{local}  {:<10} {} ({}) with {} ({})",
+                        s.status.as_str(),
+                        names.mentee,
+                        names.mentee_school,
+                        names.mentor,
+                        names.mentor_school
+                    );
+                }
+                println!("\n{} sessions at {}", sessions.len(), school.name);
+            }
+            Ok(())
+        }
         Command::Match {
             partnership: id,
             json,
@@ -788,8 +849,9 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
         banner.push_str(&format!("  {:width$}  {}\n", login.username, login.who));
     }
     banner.push_str(
-        "\nThe optimiser has proposed matches for Hillside and St Columba's: sign in as rpatel and\n\
-         cbyrne, open Partnerships → Matching, and approve them.\n",
+        "\nHillside and St Columba's have approved the optimiser's matches, and their weekly sessions\n\
+         are booked: see Sessions as any of them. One referral at St Columba's waits for cbyrne to\n\
+         countersign it; then Partnerships → Matching runs the optimiser again for it.\n",
     );
     banner.push_str("\nPress Ctrl-C to stop.");
     serve(settings, Some(banner)).await

@@ -122,6 +122,8 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
             "The optimiser has proposed new pairs. Both coordinators approve them before they are booked.",
         ),
         "rule" => Some("Rule saved and the optimiser run again with it."),
+        "session_cancelled" => Some("Session cancelled. Everyone's calendar will drop it."),
+        "session_moved" => Some("Session moved. Everyone's calendar will show the new time."),
         "match_approval" => {
             Some("Approved for your school. The other school's coordinator approves next.")
         }

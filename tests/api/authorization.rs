@@ -714,6 +714,30 @@ fn matrix() -> Vec<Row> {
         },
         Row {
             method: "GET",
+            path: "/sessions",
+            allowed: WITH_A_SCHOOL,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/sessions/feed",
+            allowed: WITH_A_SCHOOL,
+            body: |_| Body::Form(vec![]),
+        },
+        Row {
+            method: "POST",
+            path: "/sessions/{session_id}/cancel",
+            allowed: &[CoordA, TeacherA, CoordB],
+            body: |_| Body::Form(vec![("reason", "Mock exams".into())]),
+        },
+        Row {
+            method: "POST",
+            path: "/sessions/{session_id}/move",
+            allowed: &[CoordA, TeacherA, CoordB],
+            body: |_| Body::Form(vec![("starts_at", "{free_slot}".into())]),
+        },
+        Row {
+            method: "GET",
             path: "/calendar/{file}",
             allowed: EVERYONE,
             body: none,

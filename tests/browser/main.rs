@@ -238,19 +238,20 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 .await
                 .unwrap();
             save_screenshot(&browser, "partnerships-rpatel").await;
-            // The demo arrives with a proposal waiting for approval.
+            // The demo arrives with its matches approved and booked.
             click(&browser, Locator::LinkText("Matching")).await;
             let coverage = text_of(&browser, "[data-testid=coverage]").await;
-            eprintln!("demo proposal: {coverage}");
             assert!(coverage.contains("of 8 mentees matched"), "{coverage}");
-            assert!(
-                browser
-                    .find(Locator::XPath("//button[starts-with(., 'Approve these')]"))
-                    .await
-                    .is_ok(),
-                "the coordinator can approve it"
-            );
+            let main = text_of(&browser, "main").await;
+            assert!(main.contains("approved by both schools"), "{main}");
             save_screenshot(&browser, "matching-rpatel").await;
+            browser
+                .goto(&format!("{}/sessions", app.base))
+                .await
+                .unwrap();
+            let sessions = text_of(&browser, "section[aria-labelledby=list]").await;
+            assert!(sessions.contains("booked"), "{sessions}");
+            save_screenshot(&browser, "sessions-rpatel").await;
             browser
                 .goto(&format!("{}/school/students", app.base))
                 .await
@@ -656,5 +657,118 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     let table = text_of(&browser, "#referrals").await;
     assert_eq!(table.matches("matched").count(), 2, "{table}");
     assert_eq!(table.matches("approved").count(), 1, "Max waits: {table}");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let proposal = app
+        .store
+        .run_matching(&world.partnership, None)
+        .await
+        .unwrap();
+    for user in [&world.coord_a, &world.coord_b] {
+        let actor = mentorbridge::auth::Actor {
+            user: user.clone(),
+            csrf_token: String::new(),
+        };
+        app.store
+            .approve_proposal(&world.partnership, proposal.id, &actor)
+            .await
+            .unwrap();
+    }
+    let browser = open_browser(&driver, &chromium).await;
+    let password = mentorbridge_tests::PASSWORD;
+
+    // The mentee sees their own sessions, with their mentor's first name.
+    sign_in(&browser, &app, "mentee.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    click(&browser, Locator::LinkText("Sessions")).await;
+    let mine = wait_for_text(&browser, "h1", "My sessions").await;
+    assert_eq!(mine, "My sessions");
+    let list = text_of(&browser, "section[aria-labelledby=list]").await;
+    assert!(list.contains("with mentor.a-given (School A)"), "{list}");
+    assert!(
+        !list.contains("Move or cancel"),
+        "students cannot change sessions"
+    );
+    click(&browser, Locator::Id("make-feed")).await;
+    let url = text_of(&browser, "#feed-url").await;
+    assert!(url.contains("/calendar/") && url.ends_with(".ics"), "{url}");
+    save_screenshot(&browser, "sessions-mentee").await;
+    sign_out(&browser).await;
+
+    // A coordinator moves the first session and cancels the next.
+    sign_in(&browser, &app, "coord.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser
+        .goto(&format!("{}/sessions", app.base))
+        .await
+        .unwrap();
+    let first = "(//article[@data-testid='session'])[1]";
+    click(&browser, Locator::XPath(&format!("{first}//summary"))).await;
+    let card = browser.find(Locator::XPath(first)).await.unwrap();
+    fill(
+        &card,
+        "input[name=reason][placeholder='Sports day']",
+        "Sports day",
+    )
+    .await;
+    click(
+        &browser,
+        Locator::XPath(&format!("{first}//button[. = 'Move']")),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "Session moved").await;
+
+    let booked = "(//article[@data-testid='session'][.//span[. = 'booked']])[1]";
+    click(&browser, Locator::XPath(&format!("{booked}//summary"))).await;
+    let card = browser.find(Locator::XPath(booked)).await.unwrap();
+    fill(
+        &card,
+        "input[name=reason][required]",
+        "Mock exams in the hall",
+    )
+    .await;
+    click(
+        &browser,
+        Locator::XPath(&format!("{booked}//button[. = 'Cancel this session']")),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "Session cancelled").await;
+    let list = text_of(&browser, "section[aria-labelledby=list]").await;
+    assert!(
+        list.contains("moved") && list.contains("Sports day"),
+        "{list}"
+    );
+    assert!(
+        list.contains("cancelled") && list.contains("Mock exams in the hall"),
+        "{list}"
+    );
+    save_screenshot(&browser, "sessions-changed").await;
+
+    // The database agrees: one moved, one cancelled, both with SEQUENCE 1.
+    let sessions = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            chrono::Utc::now(),
+            chrono::Utc::now() + chrono::Duration::days(400),
+        )
+        .await
+        .unwrap();
+    let changed: Vec<_> = sessions
+        .iter()
+        .filter(|s| s.sequence == 1)
+        .map(|s| s.status.as_str())
+        .collect();
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(changed.contains(&"moved") && changed.contains(&"cancelled"));
     browser.close().await.unwrap();
 }

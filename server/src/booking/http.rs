@@ -303,16 +303,16 @@ async fn api_move(
 
 /// Where a new feed can be subscribed to.
 #[derive(Debug, Serialize)]
-struct FeedLinks {
+pub struct FeedLinks {
     /// For calendar apps (`webcal://…`).
-    webcal: String,
+    pub webcal: String,
     /// The same over http(s).
-    url: String,
+    pub url: String,
 }
 
 /// The address people reach the server at: the configured public URL, or
 /// what the request came in on.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.settings.public_url {
         return url.trim_end_matches('/').to_owned();
     }
@@ -323,7 +323,8 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn links(base: &str, token: &str) -> FeedLinks {
+/// The subscription links for a feed token.
+pub fn feed_links(base: &str, token: &str) -> FeedLinks {
     let url = format!("{base}/calendar/{token}.ics");
     let webcal = url
         .replacen("https://", "webcal://", 1)
@@ -340,7 +341,7 @@ async fn api_my_feed(
     let token = state.store.new_feed(FeedOwner::User(actor.user.id)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(links(&base_url(&state, &headers), &token)),
+        Json(feed_links(&base_url(&state, &headers), &token)),
     ))
 }
 
@@ -363,7 +364,7 @@ async fn api_school_feed(
     let token = state.store.new_feed(FeedOwner::School(school)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(links(&base_url(&state, &headers), &token)),
+        Json(feed_links(&base_url(&state, &headers), &token)),
     ))
 }
 

@@ -15,6 +15,7 @@
 //! booking.
 
 pub mod http;
+pub mod pages;
 
 use std::collections::BTreeMap;
 

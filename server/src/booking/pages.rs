@@ -1,0 +1,350 @@
+//! The sessions page: "my sessions" for students, the school's sessions for
+//! staff (by day and partnership), with moving and cancelling for the
+//! partnership's coordinators and teachers, and a calendar subscription.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::http::{FeedOwner, NameCache, base_url, feed_links};
+use super::{Session, SessionStatus};
+use crate::accounts::Role;
+use crate::app::{AppState, Routes};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::calendar::store::partnership_slots;
+use crate::error::{Error, PageError, Result};
+use crate::extract::PageForm;
+use crate::web::{Nav, after_form, notice_text, render};
+
+/// The session page routes.
+pub fn page_routes(routes: Routes) -> Routes {
+    routes
+        .get("/sessions", sessions_page)
+        .post("/sessions/feed", feed_submit)
+        .post("/sessions/{session_id}/cancel", cancel_submit)
+        .post("/sessions/{session_id}/move", move_submit)
+}
+
+/// A slot a session could move to.
+pub struct MoveOption {
+    /// Its start (the form's value).
+    pub starts_at: String,
+    /// In the viewer's local time.
+    pub label: String,
+}
+
+/// A session as a row on the page.
+pub struct Row {
+    /// The session.
+    pub session: Session,
+    /// "Tue 1 Dec".
+    pub day: String,
+    /// "08:40–09:00" at the viewer's school.
+    pub time: String,
+    /// Who, in first names and schools.
+    pub who: String,
+    /// Whether the viewer may move or cancel it.
+    pub can_change: bool,
+    /// Where it could move to.
+    pub moves: Vec<MoveOption>,
+}
+
+impl Row {
+    /// The status in words.
+    pub fn status_word(&self) -> &'static str {
+        match self.session.status {
+            SessionStatus::Scheduled => "booked",
+            SessionStatus::Moved => "moved",
+            SessionStatus::Cancelled => "cancelled",
+            SessionStatus::Completed => "done",
+            SessionStatus::Missed => "missed",
+        }
+    }
+
+    /// Whether it still takes place.
+    pub fn is_live(&self) -> bool {
+        self.session.status.is_live()
+    }
+}
+
+/// A partnership to filter by.
+pub struct PartnerChoice {
+    /// The partnership.
+    pub id: Uuid,
+    /// The other school's name.
+    pub name: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    nav: Nav,
+    staff: bool,
+    rows: Vec<Row>,
+    partners: Vec<PartnerChoice>,
+    day: String,
+    partnership: String,
+    feed: Option<(String, String)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+/// The page's filters.
+#[derive(Debug, Default, Deserialize)]
+struct Filter {
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    partnership: String,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+fn local_of(session: &Session, slug: &str) -> Option<(NaiveDate, String)> {
+    let end = session.local.get(slug)?;
+    Some((
+        end.date,
+        format!("{}–{}", end.start.format("%H:%M"), end.end.format("%H:%M")),
+    ))
+}
+
+async fn show(
+    state: &AppState,
+    actor: &Actor,
+    filter: &Filter,
+    feed: Option<(String, String)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<SessionsPage> {
+    authorize(actor, Action::OwnCalendar)?;
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    let own = state.store.school(school).await?;
+    let staff = actor.role() != Role::Student;
+    let day = filter.day.trim().parse::<NaiveDate>().ok();
+    let (from, to): (DateTime<Utc>, DateTime<Utc>) = match day {
+        Some(d) => {
+            let start = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            (start - Duration::hours(14), start + Duration::hours(38))
+        }
+        None => (
+            Utc::now() - Duration::hours(2),
+            Utc::now() + Duration::days(28),
+        ),
+    };
+    let mut sessions = if staff {
+        authorize(actor, Action::ViewSessions { school })?;
+        state.store.sessions_at_school(school, from, to).await?
+    } else {
+        state
+            .store
+            .sessions_of_student(actor.user.id, from, to)
+            .await?
+    };
+    let wanted: Option<Uuid> = filter.partnership.trim().parse().ok();
+    if let Some(p) = wanted {
+        sessions.retain(|s| s.partnership_id == p);
+    }
+    if let Some(d) = day {
+        sessions.retain(|s| local_of(s, &own.slug).is_some_and(|(date, _)| date == d));
+    }
+
+    let mut partners = Vec::new();
+    for p in state.store.partnerships_of(school).await? {
+        partners.push(PartnerChoice {
+            id: p.id,
+            name: state.store.school(p.partner_of(school)).await?.name,
+        });
+    }
+    // Each partnership's next four weeks of slots, for the move menus.
+    let mut slots_of: BTreeMap<Uuid, Vec<crate::calendar::align::Slot>> = BTreeMap::new();
+    if staff {
+        let today = own.today()?;
+        let ids: std::collections::BTreeSet<Uuid> =
+            sessions.iter().map(|s| s.partnership_id).collect();
+        for id in ids {
+            let partnership = state.store.partnership(id).await?;
+            let found = partnership_slots(
+                &state.store,
+                &partnership,
+                today,
+                today + Duration::days(27),
+            )
+            .await
+            .map(|p| p.alignment.slots)
+            .unwrap_or_default();
+            slots_of.insert(id, found);
+        }
+    }
+    let mut cache = NameCache::default();
+    let mut rows = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        let partnership = state.store.partnership(session.partnership_id).await?;
+        let can_change = staff
+            && session.status.is_live()
+            && authorize(
+                actor,
+                Action::ManageSession {
+                    partnership: &partnership,
+                },
+            )
+            .is_ok();
+        let mut moves = Vec::new();
+        if can_change {
+            for slot in slots_of.get(&partnership.id).into_iter().flatten() {
+                if slot.start_utc <= Utc::now() || slot.start_utc == session.starts_at {
+                    continue;
+                }
+                if let Some(end) = slot.schools.get(&own.slug) {
+                    moves.push(MoveOption {
+                        starts_at: slot.start_utc.to_rfc3339(),
+                        label: format!(
+                            "{} {} ({})",
+                            end.date.format("%a %-d %b"),
+                            end.start.format("%H:%M"),
+                            end.period
+                        ),
+                    });
+                }
+            }
+        }
+        let names = cache.names(&state.store, &session).await?;
+        let (date, time) = local_of(&session, &own.slug).unwrap_or_else(|| {
+            (
+                session.starts_at.date_naive(),
+                format!("{} UTC", session.starts_at.format("%H:%M")),
+            )
+        });
+        let who = match (actor.role(), actor.user.id) {
+            (Role::Student, id) if id == session.mentee_id => {
+                format!("with {} ({})", names.mentor, names.mentor_school)
+            }
+            (Role::Student, _) => format!("with {} ({})", names.mentee, names.mentee_school),
+            _ => format!(
+                "{} ({}) with {} ({})",
+                names.mentee, names.mentee_school, names.mentor, names.mentor_school
+            ),
+        };
+        rows.push(Row {
+            day: date.format("%a %-d %b").to_string(),
+            time,
+            who,
+            can_change,
+            moves,
+            session,
+        });
+    }
+    Ok(SessionsPage {
+        nav: Nav::for_actor(actor),
+        staff,
+        rows,
+        partners,
+        day: filter.day.trim().to_owned(),
+        partnership: filter.partnership.trim().to_owned(),
+        feed,
+        notice,
+        error,
+    })
+}
+
+async fn sessions_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(filter): Query<Filter>,
+) -> Result<Html<String>, PageError> {
+    let notice = notice_text(filter.notice.as_deref());
+    Ok(Html(render(
+        &show(&state, &actor, &filter, None, notice, None).await?,
+    )))
+}
+
+async fn feed_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    authorize(&actor, Action::OwnCalendar)?;
+    let token = state.store.new_feed(FeedOwner::User(actor.user.id)).await?;
+    let links = feed_links(&base_url(&state, &headers), &token);
+    // The link is shown once, on this page; only its hash is kept.
+    Ok(Html(render(
+        &show(
+            &state,
+            &actor,
+            &Filter::default(),
+            Some((links.webcal, links.url)),
+            Some("Your calendar link is ready. Any earlier link no longer works."),
+            None,
+        )
+        .await?,
+    )))
+}
+
+async fn session_for_change(state: &AppState, actor: &Actor, id: Uuid) -> Result<Session> {
+    let session = state.store.session(id).await?;
+    let partnership = state.store.partnership(session.partnership_id).await?;
+    authorize(
+        actor,
+        Action::ManageSession {
+            partnership: &partnership,
+        },
+    )?;
+    Ok(session)
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<CancelForm>,
+) -> Result<Response, PageError> {
+    let session = session_for_change(&state, &actor, id).await?;
+    let result = state.store.cancel_session(&session, &form.reason).await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=session_cancelled", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    starts_at: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn move_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<MoveForm>,
+) -> Result<Response, PageError> {
+    let session = session_for_change(&state, &actor, id).await?;
+    let result = async {
+        let to: DateTime<Utc> = form
+            .starts_at
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid("starts_at", "choose a slot to move it to"))?;
+        state.store.move_session(&session, to, &form.reason).await
+    }
+    .await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=session_moved", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
+}

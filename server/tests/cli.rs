@@ -313,6 +313,23 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
     assert_eq!(proposal["summary"]["mentees"], 0);
     let summary = stdout(&cli.run(&["match", "--partnership", &id], ""));
     assert!(summary.starts_with("0 of 0 mentees matched"), "{summary}");
+    let sessions = cli.run(&["sessions", "--school", "hillside", "--json"], "");
+    assert!(sessions.status.success(), "{}", stderr(&sessions));
+    assert_eq!(stdout(&sessions), "[]");
+    let backwards = cli.run(
+        &[
+            "sessions",
+            "--school",
+            "hillside",
+            "--from",
+            "2027-03-19",
+            "--to",
+            "2027-03-15",
+        ],
+        "",
+    );
+    assert!(!backwards.status.success());
+    assert!(stderr(&backwards).contains("--to: 2027-03-15 is before --from 2027-03-19"));
     let unknown = cli.run(
         &[
             "match",

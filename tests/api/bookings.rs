@@ -6,34 +6,57 @@ use mentorbridge::matching::key_of;
 use mentorbridge_tests::{TestApp, World, on_both_backends};
 use serde_json::json;
 
+/// Runs the optimiser; returns the proposal's id and its one pair's slot key.
+async fn propose_the_pair(app: &TestApp, world: &World) -> (String, String) {
+    let coord_a = app.signed_in("coord.a").await;
+    let proposal = coord_a
+        .post_json(
+            &format!("/api/partnerships/{}/proposal", world.partnership.id),
+            &json!({}),
+        )
+        .await
+        .json();
+    (
+        proposal["id"].as_str().unwrap().to_owned(),
+        proposal["matches"][0]["slot_key"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// Has both coordinators approve a proposal.
+async fn approve(app: &TestApp, world: &World, proposal: &str) {
+    let approve = format!(
+        "/api/partnerships/{}/proposal/{proposal}/approve",
+        world.partnership.id
+    );
+    app.signed_in("coord.a")
+        .await
+        .post_json(&approve, &json!({}))
+        .await;
+    let done = app
+        .signed_in("coord.b")
+        .await
+        .post_json(&approve, &json!({}))
+        .await;
+    assert_eq!(done.json()["status"], "approved", "{}", done.text);
+}
+
 /// Runs the optimiser and has both coordinators approve; returns the
 /// proposal's one pair's slot key.
 async fn approve_the_pair(app: &TestApp, world: &World) -> String {
-    let p = world.partnership.id;
-    let coord_a = app.signed_in("coord.a").await;
-    let coord_b = app.signed_in("coord.b").await;
-    let proposal = coord_a
-        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
-        .await
-        .json();
-    let approve = format!(
-        "/api/partnerships/{p}/proposal/{}/approve",
-        proposal["id"].as_str().unwrap()
-    );
-    coord_a.post_json(&approve, &json!({})).await;
-    let done = coord_b.post_json(&approve, &json!({})).await;
-    assert_eq!(done.json()["status"], "approved", "{}", done.text);
-    proposal["matches"][0]["slot_key"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let (proposal, key) = propose_the_pair(app, world).await;
+    approve(app, world, &proposal).await;
+    key
 }
 
 async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
     let world = app.world().await;
     app.ready_to_match(&world).await;
-    // Find the weekly slot the optimiser will choose, and close school B on
-    // its second occurrence.
+    let (proposal, key) = propose_the_pair(&app, &world).await;
+    // Close school B on the second occurrence of the proposed weekly slot,
+    // before the approval books the series.
     let today = Utc::now().date_naive();
     let aligned = partnership_slots(
         &app.store,
@@ -43,19 +66,11 @@ async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
     )
     .await
     .unwrap();
-    let first_key = key_of(
-        aligned
-            .alignment
-            .slots
-            .iter()
-            .find(|s| s.start_utc > Utc::now())
-            .unwrap(),
-    );
     let occurrences: Vec<_> = aligned
         .alignment
         .slots
         .iter()
-        .filter(|s| s.start_utc > Utc::now() && key_of(s) == first_key)
+        .filter(|s| s.start_utc > Utc::now() && key_of(s) == key)
         .collect();
     let closed = occurrences[1].schools["school-b"].date;
     add_closure(
@@ -70,7 +85,7 @@ async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
     .await
     .unwrap();
 
-    let key = approve_the_pair(&app, &world).await;
+    approve(&app, &world, &proposal).await;
     let sessions = app
         .store
         .sessions_of_student(
@@ -91,12 +106,14 @@ async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
             .iter()
             .all(|s| s.mentor_id == world.mentor_a.id && s.sequence == 0)
     );
-    if key == first_key {
-        assert!(
-            sessions.iter().all(|s| s.local["school-b"].date != closed),
-            "no session on the INSET day"
-        );
-    }
+    assert!(
+        sessions.iter().all(|s| s.local["school-b"].date != closed),
+        "no session on the INSET day"
+    );
+    assert_eq!(
+        sessions[1].local["school-b"].date,
+        occurrences[2].schools["school-b"].date
+    );
     // One UID each, for life.
     let uids: std::collections::BTreeSet<_> = sessions.iter().map(|s| s.uid.clone()).collect();
     assert_eq!(uids.len(), 12);
@@ -458,8 +475,12 @@ async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: Te
         closure.text
     );
     assert_eq!(closure.json()["sessions_cancelled"], 1);
-    let now = mine.get(&format!("/api/me/sessions?to={to}")).await.json();
-    let gone = now
+    // Staff see why; the student sees only that it is cancelled.
+    let staff_view = coord_b
+        .get(&format!("/api/schools/{}/sessions?to={to}", world.b.id))
+        .await
+        .json();
+    let gone = staff_view
         .as_array()
         .unwrap()
         .iter()
@@ -468,9 +489,135 @@ async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: Te
     assert_eq!(gone["status"], "cancelled");
     assert_eq!(gone["reason"], "School B is closed: Boiler failure");
     assert_eq!(gone["sequence"], 1);
+    // The mentor is now free on Mondays only: a move to any other day is
+    // refused, naming them.
+    let coord_a = app.signed_in("coord.a").await;
+    let narrowed = coord_a
+        .put_json(
+            &format!("/api/mentors/{}/profile", world.mentor_a.id),
+            &json!({"offers": [{"subject": "Maths", "level": "gcse"}], "capacity": 2,
+                    "free_periods": [{"day": "Mon", "period": "REG"}]}),
+        )
+        .await;
+    assert_eq!(
+        narrowed.status,
+        reqwest::StatusCode::OK,
+        "{}",
+        narrowed.text
+    );
+    let not_monday = aligned
+        .alignment
+        .slots
+        .iter()
+        .find(|s| {
+            s.start_utc > Utc::now()
+                && !taken.contains(&s.start_utc)
+                && s.start_utc != free.start_utc
+                && s.schools["school-a"].date.format("%a").to_string() != "Mon"
+        })
+        .unwrap();
+    let busy_mentor = coord_b
+        .post_json(
+            &format!("/api/sessions/{id}/move"),
+            &json!({"starts_at": not_monday.start_utc}),
+        )
+        .await;
+    assert_eq!(
+        busy_mentor.status,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        busy_mentor.text
+    );
+    assert!(
+        busy_mentor.text.contains("is not free then"),
+        "{}",
+        busy_mentor.text
+    );
+    let student_view = mine.get(&format!("/api/me/sessions?to={to}")).await.json();
+    let theirs = student_view
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == second["id"])
+        .unwrap();
+    assert_eq!(theirs["status"], "cancelled");
+    assert_eq!(theirs["reason"], serde_json::Value::Null);
+}
+
+async fn two_pairs_booking_one_slot_at_once_both_get_an_ipad(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let mentor2 = app.add_student(&world.a, "mentor2.a", "mentor", 13).await;
+    app.ready_mentor(&world, &mentor2, "Maths").await;
+    let mentee2 = app.add_student(&world.b, "mentee2.b", "mentee", 8).await;
+    let teacher_b = app
+        .store
+        .user_for_sign_in("teacher.b")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    app.approved_referral(&world, &teacher_b, mentee2.id, "Maths")
+        .await;
+    let coord = mentorbridge::auth::Actor {
+        user: world.coord_b.clone(),
+        csrf_token: String::new(),
+    };
+    let pin = serde_json::from_value(
+        json!({"mentee_id": mentee2.id, "mentor_id": mentor2.id, "kind": "pin"}),
+    )
+    .unwrap();
+    app.store
+        .set_match_rule(&world.partnership, &pin, &coord)
+        .await
+        .unwrap();
+    approve_the_pair(&app, &world).await;
+    let records = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    // Slots none of the four students is booked in: both pairs race for
+    // them, with two iPads at each school.
+    let mut booked = Vec::new();
+    for student in [world.mentee_b.id, mentee2.id] {
+        for s in app
+            .store
+            .sessions_of_student(student, Utc::now(), Utc::now() + Duration::days(400))
+            .await
+            .unwrap()
+        {
+            booked.push(s.starts_at);
+        }
+    }
+    let today = Utc::now().date_naive();
+    let free: Vec<_> = partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + Duration::days(40),
+    )
+    .await
+    .unwrap()
+    .alignment
+    .slots
+    .into_iter()
+    .filter(|s| s.start_utc > Utc::now() && !booked.contains(&s.start_utc))
+    .take(8)
+    .collect();
+    assert!(free.len() >= 4);
+    for slot in free {
+        let (a, b) = tokio::join!(
+            app.store.book_session(&records[0], &slot),
+            app.store.book_session(&records[1], &slot)
+        );
+        assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    }
 }
 
 on_both_backends!(
+    two_pairs_booking_one_slot_at_once_both_get_an_ipad,
     a_session_moves_to_another_slot_and_a_later_closure_cancels_one,
     approval_books_a_weekly_series_that_skips_closures,
     two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one,

@@ -292,6 +292,22 @@ async fn a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval(app: Te
         .await;
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
     assert_eq!(coord_b.get(&matches).await.json(), json!([]));
+    // Its sessions still to come are cancelled with it.
+    let sessions = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            chrono::Utc::now(),
+            chrono::Utc::now() + chrono::Duration::days(400),
+        )
+        .await
+        .unwrap();
+    assert!(!sessions.is_empty());
+    assert!(sessions.iter().all(|s| {
+        s.status == mentorbridge::booking::SessionStatus::Cancelled
+            && s.reason.as_deref() == Some("The mentoring has ended")
+            && s.sequence == 1
+    }));
     let after = run(&coord_a).await;
     let used: u64 = after["slots"]
         .as_array()

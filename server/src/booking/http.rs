@@ -227,10 +227,16 @@ async fn api_my_sessions(
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     authorize(&actor, Action::OwnCalendar)?;
     let (from, to) = range.instants()?;
-    let sessions = state
+    let mut sessions = state
         .store
         .sessions_of_student(actor.user.id, from, to)
         .await?;
+    if actor.role() == Role::Student {
+        // Reasons are written by staff for staff.
+        for s in &mut sessions {
+            s.reason = None;
+        }
+    }
     Ok(Json(views(&state.store, sessions).await?))
 }
 
@@ -388,7 +394,13 @@ async fn calendar_file(
         FeedOwner::User(user) => {
             let user = state.store.user(user).await?;
             let reader = reader_for(user.role, user.kind);
-            let sessions = state.store.sessions_of_student(user.id, from, to).await?;
+            // A member of staff's own calendar holds their school's sessions.
+            let sessions = match (user.role, user.school_id) {
+                (Role::Student, _) | (_, None) => {
+                    state.store.sessions_of_student(user.id, from, to).await?
+                }
+                (_, Some(school)) => state.store.sessions_at_school(school, from, to).await?,
+            };
             (format!("Mentoring — {}", user.given_name), sessions, reader)
         }
         FeedOwner::School(school) => {

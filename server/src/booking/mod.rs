@@ -186,28 +186,121 @@ fn deadlock(err: &sqlx::Error) -> bool {
     }
 }
 
+/// Cancels, inside `tx`, every live session still to come that `filter`
+/// (an SQL condition on `mentoring_sessions` with one parameter, `$1`,
+/// bound to `key`) selects: status, reason, a higher SEQUENCE, and the
+/// claims let go. Returns how many.
+pub async fn cancel_in_tx(tx: &mut Tx, filter: &str, key: Uuid, reason: &str) -> Result<u64> {
+    let live = "status IN ('scheduled', 'moved') AND starts_at > $2";
+    let now = Utc::now();
+    let claims = format!(
+        "DELETE FROM session_claims WHERE session_id IN (SELECT id FROM mentoring_sessions WHERE {filter} AND {live})"
+    );
+    on_tx!(&mut *tx, |conn| sqlx::query(&claims)
+        .bind(key)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let update = format!(
+        "UPDATE mentoring_sessions SET status = 'cancelled', reason = $3, sequence = sequence + 1, updated_at = $2 \
+         WHERE {filter} AND {live}"
+    );
+    Ok(on_tx!(&mut *tx, |conn| sqlx::query(&update)
+        .bind(key)
+        .bind(now)
+        .bind(reason)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
+/// A reason as people typed it, made safe for every calendar: line breaks
+/// become `\n` (a stray carriage return breaks strict parsers), other
+/// control characters go, and the ends are trimmed.
+fn clean_reason(raw: &str) -> String {
+    raw.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Who cannot make a slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfit {
+    /// The mentor is not free in their own period.
+    Mentor,
+    /// The mentee's end is not registration or tutor time.
+    Mentee,
+}
+
+/// Whether both students can take a session in `slot` (the optimiser's
+/// rules): the mentor's own end among their free periods, the mentee's end
+/// registration or tutor time.
+pub fn slot_fits(
+    mentor_free: &[crate::mentors::FreePeriod],
+    mentor_slug: Option<&str>,
+    mentee_slug: Option<&str>,
+    slot: &Slot,
+) -> Option<Unfit> {
+    let own = mentor_slug.and_then(|s| slot.schools.get(s));
+    let free = own.is_some_and(|end| {
+        let day = end.date.format("%a").to_string();
+        mentor_free.iter().any(|p| {
+            (p.week == "*" || p.week == end.week)
+                && p.day == day
+                && p.period.eq_ignore_ascii_case(&end.period)
+        })
+    });
+    if !free {
+        return Some(Unfit::Mentor);
+    }
+    let theirs = mentee_slug.and_then(|s| slot.schools.get(s));
+    let mentee_ok = theirs.is_some_and(|end| {
+        matches!(
+            end.kind,
+            crate::calendar::model::PeriodKind::Registration
+                | crate::calendar::model::PeriodKind::Tutor
+        )
+    });
+    (!mentee_ok).then_some(Unfit::Mentee)
+}
+
 /// A slot's start, for messages people read.
 fn when(slot: &Slot) -> String {
     slot.start_utc.format("%a %-d %b %Y %H:%M UTC").to_string()
 }
 
-/// Inserts a session's claims inside its transaction. The database refuses
-/// an overlapping claim; that refusal is a conflict naming the time.
-async fn claim(tx: &mut Tx, session: Uuid, claims: &[String], slot: &Slot) -> Result<()> {
+/// Queues this transaction behind any other that holds one of `resources`
+/// (PostgreSQL transaction advisory locks, taken in sorted order). The
+/// exclusion constraint then turns a later booking away at once, instead of
+/// two bookings each waiting for the other's check into a deadlock. SQLite
+/// has one writer, so it needs no queue.
+async fn queue_for(tx: &mut Tx, resources: &[String]) -> Result<()> {
     if let Tx::Postgres(t) = tx {
-        // Queue bookings for the same resources one behind the other,
-        // always in the same (sorted) order, so the exclusion constraint
-        // turns the later ones away at once instead of their waiting on
-        // each other into a deadlock. (SQLite has one writer: no queue.)
-        for resource in claims {
+        let mut sorted: Vec<&String> = resources.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for resource in sorted {
             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                 .bind(resource)
                 .execute(&mut **t)
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Inserts a session's claims inside its transaction. The database refuses
+/// an overlapping claim: a student's is a conflict on `starts_at`; an
+/// iPad's is a conflict on `device` (another booking took that iPad first,
+/// and trying again picks the next one).
+async fn claim(tx: &mut Tx, session: Uuid, claims: &[String], slot: &Slot) -> Result<()> {
     for resource in claims {
-        let claimed = on_tx!(tx, |conn| {
+        let claimed = on_tx!(&mut *tx, |conn| {
             sqlx::query(
             "INSERT INTO session_claims (session_id, resource, starts_at, ends_at) VALUES ($1, $2, $3, $4)"
         )
@@ -221,20 +314,45 @@ async fn claim(tx: &mut Tx, session: Uuid, claims: &[String], slot: &Slot) -> Re
         });
         match claimed {
             Err(e) if overlap_violation(&e) => {
-                let what = if resource.starts_with("device:") {
-                    "the iPad it was given has just been booked"
+                return Err(if resource.starts_with("device:") {
+                    Error::conflict(
+                        "device",
+                        format!("{}: the iPad it was given has just been booked", when(slot)),
+                    )
                 } else {
-                    "a student in it is already booked then"
-                };
-                return Err(Error::conflict(
-                    "starts_at",
-                    format!("{} is taken: {what}", when(slot)),
-                ));
+                    Error::conflict(
+                        "starts_at",
+                        format!(
+                            "{} is taken: a student in it is already booked then",
+                            when(slot)
+                        ),
+                    )
+                });
             }
             other => other?,
         };
     }
     Ok(())
+}
+
+/// Runs a booking step again when it lost a race it can win on a second
+/// try: a PostgreSQL deadlock, or an iPad another booking took a moment
+/// before (the next try picks another).
+async fn with_retries<T, F, Fut>(mut step: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempts = 0;
+    loop {
+        match step().await {
+            Err(Error::Database(e)) if deadlock(&e) && attempts < 5 => attempts += 1,
+            Err(Error::Conflict { field, .. }) if field == "device" && attempts < 5 => {
+                attempts += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A resource a session claims: a student.
@@ -294,17 +412,7 @@ impl Store {
     /// claims on both students and an iPad at each school, all or nothing.
     /// A clash is a conflict naming the date; the database decides it.
     pub async fn book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
-        // PostgreSQL checks an exclusion constraint after inserting the
-        // row, so two bookings racing for one resource can each wait for
-        // the other; it then aborts one with a deadlock. Trying that one
-        // again meets the winner's committed claim: an honest conflict.
-        let mut attempts = 0;
-        loop {
-            match self.try_book_session(record, slot).await {
-                Err(Error::Database(e)) if deadlock(&e) && attempts < 3 => attempts += 1,
-                other => return other,
-            }
-        }
+        with_retries(|| self.try_book_session(record, slot)).await
     }
 
     async fn try_book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
@@ -316,6 +424,7 @@ impl Store {
             .claims_for(record.mentee_id, record.mentor_id, slot)
             .await?;
         let mut tx = self.begin().await?;
+        queue_for(&mut tx, &claims).await?;
         on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \
@@ -444,7 +553,8 @@ impl Store {
     /// Cancels a session, saying why: it lets go of its students and iPads,
     /// and its SEQUENCE rises so every calendar drops it.
     pub async fn cancel_session(&self, session: &Session, reason: &str) -> Result<Session> {
-        let reason = reason.trim();
+        let reason = clean_reason(reason);
+        let reason = reason.as_str();
         if reason.is_empty() || reason.chars().count() > 300 {
             return Err(Error::invalid(
                 "reason",
@@ -497,7 +607,8 @@ impl Store {
         to: DateTime<Utc>,
         reason: &str,
     ) -> Result<Session> {
-        let reason = reason.trim();
+        let reason = clean_reason(reason);
+        let reason = reason.as_str();
         if reason.chars().count() > 300 {
             return Err(Error::invalid("reason", "at most 300 characters"));
         }
@@ -530,12 +641,27 @@ impl Store {
                     "that is not one of the partnership's slots (both schools in session, both periods free)",
                 )
             })?;
+        self.check_move(session, &slot).await?;
+        with_retries(|| self.try_move(session, &slot, reason)).await
+    }
+
+    async fn try_move(&self, session: &Session, slot: &Slot, reason: &str) -> Result<Session> {
         let claims = self
-            .claims_for(session.mentee_id, session.mentor_id, &slot)
+            .claims_for(session.mentee_id, session.mentor_id, slot)
             .await?;
+        let held: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT resource FROM session_claims WHERE session_id = $1"
+        )
+        .bind(session.id)
+        .fetch_all(pool)
+        .await)?;
         let local = serde_json::to_string(&slot.schools)
             .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
         let mut tx = self.begin().await?;
+        // Queue on the old claims and the new alike, before letting any go.
+        let mut queue = claims.clone();
+        queue.extend(held.into_iter().map(|(r,)| r));
+        queue_for(&mut tx, &queue).await?;
         on_tx!(&mut tx, |conn| sqlx::query(
             "DELETE FROM session_claims WHERE session_id = $1"
         )
@@ -551,7 +677,7 @@ impl Store {
         )
         .bind(slot.start_utc)
         .bind(slot.end_utc)
-        .bind(key_of(&slot))
+        .bind(key_of(slot))
         .bind(&local)
         .bind((!reason.is_empty()).then_some(reason))
         .bind(Utc::now())
@@ -567,36 +693,111 @@ impl Store {
                 "someone else changed this session first; reload it",
             ));
         }
-        claim(&mut tx, session.id, &claims, &slot).await?;
+        claim(&mut tx, session.id, &claims, slot).await?;
         tx.commit().await?;
         self.session(session.id).await
     }
 
-    /// Cancels every live session that falls on a school's new closure
-    /// (its local dates `start..=end`), saying so; returns how many.
+    /// Whether both students can take a session in `slot`: the mentor free
+    /// in their own period (their profile's free periods), the mentee's end
+    /// in registration or tutor time. The same rules the optimiser keeps.
+    pub async fn check_move(&self, session: &Session, slot: &Slot) -> Result<()> {
+        let mentor = self.user(session.mentor_id).await?;
+        let mentee = self.user(session.mentee_id).await?;
+        let slug = |school: Option<Uuid>| async move {
+            match school {
+                Some(id) => self.school(id).await.map(|s| Some(s.slug)),
+                None => Ok(None),
+            }
+        };
+        let (mentor_slug, mentee_slug) =
+            (slug(mentor.school_id).await?, slug(mentee.school_id).await?);
+        let profile = self.mentor_profile(mentor.id).await?;
+        match slot_fits(
+            &profile.free_periods,
+            mentor_slug.as_deref(),
+            mentee_slug.as_deref(),
+            slot,
+        ) {
+            Some(Unfit::Mentor) => Err(Error::invalid(
+                "starts_at",
+                format!(
+                    "{} is not free then (not among their free periods)",
+                    mentor.given_name
+                ),
+            )),
+            Some(Unfit::Mentee) => Err(Error::invalid(
+                "starts_at",
+                format!(
+                    "that is not registration or tutor time for {}",
+                    mentee.given_name
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The live sessions still to come with a student of `school` on its
+    /// local dates `start..=end`.
+    pub async fn sessions_on_days(
+        &self,
+        school: Uuid,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Vec<Uuid>> {
+        let slug = self.school(school).await?.slug;
+        let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(1);
+        let to = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(2);
+        let now = Utc::now();
+        Ok(self
+            .sessions_at_school(school, from, to)
+            .await?
+            .into_iter()
+            .filter(|s| s.status.is_live() && s.starts_at > now)
+            .filter(|s| {
+                s.local
+                    .get(&slug)
+                    .is_some_and(|e| start <= e.date && e.date <= end)
+            })
+            .map(|s| s.id)
+            .collect())
+    }
+
+    /// Cancels the sessions still to come on a school's closure
+    /// (`start..=end`, local dates), in one transaction, saying why;
+    /// returns how many.
     pub async fn cancel_for_closure(
         &self,
         school: Uuid,
         start: chrono::NaiveDate,
         end: chrono::NaiveDate,
         label: &str,
-    ) -> Result<usize> {
-        let slug = self.school(school).await?.slug;
-        let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(1);
-        let to = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(2);
-        let name = self.school(school).await?.name;
-        let mut cancelled = 0;
-        for session in self.sessions_at_school(school, from, to).await? {
-            let on_closure = session
-                .local
-                .get(&slug)
-                .is_some_and(|e| start <= e.date && e.date <= end);
-            if session.status.is_live() && on_closure {
-                self.cancel_session(&session, &format!("{name} is closed: {label}"))
-                    .await?;
-                cancelled += 1;
-            }
+    ) -> Result<u64> {
+        let affected = self.sessions_on_days(school, start, end).await?;
+        if affected.is_empty() {
+            return Ok(0);
         }
+        let reason = format!("{} is closed: {label}", self.school(school).await?.name);
+        let mut tx = self.begin().await?;
+        let mut cancelled = 0;
+        for id in affected {
+            cancelled += cancel_in_tx(&mut tx, "id = $1", id, &reason).await?;
+        }
+        tx.commit().await?;
         Ok(cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_lose_carriage_returns_and_control_characters() {
+        assert_eq!(
+            clean_reason("  Trip\r\nback\rlate\u{7}\u{0}  "),
+            "Trip\nback\nlate"
+        );
+        assert_eq!(clean_reason("Sports day"), "Sports day");
     }
 }

@@ -155,10 +155,13 @@ async fn show(
     }
 
     let mut partners = Vec::new();
+    let mut partners_slugs = vec![(school, own.slug.clone())];
     for p in state.store.partnerships_of(school).await? {
+        let partner = state.store.school(p.partner_of(school)).await?;
+        partners_slugs.push((partner.id, partner.slug));
         partners.push(PartnerChoice {
             id: p.id,
-            name: state.store.school(p.partner_of(school)).await?.name,
+            name: partner.name,
         });
     }
     // Each partnership's next four weeks of slots, for the move menus.
@@ -196,8 +199,27 @@ async fn show(
             .is_ok();
         let mut moves = Vec::new();
         if can_change {
+            // Only slots both students can make, by the optimiser's rules.
+            let mentor = state.store.user(session.mentor_id).await?;
+            let mentee = state.store.user(session.mentee_id).await?;
+            let free = state.store.mentor_profile(mentor.id).await?.free_periods;
+            let slug_of = |id: Option<Uuid>| {
+                partners_slugs
+                    .iter()
+                    .find(|(school, _)| Some(*school) == id)
+                    .map(|(_, slug)| slug.as_str())
+            };
             for slot in slots_of.get(&partnership.id).into_iter().flatten() {
-                if slot.start_utc <= Utc::now() || slot.start_utc == session.starts_at {
+                if slot.start_utc <= Utc::now()
+                    || slot.start_utc == session.starts_at
+                    || super::slot_fits(
+                        &free,
+                        slug_of(mentor.school_id),
+                        slug_of(mentee.school_id),
+                        slot,
+                    )
+                    .is_some()
+                {
                     continue;
                 }
                 if let Some(end) = slot.schools.get(&own.slug) {

@@ -556,6 +556,14 @@ pub async fn import_term_dates(
         super::import::parse_term_csv(file_name, text)?
     };
     store.replace_calendar_entries(school, &entries).await?;
+    // Closures the new file brings cancel the sessions on their days (a
+    // session on a day now outside every term is left for a coordinator to
+    // see: that is a bigger change than a closure).
+    for closure in entries.iter().filter(|e| e.kind == EntryKind::Closure) {
+        store
+            .cancel_for_closure(school, closure.start, closure.end, &closure.label)
+            .await?;
+    }
     Ok(entries.len())
 }
 
@@ -720,7 +728,12 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
             "the closure falls outside every term; add the term dates first",
         ));
     }
-    on_pool!(store, |pool| {
+    // The closure and the cancelling of the sessions on its days are one
+    // step: both happen, or neither.
+    let affected = store.sessions_on_days(school, input.start, end).await?;
+    let reason = format!("{} is closed: {label}", store.school(school).await?.name);
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |conn| {
         sqlx::query(
         "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label, manual) VALUES ($1, $2, $3, $4, $5, $6, TRUE)"
     )
@@ -730,15 +743,16 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
     .bind(end)
     .bind(EntryKind::Closure.as_str())
     .bind(label)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected())
     })?;
-    // Sessions already booked on those days cannot happen: cancel them, so
-    // everyone's calendar drops them.
-    store
-        .cancel_for_closure(school, input.start, end, label)
-        .await
+    let mut cancelled = 0;
+    for id in affected {
+        cancelled += crate::booking::cancel_in_tx(&mut tx, "id = $1", id, &reason).await?;
+    }
+    tx.commit().await?;
+    Ok(usize::try_from(cancelled).unwrap_or(usize::MAX))
 }
 
 /// Saves how a school counts its cycle, once the weeks set by hand have been

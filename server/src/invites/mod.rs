@@ -106,17 +106,22 @@ fn summary(entry: &Entry<'_>) -> String {
 
 fn event(entry: &Entry<'_>, base_url: &str, stamp: DateTime<Utc>) -> icalendar::Event {
     let session = entry.session;
-    let link = format!("{}/sessions/{}", base_url.trim_end_matches('/'), session.id);
+    let link = format!("{}/sessions", base_url.trim_end_matches('/'));
     let mut description = format!(
         "Join on a school iPad from mentorbridge: {link}\nSign in with your own account; only the people booked can join."
     );
-    if let Some(reason) = &session.reason {
-        let word = if session.status == SessionStatus::Cancelled {
-            "Cancelled"
-        } else {
-            "Moved"
-        };
-        description.push_str(&format!("\n{word}: {reason}"));
+    let word = match session.status {
+        SessionStatus::Cancelled => Some("Cancelled"),
+        SessionStatus::Moved => Some("Moved"),
+        _ => None,
+    };
+    if let Some(word) = word {
+        // Staff wrote the reason for staff ("Asha has a detention"): a
+        // student's calendar says only that the school changed it.
+        match (&session.reason, entry.reader) {
+            (Some(reason), Reader::Staff) => description.push_str(&format!("\n{word}: {reason}")),
+            _ => description.push_str(&format!("\n{word} by the school.")),
+        }
     }
     let status = if session.status == SessionStatus::Cancelled {
         EventStatus::Cancelled
@@ -169,13 +174,16 @@ pub fn itip(
 ) -> String {
     let mut cal = calendar(method.as_str());
     let mut ev = event(entry, base_url, stamp);
+    // A CN is a quoted parameter: a double quote inside one cannot be
+    // escaped in iCalendar, so it goes.
+    let cn = |name: &str| name.replace('"', "");
     ev.append_property(
         Property::new("ORGANIZER", format!("mailto:{}", organizer.email))
-            .add_parameter("CN", &organizer.name)
+            .add_parameter("CN", &cn(&organizer.name))
             .done(),
     );
     for a in attendees {
-        ev.attendee(Attendee::new(format!("mailto:{}", a.email)).cn(a.name.clone()));
+        ev.attendee(Attendee::new(format!("mailto:{}", a.email)).cn(cn(&a.name)));
     }
     cal.push(ev);
     cal.to_string()

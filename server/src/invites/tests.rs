@@ -144,6 +144,68 @@ fn a_cancellation_keeps_the_uid_and_raises_the_sequence() {
         value(ev, "SUMMARY"),
         Some("Cancelled: Mentoring with Asha (Hillside Academy)")
     );
+    // The reason is for staff; the mentee's calendar says only who changed it.
+    let description = value(ev, "DESCRIPTION").unwrap();
+    assert!(
+        description.contains("Cancelled by the school."),
+        "{description}"
+    );
+    assert!(!description.contains("School trip"), "{description}");
+    let staff = Entry {
+        reader: Reader::Staff,
+        ..entry
+    };
+    let cal = parse(&itip(
+        Method::Cancel,
+        &staff,
+        &organizer(),
+        &attendees(),
+        "https://mb.example",
+        stamp(),
+    ));
+    let description = value(&cal.events[0].properties, "DESCRIPTION").unwrap();
+    assert!(
+        description.contains("Cancelled: School trip"),
+        "{description}"
+    );
+}
+
+#[test]
+fn a_double_quote_in_a_name_cannot_break_a_parameter() {
+    let s = session(SessionStatus::Scheduled, 0, None);
+    let n = names();
+    let entry = Entry {
+        session: &s,
+        names: &n,
+        reader: Reader::Staff,
+    };
+    let people = [CalendarUser {
+        name: "Pat \"Paddy\" O'Brien".into(),
+        email: "p.obrien@columba.example".into(),
+    }];
+    let text = itip(
+        Method::Request,
+        &entry,
+        &organizer(),
+        &people,
+        "https://mb.example",
+        stamp(),
+    );
+    let cal = parse(&text);
+    let attendee = cal.events[0]
+        .properties
+        .iter()
+        .find(|p| p.name == "ATTENDEE")
+        .unwrap();
+    let cn = &attendee
+        .params
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k == "CN")
+        .unwrap()
+        .1;
+    assert_eq!(cn, &vec!["Pat Paddy O'Brien".to_owned()]);
 }
 
 #[test]

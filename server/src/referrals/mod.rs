@@ -618,6 +618,15 @@ impl Store {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+            // Its sessions still to come are off: they let go of their
+            // students and iPads, and every calendar drops them.
+            crate::booking::cancel_in_tx(
+                &mut tx,
+                "match_id IN (SELECT id FROM matches WHERE referral_id = $1)",
+                referral.id,
+                "The mentoring has ended",
+            )
+            .await?;
         }
         tx.commit().await?;
         if done == 0 {

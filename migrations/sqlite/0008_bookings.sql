@@ -70,3 +70,6 @@ CREATE TABLE calendar_feeds (
 );
 CREATE INDEX calendar_feeds_user_idx ON calendar_feeds (user_id);
 CREATE INDEX calendar_feeds_school_idx ON calendar_feeds (school_id);
+-- One live link per person and per school: regenerating revokes the old.
+CREATE UNIQUE INDEX calendar_feeds_live_user_key ON calendar_feeds (user_id) WHERE revoked_at IS NULL AND user_id IS NOT NULL;
+CREATE UNIQUE INDEX calendar_feeds_live_school_key ON calendar_feeds (school_id) WHERE revoked_at IS NULL AND school_id IS NOT NULL;

@@ -16,7 +16,7 @@ use crate::auth::{Actor, random_token, token_hash};
 use crate::error::{ApiError, Error, Result};
 use crate::extract::ApiJson;
 use crate::invites::{Entry, Reader, SessionNames, feed};
-use crate::store::Store;
+use crate::store::{Store, unique_violation};
 use crate::{on_pool, on_tx};
 
 /// The session and calendar routes.
@@ -124,7 +124,7 @@ impl Store {
         .await
         .map(|r| r.rows_affected())
         })?;
-        on_tx!(&mut tx, |conn| {
+        let inserted = on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO calendar_feeds (token_hash, user_id, school_id, created_at) VALUES ($1, $2, $3, $4)"
         )
@@ -135,7 +135,17 @@ impl Store {
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
-        })?;
+        });
+        match inserted {
+            // Someone made a link for the same calendar at the same moment.
+            Err(e) if unique_violation(&e).is_some() => {
+                return Err(Error::conflict(
+                    "calendar",
+                    "a new link was made at the same moment; try again",
+                ));
+            }
+            other => other?,
+        };
         tx.commit().await?;
         Ok(token)
     }
@@ -205,8 +215,19 @@ struct Range {
 }
 
 impl Range {
-    fn instants(&self) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-        let from = self.from.unwrap_or_else(|| Utc::now().date_naive());
+    /// The range as instants: from the start of `from` to the end of `to`,
+    /// in the school's own time zone (its days, not UTC's).
+    async fn instants(
+        &self,
+        store: &Store,
+        school: Option<Uuid>,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+        let tz = match school {
+            Some(id) => crate::schools::SchoolTz::parse(&store.school(id).await?.time_zone)?.tz(),
+            None => chrono_tz::UTC,
+        };
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let from = self.from.unwrap_or(today);
         let to = self.to.unwrap_or(from + Duration::days(28));
         if to < from {
             return Err(Error::invalid("to", "must not be before `from`"));
@@ -214,9 +235,9 @@ impl Range {
         if (to - from).num_days() > 400 {
             return Err(Error::invalid("to", "ask for at most 400 days at a time"));
         }
-        let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        let end = to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(1);
-        Ok((start, end))
+        let midnight =
+            |d: NaiveDate| crate::calendar::time::local_to_utc(tz, d, chrono::NaiveTime::MIN);
+        Ok((midnight(from), midnight(to + Duration::days(1))))
     }
 }
 
@@ -226,7 +247,7 @@ async fn api_my_sessions(
     Query(range): Query<Range>,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     authorize(&actor, Action::OwnCalendar)?;
-    let (from, to) = range.instants()?;
+    let (from, to) = range.instants(&state.store, actor.school_id()).await?;
     let mut sessions = state
         .store
         .sessions_of_student(actor.user.id, from, to)
@@ -247,7 +268,7 @@ async fn api_school_sessions(
     Query(range): Query<Range>,
 ) -> Result<Json<Vec<SessionView>>, ApiError> {
     authorize(&actor, Action::ViewSessions { school })?;
-    let (from, to) = range.instants()?;
+    let (from, to) = range.instants(&state.store, Some(school)).await?;
     let sessions = state.store.sessions_at_school(school, from, to).await?;
     Ok(Json(views(&state.store, sessions).await?))
 }

@@ -616,7 +616,69 @@ async fn two_pairs_booking_one_slot_at_once_both_get_an_ipad(app: TestApp) {
     }
 }
 
+async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes(app: TestApp) {
+    use mentorbridge::invites::{CalendarUser, Entry, Method, Reader, itip};
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0);
+    // 08:40 in London: GMT after the autumn change, BST after the spring one.
+    for (day, start, end) in [
+        ("2026-10-26", "20261026T084000Z", "20261026T090000Z"),
+        ("2027-03-29", "20270329T074000Z", "20270329T080000Z"),
+    ] {
+        let date: chrono::NaiveDate = day.parse().unwrap();
+        let slot = partnership_slots(&app.store, &world.partnership, date, date)
+            .await
+            .unwrap()
+            .alignment
+            .slots
+            .remove(0);
+        let session = app.store.book_session(&record, &slot).await.unwrap();
+        let names = mentorbridge::invites::SessionNames::default();
+        let entry = Entry {
+            session: &session,
+            names: &names,
+            reader: Reader::Staff,
+        };
+        let someone = CalendarUser {
+            name: "Coordinator".into(),
+            email: "coord@school-b.example".into(),
+        };
+        let text = itip(
+            Method::Request,
+            &entry,
+            &someone,
+            &[someone.clone()],
+            "https://mb.example",
+            Utc::now(),
+        );
+        let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+        let calendar = parser.next().unwrap().unwrap();
+        let value = |name: &str| {
+            calendar.events[0]
+                .properties
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.value.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            (value("DTSTART").as_str(), value("DTEND").as_str()),
+            (start, end),
+            "{day}"
+        );
+        assert_eq!(session.local["school-a"].start.to_string(), "08:40:00");
+    }
+}
+
 on_both_backends!(
+    invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes,
     two_pairs_booking_one_slot_at_once_both_get_an_ipad,
     a_session_moves_to_another_slot_and_a_later_closure_cancels_one,
     approval_books_a_weekly_series_that_skips_closures,

@@ -654,7 +654,7 @@ async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_chan
             Method::Request,
             &entry,
             &someone,
-            &[someone.clone()],
+            std::slice::from_ref(&someone),
             "https://mb.example",
             Utc::now(),
         );

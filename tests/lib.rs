@@ -486,6 +486,26 @@ impl TestApp {
         self.matching_policy(world).await;
     }
 
+    /// Runs the optimiser and has coord.a and coord.b approve its proposal
+    /// (which books the series).
+    pub async fn approve_as_both(&self, world: &World) {
+        let proposal = self
+            .store
+            .run_matching(&world.partnership, None)
+            .await
+            .unwrap();
+        for user in [&world.coord_a, &world.coord_b] {
+            let actor = mentorbridge::auth::Actor {
+                user: user.clone(),
+                csrf_token: String::new(),
+            };
+            self.store
+                .approve_proposal(&world.partnership, proposal.id, &actor)
+                .await
+                .unwrap();
+        }
+    }
+
     /// The slot policy [`TestApp::ready_to_match`] sets: registration at
     /// both schools, two iPads each, teacher.a and coord.b supervising.
     pub async fn matching_policy(&self, world: &World) {

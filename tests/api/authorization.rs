@@ -909,21 +909,7 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     // A partnership with an approved match and its sessions booked, a
     // second mentee waiting to be matched, and a proposal to read.
     app.ready_to_match(&world).await;
-    let first = app
-        .store
-        .run_matching(&world.partnership, None)
-        .await
-        .unwrap();
-    for user in [&world.coord_a, &world.coord_b] {
-        let actor = mentorbridge::auth::Actor {
-            user: user.clone(),
-            csrf_token: String::new(),
-        };
-        app.store
-            .approve_proposal(&world.partnership, first.id, &actor)
-            .await
-            .unwrap();
-    }
+    app.approve_as_both(&world).await;
     let teacher_b = app
         .store
         .user_for_sign_in("teacher.b")

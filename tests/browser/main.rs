@@ -668,21 +668,7 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let world = app.world().await;
     app.ready_to_match(&world).await;
-    let proposal = app
-        .store
-        .run_matching(&world.partnership, None)
-        .await
-        .unwrap();
-    for user in [&world.coord_a, &world.coord_b] {
-        let actor = mentorbridge::auth::Actor {
-            user: user.clone(),
-            csrf_token: String::new(),
-        };
-        app.store
-            .approve_proposal(&world.partnership, proposal.id, &actor)
-            .await
-            .unwrap();
-    }
+    app.approve_as_both(&world).await;
     let browser = open_browser(&driver, &chromium).await;
     let password = mentorbridge_tests::PASSWORD;
 

@@ -273,6 +273,24 @@ async fn api_school_sessions(
     Ok(Json(views(&state.store, sessions).await?))
 }
 
+/// A session the actor may move or cancel (its partnership's coordinators
+/// and teachers).
+pub(crate) async fn session_to_change(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Session> {
+    let session = state.store.session(id).await?;
+    let partnership = state.store.partnership(session.partnership_id).await?;
+    authorize(
+        actor,
+        Action::ManageSession {
+            partnership: &partnership,
+        },
+    )?;
+    Ok(session)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CancelInput {
@@ -285,14 +303,7 @@ async fn api_cancel(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CancelInput>,
 ) -> Result<Json<Session>, ApiError> {
-    let session = state.store.session(id).await?;
-    let partnership = state.store.partnership(session.partnership_id).await?;
-    authorize(
-        &actor,
-        Action::ManageSession {
-            partnership: &partnership,
-        },
-    )?;
+    let session = session_to_change(&state, &actor, id).await?;
     let cancelled = state.store.cancel_session(&session, &input.reason).await?;
     tracing::info!(session = %id, by = %actor.user.id, "session cancelled");
     Ok(Json(cancelled))
@@ -312,14 +323,7 @@ async fn api_move(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<MoveInput>,
 ) -> Result<Json<Session>, ApiError> {
-    let session = state.store.session(id).await?;
-    let partnership = state.store.partnership(session.partnership_id).await?;
-    authorize(
-        &actor,
-        Action::ManageSession {
-            partnership: &partnership,
-        },
-    )?;
+    let session = session_to_change(&state, &actor, id).await?;
     let moved = state
         .store
         .move_session(&session, input.starts_at, &input.reason)

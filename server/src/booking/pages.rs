@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::http::{FeedOwner, NameCache, base_url, feed_links};
+use super::http::{FeedOwner, NameCache, base_url, feed_links, session_to_change};
 use super::{Session, SessionStatus};
 use crate::accounts::Role;
 use crate::app::{AppState, Routes};
@@ -307,18 +307,6 @@ async fn feed_submit(
     )))
 }
 
-async fn session_for_change(state: &AppState, actor: &Actor, id: Uuid) -> Result<Session> {
-    let session = state.store.session(id).await?;
-    let partnership = state.store.partnership(session.partnership_id).await?;
-    authorize(
-        actor,
-        Action::ManageSession {
-            partnership: &partnership,
-        },
-    )?;
-    Ok(session)
-}
-
 #[derive(Deserialize)]
 struct CancelForm {
     #[serde(default)]
@@ -331,7 +319,7 @@ async fn cancel_submit(
     Path(id): Path<Uuid>,
     PageForm(form): PageForm<CancelForm>,
 ) -> Result<Response, PageError> {
-    let session = session_for_change(&state, &actor, id).await?;
+    let session = session_to_change(&state, &actor, id).await?;
     let result = state.store.cancel_session(&session, &form.reason).await;
     let filter = Filter::default();
     after_form(result, "/sessions?notice=session_cancelled", |error| {
@@ -354,7 +342,7 @@ async fn move_submit(
     Path(id): Path<Uuid>,
     PageForm(form): PageForm<MoveForm>,
 ) -> Result<Response, PageError> {
-    let session = session_for_change(&state, &actor, id).await?;
+    let session = session_to_change(&state, &actor, id).await?;
     let result = async {
         let to: DateTime<Utc> = form
             .starts_at

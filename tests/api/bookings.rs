@@ -1,10 +1,35 @@
 use chrono::{Duration, Utc};
 use mentorbridge::booking::SessionStatus;
-use mentorbridge::calendar::store::{ClosureInput, add_closure, partnership_slots};
+use mentorbridge::calendar::store::{
+    ClosureInput, PartnershipSlots, add_closure, partnership_slots,
+};
 use mentorbridge::error::Error;
 use mentorbridge::matching::key_of;
+use mentorbridge::matching::store::MatchRecord;
 use mentorbridge_tests::{TestApp, World, on_both_backends};
 use serde_json::json;
+
+/// The partnership's one approved match.
+async fn the_match(app: &TestApp, world: &World) -> MatchRecord {
+    app.store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+/// The partnership's aligned slots from today for `days` days.
+async fn slots_ahead(app: &TestApp, world: &World, days: i64) -> PartnershipSlots {
+    let today = Utc::now().date_naive();
+    partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + Duration::days(days),
+    )
+    .await
+    .unwrap()
+}
 
 /// Runs the optimiser; returns the proposal's id and its one pair's slot key.
 async fn propose_the_pair(app: &TestApp, world: &World) -> (String, String) {
@@ -57,15 +82,7 @@ async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
     let (proposal, key) = propose_the_pair(&app, &world).await;
     // Close school B on the second occurrence of the proposed weekly slot,
     // before the approval books the series.
-    let today = Utc::now().date_naive();
-    let aligned = partnership_slots(
-        &app.store,
-        &world.partnership,
-        today,
-        today + Duration::days(60),
-    )
-    .await
-    .unwrap();
+    let aligned = slots_ahead(&app, &world, 60).await;
     let occurrences: Vec<_> = aligned
         .alignment
         .slots
@@ -131,22 +148,9 @@ async fn two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one(app:
     let world = app.world().await;
     app.ready_to_match(&world).await;
     let key = approve_the_pair(&app, &world).await;
-    let record = app
-        .store
-        .partnership_matches(world.partnership.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let record = the_match(&app, &world).await;
     // A slot the series did not take: another weekday.
-    let today = Utc::now().date_naive();
-    let aligned = partnership_slots(
-        &app.store,
-        &world.partnership,
-        today,
-        today + Duration::days(30),
-    )
-    .await
-    .unwrap();
+    let aligned = slots_ahead(&app, &world, 30).await;
     let slot = aligned
         .alignment
         .slots
@@ -174,12 +178,7 @@ async fn a_cancelled_session_frees_its_students_and_ipads(app: TestApp) {
     let world = app.world().await;
     app.ready_to_match(&world).await;
     approve_the_pair(&app, &world).await;
-    let record = app
-        .store
-        .partnership_matches(world.partnership.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let record = the_match(&app, &world).await;
     let first = app
         .store
         .sessions_of_student(
@@ -190,15 +189,7 @@ async fn a_cancelled_session_frees_its_students_and_ipads(app: TestApp) {
         .await
         .unwrap()
         .remove(0);
-    let today = Utc::now().date_naive();
-    let aligned = partnership_slots(
-        &app.store,
-        &world.partnership,
-        today,
-        today + Duration::days(30),
-    )
-    .await
-    .unwrap();
+    let aligned = slots_ahead(&app, &world, 30).await;
     let same_time = aligned
         .alignment
         .slots
@@ -394,15 +385,7 @@ async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: Te
     let id = first["id"].as_str().unwrap();
 
     // Another slot of the partnership that the series does not use.
-    let today = Utc::now().date_naive();
-    let aligned = partnership_slots(
-        &app.store,
-        &world.partnership,
-        today,
-        today + Duration::days(30),
-    )
-    .await
-    .unwrap();
+    let aligned = slots_ahead(&app, &world, 30).await;
     let taken: Vec<chrono::DateTime<Utc>> = sessions
         .as_array()
         .unwrap()
@@ -591,21 +574,14 @@ async fn two_pairs_booking_one_slot_at_once_both_get_an_ipad(app: TestApp) {
             booked.push(s.starts_at);
         }
     }
-    let today = Utc::now().date_naive();
-    let free: Vec<_> = partnership_slots(
-        &app.store,
-        &world.partnership,
-        today,
-        today + Duration::days(40),
-    )
-    .await
-    .unwrap()
-    .alignment
-    .slots
-    .into_iter()
-    .filter(|s| s.start_utc > Utc::now() && !booked.contains(&s.start_utc))
-    .take(8)
-    .collect();
+    let free: Vec<_> = slots_ahead(&app, &world, 40)
+        .await
+        .alignment
+        .slots
+        .into_iter()
+        .filter(|s| s.start_utc > Utc::now() && !booked.contains(&s.start_utc))
+        .take(8)
+        .collect();
     assert!(free.len() >= 4);
     for slot in free {
         let (a, b) = tokio::join!(
@@ -621,12 +597,7 @@ async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_chan
     let world = app.world().await;
     app.ready_to_match(&world).await;
     approve_the_pair(&app, &world).await;
-    let record = app
-        .store
-        .partnership_matches(world.partnership.id)
-        .await
-        .unwrap()
-        .remove(0);
+    let record = the_match(&app, &world).await;
     // 08:40 in London: GMT after the autumn change, BST after the spring one.
     for (day, start, end) in [
         ("2026-10-26", "20261026T084000Z", "20261026T090000Z"),

@@ -701,6 +701,12 @@ fn matrix() -> Vec<Row> {
             body: |_| Body::Json(json!({})),
         },
         Row {
+            method: "DELETE",
+            path: "/api/schools/{school_id}/calendar-feed",
+            allowed: &[CoordA],
+            body: none,
+        },
+        Row {
             method: "POST",
             path: "/api/sessions/{session_id}/cancel",
             allowed: &[CoordA, TeacherA, CoordB],

@@ -365,6 +365,14 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
         .map(|(_, t)| format!("/calendar/{t}"))
         .unwrap();
     let staff_view = events(&anonymous.get(&school_path).await.text);
+    let revoke = coord_a
+        .delete(&format!("/api/schools/{}/calendar-feed", world.a.id))
+        .await;
+    assert_eq!(revoke.status, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(
+        anonymous.get(&school_path).await.status,
+        reqwest::StatusCode::NOT_FOUND
+    );
     assert!(
         staff_view
             .iter()

@@ -29,6 +29,10 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/api/me/calendar-feed", api_my_feed)
         .delete("/api/me/calendar-feed", api_revoke_my_feed)
         .post("/api/schools/{school_id}/calendar-feed", api_school_feed)
+        .delete(
+            "/api/schools/{school_id}/calendar-feed",
+            api_revoke_school_feed,
+        )
         .get("/calendar/{file}", calendar_file)
 }
 
@@ -150,16 +154,23 @@ impl Store {
         Ok(token)
     }
 
-    /// Revokes a person's feed, if they have one.
-    pub async fn revoke_feed(&self, user: Uuid) -> Result<()> {
-        on_pool!(self, |pool| sqlx::query(
-            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND user_id = $2"
+    /// Revokes a person's or a school's feed, if there is one.
+    pub async fn revoke_feed(&self, owner: FeedOwner) -> Result<()> {
+        let (user, school) = match owner {
+            FeedOwner::User(u) => (Some(u), None),
+            FeedOwner::School(s) => (None, Some(s)),
+        };
+        on_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND (user_id = $2 OR school_id = $3)"
         )
         .bind(Utc::now())
         .bind(user)
+        .bind(school)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -381,7 +392,20 @@ async fn api_revoke_my_feed(
     actor: Actor,
 ) -> Result<StatusCode, ApiError> {
     authorize(&actor, Action::OwnCalendar)?;
-    state.store.revoke_feed(actor.user.id).await?;
+    state
+        .store
+        .revoke_feed(FeedOwner::User(actor.user.id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn api_revoke_school_feed(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::ManageSchoolFeed { school })?;
+    state.store.revoke_feed(FeedOwner::School(school)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -413,7 +413,7 @@ async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: Te
         )
         .await;
     assert_eq!(moved.status, reqwest::StatusCode::OK, "{}", moved.text);
-    let moved = moved.json();
+    let moved = moved.json()[0].clone();
     assert_eq!(moved["status"], "moved");
     assert_eq!(moved["sequence"], 1);
     assert_eq!(moved["uid"], first["uid"], "the same event, moved");
@@ -656,7 +656,73 @@ async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_chan
     }
 }
 
+async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let key = approve_the_pair(&app, &world).await;
+    let coord_a = app.signed_in("coord.a").await;
+    let sessions = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    let third = &sessions[2];
+    // The same week's slot on another weekday, after the third session.
+    let aligned = slots_ahead(&app, &world, 60).await;
+    let target = aligned
+        .alignment
+        .slots
+        .iter()
+        .find(|s| s.start_utc > third.starts_at && key_of(s) != key)
+        .unwrap();
+    let reply = coord_a
+        .post_json(
+            &format!("/api/sessions/{}/move", third.id),
+            &json!({"starts_at": target.start_utc, "rest_of_series": true, "reason": "New timetable"}),
+        )
+        .await;
+    assert_eq!(reply.status, reqwest::StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        reply.json().as_array().unwrap().len(),
+        10,
+        "the third to the twelfth"
+    );
+    let after = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    let new_key = key_of(target);
+    let (kept, moved): (Vec<_>, Vec<_>) = after.iter().partition(|s| s.sequence == 0);
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|s| s.slot_key == key));
+    assert_eq!(moved.len(), 10);
+    assert!(
+        moved
+            .iter()
+            .all(|s| s.slot_key == new_key && s.sequence == 1)
+    );
+    assert_eq!(moved[0].starts_at, target.start_utc);
+    for pair in moved.windows(2) {
+        assert!(pair[1].starts_at - pair[0].starts_at >= Duration::days(7));
+    }
+    // Each kept its UID.
+    let before_ids: std::collections::BTreeSet<_> =
+        sessions[2..].iter().map(|s| s.uid.clone()).collect();
+    let after_ids: std::collections::BTreeSet<_> = moved.iter().map(|s| s.uid.clone()).collect();
+    assert_eq!(before_ids, after_ids);
+}
+
 on_both_backends!(
+    the_rest_of_a_series_moves_to_another_weekly_slot_together,
     invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes,
     two_pairs_booking_one_slot_at_once_both_get_an_ipad,
     a_session_moves_to_another_slot_and_a_later_closure_cancels_one,

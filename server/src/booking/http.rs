@@ -326,6 +326,9 @@ struct MoveInput {
     starts_at: DateTime<Utc>,
     #[serde(default)]
     reason: String,
+    /// Move this session and every later one of the series to that weekly slot.
+    #[serde(default)]
+    rest_of_series: bool,
 }
 
 async fn api_move(
@@ -333,13 +336,22 @@ async fn api_move(
     actor: Actor,
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<MoveInput>,
-) -> Result<Json<Session>, ApiError> {
+) -> Result<Json<Vec<Session>>, ApiError> {
     let session = session_to_change(&state, &actor, id).await?;
-    let moved = state
-        .store
-        .move_session(&session, input.starts_at, &input.reason)
-        .await?;
-    tracing::info!(session = %id, by = %actor.user.id, "session moved");
+    let moved = if input.rest_of_series {
+        state
+            .store
+            .move_series(&session, input.starts_at, &input.reason)
+            .await?
+    } else {
+        vec![
+            state
+                .store
+                .move_session(&session, input.starts_at, &input.reason)
+                .await?,
+        ]
+    };
+    tracing::info!(session = %id, by = %actor.user.id, sessions = moved.len(), "moved");
     Ok(Json(moved))
 }
 

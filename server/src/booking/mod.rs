@@ -642,60 +642,157 @@ impl Store {
                 )
             })?;
         self.check_move(session, &slot).await?;
-        with_retries(|| self.try_move(session, &slot, reason)).await
+        let series = std::slice::from_ref(session);
+        let targets = [&slot];
+        let moved = with_retries(|| self.try_move_series(series, &targets, reason)).await?;
+        moved
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("a move returned no session".into()))
     }
 
-    async fn try_move(&self, session: &Session, slot: &Slot, reason: &str) -> Result<Session> {
-        let claims = self
-            .claims_for(session.mentee_id, session.mentor_id, slot)
-            .await?;
-        let held: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT resource FROM session_claims WHERE session_id = $1"
-        )
-        .bind(session.id)
-        .fetch_all(pool)
-        .await)?;
-        let local = serde_json::to_string(&slot.schools)
-            .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
-        let mut tx = self.begin().await?;
-        // Queue on the old claims and the new alike, before letting any go.
-        let mut queue = claims.clone();
-        queue.extend(held.into_iter().map(|(r,)| r));
-        queue_for(&mut tx, &queue).await?;
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "DELETE FROM session_claims WHERE session_id = $1"
-        )
-        .bind(session.id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        let done = on_tx!(&mut tx, |conn| {
-            sqlx::query(
-            "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = 'moved', \
-             reason = $5, sequence = sequence + 1, updated_at = $6 WHERE id = $7 AND sequence = $8 \
-             AND status IN ('scheduled', 'moved')"
-        )
-        .bind(slot.start_utc)
-        .bind(slot.end_utc)
-        .bind(key_of(slot))
-        .bind(&local)
-        .bind((!reason.is_empty()).then_some(reason))
-        .bind(Utc::now())
-        .bind(session.id)
-        .bind(session.sequence)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        if done == 0 {
+    /// Moves a session and every later live session of its match to the
+    /// weekly slot that `to` starts: the first to `to`, the rest to that
+    /// slot's following occurrences, in order. All of them move, or none.
+    pub async fn move_series(
+        &self,
+        session: &Session,
+        to: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Vec<Session>> {
+        let reason = clean_reason(reason);
+        if reason.chars().count() > 300 {
+            return Err(Error::invalid("reason", "at most 300 characters"));
+        }
+        if !session.status.is_live() {
             return Err(Error::conflict(
                 "status",
-                "someone else changed this session first; reload it",
+                format!("a {} session cannot be moved", session.status.as_str()),
             ));
         }
-        claim(&mut tx, session.id, &claims, slot).await?;
+        if to <= Utc::now() {
+            return Err(Error::invalid("starts_at", "choose a time in the future"));
+        }
+        let partnership = self.partnership(session.partnership_id).await?;
+        let day = to.date_naive();
+        let aligned = partnership_slots(
+            self,
+            &partnership,
+            day - Duration::days(1),
+            day + Duration::days(399),
+        )
+        .await?
+        .alignment
+        .slots;
+        let first = aligned.iter().find(|s| s.start_utc == to).ok_or_else(|| {
+            Error::invalid(
+                "starts_at",
+                "that is not one of the partnership's slots (both schools in session, both periods free)",
+            )
+        })?;
+        let key = key_of(first);
+        let mut series: Vec<Session> = self
+            .sessions_of_student(
+                session.mentee_id,
+                session.starts_at,
+                session.starts_at + Duration::days(400),
+            )
+            .await?
+            .into_iter()
+            .filter(|s| s.match_id == session.match_id && s.status.is_live())
+            .collect();
+        series.sort_by_key(|s| s.starts_at);
+        let targets: Vec<&Slot> = aligned
+            .iter()
+            .filter(|s| s.start_utc >= to && key_of(s) == key)
+            .take(series.len())
+            .collect();
+        if targets.len() < series.len() {
+            return Err(Error::invalid(
+                "starts_at",
+                format!(
+                    "that weekly slot has only {} dates left this year for {} sessions",
+                    targets.len(),
+                    series.len()
+                ),
+            ));
+        }
+        self.check_move(session, first).await?;
+        with_retries(|| self.try_move_series(&series, &targets, &reason)).await
+    }
+
+    async fn try_move_series(
+        &self,
+        series: &[Session],
+        targets: &[&Slot],
+        reason: &str,
+    ) -> Result<Vec<Session>> {
+        let mut plans = Vec::with_capacity(series.len());
+        let mut queue = Vec::new();
+        for (session, slot) in series.iter().zip(targets) {
+            let claims = self
+                .claims_for(session.mentee_id, session.mentor_id, slot)
+                .await?;
+            queue.extend(claims.iter().cloned());
+            plans.push((session, *slot, claims));
+        }
+        let mut tx = self.begin().await?;
+        for session in series {
+            let held: Vec<(String,)> = on_tx!(&mut tx, |conn| sqlx::query_as(
+                "SELECT resource FROM session_claims WHERE session_id = $1"
+            )
+            .bind(session.id)
+            .fetch_all(conn)
+            .await)?;
+            queue.extend(held.into_iter().map(|(r,)| r));
+        }
+        queue_for(&mut tx, &queue).await?;
+        // Let every old claim go first, so the series may move onto its own
+        // old times.
+        for session in series {
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "DELETE FROM session_claims WHERE session_id = $1"
+            )
+            .bind(session.id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        for (session, slot, claims) in &plans {
+            let local = serde_json::to_string(&slot.schools)
+                .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
+            let done = on_tx!(&mut tx, |conn| {
+                sqlx::query(
+                "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = 'moved', \
+                 reason = $5, sequence = sequence + 1, updated_at = $6 WHERE id = $7 AND sequence = $8 \
+                 AND status IN ('scheduled', 'moved')"
+            )
+            .bind(slot.start_utc)
+            .bind(slot.end_utc)
+            .bind(key_of(slot))
+            .bind(&local)
+            .bind((!reason.is_empty()).then_some(reason))
+            .bind(Utc::now())
+            .bind(session.id)
+            .bind(session.sequence)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+            if done == 0 {
+                return Err(Error::conflict(
+                    "status",
+                    "someone else changed a session of this series first; reload it",
+                ));
+            }
+            claim(&mut tx, session.id, claims, slot).await?;
+        }
         tx.commit().await?;
-        self.session(session.id).await
+        let mut moved = Vec::with_capacity(series.len());
+        for session in series {
+            moved.push(self.session(session.id).await?);
+        }
+        Ok(moved)
     }
 
     /// Whether both students can take a session in `slot`: the mentor free

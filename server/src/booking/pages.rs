@@ -334,6 +334,8 @@ struct MoveForm {
     starts_at: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    rest_of_series: Option<String>,
 }
 
 async fn move_submit(
@@ -349,7 +351,19 @@ async fn move_submit(
             .trim()
             .parse()
             .map_err(|_| Error::invalid("starts_at", "choose a slot to move it to"))?;
-        state.store.move_session(&session, to, &form.reason).await
+        if form.rest_of_series.is_some() {
+            state
+                .store
+                .move_series(&session, to, &form.reason)
+                .await
+                .map(|_| ())
+        } else {
+            state
+                .store
+                .move_session(&session, to, &form.reason)
+                .await
+                .map(|_| ())
+        }
     }
     .await;
     let filter = Filter::default();

@@ -219,6 +219,13 @@ async fn a_cancelled_session_frees_its_students_and_ipads(app: TestApp) {
     assert_ne!(again.uid, first.uid, "a new booking is a new event");
 }
 
+/// The path of a feed from the links the API returns.
+fn feed_path(links: &serde_json::Value) -> String {
+    let url = links["url"].as_str().unwrap();
+    let (_, token) = url.split_once("/calendar/").unwrap();
+    format!("/calendar/{token}")
+}
+
 /// Parses a feed with an independent parser and returns, per event,
 /// (UID, SEQUENCE, STATUS, SUMMARY).
 fn events(text: &str) -> Vec<(String, String, String, String)> {
@@ -253,12 +260,8 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
     let links = mentee.post_json("/api/me/calendar-feed", &json!({})).await;
     assert_eq!(links.status, reqwest::StatusCode::CREATED, "{}", links.text);
     let links = links.json();
-    let url = links["url"].as_str().unwrap().to_owned();
     assert!(links["webcal"].as_str().unwrap().starts_with("webcal://"));
-    let path = url
-        .split_once("/calendar/")
-        .map(|(_, t)| format!("/calendar/{t}"))
-        .unwrap();
+    let path = feed_path(&links);
 
     // Anyone holding the link can read it, without signing in.
     let anonymous = app.client();
@@ -324,12 +327,7 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
         anonymous.get(&path).await.status,
         reqwest::StatusCode::NOT_FOUND
     );
-    let newer_path = newer["url"]
-        .as_str()
-        .unwrap()
-        .split_once("/calendar/")
-        .map(|(_, t)| format!("/calendar/{t}"))
-        .unwrap();
+    let newer_path = feed_path(&newer);
     assert_eq!(
         anonymous.get(&newer_path).await.status,
         reqwest::StatusCode::OK
@@ -358,12 +356,7 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
         )
         .await
         .json();
-    let school_path = school["url"]
-        .as_str()
-        .unwrap()
-        .split_once("/calendar/")
-        .map(|(_, t)| format!("/calendar/{t}"))
-        .unwrap();
+    let school_path = feed_path(&school);
     let staff_view = events(&anonymous.get(&school_path).await.text);
     let revoke = coord_a
         .delete(&format!("/api/schools/{}/calendar-feed", world.a.id))

@@ -61,6 +61,16 @@ pub enum FeedOwner {
     School(Uuid),
 }
 
+impl FeedOwner {
+    /// The `(user_id, school_id)` columns of a feed row: one is set.
+    fn columns(self) -> (Option<Uuid>, Option<Uuid>) {
+        match self {
+            FeedOwner::User(u) => (Some(u), None),
+            FeedOwner::School(s) => (None, Some(s)),
+        }
+    }
+}
+
 /// Names looked up once per request: a school's feed has thousands of
 /// sessions but only a few dozen people and two schools.
 #[derive(Default)]
@@ -111,10 +121,7 @@ impl Store {
     /// A new private feed token for `owner`, revoking any earlier one.
     pub async fn new_feed(&self, owner: FeedOwner) -> Result<String> {
         let token = random_token();
-        let (user, school) = match owner {
-            FeedOwner::User(u) => (Some(u), None),
-            FeedOwner::School(s) => (None, Some(s)),
-        };
+        let (user, school) = owner.columns();
         let now = Utc::now();
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |conn| {
@@ -156,10 +163,7 @@ impl Store {
 
     /// Revokes a person's or a school's feed, if there is one.
     pub async fn revoke_feed(&self, owner: FeedOwner) -> Result<()> {
-        let (user, school) = match owner {
-            FeedOwner::User(u) => (Some(u), None),
-            FeedOwner::School(s) => (None, Some(s)),
-        };
+        let (user, school) = owner.columns();
         on_pool!(self, |pool| {
             sqlx::query(
             "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND (user_id = $2 OR school_id = $3)"

@@ -249,23 +249,15 @@ pub fn slot_fits(
     let own = mentor_slug.and_then(|s| slot.schools.get(s));
     let free = own.is_some_and(|end| {
         let day = end.date.format("%a").to_string();
-        mentor_free.iter().any(|p| {
-            (p.week == "*" || p.week == end.week)
-                && p.day == day
-                && p.period.eq_ignore_ascii_case(&end.period)
-        })
+        mentor_free
+            .iter()
+            .any(|p| p.covers(&end.week, &day, &end.period))
     });
     if !free {
         return Some(Unfit::Mentor);
     }
     let theirs = mentee_slug.and_then(|s| slot.schools.get(s));
-    let mentee_ok = theirs.is_some_and(|end| {
-        matches!(
-            end.kind,
-            crate::calendar::model::PeriodKind::Registration
-                | crate::calendar::model::PeriodKind::Tutor
-        )
-    });
+    let mentee_ok = theirs.is_some_and(|end| end.kind.is_form_time());
     (!mentee_ok).then_some(Unfit::Mentee)
 }
 
@@ -834,6 +826,14 @@ impl Store {
         }
     }
 
+    /// What a session cancelled by a school's closure says.
+    pub async fn closure_reason(&self, school: Uuid, label: &str) -> Result<String> {
+        Ok(format!(
+            "{} is closed: {label}",
+            self.school(school).await?.name
+        ))
+    }
+
     /// The live sessions still to come with a student of `school` on its
     /// local dates `start..=end`.
     pub async fn sessions_on_days(
@@ -874,7 +874,7 @@ impl Store {
         if affected.is_empty() {
             return Ok(0);
         }
-        let reason = format!("{} is closed: {label}", self.school(school).await?.name);
+        let reason = self.closure_reason(school, label).await?;
         let mut tx = self.begin().await?;
         let mut cancelled = 0;
         for id in affected {

@@ -29,6 +29,12 @@ pub enum PeriodKind {
 }
 
 impl PeriodKind {
+    /// Registration or tutor time: when every student is out of lessons,
+    /// so a mentee can be booked without missing one.
+    pub fn is_form_time(self) -> bool {
+        matches!(self, PeriodKind::Registration | PeriodKind::Tutor)
+    }
+
     /// Every kind, in the order people list them.
     pub const ALL: [PeriodKind; 6] = [
         PeriodKind::Registration,

@@ -731,7 +731,7 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
     // The closure and the cancelling of the sessions on its days are one
     // step: both happen, or neither.
     let affected = store.sessions_on_days(school, input.start, end).await?;
-    let reason = format!("{} is closed: {label}", store.school(school).await?.name);
+    let reason = store.closure_reason(school, label).await?;
     let mut tx = store.begin().await?;
     on_tx!(&mut tx, |conn| {
         sqlx::query(

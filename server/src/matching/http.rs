@@ -252,9 +252,13 @@ async fn show(
 ) -> Result<MatchingPage> {
     let p = partnership_for(state, actor, id, view).await?;
     let own = actor.school_id().ok_or(Error::Forbidden)?;
+    // Each school once: names by id for the people, by slug for the slots.
     let mut school_names = BTreeMap::new();
+    let mut slug_names = BTreeMap::new();
     for school in [p.proposed_by_school, p.partner_of(p.proposed_by_school)] {
-        school_names.insert(school, state.store.school(school).await?.name);
+        let s = state.store.school(school).await?;
+        school_names.insert(school, s.name.clone());
+        slug_names.insert(s.slug, s.name);
     }
     let proposal = state
         .store
@@ -300,14 +304,6 @@ async fn show(
         })
         .collect();
 
-    let slug_names: BTreeMap<String, String> = {
-        let mut m = BTreeMap::new();
-        for school in [p.proposed_by_school, p.partner_of(p.proposed_by_school)] {
-            let s = state.store.school(school).await?;
-            m.insert(s.slug, s.name);
-        }
-        m
-    };
     let approved = approved
         .into_iter()
         .map(|m| ApprovedRow {

@@ -561,11 +561,10 @@ fn subject_reasons(mentee: &MenteeCase, mentor: &MentorCase) -> Vec<String> {
 
 /// Whether a period is among a mentor's free periods.
 fn mentor_free(mentor: &MentorCase, end: &WeeklyEnd) -> bool {
-    mentor.free_periods.iter().any(|p| {
-        (p.week == "*" || p.week == end.week)
-            && p.day == end.day
-            && p.period.eq_ignore_ascii_case(&end.period)
-    })
+    mentor
+        .free_periods
+        .iter()
+        .any(|p| p.covers(&end.week, &end.day, &end.period))
 }
 
 /// Whether an approved match already takes a mentor's period.
@@ -577,7 +576,7 @@ fn mentor_busy(mentor: &MentorCase, end: &WeeklyEnd) -> bool {
 
 /// Whether a school's mentees are free at its end of a slot.
 fn mentees_free(end: &WeeklyEnd) -> bool {
-    matches!(end.kind, PeriodKind::Registration | PeriodKind::Tutor)
+    end.kind.is_form_time()
 }
 
 /// The slots a mentor could take a mentee in, ignoring what is already

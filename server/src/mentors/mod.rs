@@ -49,6 +49,17 @@ pub struct FreePeriod {
     pub period: String,
 }
 
+impl FreePeriod {
+    /// Whether this free period is the given period of the mentor's own
+    /// timetable: same weekday and period code (any case), and the same
+    /// cycle week unless it says `*` (every week).
+    pub fn covers(&self, week: &str, day: &str, period: &str) -> bool {
+        (self.week == "*" || self.week == week)
+            && self.day == day
+            && self.period.eq_ignore_ascii_case(period)
+    }
+}
+
 fn every_week() -> String {
     "*".into()
 }

@@ -412,6 +412,7 @@ impl TestApp {
             given_name: format!("{username}-given"),
             family_name: format!("{username}-family"),
             role: role.into(),
+            email: Some(format!("{username}@{}.example", school.slug)),
         };
         let user = ParsedAccount::staff(&input).unwrap().hash().await.unwrap();
         self.store

@@ -33,6 +33,7 @@ fn bench(c: &mut Criterion) {
                     SessionStatus::Scheduled
                 },
                 reason: (i % 17 == 0).then(|| "Mock exams, hall in use; sorry".to_owned()),
+                supervisors: Vec::new(),
                 updated_at: start,
             }
         })

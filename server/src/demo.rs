@@ -148,6 +148,9 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
                 given_name: given.into(),
                 family_name: family.into(),
                 role: role.into(),
+                // `.example` is reserved (RFC 2606): demo invites can never
+                // reach a real mailbox.
+                email: Some(format!("{username}@{}.example", demo.input.slug)),
             };
             let account = ParsedAccount::staff(&input)?;
             let label = account.role().label();

@@ -238,6 +238,9 @@ enum UserCommand {
         /// Students: subjects, comma-separated.
         #[arg(long, default_value = "")]
         subjects: String,
+        /// Staff: a work address for calendar invites.
+        #[arg(long)]
+        email: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -358,6 +361,7 @@ async fn main() -> anyhow::Result<()> {
             year_group,
             kind,
             subjects,
+            email,
             db,
         }) => {
             let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
@@ -387,6 +391,7 @@ async fn main() -> anyhow::Result<()> {
                     given_name,
                     family_name,
                     role,
+                    email,
                 }),
             }
             .map_err(user_error)?;

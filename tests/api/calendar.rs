@@ -137,7 +137,7 @@ async fn a_partnership_gets_slots_in_utc_with_each_schools_local_view(app: TestA
     assert_eq!(slot["end_utc"], "2027-03-15T09:10:00Z");
     assert_eq!(
         slot["schools"]["school-a"],
-        json!({"date": "2027-03-15", "start": "08:50:00", "end": "09:10:00", "period": "TUT", "kind": "tutor", "week": "A", "devices": 6, "supervisors": 1})
+        json!({"date": "2027-03-15", "start": "08:50:00", "end": "09:10:00", "period": "TUT", "kind": "tutor", "week": "A", "devices": 6, "supervisors": 1, "supervision": 6})
     );
     assert_eq!(slot["schools"]["school-b"]["period"], "FORM");
     let patrick = found["empty_days"]

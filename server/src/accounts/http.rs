@@ -201,6 +201,8 @@ struct StaffForm {
     family_name: String,
     #[serde(default)]
     role: String,
+    #[serde(default)]
+    email: String,
 }
 
 async fn show_staff(
@@ -254,6 +256,7 @@ async fn staff_create(
         given_name: form.given_name.clone(),
         family_name: form.family_name.clone(),
         role: form.role.clone(),
+        email: Some(form.email.clone()),
     };
     let result = create_staff(&state, &actor, school.id, &input).await;
     after_form(result, "/school/staff?notice=created", |error| {

@@ -265,6 +265,28 @@ fn parse_name(field: &'static str, raw: &str) -> Result<String> {
     Ok(s.to_owned())
 }
 
+/// A staff work address: blank means none. Deliberately loose (one `@`, a
+/// dotted domain, no spaces): the mail server is the judge of the rest, and
+/// a refusal is recorded against the invite.
+pub fn parse_email(raw: &str) -> Result<Option<String>> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ok = s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    if !ok {
+        return Err(Error::invalid(
+            "email",
+            format!("`{s}` is not an email address (like name@school.sch.uk)"),
+        ));
+    }
+    Ok(Some(s.to_lowercase()))
+}
+
 /// Subjects a student studies, mentors in, or wants help with.
 fn parse_subjects(raw: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
@@ -295,6 +317,9 @@ pub struct StaffInput {
     pub family_name: String,
     /// `coordinator`, `teacher` or `safeguarding_lead`.
     pub role: String,
+    /// A work address for calendar invites (staff only; optional).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A student as submitted, before parsing.
@@ -343,6 +368,8 @@ pub struct NewUser {
     pub family_name: String,
     /// Set for students only.
     pub student: Option<StudentDetails>,
+    /// Staff only: where calendar invites go.
+    pub email: Option<String>,
 }
 
 /// The parsed but not yet hashed form of [`StaffInput`] or [`StudentInput`].
@@ -354,6 +381,7 @@ pub struct ParsedAccount {
     given_name: String,
     family_name: String,
     student: Option<StudentDetails>,
+    email: Option<String>,
 }
 
 impl ParsedAccount {
@@ -374,6 +402,7 @@ impl ParsedAccount {
             given_name: parse_name("given_name", &input.given_name)?,
             family_name: parse_name("family_name", &input.family_name)?,
             student: None,
+            email: input.email.as_deref().map(parse_email).transpose()?.flatten(),
         })
     }
 
@@ -387,6 +416,7 @@ impl ParsedAccount {
             given_name: parse_name("given_name", name)?,
             family_name: String::new(),
             student: None,
+            email: None,
         })
     }
 
@@ -404,6 +434,7 @@ impl ParsedAccount {
                 kind: StudentKind::parse(&input.kind)?,
                 subjects: parse_subjects(&input.subjects)?,
             }),
+            email: None,
         })
     }
 
@@ -422,6 +453,7 @@ impl ParsedAccount {
             given_name: self.given_name,
             family_name: self.family_name,
             student: self.student,
+            email: self.email,
         })
     }
 }
@@ -440,6 +472,7 @@ struct UserRow {
     created_at: DateTime<Utc>,
     student_ref: Option<String>,
     has_password: bool,
+    email: Option<String>,
 }
 
 /// A stored account, as the school that owns it sees it.
@@ -469,6 +502,9 @@ pub struct User {
     pub student_ref: Option<String>,
     /// Whether a password has been set (rostered accounts start without one).
     pub has_password: bool,
+    /// Staff only: where calendar invites go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl User {
@@ -508,6 +544,7 @@ impl TryFrom<UserRow> for User {
             created_at: row.created_at,
             student_ref: row.student_ref,
             has_password: row.has_password,
+            email: row.email,
         })
     }
 }
@@ -543,7 +580,7 @@ impl From<User> for PartnerStudentView {
 
 const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_name, \
                             year_group, student_kind, subjects, created_at, student_ref, \
-                            password_hash <> '!' AS has_password";
+                            password_hash <> '!' AS has_password, email";
 
 fn map_user_conflict(err: sqlx::Error, username: &Username) -> Error {
     match unique_violation(&err) {
@@ -563,8 +600,8 @@ pub(crate) async fn insert_user(
 ) -> Result<Uuid> {
     let id = Uuid::new_v4();
     let sql = "INSERT INTO users (id, school_id, username, password_hash, role, given_name, \
-               family_name, year_group, student_kind, subjects, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+               family_name, year_group, student_kind, subjects, created_at, email) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     let student = user.student.as_ref();
     on_tx!(tx, |conn| sqlx::query(sql)
         .bind(id)
@@ -578,6 +615,7 @@ pub(crate) async fn insert_user(
         .bind(student.map(|s| s.kind.as_str()))
         .bind(student.map(|s| s.subjects.join(",")).unwrap_or_default())
         .bind(Utc::now())
+        .bind(user.email.as_deref())
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))

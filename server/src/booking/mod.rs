@@ -7,8 +7,8 @@
 //! a UID it keeps for life.
 //!
 //! Double booking is stopped by the database, not by code that checks
-//! first: a session *claims* each student and one iPad at each school for
-//! its time, and `session_claims` refuses two claims on one resource for
+//! first: a session *claims* each student, and one iPad and one place with
+//! a supervisor at each school, for its time, and `session_claims` refuses two claims on one resource for
 //! overlapping times (an exclusion constraint on PostgreSQL, a trigger on
 //! SQLite, whose single writer makes the trigger's check and the insert one
 //! step). Any number of simultaneous attempts therefore leave exactly one
@@ -80,7 +80,7 @@ impl SessionStatus {
 }
 
 /// One mentoring session.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     /// Its id.
     pub id: Uuid,
@@ -108,6 +108,8 @@ pub struct Session {
     pub status: SessionStatus,
     /// Why it was moved or cancelled.
     pub reason: Option<String>,
+    /// The staff supervising it, one at each school.
+    pub supervisors: Vec<Uuid>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -127,6 +129,7 @@ struct Row {
     local: String,
     status: String,
     reason: Option<String>,
+    supervisors: String,
     updated_at: DateTime<Utc>,
 }
 
@@ -149,13 +152,15 @@ impl TryFrom<Row> for Session {
                 .map_err(|e| Error::Internal(format!("stored session times: {e}")))?,
             status: SessionStatus::parse(&r.status)?,
             reason: r.reason,
+            supervisors: serde_json::from_str(&r.supervisors)
+                .map_err(|e| Error::Internal(format!("stored session supervisors: {e}")))?,
             updated_at: r.updated_at,
         })
     }
 }
 
 const COLUMNS: &str = "id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, \
-     ends_at, slot_key, local, status, reason, updated_at";
+     ends_at, slot_key, local, status, reason, supervisors, updated_at";
 
 /// What booking a series did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -311,6 +316,14 @@ async fn claim(tx: &mut Tx, session: Uuid, claims: &[String], slot: &Slot) -> Re
                         "device",
                         format!("{}: the iPad it was given has just been booked", when(slot)),
                     )
+                } else if resource.starts_with("supervisor:") {
+                    Error::conflict(
+                        "supervisor",
+                        format!(
+                            "{}: the supervisor's place it was given has just been booked",
+                            when(slot)
+                        ),
+                    )
                 } else {
                     Error::conflict(
                         "starts_at",
@@ -328,8 +341,8 @@ async fn claim(tx: &mut Tx, session: Uuid, claims: &[String], slot: &Slot) -> Re
 }
 
 /// Runs a booking step again when it lost a race it can win on a second
-/// try: a PostgreSQL deadlock, or an iPad another booking took a moment
-/// before (the next try picks another).
+/// try: a PostgreSQL deadlock, or an iPad or supervisor's place another
+/// booking took a moment before (the next try picks another).
 async fn with_retries<T, F, Fut>(mut step: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -339,11 +352,27 @@ where
     loop {
         match step().await {
             Err(Error::Database(e)) if deadlock(&e) && attempts < 5 => attempts += 1,
-            Err(Error::Conflict { field, .. }) if field == "device" && attempts < 5 => {
+            Err(Error::Conflict { field, .. })
+                if (field == "device" || field == "supervisor") && attempts < 5 =>
+            {
                 attempts += 1;
             }
             other => return other,
         }
+    }
+}
+
+/// What one session holds: resource names for `session_claims`, and who
+/// supervises it.
+struct Claims {
+    resources: Vec<String>,
+    supervisors: Vec<Uuid>,
+}
+
+impl Claims {
+    fn supervisors_json(&self) -> Result<String> {
+        serde_json::to_string(&self.supervisors)
+            .map_err(|e| Error::Internal(format!("supervisors JSON: {e}")))
     }
 }
 
@@ -413,15 +442,15 @@ impl Store {
         let local = serde_json::to_string(&slot.schools)
             .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
         let claims = self
-            .claims_for(record.mentee_id, record.mentor_id, slot)
+            .claims_for(record.partnership_id, record.mentee_id, record.mentor_id, slot)
             .await?;
         let mut tx = self.begin().await?;
-        queue_for(&mut tx, &claims).await?;
+        queue_for(&mut tx, &claims.resources).await?;
         on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \
-             slot_key, local, status, reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, 'scheduled', NULL, $11, $11)"
+             slot_key, local, status, reason, created_at, updated_at, supervisors) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, 'scheduled', NULL, $11, $11, $12)"
         )
         .bind(id)
         .bind(record.id)
@@ -434,40 +463,118 @@ impl Store {
         .bind(key_of(slot))
         .bind(&local)
         .bind(now)
+        .bind(claims.supervisors_json()?)
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
         })?;
-        claim(&mut tx, id, &claims, slot).await?;
+        claim(&mut tx, id, &claims.resources, slot).await?;
         tx.commit().await?;
         self.session(id).await
     }
 
-    /// What a session in `slot` must claim: both students, and an iPad at
-    /// each of their schools (the lowest-numbered one free).
-    async fn claims_for(&self, mentee: Uuid, mentor: Uuid, slot: &Slot) -> Result<Vec<String>> {
-        let mut claims = vec![student(mentee), student(mentor)];
+    /// What a session in `slot` must claim: both students, and at each of
+    /// their schools an iPad (the lowest-numbered one free) and a place with
+    /// a supervisor of that period (the one watching fewest pairs then).
+    async fn claims_for(
+        &self,
+        partnership: Uuid,
+        mentee: Uuid,
+        mentor: Uuid,
+        slot: &Slot,
+    ) -> Result<Claims> {
+        let mut resources = vec![student(mentee), student(mentor)];
+        let mut supervisors = Vec::new();
+        let policy = self.slot_policy(partnership).await?.unwrap_or_default();
         let mut schools = BTreeMap::new();
         for user in [mentee, mentor] {
             if let Some(school) = self.user(user).await?.school_id {
-                schools.insert(school, self.school(school).await?.slug);
+                schools.insert(school, self.school(school).await?);
             }
         }
-        for (school, slug) in &schools {
-            let devices = slot.schools.get(slug).map_or(0, |e| e.devices);
-            let device = self
-                .free_device(*school, devices, slot)
+        for (id, school) in &schools {
+            let end = slot.schools.get(&school.slug);
+            let devices = end.map_or(0, |e| e.devices);
+            let device = self.free_device(*id, devices, slot).await?.ok_or_else(|| {
+                Error::conflict(
+                    "starts_at",
+                    format!("every iPad for mentoring is booked on {}", when(slot)),
+                )
+            })?;
+            resources.push(device);
+            let share = policy.schools.get(id).cloned().unwrap_or_default();
+            let named = end.map_or(&[][..], |e| share.supervisors_in(&e.period));
+            let (user, place) = self
+                .free_supervisor(*id, named, share.pairs_per_supervisor(), slot)
                 .await?
                 .ok_or_else(|| {
                     Error::conflict(
                         "starts_at",
-                        format!("every iPad for mentoring is booked on {}", when(slot)),
+                        format!(
+                            "every supervisor at {} is already watching as many pairs as they can on {}",
+                            school.name,
+                            when(slot)
+                        ),
                     )
                 })?;
-            claims.push(device);
+            supervisors.push(user);
+            resources.push(place);
         }
-        claims.sort();
-        Ok(claims)
+        resources.sort();
+        Ok(Claims {
+            resources,
+            supervisors,
+        })
+    }
+
+    /// A place with one of `usernames` (staff at `school`) free for the
+    /// slot's time: the supervisor watching fewest pairs then, and their
+    /// lowest-numbered free place of `pairs`. Places are per person, not
+    /// per partnership, so a teacher supervising for two partnerships at
+    /// once is counted once.
+    async fn free_supervisor(
+        &self,
+        school: Uuid,
+        usernames: &[String],
+        pairs: u32,
+        slot: &Slot,
+    ) -> Result<Option<(Uuid, String)>> {
+        let staff = self
+            .users_at_school(
+                school,
+                &[
+                    crate::accounts::Role::Coordinator,
+                    crate::accounts::Role::Teacher,
+                    crate::accounts::Role::SafeguardingLead,
+                ],
+            )
+            .await?;
+        let taken: Vec<(String,)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT resource FROM session_claims WHERE resource LIKE 'supervisor:%' AND starts_at < $1 AND $2 < ends_at"
+        )
+        .bind(slot.end_utc)
+        .bind(slot.start_utc)
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut best: Option<(usize, Uuid, String)> = None;
+        for name in usernames {
+            let Some(user) = staff.iter().find(|u| &u.username == name) else {
+                continue;
+            };
+            let prefix = format!("supervisor:{}:", user.id);
+            let busy = taken.iter().filter(|(t,)| t.starts_with(&prefix)).count();
+            let free = (1..=pairs)
+                .map(|n| format!("{prefix}{n}"))
+                .find(|name| !taken.iter().any(|(t,)| t == name));
+            if let Some(place) = free {
+                if best.as_ref().is_none_or(|(b, _, _)| busy < *b) {
+                    best = Some((busy, user.id, place));
+                }
+            }
+        }
+        Ok(best.map(|(_, user, place)| (user, place)))
     }
 
     /// The lowest-numbered iPad at a school free for the slot's time, as a
@@ -723,9 +830,14 @@ impl Store {
         let mut queue = Vec::new();
         for (session, slot) in series.iter().zip(targets) {
             let claims = self
-                .claims_for(session.mentee_id, session.mentor_id, slot)
+                .claims_for(
+                    session.partnership_id,
+                    session.mentee_id,
+                    session.mentor_id,
+                    slot,
+                )
                 .await?;
-            queue.extend(claims.iter().cloned());
+            queue.extend(claims.resources.iter().cloned());
             plans.push((session, *slot, claims));
         }
         let mut tx = self.begin().await?;
@@ -756,7 +868,7 @@ impl Store {
             let done = on_tx!(&mut tx, |conn| {
                 sqlx::query(
                 "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = 'moved', \
-                 reason = $5, sequence = sequence + 1, updated_at = $6 WHERE id = $7 AND sequence = $8 \
+                 reason = $5, sequence = sequence + 1, updated_at = $6, supervisors = $9 WHERE id = $7 AND sequence = $8 \
                  AND status IN ('scheduled', 'moved')"
             )
             .bind(slot.start_utc)
@@ -767,6 +879,7 @@ impl Store {
             .bind(Utc::now())
             .bind(session.id)
             .bind(session.sequence)
+            .bind(claims.supervisors_json()?)
             .execute(conn)
             .await
             .map(|r| r.rows_affected())
@@ -777,7 +890,7 @@ impl Store {
                     "someone else changed a session of this series first; reload it",
                 ));
             }
-            claim(&mut tx, session.id, claims, slot).await?;
+            claim(&mut tx, session.id, &claims.resources, slot).await?;
         }
         tx.commit().await?;
         let mut moved = Vec::with_capacity(series.len());

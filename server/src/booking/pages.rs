@@ -1,5 +1,5 @@
 //! The sessions page: "my sessions" for students, the school's sessions for
-//! staff (by day and partnership), with moving and cancelling for the
+//! staff (by day, partnership and supervisor), with moving and cancelling for the
 //! partnership's coordinators and teachers, and a calendar subscription.
 
 use std::collections::BTreeMap;
@@ -53,6 +53,8 @@ pub struct Row {
     pub can_change: bool,
     /// Where it could move to.
     pub moves: Vec<MoveOption>,
+    /// Who supervises it at the viewer's school (staff only).
+    pub supervisor: Option<String>,
 }
 
 impl Row {
@@ -88,8 +90,10 @@ struct SessionsPage {
     staff: bool,
     rows: Vec<Row>,
     partners: Vec<PartnerChoice>,
+    supervisors: Vec<PartnerChoice>,
     day: String,
     partnership: String,
+    supervisor: String,
     feed: Option<(String, String)>,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -102,6 +106,8 @@ struct Filter {
     day: String,
     #[serde(default)]
     partnership: String,
+    #[serde(default)]
+    supervisor: String,
     #[serde(default)]
     notice: Option<String>,
 }
@@ -152,6 +158,30 @@ async fn show(
     }
     if let Some(d) = day {
         sessions.retain(|s| local_of(s, &own.slug).is_some_and(|(date, _)| date == d));
+    }
+    // The school's own staff who supervise any of these sessions: the
+    // choices of the supervisor filter, and the names on each row.
+    let own_staff = if staff {
+        state
+            .store
+            .users_at_school(
+                school,
+                &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
+            )
+            .await?
+    } else {
+        Vec::new()
+    };
+    let supervisors: Vec<PartnerChoice> = own_staff
+        .iter()
+        .filter(|u| sessions.iter().any(|s| s.supervisors.contains(&u.id)))
+        .map(|u| PartnerChoice {
+            id: u.id,
+            name: u.full_name(),
+        })
+        .collect();
+    if let Ok(who) = filter.supervisor.trim().parse::<Uuid>() {
+        sessions.retain(|s| s.supervisors.contains(&who));
     }
 
     let mut partners = Vec::new();
@@ -252,7 +282,12 @@ async fn show(
                 names.mentee, names.mentee_school, names.mentor, names.mentor_school
             ),
         };
+        let supervisor = own_staff
+            .iter()
+            .find(|u| session.supervisors.contains(&u.id))
+            .map(|u| u.full_name());
         rows.push(Row {
+            supervisor,
             day: date.format("%a %-d %b").to_string(),
             time,
             who,
@@ -266,8 +301,10 @@ async fn show(
         staff,
         rows,
         partners,
+        supervisors,
         day: filter.day.trim().to_owned(),
         partnership: filter.partnership.trim().to_owned(),
+        supervisor: filter.supervisor.trim().to_owned(),
         feed,
         notice,
         error,

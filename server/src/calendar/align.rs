@@ -44,10 +44,18 @@ pub struct SchoolSlotPolicy {
     /// Staff who can supervise in each eligible period, unless the period says otherwise.
     #[serde(default)]
     pub supervisors: Vec<String>,
+    /// Pairs one supervisor can watch at once (default
+    /// [`DEFAULT_PAIRS_PER_SUPERVISOR`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs_per_supervisor: Option<u32>,
     /// Per-period capacity, by period code.
     #[serde(default)]
     pub periods: BTreeMap<String, PeriodCapacity>,
 }
+
+/// Pairs a supervisor watches at once unless the school says otherwise:
+/// one teacher in a room with a handful of iPads.
+pub const DEFAULT_PAIRS_PER_SUPERVISOR: u32 = 6;
 
 impl SchoolSlotPolicy {
     fn eligible(&self, period: &Period) -> bool {
@@ -60,6 +68,12 @@ impl SchoolSlotPolicy {
             .get(code)
             .and_then(|p| p.devices)
             .unwrap_or(self.devices)
+    }
+
+    /// Pairs one supervisor can watch at once.
+    pub fn pairs_per_supervisor(&self) -> u32 {
+        self.pairs_per_supervisor
+            .unwrap_or(DEFAULT_PAIRS_PER_SUPERVISOR)
     }
 
     /// Supervisors in a period.
@@ -104,6 +118,9 @@ pub struct SlotEnd {
     pub devices: u32,
     /// Staff who can supervise.
     pub supervisors: u32,
+    /// Pairs those supervisors can watch at once between them.
+    #[serde(default)]
+    pub supervision: u32,
 }
 
 /// A bookable slot: both schools in session, both windows overlapping.
@@ -231,6 +248,8 @@ fn windows<'a>(
 
 fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime<Utc>) -> SlotEnd {
     let local_start = w.local(side.calendar.tz, start);
+    let supervisors =
+        u32::try_from(side.policy.supervisors_in(&w.period.code).len()).unwrap_or(u32::MAX);
     SlotEnd {
         date: local_start.date(),
         start: local_start.time(),
@@ -239,8 +258,8 @@ fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime
         kind: w.period.kind,
         week: week_label(w.week),
         devices: side.policy.devices_in(&w.period.code),
-        supervisors: u32::try_from(side.policy.supervisors_in(&w.period.code).len())
-            .unwrap_or(u32::MAX),
+        supervisors,
+        supervision: supervisors.saturating_mul(side.policy.pairs_per_supervisor()),
     }
 }
 

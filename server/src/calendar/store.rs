@@ -420,6 +420,12 @@ pub async fn parse_policy(
                 .filter_map(|p| p.supervisors.as_ref())
                 .flatten(),
         );
+        if policy.pairs_per_supervisor == Some(0) {
+            return Err(Error::invalid(
+                "pairs_per_supervisor",
+                format!("{}: a supervisor must be able to watch at least one pair", school.name),
+            ));
+        }
         for username in named {
             if !staff.iter().any(|u| &u.username == username) {
                 return Err(Error::invalid(

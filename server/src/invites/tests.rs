@@ -27,6 +27,7 @@ fn session(status: SessionStatus, sequence: i32, reason: Option<&str>) -> Sessio
         local: BTreeMap::new(),
         status,
         reason: reason.map(str::to_owned),
+        supervisors: Vec::new(),
         updated_at: at(2026, 10, 1, 12, 0),
     }
 }

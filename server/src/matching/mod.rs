@@ -170,7 +170,9 @@ pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
                         day: day_name(e.date).to_owned(),
                         period: e.period.clone(),
                         kind: e.kind,
-                        devices: e.devices,
+                        // A pair needs an iPad and a place with a
+                        // supervisor at each end: the fewer of the two.
+                        devices: e.devices.min(e.supervision),
                         in_use: 0,
                         start: e.start,
                         end: e.end,
@@ -179,7 +181,12 @@ pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
             })
             .collect();
         let key = key_of(slot);
-        let devices = slot.schools.values().map(|e| e.devices).min().unwrap_or(0);
+        let devices = slot
+            .schools
+            .values()
+            .map(|e| e.devices.min(e.supervision))
+            .min()
+            .unwrap_or(0);
         let date = slot.schools.values().map(|e| e.date).min();
         by_key
             .entry(key.clone())

@@ -504,6 +504,7 @@ pub async fn import_roster(
                         kind: s.kind,
                         subjects: s.subjects.clone(),
                     }),
+                    email: None,
                 };
                 let id = insert_user(&mut tx, &user, Some(school))
                     .await

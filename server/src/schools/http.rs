@@ -58,6 +58,7 @@ async fn create(
                 given_name: c.given_name,
                 family_name: c.family_name,
                 role: "coordinator".into(),
+                email: None,
             })
             .map_err(|err| match err {
                 Error::Invalid { field, message } => Error::Invalid {

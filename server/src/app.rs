@@ -181,16 +181,31 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// requests in flight. With a mail server configured, it also sends the
+/// invite outbox meanwhile.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mailer = match &state.settings.mail {
+        Some(mail) => {
+            let mailer = crate::invites::mail::Mailer::new(mail, &state.settings.base_url())
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            // Stopping mid-send is safe: the message's lease runs out and
+            // it is sent again (calendars match it by UID and SEQUENCE).
+            Some(tokio::spawn(mailer.run(state.store.clone())))
+        }
+        None => None,
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(task) = mailer {
+        task.abort();
+    }
+    served
 }
 
 async fn healthz() -> &'static str {

@@ -51,6 +51,54 @@ impl SecretKey {
     }
 }
 
+/// How invites are emailed.
+#[derive(Clone)]
+pub struct MailSettings {
+    smtp_url: String,
+    /// The scheme's mailbox: the sender and ORGANIZER of every invite
+    /// (`Mentoring <mentoring@school.sch.uk>`).
+    pub from: String,
+    /// How often the outbox is checked.
+    pub poll: std::time::Duration,
+    /// The wait before the first retry; each later one doubles.
+    pub retry_base: std::time::Duration,
+    /// Tries before a message is given up as failed.
+    pub max_attempts: u32,
+}
+
+impl MailSettings {
+    /// `smtp_url` is lettre's form: `smtp://host:25` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://user:pass@host`
+    /// (TLS); it may carry a password, so it is never shown.
+    pub fn new(smtp_url: &str, from: &str) -> Self {
+        MailSettings {
+            smtp_url: smtp_url.to_owned(),
+            from: from.to_owned(),
+            poll: std::time::Duration::from_secs(5),
+            retry_base: std::time::Duration::from_secs(60),
+            max_attempts: 8,
+        }
+    }
+
+    /// The SMTP URL, for the transport only.
+    pub fn smtp_url(&self) -> &str {
+        &self.smtp_url
+    }
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.smtp_url.split(':').next().unwrap_or("");
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &format_args!("{scheme}:<redacted>"))
+            .field("from", &self.from)
+            .field("poll", &self.poll)
+            .field("retry_base", &self.retry_base)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
 /// Everything the server needs to run. Its `Debug` hides the database URL,
 /// which may carry a password.
 #[derive(Clone)]
@@ -67,6 +115,9 @@ pub struct Settings {
     /// proxy every request comes from the proxy's address; without this,
     /// sign-in limits per address would lump every school together.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where invites are emailed through; none means they wait in the
+    /// outbox.
+    pub mail: Option<MailSettings>,
 }
 
 impl fmt::Debug for Settings {
@@ -78,6 +129,7 @@ impl fmt::Debug for Settings {
             .field("secret_key", &self.secret_key)
             .field("public_url", &self.public_url)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -93,7 +145,15 @@ impl Settings {
             secret_key: SecretKey::ephemeral(),
             public_url: None,
             trusted_proxies: Vec::new(),
+            mail: None,
         }
+    }
+
+    /// The address links in messages point at.
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// Cookies are marked `Secure` when people reach the server over https.
@@ -118,6 +178,10 @@ pub struct FileSettings {
     pub public_url: Option<String>,
     /// See [`Settings::trusted_proxies`].
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// See [`MailSettings`].
+    pub smtp_url: Option<String>,
+    /// See [`MailSettings::from`].
+    pub mail_from: Option<String>,
 }
 
 impl FileSettings {

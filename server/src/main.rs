@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand};
 use mentorbridge::accounts::{ParsedAccount, StaffInput, StudentInput};
 use mentorbridge::app::{AppState, run};
 use mentorbridge::calendar;
-use mentorbridge::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, FileSettings, SecretKey, Settings};
+use mentorbridge::config::{
+    DEFAULT_BIND, DEFAULT_DATABASE_URL, FileSettings, MailSettings, SecretKey, Settings,
+};
 use mentorbridge::error::Error;
 use mentorbridge::schools::{NewSchool, SchoolInput};
 use mentorbridge::store::Store;
@@ -21,7 +23,7 @@ use tokio::net::TcpListener;
 #[derive(Parser)]
 #[command(name = "mentorbridge", version)]
 struct Cli {
-    /// A TOML file of settings (keys: bind, database_url, secret_key, public_url).
+    /// A TOML file of settings (keys: bind, database_url, secret_key, public_url, trusted_proxies, smtp_url, mail_from).
     #[arg(long, global = true, env = "MENTORBRIDGE_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -167,6 +169,13 @@ struct ServerArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// The mail server invites go through, e.g. smtp://relay.school.sch.uk:587?tls=required
+    /// (without it, invites wait in the outbox).
+    #[arg(long, env = "MENTORBRIDGE_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The scheme's mailbox, sender and organizer of invites.
+    #[arg(long, env = "MENTORBRIDGE_MAIL_FROM")]
+    mail_from: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -781,6 +790,19 @@ fn settings(args: &ServerArgs, file: &FileSettings, default_db: &str) -> anyhow:
             file.trusted_proxies.clone().unwrap_or_default()
         } else {
             args.trusted_proxies.clone()
+        },
+        mail: match (
+            args.smtp_url.clone().or_else(|| file.smtp_url.clone()),
+            args.mail_from.clone().or_else(|| file.mail_from.clone()),
+        ) {
+            (None, None) => None,
+            (Some(url), Some(from)) => Some(MailSettings::new(&url, &from)),
+            (Some(_), None) => anyhow::bail!(
+                "--mail-from: say which mailbox invites come from, e.g. \"Mentoring <mentoring@school.sch.uk>\""
+            ),
+            (None, Some(_)) => {
+                anyhow::bail!("--smtp-url: say which mail server invites go through")
+            }
         },
     })
 }

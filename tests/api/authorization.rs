@@ -707,6 +707,18 @@ fn matrix() -> Vec<Row> {
             body: none,
         },
         Row {
+            method: "PUT",
+            path: "/api/me/email",
+            allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
+            body: |_| Body::Json(json!({"email": "me@school.example"})),
+        },
+        Row {
+            method: "GET",
+            path: "/api/schools/{school_id}/invites",
+            allowed: &[CoordA],
+            body: none,
+        },
+        Row {
             method: "POST",
             path: "/api/sessions/{session_id}/cancel",
             allowed: &[CoordA, TeacherA, CoordB],

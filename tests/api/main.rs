@@ -6,6 +6,7 @@ mod authorization;
 mod bookings;
 mod calendar;
 mod health;
+mod invites;
 mod matching;
 mod mentors;
 mod partnerships;

@@ -25,6 +25,7 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/schools/{school_id}/students", api_students)
         .post("/api/schools/{school_id}/students", api_create_student)
         .post("/api/students/{user_id}/password", api_reset_password)
+        .put("/api/me/email", api_set_my_email)
         .get("/school/staff", staff_page)
         .post("/school/staff", staff_create)
         .get("/school/students", students_page)
@@ -33,6 +34,28 @@ pub fn routes(routes: Routes) -> Routes {
             "/school/students/{user_id}/password",
             student_reset_password,
         )
+}
+
+/// A new invite address; blank or null removes it.
+#[derive(Deserialize)]
+struct EmailInput {
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// Sets where the signed-in member of staff's invites go.
+async fn api_set_my_email(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<EmailInput>,
+) -> Result<Json<User>, ApiError> {
+    authorize(&actor, Action::OwnInviteAddress)?;
+    let email = super::parse_email(input.email.as_deref().unwrap_or(""))?;
+    state
+        .store
+        .set_email(actor.user.id, email.as_deref())
+        .await?;
+    Ok(Json(state.store.user(actor.user.id).await?))
 }
 
 const STAFF_ROLES: [Role; 3] = [Role::Coordinator, Role::Teacher, Role::SafeguardingLead];

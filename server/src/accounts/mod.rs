@@ -274,9 +274,15 @@ pub fn parse_email(raw: &str) -> Result<Option<String>> {
         return Ok(None);
     }
     let ok = s.len() <= 254
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && !s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
         && s.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
     if !ok {
         return Err(Error::invalid(
@@ -402,7 +408,12 @@ impl ParsedAccount {
             given_name: parse_name("given_name", &input.given_name)?,
             family_name: parse_name("family_name", &input.family_name)?,
             student: None,
-            email: input.email.as_deref().map(parse_email).transpose()?.flatten(),
+            email: input
+                .email
+                .as_deref()
+                .map(parse_email)
+                .transpose()?
+                .flatten(),
         })
     }
 
@@ -656,6 +667,22 @@ impl Store {
                 Ok(Some((r.user.try_into()?, hash)))
             }
         }
+    }
+
+    /// Sets (or with `None` removes) a member of staff's invite address.
+    pub async fn set_email(&self, user: Uuid, email: Option<&str>) -> Result<()> {
+        let done = on_pool!(self, |pool| sqlx::query(
+            "UPDATE users SET email = $1 WHERE id = $2 AND role <> 'student'"
+        )
+        .bind(email)
+        .bind(user)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(Error::NotFound("account"));
+        }
+        Ok(())
     }
 
     /// The accounts of one school with the given roles, by family then given name.

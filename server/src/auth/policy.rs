@@ -118,6 +118,9 @@ pub enum Action<'a> {
     },
     /// See one's own sessions and keep one's own calendar subscription.
     OwnCalendar,
+    /// Set where one's own invites are emailed (staff only: students have
+    /// no address in mentorbridge).
+    OwnInviteAddress,
     /// See every session with a student of a school in it.
     ViewSessions {
         /// The school.
@@ -125,6 +128,11 @@ pub enum Action<'a> {
     },
     /// Keep a school's calendar subscription.
     ManageSchoolFeed {
+        /// The school.
+        school: Uuid,
+    },
+    /// See which invites were emailed to a school's staff, and which failed.
+    ViewInvites {
         /// The school.
         school: Uuid,
     },
@@ -197,8 +205,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         }
         (Coordinator, ManageMatching { partnership }) => member(partnership),
         (Student | Coordinator | Teacher | SafeguardingLead, OwnCalendar) => own_school.is_some(),
+        (Coordinator | Teacher | SafeguardingLead, OwnInviteAddress) => own_school.is_some(),
         (Coordinator | Teacher | SafeguardingLead, ViewSessions { school }) => at(school),
         (Coordinator, ManageSchoolFeed { school }) => at(school),
+        (Coordinator, ViewInvites { school }) => at(school),
         (Coordinator | Teacher, ManageSession { partnership }) => member(partnership),
 
         _ => false,

@@ -33,7 +33,55 @@ pub fn routes(routes: Routes) -> Routes {
             "/api/schools/{school_id}/calendar-feed",
             api_revoke_school_feed,
         )
+        .get("/api/schools/{school_id}/invites", api_school_invites)
         .get("/calendar/{file}", calendar_file)
+}
+
+/// One emailed invite as a coordinator sees it.
+#[derive(Debug, Serialize)]
+pub struct InviteView {
+    /// The queued message.
+    #[serde(flatten)]
+    pub message: crate::invites::outbox::OutboxMessage,
+    /// Every try at sending it: when, what came of it, what the server said.
+    pub tries: Vec<InviteTry>,
+}
+
+/// One try at sending an invite.
+#[derive(Debug, Serialize)]
+pub struct InviteTry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `sent`, `deferred`, `refused` or `expired`.
+    pub outcome: String,
+    /// What the mail server said.
+    pub detail: String,
+}
+
+/// The invites emailed to a school's staff, newest first (at most 200),
+/// with every try: so a coordinator can see one that was refused.
+async fn api_school_invites(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+) -> Result<Json<Vec<InviteView>>, ApiError> {
+    authorize(&actor, Action::ViewInvites { school })?;
+    let mut out = Vec::new();
+    for message in state.store.school_mail(school, 200).await? {
+        let tries = state
+            .store
+            .mail_attempts(message.id)
+            .await?
+            .into_iter()
+            .map(|(at, outcome, detail)| InviteTry {
+                at,
+                outcome,
+                detail,
+            })
+            .collect();
+        out.push(InviteView { message, tries });
+    }
+    Ok(Json(out))
 }
 
 /// A session as the API shows it to one reader.

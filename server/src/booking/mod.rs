@@ -194,30 +194,51 @@ fn deadlock(err: &sqlx::Error) -> bool {
 /// Cancels, inside `tx`, every live session still to come that `filter`
 /// (an SQL condition on `mentoring_sessions` with one parameter, `$1`,
 /// bound to `key`) selects: status, reason, a higher SEQUENCE, and the
-/// claims let go. Returns how many.
+/// claims let go, and the cancellations queued for everyone's calendars.
+/// Returns how many.
 pub async fn cancel_in_tx(tx: &mut Tx, filter: &str, key: Uuid, reason: &str) -> Result<u64> {
     let live = "status IN ('scheduled', 'moved') AND starts_at > $2";
     let now = Utc::now();
-    let claims = format!(
-        "DELETE FROM session_claims WHERE session_id IN (SELECT id FROM mentoring_sessions WHERE {filter} AND {live})"
-    );
-    on_tx!(&mut *tx, |conn| sqlx::query(&claims)
+    let select = format!("SELECT id FROM mentoring_sessions WHERE {filter} AND {live}");
+    let ids: Vec<(Uuid,)> = on_tx!(&mut *tx, |conn| sqlx::query_as(&select)
         .bind(key)
         .bind(now)
+        .fetch_all(conn)
+        .await)?;
+    let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
+    for id in &ids {
+        on_tx!(&mut *tx, |conn| sqlx::query(
+            "DELETE FROM session_claims WHERE session_id = $1"
+        )
+        .bind(id)
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
-    let update = format!(
-        "UPDATE mentoring_sessions SET status = 'cancelled', reason = $3, sequence = sequence + 1, updated_at = $2 \
-         WHERE {filter} AND {live}"
-    );
-    Ok(on_tx!(&mut *tx, |conn| sqlx::query(&update)
-        .bind(key)
-        .bind(now)
+        on_tx!(&mut *tx, |conn| {
+            sqlx::query(
+            "UPDATE mentoring_sessions SET status = 'cancelled', reason = $1, sequence = sequence + 1, updated_at = $2 \
+             WHERE id = $3"
+        )
         .bind(reason)
+        .bind(now)
+        .bind(id)
         .execute(conn)
         .await
-        .map(|r| r.rows_affected()))?)
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    crate::invites::outbox::enqueue(tx, &ids).await?;
+    Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+}
+
+/// One session, read inside `tx` (so it sees the transaction's changes).
+pub(crate) async fn session_in(tx: &mut Tx, id: Uuid) -> Result<Session> {
+    let sql = format!("SELECT {COLUMNS} FROM mentoring_sessions WHERE id = $1");
+    let row: Option<Row> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    row.ok_or(Error::NotFound("session"))?.try_into()
 }
 
 /// A reason as people typed it, made safe for every calendar: line breaks
@@ -442,7 +463,12 @@ impl Store {
         let local = serde_json::to_string(&slot.schools)
             .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
         let claims = self
-            .claims_for(record.partnership_id, record.mentee_id, record.mentor_id, slot)
+            .claims_for(
+                record.partnership_id,
+                record.mentee_id,
+                record.mentor_id,
+                slot,
+            )
             .await?;
         let mut tx = self.begin().await?;
         queue_for(&mut tx, &claims.resources).await?;
@@ -469,6 +495,7 @@ impl Store {
         .map(|r| r.rows_affected())
         })?;
         claim(&mut tx, id, &claims.resources, slot).await?;
+        crate::invites::outbox::enqueue(&mut tx, &[id]).await?;
         tx.commit().await?;
         self.session(id).await
     }
@@ -568,10 +595,10 @@ impl Store {
             let free = (1..=pairs)
                 .map(|n| format!("{prefix}{n}"))
                 .find(|name| !taken.iter().any(|(t,)| t == name));
-            if let Some(place) = free {
-                if best.as_ref().is_none_or(|(b, _, _)| busy < *b) {
-                    best = Some((busy, user.id, place));
-                }
+            if let Some(place) = free
+                && best.as_ref().is_none_or(|(b, _, _)| busy < *b)
+            {
+                best = Some((busy, user.id, place));
             }
         }
         Ok(best.map(|(_, user, place)| (user, place)))
@@ -692,6 +719,7 @@ impl Store {
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+        crate::invites::outbox::enqueue(&mut tx, &[session.id]).await?;
         tx.commit().await?;
         self.session(session.id).await
     }
@@ -892,6 +920,8 @@ impl Store {
             }
             claim(&mut tx, session.id, &claims.resources, slot).await?;
         }
+        let ids: Vec<Uuid> = series.iter().map(|s| s.id).collect();
+        crate::invites::outbox::enqueue(&mut tx, &ids).await?;
         tx.commit().await?;
         let mut moved = Vec::with_capacity(series.len());
         for session in series {

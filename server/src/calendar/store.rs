@@ -423,7 +423,10 @@ pub async fn parse_policy(
         if policy.pairs_per_supervisor == Some(0) {
             return Err(Error::invalid(
                 "pairs_per_supervisor",
-                format!("{}: a supervisor must be able to watch at least one pair", school.name),
+                format!(
+                    "{}: a supervisor must be able to watch at least one pair",
+                    school.name
+                ),
             ));
         }
         for username in named {

@@ -21,6 +21,9 @@ use icalendar::{Attendee, Calendar, Component, EventLike, EventStatus, Property}
 
 use crate::booking::{Session, SessionStatus};
 
+pub mod mail;
+pub mod outbox;
+
 /// The product identifier every calendar object carries.
 pub const PRODID: &str = "-//mentorbridge//mentorbridge sessions//EN";
 
@@ -36,7 +39,7 @@ pub enum Reader {
 }
 
 /// The names a session's entry may show.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SessionNames {
     /// The mentee's given name.
     pub mentee: String,
@@ -79,7 +82,7 @@ impl Method {
 }
 
 /// A calendar user: a name and a `mailto:` address.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CalendarUser {
     /// Display name.
     pub name: String,

@@ -1,0 +1,246 @@
+//! Sending the outbox: each queued invite goes out over SMTP (lettre) as a
+//! `multipart/alternative` message, a plain-text part for people and a
+//! `text/calendar; method=…` part for calendars, whose `method=` matches
+//! the `METHOD` inside (RFC 6047).
+//!
+//! A temporary failure (the server unreachable, a 4xx reply) is tried again
+//! with exponential backoff; a refusal (a 5xx reply, such as an unknown
+//! mailbox) fails the message at once. Either way the try is recorded and
+//! the coordinator sees it on the sessions page: nothing is dropped
+//! silently.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::outbox::{OutboxMessage, Outcome};
+use super::{CalendarUser, Entry, Method, Reader, itip};
+use crate::config::MailSettings;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// What one round of sending did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Accepted by the mail server.
+    pub sent: usize,
+    /// To be tried again.
+    pub deferred: usize,
+    /// Failed for good.
+    pub failed: usize,
+    /// Not sent because the session was over.
+    pub expired: usize,
+}
+
+/// Sends queued invites through one SMTP server.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    settings: MailSettings,
+    base_url: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// A mailer for `settings`; links in messages point at `base_url`.
+    pub fn new(settings: &MailSettings, base_url: &str) -> Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url())
+            .map_err(|e| {
+                Error::invalid("smtp_url", format!("cannot use this mail server URL: {e}"))
+            })?
+            .timeout(Some(StdDuration::from_secs(30)))
+            .build();
+        let from: Mailbox = settings.from.parse().map_err(|e| {
+            Error::invalid(
+                "mail_from",
+                format!(
+                    "`{}` is not a mailbox like `Mentoring <mentoring@school.sch.uk>`: {e}",
+                    settings.from
+                ),
+            )
+        })?;
+        Ok(Mailer {
+            transport,
+            from,
+            settings: settings.clone(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The organizer every invite names: the scheme's mailbox.
+    fn organizer(&self) -> CalendarUser {
+        CalendarUser {
+            name: self
+                .from
+                .name
+                .clone()
+                .unwrap_or_else(|| "mentorbridge".into()),
+            email: self.from.email.to_string(),
+        }
+    }
+
+    /// The message for one queued invite, exactly as it will be sent (the
+    /// same bytes on every try, bar the transport's own headers).
+    pub fn message(&self, queued: &OutboxMessage) -> Result<Message> {
+        let snap = &queued.snapshot;
+        let method = queued.method();
+        let entry = Entry {
+            session: &snap.session,
+            names: &snap.names,
+            reader: Reader::Staff,
+        };
+        let ics = itip(
+            method,
+            &entry,
+            &self.organizer(),
+            &snap.attendees,
+            &self.base_url,
+            queued.created_at,
+        );
+        let local = snap.session.local.get(&snap.school_slug);
+        let when = match local {
+            Some(end) => format!(
+                "{} {}–{} ({})",
+                end.date.format("%a %-d %b %Y"),
+                end.start.format("%H:%M"),
+                end.end.format("%H:%M"),
+                end.period
+            ),
+            None => snap
+                .session
+                .starts_at
+                .format("%a %-d %b %Y %H:%M UTC")
+                .to_string(),
+        };
+        let n = &snap.names;
+        let what = format!(
+            "{} ({}) with {} ({})",
+            n.mentee, n.mentee_school, n.mentor, n.mentor_school
+        );
+        let (subject, lead) = match (method, snap.session.sequence) {
+            (Method::Cancel, _) => (format!("Cancelled: mentoring {when}"), "has been cancelled"),
+            (Method::Request, 0) => (format!("Mentoring {when}"), "is booked"),
+            (Method::Request, _) => (format!("Changed: mentoring {when}"), "has changed"),
+        };
+        let mut text = format!("The mentoring session {what} {lead}: {when}.\n");
+        if let Some(reason) = &snap.session.reason {
+            text.push_str(&format!("Reason: {reason}\n"));
+        }
+        text.push_str(&format!(
+            "\nSee today's sessions and join from a school iPad: {}/sessions\n",
+            self.base_url
+        ));
+        let to_name = snap
+            .attendees
+            .iter()
+            .find(|a| a.email == queued.recipient_email)
+            .map(|a| a.name.clone());
+        let to = Mailbox::new(
+            to_name,
+            queued
+                .recipient_email
+                .parse()
+                .map_err(|e| Error::invalid("email", format!("{}: {e}", queued.recipient_email)))?,
+        );
+        let calendar_type = ContentType::parse(&format!(
+            "text/calendar; method={}; charset=UTF-8",
+            method.as_str()
+        ))
+        .map_err(|e| Error::Internal(format!("calendar content type: {e}")))?;
+        let from_domain = self.from.email.domain().to_owned();
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<{}@{from_domain}>", queued.id)))
+            .date(queued.created_at.into())
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(text))
+                    .singlepart(SinglePart::builder().header(calendar_type).body(ics)),
+            )
+            .map_err(|e| Error::Internal(format!("building an invite: {e}")))
+    }
+
+    /// When a message deferred `attempts` times is next due, or `None`
+    /// once every retry is spent: `retry_base`, doubling, at most six hours
+    /// apart.
+    pub fn retry_at(&self, attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if attempts >= self.settings.max_attempts {
+            return None;
+        }
+        let base = Duration::from_std(self.settings.retry_base).unwrap_or(Duration::seconds(60));
+        let factor = 1_i32 << attempts.saturating_sub(1).min(16);
+        Some(now + (base * factor).min(Duration::hours(6)))
+    }
+
+    /// Sends one queued invite and says what came of it.
+    async fn try_send(&self, queued: &OutboxMessage, now: DateTime<Utc>) -> Outcome {
+        if queued.snapshot.session.ends_at < now {
+            return Outcome::Expired;
+        }
+        let message = match self.message(queued) {
+            Ok(m) => m,
+            Err(e) => return Outcome::Refused(e.to_string()),
+        };
+        match self.transport.send(message).await {
+            Ok(_) => Outcome::Sent,
+            Err(e) if e.is_permanent() => Outcome::Refused(e.to_string()),
+            Err(e) => Outcome::Deferred(e.to_string()),
+        }
+    }
+
+    /// Sends every invite now due, and records each try.
+    pub async fn send_due(&self, store: &Store) -> Result<Round> {
+        let now = Utc::now();
+        let due = store.lease_due_mail(now, Duration::minutes(5), 100).await?;
+        let mut round = Round::default();
+        for queued in due {
+            let outcome = self.try_send(&queued, now).await;
+            let tries = u32::try_from(queued.attempts).unwrap_or(0) + 1;
+            let retry = match &outcome {
+                Outcome::Deferred(_) => self.retry_at(tries, Utc::now()),
+                _ => None,
+            };
+            match (&outcome, retry) {
+                (Outcome::Sent, _) => round.sent += 1,
+                (Outcome::Deferred(_), Some(_)) => round.deferred += 1,
+                (Outcome::Expired, _) => round.expired += 1,
+                _ => round.failed += 1,
+            }
+            if let Outcome::Refused(why) | Outcome::Deferred(why) = &outcome {
+                // The address is the recipient's work mailbox, not a
+                // secret; the server's words say what to fix.
+                tracing::warn!(message = %queued.id, to = %queued.recipient_email, error = %why, "invite not delivered");
+            }
+            store
+                .record_mail(&queued, &outcome, Utc::now(), retry)
+                .await?;
+        }
+        Ok(round)
+    }
+
+    /// Sends due invites every `poll` until the task is dropped.
+    pub async fn run(self, store: Store) {
+        let mut tick = tokio::time::interval(self.settings.poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.send_due(&store).await {
+                tracing::error!(error = %e, "sending invites");
+            }
+        }
+    }
+}

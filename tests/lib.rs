@@ -393,11 +393,16 @@ impl TestApp {
     }
 
     pub async fn add_school(&self, slug: &str, name: &str) -> School {
+        self.add_school_in(slug, name, "Europe/London", "GB").await
+    }
+
+    /// A school in another time zone and country.
+    pub async fn add_school_in(&self, slug: &str, name: &str, zone: &str, country: &str) -> School {
         let input = SchoolInput {
             slug: slug.into(),
             name: name.into(),
-            time_zone: "Europe/London".into(),
-            country: Some("GB".into()),
+            time_zone: zone.into(),
+            country: Some(country.into()),
             region: None,
         };
         self.store
@@ -464,6 +469,12 @@ impl TestApp {
     /// mentee.b referred for Maths, approved. Returns the referral's id.
     pub async fn ready_to_match(&self, world: &World) -> uuid::Uuid {
         self.calendars_for_matching(world).await;
+        self.ready_pair(world).await
+    }
+
+    /// mentor.a ready for Maths, and mentee.b referred for Maths by a new
+    /// teacher.b and approved. Returns the referral's id.
+    pub async fn ready_pair(&self, world: &World) -> uuid::Uuid {
         self.ready_mentor(world, &world.mentor_a, "Maths").await;
         let teacher_b = self.add_staff(&world.b, "teacher.b", "teacher").await;
         self.approved_referral(world, &teacher_b, world.mentee_b.id, "Maths")
@@ -473,15 +484,31 @@ impl TestApp {
     /// Schools A and B in term for years, with registration every weekday
     /// and the [`TestApp::matching_policy`].
     pub async fn calendars_for_matching(&self, world: &World) {
+        self.calendars_with_registration(world, "08:40", "08:40")
+            .await;
+    }
+
+    /// Schools A and B in term for years, registration every weekday for
+    /// twenty minutes from `a_start` and `b_start` (local times), and the
+    /// [`TestApp::matching_policy`].
+    pub async fn calendars_with_registration(&self, world: &World, a_start: &str, b_start: &str) {
         use mentorbridge::calendar::store::{import_bells, import_term_dates};
         const TERMS: &str =
             "start_date,end_date,kind,label\n2026-01-05,2030-07-19,term,Long term\n";
-        const BELLS: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n*,Tue,REG,08:40,09:00,registration\n*,Wed,REG,08:40,09:00,registration\n*,Thu,REG,08:40,09:00,registration\n*,Fri,REG,08:40,09:00,registration\n";
-        for school in [&world.a, &world.b] {
+        for (school, start) in [(&world.a, a_start), (&world.b, b_start)] {
+            let time: chrono::NaiveTime = format!("{start}:00").parse().unwrap();
+            let end = (time + chrono::Duration::minutes(20)).format("%H:%M");
+            let bells: String = std::iter::once("week,day,period,start,end,kind\n".to_owned())
+                .chain(
+                    ["Mon", "Tue", "Wed", "Thu", "Fri"]
+                        .iter()
+                        .map(|d| format!("*,{d},REG,{start},{end},registration\n")),
+                )
+                .collect();
             import_term_dates(&self.store, school.id, "terms.csv", TERMS)
                 .await
                 .unwrap();
-            import_bells(&self.store, school.id, "bells.csv", BELLS, None)
+            import_bells(&self.store, school.id, "bells.csv", &bells, None)
                 .await
                 .unwrap();
         }
@@ -637,8 +664,15 @@ impl TestApp {
     }
 
     pub async fn world(&self) -> World {
+        self.world_in("Europe/London", "GB").await
+    }
+
+    /// [`TestApp::world`] with school B in another zone and country.
+    pub async fn world_in(&self, b_zone: &str, b_country: &str) -> World {
         let a = self.add_school("school-a", "School A").await;
-        let b = self.add_school("school-b", "School B").await;
+        let b = self
+            .add_school_in("school-b", "School B", b_zone, b_country)
+            .await;
         let c = self.add_school("school-c", "School C").await;
         let partnership = self
             .store

@@ -352,6 +352,102 @@ async fn invites_wait_in_the_outbox_until_a_mail_server_takes_them(backend: Back
     assert_eq!(again.sent, 0, "nothing is sent twice");
 }
 
+/// School B in Berlin (an hour ahead of London all year: both change their
+/// clocks on the same night), registration at 08:40 in London and 09:40 in
+/// Berlin. The same instant reaches each school's staff in its own local
+/// time, before and after the spring change, in invites and in the feed.
+async fn a_partnership_across_time_zones_gives_each_school_its_own_local_time(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = spawn_app_with(backend, |s| s.mail = Some(quick_mail(&smtp))).await else {
+        return;
+    };
+    let world = app.world_in("Europe/Berlin", "DE").await;
+    app.calendars_with_registration(&world, "08:40", "09:40")
+        .await;
+    app.ready_pair(&world).await;
+    app.approve_as_both(&world).await;
+    let series = sessions_of(&app, &world).await;
+    assert!(!series.is_empty());
+    for s in &series {
+        assert_eq!(s.local["school-a"].start.to_string(), "08:40:00");
+        assert_eq!(s.local["school-b"].start.to_string(), "09:40:00");
+    }
+    // Two more, either side of the spring change (28 March 2027).
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let mut extra = Vec::new();
+    for (day, utc) in [
+        ("2027-03-26", "20270326T084000Z"),
+        ("2027-03-29", "20270329T074000Z"),
+    ] {
+        let date: chrono::NaiveDate = day.parse().unwrap();
+        let slot = mentorbridge::calendar::store::partnership_slots(
+            &app.store,
+            &world.partnership,
+            date,
+            date,
+        )
+        .await
+        .unwrap()
+        .alignment
+        .slots
+        .remove(0);
+        let session = app.store.book_session(&record, &slot).await.unwrap();
+        extra.push((session, utc));
+    }
+    // coord.a and teacher.a at A; coord.b (coordinator and supervisor) at B.
+    let total = 3 * (series.len() + extra.len());
+    let inbox = smtp.wait_for("every invite", |m| m.len() >= total).await;
+    let invites: Vec<Invite> = inbox.iter().map(open).collect();
+    for (session, utc) in &extra {
+        let about: Vec<&Invite> = invites.iter().filter(|i| i.uid == session.uid).collect();
+        assert_eq!(about.len(), 3);
+        for invite in about {
+            assert_eq!(&invite.dtstart, utc, "one instant for everyone");
+            let local = if invite.to.ends_with("@school-b.example") {
+                "09:40"
+            } else {
+                "08:40"
+            };
+            assert!(
+                invite.subject.contains(local),
+                "{} reads its own local time: {}",
+                invite.to,
+                invite.subject
+            );
+        }
+    }
+
+    // School B's feed (the next four months) has the same instant.
+    let coord_b = app.signed_in("coord.b").await;
+    let links = coord_b
+        .post_json(
+            &format!("/api/schools/{}/calendar-feed", world.b.id),
+            &json!({}),
+        )
+        .await
+        .json();
+    let url = links["url"].as_str().unwrap();
+    let path = &url[url.find("/calendar/").unwrap()..];
+    let feed = app.client().get(path).await.text;
+    let mut parser = ical::IcalParser::new(std::io::BufReader::new(feed.as_bytes()));
+    let calendar = parser.next().unwrap().unwrap();
+    let first = &series[0];
+    let event = calendar
+        .events
+        .iter()
+        .find(|e| prop(&e.properties, "UID") == first.uid)
+        .expect("the next session is in the feed");
+    assert_eq!(
+        prop(&event.properties, "DTSTART"),
+        first.starts_at.format("%Y%m%dT%H%M%SZ").to_string()
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -370,6 +466,7 @@ macro_rules! both {
 }
 
 both!(
+    a_partnership_across_time_zones_gives_each_school_its_own_local_time,
     bookings_moves_and_cancellations_reach_staff_by_email,
     invites_wait_in_the_outbox_until_a_mail_server_takes_them,
 );

@@ -528,7 +528,9 @@ async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: Te
     assert_eq!(theirs["reason"], serde_json::Value::Null);
 }
 
-async fn two_pairs_booking_one_slot_at_once_both_get_an_ipad(app: TestApp) {
+async fn two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_while_they_last(
+    app: TestApp,
+) {
     let world = app.world().await;
     app.ready_to_match(&world).await;
     let mentor2 = app.add_student(&world.a, "mentor2.a", "mentor", 13).await;
@@ -584,12 +586,55 @@ async fn two_pairs_booking_one_slot_at_once_both_get_an_ipad(app: TestApp) {
         .take(8)
         .collect();
     assert!(free.len() >= 4);
-    for slot in free {
+    let (now_free, later) = free.split_at(4);
+    for slot in now_free {
         let (a, b) = tokio::join!(
-            app.store.book_session(&records[0], &slot),
-            app.store.book_session(&records[1], &slot)
+            app.store.book_session(&records[0], slot),
+            app.store.book_session(&records[1], slot)
         );
         assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+        // One named supervisor at each end, watching both pairs.
+        let mut expected = vec![world.teacher_a.id, world.coord_b.id];
+        expected.sort();
+        for s in [a.unwrap(), b.unwrap()] {
+            let mut got = s.supervisors.clone();
+            got.sort();
+            assert_eq!(got, expected);
+        }
+    }
+
+    // Now teacher.a can watch only one pair at a time: of two bookings at
+    // once, exactly one gets the place, and the other is told why.
+    let one_pair: mentorbridge::calendar::store::PolicyInput = serde_json::from_value(json!({
+        "session_minutes": 20,
+        "schools": {
+            "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"], "pairs_per_supervisor": 1},
+            "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"]}
+        }
+    }))
+    .unwrap();
+    let policy = mentorbridge::calendar::store::parse_policy(
+        &app.store,
+        &world.partnership,
+        &one_pair,
+        None,
+    )
+    .await
+    .unwrap();
+    app.store
+        .put_slot_policy(world.partnership.id, &policy)
+        .await
+        .unwrap();
+    for slot in later {
+        let (a, b) = tokio::join!(
+            app.store.book_session(&records[0], slot),
+            app.store.book_session(&records[1], slot)
+        );
+        let refused = match (&a, &b) {
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => e.to_string(),
+            _ => panic!("exactly one of two should be booked: {a:?} {b:?}"),
+        };
+        assert!(refused.contains("supervisor"), "{refused}");
     }
 }
 
@@ -717,7 +762,7 @@ async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp
 on_both_backends!(
     the_rest_of_a_series_moves_to_another_weekly_slot_together,
     invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes,
-    two_pairs_booking_one_slot_at_once_both_get_an_ipad,
+    two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_while_they_last,
     a_session_moves_to_another_slot_and_a_later_closure_cancels_one,
     approval_books_a_weekly_series_that_skips_closures,
     two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one,

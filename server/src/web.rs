@@ -124,6 +124,7 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "rule" => Some("Rule saved and the optimiser run again with it."),
         "session_cancelled" => Some("Session cancelled. Everyone's calendar will drop it."),
         "session_moved" => Some("Session moved. Everyone's calendar will show the new time."),
+        "email" => Some("Saved. Invites for your sessions go to that address from now on."),
         "match_approval" => {
             Some("Approved for your school. The other school's coordinator approves next.")
         }

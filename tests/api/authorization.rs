@@ -59,7 +59,9 @@ enum Body {
 
 const ROSTER_CSV: &str = "student_ref,given_name,family_name,year_group,role,subjects,username\nR-1,Kit,Lane,8,mentee,Maths,\n";
 
-const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2026-12-18,term,Autumn\n";
+/// Long enough that uploading it leaves the booked series whole for the
+/// rows that later cancel and move its sessions.
+const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2030-07-19,term,Long term\n";
 const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n";
 /// The same policy as `TestApp::matching_policy`, so that either
 /// coordinator may send it (neither changes the other school's share).
@@ -744,6 +746,18 @@ fn matrix() -> Vec<Row> {
         },
         Row {
             method: "POST",
+            path: "/sessions/school-feed",
+            allowed: &[CoordA, CoordB, CoordC],
+            body: |_| Body::Form(vec![]),
+        },
+        Row {
+            method: "POST",
+            path: "/sessions/email",
+            allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
+            body: |_| Body::Form(vec![("email", "me@school.example".into())]),
+        },
+        Row {
+            method: "POST",
             path: "/sessions/{session_id}/cancel",
             allowed: &[CoordA, TeacherA, CoordB],
             body: |_| Body::Form(vec![("reason", "Mock exams".into())]),
@@ -942,11 +956,12 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
         .run_matching(&world.partnership, None)
         .await
         .unwrap();
-    // School B's calendar feed: no row regenerates it.
+    // teacher.b's calendar feed: teacher.b is no caller, so no row
+    // regenerates it.
     let feed_file = format!(
         "{}.ics",
         app.store
-            .new_feed(mentorbridge::booking::http::FeedOwner::School(world.b.id))
+            .new_feed(mentorbridge::booking::http::FeedOwner::User(teacher_b.id))
             .await
             .unwrap()
     );

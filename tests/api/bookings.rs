@@ -144,6 +144,61 @@ async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
     }
 }
 
+/// A new term-dates file that ends the term sooner, with an INSET day in
+/// it, cancels the sessions on the days the school no longer teaches, each
+/// saying why, and leaves the rest.
+async fn new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let before = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 12);
+    let inset = before[1].local["school-b"].date;
+    let last_day = before[5].local["school-b"].date;
+    let terms = format!(
+        "start_date,end_date,kind,label\n2026-01-05,{last_day},term,Autumn term\n{inset},{inset},closure,INSET day\n"
+    );
+    mentorbridge::calendar::store::import_term_dates(&app.store, world.b.id, "terms.csv", &terms)
+        .await
+        .unwrap();
+    let after = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    let live = after.iter().filter(|s| s.status.is_live()).count();
+    assert_eq!(live, 5, "sessions 1, 3, 4, 5 and 6 are left");
+    assert_eq!(after[1].status, SessionStatus::Cancelled);
+    assert_eq!(
+        after[1].reason.as_deref(),
+        Some("School B is closed: INSET day")
+    );
+    for s in &after[6..] {
+        assert_eq!(s.status, SessionStatus::Cancelled);
+        assert!(
+            s.reason
+                .as_deref()
+                .unwrap()
+                .starts_with("School B is not in term on "),
+            "{:?}",
+            s.reason
+        );
+        assert_eq!(s.sequence, 1, "calendars are told");
+    }
+}
+
 async fn two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one(app: TestApp) {
     let world = app.world().await;
     app.ready_to_match(&world).await;
@@ -760,6 +815,7 @@ async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp
 }
 
 on_both_backends!(
+    new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches,
     the_rest_of_a_series_moves_to_another_weekly_slot_together,
     invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes,
     two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_while_they_last,

@@ -1003,24 +1003,42 @@ impl Store {
             .collect())
     }
 
-    /// Cancels the sessions still to come on a school's closure
-    /// (`start..=end`, local dates), in one transaction, saying why;
-    /// returns how many.
-    pub async fn cancel_for_closure(
-        &self,
-        school: Uuid,
-        start: chrono::NaiveDate,
-        end: chrono::NaiveDate,
-        label: &str,
-    ) -> Result<u64> {
-        let affected = self.sessions_on_days(school, start, end).await?;
-        if affected.is_empty() {
+    /// Cancels, in one transaction, the live sessions still to come on days
+    /// `school` no longer teaches (after its term dates changed): a closure
+    /// says which, a day outside every term says so. Returns how many.
+    pub async fn cancel_on_days_off(&self, school: Uuid) -> Result<u64> {
+        use crate::calendar::model::DayStatus;
+        let own = self.school(school).await?;
+        let calendar = self.school_calendar(school).await?;
+        let now = Utc::now();
+        let mut off = Vec::new();
+        for session in self
+            .sessions_at_school(school, now, now + Duration::days(400))
+            .await?
+        {
+            let Some(end) = session.local.get(&own.slug) else {
+                continue;
+            };
+            if !session.status.is_live() {
+                continue;
+            }
+            let reason = match calendar.day_status(end.date) {
+                DayStatus::InSession => continue,
+                DayStatus::Closed { label } => self.closure_reason(school, &label).await?,
+                DayStatus::Holiday | DayStatus::Weekend => format!(
+                    "{} is not in term on {}",
+                    own.name,
+                    end.date.format("%a %-d %b %Y")
+                ),
+            };
+            off.push((session.id, reason));
+        }
+        if off.is_empty() {
             return Ok(0);
         }
-        let reason = self.closure_reason(school, label).await?;
         let mut tx = self.begin().await?;
         let mut cancelled = 0;
-        for id in affected {
+        for (id, reason) in off {
             cancelled += cancel_in_tx(&mut tx, "id = $1", id, &reason).await?;
         }
         tx.commit().await?;

@@ -27,6 +27,8 @@ pub fn page_routes(routes: Routes) -> Routes {
     routes
         .get("/sessions", sessions_page)
         .post("/sessions/feed", feed_submit)
+        .post("/sessions/school-feed", school_feed_submit)
+        .post("/sessions/email", email_submit)
         .post("/sessions/{session_id}/cancel", cancel_submit)
         .post("/sessions/{session_id}/move", move_submit)
 }
@@ -75,6 +77,18 @@ impl Row {
     }
 }
 
+/// How a school's emailed invites stand, for its coordinators.
+pub struct InviteSummary {
+    /// Accepted by the mail server.
+    pub sent: usize,
+    /// Waiting for a first try or a retry.
+    pub pending: usize,
+    /// Refused, or given up.
+    pub failed: usize,
+    /// The failed ones: who, about which session, and what the server said.
+    pub problems: Vec<(String, String, String)>,
+}
+
 /// A partnership to filter by.
 pub struct PartnerChoice {
     /// The partnership.
@@ -95,6 +109,12 @@ struct SessionsPage {
     partnership: String,
     supervisor: String,
     feed: Option<(String, String)>,
+    school_feed: Option<(String, String)>,
+    can_school_feed: bool,
+    /// The viewer's invite address (staff).
+    email: Option<String>,
+    invites: Option<InviteSummary>,
+    mail_configured: bool,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -306,9 +326,99 @@ async fn show(
         partnership: filter.partnership.trim().to_owned(),
         supervisor: filter.supervisor.trim().to_owned(),
         feed,
+        school_feed: None,
+        can_school_feed: authorize(actor, Action::ManageSchoolFeed { school }).is_ok(),
+        email: actor.user.email.clone(),
+        invites: invite_summary(state, actor, school).await?,
+        mail_configured: state.settings.mail.is_some(),
         notice,
         error,
     })
+}
+
+/// The school's invites over the last weeks, for a coordinator.
+async fn invite_summary(
+    state: &AppState,
+    actor: &Actor,
+    school: Uuid,
+) -> Result<Option<InviteSummary>> {
+    use crate::invites::outbox::MailStatus;
+    if authorize(actor, Action::ViewInvites { school }).is_err() {
+        return Ok(None);
+    }
+    let mail = state.store.school_mail(school, 500).await?;
+    let count = |status: MailStatus| mail.iter().filter(|m| m.status == status).count();
+    let problems = mail
+        .iter()
+        .filter(|m| m.status == MailStatus::Failed)
+        .take(20)
+        .map(|m| {
+            let when = m
+                .snapshot
+                .session
+                .local
+                .get(&m.snapshot.school_slug)
+                .map(|e| format!("{} {}", e.date.format("%a %-d %b"), e.start.format("%H:%M")))
+                .unwrap_or_default();
+            (
+                m.recipient_email.clone(),
+                when,
+                m.last_error.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Some(InviteSummary {
+        sent: count(MailStatus::Sent),
+        pending: count(MailStatus::Pending),
+        failed: count(MailStatus::Failed),
+        problems,
+    }))
+}
+
+async fn school_feed_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::ManageSchoolFeed { school })?;
+    let token = state.store.new_feed(FeedOwner::School(school)).await?;
+    let links = feed_links(&base_url(&state, &headers), &token);
+    let mut page = show(
+        &state,
+        &actor,
+        &Filter::default(),
+        None,
+        Some("The school's calendar link is ready. Any earlier school link no longer works."),
+        None,
+    )
+    .await?;
+    page.school_feed = Some((links.webcal, links.url));
+    Ok(Html(render(&page)))
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn email_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<EmailForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        authorize(&actor, Action::OwnInviteAddress)?;
+        let email = crate::accounts::parse_email(&form.email)?;
+        state.store.set_email(actor.user.id, email.as_deref()).await
+    }
+    .await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=email", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
 }
 
 async fn sessions_page(

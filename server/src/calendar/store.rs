@@ -565,14 +565,10 @@ pub async fn import_term_dates(
         super::import::parse_term_csv(file_name, text)?
     };
     store.replace_calendar_entries(school, &entries).await?;
-    // Closures the new file brings cancel the sessions on their days (a
-    // session on a day now outside every term is left for a coordinator to
-    // see: that is a bigger change than a closure).
-    for closure in entries.iter().filter(|e| e.kind == EntryKind::Closure) {
-        store
-            .cancel_for_closure(school, closure.start, closure.end, &closure.label)
-            .await?;
-    }
+    // Sessions on days the school no longer teaches (a closure the new file
+    // brings, or a day now outside every term) are cancelled, saying why:
+    // nobody should be told to join on a day the school is shut.
+    store.cancel_on_days_off(school).await?;
     Ok(entries.len())
 }
 

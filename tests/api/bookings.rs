@@ -199,6 +199,58 @@ async fn new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches
     }
 }
 
+/// Cancelling "this and every later session" ends the pair's meetings
+/// from that date, in one go, and leaves the earlier ones.
+async fn the_rest_of_a_series_is_cancelled_together(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let series = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    let coord_b = app.signed_in("coord.b").await;
+    let reply = coord_b
+        .post_json(
+            &format!("/api/sessions/{}/cancel", series[3].id),
+            &json!({"reason": "Mentee has left the scheme", "rest_of_series": true}),
+        )
+        .await;
+    assert_eq!(reply.status, reqwest::StatusCode::OK, "{}", reply.text);
+    let cancelled = reply.json();
+    assert_eq!(cancelled.as_array().unwrap().len(), series.len() - 3);
+    assert_eq!(cancelled[0]["id"], series[3].id.to_string());
+    let after = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    assert!(after[..3].iter().all(|s| s.status.is_live()));
+    assert!(
+        after[3..]
+            .iter()
+            .all(|s| s.status == SessionStatus::Cancelled
+                && s.reason.as_deref() == Some("Mentee has left the scheme")
+                && s.sequence == 1)
+    );
+    let again = coord_b
+        .post_json(
+            &format!("/api/sessions/{}/cancel", series[5].id),
+            &json!({"reason": "Again", "rest_of_series": true}),
+        )
+        .await;
+    assert_eq!(again.status, reqwest::StatusCode::CONFLICT);
+}
+
 async fn two_hundred_simultaneous_bookings_of_one_student_leave_exactly_one(app: TestApp) {
     let world = app.world().await;
     app.ready_to_match(&world).await;
@@ -815,6 +867,7 @@ async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp
 }
 
 on_both_backends!(
+    the_rest_of_a_series_is_cancelled_together,
     new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches,
     the_rest_of_a_series_moves_to_another_weekly_slot_together,
     invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes,

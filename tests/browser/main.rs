@@ -724,7 +724,7 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     .await;
     click(
         &browser,
-        Locator::XPath(&format!("{booked}//button[. = 'Cancel this session']")),
+        Locator::XPath(&format!("{booked}//button[. = 'Cancel']")),
     )
     .await;
     wait_for_text(&browser, ".notice", "Session cancelled").await;

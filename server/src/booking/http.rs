@@ -358,17 +358,26 @@ pub(crate) async fn session_to_change(
 #[serde(deny_unknown_fields)]
 struct CancelInput {
     reason: String,
+    /// Cancel this session and every later one of the series.
+    #[serde(default)]
+    rest_of_series: bool,
 }
 
+/// Cancels a session (or it and the rest of its series); returns the
+/// sessions cancelled, earliest first.
 async fn api_cancel(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CancelInput>,
-) -> Result<Json<Session>, ApiError> {
+) -> Result<Json<Vec<Session>>, ApiError> {
     let session = session_to_change(&state, &actor, id).await?;
-    let cancelled = state.store.cancel_session(&session, &input.reason).await?;
-    tracing::info!(session = %id, by = %actor.user.id, "session cancelled");
+    let cancelled = if input.rest_of_series {
+        state.store.cancel_series(&session, &input.reason).await?
+    } else {
+        vec![state.store.cancel_session(&session, &input.reason).await?]
+    };
+    tracing::info!(session = %id, by = %actor.user.id, count = cancelled.len(), "sessions cancelled");
     Ok(Json(cancelled))
 }
 

@@ -676,6 +676,46 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
+    /// Cancels a session and every later live session of its match, in
+    /// one transaction, saying why (the pair stops meeting, or stops until
+    /// the coordinators book them again). Returns them, earliest first.
+    pub async fn cancel_series(&self, session: &Session, reason: &str) -> Result<Vec<Session>> {
+        let reason = clean_reason(reason);
+        if reason.is_empty() || reason.chars().count() > 300 {
+            return Err(Error::invalid(
+                "reason",
+                "say why the sessions are cancelled (at most 300 characters)",
+            ));
+        }
+        if !session.status.is_live() {
+            return Err(Error::conflict(
+                "status",
+                format!("this session is already {}", session.status.as_str()),
+            ));
+        }
+        let series: Vec<Uuid> = self
+            .sessions_of_student(
+                session.mentee_id,
+                session.starts_at,
+                session.starts_at + Duration::days(400),
+            )
+            .await?
+            .into_iter()
+            .filter(|s| s.match_id == session.match_id && s.status.is_live())
+            .map(|s| s.id)
+            .collect();
+        let mut tx = self.begin().await?;
+        for id in &series {
+            cancel_in_tx(&mut tx, "id = $1", *id, &reason).await?;
+        }
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(series.len());
+        for id in series {
+            out.push(self.session(id).await?);
+        }
+        Ok(out)
+    }
+
     /// Cancels a session, saying why: it lets go of its students and iPads,
     /// and its SEQUENCE rises so every calendar drops it.
     pub async fn cancel_session(&self, session: &Session, reason: &str) -> Result<Session> {

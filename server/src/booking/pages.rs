@@ -458,6 +458,8 @@ async fn feed_submit(
 struct CancelForm {
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    rest_of_series: Option<String>,
 }
 
 async fn cancel_submit(
@@ -467,7 +469,19 @@ async fn cancel_submit(
     PageForm(form): PageForm<CancelForm>,
 ) -> Result<Response, PageError> {
     let session = session_to_change(&state, &actor, id).await?;
-    let result = state.store.cancel_session(&session, &form.reason).await;
+    let result = if form.rest_of_series.is_some() {
+        state
+            .store
+            .cancel_series(&session, &form.reason)
+            .await
+            .map(|_| ())
+    } else {
+        state
+            .store
+            .cancel_session(&session, &form.reason)
+            .await
+            .map(|_| ())
+    };
     let filter = Filter::default();
     after_form(result, "/sessions?notice=session_cancelled", |error| {
         show(&state, &actor, &filter, None, None, Some(error))

@@ -11,9 +11,12 @@
 //! - [`token`]: signing and verifying join tokens (HMAC-SHA256, short-lived,
 //!   single use, bound to session, user, role, school and window).
 //! - [`ice`]: STUN/TURN server lists and time-limited TURN credentials.
-//!
-//! The websocket handler and rooms come with the video-sessions work.
+//! - [`hub`]: rooms, the relay between members, resume after a drop, and
+//!   the [`hub::RoomEvent`]s the server turns into attendance.
+//! - [`ws`]: one websocket connection (axum): hello, limits, the loop.
 
+pub mod hub;
 pub mod ice;
 pub mod protocol;
 pub mod token;
+pub mod ws;

@@ -46,20 +46,31 @@ pub enum ClientMessage {
         #[serde(default)]
         resume: Option<Resume>,
     },
-    /// An SDP offer for the other peer(s).
+    /// An SDP offer. A call with an observer is a mesh of peer
+    /// connections, one per pair, so each offer names its peer (`to`);
+    /// without `to` it goes to everyone else in the room.
     Offer {
         /// The session description.
         sdp: String,
+        /// The peer it is for.
+        #[serde(default)]
+        to: Option<Uuid>,
     },
     /// An SDP answer.
     Answer {
         /// The session description.
         sdp: String,
+        /// The peer it is for.
+        #[serde(default)]
+        to: Option<Uuid>,
     },
     /// A trickled ICE candidate.
     Candidate {
         /// The candidate.
         candidate: Candidate,
+        /// The peer it is for.
+        #[serde(default)]
+        to: Option<Uuid>,
     },
     /// The peer connection's state changed (for attendance: `connected`).
     State {
@@ -75,6 +86,8 @@ pub enum ClientMessage {
     Ping,
     /// Leaving on purpose (not a drop).
     Leave,
+    /// A supervisor ends the call for everyone.
+    End,
 }
 
 /// Why a peer left.
@@ -111,6 +124,23 @@ pub enum ErrorCode {
     TooLarge,
     /// Too many messages too quickly.
     RateLimited,
+    /// The client did not read its messages and fell too far behind.
+    SlowConsumer,
+    /// The same person joined from another device or tab.
+    Replaced,
+    /// A supervisor ended the call.
+    CallEnded,
+    /// The role may not do that (only a supervisor ends a call).
+    NotAllowed,
+    /// The partnership needs a supervisor in the call first.
+    WaitingForSupervisor,
+    /// No silence allowed for this long: the connection is closed.
+    IdleTimeout,
+    /// A resume named a connection the server no longer holds.
+    CannotResume,
+    /// Chat refused by the school's word filter (kept for the safeguarding
+    /// lead).
+    ChatBlocked,
 }
 
 /// A server message's content.
@@ -131,6 +161,11 @@ pub enum ServerBody {
         ping_interval: u32,
         /// Seconds a dropped connection may take to resume.
         resume_ttl: u32,
+        /// Whether the students wait for a supervisor before the call
+        /// starts (the partnership's policy).
+        needs_supervisor: bool,
+        /// True when this connection took up where a dropped one left off.
+        resumed: bool,
     },
     /// Someone entered the room.
     PeerJoined {
@@ -171,6 +206,11 @@ pub enum ServerBody {
         from: Uuid,
         /// The text.
         text: String,
+    },
+    /// A supervisor ended the call.
+    Ended {
+        /// Who ended it.
+        by: Uuid,
     },
     /// The reply to `ping`.
     Pong,

@@ -50,6 +50,10 @@ pub struct JoinClaims {
     pub expires_at: DateTime<Utc>,
     /// A unique id, so each token is used once.
     pub nonce: Uuid,
+    /// Whether students wait for a supervisor before talking (the
+    /// partnership's policy).
+    #[serde(default)]
+    pub needs_supervisor: bool,
 }
 
 /// Why a token was refused.
@@ -166,6 +170,7 @@ mod tests {
             closes_at: now + Duration::minutes(30),
             expires_at: now + TOKEN_LIFETIME,
             nonce: Uuid::new_v4(),
+            needs_supervisor: false,
         }
     }
 

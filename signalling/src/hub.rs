@@ -1,0 +1,816 @@
+//! Rooms: who is in each call, and the relay between them.
+//!
+//! A room is keyed by the booked session. Each member has a bounded queue
+//! of outgoing messages; the hub never waits on a member, so a client that
+//! stops reading fills only its own queue and is then cut off
+//! ([`ErrorCode::SlowConsumer`]) while everyone else carries on. Every
+//! message to a member carries a rising `seq` and is kept in a short
+//! backlog, so a member whose socket drops can come back within
+//! [`Config::resume_ttl`] and pick up where it left off, without the drop
+//! counting as leaving.
+//!
+//! The hub's state sits behind one `std::sync::Mutex`, held only for the
+//! few map operations of each message and never across an `.await`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::ice::IceServer;
+use crate::protocol::{ErrorCode, LeaveReason, Peer, ServerBody, ServerMessage};
+use crate::token::{CallRole, JoinClaims, TokenError, TokenKey};
+
+/// Limits and timings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How often clients ping.
+    pub ping_interval: Duration,
+    /// How long a dropped member may take to resume before they have left.
+    pub resume_ttl: Duration,
+    /// The largest message accepted (an SDP with every codec is ~10 KB).
+    pub max_message_bytes: usize,
+    /// Messages per second a client may send, on average.
+    pub rate_per_second: u32,
+    /// How many it may send in a burst (ICE candidates come in bursts).
+    pub burst: u32,
+    /// Messages waiting for a client before it counts as not reading.
+    pub queue: usize,
+    /// Messages kept per member for a resume.
+    pub backlog: usize,
+    /// How long a new connection has to say `hello`.
+    pub hello_timeout: Duration,
+    /// Silence after which a connection is treated as dropped.
+    pub idle_timeout: Duration,
+    /// The longest chat message, in characters.
+    pub max_chat_chars: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ping_interval: Duration::from_secs(10),
+            resume_ttl: Duration::from_secs(30),
+            max_message_bytes: 64 * 1024,
+            rate_per_second: 50,
+            burst: 200,
+            queue: 256,
+            backlog: 256,
+            hello_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_chat_chars: 1000,
+        }
+    }
+}
+
+/// What happened in a room, for the server's attendance record and the
+/// safeguarding log. Times are when the hub saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomEvent {
+    /// Someone entered the room.
+    Joined {
+        /// The session.
+        session: Uuid,
+        /// Who.
+        user: Uuid,
+        /// As what.
+        role: CallRole,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A dropped connection came back in time: presence never broke.
+    Resumed {
+        /// The session.
+        session: Uuid,
+        /// Who.
+        user: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A member's peer connection changed state (`connected`,
+    /// `disconnected`, `failed` …), as their browser reported it.
+    Media {
+        /// The session.
+        session: Uuid,
+        /// Who.
+        user: Uuid,
+        /// `RTCPeerConnection.connectionState`.
+        state: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Someone left. For a drop that never resumed, `at` is when the
+    /// connection dropped, not when the hub gave up on it.
+    Left {
+        /// The session.
+        session: Uuid,
+        /// Who.
+        user: Uuid,
+        /// Why.
+        reason: LeaveReason,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// In-call text, with the filter's verdict.
+    Chat {
+        /// The session.
+        session: Uuid,
+        /// Who wrote it.
+        user: Uuid,
+        /// What they wrote.
+        text: String,
+        /// Why the filter stopped it, if it did.
+        blocked: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A supervisor ended the call.
+    Ended {
+        /// The session.
+        session: Uuid,
+        /// The supervisor.
+        by: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// Decides whether chat may pass (the school-managed word filter lives in
+/// the server; the hub only asks).
+pub trait ChatFilter: Send + Sync {
+    /// `Err(reason)` stops the message; the sender is told, nobody else
+    /// sees it, and the event keeps it for the safeguarding lead.
+    fn check(&self, claims: &JoinClaims, text: &str) -> Result<(), String>;
+}
+
+/// Lets every message through.
+#[derive(Debug, Default)]
+pub struct NoFilter;
+
+impl ChatFilter for NoFilter {
+    fn check(&self, _claims: &JoinClaims, _text: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Gives each joining person their ICE servers (STUN, and TURN with fresh
+/// credentials).
+pub trait IceProvider: Send + Sync {
+    /// The servers for `user`.
+    fn servers(&self, user: Uuid) -> Vec<IceServer>;
+}
+
+/// A fixed list, for tests and for STUN-only set-ups.
+#[derive(Debug, Default)]
+pub struct StaticIce(pub Vec<IceServer>);
+
+impl IceProvider for StaticIce {
+    fn servers(&self, _user: Uuid) -> Vec<IceServer> {
+        self.0.clone()
+    }
+}
+
+/// One queued message for a connection: its text, or an instruction to
+/// close with an error.
+#[derive(Clone, Debug)]
+pub enum Outgoing {
+    /// A serialized [`ServerMessage`].
+    Text(Arc<str>),
+    /// Send this error and close.
+    Close(ErrorCode, String),
+}
+
+struct Member {
+    role: CallRole,
+    sid: Uuid,
+    /// Which connection holds the member now; an older one's cleanup must
+    /// not touch a newer one.
+    conn: u64,
+    tx: Option<mpsc::Sender<Outgoing>>,
+    seq: u64,
+    backlog: VecDeque<(u64, Arc<str>)>,
+    dropped_at: Option<(DateTime<Utc>, std::time::Instant)>,
+}
+
+struct Room {
+    members: HashMap<Uuid, Member>,
+    closes_at: DateTime<Utc>,
+    needs_supervisor: bool,
+    ended: bool,
+}
+
+impl Room {
+    fn has_supervisor(&self) -> bool {
+        self.members
+            .values()
+            .any(|m| m.role == CallRole::Supervisor && m.dropped_at.is_none())
+    }
+}
+
+/// Counters for the load generator and health checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Rooms open.
+    pub rooms: usize,
+    /// Members connected now.
+    pub connected: usize,
+    /// Members dropped and waiting to resume.
+    pub dropped: usize,
+}
+
+struct State {
+    rooms: HashMap<Uuid, Room>,
+    next_conn: u64,
+}
+
+struct Inner {
+    key: TokenKey,
+    config: Config,
+    ice: Box<dyn IceProvider>,
+    filter: Box<dyn ChatFilter>,
+    events: mpsc::UnboundedSender<RoomEvent>,
+    state: Mutex<State>,
+}
+
+/// The rooms of one signalling server. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub(Arc<Inner>);
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("config", &self.0.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// A member's place, once `hello` is accepted.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The token's claims.
+    pub claims: JoinClaims,
+    /// The connection's number.
+    pub conn: u64,
+    /// Its outgoing queue.
+    pub rx: mpsc::Receiver<Outgoing>,
+}
+
+/// Why `hello` was refused.
+#[derive(Debug)]
+pub struct Refused {
+    /// The code.
+    pub code: ErrorCode,
+    /// For people.
+    pub message: String,
+}
+
+fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
+    Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Queues `body` for a member, keeping it for a resume. A full queue means
+/// the client is not reading: it is cut off (and may resume later).
+fn deliver(member: &mut Member, body: ServerBody, keep: usize) {
+    member.seq += 1;
+    let msg = ServerMessage {
+        seq: member.seq,
+        body,
+    };
+    let text: Arc<str> = match serde_json::to_string(&msg) {
+        Ok(t) => t.into(),
+        Err(_) => return,
+    };
+    member.backlog.push_back((member.seq, text.clone()));
+    while member.backlog.len() > keep {
+        member.backlog.pop_front();
+    }
+    if let Some(tx) = &member.tx {
+        match tx.try_send(Outgoing::Text(text)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                // Dropping the sender ends the connection's queue; the
+                // connection then closes with `slow_consumer`.
+                member.tx = None;
+                member.dropped_at = Some((Utc::now(), std::time::Instant::now()));
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => member.tx = None,
+        }
+    }
+}
+
+impl Hub {
+    /// A hub checking tokens with `key`, sending room events to `events`.
+    pub fn new(
+        key: TokenKey,
+        config: Config,
+        ice: Box<dyn IceProvider>,
+        filter: Box<dyn ChatFilter>,
+        events: mpsc::UnboundedSender<RoomEvent>,
+    ) -> Hub {
+        Hub(Arc::new(Inner {
+            key,
+            config,
+            ice,
+            filter,
+            events,
+            state: Mutex::new(State {
+                rooms: HashMap::new(),
+                next_conn: 1,
+            }),
+        }))
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves maps that are still
+        // consistent (every change is a single insert or remove).
+        self.0.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn emit(&self, event: RoomEvent) {
+        let _ = self.0.events.send(event);
+    }
+
+    /// How many rooms and members there are now.
+    pub fn stats(&self) -> Stats {
+        let state = self.lock();
+        let mut stats = Stats {
+            rooms: state.rooms.len(),
+            ..Stats::default()
+        };
+        for room in state.rooms.values() {
+            for m in room.members.values() {
+                if m.dropped_at.is_some() {
+                    stats.dropped += 1;
+                } else {
+                    stats.connected += 1;
+                }
+            }
+        }
+        stats
+    }
+
+    /// Checks a `hello` and admits its sender: a fresh join, or a resume of
+    /// a dropped connection (replaying what it missed).
+    pub fn admit(
+        &self,
+        token: &str,
+        resume: Option<crate::protocol::Resume>,
+        now: DateTime<Utc>,
+    ) -> Result<Admitted, Refused> {
+        let claims = self.0.key.verify(token, now).map_err(|e| {
+            let code = match e {
+                TokenError::Malformed | TokenError::BadSignature => ErrorCode::BadToken,
+                TokenError::Expired => ErrorCode::TokenExpired,
+                TokenError::Reused => ErrorCode::TokenReused,
+                TokenError::OutsideWindow { .. } => ErrorCode::OutsideWindow,
+            };
+            refused(code, e.to_string())
+        })?;
+        let config = &self.0.config;
+        // Room for a full backlog replay on resume, whatever the queue size.
+        let (tx, rx) = mpsc::channel(config.queue.max(config.backlog + 1));
+        let mut state = self.lock();
+        let conn = state.next_conn;
+        state.next_conn += 1;
+        let room = state.rooms.entry(claims.session).or_insert_with(|| Room {
+            members: HashMap::new(),
+            closes_at: claims.closes_at,
+            needs_supervisor: claims.needs_supervisor,
+            ended: false,
+        });
+        if room.ended {
+            return Err(refused(
+                ErrorCode::CallEnded,
+                "a supervisor has ended this call",
+            ));
+        }
+        let ice_servers = self.0.ice.servers(claims.user);
+        let ping_interval = u32::try_from(config.ping_interval.as_secs()).unwrap_or(10);
+        let resume_ttl = u32::try_from(config.resume_ttl.as_secs()).unwrap_or(30);
+
+        // A resume: the same person, the connection id the server gave them,
+        // and a backlog still holding everything after `last_seq`.
+        if let Some(r) = &resume {
+            let resumable = room.members.get(&claims.user).is_some_and(|m| {
+                m.sid == r.sid
+                    && (r.last_seq == m.seq
+                        || m.backlog.front().is_some_and(|(s, _)| *s <= r.last_seq + 1))
+            });
+            if resumable {
+                let peers = peers_of(room, claims.user);
+                let needs = room.needs_supervisor;
+                let member = room
+                    .members
+                    .get_mut(&claims.user)
+                    .ok_or_else(|| refused(ErrorCode::CannotResume, "start the call again"))?;
+                if let Some(old) = member.tx.take() {
+                    let _ = old.try_send(Outgoing::Close(
+                        ErrorCode::Replaced,
+                        "this call carried on in a newer connection".into(),
+                    ));
+                }
+                member.conn = conn;
+                member.dropped_at = None;
+                // Replay first, then the welcome (with a fresh seq), so the
+                // client sees what it missed in order.
+                for (seq, text) in member.backlog.iter() {
+                    if *seq > r.last_seq {
+                        let _ = tx.try_send(Outgoing::Text(text.clone()));
+                    }
+                }
+                member.tx = Some(tx);
+                let sid = member.sid;
+                deliver(
+                    member,
+                    ServerBody::Welcome {
+                        sid,
+                        role: claims.role,
+                        peers,
+                        ice_servers,
+                        ping_interval,
+                        resume_ttl,
+                        needs_supervisor: needs,
+                        resumed: true,
+                    },
+                    config.backlog,
+                );
+                drop(state);
+                self.emit(RoomEvent::Resumed {
+                    session: claims.session,
+                    user: claims.user,
+                    at: now,
+                });
+                return Ok(Admitted { claims, conn, rx });
+            }
+        }
+
+        // A fresh join. The same person already here (another tab, or a
+        // resume that came too late) is replaced: the old connection is
+        // told so and closed, and the others see them join again so they
+        // negotiate afresh.
+        let rejoining = if let Some(mut old) = room.members.remove(&claims.user) {
+            if let Some(old_tx) = old.tx.take() {
+                let _ = old_tx.try_send(Outgoing::Close(
+                    ErrorCode::Replaced,
+                    "you joined this call from another window".into(),
+                ));
+            }
+            true
+        } else {
+            false
+        };
+        let peers = peers_of(room, claims.user);
+        let sid = Uuid::new_v4();
+        let mut member = Member {
+            role: claims.role,
+            sid,
+            conn,
+            tx: Some(tx),
+            seq: 0,
+            backlog: VecDeque::new(),
+            dropped_at: None,
+        };
+        deliver(
+            &mut member,
+            ServerBody::Welcome {
+                sid,
+                role: claims.role,
+                peers,
+                ice_servers,
+                ping_interval,
+                resume_ttl,
+                needs_supervisor: room.needs_supervisor,
+                resumed: false,
+            },
+            config.backlog,
+        );
+        let joined = Peer {
+            user: claims.user,
+            role: claims.role,
+        };
+        for other in room.members.values_mut() {
+            deliver(
+                other,
+                ServerBody::PeerJoined {
+                    peer: joined.clone(),
+                },
+                config.backlog,
+            );
+        }
+        room.members.insert(claims.user, member);
+        drop(state);
+        if !rejoining {
+            self.emit(RoomEvent::Joined {
+                session: claims.session,
+                user: claims.user,
+                role: claims.role,
+                at: now,
+            });
+        }
+        Ok(Admitted { claims, conn, rx })
+    }
+
+    /// Relays an offer, answer or candidate from `from` to `to` (or to
+    /// everyone else), within the sender's room only.
+    pub fn relay(
+        &self,
+        claims: &JoinClaims,
+        to: Option<Uuid>,
+        body: impl Fn(Uuid) -> ServerBody,
+    ) -> Result<(), Refused> {
+        let keep = self.0.config.backlog;
+        let mut state = self.lock();
+        let room = state
+            .rooms
+            .get_mut(&claims.session)
+            .ok_or_else(|| refused(ErrorCode::CallEnded, "this call has ended"))?;
+        if room.needs_supervisor && claims.role != CallRole::Supervisor && !room.has_supervisor() {
+            // Safeguarding: students do not connect before a supervisor
+            // is in the call, whatever their page does.
+            let to_student = match to {
+                Some(t) => room
+                    .members
+                    .get(&t)
+                    .is_some_and(|m| m.role != CallRole::Supervisor),
+                None => true,
+            };
+            if to_student {
+                return Err(refused(
+                    ErrorCode::WaitingForSupervisor,
+                    "the call starts when a supervising teacher joins",
+                ));
+            }
+        }
+        for (user, member) in room.members.iter_mut() {
+            if *user == claims.user || to.is_some_and(|t| t != *user) {
+                continue;
+            }
+            deliver(member, body(claims.user), keep);
+        }
+        Ok(())
+    }
+
+    /// Passes chat through the filter and to the room (the sender sees
+    /// their own message come back, so every screen shows the same order).
+    pub fn chat(&self, claims: &JoinClaims, text: &str, now: DateTime<Utc>) -> Result<(), Refused> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > self.0.config.max_chat_chars {
+            return Err(refused(
+                ErrorCode::BadMessage,
+                format!(
+                    "a chat message has 1 to {} characters",
+                    self.0.config.max_chat_chars
+                ),
+            ));
+        }
+        let verdict = self.0.filter.check(claims, text);
+        self.emit(RoomEvent::Chat {
+            session: claims.session,
+            user: claims.user,
+            text: text.to_owned(),
+            blocked: verdict.clone().err(),
+            at: now,
+        });
+        if let Err(why) = verdict {
+            return Err(refused(ErrorCode::ChatBlocked, why));
+        }
+        let keep = self.0.config.backlog;
+        let mut state = self.lock();
+        if let Some(room) = state.rooms.get_mut(&claims.session) {
+            for member in room.members.values_mut() {
+                deliver(
+                    member,
+                    ServerBody::Chat {
+                        from: claims.user,
+                        text: text.to_owned(),
+                    },
+                    keep,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a member's peer-connection state.
+    pub fn media_state(&self, claims: &JoinClaims, state: &str, now: DateTime<Utc>) {
+        let state: String = state.chars().take(20).collect();
+        self.emit(RoomEvent::Media {
+            session: claims.session,
+            user: claims.user,
+            state,
+            at: now,
+        });
+    }
+
+    /// Answers a ping on the member's own queue.
+    pub fn pong(&self, claims: &JoinClaims) {
+        let keep = self.0.config.backlog;
+        let mut state = self.lock();
+        if let Some(member) = state
+            .rooms
+            .get_mut(&claims.session)
+            .and_then(|r| r.members.get_mut(&claims.user))
+        {
+            deliver(member, ServerBody::Pong, keep);
+        }
+    }
+
+    /// Takes a member out of the room and tells the others why.
+    fn remove(
+        &self,
+        state: &mut State,
+        session: Uuid,
+        user: Uuid,
+        reason: LeaveReason,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let keep = self.0.config.backlog;
+        let Some(room) = state.rooms.get_mut(&session) else {
+            return false;
+        };
+        if room.members.remove(&user).is_none() {
+            return false;
+        }
+        for other in room.members.values_mut() {
+            deliver(other, ServerBody::PeerLeft { peer: user, reason }, keep);
+        }
+        if room.members.is_empty() && !room.ended {
+            state.rooms.remove(&session);
+        }
+        self.emit(RoomEvent::Left {
+            session,
+            user,
+            reason,
+            at,
+        });
+        true
+    }
+
+    /// The member pressed Leave.
+    pub fn leave(&self, claims: &JoinClaims, conn: u64, now: DateTime<Utc>) {
+        let mut state = self.lock();
+        let current = state
+            .rooms
+            .get(&claims.session)
+            .and_then(|r| r.members.get(&claims.user))
+            .is_some_and(|m| m.conn == conn);
+        if current {
+            self.remove(
+                &mut state,
+                claims.session,
+                claims.user,
+                LeaveReason::Left,
+                now,
+            );
+        }
+    }
+
+    /// A supervisor ends the call: everyone is told and disconnected, and
+    /// nobody can join it again.
+    pub fn end(&self, claims: &JoinClaims, now: DateTime<Utc>) -> Result<(), Refused> {
+        if claims.role != CallRole::Supervisor {
+            return Err(refused(
+                ErrorCode::NotAllowed,
+                "only a supervising teacher can end the call",
+            ));
+        }
+        let keep = self.0.config.backlog;
+        let mut state = self.lock();
+        let Some(room) = state.rooms.get_mut(&claims.session) else {
+            return Ok(());
+        };
+        room.ended = true;
+        let members: Vec<Uuid> = room.members.keys().copied().collect();
+        for member in room.members.values_mut() {
+            deliver(member, ServerBody::Ended { by: claims.user }, keep);
+            if let Some(tx) = member.tx.take() {
+                let _ = tx.try_send(Outgoing::Close(
+                    ErrorCode::CallEnded,
+                    "a supervising teacher ended the call".into(),
+                ));
+            }
+        }
+        room.members.clear();
+        drop(state);
+        self.emit(RoomEvent::Ended {
+            session: claims.session,
+            by: claims.user,
+            at: now,
+        });
+        for user in members {
+            self.emit(RoomEvent::Left {
+                session: claims.session,
+                user,
+                reason: LeaveReason::Ended,
+                at: now,
+            });
+        }
+        Ok(())
+    }
+
+    /// The connection `conn` of a member closed without a Leave: they may
+    /// resume within [`Config::resume_ttl`].
+    pub fn dropped(&self, claims: &JoinClaims, conn: u64, now: DateTime<Utc>) {
+        let mut state = self.lock();
+        if let Some(member) = state
+            .rooms
+            .get_mut(&claims.session)
+            .and_then(|r| r.members.get_mut(&claims.user))
+            .filter(|m| m.conn == conn)
+        {
+            member.tx = None;
+            if member.dropped_at.is_none() {
+                member.dropped_at = Some((now, std::time::Instant::now()));
+            }
+        }
+    }
+
+    /// Housekeeping, run every second or so: members dropped for longer
+    /// than the resume time have left (at the moment they dropped), and
+    /// rooms whose window has closed are emptied.
+    pub fn sweep(&self, now: DateTime<Utc>) {
+        let ttl = self.0.config.resume_ttl;
+        let keep = self.0.config.backlog;
+        let mut state = self.lock();
+        let mut gone = Vec::new();
+        let mut closed = Vec::new();
+        for (session, room) in &state.rooms {
+            if now >= room.closes_at {
+                closed.push(*session);
+                continue;
+            }
+            for (user, m) in &room.members {
+                if let Some((at, since)) = m.dropped_at
+                    && since.elapsed() >= ttl
+                {
+                    gone.push((*session, *user, at));
+                }
+            }
+        }
+        for (session, user, at) in gone {
+            self.remove(&mut state, session, user, LeaveReason::TimedOut, at);
+        }
+        for session in closed {
+            if let Some(mut room) = state.rooms.remove(&session) {
+                for (user, member) in room.members.iter_mut() {
+                    deliver(
+                        member,
+                        ServerBody::Error {
+                            code: ErrorCode::OutsideWindow,
+                            message: "the session's time is over".into(),
+                        },
+                        keep,
+                    );
+                    if let Some(tx) = member.tx.take() {
+                        let _ = tx.try_send(Outgoing::Close(
+                            ErrorCode::OutsideWindow,
+                            "the session's time is over".into(),
+                        ));
+                    }
+                    let at = member.dropped_at.map_or(now, |(at, _)| at);
+                    self.emit(RoomEvent::Left {
+                        session,
+                        user: *user,
+                        reason: LeaveReason::WindowClosed,
+                        at,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Runs [`Hub::sweep`] every `every` until the task is dropped.
+    pub async fn sweep_forever(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            self.sweep(Utc::now());
+        }
+    }
+}
+
+fn peers_of(room: &Room, except: Uuid) -> Vec<Peer> {
+    let mut peers: Vec<Peer> = room
+        .members
+        .iter()
+        .filter(|(user, _)| **user != except)
+        .map(|(user, m)| Peer {
+            user: *user,
+            role: m.role,
+        })
+        .collect();
+    peers.sort_by_key(|p| p.user);
+    peers
+}

@@ -535,6 +535,62 @@ impl TestApp {
         }
     }
 
+    /// A session of the world's approved match that starts two minutes from
+    /// now (its room is open at once), for call and attendance tests. Any
+    /// live session of the pair within the hour is cancelled to make room.
+    pub async fn session_now(&self, world: &World) -> mentorbridge::booking::Session {
+        use chrono::{Duration, Utc};
+        let record = self
+            .store
+            .partnership_matches(world.partnership.id)
+            .await
+            .unwrap()
+            .remove(0);
+        let today = Utc::now().date_naive();
+        let mut slot = mentorbridge::calendar::store::partnership_slots(
+            &self.store,
+            &world.partnership,
+            today,
+            today + Duration::days(14),
+        )
+        .await
+        .unwrap()
+        .alignment
+        .slots
+        .remove(0);
+        let start = Utc::now()
+            .with_timezone(&Utc)
+            .checked_add_signed(Duration::minutes(2))
+            .unwrap();
+        let start = chrono::DateTime::from_timestamp(start.timestamp(), 0).unwrap();
+        slot.start_utc = start;
+        slot.end_utc = start + Duration::minutes(20);
+        // The test schools are in London; near enough for a label.
+        for end in slot.schools.values_mut() {
+            end.date = start.date_naive();
+            end.start = start.time();
+            end.end = (start + Duration::minutes(20)).time();
+        }
+        for s in self
+            .store
+            .sessions_of_student(
+                record.mentee_id,
+                start - Duration::hours(1),
+                start + Duration::hours(1),
+            )
+            .await
+            .unwrap()
+        {
+            if s.status.is_live() {
+                self.store
+                    .cancel_session(&s, "making room for a test call")
+                    .await
+                    .unwrap();
+            }
+        }
+        self.store.book_session(&record, &slot).await.unwrap()
+    }
+
     /// The slot policy [`TestApp::ready_to_match`] sets: registration at
     /// both schools, two iPads each, teacher.a and coord.b supervising.
     pub async fn matching_policy(&self, world: &World) {

@@ -27,6 +27,13 @@ use crate::config::Settings;
 use crate::store::Store;
 use crate::{accounts, partnerships, schools, web};
 
+/// Room events waiting for [`run`] to start storing them.
+type PendingEvents = Arc<
+    std::sync::Mutex<
+        Option<tokio::sync::mpsc::UnboundedReceiver<mentorbridge_signalling::hub::RoomEvent>>,
+    >,
+>;
+
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -36,15 +43,36 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed sign-in counts.
     pub login_limiter: Arc<LoginLimiter>,
+    /// The signalling rooms (served at `/ws`).
+    pub hub: mentorbridge_signalling::hub::Hub,
+    /// Signs join tokens (the hub checks them with the same secret).
+    pub join_key: Arc<mentorbridge_signalling::token::TokenKey>,
+    room_events: PendingEvents,
 }
 
 impl AppState {
     /// State over an open store.
     pub fn new(store: Store, settings: Settings) -> Self {
+        use mentorbridge_signalling::hub::{Config, Hub, NoFilter};
+        use mentorbridge_signalling::token::TokenKey;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let secret = settings.secret_key.expose().as_bytes().to_vec();
+        // The school-managed word filter comes with the safeguarding work;
+        // until then every message is kept in the chat log.
+        let hub = Hub::new(
+            TokenKey::new(&secret),
+            Config::default(),
+            Box::new(settings.ice.clone()),
+            Box::new(NoFilter),
+            tx,
+        );
         AppState {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::default()),
+            hub,
+            join_key: Arc::new(TokenKey::new(&secret)),
+            room_events: Arc::new(std::sync::Mutex::new(Some(rx))),
         }
     }
 }
@@ -124,6 +152,7 @@ fn all_routes() -> Routes {
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
+    let routes = crate::attendance::http::routes(routes);
     partnerships::http::routes(routes)
 }
 
@@ -137,6 +166,10 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     all_routes()
         .router
+        .route(
+            "/ws",
+            axum::routing::get(crate::attendance::http::websocket),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
@@ -198,11 +231,29 @@ pub async fn run(
         }
         None => None,
     };
+    let mut tasks: Vec<tokio::task::JoinHandle<()>> = mailer.into_iter().collect();
+    let pending = state
+        .room_events
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let Some(events) = pending {
+        tasks.push(tokio::spawn(crate::attendance::record_events(
+            state.store.clone(),
+            events,
+        )));
+    }
+    tasks.push(tokio::spawn(
+        state
+            .hub
+            .clone()
+            .sweep_forever(std::time::Duration::from_secs(1)),
+    ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    if let Some(task) = mailer {
+    for task in tasks {
         task.abort();
     }
     served

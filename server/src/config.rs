@@ -118,6 +118,8 @@ pub struct Settings {
     /// Where invites are emailed through; none means they wait in the
     /// outbox.
     pub mail: Option<MailSettings>,
+    /// STUN and TURN servers for calls.
+    pub ice: mentorbridge_signalling::ice::IceConfig,
 }
 
 impl fmt::Debug for Settings {
@@ -130,6 +132,7 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail", &self.mail)
+            .field("ice", &self.ice)
             .finish()
     }
 }
@@ -146,6 +149,7 @@ impl Settings {
             public_url: None,
             trusted_proxies: Vec::new(),
             mail: None,
+            ice: mentorbridge_signalling::ice::IceConfig::default(),
         }
     }
 
@@ -182,6 +186,12 @@ pub struct FileSettings {
     pub smtp_url: Option<String>,
     /// See [`MailSettings::from`].
     pub mail_from: Option<String>,
+    /// STUN URLs for calls.
+    pub stun_urls: Option<Vec<String>>,
+    /// TURN URLs for calls.
+    pub turn_urls: Option<Vec<String>>,
+    /// coturn's `static-auth-secret`.
+    pub turn_secret: Option<String>,
 }
 
 impl FileSettings {

@@ -176,6 +176,23 @@ struct ServerArgs {
     /// The scheme's mailbox, sender and organizer of invites.
     #[arg(long, env = "MENTORBRIDGE_MAIL_FROM")]
     mail_from: Option<String>,
+    /// A STUN server for calls, e.g. stun:turn.example.sch.uk:3478 (repeat, or comma-separate).
+    #[arg(
+        long = "stun-url",
+        env = "MENTORBRIDGE_STUN_URLS",
+        value_delimiter = ','
+    )]
+    stun_urls: Vec<String>,
+    /// A TURN server for calls, e.g. turns:turn.example.sch.uk:443?transport=tcp (repeat, or comma-separate).
+    #[arg(
+        long = "turn-url",
+        env = "MENTORBRIDGE_TURN_URLS",
+        value_delimiter = ','
+    )]
+    turn_urls: Vec<String>,
+    /// coturn's static-auth-secret, to mint TURN credentials per call.
+    #[arg(long, env = "MENTORBRIDGE_TURN_SECRET", hide_env_values = true)]
+    turn_secret: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -802,6 +819,31 @@ fn settings(args: &ServerArgs, file: &FileSettings, default_db: &str) -> anyhow:
             ),
             (None, Some(_)) => {
                 anyhow::bail!("--smtp-url: say which mail server invites go through")
+            }
+        },
+        ice: {
+            let pick = |flag: &Vec<String>, file: &Option<Vec<String>>| {
+                if flag.is_empty() {
+                    file.clone().unwrap_or_default()
+                } else {
+                    flag.clone()
+                }
+            };
+            let turn = pick(&args.turn_urls, &file.turn_urls);
+            let secret = args
+                .turn_secret
+                .clone()
+                .or_else(|| file.turn_secret.clone());
+            if !turn.is_empty() && secret.is_none() {
+                anyhow::bail!(
+                    "--turn-secret: TURN servers need coturn's static-auth-secret to mint credentials"
+                );
+            }
+            mentorbridge_signalling::ice::IceConfig {
+                stun: pick(&args.stun_urls, &file.stun_urls),
+                turn,
+                turn_secret: secret.map(String::into_bytes),
+                ttl: std::time::Duration::from_secs(3600),
             }
         },
     })

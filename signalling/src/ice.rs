@@ -44,3 +44,55 @@ mod tests {
         assert_eq!(password, "xeMcATpPwzWP+gEOgqb/1RjlTmI=");
     }
 }
+
+/// The operator's STUN and TURN servers. TURN credentials are minted per
+/// join, valid for `ttl` (coturn: `use-auth-secret`, `static-auth-secret`).
+#[derive(Clone, Default)]
+pub struct IceConfig {
+    /// `stun:host:port` URLs.
+    pub stun: Vec<String>,
+    /// `turn:`/`turns:` URLs (e.g. `turns:turn.example.sch.uk:443?transport=tcp`).
+    pub turn: Vec<String>,
+    /// coturn's `static-auth-secret`.
+    pub turn_secret: Option<Vec<u8>>,
+    /// How long minted credentials last.
+    pub ttl: std::time::Duration,
+}
+
+impl std::fmt::Debug for IceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IceConfig")
+            .field("stun", &self.stun)
+            .field("turn", &self.turn)
+            .field(
+                "turn_secret",
+                &self.turn_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl crate::hub::IceProvider for IceConfig {
+    fn servers(&self, user: uuid::Uuid) -> Vec<IceServer> {
+        let mut out = Vec::new();
+        if !self.stun.is_empty() {
+            out.push(IceServer {
+                urls: self.stun.clone(),
+                username: None,
+                credential: None,
+            });
+        }
+        if let (false, Some(secret)) = (self.turn.is_empty(), &self.turn_secret) {
+            let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(3600).max(60);
+            let expires = chrono::Utc::now().timestamp() + ttl;
+            let (username, credential) = turn_credentials(secret, &user.to_string(), expires);
+            out.push(IceServer {
+                urls: self.turn.clone(),
+                username: Some(username),
+                credential: Some(credential),
+            });
+        }
+        out
+    }
+}

@@ -103,7 +103,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/school/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", p) if p.contains("/approve") => Some(Fresh::MatchProposal),
-        ("POST", p) if p.contains("{session_id}") => Some(Fresh::Session),
+        ("POST", p) if p.ends_with("/cancel") || p.ends_with("/move") => Some(Fresh::Session),
         _ => None,
     }
 }
@@ -709,6 +709,52 @@ fn matrix() -> Vec<Row> {
             body: none,
         },
         Row {
+            method: "POST",
+            path: "/api/sessions/{session_id}/join",
+            allowed: &[TeacherA, DslA, MentorA, CoordB, MenteeB],
+            body: |_| Body::Json(json!({})),
+        },
+        Row {
+            method: "GET",
+            path: "/api/sessions/{session_id}/attendance",
+            allowed: &[CoordA, TeacherA, DslA, CoordB],
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/sessions/{session_id}/attendance",
+            allowed: &[CoordA, TeacherA, CoordB],
+            body: |_| {
+                Body::Json(
+                    json!({"user_id": "{mentee_b}", "present": true, "reason": "Joined on another iPad"}),
+                )
+            },
+        },
+        Row {
+            method: "GET",
+            path: "/sessions/{session_id}/call",
+            allowed: &[TeacherA, DslA, MentorA, CoordB, MenteeB],
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/sessions/today",
+            allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/sessions/{session_id}/attendance",
+            allowed: &[CoordA, TeacherA, CoordB],
+            body: |_| {
+                Body::Form(vec![
+                    ("user_id", "{mentee_b}".into()),
+                    ("present", "yes".into()),
+                    ("reason", "Joined on another iPad".into()),
+                ])
+            },
+        },
+        Row {
             method: "PUT",
             path: "/api/me/email",
             allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
@@ -956,6 +1002,8 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
         .run_matching(&world.partnership, None)
         .await
         .unwrap();
+    // A session whose call is open now, for the call and attendance rows.
+    let now_session = app.session_now(&world).await.id;
     // teacher.b's calendar feed: teacher.b is no caller, so no row
     // regenerates it.
     let feed_file = format!(
@@ -1083,6 +1131,9 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
             if row.path.starts_with("/calendar/") {
                 path = row.path.replace("{file}", &feed_file);
             }
+            // Rows that cancel or move took a fresh session above; the call
+            // and attendance rows use the one whose room is open now.
+            path = path.replace("{session_id}", &now_session.to_string());
             path = path.replace("{referral_id}", &setup_referral.to_string());
             let client = client_for(&app, &world, who).await;
             let mut body = (row.body)(n);

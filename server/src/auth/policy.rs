@@ -141,6 +141,16 @@ pub enum Action<'a> {
         /// The partnership.
         partnership: &'a Partnership,
     },
+    /// See who attended a partnership's sessions.
+    ViewAttendance {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
+    /// Correct the attendance record, with a reason.
+    CorrectAttendance {
+        /// The partnership.
+        partnership: &'a Partnership,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -210,6 +220,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, ManageSchoolFeed { school }) => at(school),
         (Coordinator, ViewInvites { school }) => at(school),
         (Coordinator | Teacher, ManageSession { partnership }) => member(partnership),
+        (Coordinator | Teacher | SafeguardingLead, ViewAttendance { partnership }) => {
+            member(partnership)
+        }
+        (Coordinator | Teacher, CorrectAttendance { partnership }) => member(partnership),
 
         _ => false,
     }

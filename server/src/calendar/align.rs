@@ -48,6 +48,11 @@ pub struct SchoolSlotPolicy {
     /// [`DEFAULT_PAIRS_PER_SUPERVISOR`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairs_per_supervisor: Option<u32>,
+    /// Whether this school's students wait in a call until a supervisor
+    /// is in it (default yes). A partnership's calls wait if either school
+    /// says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_supervisor: Option<bool>,
     /// Per-period capacity, by period code.
     #[serde(default)]
     pub periods: BTreeMap<String, PeriodCapacity>,
@@ -68,6 +73,11 @@ impl SchoolSlotPolicy {
             .get(code)
             .and_then(|p| p.devices)
             .unwrap_or(self.devices)
+    }
+
+    /// Whether students wait for a supervisor before a call starts.
+    pub fn require_supervisor(&self) -> bool {
+        self.require_supervisor.unwrap_or(true)
     }
 
     /// Pairs one supervisor can watch at once.

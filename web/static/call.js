@@ -1,0 +1,429 @@
+// The call page: WebRTC between the people booked in a session, brokered
+// by mentorbridge's signalling server at /ws. A plain module, no build step.
+//
+// - One RTCPeerConnection per other person (a supervisor makes it a mesh of
+//   three), negotiated with "perfect negotiation": both sides may offer at
+//   once; the polite one (the lower user id) gives way, so there is no glare.
+// - Students send audio and video; a supervisor only receives, until they
+//   choose to speak.
+// - When the socket drops, the page fetches a fresh join token and resumes
+//   its place (the server replays what it missed); when a peer connection
+//   fails, it restarts ICE. A banner says so meanwhile.
+// - Chat goes through the server, never peer to peer, so the school's
+//   filter and record apply.
+
+const root = document.getElementById("call");
+const sessionId = root.dataset.session;
+const role = root.dataset.role;
+const csrf = root.dataset.csrf;
+const opensAt = new Date(root.dataset.opensAt);
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,
+  sid: null,
+  lastSeq: 0,
+  socket: null,
+  leaving: false,
+  ended: false,
+  retry: 0,
+  iceServers: [],
+  needsSupervisor: false,
+  roster: new Map(), // user id -> role, for everyone else in the room
+  peers: new Map(), // user id -> { pc, polite, makingOffer, ignoreOffer, stream, tile }
+  names: {},
+  local: null,
+  reported: "",
+  pingTimer: null,
+};
+// For support staff and tests: the live state of this page.
+window.__mentorbridge = state;
+
+function status(text) {
+  $("status").textContent = text;
+}
+
+function banner(text) {
+  const b = $("banner");
+  b.hidden = !text;
+  b.textContent = text || "";
+}
+
+function send(message) {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+    state.socket.send(JSON.stringify(message));
+  }
+}
+
+async function joinToken() {
+  const reply = await fetch(`/api/sessions/${sessionId}/join`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: "{}",
+  });
+  const body = await reply.json().catch(() => ({}));
+  if (!reply.ok) {
+    throw new Error(body.error?.message || body.message || `join refused (${reply.status})`);
+  }
+  return body;
+}
+
+// Prefer H.264: iPads decode it in hardware.
+function preferH264(transceiver) {
+  if (!transceiver.setCodecPreferences || !window.RTCRtpReceiver?.getCapabilities) return;
+  const caps = RTCRtpReceiver.getCapabilities("video");
+  if (!caps) return;
+  const h264 = caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/h264");
+  const rest = caps.codecs.filter((c) => c.mimeType.toLowerCase() !== "video/h264");
+  if (h264.length) {
+    try {
+      transceiver.setCodecPreferences([...h264, ...rest]);
+    } catch (e) {
+      console.warn("codec preferences", e);
+    }
+  }
+}
+
+function tileFor(peer, id) {
+  if (peer.tile) return peer.tile;
+  const figure = document.createElement("figure");
+  figure.className = "tile";
+  figure.dataset.peer = id;
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  video.setAttribute("playsinline", "");
+  video.srcObject = peer.stream;
+  const caption = document.createElement("figcaption");
+  caption.textContent = state.names[id] || "";
+  figure.append(video, caption);
+  $("remotes").append(figure);
+  peer.tile = figure;
+  return figure;
+}
+
+function reportMedia() {
+  // The state that counts for attendance: connected to anyone at all.
+  const states = [...state.peers.values()].map((p) => p.pc.connectionState);
+  const now = states.includes("connected")
+    ? "connected"
+    : states.includes("connecting") || states.includes("new")
+      ? "connecting"
+      : states.length
+        ? states[0]
+        : "new";
+  if (now !== state.reported) {
+    state.reported = now;
+    send({ type: "state", pc_state: now });
+  }
+  if (now === "connected") {
+    status("Connected.");
+    banner(null);
+  }
+}
+
+function mayConnect(otherRole) {
+  if (!state.needsSupervisor || role === "supervisor" || otherRole === "supervisor") return true;
+  return [...state.roster.values()].includes("supervisor");
+}
+
+function updateWaiting() {
+  const waiting =
+    state.needsSupervisor && role !== "supervisor" && ![...state.roster.values()].includes("supervisor");
+  $("waiting").hidden = !waiting;
+}
+
+function peerFor(id) {
+  let peer = state.peers.get(id);
+  if (peer) return peer;
+  const pc = new RTCPeerConnection({ iceServers: state.iceServers });
+  peer = {
+    pc,
+    polite: state.me < id,
+    makingOffer: false,
+    ignoreOffer: false,
+    stream: new MediaStream(),
+    tile: null,
+  };
+  state.peers.set(id, peer);
+  if (state.local) {
+    for (const track of state.local.getTracks()) {
+      const sender = pc.addTrack(track, state.local);
+      if (track.kind === "video") {
+        const t = pc.getTransceivers().find((x) => x.sender === sender);
+        if (t) preferH264(t);
+      }
+    }
+  }
+  pc.ontrack = ({ track }) => {
+    peer.stream.addTrack(track);
+    const video = tileFor(peer, id).querySelector("video");
+    video.play().catch(() => {});
+  };
+  pc.onnegotiationneeded = async () => {
+    try {
+      peer.makingOffer = true;
+      await pc.setLocalDescription();
+      send({ type: "offer", sdp: pc.localDescription.sdp, to: id });
+    } catch (e) {
+      console.warn("offer", e);
+    } finally {
+      peer.makingOffer = false;
+    }
+  };
+  pc.onicecandidate = ({ candidate }) => {
+    if (candidate) send({ type: "candidate", candidate: candidate.toJSON(), to: id });
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "failed") {
+      banner("Reconnecting the video…");
+      pc.restartIce();
+    } else if (pc.connectionState === "disconnected") {
+      banner("Reconnecting the video…");
+    }
+    reportMedia();
+  };
+  return peer;
+}
+
+function dropPeer(id) {
+  const peer = state.peers.get(id);
+  if (!peer) return;
+  peer.pc.close();
+  peer.tile?.remove();
+  state.peers.delete(id);
+  reportMedia();
+}
+
+function connectAll() {
+  for (const [id, otherRole] of state.roster) {
+    if (mayConnect(otherRole)) peerFor(id);
+  }
+}
+
+async function onOffer(from, sdp) {
+  if (!mayConnect(state.roster.get(from))) return;
+  const peer = peerFor(from);
+  const pc = peer.pc;
+  const collision = peer.makingOffer || pc.signalingState !== "stable";
+  peer.ignoreOffer = !peer.polite && collision;
+  if (peer.ignoreOffer) return;
+  await pc.setRemoteDescription({ type: "offer", sdp });
+  await pc.setLocalDescription();
+  send({ type: "answer", sdp: pc.localDescription.sdp, to: from });
+}
+
+async function onAnswer(from, sdp) {
+  const peer = state.peers.get(from);
+  if (!peer) return;
+  await peer.pc.setRemoteDescription({ type: "answer", sdp });
+}
+
+async function onCandidate(from, candidate) {
+  const peer = state.peers.get(from);
+  if (!peer) return;
+  try {
+    await peer.pc.addIceCandidate(candidate);
+  } catch (e) {
+    if (!peer.ignoreOffer) console.warn("candidate", e);
+  }
+}
+
+function addChat(from, text) {
+  const li = document.createElement("li");
+  const who = document.createElement("strong");
+  who.textContent = from === state.me ? "You" : state.names[from] || "Someone";
+  li.append(who, document.createTextNode(`: ${text}`));
+  $("chat-log").append(li);
+}
+
+function finish(text) {
+  state.ended = true;
+  clearInterval(state.pingTimer);
+  for (const id of [...state.peers.keys()]) dropPeer(id);
+  state.local?.getTracks().forEach((t) => t.stop());
+  state.socket?.close();
+  banner(null);
+  $("waiting").hidden = true;
+  for (const b of ["mute", "camera", "leave", "end", "speak"]) {
+    if ($(b)) $(b).hidden = true;
+  }
+  status(text);
+}
+
+async function onMessage(event) {
+  const m = JSON.parse(event.data);
+  if (m.seq > 0) state.lastSeq = m.seq;
+  switch (m.type) {
+    case "welcome": {
+      state.sid = m.sid;
+      state.iceServers = m.ice_servers;
+      state.needsSupervisor = m.needs_supervisor;
+      state.retry = 0;
+      clearInterval(state.pingTimer);
+      state.pingTimer = setInterval(() => send({ type: "ping" }), m.ping_interval * 1000);
+      if (!m.resumed) {
+        // A fresh place: whatever was negotiated before is gone.
+        for (const id of [...state.peers.keys()]) dropPeer(id);
+        state.roster = new Map(m.peers.map((p) => [p.user, p.role]));
+        state.reported = "";
+      }
+      banner(null);
+      updateWaiting();
+      connectAll();
+      for (const peer of state.peers.values()) {
+        if (["failed", "disconnected"].includes(peer.pc.connectionState)) peer.pc.restartIce();
+      }
+      status(state.peers.size ? "Connecting…" : "You are in. Waiting for the others to join.");
+      break;
+    }
+    case "peer_joined":
+      state.roster.set(m.peer.user, m.peer.role);
+      // Someone rejoining afresh negotiates from the start.
+      dropPeer(m.peer.user);
+      updateWaiting();
+      connectAll();
+      break;
+    case "peer_left":
+      state.roster.delete(m.peer);
+      dropPeer(m.peer);
+      updateWaiting();
+      if (!state.peers.size) status("The others have left the call.");
+      break;
+    case "offer":
+      await onOffer(m.from, m.sdp);
+      break;
+    case "answer":
+      await onAnswer(m.from, m.sdp);
+      break;
+    case "candidate":
+      await onCandidate(m.from, m.candidate);
+      break;
+    case "chat":
+      addChat(m.from, m.text);
+      break;
+    case "ended":
+      finish("A teacher ended the call.");
+      break;
+    case "error":
+      if (["call_ended", "outside_window"].includes(m.code)) {
+        finish(m.message);
+      } else if (m.code === "replaced") {
+        finish("This call carried on in another window.");
+      } else {
+        status(m.message);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function open(info, resume) {
+  state.me = info.user_id;
+  state.names = info.names;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}${info.ws_path}`);
+  state.socket = socket;
+  socket.onopen = () => {
+    const hello = { type: "hello", token: info.token };
+    if (resume) hello.resume = resume;
+    socket.send(JSON.stringify(hello));
+  };
+  socket.onmessage = (e) => {
+    onMessage(e).catch((err) => console.warn("message", err));
+  };
+  socket.onclose = () => {
+    if (state.socket !== socket || state.leaving || state.ended) return;
+    clearInterval(state.pingTimer);
+    banner("Reconnecting…");
+    reconnect();
+  };
+}
+
+async function reconnect() {
+  const wait = Math.min(1000 * 2 ** state.retry, 8000);
+  state.retry += 1;
+  await new Promise((r) => setTimeout(r, state.retry === 1 ? 200 : wait));
+  if (state.leaving || state.ended) return;
+  try {
+    const info = await joinToken();
+    open(info, state.sid ? { sid: state.sid, last_seq: state.lastSeq } : null);
+  } catch (e) {
+    banner(`Reconnecting… (${e.message})`);
+    reconnect();
+  }
+}
+
+async function join() {
+  $("join").disabled = true;
+  status("Starting…");
+  try {
+    if (role !== "supervisor") {
+      state.local = await navigator.mediaDevices.getUserMedia({
+        audio: true,
+        video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
+      });
+      $("local").srcObject = state.local;
+    }
+    const info = await joinToken();
+    open(info, null);
+    $("join").hidden = true;
+    for (const b of ["mute", "camera", "leave", "end", "speak"]) {
+      if ($(b) && (state.local || !["mute", "camera"].includes(b))) $(b).hidden = false;
+    }
+  } catch (e) {
+    $("join").disabled = false;
+    status(e.name === "NotAllowedError" ? "Allow the camera and microphone, then tap Join again." : e.message);
+  }
+}
+
+function toggle(kind, button, on, off) {
+  const tracks = state.local?.getTracks().filter((t) => t.kind === kind) || [];
+  const enabled = !tracks.every((t) => !t.enabled);
+  tracks.forEach((t) => (t.enabled = !enabled));
+  button.textContent = enabled ? off : on;
+  button.setAttribute("aria-pressed", String(enabled));
+}
+
+$("join").addEventListener("click", join);
+$("mute").addEventListener("click", (e) => toggle("audio", e.currentTarget, "Mute", "Unmute"));
+$("camera").addEventListener("click", (e) => toggle("video", e.currentTarget, "Camera off", "Camera on"));
+$("leave").addEventListener("click", () => {
+  state.leaving = true;
+  send({ type: "leave" });
+  finish("You left the call.");
+});
+$("end")?.addEventListener("click", () => {
+  if (confirm("End the call for everyone?")) send({ type: "end" });
+});
+$("speak")?.addEventListener("click", async (e) => {
+  // A supervisor chooses to speak: add a microphone to every connection.
+  const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+  state.local = mic;
+  for (const peer of state.peers.values()) {
+    for (const track of mic.getTracks()) peer.pc.addTrack(track, mic);
+  }
+  e.currentTarget.hidden = true;
+});
+$("chat-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = $("chat-text");
+  const text = input.value.trim();
+  if (text) send({ type: "chat", text });
+  input.value = "";
+});
+
+// The Join button is live from when the room opens.
+function gate() {
+  const early = Date.now() < opensAt.getTime();
+  $("join").disabled = early;
+  $("join").textContent = early
+    ? `Join (from ${opensAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })})`
+    : "Join";
+}
+gate();
+setInterval(() => {
+  if (!$("join").hidden && !state.socket) gate();
+}, 5000);

@@ -5,6 +5,7 @@ mod accounts;
 mod authorization;
 mod bookings;
 mod calendar;
+mod calls;
 mod health;
 mod invites;
 mod matching;

@@ -102,6 +102,69 @@ async fn open_browser(driver: &Driver, chromium: &Path) -> Client {
         .expect("chromedriver opens a session")
 }
 
+/// A browser for calls: its own profile (so its own sign-in), a fake camera
+/// and microphone, and permission granted without a prompt.
+async fn open_call_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=820,1180",
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("chromedriver opens a session")
+}
+
+/// Evaluates `script` (a function body returning a value) in the page.
+async fn eval(browser: &Client, script: &str) -> serde_json::Value {
+    browser.execute(script, vec![]).await.unwrap()
+}
+
+/// Waits (up to `secs`) until `script` returns true in the page.
+async fn wait_until(browser: &Client, what: &str, script: &str, secs: u64) {
+    for _ in 0..secs * 10 {
+        if eval(browser, script).await == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = eval(
+        browser,
+        "return document.getElementById('status')?.textContent",
+    )
+    .await;
+    panic!("{what}: not within {secs} s (status: {status})");
+}
+
+/// True once the page has a connected peer whose video is decoding: frames
+/// have a size and playback moves on.
+const DECODING: &str = r#"
+const s = window.__mentorbridge;
+if (!s) return false;
+const peers = [...s.peers.values()];
+if (!peers.some(p => p.pc.connectionState === 'connected')) return false;
+const v = document.querySelector('#remotes video');
+if (!v || v.videoWidth === 0) return false;
+const t = v.currentTime;
+if (window.__lastTime !== undefined && t > window.__lastTime) return true;
+window.__lastTime = t;
+return false;
+"#;
+
 async fn text_of(browser: &Client, css: &str) -> String {
     let found = browser
         .wait()
@@ -757,4 +820,110 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     assert_eq!(changed.len(), 2, "{changed:?}");
     assert!(changed.contains(&"moved") && changed.contains(&"cancelled"));
     browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    // These two schools let their students start without a supervisor.
+    let policy: mentorbridge::calendar::store::PolicyInput = serde_json::from_value(serde_json::json!({
+        "session_minutes": 20,
+        "schools": {
+            "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"], "require_supervisor": false},
+            "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"], "require_supervisor": false}
+        }
+    }))
+    .unwrap();
+    let policy =
+        mentorbridge::calendar::store::parse_policy(&app.store, &world.partnership, &policy, None)
+            .await
+            .unwrap();
+    app.store
+        .put_slot_policy(world.partnership.id, &policy)
+        .await
+        .unwrap();
+    app.approve_as_both(&world).await;
+    let session = app.session_now(&world).await;
+    let password = mentorbridge_tests::PASSWORD;
+    let profiles = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mentee = open_call_browser(&driver, &chromium, profiles[0].path()).await;
+    let mentor = open_call_browser(&driver, &chromium, profiles[1].path()).await;
+    for (browser, who) in [(&mentee, "mentee.b"), (&mentor, "mentor.a")] {
+        sign_in(browser, &app, who, password).await;
+        wait_for_text(browser, "#home-heading", "Hello").await;
+        browser
+            .goto(&format!("{}/sessions/{}/call", app.base, session.id))
+            .await
+            .unwrap();
+        click(browser, Locator::Id("join")).await;
+    }
+    for (browser, who) in [(&mentee, "mentee"), (&mentor, "mentor")] {
+        wait_until(
+            browser,
+            &format!("the {who} sees and decodes the other's video"),
+            DECODING,
+            30,
+        )
+        .await;
+    }
+    save_screenshot(&mentee, "call-mentee").await;
+
+    // The mentee's socket is cut (as when school Wi-Fi drops): the page
+    // says it is reconnecting, resumes its place, and the call goes on.
+    eval(
+        &mentee,
+        "window.__mentorbridge.socket.close(); return true;",
+    )
+    .await;
+    wait_until(
+        &mentee,
+        "the page resumes its place",
+        "const s = window.__mentorbridge; return s.socket.readyState === 1 && document.getElementById('banner').hidden;",
+        20,
+    )
+    .await;
+    // Signalling works again: chat goes both ways through the server.
+    fill(
+        &mentee.find(Locator::Id("chat-form")).await.unwrap(),
+        "#chat-text",
+        "Can you hear me?",
+    )
+    .await;
+    mentee
+        .find(Locator::Css("#chat-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&mentor, "#chat-log", "Can you hear me?").await;
+    eval(&mentee, "window.__lastTime = undefined; return true;").await;
+    wait_until(&mentee, "video still decoding after the drop", DECODING, 20).await;
+
+    // One continuous presence: joined once, resumed, never left.
+    let events = app.store.attendance_events(session.id).await.unwrap();
+    let mine: Vec<&str> = events
+        .iter()
+        .filter(|e| e.user_id == world.mentee_b.id)
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        mine.iter().filter(|k| **k == "joined").count(),
+        1,
+        "{mine:?}"
+    );
+    assert!(mine.contains(&"resumed"), "{mine:?}");
+    assert!(!mine.contains(&"left"), "{mine:?}");
+    let record = app.store.attendance(&session).await.unwrap();
+    for person in &record {
+        assert!(person.present && person.in_call, "{person:?}");
+        assert!(person.connected, "media connected: {person:?}");
+    }
+    let _ = mentee.close().await;
+    let _ = mentor.close().await;
 }

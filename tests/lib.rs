@@ -535,6 +535,31 @@ impl TestApp {
         }
     }
 
+    /// The [`TestApp::matching_policy`], but with both schools letting
+    /// their students start a call before a supervisor joins.
+    pub async fn calls_without_supervisor(&self, world: &World) {
+        let input: mentorbridge::calendar::store::PolicyInput = serde_json::from_value(serde_json::json!({
+            "session_minutes": 20,
+            "schools": {
+                "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"], "require_supervisor": false},
+                "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"], "require_supervisor": false}
+            }
+        }))
+        .unwrap();
+        let policy = mentorbridge::calendar::store::parse_policy(
+            &self.store,
+            &world.partnership,
+            &input,
+            None,
+        )
+        .await
+        .unwrap();
+        self.store
+            .put_slot_policy(world.partnership.id, &policy)
+            .await
+            .unwrap();
+    }
+
     /// A session of the world's approved match that starts two minutes from
     /// now (its room is open at once), for call and attendance tests. Any
     /// live session of the pair within the hour is cancelled to make room.

@@ -55,6 +55,10 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         use mentorbridge_signalling::hub::{Config, Hub, NoFilter};
         use mentorbridge_signalling::token::TokenKey;
+        // Two rustls back-ends are linked (ring, and aws-lc-rs through a
+        // dependency); WebRTC's DTLS needs one named for the process. Only
+        // the first call takes effect.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let secret = settings.secret_key.expose().as_bytes().to_vec();
         // The school-managed word filter comes with the safeguarding work;

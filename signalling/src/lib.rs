@@ -14,9 +14,11 @@
 //! - [`hub`]: rooms, the relay between members, resume after a drop, and
 //!   the [`hub::RoomEvent`]s the server turns into attendance.
 //! - [`ws`]: one websocket connection (axum): hello, limits, the loop.
+//! - [`precall`]: the peer the pre-call check connects to (`webrtc` crate).
 
 pub mod hub;
 pub mod ice;
+pub mod precall;
 pub mod protocol;
 pub mod token;
 pub mod ws;

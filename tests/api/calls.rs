@@ -67,7 +67,7 @@ async fn attendance(app: &TestApp, session: uuid::Uuid) -> Value {
         .json()
 }
 
-fn person<'a>(record: &'a Value, user: uuid::Uuid) -> &'a Value {
+fn person(record: &Value, user: uuid::Uuid) -> &Value {
     record["people"]
         .as_array()
         .unwrap()

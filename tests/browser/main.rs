@@ -831,22 +831,7 @@ async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
     let world = app.world().await;
     app.ready_to_match(&world).await;
     // These two schools let their students start without a supervisor.
-    let policy: mentorbridge::calendar::store::PolicyInput = serde_json::from_value(serde_json::json!({
-        "session_minutes": 20,
-        "schools": {
-            "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"], "require_supervisor": false},
-            "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"], "require_supervisor": false}
-        }
-    }))
-    .unwrap();
-    let policy =
-        mentorbridge::calendar::store::parse_policy(&app.store, &world.partnership, &policy, None)
-            .await
-            .unwrap();
-    app.store
-        .put_slot_policy(world.partnership.id, &policy)
-        .await
-        .unwrap();
+    app.calls_without_supervisor(&world).await;
     app.approve_as_both(&world).await;
     let session = app.session_now(&world).await;
     let password = mentorbridge_tests::PASSWORD;

@@ -254,6 +254,11 @@ pub async fn run(
             .sweep_forever(std::time::Duration::from_secs(1)),
     ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Signalling messages are small and each one matters now: no Nagle.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -41,6 +41,8 @@ pub struct Config {
     pub queue: usize,
     /// Messages kept per member for a resume.
     pub backlog: usize,
+    /// And at most this many bytes of them (so large SDPs cannot pile up).
+    pub backlog_bytes: usize,
     /// How long a new connection has to say `hello`.
     pub hello_timeout: Duration,
     /// Silence after which a connection is treated as dropped.
@@ -59,6 +61,7 @@ impl Default for Config {
             burst: 200,
             queue: 256,
             backlog: 256,
+            backlog_bytes: 256 * 1024,
             hello_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             max_chat_chars: 1000,
@@ -183,6 +186,13 @@ pub enum Outgoing {
     Close(ErrorCode, String),
 }
 
+/// How much of a member's messages to keep for a resume.
+#[derive(Clone, Copy)]
+struct Keep {
+    messages: usize,
+    bytes: usize,
+}
+
 struct Member {
     role: CallRole,
     sid: Uuid,
@@ -192,6 +202,7 @@ struct Member {
     tx: Option<mpsc::Sender<Outgoing>>,
     seq: u64,
     backlog: VecDeque<(u64, Arc<str>)>,
+    backlog_bytes: usize,
     dropped_at: Option<(DateTime<Utc>, std::time::Instant)>,
 }
 
@@ -277,7 +288,7 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
 
 /// Queues `body` for a member, keeping it for a resume. A full queue means
 /// the client is not reading: it is cut off (and may resume later).
-fn deliver(member: &mut Member, body: ServerBody, keep: usize) {
+fn deliver(member: &mut Member, body: ServerBody, keep: Keep) {
     member.seq += 1;
     let msg = ServerMessage {
         seq: member.seq,
@@ -287,9 +298,13 @@ fn deliver(member: &mut Member, body: ServerBody, keep: usize) {
         Ok(t) => t.into(),
         Err(_) => return,
     };
+    member.backlog_bytes += text.len();
     member.backlog.push_back((member.seq, text.clone()));
-    while member.backlog.len() > keep {
-        member.backlog.pop_front();
+    while member.backlog.len() > keep.messages || member.backlog_bytes > keep.bytes {
+        match member.backlog.pop_front() {
+            Some((_, old)) => member.backlog_bytes -= old.len(),
+            None => break,
+        }
     }
     if let Some(tx) = &member.tx {
         match tx.try_send(Outgoing::Text(text)) {
@@ -330,6 +345,13 @@ impl Hub {
     /// The limits in force.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    fn keep(&self) -> Keep {
+        Keep {
+            messages: self.0.config.backlog,
+            bytes: self.0.config.backlog_bytes,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -444,7 +466,7 @@ impl Hub {
                         needs_supervisor: needs,
                         resumed: true,
                     },
-                    config.backlog,
+                    self.keep(),
                 );
                 drop(state);
                 self.emit(RoomEvent::Resumed {
@@ -480,6 +502,7 @@ impl Hub {
             tx: Some(tx),
             seq: 0,
             backlog: VecDeque::new(),
+            backlog_bytes: 0,
             dropped_at: None,
         };
         deliver(
@@ -494,7 +517,7 @@ impl Hub {
                 needs_supervisor: room.needs_supervisor,
                 resumed: false,
             },
-            config.backlog,
+            self.keep(),
         );
         let joined = Peer {
             user: claims.user,
@@ -506,7 +529,7 @@ impl Hub {
                 ServerBody::PeerJoined {
                     peer: joined.clone(),
                 },
-                config.backlog,
+                self.keep(),
             );
         }
         room.members.insert(claims.user, member);
@@ -530,7 +553,7 @@ impl Hub {
         to: Option<Uuid>,
         body: impl Fn(Uuid) -> ServerBody,
     ) -> Result<(), Refused> {
-        let keep = self.0.config.backlog;
+        let keep = self.keep();
         let mut state = self.lock();
         let room = state
             .rooms
@@ -586,7 +609,7 @@ impl Hub {
         if let Err(why) = verdict {
             return Err(refused(ErrorCode::ChatBlocked, why));
         }
-        let keep = self.0.config.backlog;
+        let keep = self.keep();
         let mut state = self.lock();
         if let Some(room) = state.rooms.get_mut(&claims.session) {
             for member in room.members.values_mut() {
@@ -616,7 +639,7 @@ impl Hub {
 
     /// Answers a ping on the member's own queue.
     pub fn pong(&self, claims: &JoinClaims) {
-        let keep = self.0.config.backlog;
+        let keep = self.keep();
         let mut state = self.lock();
         if let Some(member) = state
             .rooms
@@ -636,7 +659,7 @@ impl Hub {
         reason: LeaveReason,
         at: DateTime<Utc>,
     ) -> bool {
-        let keep = self.0.config.backlog;
+        let keep = self.keep();
         let Some(room) = state.rooms.get_mut(&session) else {
             return false;
         };
@@ -686,7 +709,7 @@ impl Hub {
                 "only a supervising teacher can end the call",
             ));
         }
-        let keep = self.0.config.backlog;
+        let keep = self.keep();
         let mut state = self.lock();
         let Some(room) = state.rooms.get_mut(&claims.session) else {
             return Ok(());
@@ -742,7 +765,7 @@ impl Hub {
     /// rooms whose window has closed are emptied.
     pub fn sweep(&self, now: DateTime<Utc>) {
         let ttl = self.0.config.resume_ttl;
-        let keep = self.0.config.backlog;
+        let keep = self.keep();
         let mut state = self.lock();
         let mut gone = Vec::new();
         let mut closed = Vec::new();

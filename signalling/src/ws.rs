@@ -149,10 +149,35 @@ async fn run(hub: Hub, socket: WebSocket, admitted: Admitted, idle: Duration) {
         tokio::select! {
             out = rx.recv() => match out {
                 Some(Outgoing::Text(text)) => {
+                    // Everything already queued goes out in one write: under
+                    // load that is one system call for many messages.
+                    let mut batch = vec![text];
+                    let mut closing = None;
+                    while batch.len() < 64 {
+                        match rx.try_recv() {
+                            Ok(Outgoing::Text(t)) => batch.push(t),
+                            Ok(Outgoing::Close(code, message)) => {
+                                closing = Some((code, message));
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
                     // A client that stops reading fills the socket's buffers;
                     // waiting for it longer than this would leak the task.
-                    let sent = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(Utf8Bytes::from(&*text)))).await;
+                    let sent = tokio::time::timeout(SEND_TIMEOUT, async {
+                        for t in batch {
+                            sink.feed(Message::Text(Utf8Bytes::from(&*t))).await?;
+                        }
+                        sink.flush().await
+                    })
+                    .await;
                     if !matches!(sent, Ok(Ok(()))) {
+                        break;
+                    }
+                    if let Some((code, message)) = closing {
+                        left = matches!(code, ErrorCode::Replaced | ErrorCode::CallEnded | ErrorCode::OutsideWindow);
+                        last_word = Some((code, message));
                         break;
                     }
                 }
@@ -273,8 +298,12 @@ pub async fn handler(
     upgrade: axum::extract::ws::WebSocketUpgrade,
 ) -> axum::response::Response {
     let limit = hub.config().max_message_bytes.saturating_mul(4);
+    // Small socket buffers: most connections sit idle through a call, and
+    // the transport's 128 KiB defaults would be most of their memory.
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| serve(hub, socket))
 }

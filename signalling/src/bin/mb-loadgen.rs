@@ -1,0 +1,441 @@
+//! Load generator for signalling servers: mentorbridge's, and PeerJS's
+//! (`npm i peer`), driven with the same load so the two can be compared.
+//!
+//! ```text
+//! mb-loadgen serve --port 7700                      # mentorbridge's hub alone, as the server runs it
+//! mb-loadgen run --target mentorbridge --url ws://127.0.0.1:7700/ws --server-pid <pid>
+//! npx peer --port 9000                               # the PeerJS server
+//! mb-loadgen run --target peerjs --url ws://127.0.0.1:9000/peerjs --server-pid <pid>
+//! ```
+//!
+//! `run` measures, in order: the server's resident memory per 1,000 idle
+//! connections (from `/proc/<pid>/status`, on the fresh server), joins per second (N rooms of two opening at
+//! once, 200 handshakes in flight), relayed messages per second (every
+//! client keeps a window of SDP-sized messages in flight to its partner for
+//! a few seconds), and relay latency p50/p99 at a fixed offered load.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use mentorbridge_signalling::hub::{Config, Hub, NoFilter, StaticIce};
+use mentorbridge_signalling::token::{CallRole, JoinClaims, TokenKey};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use uuid::Uuid;
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The secret `serve` signs with and `run` mints tokens with.
+const BENCH_SECRET: &[u8] = b"mb-loadgen: a benchmark-only secret, never a real one";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Target {
+    Mentorbridge,
+    PeerJs,
+}
+
+struct Args {
+    target: Target,
+    url: String,
+    rooms: usize,
+    payload: usize,
+    seconds: u64,
+    rate: u64,
+    idle: usize,
+    server_pid: Option<u32>,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage:\n  mb-loadgen serve [--port 7700]\n  mb-loadgen run --target mentorbridge|peerjs --url WS_URL [--rooms 500] [--payload 4000] [--seconds 5] [--rate 2000] [--idle 1000] [--server-pid PID]"
+    );
+    std::process::exit(2)
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn number<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    match flag(args, name) {
+        None => default,
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            eprintln!("{name}: `{v}` is not a number");
+            std::process::exit(2)
+        }),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(number(&args, "--port", 7700)).await,
+        Some("run") => {
+            let target = match flag(&args, "--target").as_deref() {
+                Some("mentorbridge") => Target::Mentorbridge,
+                Some("peerjs") => Target::PeerJs,
+                _ => usage(),
+            };
+            let url = flag(&args, "--url").unwrap_or_else(|| usage());
+            run(Args {
+                target,
+                url,
+                rooms: number(&args, "--rooms", 500),
+                payload: number(&args, "--payload", 4000),
+                seconds: number(&args, "--seconds", 5),
+                rate: number(&args, "--rate", 2000),
+                idle: number(&args, "--idle", 1000),
+                server_pid: flag(&args, "--server-pid").and_then(|p| p.parse().ok()),
+            })
+            .await;
+        }
+        _ => usage(),
+    }
+}
+
+/// mentorbridge's hub on its own, with the product's limits except the
+/// per-connection rate (raised so one connection can be driven flat out;
+/// PeerJS has no such limit).
+async fn serve(port: u16) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Room events are drained, as the server's recorder would.
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let hub = Hub::new(
+        TokenKey::new(BENCH_SECRET),
+        Config {
+            rate_per_second: 1_000_000,
+            burst: 1_000_000,
+            ..Config::default()
+        },
+        Box::new(StaticIce::default()),
+        Box::new(NoFilter),
+        tx,
+    );
+    tokio::spawn(hub.clone().sweep_forever(Duration::from_secs(1)));
+    let app = axum::Router::new()
+        .route(
+            "/ws",
+            axum::routing::get(mentorbridge_signalling::ws::handler),
+        )
+        .with_state(hub);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
+    eprintln!("mentorbridge signalling on ws://{addr}/ws (pid {})", std::process::id());
+    use axum::serve::ListenerExt;
+    // As `mentorbridge serve` does: small signalling messages go at once.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// One connected client: its write half, read half, and its id.
+struct Client {
+    sink: SplitSink<Ws, Message>,
+    stream: SplitStream<Ws>,
+    id: String,
+}
+
+fn token(session: Uuid, user: Uuid, role: CallRole) -> String {
+    let now = Utc::now();
+    TokenKey::new(BENCH_SECRET).sign(&JoinClaims {
+        session,
+        user,
+        role,
+        school: Uuid::nil(),
+        opens_at: now - chrono::Duration::minutes(1),
+        closes_at: now + chrono::Duration::hours(2),
+        expires_at: now + chrono::Duration::minutes(10),
+        nonce: Uuid::new_v4(),
+        needs_supervisor: false,
+    })
+}
+
+/// Connects and completes the server's handshake (welcome, or PeerJS OPEN).
+async fn connect(target: Target, url: &str, session: Uuid, user: Uuid, role: CallRole) -> Client {
+    let id = user.simple().to_string();
+    let url = match target {
+        Target::Mentorbridge => url.to_owned(),
+        Target::PeerJs => format!("{url}?key=peerjs&id={id}&token=t{id}"),
+    };
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(&url, None, true)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    let (mut sink, mut stream) = ws.split();
+    if target == Target::Mentorbridge {
+        let hello = json!({"type": "hello", "token": token(session, user, role)});
+        sink.send(Message::Text(hello.to_string().into())).await.unwrap();
+    }
+    let wanted = match target {
+        Target::Mentorbridge => "welcome",
+        Target::PeerJs => "OPEN",
+    };
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                if v["type"] == wanted {
+                    break;
+                }
+            }
+            Some(Ok(_)) => {}
+            other => panic!("handshake failed: {other:?}"),
+        }
+    }
+    Client { sink, stream, id }
+}
+
+/// A message to `to` carrying `body` (an SDP-sized text), in the target's
+/// protocol.
+fn relay_message(target: Target, to: &Client, to_user: Uuid, body: &str) -> String {
+    match target {
+        Target::Mentorbridge => json!({"type": "offer", "sdp": body, "to": to_user}).to_string(),
+        Target::PeerJs => json!({"type": "OFFER", "dst": to.id, "payload": {"sdp": {"type": "offer", "sdp": body}, "type": "media", "connectionId": "mc_bench"}}).to_string(),
+    }
+}
+
+/// Whether a text frame is a relayed message, by its head alone: parsing
+/// every SDP-sized message as JSON would make the load generator, not the
+/// server, the bottleneck.
+fn is_relayed(target: Target, text: &str) -> bool {
+    let head = &text[..text.len().min(96)];
+    match target {
+        Target::Mentorbridge => head.contains(r#""type":"offer""#),
+        Target::PeerJs => head.contains(r#""type":"OFFER""#),
+    }
+}
+
+/// The `sdp` text inside a relayed message, if it is one.
+fn relayed_body(target: Target, v: &Value) -> Option<&str> {
+    match target {
+        Target::Mentorbridge => (v["type"] == "offer").then(|| v["sdp"].as_str()).flatten(),
+        Target::PeerJs => (v["type"] == "OFFER")
+            .then(|| v["payload"]["sdp"]["sdp"].as_str())
+            .flatten(),
+    }
+}
+
+struct Pair {
+    a: Client,
+    b: Client,
+    a_user: Uuid,
+    b_user: Uuid,
+}
+
+async fn open_pairs(target: Target, url: &str, rooms: usize) -> (Vec<Pair>, Duration) {
+    let limit = Arc::new(Semaphore::new(200));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(rooms);
+    for _ in 0..rooms {
+        let (url, limit) = (url.to_owned(), limit.clone());
+        tasks.push(tokio::spawn(async move {
+            let session = Uuid::new_v4();
+            let (a_user, b_user) = (Uuid::new_v4(), Uuid::new_v4());
+            let a = {
+                let _p = limit.acquire().await.unwrap();
+                connect(target, &url, session, a_user, CallRole::Mentor).await
+            };
+            let b = {
+                let _p = limit.acquire().await.unwrap();
+                connect(target, &url, session, b_user, CallRole::Mentee).await
+            };
+            Pair { a, b, a_user, b_user }
+        }));
+    }
+    let mut pairs = Vec::with_capacity(rooms);
+    for t in tasks {
+        pairs.push(t.await.unwrap());
+    }
+    (pairs, started.elapsed())
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Drives one direction of a pair: keeps `window` messages in flight, the
+/// receiver's arrivals counted in `delivered`, until `until`.
+async fn pump(
+    target: Target,
+    mut from: SplitSink<Ws, Message>,
+    mut to_stream: SplitStream<Ws>,
+    text: String,
+    window: usize,
+    until: Instant,
+    delivered: Arc<AtomicU64>,
+) -> (SplitSink<Ws, Message>, SplitStream<Ws>) {
+    let mut in_flight = 0usize;
+    loop {
+        while in_flight < window && Instant::now() < until {
+            if from.send(Message::Text(text.clone().into())).await.is_err() {
+                return (from, to_stream);
+            }
+            in_flight += 1;
+        }
+        if in_flight == 0 {
+            return (from, to_stream);
+        }
+        match tokio::time::timeout(Duration::from_secs(5), to_stream.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if is_relayed(target, &t) {
+                    in_flight -= 1;
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => return (from, to_stream),
+        }
+    }
+}
+
+async fn run(args: Args) {
+    let target = args.target;
+    println!("target: {target:?} at {}", args.url);
+
+    // 1. Memory per 1,000 idle connections, on a fresh server.
+    if let Some(pid) = args.server_pid {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let before = rss_kib(pid).unwrap_or(0);
+        let (idle, _) = open_pairs(target, &args.url, args.idle / 2).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = rss_kib(pid).unwrap_or(0);
+        let per_thousand = (after.saturating_sub(before)) as f64 * 1000.0 / args.idle as f64;
+        println!(
+            "memory: {} idle connections took the server from {before} KiB to {after} KiB = {:.0} KiB per 1,000",
+            args.idle, per_thousand
+        );
+        drop(idle);
+        // Let the server see them go before the next step.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    // 2. Joins per second.
+    let (pairs, took) = open_pairs(target, &args.url, args.rooms).await;
+    let joins = (2 * args.rooms) as f64 / took.as_secs_f64();
+    println!(
+        "joins: {} clients in {:.2} s = {:.0} joins/s",
+        2 * args.rooms,
+        took.as_secs_f64(),
+        joins
+    );
+
+    // 3. Relayed messages per second, flat out: each pair sends a->b with a
+    // window of 8 in flight.
+    let body = "a=x".repeat(args.payload / 3);
+    let delivered = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let mut rest = Vec::new();
+    for p in pairs {
+        let text = relay_message(target, &p.b, p.b_user, &body);
+        let d = delivered.clone();
+        let Pair { a, b, a_user, b_user } = p;
+        tasks.push(tokio::spawn(pump(target, a.sink, b.stream, text, 8, until, d)));
+        rest.push((a.stream, b.sink, a.id, b.id, a_user, b_user));
+    }
+    let mut halves = Vec::new();
+    for t in tasks {
+        halves.push(t.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let n = delivered.load(Ordering::Relaxed);
+    println!(
+        "throughput: {n} messages of {} bytes relayed in {secs:.2} s = {:.0} msg/s",
+        args.payload,
+        n as f64 / secs
+    );
+
+    // 4. Latency at a fixed offered load: `rate` messages a second spread
+    // over the pairs, each stamped with its send time.
+    let per_pair = (args.rate as f64 / halves.len().max(1) as f64).max(0.01);
+    let gap = Duration::from_secs_f64(1.0 / per_pair);
+    let until = Instant::now() + Duration::from_secs(args.seconds);
+    let epoch = Instant::now();
+    let mut tasks = Vec::new();
+    let pairs_n = halves.len().max(1) as u32;
+    for (i, ((mut sink, mut stream), (_, _, _, b_id, _, b_user))) in
+        halves.into_iter().zip(rest.iter()).enumerate()
+    {
+        let b_user = *b_user;
+        let b_id = b_id.clone();
+        let pad = "a=x".repeat(args.payload.saturating_sub(60) / 3);
+        // Spread the pairs' sending times evenly over one gap.
+        let offset = gap * u32::try_from(i).unwrap_or(0) / pairs_n;
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut next = Instant::now() + offset;
+            let mut pending: VecDeque<()> = VecDeque::new();
+            loop {
+                let now = Instant::now();
+                if now >= until && pending.is_empty() {
+                    break;
+                }
+                let wait = if now < until { next.saturating_duration_since(now) } else { Duration::from_millis(200) };
+                tokio::select! {
+                    () = tokio::time::sleep(wait), if now < until => {
+                        let stamp = epoch.elapsed().as_micros();
+                        let body = format!("t={stamp};{pad}");
+                        let text = match target {
+                            Target::Mentorbridge => json!({"type": "offer", "sdp": body, "to": b_user}).to_string(),
+                            Target::PeerJs => json!({"type": "OFFER", "dst": b_id, "payload": {"sdp": {"type": "offer", "sdp": body}, "type": "media", "connectionId": "mc_bench"}}).to_string(),
+                        };
+                        if sink.send(Message::Text(text.into())).await.is_err() { break; }
+                        pending.push_back(());
+                        next += gap;
+                    }
+                    got = stream.next() => {
+                        let Some(Ok(Message::Text(t))) = got else {
+                            if got.is_none() { break; }
+                            continue;
+                        };
+                        let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                        if let Some(body) = relayed_body(target, &v)
+                            && let Some(stamp) = body.strip_prefix("t=").and_then(|s| s.split(';').next()).and_then(|s| s.parse::<u128>().ok())
+                        {
+                            lat.push((epoch.elapsed().as_micros() - stamp) as u64);
+                            pending.pop_front();
+                        }
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
+    println!(
+        "latency at {} msg/s offered: {} samples, p50 {:.2} ms, p99 {:.2} ms",
+        args.rate,
+        all.len(),
+        pct(0.50) as f64 / 1000.0,
+        pct(0.99) as f64 / 1000.0
+    );
+    drop(rest);
+
+}

@@ -911,3 +911,24 @@ pub fn quick_mail(smtp: &SmtpServer) -> mentorbridge::config::MailSettings {
     mail.max_attempts = 4;
     mail
 }
+
+/// A complete SDP offer for one data channel, as a browser sends it to the
+/// pre-call check (its ICE details need not lead anywhere: answering it
+/// does not need a connection).
+pub const DATA_CHANNEL_OFFER: &str = "v=0\r\n\
+o=- 4215775240449105457 2 IN IP4 127.0.0.1\r\n\
+s=-\r\n\
+t=0 0\r\n\
+a=group:BUNDLE 0\r\n\
+a=msid-semantic: WMS\r\n\
+m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n\
+c=IN IP4 0.0.0.0\r\n\
+a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host\r\n\
+a=ice-ufrag:mbtq\r\n\
+a=ice-pwd:mentorbridgetestpassword\r\n\
+a=ice-options:trickle\r\n\
+a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n\
+a=setup:actpass\r\n\
+a=mid:0\r\n\
+a=sctp-port:5000\r\n\
+a=max-message-size:262144\r\n";

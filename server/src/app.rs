@@ -47,6 +47,8 @@ pub struct AppState {
     pub hub: mentorbridge_signalling::hub::Hub,
     /// Signs join tokens (the hub checks them with the same secret).
     pub join_key: Arc<mentorbridge_signalling::token::TokenKey>,
+    /// The far end of the pre-call check.
+    pub precall: mentorbridge_signalling::precall::PrecallPeer,
     room_events: PendingEvents,
 }
 
@@ -70,12 +72,19 @@ impl AppState {
             Box::new(NoFilter),
             tx,
         );
+        // Twenty checks at once, a minute each: a class setting up.
+        let precall = mentorbridge_signalling::precall::PrecallPeer::new(
+            &mentorbridge_signalling::hub::IceProvider::servers(&settings.ice, uuid::Uuid::nil()),
+            20,
+            std::time::Duration::from_secs(60),
+        );
         AppState {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::default()),
             hub,
             join_key: Arc::new(TokenKey::new(&secret)),
+            precall,
             room_events: Arc::new(std::sync::Mutex::new(Some(rx))),
         }
     }

@@ -105,7 +105,14 @@ impl PrecallPeer {
                 channel.on_message(Box::new(move |msg| {
                     let echo = echo.clone();
                     Box::pin(async move {
-                        let _ = echo.send(&msg.data).await;
+                        // Echo in kind: text as text, so the page can match it.
+                        if msg.is_string {
+                            let _ = echo
+                                .send_text(String::from_utf8_lossy(&msg.data).into_owned())
+                                .await;
+                        } else {
+                            let _ = echo.send(&msg.data).await;
+                        }
                     })
                 }));
             })

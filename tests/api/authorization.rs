@@ -755,6 +755,24 @@ fn matrix() -> Vec<Row> {
             },
         },
         Row {
+            method: "GET",
+            path: "/precall",
+            allowed: WITH_A_SCHOOL,
+            body: none,
+        },
+        Row {
+            method: "GET",
+            path: "/api/me/ice-servers",
+            allowed: WITH_A_SCHOOL,
+            body: none,
+        },
+        Row {
+            method: "POST",
+            path: "/api/precall",
+            allowed: WITH_A_SCHOOL,
+            body: |_| Body::Json(json!({"sdp": mentorbridge_tests::DATA_CHANNEL_OFFER})),
+        },
+        Row {
             method: "PUT",
             path: "/api/me/email",
             allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],

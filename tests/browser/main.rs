@@ -912,3 +912,46 @@ async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
     let _ = mentee.close().await;
     let _ = mentor.close().await;
 }
+
+#[tokio::test]
+async fn the_pre_call_check_finds_the_camera_microphone_and_a_connection_to_mentorbridge() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    app.world().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_call_browser(&driver, &chromium, profile.path()).await;
+    sign_in(&browser, &app, "mentee.b", mentorbridge_tests::PASSWORD).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser
+        .goto(&format!("{}/precall", app.base))
+        .await
+        .unwrap();
+    click(&browser, Locator::Id("start")).await;
+    wait_until(
+        &browser,
+        "the check finishes",
+        "return document.getElementById('verdict').dataset.ok !== '';",
+        30,
+    )
+    .await;
+    save_screenshot(&browser, "precall-mentee").await;
+    let verdict = text_of(&browser, "#verdict").await;
+    let checks = text_of(&browser, ".checks").await;
+    assert_eq!(verdict, "This iPad is ready for mentoring.", "{checks}");
+    assert!(checks.contains("Camera: working"), "{checks}");
+    assert!(checks.contains("Microphone: hearing sound"), "{checks}");
+    // A real connection to the server's own WebRTC peer, with a measured
+    // round trip and no loss on loopback.
+    let network = eval(
+        &browser,
+        "const d = document.getElementById('check-network').dataset; return [d.ok, d.path, Number(d.rttMs), Number(d.loss)];",
+    )
+    .await;
+    assert_eq!(network[0], "true", "{checks}");
+    assert_eq!(network[1], "direct");
+    assert!(network[2].as_f64().unwrap() < 200.0, "{network}");
+    assert_eq!(network[3], 0, "{network}");
+    let _ = browser.close().await;
+}

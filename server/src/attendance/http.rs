@@ -30,6 +30,65 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/sessions/{session_id}/call", call_page)
         .get("/sessions/today", today_page)
         .post("/sessions/{session_id}/attendance", correct_submit)
+        .get("/precall", precall_page)
+        .get("/api/me/ice-servers", api_ice_servers)
+        .post("/api/precall", api_precall)
+}
+
+/// The STUN/TURN servers for the signed-in person (TURN credentials are
+/// minted for them, valid for an hour).
+async fn api_ice_servers(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Vec<mentorbridge_signalling::ice::IceServer>>, ApiError> {
+    authorize(&actor, Action::PrecallCheck)?;
+    Ok(Json(mentorbridge_signalling::hub::IceProvider::servers(
+        &state.settings.ice,
+        actor.user.id,
+    )))
+}
+
+/// A complete SDP offer, or answer.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Sdp {
+    sdp: String,
+}
+
+/// The pre-call check's network test: the page's offer, answered by
+/// mentorbridge's own peer, which echoes the data channel.
+async fn api_precall(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(offer): ApiJson<Sdp>,
+) -> Result<Json<Sdp>, ApiError> {
+    use mentorbridge_signalling::precall::PrecallError;
+    authorize(&actor, Action::PrecallCheck)?;
+    if offer.sdp.len() > 64 * 1024 {
+        return Err(Error::invalid("sdp", "an offer is at most 64 KB").into());
+    }
+    match state.precall.answer(&offer.sdp).await {
+        Ok(sdp) => Ok(Json(Sdp { sdp })),
+        Err(PrecallError::Busy) => Err(Error::RateLimited {
+            retry_after_secs: 60,
+        }
+        .into()),
+        Err(PrecallError::BadOffer(why)) => Err(Error::invalid("sdp", why).into()),
+        Err(PrecallError::Internal(why)) => Err(Error::Internal(why).into()),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "precall.html")]
+struct PrecallPage {
+    nav: Nav,
+}
+
+async fn precall_page(actor: Actor) -> Result<Html<String>, PageError> {
+    authorize(&actor, Action::PrecallCheck)?;
+    Ok(Html(render(&PrecallPage {
+        nav: Nav::for_actor(&actor),
+    })))
 }
 
 /// `GET /ws`: the signalling websocket. Mounted outside [`Routes`] (and so

@@ -118,6 +118,8 @@ pub enum Action<'a> {
     },
     /// See one's own sessions and keep one's own calendar subscription.
     OwnCalendar,
+    /// Run the pre-call check of one's iPad (camera, microphone, network).
+    PrecallCheck,
     /// Set where one's own invites are emailed (staff only: students have
     /// no address in mentorbridge).
     OwnInviteAddress,
@@ -216,6 +218,7 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, ManageMatching { partnership }) => member(partnership),
         (Student | Coordinator | Teacher | SafeguardingLead, OwnCalendar) => own_school.is_some(),
         (Coordinator | Teacher | SafeguardingLead, OwnInviteAddress) => own_school.is_some(),
+        (Student | Coordinator | Teacher | SafeguardingLead, PrecallCheck) => own_school.is_some(),
         (Coordinator | Teacher | SafeguardingLead, ViewSessions { school }) => at(school),
         (Coordinator, ManageSchoolFeed { school }) => at(school),
         (Coordinator, ViewInvites { school }) => at(school),

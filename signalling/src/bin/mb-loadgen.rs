@@ -14,6 +14,9 @@
 //! client keeps a window of SDP-sized messages in flight to its partner for
 //! a few seconds), and relay latency p50/p99 at a fixed offered load.
 
+// A benchmark tool: any failure ends the run, loudly, which is what is wanted.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -134,13 +137,18 @@ async fn serve(port: u16) {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
-    eprintln!("mentorbridge signalling on ws://{addr}/ws (pid {})", std::process::id());
+    eprintln!(
+        "mentorbridge signalling on ws://{addr}/ws (pid {})",
+        std::process::id()
+    );
     use axum::serve::ListenerExt;
     // As `mentorbridge serve` does: small signalling messages go at once.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).await.unwrap_or_else(|e| panic!("{e}"));
+    axum::serve(listener, app)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// One connected client: its write half, read half, and its id.
@@ -178,7 +186,9 @@ async fn connect(target: Target, url: &str, session: Uuid, user: Uuid, role: Cal
     let (mut sink, mut stream) = ws.split();
     if target == Target::Mentorbridge {
         let hello = json!({"type": "hello", "token": token(session, user, role)});
-        sink.send(Message::Text(hello.to_string().into())).await.unwrap();
+        sink.send(Message::Text(hello.to_string().into()))
+            .await
+            .unwrap();
     }
     let wanted = match target {
         Target::Mentorbridge => "welcome",
@@ -253,7 +263,12 @@ async fn open_pairs(target: Target, url: &str, rooms: usize) -> (Vec<Pair>, Dura
                 let _p = limit.acquire().await.unwrap();
                 connect(target, &url, session, b_user, CallRole::Mentee).await
             };
-            Pair { a, b, a_user, b_user }
+            Pair {
+                a,
+                b,
+                a_user,
+                b_user,
+            }
         }));
     }
     let mut pairs = Vec::with_capacity(rooms);
@@ -351,8 +366,15 @@ async fn run(args: Args) {
     for p in pairs {
         let text = relay_message(target, &p.b, p.b_user, &body);
         let d = delivered.clone();
-        let Pair { a, b, a_user, b_user } = p;
-        tasks.push(tokio::spawn(pump(target, a.sink, b.stream, text, 8, until, d)));
+        let Pair {
+            a,
+            b,
+            a_user,
+            b_user,
+        } = p;
+        tasks.push(tokio::spawn(pump(
+            target, a.sink, b.stream, text, 8, until, d,
+        )));
         rest.push((a.stream, b.sink, a.id, b.id, a_user, b_user));
     }
     let mut halves = Vec::new();
@@ -428,7 +450,11 @@ async fn run(args: Args) {
         all.extend(t.await.unwrap());
     }
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
     println!(
         "latency at {} msg/s offered: {} samples, p50 {:.2} ms, p99 {:.2} ms",
         args.rate,
@@ -437,5 +463,4 @@ async fn run(args: Args) {
         pct(0.99) as f64 / 1000.0
     );
     drop(rest);
-
 }

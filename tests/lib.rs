@@ -562,7 +562,8 @@ impl TestApp {
 
     /// A session of the world's approved match that starts two minutes from
     /// now (its room is open at once), for call and attendance tests. Any
-    /// live session of the pair within the hour is cancelled to make room.
+    /// other live session of the pair within a day is cancelled, so this is
+    /// the only one to join today.
     pub async fn session_now(&self, world: &World) -> mentorbridge::booking::Session {
         use chrono::{Duration, Utc};
         let record = self

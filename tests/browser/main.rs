@@ -841,10 +841,10 @@ async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
     for (browser, who) in [(&mentee, "mentee.b"), (&mentor, "mentor.a")] {
         sign_in(browser, &app, who, password).await;
         wait_for_text(browser, "#home-heading", "Hello").await;
-        browser
-            .goto(&format!("{}/sessions/{}/call", app.base, session.id))
-            .await
-            .unwrap();
+        // Today's session on the Sessions page leads to the call.
+        click(browser, Locator::LinkText("Sessions")).await;
+        click(browser, Locator::LinkText("Join the call")).await;
+        wait_for_text(browser, "h1", "Mentoring").await;
         click(browser, Locator::Id("join")).await;
     }
     for (browser, who) in [(&mentee, "mentee"), (&mentor, "mentor")] {

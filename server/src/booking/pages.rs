@@ -57,6 +57,8 @@ pub struct Row {
     pub moves: Vec<MoveOption>,
     /// Who supervises it at the viewer's school (staff only).
     pub supervisor: Option<String>,
+    /// Today, and the viewer is in it (booked or supervising): a Join link.
+    pub can_join: bool,
 }
 
 impl Row {
@@ -306,7 +308,14 @@ async fn show(
             .iter()
             .find(|u| session.supervisors.contains(&u.id))
             .map(|u| u.full_name());
+        let today = own.today()?;
+        let can_join = session.status.is_live()
+            && date == today
+            && crate::attendance::call_role(&state.store, &actor.user, &session)
+                .await
+                .is_ok();
         rows.push(Row {
+            can_join,
             supervisor,
             day: date.format("%a %-d %b").to_string(),
             time,

@@ -234,6 +234,10 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = match &state.settings.tls {
+        Some(files) => Some(crate::tls::server_config(files).map_err(std::io::Error::other)?),
+        None => None,
+    };
     let mailer = match &state.settings.mail {
         Some(mail) => {
             let mailer = crate::invites::mail::Mailer::new(mail, &state.settings.base_url())
@@ -263,14 +267,25 @@ pub async fn run(
             .sweep_forever(std::time::Duration::from_secs(1)),
     ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Signalling messages are small and each one matters now: no Nagle.
     use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = match tls {
+        Some(config) => {
+            // `tap_io` lends the TLS listener axum's client-address plumbing.
+            let listener = crate::tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            // Signalling messages are small and each one matters now: no Nagle.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
     for task in tasks {
         task.abort();
     }

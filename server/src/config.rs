@@ -120,6 +120,19 @@ pub struct Settings {
     pub mail: Option<MailSettings>,
     /// STUN and TURN servers for calls.
     pub ice: mentorbridge_signalling::ice::IceConfig,
+    /// Serve https with this certificate chain and key (PEM files), so a
+    /// school can run mentorbridge on its own network: iPads allow the
+    /// camera only on https pages.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate chain and its private key, as PEM files.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: std::path::PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: std::path::PathBuf,
 }
 
 impl fmt::Debug for Settings {
@@ -133,6 +146,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail", &self.mail)
             .field("ice", &self.ice)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -150,21 +164,26 @@ impl Settings {
             trusted_proxies: Vec::new(),
             mail: None,
             ice: mentorbridge_signalling::ice::IceConfig::default(),
+            tls: None,
         }
     }
 
     /// The address links in messages point at.
     pub fn base_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .unwrap_or_else(|| format!("{scheme}://{}", self.bind))
     }
 
-    /// Cookies are marked `Secure` when people reach the server over https.
+    /// Cookies are marked `Secure` when people reach the server over https
+    /// (through a proxy, or served by mentorbridge itself).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.tls.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -192,6 +211,10 @@ pub struct FileSettings {
     pub turn_urls: Option<Vec<String>>,
     /// coturn's `static-auth-secret`.
     pub turn_secret: Option<String>,
+    /// See [`TlsFiles::cert`].
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// See [`TlsFiles::key`].
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl FileSettings {

@@ -39,4 +39,5 @@ pub mod referrals;
 pub mod rosters;
 pub mod schools;
 pub mod store;
+pub mod tls;
 pub mod web;

@@ -193,6 +193,12 @@ struct ServerArgs {
     /// coturn's static-auth-secret, to mint TURN credentials per call.
     #[arg(long, env = "MENTORBRIDGE_TURN_SECRET", hide_env_values = true)]
     turn_secret: Option<String>,
+    /// Serve https: the certificate chain (PEM). iPads allow the camera only on https.
+    #[arg(long, env = "MENTORBRIDGE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// Serve https: the private key (PEM).
+    #[arg(long, env = "MENTORBRIDGE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -845,6 +851,19 @@ fn settings(args: &ServerArgs, file: &FileSettings, default_db: &str) -> anyhow:
                 turn_secret: secret.map(String::into_bytes),
                 ttl: std::time::Duration::from_secs(3600),
             }
+        },
+        tls: match (
+            args.tls_cert.clone().or_else(|| file.tls_cert.clone()),
+            args.tls_key.clone().or_else(|| file.tls_key.clone()),
+        ) {
+            (Some(cert), Some(key)) => {
+                let files = mentorbridge::config::TlsFiles { cert, key };
+                // Read now, so a wrong file is named before anything starts.
+                mentorbridge::tls::server_config(&files).map_err(|e| anyhow::anyhow!(e))?;
+                Some(files)
+            }
+            (None, None) => None,
+            _ => anyhow::bail!("--tls-cert and --tls-key go together"),
         },
     })
 }

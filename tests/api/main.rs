@@ -15,3 +15,4 @@ mod referrals;
 mod rosters;
 mod schools;
 mod sessions;
+mod tls;

@@ -260,6 +260,9 @@ pub async fn run(
             events,
         )));
     }
+    tasks.push(tokio::spawn(crate::attendance::settle_forever(
+        state.store.clone(),
+    )));
     tasks.push(tokio::spawn(
         state
             .hub

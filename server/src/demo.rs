@@ -225,8 +225,144 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
                 .approve_proposal(&partnership, proposal.id, &actor)
                 .await?;
         }
+        logins.extend(demo_calls(store, &partnership).await?);
     }
     Ok(logins)
+}
+
+/// For the first pair: a call open now (so a newcomer can join it from two
+/// browsers), and two sessions last week with what the signalling
+/// recorded: one both came to, one the mentee missed. Returns the pair's
+/// logins.
+async fn demo_calls(
+    store: &Store,
+    partnership: &crate::partnerships::Partnership,
+) -> Result<Vec<DemoLogin>> {
+    use chrono::{DateTime, Duration, DurationRound, Utc};
+    use mentorbridge_signalling::hub::RoomEvent;
+    use mentorbridge_signalling::protocol::LeaveReason;
+    use mentorbridge_signalling::token::CallRole;
+
+    let Some(record) = store
+        .partnership_matches(partnership.id)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(Vec::new());
+    };
+    let today = Utc::now().date_naive();
+    let Some(template) = crate::calendar::store::partnership_slots(
+        store,
+        partnership,
+        today,
+        today + Duration::days(21),
+    )
+    .await?
+    .alignment
+    .slots
+    .into_iter()
+    .next() else {
+        return Ok(Vec::new());
+    };
+    let length = template.end_utc - template.start_utc;
+    // Both demo schools are in London.
+    let slot_at = |start: DateTime<Utc>| {
+        let mut slot = template.clone();
+        slot.start_utc = start;
+        slot.end_utc = start + length;
+        let local = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::London);
+        for end in slot.schools.values_mut() {
+            end.date = local(start).date_naive();
+            end.start = local(start).time();
+            end.end = local(start + length).time();
+        }
+        slot
+    };
+    let now = Utc::now()
+        .duration_trunc(Duration::minutes(1))
+        .unwrap_or_else(|_| Utc::now());
+    let start = now + Duration::minutes(5);
+    // Make room: a booked session of the pair near now moves aside.
+    for s in store
+        .sessions_of_student(
+            record.mentee_id,
+            start - Duration::hours(2),
+            start + Duration::hours(2),
+        )
+        .await?
+    {
+        if s.status.is_live() {
+            store
+                .cancel_session(&s, "Replaced by the demo call")
+                .await?;
+        }
+    }
+    store.book_session(&record, &slot_at(start)).await?;
+    for (days, mentee_came) in [(7, true), (6, false)] {
+        let past = store
+            .book_session(&record, &slot_at(start - Duration::days(days)))
+            .await?;
+        let at = |minutes: i64| past.starts_at + Duration::minutes(minutes);
+        let mut events = vec![
+            RoomEvent::Joined {
+                session: past.id,
+                user: record.mentor_id,
+                role: CallRole::Mentor,
+                at: at(-2),
+            },
+            RoomEvent::Left {
+                session: past.id,
+                user: record.mentor_id,
+                reason: LeaveReason::Left,
+                at: at(20),
+            },
+        ];
+        if mentee_came {
+            events.extend([
+                RoomEvent::Joined {
+                    session: past.id,
+                    user: record.mentee_id,
+                    role: CallRole::Mentee,
+                    at: at(1),
+                },
+                RoomEvent::Media {
+                    session: past.id,
+                    user: record.mentee_id,
+                    state: "connected".into(),
+                    at: at(2),
+                },
+                RoomEvent::Media {
+                    session: past.id,
+                    user: record.mentor_id,
+                    state: "connected".into(),
+                    at: at(2),
+                },
+                RoomEvent::Left {
+                    session: past.id,
+                    user: record.mentee_id,
+                    reason: LeaveReason::Left,
+                    at: at(20),
+                },
+            ]);
+        }
+        for event in &events {
+            store.record_room_event(event).await?;
+        }
+    }
+    store.settle_sessions(Utc::now()).await?;
+    let mentee = store.user(record.mentee_id).await?;
+    let mentor = store.user(record.mentor_id).await?;
+    Ok(vec![
+        DemoLogin {
+            who: "mentee in the demo call open now (Sessions → Join the call)".into(),
+            username: mentee.username,
+        },
+        DemoLogin {
+            who: "mentor in the demo call open now".into(),
+            username: mentor.username,
+        },
+    ])
 }
 
 /// Someone acting in the demo, as if signed in.

@@ -939,7 +939,10 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     banner.push_str(
         "\nHillside and St Columba's have approved the optimiser's matches, and their weekly sessions\n\
          are booked: see Sessions as any of them. One referral at St Columba's waits for cbyrne to\n\
-         countersign it; then Partnerships → Matching runs the optimiser again for it.\n",
+         countersign it; then Partnerships → Matching runs the optimiser again for it.\n\
+         \nA call is open now for the last two people above: sign in as each in two browsers\n\
+         (one private window), tap Sessions → Join the call, and allow the camera. Staff see it\n\
+         live under Today's calls; last week's sessions show who came. Check iPad tests a device.\n",
     );
     banner.push_str("\nPress Ctrl-C to stop.");
     serve(settings, Some(banner)).await

@@ -272,7 +272,98 @@ async fn a_supervised_call_is_recorded_and_the_supervisor_ends_it(app: TestApp) 
     assert_eq!(expect(&mut ws, "error").await["code"], "call_ended");
 }
 
+/// When a room has closed, the session is settled from its attendance:
+/// completed when both students came, missed when one did not; a teacher's
+/// correction settles it again.
+async fn finished_sessions_are_settled_from_attendance(app: TestApp) {
+    use mentorbridge::booking::SessionStatus;
+    use mentorbridge_signalling::hub::RoomEvent;
+    use mentorbridge_signalling::token::CallRole;
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    app.approve_as_both(&world).await;
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let today = chrono::Utc::now().date_naive();
+    let mut slot = mentorbridge::calendar::store::partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + chrono::Duration::days(14),
+    )
+    .await
+    .unwrap()
+    .alignment
+    .slots
+    .remove(0);
+    let mut past = Vec::new();
+    for days in [3, 2] {
+        let start = slot.start_utc - chrono::Duration::days(7 + days);
+        let length = slot.end_utc - slot.start_utc;
+        slot.start_utc = start;
+        slot.end_utc = start + length;
+        past.push(app.store.book_session(&record, &slot).await.unwrap());
+    }
+    // Both came to the first; only the mentor to the second.
+    for (session, users) in [
+        (
+            &past[0],
+            vec![
+                (world.mentee_b.id, CallRole::Mentee),
+                (world.mentor_a.id, CallRole::Mentor),
+            ],
+        ),
+        (&past[1], vec![(world.mentor_a.id, CallRole::Mentor)]),
+    ] {
+        for (user, role) in users {
+            app.store
+                .record_room_event(&RoomEvent::Joined {
+                    session: session.id,
+                    user,
+                    role,
+                    at: session.starts_at,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let settled = app.store.settle_sessions(chrono::Utc::now()).await.unwrap();
+    assert_eq!(settled, 2);
+    assert_eq!(
+        app.store.session(past[0].id).await.unwrap().status,
+        SessionStatus::Completed
+    );
+    let missed = app.store.session(past[1].id).await.unwrap();
+    assert_eq!(missed.status, SessionStatus::Missed);
+    let record = attendance(&app, missed.id).await;
+    assert_eq!(person(&record, world.mentee_b.id)["no_show"], true);
+    // The mentee was there on the other iPad: corrected, and settled again.
+    let reply = app
+        .signed_in("teacher.a")
+        .await
+        .post_json(
+            &format!("/api/sessions/{}/attendance", missed.id),
+            &json!({"user_id": world.mentee_b.id, "present": true, "minutes": 18, "reason": "Joined on the spare iPad"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        app.store.session(missed.id).await.unwrap().status,
+        SessionStatus::Completed
+    );
+    // Sessions still to come are left alone.
+    assert_eq!(
+        app.store.settle_sessions(chrono::Utc::now()).await.unwrap(),
+        0
+    );
+}
+
 on_both_backends!(
+    finished_sessions_are_settled_from_attendance,
     only_the_booked_and_their_supervisors_get_a_join_token,
     a_supervised_call_is_recorded_and_the_supervisor_ends_it,
 );

@@ -354,6 +354,47 @@ impl Store {
         Ok(derive(session, &events, &corrections, &names, Utc::now()))
     }
 
+    /// Settles every session whose room has closed: `completed` when both
+    /// students were there (by the signalling, or a correction), `missed`
+    /// when either was not. Returns how many changed.
+    pub async fn settle_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        let ids: Vec<(Uuid,)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT id FROM mentoring_sessions WHERE status IN ('scheduled', 'moved') AND ends_at < $1 \
+             ORDER BY ends_at LIMIT 500"
+        )
+        .bind(now - CLOSES_AFTER)
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut settled = 0;
+        for (id,) in ids {
+            let session = self.session(id).await?;
+            settled += self.settle(&session).await?;
+        }
+        Ok(settled)
+    }
+
+    /// Sets a finished session's status from its attendance.
+    async fn settle(&self, session: &Session) -> Result<u64> {
+        let people = self.attendance(session).await?;
+        let both = people
+            .iter()
+            .filter(|p| p.role != CallRole::Supervisor)
+            .all(|p| p.present);
+        let status = if both { "completed" } else { "missed" };
+        Ok(on_pool!(self, |pool| sqlx::query(
+            "UPDATE mentoring_sessions SET status = $1, updated_at = $2 \
+             WHERE id = $3 AND status IN ('scheduled', 'moved', 'completed', 'missed')"
+        )
+        .bind(status)
+        .bind(Utc::now())
+        .bind(session.id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
     /// Keeps a teacher's correction beside the signalling's record.
     pub async fn correct_attendance(
         &self,
@@ -399,7 +440,25 @@ impl Store {
         .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
+        // A settled session follows its corrected record.
+        if matches!(
+            session.status,
+            crate::booking::SessionStatus::Completed | crate::booking::SessionStatus::Missed
+        ) {
+            self.settle(session).await?;
+        }
         Ok(())
+    }
+}
+
+/// Settles finished sessions every minute until the task is dropped.
+pub async fn settle_forever(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.settle_sessions(Utc::now()).await {
+            tracing::warn!(error = %e, "settling finished sessions");
+        }
     }
 }
 

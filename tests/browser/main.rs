@@ -955,3 +955,93 @@ async fn the_pre_call_check_finds_the_camera_microphone_and_a_connection_to_ment
     assert_eq!(network[3], 0, "{network}");
     let _ = browser.close().await;
 }
+
+#[tokio::test]
+async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    // The default policy: students wait for a supervisor.
+    app.ready_to_match(&world).await;
+    app.approve_as_both(&world).await;
+    let session = app.session_now(&world).await;
+    let password = mentorbridge_tests::PASSWORD;
+    let profiles = [
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
+    let mut pages = Vec::new();
+    for (profile, who) in profiles.iter().zip(["mentee.b", "mentor.a", "teacher.a"]) {
+        let browser = open_call_browser(&driver, &chromium, profile.path()).await;
+        sign_in(&browser, &app, who, password).await;
+        wait_for_text(&browser, "#home-heading", "Hello").await;
+        browser
+            .goto(&format!("{}/sessions/{}/call", app.base, session.id))
+            .await
+            .unwrap();
+        pages.push(browser);
+    }
+    let (mentee, mentor, teacher) = (&pages[0], &pages[1], &pages[2]);
+    for page in [mentee, mentor] {
+        click(page, Locator::Id("join")).await;
+    }
+    // Both students see the waiting screen, and no call starts.
+    for page in [mentee, mentor] {
+        wait_until(
+            page,
+            "the waiting screen",
+            "return !document.getElementById('waiting').hidden;",
+            15,
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        eval(mentee, "return window.__mentorbridge.peers.size;").await,
+        0,
+        "no connection before a supervisor is there"
+    );
+    // The teacher joins, receiving only: both students' video reaches them.
+    click(teacher, Locator::Id("join")).await;
+    wait_until(
+        teacher,
+        "the teacher decodes both students' video",
+        "const vs = [...document.querySelectorAll('#remotes video')]; return vs.length === 2 && vs.every(v => v.videoWidth > 0);",
+        30,
+    )
+    .await;
+    for page in [mentee, mentor] {
+        wait_until(page, "the students see each other", DECODING, 30).await;
+    }
+    let sends = eval(
+        teacher,
+        "return [...window.__mentorbridge.peers.values()].flatMap(p => p.pc.getSenders()).filter(s => s.track).length;",
+    )
+    .await;
+    assert_eq!(
+        sends, 0,
+        "an observer sends nothing until they choose to speak"
+    );
+    save_screenshot(teacher, "call-supervisor").await;
+    // The teacher ends the call for everyone.
+    teacher
+        .execute("window.confirm = () => true; return true;", vec![])
+        .await
+        .unwrap();
+    click(teacher, Locator::Id("end")).await;
+    for page in [mentee, mentor] {
+        wait_for_text(page, "#status", "A teacher ended the call.").await;
+    }
+    let events = app.store.attendance_events(session.id).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "ended" && e.user_id == world.teacher_a.id)
+    );
+    for page in pages {
+        let _ = page.close().await;
+    }
+}

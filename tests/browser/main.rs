@@ -760,6 +760,16 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
         .goto(&format!("{}/sessions", app.base))
         .await
         .unwrap();
+    wait_for_text(&browser, "h1", "Sessions at your school").await;
+    assert_eq!(browser.title().await.unwrap(), "Sessions · mentorbridge");
+    // The coordinator sees the school's invites once, below the list.
+    let counts = browser
+        .find_all(Locator::Id("invite-counts"))
+        .await
+        .unwrap();
+    assert_eq!(counts.len(), 1);
+    let counts = counts[0].text().await.unwrap();
+    assert!(counts.contains("waiting"), "{counts}");
     let first = "(//article[@data-testid='session'])[1]";
     click(&browser, Locator::XPath(&format!("{first}//summary"))).await;
     let card = browser.find(Locator::XPath(first)).await.unwrap();

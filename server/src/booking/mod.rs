@@ -254,6 +254,25 @@ fn clean_reason(raw: &str) -> String {
         .to_owned()
 }
 
+/// The reason a cancellation gives, cleaned, once the session is found
+/// live and the reason says something.
+fn cancellable(session: &Session, reason: &str) -> Result<String> {
+    let reason = clean_reason(reason);
+    if reason.is_empty() || reason.chars().count() > 300 {
+        return Err(Error::invalid(
+            "reason",
+            "say why it is cancelled (at most 300 characters)",
+        ));
+    }
+    if !session.status.is_live() {
+        return Err(Error::conflict(
+            "status",
+            format!("this session is already {}", session.status.as_str()),
+        ));
+    }
+    Ok(reason)
+}
+
 /// Who cannot make a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unfit {
@@ -680,19 +699,7 @@ impl Store {
     /// one transaction, saying why (the pair stops meeting, or stops until
     /// the coordinators book them again). Returns them, earliest first.
     pub async fn cancel_series(&self, session: &Session, reason: &str) -> Result<Vec<Session>> {
-        let reason = clean_reason(reason);
-        if reason.is_empty() || reason.chars().count() > 300 {
-            return Err(Error::invalid(
-                "reason",
-                "say why the sessions are cancelled (at most 300 characters)",
-            ));
-        }
-        if !session.status.is_live() {
-            return Err(Error::conflict(
-                "status",
-                format!("this session is already {}", session.status.as_str()),
-            ));
-        }
+        let reason = cancellable(session, reason)?;
         let series: Vec<Uuid> = self
             .sessions_of_student(
                 session.mentee_id,
@@ -719,20 +726,8 @@ impl Store {
     /// Cancels a session, saying why: it lets go of its students and iPads,
     /// and its SEQUENCE rises so every calendar drops it.
     pub async fn cancel_session(&self, session: &Session, reason: &str) -> Result<Session> {
-        let reason = clean_reason(reason);
+        let reason = cancellable(session, reason)?;
         let reason = reason.as_str();
-        if reason.is_empty() || reason.chars().count() > 300 {
-            return Err(Error::invalid(
-                "reason",
-                "say why the session is cancelled (at most 300 characters)",
-            ));
-        }
-        if !session.status.is_live() {
-            return Err(Error::conflict(
-                "status",
-                format!("this session is already {}", session.status.as_str()),
-            ));
-        }
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |conn| {
             sqlx::query(

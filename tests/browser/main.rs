@@ -287,6 +287,28 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         let url = browser.current_url().await.unwrap();
         assert_eq!(url.path(), "/home", "{}", login.username);
         save_screenshot(&browser, &format!("home-{}", login.username)).await;
+        if login.username == "tokafor" {
+            // The demo call is on today's register, with who is in it.
+            browser
+                .goto(&format!("{}/sessions/today", app.base))
+                .await
+                .unwrap();
+            let today = text_of(&browser, "main").await;
+            assert!(
+                today.contains("Open the call") || today.contains("not yet"),
+                "{today}"
+            );
+            assert!(!today.contains("No calls at your school today"), "{today}");
+            save_screenshot(&browser, "today-tokafor").await;
+        }
+        if login.who.starts_with("mentee in the demo call") {
+            browser
+                .goto(&format!("{}/sessions", app.base))
+                .await
+                .unwrap();
+            let list = text_of(&browser, "section[aria-labelledby=list]").await;
+            assert!(list.contains("Join the call"), "{list}");
+        }
         if login.username == "cbyrne" {
             browser
                 .goto(&format!("{}/school/referrals", app.base))

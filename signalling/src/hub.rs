@@ -159,6 +159,15 @@ impl ChatFilter for NoFilter {
     }
 }
 
+/// Which kind of session description is relayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SdpKind {
+    /// An offer.
+    Offer,
+    /// An answer.
+    Answer,
+}
+
 /// Gives each joining person their ICE servers (STUN, and TURN with fresh
 /// credentials).
 pub trait IceProvider: Send + Sync {
@@ -289,14 +298,17 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
 /// Queues `body` for a member, keeping it for a resume. A full queue means
 /// the client is not reading: it is cut off (and may resume later).
 fn deliver(member: &mut Member, body: ServerBody, keep: Keep) {
+    deliver_text(member, keep, |seq| {
+        serde_json::to_string(&ServerMessage { seq, body }).ok()
+    });
+}
+
+/// Queues a message that `render` writes for the member's next `seq`.
+fn deliver_text(member: &mut Member, keep: Keep, render: impl FnOnce(u64) -> Option<String>) {
     member.seq += 1;
-    let msg = ServerMessage {
-        seq: member.seq,
-        body,
-    };
-    let text: Arc<str> = match serde_json::to_string(&msg) {
-        Ok(t) => t.into(),
-        Err(_) => return,
+    let text: Arc<str> = match render(member.seq) {
+        Some(t) => t.into(),
+        None => return,
     };
     member.backlog_bytes += text.len();
     member.backlog.push_back((member.seq, text.clone()));
@@ -553,6 +565,18 @@ impl Hub {
         to: Option<Uuid>,
         body: impl Fn(Uuid) -> ServerBody,
     ) -> Result<(), Refused> {
+        self.relay_with(claims, to, |member, keep| {
+            deliver(member, body(claims.user), keep);
+        })
+    }
+
+    /// The room's rules for relaying, with `send` for each recipient.
+    fn relay_with(
+        &self,
+        claims: &JoinClaims,
+        to: Option<Uuid>,
+        mut send: impl FnMut(&mut Member, Keep),
+    ) -> Result<(), Refused> {
         let keep = self.keep();
         let mut state = self.lock();
         let room = state
@@ -580,9 +604,35 @@ impl Hub {
             if *user == claims.user || to.is_some_and(|t| t != *user) {
                 continue;
             }
-            deliver(member, body(claims.user), keep);
+            send(member, keep);
         }
         Ok(())
+    }
+
+    /// Relays an offer or answer whose `sdp` is still the JSON string the
+    /// sender wrote (`raw`, quotes and escapes included): it is spliced into
+    /// each recipient's message as it stands, never unescaped and escaped
+    /// again. This is the hot path of a call set-up, and SDPs are large.
+    pub fn relay_sdp(
+        &self,
+        claims: &JoinClaims,
+        to: Option<Uuid>,
+        kind: SdpKind,
+        raw: &str,
+    ) -> Result<(), Refused> {
+        debug_assert!(raw.starts_with('"'));
+        let from = claims.user;
+        let kind = match kind {
+            SdpKind::Offer => "offer",
+            SdpKind::Answer => "answer",
+        };
+        self.relay_with(claims, to, |member, keep| {
+            deliver_text(member, keep, |seq| {
+                Some(format!(
+                    r#"{{"seq":{seq},"type":"{kind}","from":"{from}","sdp":{raw}}}"#
+                ))
+            });
+        })
     }
 
     /// Passes chat through the filter and to the room (the sender sees

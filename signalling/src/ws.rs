@@ -12,8 +12,21 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
 
-use crate::hub::{Admitted, Hub, Outgoing};
+use crate::hub::{Admitted, Hub, Outgoing, SdpKind};
 use crate::protocol::{ClientMessage, ErrorCode, ServerBody, ServerMessage};
+
+/// An offer or answer, read without unescaping its SDP (see
+/// [`Hub::relay_sdp`]); anything else is read as a [`ClientMessage`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SdpMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow)]
+    sdp: &'a serde_json::value::RawValue,
+    #[serde(default)]
+    to: Option<uuid::Uuid>,
+}
 
 /// Malformed or refused messages tolerated before a connection is closed.
 const STRIKES: u32 = 20;
@@ -221,6 +234,26 @@ async fn run(hub: Hub, socket: WebSocket, admitted: Admitted, idle: Duration) {
                     continue;
                 }
                 let now = Utc::now();
+                if let Ok(m) = serde_json::from_str::<SdpMessage<'_>>(&text)
+                    && m.sdp.get().starts_with('"')
+                    && let Some(kind) = match m.kind {
+                        "offer" => Some(SdpKind::Offer),
+                        "answer" => Some(SdpKind::Answer),
+                        _ => None,
+                    }
+                {
+                    if let Err(r) = hub.relay_sdp(&claims, m.to, kind, m.sdp.get()) {
+                        strikes += 1;
+                        if strikes > STRIKES {
+                            last_word = Some((r.code, r.message));
+                            break;
+                        }
+                        if sink.send(Message::Text(error_text(r.code, &r.message))).await.is_err() {
+                            break;
+                        }
+                    }
+                    continue;
+                }
                 let outcome = match serde_json::from_str::<ClientMessage>(&text) {
                     Err(_) => Err((ErrorCode::BadMessage, "unknown or malformed message; dropped".to_owned())),
                     Ok(ClientMessage::Hello { .. }) => Err((ErrorCode::BadMessage, "already said hello".to_owned())),

@@ -35,6 +35,7 @@ const state = {
   local: null,
   reported: "",
   pingTimer: null,
+  inbox: Promise.resolve(),
 };
 // For support staff and tests: the live state of this page.
 window.__mentorbridge = state;
@@ -331,8 +332,10 @@ function open(info, resume) {
     if (resume) hello.resume = resume;
     socket.send(JSON.stringify(hello));
   };
+  // One message at a time, in order: a candidate must not be added while
+  // the offer before it is still being applied, or it is lost.
   socket.onmessage = (e) => {
-    onMessage(e).catch((err) => console.warn("message", err));
+    state.inbox = state.inbox.then(() => onMessage(e)).catch((err) => console.warn("message", err));
   };
   socket.onclose = () => {
     if (state.socket !== socket || state.leaving || state.ended) return;

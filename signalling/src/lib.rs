@@ -2,9 +2,24 @@
 //!
 //! The signalling side of mentorbridge's video sessions, kept apart from the
 //! database and the web pages so it can be tested alone and scaled out later.
-//! The server mints a [`token::JoinToken`] for a booked person and a booked
-//! window; this crate verifies it and speaks the [`protocol`] over one
-//! websocket. [`ice`] mints coturn-compatible TURN credentials.
+//! The server mints a join token ([`token::JoinClaims`], signed with
+//! [`token::TokenKey`]) for a booked person and a booked window; this crate
+//! verifies it and speaks the [`protocol`] over one websocket. [`ice`] mints
+//! coturn-compatible TURN credentials.
+//!
+//! ## Where the protocol goes beyond ARCHITECTURE.md
+//! - `offer`, `answer` and `candidate` may name a peer (`to`): a call with a
+//!   supervising observer is a mesh of peer connections, one per pair, so
+//!   each description is for one peer. Without `to` it goes to everyone
+//!   else in the room.
+//! - `end` (a supervisor ends the call) and the server's `ended{by}`.
+//! - `welcome` says whether the students wait for a supervisor
+//!   (`needs_supervisor`, the partnership's policy, enforced here: offers
+//!   between students are refused until one is in) and whether it is a
+//!   `resumed` place.
+//! - More error codes: `slow_consumer`, `replaced`, `call_ended`,
+//!   `not_allowed`, `waiting_for_supervisor`, `idle_timeout`,
+//!   `cannot_resume`, `chat_blocked`.
 //!
 //! ## Layout
 //! - [`protocol`]: the JSON messages, client → server and server → client.

@@ -18,6 +18,18 @@ async fn the_match(app: &TestApp, world: &World) -> MatchRecord {
         .remove(0)
 }
 
+/// mentee.b's sessions from now on, earliest first.
+async fn series_ahead(app: &TestApp, world: &World) -> Vec<mentorbridge::booking::Session> {
+    app.store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now(),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap()
+}
+
 /// The partnership's aligned slots from today for `days` days.
 async fn slots_ahead(app: &TestApp, world: &World, days: i64) -> PartnershipSlots {
     let today = Utc::now().date_naive();
@@ -103,15 +115,7 @@ async fn approval_books_a_weekly_series_that_skips_closures(app: TestApp) {
     .unwrap();
 
     approve(&app, &world, &proposal).await;
-    let sessions = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let sessions = series_ahead(&app, &world).await;
     assert_eq!(sessions.len(), 12, "the referral plans 12 weeks");
     assert!(
         sessions
@@ -151,15 +155,7 @@ async fn new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches
     let world = app.world().await;
     app.ready_to_match(&world).await;
     approve_the_pair(&app, &world).await;
-    let before = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let before = series_ahead(&app, &world).await;
     assert_eq!(before.len(), 12);
     let inset = before[1].local["school-b"].date;
     let last_day = before[5].local["school-b"].date;
@@ -169,15 +165,7 @@ async fn new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches
     mentorbridge::calendar::store::import_term_dates(&app.store, world.b.id, "terms.csv", &terms)
         .await
         .unwrap();
-    let after = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let after = series_ahead(&app, &world).await;
     let live = after.iter().filter(|s| s.status.is_live()).count();
     assert_eq!(live, 5, "sessions 1, 3, 4, 5 and 6 are left");
     assert_eq!(after[1].status, SessionStatus::Cancelled);
@@ -205,15 +193,7 @@ async fn the_rest_of_a_series_is_cancelled_together(app: TestApp) {
     let world = app.world().await;
     app.ready_to_match(&world).await;
     approve_the_pair(&app, &world).await;
-    let series = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let series = series_ahead(&app, &world).await;
     let coord_b = app.signed_in("coord.b").await;
     let reply = coord_b
         .post_json(
@@ -225,15 +205,7 @@ async fn the_rest_of_a_series_is_cancelled_together(app: TestApp) {
     let cancelled = reply.json();
     assert_eq!(cancelled.as_array().unwrap().len(), series.len() - 3);
     assert_eq!(cancelled[0]["id"], series[3].id.to_string());
-    let after = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let after = series_ahead(&app, &world).await;
     assert!(after[..3].iter().all(|s| s.status.is_live()));
     assert!(
         after[3..]
@@ -806,15 +778,7 @@ async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp
     app.ready_to_match(&world).await;
     let key = approve_the_pair(&app, &world).await;
     let coord_a = app.signed_in("coord.a").await;
-    let sessions = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let sessions = series_ahead(&app, &world).await;
     let third = &sessions[2];
     // The same week's slot on another weekday, after the third session.
     let aligned = slots_ahead(&app, &world, 60).await;
@@ -836,15 +800,7 @@ async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp
         10,
         "the third to the twelfth"
     );
-    let after = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            Utc::now(),
-            Utc::now() + Duration::days(400),
-        )
-        .await
-        .unwrap();
+    let after = series_ahead(&app, &world).await;
     let new_key = key_of(target);
     let (kept, moved): (Vec<_>, Vec<_>) = after.iter().partition(|s| s.sequence == 0);
     assert_eq!(kept.len(), 2);

@@ -342,10 +342,10 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             let sessions = text_of(&browser, "section[aria-labelledby=list]").await;
             assert!(sessions.contains("booked"), "{sessions}");
             save_screenshot(&browser, "sessions-rpatel").await;
-            browser
-                .goto(&format!("{}/school/students", app.base))
-                .await
-                .unwrap();
+            // The school pages sit behind the School menu.
+            click(&browser, Locator::Css("details.menu summary")).await;
+            save_screenshot(&browser, "menu-rpatel").await;
+            click(&browser, Locator::LinkText("Students")).await;
             save_screenshot(&browser, "students-rpatel").await;
             browser
                 .goto(&format!("{}/school/mentors", app.base))

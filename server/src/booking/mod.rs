@@ -273,6 +273,25 @@ fn cancellable(session: &Session, reason: &str) -> Result<String> {
     Ok(reason)
 }
 
+/// The reason a move gives, cleaned (it may be empty), once the session
+/// is found live and `to` in the future.
+fn movable(session: &Session, to: DateTime<Utc>, reason: &str) -> Result<String> {
+    let reason = clean_reason(reason);
+    if reason.chars().count() > 300 {
+        return Err(Error::invalid("reason", "at most 300 characters"));
+    }
+    if !session.status.is_live() {
+        return Err(Error::conflict(
+            "status",
+            format!("a {} session cannot be moved", session.status.as_str()),
+        ));
+    }
+    if to <= Utc::now() {
+        return Err(Error::invalid("starts_at", "choose a time in the future"));
+    }
+    Ok(reason)
+}
+
 /// Who cannot make a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unfit {
@@ -769,20 +788,8 @@ impl Store {
         to: DateTime<Utc>,
         reason: &str,
     ) -> Result<Session> {
-        let reason = clean_reason(reason);
+        let reason = movable(session, to, reason)?;
         let reason = reason.as_str();
-        if reason.chars().count() > 300 {
-            return Err(Error::invalid("reason", "at most 300 characters"));
-        }
-        if !session.status.is_live() {
-            return Err(Error::conflict(
-                "status",
-                format!("a {} session cannot be moved", session.status.as_str()),
-            ));
-        }
-        if to <= Utc::now() {
-            return Err(Error::invalid("starts_at", "choose a time in the future"));
-        }
         let partnership = self.partnership(session.partnership_id).await?;
         let day = to.date_naive();
         let slots = partnership_slots(
@@ -822,19 +829,7 @@ impl Store {
         to: DateTime<Utc>,
         reason: &str,
     ) -> Result<Vec<Session>> {
-        let reason = clean_reason(reason);
-        if reason.chars().count() > 300 {
-            return Err(Error::invalid("reason", "at most 300 characters"));
-        }
-        if !session.status.is_live() {
-            return Err(Error::conflict(
-                "status",
-                format!("a {} session cannot be moved", session.status.as_str()),
-            ));
-        }
-        if to <= Utc::now() {
-            return Err(Error::invalid("starts_at", "choose a time in the future"));
-        }
+        let reason = movable(session, to, reason)?;
         let partnership = self.partnership(session.partnership_id).await?;
         let day = to.date_naive();
         let aligned = partnership_slots(

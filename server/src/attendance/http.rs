@@ -157,7 +157,9 @@ pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Re
         closes_at,
         expires_at: now + TOKEN_LIFETIME,
         nonce: Uuid::new_v4(),
-        needs_supervisor: policy.schools.values().any(|s| s.require_supervisor()),
+        // With no policy to say otherwise, students wait (deny by default).
+        needs_supervisor: policy.schools.is_empty()
+            || policy.schools.values().any(|s| s.require_supervisor()),
     };
     let mut names = BTreeMap::new();
     let mut cache = crate::booking::http::NameCache::default();

@@ -102,9 +102,16 @@ async fn open_browser(driver: &Driver, chromium: &Path) -> Client {
         .expect("chromedriver opens a session")
 }
 
-/// A browser for calls: its own profile (so its own sign-in), a fake camera
-/// and microphone, and permission granted without a prompt.
-async fn open_call_browser(driver: &Driver, chromium: &Path, profile: &Path) -> Client {
+/// A browser for calls, signed in as `who` on their home page: its own
+/// profile (so its own sign-in), a fake camera and microphone, and
+/// permission granted without a prompt.
+async fn call_browser_as(
+    driver: &Driver,
+    chromium: &Path,
+    profile: &Path,
+    app: &TestApp,
+    who: &str,
+) -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -121,12 +128,15 @@ async fn open_call_browser(driver: &Driver, chromium: &Path, profile: &Path) -> 
     let serde_json::Value::Object(caps) = caps else {
         unreachable!()
     };
-    ClientBuilder::rustls()
+    let browser = ClientBuilder::rustls()
         .unwrap()
         .capabilities(caps)
         .connect(&driver.url)
         .await
-        .expect("chromedriver opens a session")
+        .expect("chromedriver opens a session");
+    sign_in(&browser, app, who, mentorbridge_tests::PASSWORD).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser
 }
 
 /// Evaluates `script` (a function body returning a value) in the page.
@@ -872,13 +882,10 @@ async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
     app.calls_without_supervisor(&world).await;
     app.approve_as_both(&world).await;
     let session = app.session_now(&world).await;
-    let password = mentorbridge_tests::PASSWORD;
     let profiles = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let mentee = open_call_browser(&driver, &chromium, profiles[0].path()).await;
-    let mentor = open_call_browser(&driver, &chromium, profiles[1].path()).await;
-    for (browser, who) in [(&mentee, "mentee.b"), (&mentor, "mentor.a")] {
-        sign_in(browser, &app, who, password).await;
-        wait_for_text(browser, "#home-heading", "Hello").await;
+    let mentee = call_browser_as(&driver, &chromium, profiles[0].path(), &app, "mentee.b").await;
+    let mentor = call_browser_as(&driver, &chromium, profiles[1].path(), &app, "mentor.a").await;
+    for browser in [&mentee, &mentor] {
         // Today's session on the Sessions page leads to the call.
         click(browser, Locator::LinkText("Sessions")).await;
         click(browser, Locator::LinkText("Join the call")).await;
@@ -960,9 +967,7 @@ async fn the_pre_call_check_finds_the_camera_microphone_and_a_connection_to_ment
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.world().await;
     let profile = tempfile::tempdir().unwrap();
-    let browser = open_call_browser(&driver, &chromium, profile.path()).await;
-    sign_in(&browser, &app, "mentee.b", mentorbridge_tests::PASSWORD).await;
-    wait_for_text(&browser, "#home-heading", "Hello").await;
+    let browser = call_browser_as(&driver, &chromium, profile.path(), &app, "mentee.b").await;
     browser
         .goto(&format!("{}/precall", app.base))
         .await
@@ -1007,7 +1012,6 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
     app.ready_to_match(&world).await;
     app.approve_as_both(&world).await;
     let session = app.session_now(&world).await;
-    let password = mentorbridge_tests::PASSWORD;
     let profiles = [
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -1015,9 +1019,7 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
     ];
     let mut pages = Vec::new();
     for (profile, who) in profiles.iter().zip(["mentee.b", "mentor.a", "teacher.a"]) {
-        let browser = open_call_browser(&driver, &chromium, profile.path()).await;
-        sign_in(&browser, &app, who, password).await;
-        wait_for_text(&browser, "#home-heading", "Hello").await;
+        let browser = call_browser_as(&driver, &chromium, profile.path(), &app, who).await;
         browser
             .goto(&format!("{}/sessions/{}/call", app.base, session.id))
             .await

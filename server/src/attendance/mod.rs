@@ -224,8 +224,10 @@ pub fn derive(
         .collect()
 }
 
-fn event_row(event: &RoomEvent) -> (Uuid, Uuid, &'static str, String, DateTime<Utc>) {
-    match event {
+/// An attendance event's row: session, person, kind, detail, time. Chat is
+/// not attendance (it goes to the chat log), so it has none.
+fn event_row(event: &RoomEvent) -> Option<(Uuid, Uuid, &'static str, String, DateTime<Utc>)> {
+    Some(match event {
         RoomEvent::Joined {
             session,
             user,
@@ -263,10 +265,8 @@ fn event_row(event: &RoomEvent) -> (Uuid, Uuid, &'static str, String, DateTime<U
             (*session, *user, "left", reason.to_owned(), *at)
         }
         RoomEvent::Ended { session, by, at } => (*session, *by, "ended", String::new(), *at),
-        RoomEvent::Chat {
-            session, user, at, ..
-        } => (*session, *user, "chat", String::new(), *at),
-    }
+        RoomEvent::Chat { .. } => return None,
+    })
 }
 
 impl Store {
@@ -295,7 +295,9 @@ impl Store {
             })?;
             return Ok(());
         }
-        let (session, user, kind, detail, at) = event_row(event);
+        let Some((session, user, kind, detail, at)) = event_row(event) else {
+            return Ok(());
+        };
         on_pool!(self, |pool| {
             sqlx::query(
             "INSERT INTO attendance_events (session_id, user_id, kind, detail, at) VALUES ($1, $2, $3, $4, $5)"

@@ -66,22 +66,28 @@ async fn api_school_invites(
     Path(school): Path<Uuid>,
 ) -> Result<Json<Vec<InviteView>>, ApiError> {
     authorize(&actor, Action::ViewInvites { school })?;
-    let mut out = Vec::new();
-    for message in state.store.school_mail(school, 200).await? {
-        let tries = state
-            .store
-            .mail_attempts(message.id)
-            .await?
-            .into_iter()
-            .map(|(at, outcome, detail)| InviteTry {
-                at,
-                outcome,
-                detail,
-            })
-            .collect();
-        out.push(InviteView { message, tries });
+    let messages = state.store.school_mail(school, 200).await?;
+    let Some(oldest) = messages.iter().map(|m| m.created_at).min() else {
+        return Ok(Json(Vec::new()));
+    };
+    let mut tries: std::collections::HashMap<Uuid, Vec<InviteTry>> =
+        std::collections::HashMap::new();
+    for (message, at, outcome, detail) in state.store.school_mail_attempts(school, oldest).await? {
+        tries.entry(message).or_default().push(InviteTry {
+            at,
+            outcome,
+            detail,
+        });
     }
-    Ok(Json(out))
+    Ok(Json(
+        messages
+            .into_iter()
+            .map(|message| InviteView {
+                tries: tries.remove(&message.id).unwrap_or_default(),
+                message,
+            })
+            .collect(),
+    ))
 }
 
 /// A session as the API shows it to one reader.

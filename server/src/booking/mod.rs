@@ -714,12 +714,10 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    /// Cancels a session and every later live session of its match, in
-    /// one transaction, saying why (the pair stops meeting, or stops until
-    /// the coordinators book them again). Returns them, earliest first.
-    pub async fn cancel_series(&self, session: &Session, reason: &str) -> Result<Vec<Session>> {
-        let reason = cancellable(session, reason)?;
-        let series: Vec<Uuid> = self
+    /// `session` and every later live session of its match, earliest first.
+    async fn rest_of_series(&self, session: &Session) -> Result<Vec<Session>> {
+        // A year ahead holds any series (at most 52 weeks, holidays skipped).
+        Ok(self
             .sessions_of_student(
                 session.mentee_id,
                 session.starts_at,
@@ -728,6 +726,18 @@ impl Store {
             .await?
             .into_iter()
             .filter(|s| s.match_id == session.match_id && s.status.is_live())
+            .collect())
+    }
+
+    /// Cancels a session and every later live session of its match, in
+    /// one transaction, saying why (the pair stops meeting, or stops until
+    /// the coordinators book them again). Returns them, earliest first.
+    pub async fn cancel_series(&self, session: &Session, reason: &str) -> Result<Vec<Session>> {
+        let reason = cancellable(session, reason)?;
+        let series: Vec<Uuid> = self
+            .rest_of_series(session)
+            .await?
+            .into_iter()
             .map(|s| s.id)
             .collect();
         let mut tx = self.begin().await?;
@@ -848,17 +858,7 @@ impl Store {
             )
         })?;
         let key = key_of(first);
-        let mut series: Vec<Session> = self
-            .sessions_of_student(
-                session.mentee_id,
-                session.starts_at,
-                session.starts_at + Duration::days(400),
-            )
-            .await?
-            .into_iter()
-            .filter(|s| s.match_id == session.match_id && s.status.is_live())
-            .collect();
-        series.sort_by_key(|s| s.starts_at);
+        let series = self.rest_of_series(session).await?;
         let targets: Vec<&Slot> = aligned
             .iter()
             .filter(|s| s.start_utc >= to && key_of(s) == key)

@@ -218,8 +218,8 @@ async fn show(
     }
     // Each partnership's next four weeks of slots, for the move menus.
     let mut slots_of: BTreeMap<Uuid, Vec<crate::calendar::align::Slot>> = BTreeMap::new();
+    let today = own.today()?;
     if staff {
-        let today = own.today()?;
         let ids: std::collections::BTreeSet<Uuid> =
             sessions.iter().map(|s| s.partnership_id).collect();
         for id in ids {
@@ -308,7 +308,6 @@ async fn show(
             .iter()
             .find(|u| session.supervisors.contains(&u.id))
             .map(|u| u.full_name());
-        let today = own.today()?;
         let can_join = session.status.is_live()
             && date == today
             && crate::attendance::call_role(&state.store, &actor.user, &session)

@@ -184,10 +184,14 @@ struct Person {
 pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
     let now = Utc::now();
     let mut queued = 0;
+    // A series is one pair: its two schools' people are read once.
+    let mut known: Option<((Uuid, Uuid), Vec<Person>)> = None;
     for &id in sessions {
         let session = crate::booking::session_in(tx, id).await?;
-        let people: Vec<Person> = on_tx!(&mut *tx, |conn| {
-            sqlx::query_as(
+        let pair = (session.mentee_id, session.mentor_id);
+        if known.as_ref().is_none_or(|(p, _)| *p != pair) {
+            let people: Vec<Person> = on_tx!(&mut *tx, |conn| {
+                sqlx::query_as(
             "SELECT u.id, u.given_name, u.family_name, u.role, u.email, u.school_id, s.name AS school_name, \
              s.slug AS school_slug FROM users u JOIN schools s ON s.id = u.school_id \
              WHERE u.school_id IN (SELECT school_id FROM users WHERE id = $1 OR id = $2)"
@@ -196,7 +200,10 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
         .bind(session.mentor_id)
         .fetch_all(conn)
         .await
-        })?;
+            })?;
+            known = Some((pair, people));
+        }
+        let people: &[Person] = known.as_ref().map_or(&[], |(_, p)| p);
         let find = |user: Uuid| people.iter().find(|p| p.id == user);
         let (Some(mentee), Some(mentor)) = (find(session.mentee_id), find(session.mentor_id))
         else {
@@ -395,16 +402,24 @@ impl Store {
         rows.into_iter().map(OutboxMessage::try_from).collect()
     }
 
-    /// Every try at sending one message, oldest first: (when, outcome, detail).
-    pub async fn mail_attempts(
+    /// Every try at sending a school's messages created since `since`,
+    /// oldest first: (message, when, outcome, detail). One query for a
+    /// whole page of invites.
+    pub async fn school_mail_attempts(
         &self,
-        message: Uuid,
-    ) -> Result<Vec<(DateTime<Utc>, String, String)>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as(
-            "SELECT at, outcome, detail FROM outbox_attempts WHERE message_id = $1 ORDER BY at"
-        )
-        .bind(message)
-        .fetch_all(pool)
-        .await)?)
+        school: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>, String, String)>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT a.message_id, a.at, a.outcome, a.detail FROM outbox_attempts a \
+                 JOIN outbox o ON o.id = a.message_id \
+                 WHERE o.school_id = $1 AND o.created_at >= $2 ORDER BY a.at",
+            )
+            .bind(school)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })?)
     }
 }

@@ -211,10 +211,10 @@ async fn connect(target: Target, url: &str, session: Uuid, user: Uuid, role: Cal
 
 /// A message to `to` carrying `body` (an SDP-sized text), in the target's
 /// protocol.
-fn relay_message(target: Target, to: &Client, to_user: Uuid, body: &str) -> String {
+fn relay_message(target: Target, to_id: &str, to_user: Uuid, body: &str) -> String {
     match target {
         Target::Mentorbridge => json!({"type": "offer", "sdp": body, "to": to_user}).to_string(),
-        Target::PeerJs => json!({"type": "OFFER", "dst": to.id, "payload": {"sdp": {"type": "offer", "sdp": body}, "type": "media", "connectionId": "mc_bench"}}).to_string(),
+        Target::PeerJs => json!({"type": "OFFER", "dst": to_id, "payload": {"sdp": {"type": "offer", "sdp": body}, "type": "media", "connectionId": "mc_bench"}}).to_string(),
     }
 }
 
@@ -242,7 +242,6 @@ fn relayed_body(target: Target, v: &Value) -> Option<&str> {
 struct Pair {
     a: Client,
     b: Client,
-    a_user: Uuid,
     b_user: Uuid,
 }
 
@@ -263,12 +262,7 @@ async fn open_pairs(target: Target, url: &str, rooms: usize) -> (Vec<Pair>, Dura
                 let _p = limit.acquire().await.unwrap();
                 connect(target, &url, session, b_user, CallRole::Mentee).await
             };
-            Pair {
-                a,
-                b,
-                a_user,
-                b_user,
-            }
+            Pair { a, b, b_user }
         }));
     }
     let mut pairs = Vec::with_capacity(rooms);
@@ -364,18 +358,14 @@ async fn run(args: Args) {
     let mut tasks = Vec::new();
     let mut rest = Vec::new();
     for p in pairs {
-        let text = relay_message(target, &p.b, p.b_user, &body);
+        let text = relay_message(target, &p.b.id, p.b_user, &body);
         let d = delivered.clone();
-        let Pair {
-            a,
-            b,
-            a_user,
-            b_user,
-        } = p;
+        let Pair { a, b, b_user } = p;
         tasks.push(tokio::spawn(pump(
             target, a.sink, b.stream, text, 8, until, d,
         )));
-        rest.push((a.stream, b.sink, a.id, b.id, a_user, b_user));
+        // The other halves stay open, and b's address is used again below.
+        rest.push((a.stream, b.sink, b.id, b_user));
     }
     let mut halves = Vec::new();
     for t in tasks {
@@ -397,7 +387,7 @@ async fn run(args: Args) {
     let epoch = Instant::now();
     let mut tasks = Vec::new();
     let pairs_n = halves.len().max(1) as u32;
-    for (i, ((mut sink, mut stream), (_, _, _, b_id, _, b_user))) in
+    for (i, ((mut sink, mut stream), (_, _, b_id, b_user))) in
         halves.into_iter().zip(rest.iter()).enumerate()
     {
         let b_user = *b_user;
@@ -419,10 +409,7 @@ async fn run(args: Args) {
                     () = tokio::time::sleep(wait), if now < until => {
                         let stamp = epoch.elapsed().as_micros();
                         let body = format!("t={stamp};{pad}");
-                        let text = match target {
-                            Target::Mentorbridge => json!({"type": "offer", "sdp": body, "to": b_user}).to_string(),
-                            Target::PeerJs => json!({"type": "OFFER", "dst": b_id, "payload": {"sdp": {"type": "offer", "sdp": body}, "type": "media", "connectionId": "mc_bench"}}).to_string(),
-                        };
+                        let text = relay_message(target, &b_id, b_user, &body);
                         if sink.send(Message::Text(text.into())).await.is_err() { break; }
                         pending.push_back(());
                         next += gap;

@@ -16,7 +16,6 @@ use mentorbridge::config::{
 use mentorbridge::error::Error;
 use mentorbridge::schools::{NewSchool, SchoolInput};
 use mentorbridge::store::Store;
-use tokio::net::TcpListener;
 
 /// Cross-school peer mentoring: calendars, matching, bookings, video sessions
 /// and the mentoring record.
@@ -876,8 +875,7 @@ async fn open(url: &str) -> anyhow::Result<Store> {
 
 async fn serve(settings: Settings, banner: Option<String>) -> anyhow::Result<()> {
     let store = open(&settings.database_url).await?;
-    let listener = TcpListener::bind(settings.bind)
-        .await
+    let listener = mentorbridge_signalling::ws::listener(settings.bind)
         .with_context(|| format!("Failed to listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend_name(), "mentorbridge is listening");

@@ -13,13 +13,18 @@
 //! few map operations of each message and never across an `.await`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::frame::{FrameBuf, Opcode};
 use crate::ice::IceServer;
 use crate::protocol::{ErrorCode, LeaveReason, Peer, ServerBody, ServerMessage};
 use crate::token::{CallRole, JoinClaims, TokenError, TokenKey};
@@ -185,14 +190,169 @@ impl IceProvider for StaticIce {
     }
 }
 
-/// One queued message for a connection: its text, or an instruction to
-/// close with an error.
-#[derive(Clone, Debug)]
-pub enum Outgoing {
-    /// A serialized [`ServerMessage`].
-    Text(Arc<str>),
-    /// Send this error and close.
-    Close(ErrorCode, String),
+/// A connection's send queue: the hub fills it (never waiting), the
+/// connection's task empties it onto the socket. Frames are ready to
+/// write ([`crate::frame`]) and shared with the resume backlog.
+///
+/// It replaces a channel per member for memory's sake: an idle member's
+/// queue is a few words, not a preallocated block of slots.
+#[derive(Debug)]
+pub struct Outbox {
+    inner: Mutex<OutboxInner>,
+    limit: usize,
+    /// When the connection next has a deadline (hello, idle, a stalled
+    /// write), in milliseconds since the hub started; `u64::MAX` for none.
+    /// The hub's ticker wakes the connection once it has passed.
+    alarm: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct OutboxInner {
+    frames: VecDeque<Bytes>,
+    /// How to close, once the frames ahead of it are out.
+    close: Option<Goodbye>,
+    /// The connection has gone: nothing more is accepted.
+    gone: bool,
+    waker: Option<Waker>,
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+enum QueueError {
+    /// The client has fallen `limit` frames behind.
+    Full,
+    /// The connection has gone, or is closing.
+    Closed,
+}
+
+/// How a connection ends, once what is queued before it is out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goodbye {
+    /// Send this error, then close (code 4000).
+    Error(ErrorCode, String),
+    /// Just close: the connection has queued its own last frame.
+    Quiet,
+}
+
+/// What [`Outbox::take`] found.
+#[derive(Debug)]
+pub enum Next {
+    /// Frames to write (moved into the caller's buffer).
+    Frames,
+    /// Nothing queued; the caller is woken when there is.
+    Empty,
+    /// Close as this says.
+    Close(Goodbye),
+}
+
+impl Outbox {
+    /// A queue holding at most `limit` frames.
+    pub fn new(limit: usize) -> Arc<Outbox> {
+        Arc::new(Outbox {
+            inner: Mutex::new(OutboxInner::default()),
+            limit,
+            alarm: AtomicU64::new(u64::MAX),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutboxInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, frame: Bytes) -> Result<(), QueueError> {
+        let mut inner = self.lock();
+        if inner.gone || inner.close.is_some() {
+            return Err(QueueError::Closed);
+        }
+        if inner.frames.len() >= self.limit {
+            return Err(QueueError::Full);
+        }
+        inner.frames.push_back(frame);
+        if let Some(w) = inner.waker.take() {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues a frame from the connection itself (its own error replies):
+    /// these are not counted against the limit, which is for the room.
+    pub fn push_own(&self, frame: Bytes) {
+        let mut inner = self.lock();
+        if !inner.gone {
+            inner.frames.push_back(frame);
+        }
+    }
+
+    /// Asks the connection to send `code` and close, after what is queued.
+    /// The first reason given wins.
+    pub fn close(&self, code: ErrorCode, message: impl Into<String>) {
+        self.say_goodbye(Goodbye::Error(code, message.into()));
+    }
+
+    /// Closes after what is queued, as `goodbye` says (the first wins).
+    pub fn say_goodbye(&self, goodbye: Goodbye) {
+        let mut inner = self.lock();
+        if inner.close.is_none() && !inner.gone {
+            inner.close = Some(goodbye);
+        }
+        if let Some(w) = inner.waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Moves every queued frame to the back of `into`, or says why there
+    /// are none. With none queued, `waker` is woken when some are.
+    pub fn take(&self, into: &mut VecDeque<Bytes>, waker: &Waker) -> Next {
+        let mut inner = self.lock();
+        if !inner.frames.is_empty() {
+            if into.is_empty() {
+                // Swap rather than copy: the usual case under load.
+                std::mem::swap(into, &mut inner.frames);
+            } else {
+                into.extend(inner.frames.drain(..));
+            }
+            return Next::Frames;
+        }
+        if let Some(goodbye) = inner.close.take() {
+            inner.gone = true;
+            return Next::Close(goodbye);
+        }
+        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            inner.waker = Some(waker.clone());
+        }
+        Next::Empty
+    }
+
+    /// Asks to be woken (through `waker`) once the hub's clock passes
+    /// `at` ([`Hub::millis`]).
+    pub fn set_alarm(&self, at: u64, waker: &Waker) {
+        if self.alarm.swap(at, Ordering::Relaxed) == at {
+            return;
+        }
+        let mut inner = self.lock();
+        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            inner.waker = Some(waker.clone());
+        }
+    }
+
+    /// Wakes the connection if its alarm has passed.
+    fn ring_if_due(&self, now: u64) {
+        if self.alarm.load(Ordering::Relaxed) <= now {
+            self.alarm.store(u64::MAX, Ordering::Relaxed);
+            if let Some(w) = self.lock().waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// The connection has ended: later frames are refused, so the hub
+    /// stops queueing for it.
+    pub fn hang_up(&self) {
+        let mut inner = self.lock();
+        inner.gone = true;
+        inner.frames = VecDeque::new();
+        inner.waker = None;
+    }
 }
 
 /// How much of a member's messages to keep for a resume.
@@ -208,15 +368,72 @@ struct Member {
     /// Which connection holds the member now; an older one's cleanup must
     /// not touch a newer one.
     conn: u64,
-    tx: Option<mpsc::Sender<Outgoing>>,
+    tx: Option<Arc<Outbox>>,
     seq: u64,
-    backlog: VecDeque<(u64, Arc<str>)>,
+    backlog: VecDeque<(u64, Bytes)>,
     backlog_bytes: usize,
     dropped_at: Option<(DateTime<Utc>, std::time::Instant)>,
 }
 
+/// A room's members. A call has two to four people, so a short list
+/// searched in order is both smaller and quicker than a hash map.
+#[derive(Default)]
+struct Members(Vec<(Uuid, Member)>);
+
+impl Members {
+    fn get(&self, user: &Uuid) -> Option<&Member> {
+        self.0.iter().find(|(u, _)| u == user).map(|(_, m)| m)
+    }
+
+    fn get_mut(&mut self, user: &Uuid) -> Option<&mut Member> {
+        self.0.iter_mut().find(|(u, _)| u == user).map(|(_, m)| m)
+    }
+
+    fn remove(&mut self, user: &Uuid) -> Option<Member> {
+        let at = self.0.iter().position(|(u, _)| u == user)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
+    fn insert(&mut self, user: Uuid, member: Member) {
+        self.remove(&user);
+        if self.0.capacity() == 0 {
+            // Most rooms are a pair.
+            self.0.reserve_exact(2);
+        }
+        self.0.push((user, member));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Uuid, &Member)> {
+        self.0.iter().map(|(u, m)| (u, m))
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&Uuid, &mut Member)> {
+        self.0.iter_mut().map(|(u, m)| (&*u, m))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Member> {
+        self.0.iter().map(|(_, m)| m)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Member> {
+        self.0.iter_mut().map(|(_, m)| m)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &Uuid> {
+        self.0.iter().map(|(u, _)| u)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 struct Room {
-    members: HashMap<Uuid, Member>,
+    members: Members,
     closes_at: DateTime<Utc>,
     needs_supervisor: bool,
     ended: bool,
@@ -253,7 +470,18 @@ struct Inner {
     filter: Box<dyn ChatFilter>,
     events: mpsc::UnboundedSender<RoomEvent>,
     state: Mutex<State>,
+    /// Every connection's outbox, for the ticker to ring alarms.
+    alarms: Mutex<Vec<Weak<Outbox>>>,
+    /// Whether the ticker is running.
+    ticking: AtomicBool,
+    /// Time zero of [`Hub::millis`].
+    epoch: std::time::Instant,
 }
+
+/// How often connections' deadlines are looked at. Every deadline is
+/// seconds long, so being this late is harmless; in exchange a
+/// connection needs no timer of its own (see [`crate::ws`]).
+pub const TICK: Duration = Duration::from_millis(250);
 
 /// The rooms of one signalling server. Cheap to clone.
 #[derive(Clone)]
@@ -275,8 +503,8 @@ pub struct Admitted {
     pub claims: JoinClaims,
     /// The connection's number.
     pub conn: u64,
-    /// Its outgoing queue.
-    pub rx: mpsc::Receiver<Outgoing>,
+    /// Its outgoing queue (the one it was admitted with).
+    pub outbox: Arc<Outbox>,
 }
 
 /// Why `hello` was refused.
@@ -298,36 +526,61 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
 /// Queues `body` for a member, keeping it for a resume. A full queue means
 /// the client is not reading: it is cut off (and may resume later).
 fn deliver(member: &mut Member, body: ServerBody, keep: Keep) {
-    deliver_text(member, keep, |seq| {
-        serde_json::to_string(&ServerMessage { seq, body }).ok()
+    deliver_frame(member, Some(keep), 256, |seq, frame| {
+        serde_json::to_writer(frame, &ServerMessage { seq, body }).is_ok()
     });
 }
 
-/// Queues a message that `render` writes for the member's next `seq`.
-fn deliver_text(member: &mut Member, keep: Keep, render: impl FnOnce(u64) -> Option<String>) {
+/// Queues a `welcome`, which is not kept for a resume: a resume gets a
+/// fresh one. (It is the largest message most members ever get, so a
+/// call's idle connections do not hold on to it.)
+fn welcome(member: &mut Member, body: ServerBody) {
+    deliver_frame(member, None, 256, |seq, frame| {
+        serde_json::to_writer(frame, &ServerMessage { seq, body }).is_ok()
+    });
+}
+
+/// Queues a message that `render` writes into a text frame (of about
+/// `size` bytes) for the member's next `seq`, returning false if it
+/// could not; keeps it for a resume as `keep` says.
+fn deliver_frame(
+    member: &mut Member,
+    keep: Option<Keep>,
+    size: usize,
+    render: impl FnOnce(u64, &mut FrameBuf) -> bool,
+) {
+    let mut frame = FrameBuf::new(Opcode::Text, size);
+    if !render(member.seq + 1, &mut frame) {
+        return;
+    }
     member.seq += 1;
-    let text: Arc<str> = match render(member.seq) {
-        Some(t) => t.into(),
-        None => return,
-    };
-    member.backlog_bytes += text.len();
-    member.backlog.push_back((member.seq, text.clone()));
-    while member.backlog.len() > keep.messages || member.backlog_bytes > keep.bytes {
-        match member.backlog.pop_front() {
-            Some((_, old)) => member.backlog_bytes -= old.len(),
-            None => break,
+    let frame = frame.finish();
+    if let Some(keep) = keep {
+        if member.backlog.capacity() == 0 {
+            // Most members are sent a few messages in all.
+            member.backlog.reserve_exact(2);
+        }
+        member.backlog_bytes += frame.len();
+        member.backlog.push_back((member.seq, frame.clone()));
+        while member.backlog.len() > keep.messages || member.backlog_bytes > keep.bytes {
+            match member.backlog.pop_front() {
+                Some((_, old)) => member.backlog_bytes -= old.len(),
+                None => break,
+            }
         }
     }
     if let Some(tx) = &member.tx {
-        match tx.try_send(Outgoing::Text(text)) {
+        match tx.push(frame) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                // Dropping the sender ends the connection's queue; the
-                // connection then closes with `slow_consumer`.
+            Err(QueueError::Full) => {
+                tx.close(
+                    ErrorCode::SlowConsumer,
+                    "you fell too far behind; reconnecting",
+                );
                 member.tx = None;
                 member.dropped_at = Some((Utc::now(), std::time::Instant::now()));
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => member.tx = None,
+            Err(QueueError::Closed) => member.tx = None,
         }
     }
 }
@@ -351,12 +604,40 @@ impl Hub {
                 rooms: HashMap::new(),
                 next_conn: 1,
             }),
+            alarms: Mutex::new(Vec::new()),
+            ticking: AtomicBool::new(false),
+            epoch: std::time::Instant::now(),
         }))
     }
 
     /// The limits in force.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// A send queue for a new connection, sized so that a resume can
+    /// replay a whole backlog into it.
+    ///
+    /// The first call starts the ticker that rings connections' alarms
+    /// (so it must be made inside a tokio runtime).
+    pub fn outbox(&self) -> Arc<Outbox> {
+        let config = &self.0.config;
+        let outbox = Outbox::new(config.queue.max(config.backlog + 1));
+        self.0
+            .alarms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::downgrade(&outbox));
+        if !self.0.ticking.swap(true, Ordering::Relaxed) {
+            tokio::spawn(tick_forever(Arc::downgrade(&self.0)));
+        }
+        outbox
+    }
+
+    /// `at` on the hub's clock, for [`Outbox::set_alarm`].
+    pub fn millis(&self, at: std::time::Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.0.epoch).as_millis())
+            .unwrap_or(u64::MAX - 1)
     }
 
     fn keep(&self) -> Keep {
@@ -399,6 +680,7 @@ impl Hub {
     /// a dropped connection (replaying what it missed).
     pub fn admit(
         &self,
+        outbox: Arc<Outbox>,
         token: &str,
         resume: Option<crate::protocol::Resume>,
         now: DateTime<Utc>,
@@ -414,12 +696,11 @@ impl Hub {
         })?;
         let config = &self.0.config;
         // Room for a full backlog replay on resume, whatever the queue size.
-        let (tx, rx) = mpsc::channel(config.queue.max(config.backlog + 1));
         let mut state = self.lock();
         let conn = state.next_conn;
         state.next_conn += 1;
         let room = state.rooms.entry(claims.session).or_insert_with(|| Room {
-            members: HashMap::new(),
+            members: Members::default(),
             closes_at: claims.closes_at,
             needs_supervisor: claims.needs_supervisor,
             ended: false,
@@ -450,10 +731,10 @@ impl Hub {
                     .get_mut(&claims.user)
                     .ok_or_else(|| refused(ErrorCode::CannotResume, "start the call again"))?;
                 if let Some(old) = member.tx.take() {
-                    let _ = old.try_send(Outgoing::Close(
+                    old.close(
                         ErrorCode::Replaced,
-                        "this call carried on in a newer connection".into(),
-                    ));
+                        "this call carried on in a newer connection",
+                    );
                 }
                 member.conn = conn;
                 member.dropped_at = None;
@@ -461,12 +742,12 @@ impl Hub {
                 // client sees what it missed in order.
                 for (seq, text) in member.backlog.iter() {
                     if *seq > r.last_seq {
-                        let _ = tx.try_send(Outgoing::Text(text.clone()));
+                        outbox.push_own(text.clone());
                     }
                 }
-                member.tx = Some(tx);
+                member.tx = Some(outbox.clone());
                 let sid = member.sid;
-                deliver(
+                welcome(
                     member,
                     ServerBody::Welcome {
                         sid,
@@ -478,7 +759,6 @@ impl Hub {
                         needs_supervisor: needs,
                         resumed: true,
                     },
-                    self.keep(),
                 );
                 drop(state);
                 self.emit(RoomEvent::Resumed {
@@ -486,7 +766,11 @@ impl Hub {
                     user: claims.user,
                     at: now,
                 });
-                return Ok(Admitted { claims, conn, rx });
+                return Ok(Admitted {
+                    claims,
+                    conn,
+                    outbox,
+                });
             }
         }
 
@@ -496,10 +780,10 @@ impl Hub {
         // negotiate afresh.
         let rejoining = if let Some(mut old) = room.members.remove(&claims.user) {
             if let Some(old_tx) = old.tx.take() {
-                let _ = old_tx.try_send(Outgoing::Close(
+                old_tx.close(
                     ErrorCode::Replaced,
-                    "you joined this call from another window".into(),
-                ));
+                    "you joined this call from another window",
+                );
             }
             true
         } else {
@@ -511,13 +795,13 @@ impl Hub {
             role: claims.role,
             sid,
             conn,
-            tx: Some(tx),
+            tx: Some(outbox.clone()),
             seq: 0,
             backlog: VecDeque::new(),
             backlog_bytes: 0,
             dropped_at: None,
         };
-        deliver(
+        welcome(
             &mut member,
             ServerBody::Welcome {
                 sid,
@@ -529,7 +813,6 @@ impl Hub {
                 needs_supervisor: room.needs_supervisor,
                 resumed: false,
             },
-            self.keep(),
         );
         let joined = Peer {
             user: claims.user,
@@ -554,7 +837,11 @@ impl Hub {
                 at: now,
             });
         }
-        Ok(Admitted { claims, conn, rx })
+        Ok(Admitted {
+            claims,
+            conn,
+            outbox,
+        })
     }
 
     /// Relays an offer, answer or candidate from `from` to `to` (or to
@@ -627,10 +914,18 @@ impl Hub {
             SdpKind::Answer => "answer",
         };
         self.relay_with(claims, to, |member, keep| {
-            deliver_text(member, keep, |seq| {
-                Some(format!(
-                    r#"{{"seq":{seq},"type":"{kind}","from":"{from}","sdp":{raw}}}"#
-                ))
+            deliver_frame(member, Some(keep), raw.len() + 96, |seq, frame| {
+                use std::io::Write as _;
+                write!(
+                    frame,
+                    r#"{{"seq":{seq},"type":"{kind}","from":"{from}","sdp":"#
+                )
+                .is_ok()
+                    && {
+                        frame.push(raw.as_bytes());
+                        frame.push(b"}");
+                        true
+                    }
             });
         })
     }
@@ -769,10 +1064,7 @@ impl Hub {
         for member in room.members.values_mut() {
             deliver(member, ServerBody::Ended { by: claims.user }, keep);
             if let Some(tx) = member.tx.take() {
-                let _ = tx.try_send(Outgoing::Close(
-                    ErrorCode::CallEnded,
-                    "a supervising teacher ended the call".into(),
-                ));
+                tx.close(ErrorCode::CallEnded, "a supervising teacher ended the call");
             }
         }
         room.members.clear();
@@ -824,7 +1116,7 @@ impl Hub {
                 closed.push(*session);
                 continue;
             }
-            for (user, m) in &room.members {
+            for (user, m) in room.members.iter() {
                 if let Some((at, since)) = m.dropped_at
                     && since.elapsed() >= ttl
                 {
@@ -847,10 +1139,7 @@ impl Hub {
                         keep,
                     );
                     if let Some(tx) = member.tx.take() {
-                        let _ = tx.try_send(Outgoing::Close(
-                            ErrorCode::OutsideWindow,
-                            "the session's time is over".into(),
-                        ));
+                        tx.close(ErrorCode::OutsideWindow, "the session's time is over");
                     }
                     let at = member.dropped_at.map_or(now, |(at, _)| at);
                     self.emit(RoomEvent::Left {
@@ -871,6 +1160,28 @@ impl Hub {
             tick.tick().await;
             self.sweep(Utc::now());
         }
+    }
+}
+
+/// Rings the alarms that are due, every [`TICK`], until the hub is gone;
+/// forgets connections that have ended.
+async fn tick_forever(hub: Weak<Inner>) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(inner) = hub.upgrade() else {
+            return;
+        };
+        let now = Hub(inner.clone()).millis(std::time::Instant::now());
+        let mut alarms = inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
+        alarms.retain(|weak| match weak.upgrade() {
+            Some(outbox) => {
+                outbox.ring_if_due(now);
+                true
+            }
+            None => false,
+        });
     }
 }
 

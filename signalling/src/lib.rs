@@ -28,9 +28,12 @@
 //! - [`ice`]: STUN/TURN server lists and time-limited TURN credentials.
 //! - [`hub`]: rooms, the relay between members, resume after a drop, and
 //!   the [`hub::RoomEvent`]s the server turns into attendance.
-//! - [`ws`]: one websocket connection (axum): hello, limits, the loop.
+//! - [`frame`]: the websocket wire format, read in place and written once.
+//! - [`ws`]: one websocket connection: the upgrade, hello, limits, the
+//!   relay loop, with no buffers held while idle.
 //! - [`precall`]: the peer the pre-call check connects to (`webrtc` crate).
 
+pub mod frame;
 pub mod hub;
 pub mod ice;
 pub mod precall;

@@ -1,19 +1,42 @@
-//! One websocket connection: `hello` first, then the relay loop.
+//! One websocket connection: the upgrade, `hello` first, then the relay.
 //!
-//! The loop waits on three things at once: the client's next message, the
-//! member's outgoing queue, and the idle timer. It never blocks the room: a
-//! message for this client goes into its own bounded queue (see
-//! [`crate::hub`]), and a client that sends too much, too large or too fast
-//! is answered with an error code, then cut off if it keeps on.
+//! A connection is one task driving one [`Conn`]: it reads the client's
+//! frames, hands each message to the [`Hub`] (which never waits on
+//! anyone), and writes out what the hub has queued for it in its
+//! [`Outbox`]. A client that sends too much, too large or too fast is
+//! answered with an error code, then cut off if it keeps on; one that
+//! stops reading fills only its own queue and is cut off alone.
+//!
+//! ## Memory
+//! Almost every connection is idle almost all the time (a call's
+//! signalling is a burst at the start), so an idle connection holds no
+//! buffers: bytes are read into one scratch buffer per worker thread and
+//! handled there, in place; only the tail of a frame that has not all
+//! arrived is kept, in a buffer that is freed once the frame is whole.
+//! Outgoing frames are built once by the hub and written as they are,
+//! several to a system call.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use bytes::Bytes;
 use chrono::Utc;
-use futures_util::{SinkExt, StreamExt};
+use sha1::{Digest, Sha1};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::hub::{Admitted, Hub, Outgoing, SdpKind};
+use crate::frame::{self, Frame, FrameError, Opcode};
+use crate::hub::{Goodbye, Hub, Next, Outbox, SdpKind};
 use crate::protocol::{ClientMessage, ErrorCode, ServerBody, ServerMessage};
+use crate::token::JoinClaims;
 
 /// An offer or answer, read without unescaping its SDP (see
 /// [`Hub::relay_sdp`]); anything else is read as a [`ClientMessage`].
@@ -31,31 +54,45 @@ struct SdpMessage<'a> {
 /// Malformed or refused messages tolerated before a connection is closed.
 const STRIKES: u32 = 20;
 
-/// The longest wait for a client to take one message.
+/// The longest wait for a client to take what is written to it.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After saying goodbye, how long to read (and discard) what the client
+/// still sends, so that closing does not reset the connection before the
+/// client has read the goodbye.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Reads in a row before a busy connection lets others run.
+const READS_PER_TURN: usize = 16;
+
+/// Frames written in one system call at most.
+const FRAMES_PER_WRITE: usize = 64;
+
+/// The scratch buffer each worker thread reads into.
+const SCRATCH: usize = 32 * 1024;
+
+thread_local! {
+    static SCRATCH_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; SCRATCH]);
+}
 
 /// Token bucket: `burst` messages at once, refilled at `rate` a second.
 struct Bucket {
-    tokens: f64,
-    burst: f64,
-    rate: f64,
-    last: std::time::Instant,
+    tokens: f32,
+    last: Instant,
 }
 
 impl Bucket {
-    fn new(rate: u32, burst: u32) -> Self {
+    fn new(burst: u32) -> Self {
         Bucket {
-            tokens: f64::from(burst),
-            burst: f64::from(burst),
-            rate: f64::from(rate),
-            last: std::time::Instant::now(),
+            tokens: burst as f32,
+            last: Instant::now(),
         }
     }
 
-    fn take(&mut self) -> bool {
-        let now = std::time::Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+    fn take(&mut self, rate: u32, burst: u32) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f32() * rate as f32;
+        self.tokens = (self.tokens + refill).min(burst as f32);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -68,7 +105,7 @@ impl Bucket {
 
 /// An error outside the member's sequence (before `hello`, or the last
 /// word before closing): `seq` 0.
-fn error_text(code: ErrorCode, message: &str) -> Utf8Bytes {
+fn error_frame(code: ErrorCode, message: &str) -> Bytes {
     let msg = ServerMessage {
         seq: 0,
         body: ServerBody::Error {
@@ -76,267 +113,726 @@ fn error_text(code: ErrorCode, message: &str) -> Utf8Bytes {
             message: message.to_owned(),
         },
     };
-    serde_json::to_string(&msg).unwrap_or_default().into()
+    frame::text(&serde_json::to_string(&msg).unwrap_or_default())
 }
 
-async fn close_with(socket: &mut WebSocket, code: ErrorCode, message: &str) {
-    let _ = socket.send(Message::Text(error_text(code, message))).await;
-    // 4000-range close codes are the application's own.
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 4000,
-            reason: Utf8Bytes::from(format!("{code:?}")),
-        })))
-        .await;
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Reading messages and writing replies.
+    Open,
+    /// The goodbye is queued: writing it out, reading no more.
+    Closing,
+    /// Written and shut down: reading what the client still sends until
+    /// it closes (or [`LINGER`] passes).
+    Lingering,
+    /// Over.
+    Done,
 }
 
-/// Serves one websocket until it closes.
-pub async fn serve(hub: Hub, mut socket: WebSocket) {
-    let config = hub.config().clone();
-    // Hello first, within the time allowed.
-    let first = tokio::time::timeout(config.hello_timeout, socket.recv()).await;
-    let text = match first {
-        Ok(Some(Ok(Message::Text(t)))) => t,
-        Ok(Some(Ok(_))) | Err(_) => {
-            close_with(
-                &mut socket,
-                ErrorCode::HelloFirst,
-                "send hello with a join token first",
-            )
-            .await;
-            return;
+/// A member's place, once `hello` is accepted.
+struct Member {
+    claims: JoinClaims,
+    conn: u64,
+}
+
+/// The state of one connection.
+struct Conn<S> {
+    io: S,
+    hub: Hub,
+    outbox: Arc<Outbox>,
+    phase: Phase,
+    member: Option<Box<Member>>,
+    /// The unread tail of a frame that has not all arrived (unallocated
+    /// when there is none).
+    pending: Vec<u8>,
+    /// A message arriving in fragments: its opcode and what has come.
+    fragments: Option<Box<(Opcode, Vec<u8>)>>,
+    /// Frames taken from the outbox, being written; `written` bytes of
+    /// the first are out.
+    writing: VecDeque<Bytes>,
+    written: usize,
+    bucket: Bucket,
+    strikes: u32,
+    /// When the client was last heard from (or the connection opened).
+    heard: Instant,
+    /// Since when a write has been waiting for the client to read.
+    stalled: Option<Instant>,
+    /// The goodbye has been taken from the outbox: once it is written,
+    /// the connection shuts down.
+    said_goodbye: bool,
+    /// Closing: when it began (a goodbye not out within [`SEND_TIMEOUT`]
+    /// is abandoned). Lingering: when lingering ends.
+    phase_at: Option<Instant>,
+    /// The member left for good (Leave, End, replaced, the call over):
+    /// closing is not a drop they may resume from.
+    left: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    fn new(hub: Hub, io: S) -> Self {
+        let outbox = hub.outbox();
+        let burst = hub.config().burst;
+        Conn {
+            io,
+            hub,
+            outbox,
+            phase: Phase::Open,
+            member: None,
+            pending: Vec::new(),
+            fragments: None,
+            writing: VecDeque::new(),
+            written: 0,
+            bucket: Bucket::new(burst),
+            strikes: 0,
+            heard: Instant::now(),
+            stalled: None,
+            said_goodbye: false,
+            phase_at: None,
+            left: false,
         }
-        Ok(Some(Err(_)) | None) => return,
-    };
-    if text.len() > config.max_message_bytes {
-        close_with(&mut socket, ErrorCode::TooLarge, "message too large").await;
-        return;
     }
-    let (token, resume) = match serde_json::from_str::<ClientMessage>(&text) {
-        Ok(ClientMessage::Hello { token, resume }) => (token, resume),
-        Ok(_) => {
-            close_with(
-                &mut socket,
-                ErrorCode::HelloFirst,
-                "send hello with a join token first",
-            )
-            .await;
+
+    /// The largest message the transport takes: above the protocol's
+    /// limit, so an oversized message gets a `too_large` answer rather
+    /// than a torn connection.
+    fn transport_limit(&self) -> usize {
+        self.hub.config().max_message_bytes.saturating_mul(4)
+    }
+
+    /// Ends the connection with an error code the client can act on.
+    fn end_with(&mut self, code: ErrorCode, message: impl Into<String>) {
+        self.outbox.close(code, message);
+        self.begin_closing();
+    }
+
+    /// Reads no more; what is queued, then the goodbye, goes out.
+    fn begin_closing(&mut self) {
+        if self.phase == Phase::Open {
+            self.phase = Phase::Closing;
+            self.phase_at = Some(Instant::now());
+            // Half a frame will never be finished now.
+            self.pending = Vec::new();
+            self.fragments = None;
+        }
+    }
+
+    /// Ends the connection with a bare close frame (a protocol error, or
+    /// the answer to the client's own close).
+    fn end_quietly(&mut self, close_code: u16, reason: &str) {
+        self.outbox.push_own(frame::close(close_code, reason));
+        self.outbox.say_goodbye(Goodbye::Quiet);
+        self.begin_closing();
+    }
+
+    /// Answers the client with an error and counts a strike; too many and
+    /// it is cut off.
+    fn strike(&mut self, code: ErrorCode, message: String) {
+        self.strikes += 1;
+        if self.strikes > STRIKES {
+            self.end_with(code, message);
+        } else {
+            self.outbox.push_own(error_frame(code, &message));
+        }
+    }
+
+    fn poll_conn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.phase == Phase::Open || self.phase == Phase::Lingering {
+                self.poll_read(cx);
+            }
+            if matches!(self.phase, Phase::Open | Phase::Closing) {
+                self.poll_write(cx);
+            }
+            if self.phase == Phase::Done {
+                return Poll::Ready(());
+            }
+            // No timer of its own: the hub's ticker wakes it once the
+            // first deadline has passed.
+            let Some(deadline) = self.deadline() else {
+                return Poll::Pending;
+            };
+            if Instant::now() < deadline || !self.on_deadline() {
+                self.outbox.set_alarm(self.hub.millis(deadline), cx.waker());
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let config = self.hub.config();
+        match self.phase {
+            Phase::Open => {
+                let quiet = if self.member.is_some() {
+                    self.heard + config.idle_timeout
+                } else {
+                    self.heard + config.hello_timeout
+                };
+                Some(self.stalled.map_or(quiet, |s| quiet.min(s + SEND_TIMEOUT)))
+            }
+            Phase::Closing => self.phase_at.map(|s| s + SEND_TIMEOUT),
+            Phase::Lingering => self.phase_at,
+            Phase::Done => None,
+        }
+    }
+
+    /// Acts on whichever deadline has passed; false if none has.
+    fn on_deadline(&mut self) -> bool {
+        let now = Instant::now();
+        let config = self.hub.config();
+        if self.stalled.is_some_and(|s| now >= s + SEND_TIMEOUT) {
+            // The client is not reading: no goodbye can reach it.
+            self.phase = Phase::Done;
+            return true;
+        }
+        match self.phase {
+            Phase::Open if self.member.is_none() && now >= self.heard + config.hello_timeout => {
+                self.end_with(ErrorCode::HelloFirst, "send hello with a join token first");
+            }
+            Phase::Open if self.member.is_some() && now >= self.heard + config.idle_timeout => {
+                self.end_with(ErrorCode::IdleTimeout, "nothing heard for too long");
+            }
+            Phase::Closing if self.phase_at.is_some_and(|s| now >= s + SEND_TIMEOUT) => {
+                self.phase = Phase::Done;
+            }
+            Phase::Lingering if self.phase_at.is_none_or(|t| now >= t) => {
+                self.phase = Phase::Done;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Reads and handles what the client has sent, until the socket has
+    /// no more for now (or this connection has had its turn).
+    fn poll_read(&mut self, cx: &mut Context<'_>) {
+        for _ in 0..READS_PER_TURN {
+            if self.phase == Phase::Lingering {
+                self.pending = Vec::new();
+            }
+            let read = if self.pending.is_empty() {
+                SCRATCH_BUF.with_borrow_mut(|scratch| self.read_scratch(cx, scratch))
+            } else {
+                self.read_pending(cx)
+            };
+            match read {
+                Poll::Pending => return,
+                Poll::Ready(false) => {
+                    // Closed or failed: nothing more can be said to it.
+                    self.phase = Phase::Done;
+                    return;
+                }
+                Poll::Ready(true) => {
+                    if !matches!(self.phase, Phase::Open | Phase::Lingering) {
+                        return;
+                    }
+                }
+            }
+        }
+        // Still more to read: let other connections run first.
+        cx.waker().wake_by_ref();
+    }
+
+    /// Reads into the thread's scratch buffer and handles it there; an
+    /// unfinished frame's bytes move to `pending`. `Ready(false)`: closed.
+    fn read_scratch(&mut self, cx: &mut Context<'_>, scratch: &mut [u8]) -> Poll<bool> {
+        let mut buf = ReadBuf::new(scratch);
+        match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(_)) => Poll::Ready(false),
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n == 0 {
+                    return Poll::Ready(false);
+                }
+                let used = self.handle(&mut scratch[..n]);
+                if used < n && self.phase == Phase::Open {
+                    self.pending.extend_from_slice(&scratch[used..n]);
+                }
+                Poll::Ready(true)
+            }
+        }
+    }
+
+    /// Reads more of an unfinished frame into `pending`, with room for the
+    /// whole frame, and handles it once it is all here.
+    fn read_pending(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        let limit = self.transport_limit();
+        let mut pending = std::mem::take(&mut self.pending);
+        let have = pending.len();
+        let whole = match frame::needed(&pending, limit) {
+            Ok(Some(n)) => n,
+            Ok(None) => have + frame::MAX_HEADER,
+            Err(e) => {
+                self.protocol_error(e);
+                return Poll::Ready(true);
+            }
+        };
+        pending.resize(whole.max(have + 4096), 0);
+        let mut buf = ReadBuf::new(&mut pending[have..]);
+        let polled = Pin::new(&mut self.io).poll_read(cx, &mut buf);
+        let n = buf.filled().len();
+        pending.truncate(have + n);
+        match polled {
+            Poll::Pending => {
+                self.pending = pending;
+                Poll::Pending
+            }
+            Poll::Ready(Err(_)) => Poll::Ready(false),
+            Poll::Ready(Ok(())) if n == 0 => Poll::Ready(false),
+            Poll::Ready(Ok(())) => {
+                let used = self.handle(&mut pending);
+                if used < pending.len() && self.phase == Phase::Open {
+                    pending.drain(..used);
+                    self.pending = pending;
+                }
+                // Otherwise `pending` is dropped: idle again, no buffer.
+                Poll::Ready(true)
+            }
+        }
+    }
+
+    /// Handles every whole frame at the front of `buf`; returns how many
+    /// bytes they took.
+    fn handle(&mut self, buf: &mut [u8]) -> usize {
+        if self.phase == Phase::Lingering {
+            return buf.len();
+        }
+        let limit = self.transport_limit();
+        let mut at = 0;
+        while self.phase == Phase::Open && at < buf.len() {
+            match frame::parse(&mut buf[at..], limit) {
+                Ok(Some((f, used))) => {
+                    at += used;
+                    self.on_frame(f);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.protocol_error(e);
+                    break;
+                }
+            }
+        }
+        at
+    }
+
+    fn protocol_error(&mut self, e: FrameError) {
+        self.end_quietly(e.close_code(), &e.to_string());
+    }
+
+    fn on_frame(&mut self, f: Frame<'_>) {
+        self.heard = Instant::now();
+        match f.opcode {
+            Opcode::Ping => self.outbox.push_own(frame::pong(f.payload)),
+            Opcode::Pong => {}
+            Opcode::Close => {
+                // Answer the client's close with the same code.
+                let code = match f.payload {
+                    [a, b, ..] => u16::from_be_bytes([*a, *b]),
+                    _ => 1000,
+                };
+                self.end_quietly(code, "");
+            }
+            Opcode::Text | Opcode::Binary if self.fragments.is_some() => {
+                self.end_quietly(1002, "a new message began inside a fragmented one");
+            }
+            Opcode::Text | Opcode::Binary if !f.fin => {
+                self.fragments = Some(Box::new((f.opcode, f.payload.to_vec())));
+            }
+            Opcode::Text | Opcode::Binary => self.on_message(f.opcode, f.payload),
+            Opcode::Continuation => {
+                let limit = self.transport_limit();
+                let Some(partial) = self.fragments.take() else {
+                    self.end_quietly(1002, "a continuation with nothing to continue");
+                    return;
+                };
+                let (opcode, mut message) = *partial;
+                if message.len() + f.payload.len() > limit {
+                    self.end_quietly(1009, "message too large");
+                    return;
+                }
+                message.extend_from_slice(f.payload);
+                if f.fin {
+                    self.on_message(opcode, &message);
+                } else {
+                    self.fragments = Some(Box::new((opcode, message)));
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, opcode: Opcode, payload: &[u8]) {
+        if opcode == Opcode::Binary {
+            match self.member {
+                None => self.end_with(ErrorCode::HelloFirst, "send hello with a join token first"),
+                Some(_) => self.end_with(ErrorCode::BadMessage, "messages are JSON text"),
+            }
             return;
         }
-        Err(_) => {
-            close_with(
-                &mut socket,
+        let Ok(text) = std::str::from_utf8(payload) else {
+            self.end_quietly(1007, "text must be UTF-8");
+            return;
+        };
+        match self.member.take() {
+            None => self.on_hello(text),
+            Some(member) => {
+                self.on_signal(&member, text);
+                // `Leave` and `End` have already let the place go.
+                if !self.left {
+                    self.member = Some(member);
+                }
+            }
+        }
+    }
+
+    fn on_hello(&mut self, text: &str) {
+        let config = self.hub.config();
+        if text.len() > config.max_message_bytes {
+            self.end_with(ErrorCode::TooLarge, "message too large");
+            return;
+        }
+        let (token, resume) = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(ClientMessage::Hello { token, resume }) => (token, resume),
+            Ok(_) => {
+                self.end_with(ErrorCode::HelloFirst, "send hello with a join token first");
+                return;
+            }
+            Err(_) => {
+                self.end_with(ErrorCode::BadMessage, "not a signalling message");
+                return;
+            }
+        };
+        match self
+            .hub
+            .admit(self.outbox.clone(), &token, resume, Utc::now())
+        {
+            Ok(admitted) => {
+                self.member = Some(Box::new(Member {
+                    claims: admitted.claims,
+                    conn: admitted.conn,
+                }));
+            }
+            Err(refused) => self.end_with(refused.code, refused.message),
+        }
+    }
+
+    fn on_signal(&mut self, member: &Member, text: &str) {
+        let config = self.hub.config();
+        let claims = &member.claims;
+        if !self.bucket.take(config.rate_per_second, config.burst) {
+            self.strikes += 1;
+            if self.strikes > STRIKES {
+                self.end_with(ErrorCode::RateLimited, "too many messages; disconnected");
+            } else {
+                self.outbox.push_own(error_frame(
+                    ErrorCode::RateLimited,
+                    "slow down: message dropped",
+                ));
+            }
+            return;
+        }
+        if text.len() > config.max_message_bytes {
+            let limit = config.max_message_bytes;
+            self.strike(
+                ErrorCode::TooLarge,
+                format!("messages are at most {limit} bytes; this one was dropped"),
+            );
+            return;
+        }
+        let hub = &self.hub;
+        if let Ok(m) = serde_json::from_str::<SdpMessage<'_>>(text)
+            && m.sdp.get().starts_with('"')
+            && let Some(kind) = match m.kind {
+                "offer" => Some(SdpKind::Offer),
+                "answer" => Some(SdpKind::Answer),
+                _ => None,
+            }
+        {
+            if let Err(r) = hub.relay_sdp(claims, m.to, kind, m.sdp.get()) {
+                self.strike(r.code, r.message);
+            }
+            return;
+        }
+        let now = Utc::now();
+        let outcome = match serde_json::from_str::<ClientMessage>(text) {
+            Err(_) => Err((
                 ErrorCode::BadMessage,
-                "not a signalling message",
-            )
-            .await;
-            return;
-        }
-    };
-    let admitted = match hub.admit(&token, resume, Utc::now()) {
-        Ok(a) => a,
-        Err(refused) => {
-            close_with(&mut socket, refused.code, &refused.message).await;
-            return;
-        }
-    };
-    run(hub, socket, admitted, config.idle_timeout).await;
-}
-
-async fn run(hub: Hub, socket: WebSocket, admitted: Admitted, idle: Duration) {
-    let Admitted {
-        claims,
-        conn,
-        mut rx,
-    } = admitted;
-    let config = hub.config().clone();
-    let (mut sink, mut stream) = socket.split();
-    let mut bucket = Bucket::new(config.rate_per_second, config.burst);
-    let mut strikes = 0_u32;
-    let mut left = false;
-    let idle_timer = tokio::time::sleep(idle);
-    tokio::pin!(idle_timer);
-    // What to tell the client if this loop ends it.
-    let mut last_word: Option<(ErrorCode, String)> = None;
-    loop {
-        tokio::select! {
-            out = rx.recv() => match out {
-                Some(Outgoing::Text(text)) => {
-                    // Everything already queued goes out in one write: under
-                    // load that is one system call for many messages.
-                    let mut batch = vec![text];
-                    let mut closing = None;
-                    while batch.len() < 64 {
-                        match rx.try_recv() {
-                            Ok(Outgoing::Text(t)) => batch.push(t),
-                            Ok(Outgoing::Close(code, message)) => {
-                                closing = Some((code, message));
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    // A client that stops reading fills the socket's buffers;
-                    // waiting for it longer than this would leak the task.
-                    let sent = tokio::time::timeout(SEND_TIMEOUT, async {
-                        for t in batch {
-                            sink.feed(Message::Text(Utf8Bytes::from(&*t))).await?;
-                        }
-                        sink.flush().await
-                    })
-                    .await;
-                    if !matches!(sent, Ok(Ok(()))) {
-                        break;
-                    }
-                    if let Some((code, message)) = closing {
-                        left = matches!(code, ErrorCode::Replaced | ErrorCode::CallEnded | ErrorCode::OutsideWindow);
-                        last_word = Some((code, message));
-                        break;
-                    }
+                "unknown or malformed message; dropped".to_owned(),
+            )),
+            Ok(ClientMessage::Hello { .. }) => {
+                Err((ErrorCode::BadMessage, "already said hello".to_owned()))
+            }
+            Ok(ClientMessage::Offer { sdp, to }) => hub
+                .relay(claims, to, |from| ServerBody::Offer {
+                    from,
+                    sdp: sdp.clone(),
+                })
+                .map_err(|r| (r.code, r.message)),
+            Ok(ClientMessage::Answer { sdp, to }) => hub
+                .relay(claims, to, |from| ServerBody::Answer {
+                    from,
+                    sdp: sdp.clone(),
+                })
+                .map_err(|r| (r.code, r.message)),
+            Ok(ClientMessage::Candidate { candidate, to }) => hub
+                .relay(claims, to, |from| ServerBody::Candidate {
+                    from,
+                    candidate: candidate.clone(),
+                })
+                .map_err(|r| (r.code, r.message)),
+            Ok(ClientMessage::State { pc_state }) => {
+                hub.media_state(claims, &pc_state, now);
+                Ok(())
+            }
+            Ok(ClientMessage::Chat { text }) => hub
+                .chat(claims, &text, now)
+                .map_err(|r| (r.code, r.message)),
+            Ok(ClientMessage::Ping) => {
+                hub.pong(claims);
+                Ok(())
+            }
+            Ok(ClientMessage::Leave) => {
+                hub.leave(claims, member.conn, now);
+                self.left = true;
+                self.end_quietly(1000, "left");
+                Ok(())
+            }
+            Ok(ClientMessage::End) => match hub.end(claims, now) {
+                Ok(()) => {
+                    // The hub has queued `ended` and the goodbye for
+                    // everyone, this connection included.
+                    self.left = true;
+                    self.begin_closing();
+                    Ok(())
                 }
-                Some(Outgoing::Close(code, message)) => {
-                    last_word = Some((code, message));
-                    left = matches!(code, ErrorCode::Replaced | ErrorCode::CallEnded | ErrorCode::OutsideWindow);
-                    break;
-                }
-                None => {
-                    last_word = Some((ErrorCode::SlowConsumer, "you fell too far behind; reconnecting".into()));
-                    break;
-                }
+                Err(r) => Err((r.code, r.message)),
             },
-            incoming = stream.next() => {
-                let text = match incoming {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Binary(_))) => {
-                        last_word = Some((ErrorCode::BadMessage, "messages are JSON text".into()));
-                        break;
-                    }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => continue, // ping/pong frames
-                };
-                idle_timer.as_mut().reset(tokio::time::Instant::now() + idle);
-                if !bucket.take() {
-                    strikes += 1;
-                    if strikes > STRIKES {
-                        last_word = Some((ErrorCode::RateLimited, "too many messages; disconnected".into()));
-                        break;
-                    }
-                    let _ = sink.send(Message::Text(error_text(ErrorCode::RateLimited, "slow down: message dropped"))).await;
-                    continue;
-                }
-                if text.len() > config.max_message_bytes {
-                    strikes += 1;
-                    let _ = sink.send(Message::Text(error_text(
-                        ErrorCode::TooLarge,
-                        &format!("messages are at most {} bytes; this one was dropped", config.max_message_bytes),
-                    ))).await;
-                    if strikes > STRIKES { break; }
-                    continue;
-                }
-                let now = Utc::now();
-                if let Ok(m) = serde_json::from_str::<SdpMessage<'_>>(&text)
-                    && m.sdp.get().starts_with('"')
-                    && let Some(kind) = match m.kind {
-                        "offer" => Some(SdpKind::Offer),
-                        "answer" => Some(SdpKind::Answer),
-                        _ => None,
-                    }
-                {
-                    if let Err(r) = hub.relay_sdp(&claims, m.to, kind, m.sdp.get()) {
-                        strikes += 1;
-                        if strikes > STRIKES {
-                            last_word = Some((r.code, r.message));
-                            break;
+        };
+        if let Err((code, message)) = outcome {
+            self.strike(code, message);
+        }
+    }
+
+    /// Writes what is queued, as much as the socket takes now.
+    fn poll_write(&mut self, cx: &mut Context<'_>) {
+        loop {
+            if self.writing.is_empty() && !self.said_goodbye {
+                match self.outbox.take(&mut self.writing, cx.waker()) {
+                    Next::Frames => {}
+                    Next::Empty => {
+                        self.stalled = None;
+                        // Idle connections hold no buffers.
+                        if self.writing.capacity() > 0 {
+                            self.writing = VecDeque::new();
                         }
-                        if sink.send(Message::Text(error_text(r.code, &r.message))).await.is_err() {
-                            break;
+                        // TLS keeps bytes back until flushed; TCP has none.
+                        if Pin::new(&mut self.io).poll_flush(cx).is_ready() {
+                            return;
                         }
+                        self.stalled.get_or_insert_with(Instant::now);
+                        return;
                     }
-                    continue;
-                }
-                let outcome = match serde_json::from_str::<ClientMessage>(&text) {
-                    Err(_) => Err((ErrorCode::BadMessage, "unknown or malformed message; dropped".to_owned())),
-                    Ok(ClientMessage::Hello { .. }) => Err((ErrorCode::BadMessage, "already said hello".to_owned())),
-                    Ok(ClientMessage::Offer { sdp, to }) => hub
-                        .relay(&claims, to, |from| ServerBody::Offer { from, sdp: sdp.clone() })
-                        .map_err(|r| (r.code, r.message)),
-                    Ok(ClientMessage::Answer { sdp, to }) => hub
-                        .relay(&claims, to, |from| ServerBody::Answer { from, sdp: sdp.clone() })
-                        .map_err(|r| (r.code, r.message)),
-                    Ok(ClientMessage::Candidate { candidate, to }) => hub
-                        .relay(&claims, to, |from| ServerBody::Candidate { from, candidate: candidate.clone() })
-                        .map_err(|r| (r.code, r.message)),
-                    Ok(ClientMessage::State { pc_state }) => {
-                        hub.media_state(&claims, &pc_state, now);
-                        Ok(())
-                    }
-                    Ok(ClientMessage::Chat { text }) => hub.chat(&claims, &text, now).map_err(|r| (r.code, r.message)),
-                    Ok(ClientMessage::Ping) => {
-                        hub.pong(&claims);
-                        Ok(())
-                    }
-                    Ok(ClientMessage::Leave) => {
-                        hub.leave(&claims, conn, now);
-                        left = true;
-                        break;
-                    }
-                    Ok(ClientMessage::End) => match hub.end(&claims, now) {
-                        Ok(()) => {
-                            left = true;
-                            break;
+                    Next::Close(goodbye) => {
+                        self.said_goodbye = true;
+                        if let Goodbye::Error(code, message) = goodbye {
+                            self.left |= matches!(
+                                code,
+                                ErrorCode::Replaced
+                                    | ErrorCode::CallEnded
+                                    | ErrorCode::OutsideWindow
+                            );
+                            self.writing.push_back(error_frame(code, &message));
+                            // 4000-range close codes are the application's own.
+                            self.writing
+                                .push_back(frame::close(4000, &format!("{code:?}")));
                         }
-                        Err(r) => Err((r.code, r.message)),
-                    },
-                };
-                if let Err((code, message)) = outcome {
-                    strikes += 1;
-                    if strikes > STRIKES {
-                        last_word = Some((code, message));
-                        break;
-                    }
-                    if sink.send(Message::Text(error_text(code, &message))).await.is_err() {
-                        break;
+                        self.begin_closing();
                     }
                 }
             }
-            () = &mut idle_timer => {
-                last_word = Some((ErrorCode::IdleTimeout, "nothing heard for too long".into()));
-                break;
+            if self.writing.is_empty() {
+                // Closing, and all is written: shut down our side, then
+                // read until the client closes too.
+                match Pin::new(&mut self.io).poll_shutdown(cx) {
+                    Poll::Pending => {
+                        self.stalled.get_or_insert_with(Instant::now);
+                    }
+                    Poll::Ready(_) => {
+                        self.phase = Phase::Lingering;
+                        self.phase_at = Some(Instant::now() + LINGER);
+                        self.stalled = None;
+                    }
+                }
+                return;
+            }
+            let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE];
+            let mut count = 0;
+            for (i, f) in self.writing.iter().take(FRAMES_PER_WRITE).enumerate() {
+                let bytes = if i == 0 { &f[self.written..] } else { &f[..] };
+                slices[i] = IoSlice::new(bytes);
+                count += 1;
+            }
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                Poll::Pending => {
+                    self.stalled.get_or_insert_with(Instant::now);
+                    return;
+                }
+                Poll::Ready(Err(_) | Ok(0)) => {
+                    self.phase = Phase::Done;
+                    return;
+                }
+                Poll::Ready(Ok(mut n)) => {
+                    self.stalled = None;
+                    while n > 0 {
+                        let Some(front) = self.writing.front() else {
+                            break;
+                        };
+                        let left = front.len() - self.written;
+                        if n >= left {
+                            n -= left;
+                            self.written = 0;
+                            self.writing.pop_front();
+                        } else {
+                            self.written += n;
+                            n = 0;
+                        }
+                    }
+                }
             }
         }
     }
-    if !left {
-        hub.dropped(&claims, conn, Utc::now());
-    }
-    let goodbye = async {
-        if let Some((code, message)) = last_word {
-            let _ = sink.send(Message::Text(error_text(code, &message))).await;
-            let _ = sink
-                .send(Message::Close(Some(CloseFrame {
-                    code: 4000,
-                    reason: Utf8Bytes::from(format!("{code:?}")),
-                })))
-                .await;
+
+    /// The connection is over: a member who did not leave has dropped,
+    /// and may resume.
+    fn finish(self) {
+        self.outbox.hang_up();
+        if let Some(member) = &self.member
+            && !self.left
+        {
+            self.hub.dropped(&member.claims, member.conn, Utc::now());
         }
-        let _ = sink.close().await;
-    };
-    let _ = tokio::time::timeout(SEND_TIMEOUT, goodbye).await;
+    }
 }
 
-/// An axum handler for `GET /ws`: upgrades and serves the connection. The
-/// transport limit is above the protocol's, so an oversized message gets a
-/// `too_large` answer rather than a torn connection.
-pub async fn handler(
-    axum::extract::State(hub): axum::extract::State<Hub>,
-    upgrade: axum::extract::ws::WebSocketUpgrade,
-) -> axum::response::Response {
-    let limit = hub.config().max_message_bytes.saturating_mul(4);
-    // Small socket buffers: most connections sit idle through a call, and
-    // the transport's 128 KiB defaults would be most of their memory.
-    upgrade
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| serve(hub, socket))
+/// Serves one websocket (after the upgrade) until it closes.
+///
+/// Not an `async fn`: the future holds the connection's state and nothing
+/// else (an `async fn` would keep room for its arguments too), which is
+/// most of an idle connection's memory.
+pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(hub: Hub, io: S) -> impl Future<Output = ()> {
+    let mut conn = Conn::new(hub, io);
+    async move {
+        poll_fn(|cx| conn.poll_conn(cx)).await;
+        conn.finish();
+    }
+}
+
+/// The connections waiting to be accepted, at most.
+pub const BACKLOG: u32 = 1024;
+
+/// A listening socket for the server, with room for a whole school's
+/// iPads connecting at once. (Bound the usual way, the queue here holds
+/// 128; when it is full a connection attempt is dropped and the iPad
+/// tries again only a second later.)
+pub fn listener(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
+/// Why a request is not a websocket upgrade we take.
+fn not_upgrade(what: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        format!("expected a websocket upgrade: {what}"),
+    )
+        .into_response()
+}
+
+fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
+}
+
+/// An axum handler for `GET /ws`: checks the upgrade (RFC 6455 section
+/// 4.2), answers `101 Switching Protocols` and serves the connection.
+pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
+    let headers = request.headers();
+    if !header_has(headers, header::CONNECTION, "upgrade") {
+        return not_upgrade("Connection must include `upgrade`");
+    }
+    if !header_has(headers, header::UPGRADE, "websocket") {
+        return not_upgrade("Upgrade must be `websocket`");
+    }
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        return (
+            StatusCode::UPGRADE_REQUIRED,
+            [(header::SEC_WEBSOCKET_VERSION, "13")],
+            "expected a websocket upgrade: Sec-WebSocket-Version must be 13",
+        )
+            .into_response();
+    }
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return not_upgrade("Sec-WebSocket-Key is missing");
+    };
+    if base64::engine::general_purpose::STANDARD
+        .decode(key.as_bytes())
+        .map_or(true, |k| k.len() != 16)
+    {
+        return not_upgrade("Sec-WebSocket-Key must be 16 bytes in base64");
+    }
+    let accept = accept_key(key.as_bytes());
+    let Some(on_upgrade) = request
+        .extensions_mut()
+        .remove::<hyper::upgrade::OnUpgrade>()
+    else {
+        return not_upgrade("this connection cannot be upgraded");
+    };
+    tokio::spawn(async move {
+        if let Ok(upgraded) = on_upgrade.await {
+            serve(hub, hyper_util::rt::TokioIo::new(upgraded)).await;
+        }
+    });
+    (
+        StatusCode::SWITCHING_PROTOCOLS,
+        [
+            (header::CONNECTION, HeaderValue::from_static("upgrade")),
+            (header::UPGRADE, HeaderValue::from_static("websocket")),
+            (header::SEC_WEBSOCKET_ACCEPT, accept),
+        ],
+    )
+        .into_response()
+}
+
+/// `Sec-WebSocket-Accept` for a client's key.
+fn accept_key(key: &[u8]) -> HeaderValue {
+    let mut sha = Sha1::new();
+    sha.update(key);
+    sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(sha.finalize());
+    // Base64 is always a valid header value.
+    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_accept_key_is_the_rfcs_example() {
+        // RFC 6455, section 1.3.
+        assert_eq!(
+            super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
 }

@@ -95,11 +95,8 @@ async fn precall_page(actor: Actor) -> Result<Html<String>, PageError> {
 /// outside the authorization matrix, which judges cookies): its authority
 /// is the join token in the first message, whoever opens the socket, and
 /// the token tests cover it.
-pub async fn websocket(
-    State(state): State<AppState>,
-    upgrade: axum::extract::ws::WebSocketUpgrade,
-) -> Response {
-    mentorbridge_signalling::ws::handler(State(state.hub.clone()), upgrade).await
+pub async fn websocket(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    mentorbridge_signalling::ws::handler(State(state.hub.clone()), request).await
 }
 
 /// What a page needs to join a call.

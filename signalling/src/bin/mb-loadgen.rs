@@ -9,10 +9,19 @@
 //! ```
 //!
 //! `run` measures, in order: the server's resident memory per 1,000 idle
-//! connections (from `/proc/<pid>/status`, on the fresh server), joins per second (N rooms of two opening at
-//! once, 200 handshakes in flight), relayed messages per second (every
-//! client keeps a window of SDP-sized messages in flight to its partner for
-//! a few seconds), and relay latency p50/p99 at a fixed offered load.
+//! connections (from `/proc/<pid>/status`), joins per second (N rooms of
+//! two opening at once, 200 handshakes in flight), relayed messages per
+//! second (every client keeps a window of SDP-sized messages in flight to
+//! its partner for a few seconds), and relay latency p50/p99 at a fixed
+//! offered load.
+//!
+//! The client is its own minimal websocket client, not a library: the load
+//! generator shares the machine's two cores with the server it measures,
+//! so every cycle it spends is one the server cannot. It writes each
+//! window of messages in one system call, and in the throughput step it
+//! masks a pair's message once and sends those bytes again (a real client
+//! draws a fresh mask per frame; the mask protects proxies, and there is
+//! no proxy on loopback). Both servers get exactly the same bytes.
 
 // A benchmark tool: any failure ends the run, loudly, which is what is wanted.
 #![allow(clippy::unwrap_used)]
@@ -23,19 +32,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use chrono::Utc;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use mentorbridge_signalling::hub::{Config, Hub, NoFilter, StaticIce};
 use mentorbridge_signalling::token::{CallRole, JoinClaims, TokenKey};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Semaphore;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The secret `serve` signs with and `run` mints tokens with.
 const BENCH_SECRET: &[u8] = b"mb-loadgen: a benchmark-only secret, never a real one";
@@ -134,8 +140,7 @@ async fn serve(port: u16) {
         )
         .with_state(hub);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
+    let listener = mentorbridge_signalling::ws::listener(addr)
         .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
     eprintln!(
         "mentorbridge signalling on ws://{addr}/ws (pid {})",
@@ -151,10 +156,97 @@ async fn serve(port: u16) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// One connected client: its write half, read half, and its id.
+/// A masked client text frame carrying `payload`.
+fn client_frame(payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 14);
+    out.push(0x81);
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n <= usize::from(u16::MAX) => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+fn fresh_mask() -> [u8; 4] {
+    let id = Uuid::new_v4();
+    let b = id.as_bytes();
+    [b[0], b[1], b[2], b[3]]
+}
+
+/// The read half of a client: frames from the server, unmasked.
+struct Reader {
+    rd: OwnedReadHalf,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Reader {
+    /// The next data frame's payload (pings and the like are skipped), or
+    /// `None` once the server has closed.
+    async fn next(&mut self) -> Option<&[u8]> {
+        loop {
+            let have = &self.buf[self.start..self.end];
+            if let Some((opcode, from, to)) = frame_at(have) {
+                let (from, to) = (self.start + from, self.start + to);
+                self.start = to;
+                match opcode {
+                    0x8 => return None,
+                    0x1 | 0x2 => return Some(&self.buf[from..to]),
+                    _ => continue,
+                }
+            }
+            // Make room: move what is left to the front, grow if a frame
+            // is larger than the buffer.
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.end == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            match self.rd.read(&mut self.buf[self.end..]).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.end += n,
+            }
+        }
+    }
+}
+
+/// A whole server frame at the front of `buf`: opcode and payload range.
+fn frame_at(buf: &[u8]) -> Option<(u8, usize, usize)> {
+    let [b0, b1, rest @ ..] = buf else {
+        return None;
+    };
+    let (len, head) = match b1 & 0x7F {
+        126 => (
+            usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])),
+            4,
+        ),
+        127 => {
+            let mut be = [0u8; 8];
+            be.copy_from_slice(rest.get(..8)?);
+            (usize::try_from(u64::from_be_bytes(be)).ok()?, 10)
+        }
+        n => (usize::from(n), 2),
+    };
+    (buf.len() >= head + len).then_some((b0 & 0x0F, head, head + len))
+}
+
+/// One connected client: its two halves and its id.
 struct Client {
-    sink: SplitSink<Ws, Message>,
-    stream: SplitStream<Ws>,
+    wr: OwnedWriteHalf,
+    rd: Reader,
     id: String,
 }
 
@@ -173,6 +265,46 @@ fn token(session: Uuid, user: Uuid, role: CallRole) -> String {
     })
 }
 
+/// Opens a websocket to `url` (`ws://host:port/path?query`).
+async fn open(url: &str) -> (OwnedWriteHalf, Reader) {
+    let rest = url
+        .strip_prefix("ws://")
+        .unwrap_or_else(|| panic!("{url}: only ws:// URLs"));
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let tcp = TcpStream::connect(host)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    tcp.set_nodelay(true).unwrap();
+    let (rd, mut wr) = tcp.into_split();
+    let key = base64::engine::general_purpose::STANDARD.encode(Uuid::new_v4().as_bytes());
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    wr.write_all(request.as_bytes()).await.unwrap();
+    let mut reader = Reader {
+        rd,
+        buf: vec![0; 64 * 1024],
+        start: 0,
+        end: 0,
+    };
+    // The response head; anything after it is the first frames.
+    loop {
+        let n = reader.rd.read(&mut reader.buf[reader.end..]).await.unwrap();
+        assert!(n > 0, "{url}: closed during the handshake");
+        reader.end += n;
+        let have = &reader.buf[..reader.end];
+        if let Some(at) = have.windows(4).position(|w| w == b"\r\n\r\n") {
+            assert!(
+                have.starts_with(b"HTTP/1.1 101"),
+                "{url}: {}",
+                String::from_utf8_lossy(&have[..at])
+            );
+            reader.start = at + 4;
+            return (wr, reader);
+        }
+    }
+}
+
 /// Connects and completes the server's handshake (welcome, or PeerJS OPEN).
 async fn connect(target: Target, url: &str, session: Uuid, user: Uuid, role: CallRole) -> Client {
     let id = user.simple().to_string();
@@ -180,13 +312,10 @@ async fn connect(target: Target, url: &str, session: Uuid, user: Uuid, role: Cal
         Target::Mentorbridge => url.to_owned(),
         Target::PeerJs => format!("{url}?key=peerjs&id={id}&token=t{id}"),
     };
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(&url, None, true)
-        .await
-        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-    let (mut sink, mut stream) = ws.split();
+    let (mut wr, mut rd) = open(&url).await;
     if target == Target::Mentorbridge {
-        let hello = json!({"type": "hello", "token": token(session, user, role)});
-        sink.send(Message::Text(hello.to_string().into()))
+        let hello = json!({"type": "hello", "token": token(session, user, role)}).to_string();
+        wr.write_all(&client_frame(hello.as_bytes(), fresh_mask()))
             .await
             .unwrap();
     }
@@ -195,18 +324,15 @@ async fn connect(target: Target, url: &str, session: Uuid, user: Uuid, role: Cal
         Target::PeerJs => "OPEN",
     };
     loop {
-        match stream.next().await {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(&t).unwrap_or_default();
-                if v["type"] == wanted {
-                    break;
-                }
-            }
-            Some(Ok(_)) => {}
-            other => panic!("handshake failed: {other:?}"),
+        let Some(text) = rd.next().await else {
+            panic!("{url}: closed before {wanted}");
+        };
+        let v: Value = serde_json::from_slice(text).unwrap_or_default();
+        if v["type"] == wanted {
+            break;
         }
     }
-    Client { sink, stream, id }
+    Client { wr, rd, id }
 }
 
 /// A message to `to` carrying `body` (an SDP-sized text), in the target's
@@ -218,15 +344,16 @@ fn relay_message(target: Target, to_id: &str, to_user: Uuid, body: &str) -> Stri
     }
 }
 
-/// Whether a text frame is a relayed message, by its head alone: parsing
-/// every SDP-sized message as JSON would make the load generator, not the
+/// Whether a frame is a relayed message, by its head alone: parsing every
+/// SDP-sized message as JSON would make the load generator, not the
 /// server, the bottleneck.
-fn is_relayed(target: Target, text: &str) -> bool {
+fn is_relayed(target: Target, text: &[u8]) -> bool {
     let head = &text[..text.len().min(96)];
-    match target {
-        Target::Mentorbridge => head.contains(r#""type":"offer""#),
-        Target::PeerJs => head.contains(r#""type":"OFFER""#),
-    }
+    let needle: &[u8] = match target {
+        Target::Mentorbridge => br#""type":"offer""#,
+        Target::PeerJs => br#""type":"OFFER""#,
+    };
+    head.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The `sdp` text inside a relayed message, if it is one.
@@ -283,37 +410,45 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// Drives one direction of a pair: keeps `window` messages in flight, the
+/// Drives one direction of a pair: keeps `window` copies of `frame` in
+/// flight (topping the window up in one write after each read), the
 /// receiver's arrivals counted in `delivered`, until `until`.
 async fn pump(
     target: Target,
-    mut from: SplitSink<Ws, Message>,
-    mut to_stream: SplitStream<Ws>,
-    text: String,
+    mut from: OwnedWriteHalf,
+    mut to: Reader,
+    frame: Vec<u8>,
     window: usize,
     until: Instant,
     delivered: Arc<AtomicU64>,
-) -> (SplitSink<Ws, Message>, SplitStream<Ws>) {
+) -> (OwnedWriteHalf, Reader) {
+    let burst = frame.repeat(window);
     let mut in_flight = 0usize;
     loop {
-        while in_flight < window && Instant::now() < until {
-            if from.send(Message::Text(text.clone().into())).await.is_err() {
-                return (from, to_stream);
+        if in_flight < window && Instant::now() < until {
+            let n = window - in_flight;
+            if from.write_all(&burst[..n * frame.len()]).await.is_err() {
+                return (from, to);
             }
-            in_flight += 1;
+            in_flight = window;
         }
         if in_flight == 0 {
-            return (from, to_stream);
+            return (from, to);
         }
-        match tokio::time::timeout(Duration::from_secs(5), to_stream.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                if is_relayed(target, &t) {
-                    in_flight -= 1;
-                    delivered.fetch_add(1, Ordering::Relaxed);
+        // Everything that has already arrived, before writing again.
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), to.next()).await {
+                Ok(Some(text)) => {
+                    if is_relayed(target, text) {
+                        in_flight -= 1;
+                        delivered.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
+                _ => return (from, to),
             }
-            Ok(Some(Ok(_))) => {}
-            _ => return (from, to_stream),
+            if to.start == to.end || in_flight == 0 {
+                break;
+            }
         }
     }
 }
@@ -322,21 +457,29 @@ async fn run(args: Args) {
     let target = args.target;
     println!("target: {target:?} at {}", args.url);
 
-    // 1. Memory per 1,000 idle connections, on a fresh server.
+    // 1. Memory per 1,000 idle connections: what the server's resident
+    // memory grows by from 1,000 to 2,000 of them, so that one-time costs
+    // (code paged in, first allocations, a JIT warming up) are not
+    // counted as per connection.
     if let Some(pid) = args.server_pid {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let before = rss_kib(pid).unwrap_or(0);
-        let (idle, _) = open_pairs(target, &args.url, args.idle / 2).await;
+        let start = rss_kib(pid).unwrap_or(0);
+        let (first, _) = open_pairs(target, &args.url, args.idle / 2).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let after = rss_kib(pid).unwrap_or(0);
-        let per_thousand = (after.saturating_sub(before)) as f64 * 1000.0 / args.idle as f64;
+        let one = rss_kib(pid).unwrap_or(0);
+        let (second, _) = open_pairs(target, &args.url, args.idle / 2).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let two = rss_kib(pid).unwrap_or(0);
+        let per_thousand = (two.saturating_sub(one)) as f64 * 1000.0 / args.idle as f64;
         println!(
-            "memory: {} idle connections took the server from {before} KiB to {after} KiB = {:.0} KiB per 1,000",
-            args.idle, per_thousand
+            "memory: {start} KiB fresh, {one} KiB with {n} idle connections, {two} KiB with {m} = {per_thousand:.0} KiB per 1,000",
+            n = args.idle,
+            m = 2 * args.idle,
         );
-        drop(idle);
+        drop(first);
+        drop(second);
         // Let the server see them go before the next step.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 
     // 2. Joins per second.
@@ -359,13 +502,12 @@ async fn run(args: Args) {
     let mut rest = Vec::new();
     for p in pairs {
         let text = relay_message(target, &p.b.id, p.b_user, &body);
+        let frame = client_frame(text.as_bytes(), fresh_mask());
         let d = delivered.clone();
         let Pair { a, b, b_user } = p;
-        tasks.push(tokio::spawn(pump(
-            target, a.sink, b.stream, text, 8, until, d,
-        )));
+        tasks.push(tokio::spawn(pump(target, a.wr, b.rd, frame, 8, until, d)));
         // The other halves stay open, and b's address is used again below.
-        rest.push((a.stream, b.sink, b.id, b_user));
+        rest.push((a.rd, b.wr, b.id, b_user));
     }
     let mut halves = Vec::new();
     for t in tasks {
@@ -387,7 +529,7 @@ async fn run(args: Args) {
     let epoch = Instant::now();
     let mut tasks = Vec::new();
     let pairs_n = halves.len().max(1) as u32;
-    for (i, ((mut sink, mut stream), (_, _, b_id, b_user))) in
+    for (i, ((mut wr, mut rd), (_, _, b_id, b_user))) in
         halves.into_iter().zip(rest.iter()).enumerate()
     {
         let b_user = *b_user;
@@ -410,16 +552,13 @@ async fn run(args: Args) {
                         let stamp = epoch.elapsed().as_micros();
                         let body = format!("t={stamp};{pad}");
                         let text = relay_message(target, &b_id, b_user, &body);
-                        if sink.send(Message::Text(text.into())).await.is_err() { break; }
+                        if wr.write_all(&client_frame(text.as_bytes(), fresh_mask())).await.is_err() { break; }
                         pending.push_back(());
                         next += gap;
                     }
-                    got = stream.next() => {
-                        let Some(Ok(Message::Text(t))) = got else {
-                            if got.is_none() { break; }
-                            continue;
-                        };
-                        let v: Value = serde_json::from_str(&t).unwrap_or_default();
+                    got = rd.next() => {
+                        let Some(text) = got else { break };
+                        let v: Value = serde_json::from_slice(text).unwrap_or_default();
                         if let Some(body) = relayed_body(target, &v)
                             && let Some(stamp) = body.strip_prefix("t=").and_then(|s| s.split(';').next()).and_then(|s| s.parse::<u128>().ok())
                         {

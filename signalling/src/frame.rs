@@ -295,30 +295,31 @@ pub fn pong(payload: &[u8]) -> Bytes {
     f.finish()
 }
 
+/// A client's frame, masked with `mask`: what a client sends (the load
+/// generator and the tests use it; the server never sends one).
+pub fn client_frame(fin: bool, opcode: Opcode, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut out = vec![if fin { 0x80 } else { 0 } | opcode.bits()];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n <= usize::from(u16::MAX) => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    unmask(&mut out[start..], mask);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A client frame, masked with `mask`.
-    fn client_frame(fin: bool, opcode: Opcode, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
-        let mut out = vec![if fin { 0x80 } else { 0 } | opcode.bits()];
-        match payload.len() {
-            n if n < 126 => out.push(0x80 | n as u8),
-            n if n <= usize::from(u16::MAX) => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&mask);
-        let start = out.len();
-        out.extend_from_slice(payload);
-        unmask(&mut out[start..], mask);
-        out
-    }
 
     #[test]
     fn frames_of_every_length_form_parse_back_whole_and_not_before() {

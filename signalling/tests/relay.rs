@@ -609,17 +609,14 @@ async fn raw_socket(addr: SocketAddr) -> tokio::net::TcpStream {
 
 /// A masked client frame.
 fn masked(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mask = [0x9e, 0x11, 0x5a, 0xc3];
-    let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
-    if payload.len() < 126 {
-        out.push(0x80 | payload.len() as u8);
-    } else {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    out
+    use mentorbridge_signalling::frame::{Opcode, client_frame};
+    let opcode = match opcode {
+        0x0 => Opcode::Continuation,
+        0x1 => Opcode::Text,
+        0x9 => Opcode::Ping,
+        other => panic!("no test sends opcode {other}"),
+    };
+    client_frame(fin, opcode, payload, [0x9e, 0x11, 0x5a, 0xc3])
 }
 
 /// The next server frame: opcode and payload.

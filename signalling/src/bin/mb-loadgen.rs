@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::Utc;
+use mentorbridge_signalling::frame;
 use mentorbridge_signalling::hub::{Config, Hub, NoFilter, StaticIce};
 use mentorbridge_signalling::token::{CallRole, JoinClaims, TokenKey};
 use serde_json::{Value, json};
@@ -158,22 +159,7 @@ async fn serve(port: u16) {
 
 /// A masked client text frame carrying `payload`.
 fn client_frame(payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 14);
-    out.push(0x81);
-    match payload.len() {
-        n if n < 126 => out.push(0x80 | n as u8),
-        n if n <= usize::from(u16::MAX) => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    out
+    frame::client_frame(true, frame::Opcode::Text, payload, mask)
 }
 
 fn fresh_mask() -> [u8; 4] {

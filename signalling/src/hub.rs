@@ -151,7 +151,7 @@ pub enum RoomEvent {
 pub trait ChatFilter: Send + Sync {
     /// `Err(reason)` stops the message; the sender is told, nobody else
     /// sees it, and the event keeps it for the safeguarding lead.
-    fn check(&self, claims: &JoinClaims, text: &str) -> Result<(), String>;
+    fn check(&self, seat: &Seat, text: &str) -> Result<(), String>;
 }
 
 /// Lets every message through.
@@ -159,7 +159,7 @@ pub trait ChatFilter: Send + Sync {
 pub struct NoFilter;
 
 impl ChatFilter for NoFilter {
-    fn check(&self, _claims: &JoinClaims, _text: &str) -> Result<(), String> {
+    fn check(&self, _seat: &Seat, _text: &str) -> Result<(), String> {
         Ok(())
     }
 }
@@ -199,18 +199,19 @@ impl IceProvider for StaticIce {
 #[derive(Debug)]
 pub struct Outbox {
     inner: Mutex<OutboxInner>,
-    limit: usize,
     /// When the connection next has a deadline (hello, idle, a stalled
-    /// write), in milliseconds since the hub started; `u64::MAX` for none.
+    /// write), on the hub's clock ([`Hub::micros`]); `u64::MAX` for none.
     /// The hub's ticker wakes the connection once it has passed.
     alarm: AtomicU64,
+    limit: u32,
 }
 
 #[derive(Debug, Default)]
 struct OutboxInner {
     frames: VecDeque<Bytes>,
-    /// How to close, once the frames ahead of it are out.
-    close: Option<Goodbye>,
+    /// How to close, once the frames ahead of it are out. (Boxed: it is
+    /// set once in a connection's life, and every outbox carries it.)
+    close: Option<Box<Goodbye>>,
     /// The connection has gone: nothing more is accepted.
     gone: bool,
     waker: Option<Waker>,
@@ -250,8 +251,8 @@ impl Outbox {
     pub fn new(limit: usize) -> Arc<Outbox> {
         Arc::new(Outbox {
             inner: Mutex::new(OutboxInner::default()),
-            limit,
             alarm: AtomicU64::new(u64::MAX),
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
         })
     }
 
@@ -264,7 +265,7 @@ impl Outbox {
         if inner.gone || inner.close.is_some() {
             return Err(QueueError::Closed);
         }
-        if inner.frames.len() >= self.limit {
+        if inner.frames.len() >= self.limit as usize {
             return Err(QueueError::Full);
         }
         inner.frames.push_back(frame);
@@ -293,7 +294,7 @@ impl Outbox {
     pub fn say_goodbye(&self, goodbye: Goodbye) {
         let mut inner = self.lock();
         if inner.close.is_none() && !inner.gone {
-            inner.close = Some(goodbye);
+            inner.close = Some(Box::new(goodbye));
         }
         if let Some(w) = inner.waker.take() {
             w.wake();
@@ -315,7 +316,7 @@ impl Outbox {
         }
         if let Some(goodbye) = inner.close.take() {
             inner.gone = true;
-            return Next::Close(goodbye);
+            return Next::Close(*goodbye);
         }
         if !inner.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
             inner.waker = Some(waker.clone());
@@ -324,7 +325,7 @@ impl Outbox {
     }
 
     /// Asks to be woken (through `waker`) once the hub's clock passes
-    /// `at` ([`Hub::millis`]).
+    /// `at` ([`Hub::micros`]).
     pub fn set_alarm(&self, at: u64, waker: &Waker) {
         if self.alarm.swap(at, Ordering::Relaxed) == at {
             return;
@@ -362,17 +363,40 @@ struct Keep {
     bytes: usize,
 }
 
+/// What a message to a member means for a later resume.
+#[derive(Clone, Copy)]
+enum Replay {
+    /// Kept in the backlog (within these limits) and replayed to a
+    /// member who missed it: offers, answers, candidates, chat.
+    Kept(Keep),
+    /// Not kept: a resume's fresh `welcome` says it again (the welcome
+    /// itself, pongs).
+    Restated,
+    /// Not kept: it changed who is in the room (`peer_joined`,
+    /// `peer_left`). A member who missed it starts afresh instead of
+    /// resuming, and learns the room as it now is. Such a miss needs a
+    /// drop and a change of members at the same moment, so it is rare;
+    /// in exchange an idle pair keeps no backlog at all.
+    Unkept,
+}
+
 struct Member {
-    role: CallRole,
     sid: Uuid,
+    role: CallRole,
     /// Which connection holds the member now; an older one's cleanup must
     /// not touch a newer one.
     conn: u64,
     tx: Option<Arc<Outbox>>,
     seq: u64,
+    /// The last `seq` a resume cannot replay (an [`Replay::Unkept`]
+    /// message, or one the backlog's limits pushed out): a member who has
+    /// not seen it starts afresh.
+    forgot: u64,
     backlog: VecDeque<(u64, Bytes)>,
-    backlog_bytes: usize,
-    dropped_at: Option<(DateTime<Utc>, std::time::Instant)>,
+    backlog_bytes: u32,
+    /// When the connection dropped (wall clock: it is what the
+    /// attendance record shows, and what the resume time counts from).
+    dropped_at: Option<DateTime<Utc>>,
 }
 
 /// A room's members. A call has two to four people, so a short list
@@ -474,7 +498,7 @@ struct Inner {
     alarms: Mutex<Vec<Weak<Outbox>>>,
     /// Whether the ticker is running.
     ticking: AtomicBool,
-    /// Time zero of [`Hub::millis`].
+    /// Time zero of [`Hub::micros`].
     epoch: std::time::Instant,
 }
 
@@ -496,11 +520,37 @@ impl std::fmt::Debug for Hub {
     }
 }
 
+/// Who a connection speaks for, once `hello` is accepted: what the call
+/// needs of the token's claims, and no more (a connection keeps it for
+/// its whole life, so it is kept small).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seat {
+    /// The booked session (the room).
+    pub session: Uuid,
+    /// The person.
+    pub user: Uuid,
+    /// Their school (for its word filter).
+    pub school: Uuid,
+    /// Their role in the call.
+    pub role: CallRole,
+}
+
+impl From<&JoinClaims> for Seat {
+    fn from(claims: &JoinClaims) -> Self {
+        Seat {
+            session: claims.session,
+            user: claims.user,
+            school: claims.school,
+            role: claims.role,
+        }
+    }
+}
+
 /// A member's place, once `hello` is accepted.
 #[derive(Debug)]
 pub struct Admitted {
-    /// The token's claims.
-    pub claims: JoinClaims,
+    /// Who the connection speaks for.
+    pub seat: Seat,
     /// The connection's number.
     pub conn: u64,
     /// Its outgoing queue (the one it was admitted with).
@@ -523,29 +573,21 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
     }
 }
 
-/// Queues `body` for a member, keeping it for a resume. A full queue means
-/// the client is not reading: it is cut off (and may resume later).
-fn deliver(member: &mut Member, body: ServerBody, keep: Keep) {
-    deliver_frame(member, Some(keep), 256, |seq, frame| {
-        serde_json::to_writer(frame, &ServerMessage { seq, body }).is_ok()
-    });
-}
-
-/// Queues a `welcome`, which is not kept for a resume: a resume gets a
-/// fresh one. (It is the largest message most members ever get, so a
-/// call's idle connections do not hold on to it.)
-fn welcome(member: &mut Member, body: ServerBody) {
-    deliver_frame(member, None, 256, |seq, frame| {
+/// Queues `body` for a member, kept for a resume as `replay` says. A
+/// full queue means the client is not reading: it is cut off (and may
+/// resume later).
+fn deliver(member: &mut Member, body: ServerBody, replay: Replay) {
+    deliver_frame(member, replay, 256, |seq, frame| {
         serde_json::to_writer(frame, &ServerMessage { seq, body }).is_ok()
     });
 }
 
 /// Queues a message that `render` writes into a text frame (of about
 /// `size` bytes) for the member's next `seq`, returning false if it
-/// could not; keeps it for a resume as `keep` says.
+/// could not; keeps it for a resume as `replay` says.
 fn deliver_frame(
     member: &mut Member,
-    keep: Option<Keep>,
+    replay: Replay,
     size: usize,
     render: impl FnOnce(u64, &mut FrameBuf) -> bool,
 ) {
@@ -555,19 +597,27 @@ fn deliver_frame(
     }
     member.seq += 1;
     let frame = frame.finish();
-    if let Some(keep) = keep {
-        if member.backlog.capacity() == 0 {
-            // Most members are sent a few messages in all.
-            member.backlog.reserve_exact(2);
-        }
-        member.backlog_bytes += frame.len();
-        member.backlog.push_back((member.seq, frame.clone()));
-        while member.backlog.len() > keep.messages || member.backlog_bytes > keep.bytes {
-            match member.backlog.pop_front() {
-                Some((_, old)) => member.backlog_bytes -= old.len(),
-                None => break,
+    match replay {
+        Replay::Kept(keep) => {
+            if member.backlog.capacity() == 0 {
+                // Most members are sent a few messages in all.
+                member.backlog.reserve_exact(2);
+            }
+            member.backlog_bytes += frame_len(&frame);
+            member.backlog.push_back((member.seq, frame.clone()));
+            while member.backlog.len() > keep.messages || member.backlog_bytes as usize > keep.bytes
+            {
+                match member.backlog.pop_front() {
+                    Some((seq, old)) => {
+                        member.backlog_bytes -= frame_len(&old);
+                        member.forgot = seq;
+                    }
+                    None => break,
+                }
             }
         }
+        Replay::Restated => {}
+        Replay::Unkept => member.forgot = member.seq,
     }
     if let Some(tx) = &member.tx {
         match tx.push(frame) {
@@ -578,7 +628,7 @@ fn deliver_frame(
                     "you fell too far behind; reconnecting",
                 );
                 member.tx = None;
-                member.dropped_at = Some((Utc::now(), std::time::Instant::now()));
+                member.dropped_at = Some(Utc::now());
             }
             Err(QueueError::Closed) => member.tx = None,
         }
@@ -634,17 +684,25 @@ impl Hub {
         outbox
     }
 
-    /// `at` on the hub's clock, for [`Outbox::set_alarm`].
-    pub fn millis(&self, at: std::time::Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.0.epoch).as_millis())
+    /// `at` on the hub's clock: microseconds since the hub began. (A
+    /// connection keeps its times this way, in 8 bytes where an `Instant`
+    /// takes 16.)
+    pub fn micros(&self, at: std::time::Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.0.epoch).as_micros())
             .unwrap_or(u64::MAX - 1)
     }
 
-    fn keep(&self) -> Keep {
-        Keep {
+    /// Now, on the hub's clock ([`Hub::micros`]).
+    pub fn now_micros(&self) -> u64 {
+        self.micros(std::time::Instant::now())
+    }
+
+    /// Messages that a resume replays are kept within these limits.
+    fn keep(&self) -> Replay {
+        Replay::Kept(Keep {
             messages: self.0.config.backlog,
             bytes: self.0.config.backlog_bytes,
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -718,11 +776,10 @@ impl Hub {
         // A resume: the same person, the connection id the server gave them,
         // and a backlog still holding everything after `last_seq`.
         if let Some(r) = &resume {
-            let resumable = room.members.get(&claims.user).is_some_and(|m| {
-                m.sid == r.sid
-                    && (r.last_seq == m.seq
-                        || m.backlog.front().is_some_and(|(s, _)| *s <= r.last_seq + 1))
-            });
+            let resumable = room
+                .members
+                .get(&claims.user)
+                .is_some_and(|m| m.sid == r.sid && (m.forgot..=m.seq).contains(&r.last_seq));
             if resumable {
                 let peers = peers_of(room, claims.user);
                 let needs = room.needs_supervisor;
@@ -747,7 +804,7 @@ impl Hub {
                 }
                 member.tx = Some(outbox.clone());
                 let sid = member.sid;
-                welcome(
+                deliver(
                     member,
                     ServerBody::Welcome {
                         sid,
@@ -759,6 +816,7 @@ impl Hub {
                         needs_supervisor: needs,
                         resumed: true,
                     },
+                    Replay::Restated,
                 );
                 drop(state);
                 self.emit(RoomEvent::Resumed {
@@ -767,7 +825,7 @@ impl Hub {
                     at: now,
                 });
                 return Ok(Admitted {
-                    claims,
+                    seat: Seat::from(&claims),
                     conn,
                     outbox,
                 });
@@ -797,11 +855,12 @@ impl Hub {
             conn,
             tx: Some(outbox.clone()),
             seq: 0,
+            forgot: 0,
             backlog: VecDeque::new(),
             backlog_bytes: 0,
             dropped_at: None,
         };
-        welcome(
+        deliver(
             &mut member,
             ServerBody::Welcome {
                 sid,
@@ -813,6 +872,7 @@ impl Hub {
                 needs_supervisor: room.needs_supervisor,
                 resumed: false,
             },
+            Replay::Restated,
         );
         let joined = Peer {
             user: claims.user,
@@ -824,7 +884,7 @@ impl Hub {
                 ServerBody::PeerJoined {
                     peer: joined.clone(),
                 },
-                self.keep(),
+                Replay::Unkept,
             );
         }
         room.members.insert(claims.user, member);
@@ -838,7 +898,7 @@ impl Hub {
             });
         }
         Ok(Admitted {
-            claims,
+            seat: Seat::from(&claims),
             conn,
             outbox,
         })
@@ -848,29 +908,29 @@ impl Hub {
     /// everyone else), within the sender's room only.
     pub fn relay(
         &self,
-        claims: &JoinClaims,
+        seat: &Seat,
         to: Option<Uuid>,
         body: impl Fn(Uuid) -> ServerBody,
     ) -> Result<(), Refused> {
-        self.relay_with(claims, to, |member, keep| {
-            deliver(member, body(claims.user), keep);
+        self.relay_with(seat, to, |member, keep| {
+            deliver(member, body(seat.user), keep);
         })
     }
 
     /// The room's rules for relaying, with `send` for each recipient.
     fn relay_with(
         &self,
-        claims: &JoinClaims,
+        seat: &Seat,
         to: Option<Uuid>,
-        mut send: impl FnMut(&mut Member, Keep),
+        mut send: impl FnMut(&mut Member, Replay),
     ) -> Result<(), Refused> {
         let keep = self.keep();
         let mut state = self.lock();
         let room = state
             .rooms
-            .get_mut(&claims.session)
+            .get_mut(&seat.session)
             .ok_or_else(|| refused(ErrorCode::CallEnded, "this call has ended"))?;
-        if room.needs_supervisor && claims.role != CallRole::Supervisor && !room.has_supervisor() {
+        if room.needs_supervisor && seat.role != CallRole::Supervisor && !room.has_supervisor() {
             // Safeguarding: students do not connect before a supervisor
             // is in the call, whatever their page does.
             let to_student = match to {
@@ -888,7 +948,7 @@ impl Hub {
             }
         }
         for (user, member) in room.members.iter_mut() {
-            if *user == claims.user || to.is_some_and(|t| t != *user) {
+            if *user == seat.user || to.is_some_and(|t| t != *user) {
                 continue;
             }
             send(member, keep);
@@ -902,19 +962,19 @@ impl Hub {
     /// again. This is the hot path of a call set-up, and SDPs are large.
     pub fn relay_sdp(
         &self,
-        claims: &JoinClaims,
+        seat: &Seat,
         to: Option<Uuid>,
         kind: SdpKind,
         raw: &str,
     ) -> Result<(), Refused> {
         debug_assert!(raw.starts_with('"'));
-        let from = claims.user;
+        let from = seat.user;
         let kind = match kind {
             SdpKind::Offer => "offer",
             SdpKind::Answer => "answer",
         };
-        self.relay_with(claims, to, |member, keep| {
-            deliver_frame(member, Some(keep), raw.len() + 96, |seq, frame| {
+        self.relay_with(seat, to, |member, keep| {
+            deliver_frame(member, keep, raw.len() + 96, |seq, frame| {
                 use std::io::Write as _;
                 write!(
                     frame,
@@ -932,7 +992,7 @@ impl Hub {
 
     /// Passes chat through the filter and to the room (the sender sees
     /// their own message come back, so every screen shows the same order).
-    pub fn chat(&self, claims: &JoinClaims, text: &str, now: DateTime<Utc>) -> Result<(), Refused> {
+    pub fn chat(&self, seat: &Seat, text: &str, now: DateTime<Utc>) -> Result<(), Refused> {
         let text = text.trim();
         if text.is_empty() || text.chars().count() > self.0.config.max_chat_chars {
             return Err(refused(
@@ -943,10 +1003,10 @@ impl Hub {
                 ),
             ));
         }
-        let verdict = self.0.filter.check(claims, text);
+        let verdict = self.0.filter.check(seat, text);
         self.emit(RoomEvent::Chat {
-            session: claims.session,
-            user: claims.user,
+            session: seat.session,
+            user: seat.user,
             text: text.to_owned(),
             blocked: verdict.clone().err(),
             at: now,
@@ -956,12 +1016,12 @@ impl Hub {
         }
         let keep = self.keep();
         let mut state = self.lock();
-        if let Some(room) = state.rooms.get_mut(&claims.session) {
+        if let Some(room) = state.rooms.get_mut(&seat.session) {
             for member in room.members.values_mut() {
                 deliver(
                     member,
                     ServerBody::Chat {
-                        from: claims.user,
+                        from: seat.user,
                         text: text.to_owned(),
                     },
                     keep,
@@ -972,26 +1032,25 @@ impl Hub {
     }
 
     /// Records a member's peer-connection state.
-    pub fn media_state(&self, claims: &JoinClaims, state: &str, now: DateTime<Utc>) {
+    pub fn media_state(&self, seat: &Seat, state: &str, now: DateTime<Utc>) {
         let state: String = state.chars().take(20).collect();
         self.emit(RoomEvent::Media {
-            session: claims.session,
-            user: claims.user,
+            session: seat.session,
+            user: seat.user,
             state,
             at: now,
         });
     }
 
     /// Answers a ping on the member's own queue.
-    pub fn pong(&self, claims: &JoinClaims) {
-        let keep = self.keep();
+    pub fn pong(&self, seat: &Seat) {
         let mut state = self.lock();
         if let Some(member) = state
             .rooms
-            .get_mut(&claims.session)
-            .and_then(|r| r.members.get_mut(&claims.user))
+            .get_mut(&seat.session)
+            .and_then(|r| r.members.get_mut(&seat.user))
         {
-            deliver(member, ServerBody::Pong, keep);
+            deliver(member, ServerBody::Pong, Replay::Restated);
         }
     }
 
@@ -1004,7 +1063,6 @@ impl Hub {
         reason: LeaveReason,
         at: DateTime<Utc>,
     ) -> bool {
-        let keep = self.keep();
         let Some(room) = state.rooms.get_mut(&session) else {
             return false;
         };
@@ -1012,7 +1070,11 @@ impl Hub {
             return false;
         }
         for other in room.members.values_mut() {
-            deliver(other, ServerBody::PeerLeft { peer: user, reason }, keep);
+            deliver(
+                other,
+                ServerBody::PeerLeft { peer: user, reason },
+                Replay::Unkept,
+            );
         }
         if room.members.is_empty() && !room.ended {
             state.rooms.remove(&session);
@@ -1027,28 +1089,22 @@ impl Hub {
     }
 
     /// The member pressed Leave.
-    pub fn leave(&self, claims: &JoinClaims, conn: u64, now: DateTime<Utc>) {
+    pub fn leave(&self, seat: &Seat, conn: u64, now: DateTime<Utc>) {
         let mut state = self.lock();
         let current = state
             .rooms
-            .get(&claims.session)
-            .and_then(|r| r.members.get(&claims.user))
+            .get(&seat.session)
+            .and_then(|r| r.members.get(&seat.user))
             .is_some_and(|m| m.conn == conn);
         if current {
-            self.remove(
-                &mut state,
-                claims.session,
-                claims.user,
-                LeaveReason::Left,
-                now,
-            );
+            self.remove(&mut state, seat.session, seat.user, LeaveReason::Left, now);
         }
     }
 
     /// A supervisor ends the call: everyone is told and disconnected, and
     /// nobody can join it again.
-    pub fn end(&self, claims: &JoinClaims, now: DateTime<Utc>) -> Result<(), Refused> {
-        if claims.role != CallRole::Supervisor {
+    pub fn end(&self, seat: &Seat, now: DateTime<Utc>) -> Result<(), Refused> {
+        if seat.role != CallRole::Supervisor {
             return Err(refused(
                 ErrorCode::NotAllowed,
                 "only a supervising teacher can end the call",
@@ -1056,13 +1112,13 @@ impl Hub {
         }
         let keep = self.keep();
         let mut state = self.lock();
-        let Some(room) = state.rooms.get_mut(&claims.session) else {
+        let Some(room) = state.rooms.get_mut(&seat.session) else {
             return Ok(());
         };
         room.ended = true;
         let members: Vec<Uuid> = room.members.keys().copied().collect();
         for member in room.members.values_mut() {
-            deliver(member, ServerBody::Ended { by: claims.user }, keep);
+            deliver(member, ServerBody::Ended { by: seat.user }, keep);
             if let Some(tx) = member.tx.take() {
                 tx.close(ErrorCode::CallEnded, "a supervising teacher ended the call");
             }
@@ -1070,13 +1126,13 @@ impl Hub {
         room.members.clear();
         drop(state);
         self.emit(RoomEvent::Ended {
-            session: claims.session,
-            by: claims.user,
+            session: seat.session,
+            by: seat.user,
             at: now,
         });
         for user in members {
             self.emit(RoomEvent::Left {
-                session: claims.session,
+                session: seat.session,
                 user,
                 reason: LeaveReason::Ended,
                 at: now,
@@ -1087,17 +1143,17 @@ impl Hub {
 
     /// The connection `conn` of a member closed without a Leave: they may
     /// resume within [`Config::resume_ttl`].
-    pub fn dropped(&self, claims: &JoinClaims, conn: u64, now: DateTime<Utc>) {
+    pub fn dropped(&self, seat: &Seat, conn: u64, now: DateTime<Utc>) {
         let mut state = self.lock();
         if let Some(member) = state
             .rooms
-            .get_mut(&claims.session)
-            .and_then(|r| r.members.get_mut(&claims.user))
+            .get_mut(&seat.session)
+            .and_then(|r| r.members.get_mut(&seat.user))
             .filter(|m| m.conn == conn)
         {
             member.tx = None;
             if member.dropped_at.is_none() {
-                member.dropped_at = Some((now, std::time::Instant::now()));
+                member.dropped_at = Some(now);
             }
         }
     }
@@ -1117,8 +1173,8 @@ impl Hub {
                 continue;
             }
             for (user, m) in room.members.iter() {
-                if let Some((at, since)) = m.dropped_at
-                    && since.elapsed() >= ttl
+                if let Some(at) = m.dropped_at
+                    && (now - at).to_std().is_ok_and(|away| away >= ttl)
                 {
                     gone.push((*session, *user, at));
                 }
@@ -1141,7 +1197,7 @@ impl Hub {
                     if let Some(tx) = member.tx.take() {
                         tx.close(ErrorCode::OutsideWindow, "the session's time is over");
                     }
-                    let at = member.dropped_at.map_or(now, |(at, _)| at);
+                    let at = member.dropped_at.unwrap_or(now);
                     self.emit(RoomEvent::Left {
                         session,
                         user: *user,
@@ -1173,7 +1229,7 @@ async fn tick_forever(hub: Weak<Inner>) {
         let Some(inner) = hub.upgrade() else {
             return;
         };
-        let now = Hub(inner.clone()).millis(std::time::Instant::now());
+        let now = Hub(inner.clone()).now_micros();
         let mut alarms = inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
         alarms.retain(|weak| match weak.upgrade() {
             Some(outbox) => {
@@ -1183,6 +1239,12 @@ async fn tick_forever(hub: Weak<Inner>) {
             None => false,
         });
     }
+}
+
+/// A frame's length for the backlog's byte count (frames are far below
+/// 4 GiB: messages are limited to [`Config::max_message_bytes`]).
+fn frame_len(frame: &Bytes) -> u32 {
+    u32::try_from(frame.len()).unwrap_or(u32::MAX)
 }
 
 fn peers_of(room: &Room, except: Uuid) -> Vec<Peer> {

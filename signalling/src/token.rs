@@ -85,7 +85,11 @@ pub enum TokenError {
 /// their tokens expire.
 pub struct TokenKey {
     key: Vec<u8>,
-    used: Mutex<HashMap<Uuid, DateTime<Utc>>>,
+    /// Used nonces, folded to 64 bits, with their tokens' expiry in Unix
+    /// seconds. (A token lives minutes, so this holds about one entry per
+    /// person in a call; folding halves it. Two random nonces fold alike
+    /// with odds of 1 in 2^64, which would refuse one Join tap, once.)
+    used: Mutex<HashMap<u64, i64>>,
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -148,12 +152,29 @@ impl TokenKey {
             });
         }
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        used.retain(|_, expires| *expires > now);
-        if used.insert(claims.nonce, claims.expires_at).is_some() {
+        if used.len() == used.capacity() {
+            // Forget expired nonces only when the map would otherwise
+            // grow: each verify stays O(1) on average, and the map no
+            // larger than the tokens alive at once.
+            let now = now.timestamp();
+            used.retain(|_, expires| *expires > now);
+        }
+        if used
+            // Rounded up to the second, so it is never forgotten early.
+            .insert(fold(&claims.nonce), claims.expires_at.timestamp() + 1)
+            .is_some()
+        {
             return Err(TokenError::Reused);
         }
         Ok(claims)
     }
+}
+
+/// A nonce in 64 bits: its two halves exclusive-ored, so that every
+/// random bit of a version 4 UUID counts.
+fn fold(nonce: &Uuid) -> u64 {
+    let (high, low) = nonce.as_u64_pair();
+    high ^ low
 }
 
 #[cfg(test)]
@@ -182,6 +203,28 @@ mod tests {
         let token = key.sign(&c);
         assert_eq!(key.verify(&token, now), Ok(c));
         assert_eq!(key.verify(&token, now), Err(TokenError::Reused));
+    }
+
+    #[test]
+    fn a_token_stays_used_however_many_join_after_it_and_expired_ones_are_forgotten() {
+        let key = TokenKey::new(b"secret");
+        let now = Utc::now();
+        let first = key.sign(&claims(now));
+        assert!(key.verify(&first, now).is_ok());
+        for _ in 0..5000 {
+            assert!(key.verify(&key.sign(&claims(now)), now).is_ok());
+        }
+        assert_eq!(key.verify(&first, now), Err(TokenError::Reused));
+
+        // Once those have lapsed, a new school day's joins do not pile up
+        // on top of them.
+        let later = now + Duration::hours(1);
+        let before = key.used.lock().unwrap().capacity();
+        for _ in 0..5000 {
+            assert!(key.verify(&key.sign(&claims(later)), later).is_ok());
+        }
+        let after = key.used.lock().unwrap().capacity();
+        assert!(after <= before, "{after} > {before}");
     }
 
     #[test]

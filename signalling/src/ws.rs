@@ -17,12 +17,11 @@
 //! several to a system call.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -34,9 +33,9 @@ use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::frame::{self, Frame, FrameError, Opcode};
-use crate::hub::{Goodbye, Hub, Next, Outbox, SdpKind};
+use crate::hub::{Goodbye, Hub, Next, Outbox, SdpKind, Seat};
 use crate::protocol::{ClientMessage, ErrorCode, ServerBody, ServerMessage};
-use crate::token::JoinClaims;
+use hyper_util::rt::TokioIo;
 
 /// An offer or answer, read without unescaping its SDP (see
 /// [`Hub::relay_sdp`]); anything else is read as a [`ClientMessage`].
@@ -52,7 +51,7 @@ struct SdpMessage<'a> {
 }
 
 /// Malformed or refused messages tolerated before a connection is closed.
-const STRIKES: u32 = 20;
+const STRIKES: u8 = 20;
 
 /// The longest wait for a client to take what is written to it.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,32 +74,12 @@ thread_local! {
     static SCRATCH_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; SCRATCH]);
 }
 
-/// Token bucket: `burst` messages at once, refilled at `rate` a second.
-struct Bucket {
-    tokens: f32,
-    last: Instant,
-}
+/// A time on the hub's clock that never comes.
+const NEVER: u64 = u64::MAX;
 
-impl Bucket {
-    fn new(burst: u32) -> Self {
-        Bucket {
-            tokens: burst as f32,
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self, rate: u32, burst: u32) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f32() * rate as f32;
-        self.tokens = (self.tokens + refill).min(burst as f32);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
+/// `d` in microseconds, the unit of the hub's clock.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(NEVER)
 }
 
 /// An error outside the member's sequence (before `hello`, or the last
@@ -132,64 +111,134 @@ enum Phase {
 
 /// A member's place, once `hello` is accepted.
 struct Member {
-    claims: JoinClaims,
+    seat: Seat,
     conn: u64,
 }
 
+/// What a connection keeps of a message still arriving: both are rare,
+/// so they live behind one pointer that is null when neither is there.
+#[derive(Default)]
+struct Partial {
+    /// The unread tail of a frame that has not all arrived.
+    tail: Vec<u8>,
+    /// A message arriving in fragments: its opcode and what has come.
+    message: Option<(Opcode, Vec<u8>)>,
+}
+
 /// The state of one connection.
+///
+/// Its size matters: it is most of an idle connection's memory, and it
+/// lives in the connection's tokio task, whose size tokio rounds up to a
+/// multiple of 128 bytes. Times are therefore kept on the hub's clock in
+/// 8 bytes ([`Hub::micros`]), and what is rare is boxed; the test at the
+/// end of this file keeps the task at 256 bytes.
 struct Conn<S> {
     io: S,
     hub: Hub,
     outbox: Arc<Outbox>,
-    phase: Phase,
     member: Option<Box<Member>>,
-    /// The unread tail of a frame that has not all arrived (unallocated
-    /// when there is none).
-    pending: Vec<u8>,
-    /// A message arriving in fragments: its opcode and what has come.
-    fragments: Option<Box<(Opcode, Vec<u8>)>>,
+    partial: Option<Box<Partial>>,
     /// Frames taken from the outbox, being written; `written` bytes of
     /// the first are out.
     writing: VecDeque<Bytes>,
-    written: usize,
-    bucket: Bucket,
-    strikes: u32,
+    /// The rate limit, as a generic cell rate algorithm: the time by
+    /// which the client's allowance is whole again. A message may pass
+    /// while that is at most a burst's worth of messages ahead of now.
+    allowance_at: u64,
     /// When the client was last heard from (or the connection opened).
-    heard: Instant,
-    /// Since when a write has been waiting for the client to read.
-    stalled: Option<Instant>,
+    heard: u64,
+    /// Since when a write has been waiting for the client to read
+    /// ([`NEVER`]: none is).
+    stalled: u64,
+    /// Closing: when it began (a goodbye not out within [`SEND_TIMEOUT`]
+    /// is abandoned). Lingering: when lingering ends.
+    phase_at: u64,
+    written: u32,
+    strikes: u8,
+    phase: Phase,
     /// The goodbye has been taken from the outbox: once it is written,
     /// the connection shuts down.
     said_goodbye: bool,
-    /// Closing: when it began (a goodbye not out within [`SEND_TIMEOUT`]
-    /// is abandoned). Lingering: when lingering ends.
-    phase_at: Option<Instant>,
     /// The member left for good (Leave, End, replaced, the call over):
     /// closing is not a drop they may resume from.
     left: bool,
 }
 
+impl<S> Drop for Conn<S> {
+    /// The connection is over: the hub stops queueing for it, and a member
+    /// who did not leave has dropped, and may resume.
+    fn drop(&mut self) {
+        self.outbox.hang_up();
+        if let Some(member) = &self.member
+            && !self.left
+        {
+            self.hub.dropped(&member.seat, member.conn, Utc::now());
+        }
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     fn new(hub: Hub, io: S) -> Self {
         let outbox = hub.outbox();
-        let burst = hub.config().burst;
+        let now = hub.now_micros();
         Conn {
             io,
             hub,
             outbox,
-            phase: Phase::Open,
             member: None,
-            pending: Vec::new(),
-            fragments: None,
+            partial: None,
             writing: VecDeque::new(),
+            allowance_at: 0,
+            heard: now,
+            stalled: NEVER,
+            phase_at: 0,
             written: 0,
-            bucket: Bucket::new(burst),
             strikes: 0,
-            heard: Instant::now(),
-            stalled: None,
+            phase: Phase::Open,
             said_goodbye: false,
-            phase_at: None,
             left: false,
+        }
+    }
+
+    /// Keeps the start of a frame that has not all arrived.
+    fn keep_tail(&mut self, tail: &[u8]) {
+        if !tail.is_empty() && self.phase == Phase::Open {
+            self.partial
+                .get_or_insert_default()
+                .tail
+                .extend_from_slice(tail);
+        }
+    }
+
+    /// Frees what was kept of a partial message once there is none.
+    fn tidy_partial(&mut self) {
+        if self
+            .partial
+            .as_ref()
+            .is_some_and(|p| p.tail.is_empty() && p.message.is_none())
+        {
+            self.partial = None;
+        }
+    }
+
+    /// Whether the client may send a message now, under the rate limit.
+    fn within_rate(&mut self) -> bool {
+        let config = self.hub.config();
+        let interval = 1_000_000 / u64::from(config.rate_per_second.max(1));
+        let tolerance = interval * u64::from(config.burst.max(1) - 1);
+        let now = self.hub.now_micros();
+        let due = self.allowance_at.max(now);
+        if due - now > tolerance {
+            return false;
+        }
+        self.allowance_at = due + interval;
+        true
+    }
+
+    /// Notes that a write is waiting for the client, if none was.
+    fn mark_stalled(&mut self) {
+        if self.stalled == NEVER {
+            self.stalled = self.hub.now_micros();
         }
     }
 
@@ -210,10 +259,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     fn begin_closing(&mut self) {
         if self.phase == Phase::Open {
             self.phase = Phase::Closing;
-            self.phase_at = Some(Instant::now());
+            self.phase_at = self.hub.now_micros();
             // Half a frame will never be finished now.
-            self.pending = Vec::new();
-            self.fragments = None;
+            self.partial = None;
         }
     }
 
@@ -228,7 +276,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Answers the client with an error and counts a strike; too many and
     /// it is cut off.
     fn strike(&mut self, code: ErrorCode, message: String) {
-        self.strikes += 1;
+        self.strikes = self.strikes.saturating_add(1);
         if self.strikes > STRIKES {
             self.end_with(code, message);
         } else {
@@ -252,50 +300,58 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             let Some(deadline) = self.deadline() else {
                 return Poll::Pending;
             };
-            if Instant::now() < deadline || !self.on_deadline() {
-                self.outbox.set_alarm(self.hub.millis(deadline), cx.waker());
+            if self.hub.now_micros() < deadline || !self.on_deadline() {
+                self.outbox.set_alarm(deadline, cx.waker());
                 return Poll::Pending;
             }
         }
     }
 
-    fn deadline(&self) -> Option<Instant> {
+    /// When the connection next has something to do of its own accord
+    /// (on the hub's clock).
+    fn deadline(&self) -> Option<u64> {
         let config = self.hub.config();
+        let stalled_until = self.stalled.saturating_add(micros(SEND_TIMEOUT));
         match self.phase {
             Phase::Open => {
                 let quiet = if self.member.is_some() {
-                    self.heard + config.idle_timeout
+                    config.idle_timeout
                 } else {
-                    self.heard + config.hello_timeout
+                    config.hello_timeout
                 };
-                Some(self.stalled.map_or(quiet, |s| quiet.min(s + SEND_TIMEOUT)))
+                Some(self.heard.saturating_add(micros(quiet)).min(stalled_until))
             }
-            Phase::Closing => self.phase_at.map(|s| s + SEND_TIMEOUT),
-            Phase::Lingering => self.phase_at,
+            Phase::Closing => Some(
+                self.phase_at
+                    .saturating_add(micros(SEND_TIMEOUT))
+                    .min(stalled_until),
+            ),
+            Phase::Lingering => Some(self.phase_at),
             Phase::Done => None,
         }
     }
 
     /// Acts on whichever deadline has passed; false if none has.
     fn on_deadline(&mut self) -> bool {
-        let now = Instant::now();
+        let now = self.hub.now_micros();
         let config = self.hub.config();
-        if self.stalled.is_some_and(|s| now >= s + SEND_TIMEOUT) {
+        let since = |t: u64, d: Duration| now >= t.saturating_add(micros(d));
+        if since(self.stalled, SEND_TIMEOUT) {
             // The client is not reading: no goodbye can reach it.
             self.phase = Phase::Done;
             return true;
         }
         match self.phase {
-            Phase::Open if self.member.is_none() && now >= self.heard + config.hello_timeout => {
+            Phase::Open if self.member.is_none() && since(self.heard, config.hello_timeout) => {
                 self.end_with(ErrorCode::HelloFirst, "send hello with a join token first");
             }
-            Phase::Open if self.member.is_some() && now >= self.heard + config.idle_timeout => {
+            Phase::Open if self.member.is_some() && since(self.heard, config.idle_timeout) => {
                 self.end_with(ErrorCode::IdleTimeout, "nothing heard for too long");
             }
-            Phase::Closing if self.phase_at.is_some_and(|s| now >= s + SEND_TIMEOUT) => {
+            Phase::Closing if since(self.phase_at, SEND_TIMEOUT) => {
                 self.phase = Phase::Done;
             }
-            Phase::Lingering if self.phase_at.is_none_or(|t| now >= t) => {
+            Phase::Lingering if now >= self.phase_at => {
                 self.phase = Phase::Done;
             }
             _ => return false,
@@ -307,10 +363,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// no more for now (or this connection has had its turn).
     fn poll_read(&mut self, cx: &mut Context<'_>) {
         for _ in 0..READS_PER_TURN {
-            if self.phase == Phase::Lingering {
-                self.pending = Vec::new();
-            }
-            let read = if self.pending.is_empty() {
+            let read = if self.partial.as_ref().is_none_or(|p| p.tail.is_empty()) {
                 SCRATCH_BUF.with_borrow_mut(|scratch| self.read_scratch(cx, scratch))
             } else {
                 self.read_pending(cx)
@@ -346,19 +399,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     return Poll::Ready(false);
                 }
                 let used = self.handle(&mut scratch[..n]);
-                if used < n && self.phase == Phase::Open {
-                    self.pending.extend_from_slice(&scratch[used..n]);
-                }
+                self.keep_tail(&scratch[used..n]);
                 Poll::Ready(true)
             }
         }
     }
 
-    /// Reads more of an unfinished frame into `pending`, with room for the
-    /// whole frame, and handles it once it is all here.
+    /// Reads more of an unfinished frame (the partial tail), with room
+    /// for the whole frame, and handles it once it is all here.
     fn read_pending(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
         let limit = self.transport_limit();
-        let mut pending = std::mem::take(&mut self.pending);
+        let mut pending = self
+            .partial
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.tail))
+            .unwrap_or_default();
         let have = pending.len();
         let whole = match frame::needed(&pending, limit) {
             Ok(Some(n)) => n,
@@ -375,7 +430,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         pending.truncate(have + n);
         match polled {
             Poll::Pending => {
-                self.pending = pending;
+                self.partial.get_or_insert_default().tail = pending;
                 Poll::Pending
             }
             Poll::Ready(Err(_)) => Poll::Ready(false),
@@ -384,9 +439,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 let used = self.handle(&mut pending);
                 if used < pending.len() && self.phase == Phase::Open {
                     pending.drain(..used);
-                    self.pending = pending;
+                    self.partial.get_or_insert_default().tail = pending;
+                } else {
+                    // `pending` is dropped: idle again, no buffer.
+                    self.tidy_partial();
                 }
-                // Otherwise `pending` is dropped: idle again, no buffer.
                 Poll::Ready(true)
             }
         }
@@ -421,7 +478,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     fn on_frame(&mut self, f: Frame<'_>) {
-        self.heard = Instant::now();
+        self.heard = self.hub.now_micros();
         match f.opcode {
             Opcode::Ping => self.outbox.push_own(frame::pong(f.payload)),
             Opcode::Pong => {}
@@ -433,29 +490,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 };
                 self.end_quietly(code, "");
             }
-            Opcode::Text | Opcode::Binary if self.fragments.is_some() => {
+            Opcode::Text | Opcode::Binary
+                if self.partial.as_ref().is_some_and(|p| p.message.is_some()) =>
+            {
                 self.end_quietly(1002, "a new message began inside a fragmented one");
             }
             Opcode::Text | Opcode::Binary if !f.fin => {
-                self.fragments = Some(Box::new((f.opcode, f.payload.to_vec())));
+                self.partial.get_or_insert_default().message = Some((f.opcode, f.payload.to_vec()));
             }
             Opcode::Text | Opcode::Binary => self.on_message(f.opcode, f.payload),
             Opcode::Continuation => {
                 let limit = self.transport_limit();
-                let Some(partial) = self.fragments.take() else {
+                let Some((opcode, mut message)) =
+                    self.partial.as_mut().and_then(|p| p.message.take())
+                else {
                     self.end_quietly(1002, "a continuation with nothing to continue");
                     return;
                 };
-                let (opcode, mut message) = *partial;
                 if message.len() + f.payload.len() > limit {
                     self.end_quietly(1009, "message too large");
                     return;
                 }
                 message.extend_from_slice(f.payload);
                 if f.fin {
+                    self.tidy_partial();
                     self.on_message(opcode, &message);
                 } else {
-                    self.fragments = Some(Box::new((opcode, message)));
+                    self.partial.get_or_insert_default().message = Some((opcode, message));
                 }
             }
         }
@@ -508,7 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         {
             Ok(admitted) => {
                 self.member = Some(Box::new(Member {
-                    claims: admitted.claims,
+                    seat: admitted.seat,
                     conn: admitted.conn,
                 }));
             }
@@ -517,10 +578,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     fn on_signal(&mut self, member: &Member, text: &str) {
-        let config = self.hub.config();
-        let claims = &member.claims;
-        if !self.bucket.take(config.rate_per_second, config.burst) {
-            self.strikes += 1;
+        let seat = &member.seat;
+        if !self.within_rate() {
+            self.strikes = self.strikes.saturating_add(1);
             if self.strikes > STRIKES {
                 self.end_with(ErrorCode::RateLimited, "too many messages; disconnected");
             } else {
@@ -531,8 +591,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
             return;
         }
-        if text.len() > config.max_message_bytes {
-            let limit = config.max_message_bytes;
+        let limit = self.hub.config().max_message_bytes;
+        if text.len() > limit {
             self.strike(
                 ErrorCode::TooLarge,
                 format!("messages are at most {limit} bytes; this one was dropped"),
@@ -548,7 +608,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 _ => None,
             }
         {
-            if let Err(r) = hub.relay_sdp(claims, m.to, kind, m.sdp.get()) {
+            if let Err(r) = hub.relay_sdp(seat, m.to, kind, m.sdp.get()) {
                 self.strike(r.code, r.message);
             }
             return;
@@ -563,41 +623,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 Err((ErrorCode::BadMessage, "already said hello".to_owned()))
             }
             Ok(ClientMessage::Offer { sdp, to }) => hub
-                .relay(claims, to, |from| ServerBody::Offer {
+                .relay(seat, to, |from| ServerBody::Offer {
                     from,
                     sdp: sdp.clone(),
                 })
                 .map_err(|r| (r.code, r.message)),
             Ok(ClientMessage::Answer { sdp, to }) => hub
-                .relay(claims, to, |from| ServerBody::Answer {
+                .relay(seat, to, |from| ServerBody::Answer {
                     from,
                     sdp: sdp.clone(),
                 })
                 .map_err(|r| (r.code, r.message)),
             Ok(ClientMessage::Candidate { candidate, to }) => hub
-                .relay(claims, to, |from| ServerBody::Candidate {
+                .relay(seat, to, |from| ServerBody::Candidate {
                     from,
                     candidate: candidate.clone(),
                 })
                 .map_err(|r| (r.code, r.message)),
             Ok(ClientMessage::State { pc_state }) => {
-                hub.media_state(claims, &pc_state, now);
+                hub.media_state(seat, &pc_state, now);
                 Ok(())
             }
-            Ok(ClientMessage::Chat { text }) => hub
-                .chat(claims, &text, now)
-                .map_err(|r| (r.code, r.message)),
+            Ok(ClientMessage::Chat { text }) => {
+                hub.chat(seat, &text, now).map_err(|r| (r.code, r.message))
+            }
             Ok(ClientMessage::Ping) => {
-                hub.pong(claims);
+                hub.pong(seat);
                 Ok(())
             }
             Ok(ClientMessage::Leave) => {
-                hub.leave(claims, member.conn, now);
+                hub.leave(seat, member.conn, now);
                 self.left = true;
                 self.end_quietly(1000, "left");
                 Ok(())
             }
-            Ok(ClientMessage::End) => match hub.end(claims, now) {
+            Ok(ClientMessage::End) => match hub.end(seat, now) {
                 Ok(()) => {
                     // The hub has queued `ended` and the goodbye for
                     // everyone, this connection included.
@@ -620,7 +680,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 match self.outbox.take(&mut self.writing, cx.waker()) {
                     Next::Frames => {}
                     Next::Empty => {
-                        self.stalled = None;
+                        self.stalled = NEVER;
                         // Idle connections hold no buffers.
                         if self.writing.capacity() > 0 {
                             self.writing = VecDeque::new();
@@ -629,7 +689,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                         if Pin::new(&mut self.io).poll_flush(cx).is_ready() {
                             return;
                         }
-                        self.stalled.get_or_insert_with(Instant::now);
+                        self.mark_stalled();
                         return;
                     }
                     Next::Close(goodbye) => {
@@ -654,13 +714,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 // Closing, and all is written: shut down our side, then
                 // read until the client closes too.
                 match Pin::new(&mut self.io).poll_shutdown(cx) {
-                    Poll::Pending => {
-                        self.stalled.get_or_insert_with(Instant::now);
-                    }
+                    Poll::Pending => self.mark_stalled(),
                     Poll::Ready(_) => {
                         self.phase = Phase::Lingering;
-                        self.phase_at = Some(Instant::now() + LINGER);
-                        self.stalled = None;
+                        self.phase_at = self.hub.now_micros().saturating_add(micros(LINGER));
+                        self.stalled = NEVER;
                     }
                 }
                 return;
@@ -668,13 +726,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE];
             let mut count = 0;
             for (i, f) in self.writing.iter().take(FRAMES_PER_WRITE).enumerate() {
-                let bytes = if i == 0 { &f[self.written..] } else { &f[..] };
+                let bytes = if i == 0 {
+                    &f[self.written as usize..]
+                } else {
+                    &f[..]
+                };
                 slices[i] = IoSlice::new(bytes);
                 count += 1;
             }
             match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
                 Poll::Pending => {
-                    self.stalled.get_or_insert_with(Instant::now);
+                    self.mark_stalled();
                     return;
                 }
                 Poll::Ready(Err(_) | Ok(0)) => {
@@ -682,18 +744,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     return;
                 }
                 Poll::Ready(Ok(mut n)) => {
-                    self.stalled = None;
+                    self.stalled = NEVER;
                     while n > 0 {
                         let Some(front) = self.writing.front() else {
                             break;
                         };
-                        let left = front.len() - self.written;
+                        let left = front.len() - self.written as usize;
                         if n >= left {
                             n -= left;
                             self.written = 0;
                             self.writing.pop_front();
                         } else {
-                            self.written += n;
+                            // Less than the frame, so it fits.
+                            self.written += u32::try_from(n).unwrap_or(u32::MAX);
                             n = 0;
                         }
                     }
@@ -701,30 +764,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
         }
     }
+}
 
-    /// The connection is over: a member who did not leave has dropped,
-    /// and may resume.
-    fn finish(self) {
-        self.outbox.hang_up();
-        if let Some(member) = &self.member
-            && !self.left
-        {
-            self.hub.dropped(&member.claims, member.conn, Utc::now());
-        }
+/// A connection's task: its state and nothing else, so that the task
+/// stays small (see [`Conn`]).
+struct Serve<S>(Conn<S>);
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Future for Serve<S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().0.poll_conn(cx)
     }
 }
 
 /// Serves one websocket (after the upgrade) until it closes.
-///
-/// Not an `async fn`: the future holds the connection's state and nothing
-/// else (an `async fn` would keep room for its arguments too), which is
-/// most of an idle connection's memory.
 pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(hub: Hub, io: S) -> impl Future<Output = ()> {
-    let mut conn = Conn::new(hub, io);
-    async move {
-        poll_fn(|cx| conn.poll_conn(cx)).await;
-        conn.finish();
-    }
+    Serve(Conn::new(hub, io))
 }
 
 /// The connections waiting to be accepted, at most.
@@ -799,9 +855,13 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
     else {
         return not_upgrade("this connection cannot be upgraded");
     };
+    // The upgrade completes once the response below is out. This task
+    // waits for it, then hands the connection to a task of its own that
+    // holds nothing else (awaited here, it would carry this task's state
+    // too, and take a larger size class).
     tokio::spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            serve(hub, hyper_util::rt::TokioIo::new(upgraded)).await;
+            tokio::spawn(serve(hub, TokioIo::new(upgraded)));
         }
     });
     (
@@ -827,6 +887,18 @@ fn accept_key(key: &[u8]) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A connection's task is tokio's header (32 bytes), scheduler and id
+    /// (16), the future behind a tag (8) and a trailer (48), rounded up to
+    /// a multiple of 128. A future of at most 152 bytes keeps the task at
+    /// 256 bytes; one more byte and every connection carries 128 more.
+    #[test]
+    fn a_connection_fits_a_256_byte_task() {
+        let size = std::mem::size_of::<Serve<TokioIo<hyper::upgrade::Upgraded>>>();
+        assert!(size <= 152, "a connection's state is {size} bytes");
+    }
+
     #[test]
     fn the_accept_key_is_the_rfcs_example() {
         // RFC 6455, section 1.3.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
-use mentorbridge_signalling::hub::{ChatFilter, Config, Hub, RoomEvent, StaticIce};
+use mentorbridge_signalling::hub::{ChatFilter, Config, Hub, RoomEvent, Seat, StaticIce};
 use mentorbridge_signalling::protocol::LeaveReason;
 use mentorbridge_signalling::token::{CallRole, JoinClaims, TokenKey};
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ const SECRET: &[u8] = b"test-secret-for-the-signalling-hub";
 struct BlockWord;
 
 impl ChatFilter for BlockWord {
-    fn check(&self, _claims: &JoinClaims, text: &str) -> Result<(), String> {
+    fn check(&self, _seat: &Seat, text: &str) -> Result<(), String> {
         if text.to_lowercase().contains("snapchat") {
             Err("contact details or apps are not shared in mentoring".into())
         } else {
@@ -418,6 +418,65 @@ async fn a_dropped_socket_resumes_without_leaving_and_gets_what_it_missed() {
     );
     assert!(
         !events.iter().any(|e| matches!(e, RoomEvent::Left { .. })),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_member_who_missed_someone_joining_starts_afresh_without_leaving() {
+    let mut server = start(Config::default()).await;
+    let room = Uuid::new_v4();
+    let (mentor, mentee, teacher) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (mut a, _) = server.join(room, mentor, CallRole::Mentor).await;
+    let (b, welcome) = server.join(room, mentee, CallRole::Mentee).await;
+    a.expect("peer_joined").await;
+    let sid = welcome["sid"].as_str().unwrap().to_owned();
+    server.drain_events();
+    drop(b);
+    for _ in 0..50 {
+        if server.hub.stats().dropped == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // While the mentee is away, the teacher joins: the mentee never hears.
+    let (mut t, _) = server.join(room, teacher, CallRole::Supervisor).await;
+    a.expect("peer_joined").await;
+    let mut back = Client::connect(server.addr).await;
+    back.send(json!({
+        "type": "hello",
+        "token": server.token(&claims(room, mentee, CallRole::Mentee)),
+        "resume": {"sid": sid, "last_seq": 1}
+    }))
+    .await;
+    // Not a resume: a fresh place, with the room as it is now, and the
+    // others told to negotiate with the mentee afresh.
+    let again = back.expect("welcome").await;
+    assert_eq!(again["resumed"], false, "{again}");
+    assert_ne!(again["sid"], sid.as_str());
+    let peers: Vec<&str> = again["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user"].as_str().unwrap())
+        .collect();
+    assert!(peers.contains(&teacher.to_string().as_str()), "{again}");
+    assert!(peers.contains(&mentor.to_string().as_str()), "{again}");
+    assert_eq!(
+        a.expect("peer_joined").await["peer"]["user"],
+        mentee.to_string()
+    );
+    assert_eq!(
+        t.expect("peer_joined").await["peer"]["user"],
+        mentee.to_string()
+    );
+    // Presence never broke: the mentee neither left nor joined again.
+    let events = server.drain_events();
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            RoomEvent::Left { user, .. } | RoomEvent::Joined { user, .. } if *user == mentee
+        )),
         "{events:?}"
     );
 }

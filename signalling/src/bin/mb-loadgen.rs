@@ -61,12 +61,15 @@ struct Args {
     seconds: u64,
     rate: u64,
     idle: usize,
+    /// Seconds to keep the idle connections open after measuring them,
+    /// for a heap profiler to look at the server.
+    hold: u64,
     server_pid: Option<u32>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage:\n  mb-loadgen serve [--port 7700]\n  mb-loadgen run --target mentorbridge|peerjs --url WS_URL [--rooms 500] [--payload 4000] [--seconds 5] [--rate 2000] [--idle 1000] [--server-pid PID]"
+        "usage:\n  mb-loadgen serve [--port 7700]\n  mb-loadgen run --target mentorbridge|peerjs --url WS_URL [--rooms 500] [--payload 4000] [--seconds 5] [--rate 2000] [--idle 1000] [--hold 0] [--server-pid PID]"
     );
     std::process::exit(2)
 }
@@ -107,6 +110,7 @@ async fn main() {
                 seconds: number(&args, "--seconds", 5),
                 rate: number(&args, "--rate", 2000),
                 idle: number(&args, "--idle", 1000),
+                hold: number(&args, "--hold", 0),
                 server_pid: flag(&args, "--server-pid").and_then(|p| p.parse().ok()),
             })
             .await;
@@ -462,6 +466,7 @@ async fn run(args: Args) {
             n = args.idle,
             m = 2 * args.idle,
         );
+        tokio::time::sleep(Duration::from_secs(args.hold)).await;
         drop(first);
         drop(second);
         // Let the server see them go before the next step.

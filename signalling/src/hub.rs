@@ -4,10 +4,10 @@
 //! of outgoing messages; the hub never waits on a member, so a client that
 //! stops reading fills only its own queue and is then cut off
 //! ([`ErrorCode::SlowConsumer`]) while everyone else carries on. Every
-//! message to a member carries a rising `seq` and is kept in a short
-//! backlog, so a member whose socket drops can come back within
-//! [`Config::resume_ttl`] and pick up where it left off, without the drop
-//! counting as leaving.
+//! message to a member carries a rising `seq`, and what a resume needs is
+//! kept in a short backlog (see `Replay`), so a member whose socket
+//! drops can come back within [`Config::resume_ttl`] and pick up where it
+//! left off, without the drop counting as leaving.
 //!
 //! The hub's state sits behind one `std::sync::Mutex`, held only for the
 //! few map operations of each message and never across an `.await`.

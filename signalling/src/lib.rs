@@ -17,6 +17,13 @@
 //!   (`needs_supervisor`, the partnership's policy, enforced here: offers
 //!   between students are refused until one is in) and whether it is a
 //!   `resumed` place.
+//! - A resume replays what the member missed of offers, answers,
+//!   candidates and chat. Joins and leaves are not replayed: a member who
+//!   missed one is given a fresh place instead (`resumed: false`, with the
+//!   room as it now is, and the others renegotiate with them), which the
+//!   call page already handles as a fresh join. Either way the drop is not
+//!   a leave. (Keeping each pair's `peer_joined` for a resume was about a
+//!   tenth of an idle connection's memory.)
 //! - More error codes: `slow_consumer`, `replaced`, `call_ended`,
 //!   `not_allowed`, `waiting_for_supervisor`, `idle_timeout`,
 //!   `cannot_resume`, `chat_blocked`.

@@ -155,6 +155,31 @@ impl Server {
         (client, welcome)
     }
 
+    /// The mentee of [`mentee_away`] coming back on a new socket, asking
+    /// to resume after the welcome (`seq` 1); hello sent.
+    async fn come_back(&self, room: Uuid, mentee: Uuid, sid: &str) -> Client {
+        let mut client = Client::connect(self.addr).await;
+        client
+            .send(json!({
+                "type": "hello",
+                "token": self.token(&claims(room, mentee, CallRole::Mentee)),
+                "resume": {"sid": sid, "last_seq": 1},
+            }))
+            .await;
+        client
+    }
+
+    /// Waits until the hub holds `n` dropped members (1 s at most).
+    async fn until_dropped(&self, n: usize) {
+        for _ in 0..50 {
+            if self.hub.stats().dropped == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(self.hub.stats().dropped, n);
+    }
+
     async fn event(&mut self) -> RoomEvent {
         tokio::time::timeout(Duration::from_secs(5), self.events.recv())
             .await
@@ -168,6 +193,38 @@ impl Server {
             out.push(e);
         }
         out
+    }
+}
+
+/// A mentor and a mentee in a call, and the mentee's socket gone.
+struct Away {
+    room: Uuid,
+    /// The mentor's connection.
+    mentor: Client,
+    mentor_id: Uuid,
+    mentee: Uuid,
+    /// The mentee's place, for a resume.
+    sid: String,
+}
+
+/// A pair joins; the mentee's Wi-Fi drops (the socket is gone, no leave
+/// sent) and the hub notices. Events so far are drained.
+async fn mentee_away(server: &mut Server) -> Away {
+    let room = Uuid::new_v4();
+    let (mentor_id, mentee) = (Uuid::new_v4(), Uuid::new_v4());
+    let (mut mentor, _) = server.join(room, mentor_id, CallRole::Mentor).await;
+    let (b, welcome) = server.join(room, mentee, CallRole::Mentee).await;
+    mentor.expect("peer_joined").await;
+    let sid = welcome["sid"].as_str().unwrap().to_owned();
+    server.drain_events();
+    drop(b);
+    server.until_dropped(1).await;
+    Away {
+        room,
+        mentor,
+        mentor_id,
+        mentee,
+        sid,
     }
 }
 
@@ -379,30 +436,16 @@ async fn a_client_that_never_reads_is_cut_off_alone() {
 #[tokio::test]
 async fn a_dropped_socket_resumes_without_leaving_and_gets_what_it_missed() {
     let mut server = start(Config::default()).await;
-    let room = Uuid::new_v4();
-    let (mentor, mentee) = (Uuid::new_v4(), Uuid::new_v4());
-    let (mut a, _) = server.join(room, mentor, CallRole::Mentor).await;
-    let (b, welcome) = server.join(room, mentee, CallRole::Mentee).await;
-    a.expect("peer_joined").await;
-    let sid = welcome["sid"].as_str().unwrap().to_owned();
-    // The mentee's Wi-Fi drops: the socket is gone, no leave sent.
-    drop(b);
-    for _ in 0..50 {
-        if server.hub.stats().dropped == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(server.hub.stats().dropped, 1);
+    let Away {
+        mentor: mut a,
+        mentee,
+        sid,
+        room,
+        ..
+    } = mentee_away(&mut server).await;
     // Meanwhile the mentor restarts ICE.
     a.send(json!({"type": "offer", "sdp": "v=0 restart"})).await;
-    let mut back = Client::connect(server.addr).await;
-    back.send(json!({
-        "type": "hello",
-        "token": server.token(&claims(room, mentee, CallRole::Mentee)),
-        "resume": {"sid": sid, "last_seq": 1}
-    }))
-    .await;
+    let mut back = server.come_back(room, mentee, &sid).await;
     let missed = back.expect("offer").await;
     assert_eq!(missed["sdp"], "v=0 restart");
     assert_eq!(missed["seq"], 2);
@@ -425,30 +468,18 @@ async fn a_dropped_socket_resumes_without_leaving_and_gets_what_it_missed() {
 #[tokio::test]
 async fn a_member_who_missed_someone_joining_starts_afresh_without_leaving() {
     let mut server = start(Config::default()).await;
-    let room = Uuid::new_v4();
-    let (mentor, mentee, teacher) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    let (mut a, _) = server.join(room, mentor, CallRole::Mentor).await;
-    let (b, welcome) = server.join(room, mentee, CallRole::Mentee).await;
-    a.expect("peer_joined").await;
-    let sid = welcome["sid"].as_str().unwrap().to_owned();
-    server.drain_events();
-    drop(b);
-    for _ in 0..50 {
-        if server.hub.stats().dropped == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let Away {
+        mentor: mut a,
+        mentor_id: mentor,
+        mentee,
+        sid,
+        room,
+    } = mentee_away(&mut server).await;
     // While the mentee is away, the teacher joins: the mentee never hears.
+    let teacher = Uuid::new_v4();
     let (mut t, _) = server.join(room, teacher, CallRole::Supervisor).await;
     a.expect("peer_joined").await;
-    let mut back = Client::connect(server.addr).await;
-    back.send(json!({
-        "type": "hello",
-        "token": server.token(&claims(room, mentee, CallRole::Mentee)),
-        "resume": {"sid": sid, "last_seq": 1}
-    }))
-    .await;
+    let mut back = server.come_back(room, mentee, &sid).await;
     // Not a resume: a fresh place, with the room as it is now, and the
     // others told to negotiate with the mentee afresh.
     let again = back.expect("welcome").await;

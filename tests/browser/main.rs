@@ -167,6 +167,20 @@ async fn wait_until(browser: &Client, what: &str, script: &str, secs: u64) {
 
 /// True once the page has a connected peer whose video is decoding: frames
 /// have a size and playback moves on.
+/// Whether audio packets from the supervisor are arriving (the check
+/// starts a `getStats` and reads the last one's answer).
+const HEARS_SUPERVISOR: &str = r#"
+const s = window.__mentorbridge;
+const id = s && [...s.roster].find(([, role]) => role === 'supervisor')?.[0];
+const peer = id && s.peers.get(id);
+if (!peer) return false;
+peer.pc.getStats().then((stats) => {
+  window.__hearsSupervisor = [...stats.values()].some(
+    (r) => r.type === 'inbound-rtp' && r.kind === 'audio' && r.packetsReceived > 0);
+});
+return window.__hearsSupervisor === true;
+"#;
+
 const DECODING: &str = r#"
 const s = window.__mentorbridge;
 if (!s) return false;
@@ -1070,6 +1084,21 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
         "an observer sends nothing until they choose to speak"
     );
     save_screenshot(teacher, "call-supervisor").await;
+    // The teacher chooses to speak: both students receive their voice,
+    // and the teacher can mute again.
+    click(teacher, Locator::Id("speak")).await;
+    for page in [mentee, mentor] {
+        wait_until(page, "the student hears the teacher", HEARS_SUPERVISOR, 30).await;
+    }
+    assert_eq!(
+        eval(
+            teacher,
+            "return !document.getElementById('mute').hidden && document.getElementById('speak').hidden;"
+        )
+        .await,
+        true,
+        "after Speak the teacher has Mute instead"
+    );
     // The teacher ends the call for everyone.
     teacher
         .execute("window.confirm = () => true; return true;", vec![])

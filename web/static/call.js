@@ -401,14 +401,23 @@ $("leave").addEventListener("click", () => {
 $("end")?.addEventListener("click", () => {
   if (confirm("End the call for everyone?")) send({ type: "end" });
 });
-$("speak")?.addEventListener("click", async (e) => {
+$("speak")?.addEventListener("click", async () => {
   // A supervisor chooses to speak: add a microphone to every connection.
-  const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+  // (The buttons are looked up by id: after an await, the click event no
+  // longer has a currentTarget.)
+  let mic;
+  try {
+    mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) {
+    status(e.name === "NotAllowedError" ? "Allow the microphone, then tap Speak again." : e.message);
+    return;
+  }
   state.local = mic;
   for (const peer of state.peers.values()) {
     for (const track of mic.getTracks()) peer.pc.addTrack(track, mic);
   }
-  e.currentTarget.hidden = true;
+  $("speak").hidden = true;
+  $("mute").hidden = false;
 });
 $("chat-form").addEventListener("submit", (e) => {
   e.preventDefault();

@@ -13,11 +13,27 @@ use mentorbridge::demo::{DEMO_PASSWORD, seed};
 use mentorbridge_tests::{Backend, TestApp, skip, spawn_app};
 use tokio::process::{Child, Command};
 
-/// A running chromedriver, stopped when dropped.
+/// A running chromedriver, stopped when dropped together with every
+/// browser it started, also when a test panics: a Chromium left running
+/// with a fake camera slows every later test and benchmark on the machine.
 struct Driver {
-    _child: Child,
+    child: Child,
     url: String,
     _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // chromedriver leads a process group of its own, and the browsers
+        // it starts are in it: ending the group ends them all. (Killing
+        // chromedriver alone leaves its browsers behind.)
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
 }
 
 fn find_binary(var: &str, candidates: &[&str]) -> Option<PathBuf> {
@@ -50,6 +66,7 @@ async fn start_driver() -> Option<(Driver, PathBuf)> {
         .arg(format!("--port={port}"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
@@ -67,7 +84,7 @@ async fn start_driver() -> Option<(Driver, PathBuf)> {
     assert!(ready, "chromedriver did not start within 10 s");
     Some((
         Driver {
-            _child: child,
+            child,
             url,
             _profile: tempfile::tempdir().unwrap(),
         },

@@ -184,6 +184,16 @@ async fn wait_until(browser: &Client, what: &str, script: &str, secs: u64) {
 
 /// True once the page has a connected peer whose video is decoding: frames
 /// have a size and playback moves on.
+/// A function `ufrag()`: the ICE username fragment of the one peer's
+/// remote description.
+const REMOTE_UFRAG_FN: &str = r#"
+const ufrag = () => {
+  const peer = [...window.__mentorbridge.peers.values()][0];
+  const m = peer && peer.pc.remoteDescription && peer.pc.remoteDescription.sdp.match(/a=ice-ufrag:(\S+)/);
+  return m ? m[1] : null;
+};
+"#;
+
 /// Whether audio packets from the supervisor are arriving (the check
 /// starts a `getStats` and reads the last one's answer).
 const HEARS_SUPERVISOR: &str = r#"
@@ -901,7 +911,7 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
 }
 
 #[tokio::test]
-async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
+async fn two_ipads_hold_a_call_that_survives_a_dropped_socket_and_an_ice_restart() {
     let _one_call_at_a_time = CALLS.lock().await;
     let Some((driver, chromium)) = start_driver().await else {
         return;
@@ -965,6 +975,32 @@ async fn two_ipads_hold_a_call_and_it_survives_a_dropped_socket() {
     wait_for_text(&mentor, "#chat-log", "Can you hear me?").await;
     eval(&mentee, "window.__lastTime = undefined; return true;").await;
     wait_until(&mentee, "video still decoding after the drop", DECODING, 20).await;
+
+    // An ICE restart (what the page does when the media connection fails)
+    // is negotiated through the server: the mentee takes the mentor's new
+    // ICE credentials, the connection comes back, and video carries on.
+    let before = eval(&mentee, &format!("{REMOTE_UFRAG_FN} return ufrag();")).await;
+    assert!(before.is_string(), "{before}");
+    eval(
+        &mentor,
+        "[...window.__mentorbridge.peers.values()][0].pc.restartIce(); return true;",
+    )
+    .await;
+    wait_until(
+        &mentee,
+        "the mentor's restarted ICE reaches the mentee",
+        &format!("{REMOTE_UFRAG_FN} return ufrag() !== {before} && [...window.__mentorbridge.peers.values()][0].pc.connectionState === 'connected';"),
+        20,
+    )
+    .await;
+    eval(&mentee, "window.__lastTime = undefined; return true;").await;
+    wait_until(
+        &mentee,
+        "video still decoding after the ICE restart",
+        DECODING,
+        20,
+    )
+    .await;
 
     // One continuous presence: joined once, resumed, never left.
     let events = app.store.attendance_events(session.id).await.unwrap();

@@ -1136,6 +1136,24 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
         sends, 0,
         "an observer sends nothing until they choose to speak"
     );
+    // On an iPad the teacher watches both students side by side, each
+    // across nearly half the page.
+    let layout = eval(
+        teacher,
+        "const [a, b] = [...document.querySelectorAll('#remotes video')].map(v => v.getBoundingClientRect()); \
+         return { sameRow: Math.abs(a.top - b.top) < 1, widths: [a.width, b.width], page: document.documentElement.clientWidth };",
+    )
+    .await;
+    let page = layout["page"].as_f64().unwrap();
+    assert!(
+        layout["sameRow"] == true
+            && layout["widths"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w.as_f64().unwrap() > page * 0.4),
+        "the students' videos: {layout}"
+    );
     save_screenshot(teacher, "call-supervisor").await;
     // The teacher chooses to speak: both students receive their voice,
     // and the teacher can mute again.

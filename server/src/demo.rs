@@ -355,7 +355,7 @@ async fn demo_calls(
     let mentor = store.user(record.mentor_id).await?;
     Ok(vec![
         DemoLogin {
-            who: "mentee in the demo call open now (Sessions → Join the call)".into(),
+            who: "mentee in the demo call open now (Join the call on their home page)".into(),
             username: mentee.username,
         },
         DemoLogin {

@@ -39,7 +39,12 @@ struct HomePage {
     student_kind: Option<&'static str>,
     year_group: Option<i32>,
     subjects: String,
+    /// A student's next sessions, today's (with its Join button) first.
+    next: Vec<crate::booking::pages::Row>,
 }
+
+/// How many coming sessions a student's home page lists.
+const NEXT_SESSIONS: usize = 3;
 
 async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String>, PageError> {
     let store = &state.store;
@@ -58,12 +63,16 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         }),
         year_group: actor.user.year_group,
         subjects: actor.user.subjects.join(", "),
+        next: Vec::new(),
     };
     if actor.role() == Role::Admin {
         page.schools = store.list_schools().await?.len();
     }
     if let Some(school_id) = actor.school_id() {
         page.school_name = Some(store.school(school_id).await?.name);
+        if actor.role() == Role::Student {
+            page.next = crate::booking::pages::students_next(&state, &actor, NEXT_SESSIONS).await?;
+        }
         if actor.role().is_school_staff() {
             let people = store.users_at_school(school_id, &Role::ALL).await?;
             page.mentors = people

@@ -939,7 +939,7 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
          are booked: see Sessions as any of them. One referral at St Columba's waits for cbyrne to\n\
          countersign it; then Partnerships → Matching runs the optimiser again for it.\n\
          \nA call is open now for the last two people above: sign in as each in two browsers\n\
-         (one private window), tap Sessions → Join the call, and allow the camera. Staff see it\n\
+         (one private window), tap Join the call on the home page, and allow the camera. Staff see it\n\
          live under Today's calls; last week's sessions show who came. Check iPad tests a device.\n",
     );
     banner.push_str("\nPress Ctrl-C to stop.");

@@ -353,6 +353,12 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             save_screenshot(&browser, "today-tokafor").await;
         }
         if login.who.starts_with("mentee in the demo call") {
+            // Their home page leads straight to today's call.
+            let next = text_of(&browser, "#next-sessions").await;
+            assert!(
+                next.starts_with("Today") && next.contains("Join the call"),
+                "{next}"
+            );
             browser
                 .goto(&format!("{}/sessions", app.base))
                 .await

@@ -316,7 +316,7 @@ async fn show(
         rows.push(Row {
             can_join,
             supervisor,
-            day: date.format("%a %-d %b").to_string(),
+            day: day_label(date),
             time,
             who,
             can_change,
@@ -427,6 +427,34 @@ async fn email_submit(
         show(&state, &actor, &filter, None, None, Some(error))
     })
     .await
+}
+
+/// A student's coming sessions (today's first), as the Sessions page
+/// shows them, but "Today" and "Tomorrow" where they are: the home page
+/// lists the next few with a Join button.
+pub async fn students_next(state: &AppState, actor: &Actor, count: usize) -> Result<Vec<Row>> {
+    let page = show(state, actor, &Filter::default(), None, None, None).await?;
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    let today = state.store.school(school).await?.today()?;
+    let mut rows: Vec<Row> = page
+        .rows
+        .into_iter()
+        .filter(|row| row.is_live() && row.session.ends_at > Utc::now())
+        .take(count)
+        .collect();
+    for row in &mut rows {
+        if row.day == day_label(today) {
+            row.day = "Today".into();
+        } else if row.day == day_label(today + Duration::days(1)) {
+            row.day = "Tomorrow".into();
+        }
+    }
+    Ok(rows)
+}
+
+/// A day as rows show it: "Tue 1 Dec".
+fn day_label(date: NaiveDate) -> String {
+    date.format("%a %-d %b").to_string()
 }
 
 async fn sessions_page(

@@ -6,6 +6,7 @@ use axum::response::Html;
 use crate::accounts::{Role, StudentKind};
 use crate::app::{AppState, Routes};
 use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
 use crate::error::{PageError, Result};
 use crate::partnerships::PartnershipStatus;
 use crate::web::{Nav, render};
@@ -34,6 +35,8 @@ struct HomePage {
     mentors: usize,
     mentees: usize,
     staff: usize,
+    /// Calls at the school today, for staff who may see them.
+    calls_today: Option<usize>,
     schools: usize,
     partnerships: Vec<PartnershipLine>,
     student_kind: Option<&'static str>,
@@ -55,6 +58,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         mentors: 0,
         mentees: 0,
         staff: 0,
+        calls_today: None,
         schools: 0,
         partnerships: Vec::new(),
         student_kind: actor.user.kind.map(|k| match k {
@@ -84,6 +88,13 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                 .filter(|u| u.kind == Some(StudentKind::Mentee))
                 .count();
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
+            if authorize(&actor, Action::ViewSessions { school: school_id }).is_ok() {
+                page.calls_today = Some(
+                    crate::attendance::http::todays_calls(store, school_id)
+                        .await?
+                        .len(),
+                );
+            }
             for p in store.partnerships_of(school_id).await? {
                 page.partnerships.push(PartnershipLine {
                     id: p.id,

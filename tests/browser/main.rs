@@ -339,11 +339,24 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         assert_eq!(url.path(), "/home", "{}", login.username);
         save_screenshot(&browser, &format!("home-{}", login.username)).await;
         if login.username == "tokafor" {
-            // The demo call is on today's register, with who is in it.
-            browser
-                .goto(&format!("{}/sessions/today", app.base))
+            // Home counts today's calls and leads to them: the demo call is
+            // on today's register, with who is in it.
+            let tile = text_of(&browser, "#calls-today").await;
+            let tile = tile.split_whitespace().collect::<Vec<_>>().join(" ");
+            click(&browser, Locator::Id("calls-today")).await;
+            wait_for_text(&browser, "h1", "Today's calls").await;
+            let listed = browser
+                .find_all(Locator::Css("[data-testid=today-session]"))
                 .await
-                .unwrap();
+                .unwrap()
+                .len();
+            assert!(listed >= 1);
+            let expected = if listed == 1 {
+                "1 call today".to_owned()
+            } else {
+                format!("{listed} calls today")
+            };
+            assert_eq!(tile, expected);
             let today = text_of(&browser, "main").await;
             assert!(
                 today.contains("Open the call") || today.contains("not yet"),

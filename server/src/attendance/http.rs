@@ -359,25 +359,32 @@ struct TodayPage {
     error: Option<String>,
 }
 
+/// The calls still to happen or happening today at `school` (its own
+/// date), each with its times there: what *Today's calls* lists.
+pub async fn todays_calls(
+    store: &crate::store::Store,
+    school: Uuid,
+) -> Result<Vec<(Session, crate::calendar::align::SlotEnd)>> {
+    let own = store.school(school).await?;
+    let today = own.today()?;
+    let from = today.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(14);
+    Ok(store
+        .sessions_at_school(school, from, from + Duration::hours(52))
+        .await?
+        .into_iter()
+        .filter_map(|session| {
+            let end = session.local.get(&own.slug).cloned()?;
+            (end.date == today && session.status.is_live()).then_some((session, end))
+        })
+        .collect())
+}
+
 async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> Result<TodayPage> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::ViewSessions { school })?;
-    let own = state.store.school(school).await?;
-    let today = own.today()?;
-    let from = today.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(14);
     let mut rows = Vec::new();
     let mut cache = crate::booking::http::NameCache::default();
-    for session in state
-        .store
-        .sessions_at_school(school, from, from + Duration::hours(52))
-        .await?
-    {
-        let Some(end) = session.local.get(&own.slug).cloned() else {
-            continue;
-        };
-        if end.date != today || !session.status.is_live() {
-            continue;
-        }
+    for (session, end) in todays_calls(&state.store, school).await? {
         let partnership = state.store.partnership(session.partnership_id).await?;
         let n = cache.names(&state.store, &session).await?;
         let people = if authorize(

@@ -380,6 +380,21 @@ enum Replay {
     Unkept,
 }
 
+/// A member's messages kept for a resume, oldest first.
+#[derive(Default)]
+struct Backlog {
+    frames: VecDeque<(u64, Bytes)>,
+    bytes: u32,
+}
+
+impl Backlog {
+    fn pop_front(&mut self) -> Option<u64> {
+        let (seq, frame) = self.frames.pop_front()?;
+        self.bytes -= frame_len(&frame);
+        Some(seq)
+    }
+}
+
 struct Member {
     sid: Uuid,
     role: CallRole,
@@ -389,11 +404,12 @@ struct Member {
     tx: Option<Arc<Outbox>>,
     seq: u64,
     /// The last `seq` a resume cannot replay (an [`Replay::Unkept`]
-    /// message, or one the backlog's limits pushed out): a member who has
-    /// not seen it starts afresh.
+    /// message, one the backlog's limits pushed out, or one the client
+    /// said it has): a member who has not seen it starts afresh.
     forgot: u64,
-    backlog: VecDeque<(u64, Bytes)>,
-    backlog_bytes: u32,
+    /// What a resume would replay; none once the client has said it has
+    /// everything (see [`Hub::pong`]), so an idle call keeps nothing.
+    backlog: Option<Box<Backlog>>,
     /// When the connection dropped (wall clock: it is what the
     /// attendance record shows, and what the resume time counts from).
     dropped_at: Option<DateTime<Utc>>,
@@ -599,19 +615,12 @@ fn deliver_frame(
     let frame = frame.finish();
     match replay {
         Replay::Kept(keep) => {
-            if member.backlog.capacity() == 0 {
-                // Most members are sent a few messages in all.
-                member.backlog.reserve_exact(2);
-            }
-            member.backlog_bytes += frame_len(&frame);
-            member.backlog.push_back((member.seq, frame.clone()));
-            while member.backlog.len() > keep.messages || member.backlog_bytes as usize > keep.bytes
-            {
-                match member.backlog.pop_front() {
-                    Some((seq, old)) => {
-                        member.backlog_bytes -= frame_len(&old);
-                        member.forgot = seq;
-                    }
+            let backlog = member.backlog.get_or_insert_default();
+            backlog.bytes += frame_len(&frame);
+            backlog.frames.push_back((member.seq, frame.clone()));
+            while backlog.frames.len() > keep.messages || backlog.bytes as usize > keep.bytes {
+                match backlog.pop_front() {
+                    Some(seq) => member.forgot = seq,
                     None => break,
                 }
             }
@@ -797,9 +806,9 @@ impl Hub {
                 member.dropped_at = None;
                 // Replay first, then the welcome (with a fresh seq), so the
                 // client sees what it missed in order.
-                for (seq, text) in member.backlog.iter() {
+                for (seq, frame) in member.backlog.iter().flat_map(|b| b.frames.iter()) {
                     if *seq > r.last_seq {
-                        outbox.push_own(text.clone());
+                        outbox.push_own(frame.clone());
                     }
                 }
                 member.tx = Some(outbox.clone());
@@ -856,8 +865,7 @@ impl Hub {
             tx: Some(outbox.clone()),
             seq: 0,
             forgot: 0,
-            backlog: VecDeque::new(),
-            backlog_bytes: 0,
+            backlog: None,
             dropped_at: None,
         };
         deliver(
@@ -1042,16 +1050,31 @@ impl Hub {
         });
     }
 
-    /// Answers a ping on the member's own queue.
-    pub fn pong(&self, seat: &Seat) {
+    /// Answers a ping on the member's own queue, and forgets what the
+    /// client says it has read (`last_seq`): it will not be asked for
+    /// again, and a call's negotiation need not be kept for its whole
+    /// length.
+    pub fn pong(&self, seat: &Seat, last_seq: Option<u64>) {
         let mut state = self.lock();
-        if let Some(member) = state
+        let Some(member) = state
             .rooms
             .get_mut(&seat.session)
             .and_then(|r| r.members.get_mut(&seat.user))
-        {
-            deliver(member, ServerBody::Pong, Replay::Restated);
+        else {
+            return;
+        };
+        if let Some(read) = last_seq.filter(|read| *read <= member.seq) {
+            if let Some(backlog) = &mut member.backlog {
+                while backlog.frames.front().is_some_and(|(seq, _)| *seq <= read) {
+                    backlog.pop_front();
+                }
+                if backlog.frames.is_empty() {
+                    member.backlog = None;
+                }
+            }
+            member.forgot = member.forgot.max(read);
         }
+        deliver(member, ServerBody::Pong, Replay::Restated);
     }
 
     /// Takes a member out of the room and tells the others why.

@@ -17,6 +17,10 @@
 //!   (`needs_supervisor`, the partnership's policy, enforced here: offers
 //!   between students are refused until one is in) and whether it is a
 //!   `resumed` place.
+//! - `ping` may carry `last_seq`, how far the client has read: the server
+//!   keeps nothing up to there for a resume. (Otherwise a call's offer,
+//!   answer and candidates, several kilobytes, would be kept for the whole
+//!   call.)
 //! - A resume replays what the member missed of offers, answers,
 //!   candidates and chat. Joins and leaves are not replayed: a member who
 //!   missed one is given a fresh place instead (`resumed: false`, with the

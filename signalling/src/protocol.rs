@@ -82,8 +82,13 @@ pub enum ClientMessage {
         /// The text.
         text: String,
     },
-    /// Heartbeat.
-    Ping,
+    /// Heartbeat, saying how far the client has read: the server need
+    /// keep nothing up to `last_seq` for a resume.
+    Ping {
+        /// The last `seq` the client has handled.
+        #[serde(default)]
+        last_seq: Option<u64>,
+    },
     /// Leaving on purpose (not a drop).
     Leave,
     /// A supervisor ends the call for everyone.
@@ -245,6 +250,18 @@ pub struct ServerMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ping_may_say_how_far_the_client_has_read() {
+        assert_eq!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"ping"}"#).unwrap(),
+            ClientMessage::Ping { last_seq: None }
+        );
+        assert_eq!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"ping","last_seq":7}"#).unwrap(),
+            ClientMessage::Ping { last_seq: Some(7) }
+        );
+    }
 
     #[test]
     fn a_hello_with_resume_reads_from_the_wire_format() {

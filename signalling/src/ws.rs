@@ -649,8 +649,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             Ok(ClientMessage::Chat { text }) => {
                 hub.chat(seat, &text, now).map_err(|r| (r.code, r.message))
             }
-            Ok(ClientMessage::Ping) => {
-                hub.pong(seat);
+            Ok(ClientMessage::Ping { last_seq }) => {
+                hub.pong(seat, last_seq);
                 Ok(())
             }
             Ok(ClientMessage::Leave) => {

@@ -155,15 +155,15 @@ impl Server {
         (client, welcome)
     }
 
-    /// The mentee of [`mentee_away`] coming back on a new socket, asking
-    /// to resume after the welcome (`seq` 1); hello sent.
-    async fn come_back(&self, room: Uuid, mentee: Uuid, sid: &str) -> Client {
+    /// A mentee coming back on a new socket, asking to resume after
+    /// `last_seq`; hello sent.
+    async fn come_back(&self, room: Uuid, mentee: Uuid, sid: &str, last_seq: u64) -> Client {
         let mut client = Client::connect(self.addr).await;
         client
             .send(json!({
                 "type": "hello",
                 "token": self.token(&claims(room, mentee, CallRole::Mentee)),
-                "resume": {"sid": sid, "last_seq": 1},
+                "resume": {"sid": sid, "last_seq": last_seq},
             }))
             .await;
         client
@@ -445,7 +445,7 @@ async fn a_dropped_socket_resumes_without_leaving_and_gets_what_it_missed() {
     } = mentee_away(&mut server).await;
     // Meanwhile the mentor restarts ICE.
     a.send(json!({"type": "offer", "sdp": "v=0 restart"})).await;
-    let mut back = server.come_back(room, mentee, &sid).await;
+    let mut back = server.come_back(room, mentee, &sid, 1).await;
     let missed = back.expect("offer").await;
     assert_eq!(missed["sdp"], "v=0 restart");
     assert_eq!(missed["seq"], 2);
@@ -479,7 +479,7 @@ async fn a_member_who_missed_someone_joining_starts_afresh_without_leaving() {
     let teacher = Uuid::new_v4();
     let (mut t, _) = server.join(room, teacher, CallRole::Supervisor).await;
     a.expect("peer_joined").await;
-    let mut back = server.come_back(room, mentee, &sid).await;
+    let mut back = server.come_back(room, mentee, &sid, 1).await;
     // Not a resume: a fresh place, with the room as it is now, and the
     // others told to negotiate with the mentee afresh.
     let again = back.expect("welcome").await;
@@ -509,6 +509,38 @@ async fn a_member_who_missed_someone_joining_starts_afresh_without_leaving() {
             RoomEvent::Left { user, .. } | RoomEvent::Joined { user, .. } if *user == mentee
         )),
         "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_ping_says_what_the_client_has_read_and_the_server_keeps_no_more_of_it() {
+    let server = start(Config::default()).await;
+    let room = Uuid::new_v4();
+    let (mentor, mentee) = (Uuid::new_v4(), Uuid::new_v4());
+    let (mut a, _) = server.join(room, mentor, CallRole::Mentor).await;
+    let (mut b, welcome) = server.join(room, mentee, CallRole::Mentee).await;
+    let sid = welcome["sid"].as_str().unwrap().to_owned();
+    a.expect("peer_joined").await;
+    a.send(json!({"type": "offer", "sdp": "v=0 first"})).await;
+    let offer = b.expect("offer").await;
+    let read = offer["seq"].as_u64().unwrap();
+    b.send(json!({"type": "ping", "last_seq": read})).await;
+    b.expect("pong").await;
+    drop(b);
+    server.until_dropped(1).await;
+    // Back from where it said it had read: resumed, nothing replayed.
+    let mut back = server.come_back(room, mentee, &sid, read).await;
+    let again = back.expect("welcome").await;
+    assert_eq!(again["resumed"], true, "{again}");
+    drop(back);
+    server.until_dropped(1).await;
+    // From before that, the offer is gone: a fresh place instead.
+    let mut back = server.come_back(room, mentee, &sid, read - 1).await;
+    let fresh = back.expect("welcome").await;
+    assert_eq!(fresh["resumed"], false, "{fresh}");
+    assert_eq!(
+        a.expect("peer_joined").await["peer"]["user"],
+        mentee.to_string()
     );
 }
 

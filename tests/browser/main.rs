@@ -182,8 +182,6 @@ async fn wait_until(browser: &Client, what: &str, script: &str, secs: u64) {
     panic!("{what}: not within {secs} s (status: {status})");
 }
 
-/// True once the page has a connected peer whose video is decoding: frames
-/// have a size and playback moves on.
 /// A function `ufrag()`: the ICE username fragment of the one peer's
 /// remote description.
 const REMOTE_UFRAG_FN: &str = r#"
@@ -208,6 +206,8 @@ peer.pc.getStats().then((stats) => {
 return window.__hearsSupervisor === true;
 "#;
 
+/// True once the page has a connected peer whose video is decoding: frames
+/// have a size and playback moves on.
 const DECODING: &str = r#"
 const s = window.__mentorbridge;
 if (!s) return false;

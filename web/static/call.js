@@ -263,7 +263,12 @@ async function onMessage(event) {
       state.needsSupervisor = m.needs_supervisor;
       state.retry = 0;
       clearInterval(state.pingTimer);
-      state.pingTimer = setInterval(() => send({ type: "ping" }), m.ping_interval * 1000);
+      // The ping says how far this page has read, so the server keeps
+      // nothing older for a resume.
+      state.pingTimer = setInterval(
+        () => send({ type: "ping", last_seq: state.lastSeq }),
+        m.ping_interval * 1000,
+      );
       if (!m.resumed) {
         // A fresh place: whatever was negotiated before is gone.
         for (const id of [...state.peers.keys()]) dropPeer(id);

@@ -400,7 +400,7 @@ struct Member {
     role: CallRole,
     /// Which connection holds the member now; an older one's cleanup must
     /// not touch a newer one.
-    conn: u64,
+    conn: ConnId,
     tx: Option<Arc<Outbox>>,
     seq: u64,
     /// The last `seq` a resume cannot replay (an [`Replay::Unkept`]
@@ -498,9 +498,14 @@ pub struct Stats {
     pub dropped: usize,
 }
 
+/// A connection's number. 32 bits (every connection keeps one, in its
+/// seat's box): they wrap after four billion connections, and two
+/// connections of one member would need to be that many apart to clash.
+pub type ConnId = u32;
+
 struct State {
     rooms: HashMap<Uuid, Room>,
-    next_conn: u64,
+    next_conn: ConnId,
 }
 
 struct Inner {
@@ -568,7 +573,7 @@ pub struct Admitted {
     /// Who the connection speaks for.
     pub seat: Seat,
     /// The connection's number.
-    pub conn: u64,
+    pub conn: ConnId,
     /// Its outgoing queue (the one it was admitted with).
     pub outbox: Arc<Outbox>,
 }
@@ -765,7 +770,7 @@ impl Hub {
         // Room for a full backlog replay on resume, whatever the queue size.
         let mut state = self.lock();
         let conn = state.next_conn;
-        state.next_conn += 1;
+        state.next_conn = state.next_conn.wrapping_add(1);
         let room = state.rooms.entry(claims.session).or_insert_with(|| Room {
             members: Members::default(),
             closes_at: claims.closes_at,
@@ -1112,7 +1117,7 @@ impl Hub {
     }
 
     /// The member pressed Leave.
-    pub fn leave(&self, seat: &Seat, conn: u64, now: DateTime<Utc>) {
+    pub fn leave(&self, seat: &Seat, conn: ConnId, now: DateTime<Utc>) {
         let mut state = self.lock();
         let current = state
             .rooms
@@ -1166,7 +1171,7 @@ impl Hub {
 
     /// The connection `conn` of a member closed without a Leave: they may
     /// resume within [`Config::resume_ttl`].
-    pub fn dropped(&self, seat: &Seat, conn: u64, now: DateTime<Utc>) {
+    pub fn dropped(&self, seat: &Seat, conn: ConnId, now: DateTime<Utc>) {
         let mut state = self.lock();
         if let Some(member) = state
             .rooms

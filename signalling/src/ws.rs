@@ -114,7 +114,7 @@ enum Phase {
 /// A member's place, once `hello` is accepted.
 struct Member {
     seat: Seat,
-    conn: u64,
+    conn: crate::hub::ConnId,
 }
 
 /// What a connection keeps of a message still arriving: both are rare,

@@ -179,7 +179,17 @@ async fn wait_until(browser: &Client, what: &str, script: &str, secs: u64) {
         "return document.getElementById('status')?.textContent",
     )
     .await;
-    panic!("{what}: not within {secs} s (status: {status})");
+    // On a call page, how each peer connection stands and what went wrong:
+    // enough to tell a negotiation that stalled from media that never came.
+    let call = eval(
+        browser,
+        "const s = window.__mentorbridge; return s ? { peers: [...s.peers].map(([id, p]) => ({ id, \
+         signaling: p.pc.signalingState, connection: p.pc.connectionState, \
+         ice: p.pc.iceConnectionState, ignoreOffer: p.ignoreOffer, makingOffer: p.makingOffer })), \
+         warnings: s.warnings } : null;",
+    )
+    .await;
+    panic!("{what}: not within {secs} s (status: {status}; call: {call})");
 }
 
 /// A function `ufrag()`: the ICE username fragment of the one peer's

@@ -3,7 +3,9 @@
 //
 // - One RTCPeerConnection per other person (a supervisor makes it a mesh of
 //   three), negotiated with "perfect negotiation": both sides may offer at
-//   once; the polite one (the lower user id) gives way, so there is no glare.
+//   once; the polite one (the lower user id) gives way. To begin with,
+//   though, only one side offers (see startsWith), as glare at the very
+//   start sometimes left a pair never connected.
 // - Students send audio and video; a supervisor only receives, until they
 //   choose to speak.
 // - When the socket drops, the page fetches a fresh join token and resumes
@@ -36,9 +38,16 @@ const state = {
   reported: "",
   pingTimer: null,
   inbox: Promise.resolve(),
+  warnings: [], // the last few things that went wrong, for support staff
 };
 // For support staff and tests: the live state of this page.
 window.__mentorbridge = state;
+
+function warn(what, e) {
+  console.warn(what, e);
+  state.warnings.push(`${what}: ${e?.message || e}`);
+  if (state.warnings.length > 20) state.warnings.shift();
+}
 
 function status(text) {
   $("status").textContent = text;
@@ -81,7 +90,7 @@ function preferH264(transceiver) {
     try {
       transceiver.setCodecPreferences([...h264, ...rest]);
     } catch (e) {
-      console.warn("codec preferences", e);
+      warn("codec preferences", e);
     }
   }
 }
@@ -166,9 +175,14 @@ function peerFor(id) {
     try {
       peer.makingOffer = true;
       await pc.setLocalDescription();
-      send({ type: "offer", sdp: pc.localDescription.sdp, to: id });
+      // The other side's offer may have been taken meanwhile (the polite
+      // side gives way): then this offer is rolled back, and sending it
+      // would only confuse the other side.
+      if (pc.signalingState === "have-local-offer") {
+        send({ type: "offer", sdp: pc.localDescription.sdp, to: id });
+      }
     } catch (e) {
-      console.warn("offer", e);
+      warn("offer", e);
     } finally {
       peer.makingOffer = false;
     }
@@ -197,9 +211,27 @@ function dropPeer(id) {
   reportMedia();
 }
 
+// Which side starts a connection. Only one does, so that the two do not
+// offer at once: browsers resolve such glare, but not always cleanly (two
+// students unblocked by the same supervisor joining sometimes never
+// connected). The impolite side starts; a page with nothing to send (a
+// supervisor who is only watching) never does.
+function startsWith(id, otherRole) {
+  if (!state.local) return false;
+  return otherRole === "supervisor" || !(state.me < id);
+}
+
 function connectAll() {
   for (const [id, otherRole] of state.roster) {
-    if (mayConnect(otherRole)) peerFor(id);
+    if (!mayConnect(otherRole)) continue;
+    if (startsWith(id, otherRole)) {
+      peerFor(id);
+    } else {
+      // Their offer should come at once; if it has not, start anyway.
+      setTimeout(() => {
+        if (!state.ended && state.roster.has(id) && mayConnect(state.roster.get(id))) peerFor(id);
+      }, 3000);
+    }
   }
 }
 
@@ -227,7 +259,7 @@ async function onCandidate(from, candidate) {
   try {
     await peer.pc.addIceCandidate(candidate);
   } catch (e) {
-    if (!peer.ignoreOffer) console.warn("candidate", e);
+    if (!peer.ignoreOffer) warn("candidate", e);
   }
 }
 
@@ -340,7 +372,7 @@ function open(info, resume) {
   // One message at a time, in order: a candidate must not be added while
   // the offer before it is still being applied, or it is lost.
   socket.onmessage = (e) => {
-    state.inbox = state.inbox.then(() => onMessage(e)).catch((err) => console.warn("message", err));
+    state.inbox = state.inbox.then(() => onMessage(e)).catch((err) => warn("message", err));
   };
   socket.onclose = () => {
     if (state.socket !== socket || state.leaving || state.ended) return;

@@ -767,7 +767,6 @@ impl Hub {
             refused(code, e.to_string())
         })?;
         let config = &self.0.config;
-        // Room for a full backlog replay on resume, whatever the queue size.
         let mut state = self.lock();
         let conn = state.next_conn;
         state.next_conn = state.next_conn.wrapping_add(1);

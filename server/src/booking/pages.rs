@@ -45,6 +45,8 @@ pub struct MoveOption {
 pub struct Row {
     /// The session.
     pub session: Session,
+    /// The day at the viewer's school.
+    pub date: NaiveDate,
     /// "Tue 1 Dec".
     pub day: String,
     /// "08:40–09:00" at the viewer's school.
@@ -206,9 +208,16 @@ async fn show(
         sessions.retain(|s| s.supervisors.contains(&who));
     }
 
+    // The partner schools: the staff's partnership filter, and their slugs
+    // for the move menus (a student's page has neither).
     let mut partners = Vec::new();
     let mut partners_slugs = vec![(school, own.slug.clone())];
-    for p in state.store.partnerships_of(school).await? {
+    let partnerships = if staff {
+        state.store.partnerships_of(school).await?
+    } else {
+        Vec::new()
+    };
+    for p in partnerships {
         let partner = state.store.school(p.partner_of(school)).await?;
         partners_slugs.push((partner.id, partner.slug));
         partners.push(PartnerChoice {
@@ -316,6 +325,7 @@ async fn show(
         rows.push(Row {
             can_join,
             supervisor,
+            date,
             day: day_label(date),
             time,
             who,
@@ -443,9 +453,9 @@ pub async fn students_next(state: &AppState, actor: &Actor, count: usize) -> Res
         .take(count)
         .collect();
     for row in &mut rows {
-        if row.day == day_label(today) {
+        if row.date == today {
             row.day = "Today".into();
-        } else if row.day == day_label(today + Duration::days(1)) {
+        } else if row.date == today + Duration::days(1) {
             row.day = "Tomorrow".into();
         }
     }

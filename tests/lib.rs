@@ -12,11 +12,12 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use mentorbridge::accounts::{ParsedAccount, StaffInput, StudentInput, User};
-use mentorbridge::app::{AppState, run};
+use mentorbridge::app::{self, run};
 use mentorbridge::config::Settings;
-use mentorbridge::partnerships::Partnership;
-use mentorbridge::schools::{NewSchool, School, SchoolInput};
+use mentorbridge::people::accounts::{ParsedAccount, StaffInput, StudentInput, User};
+use mentorbridge::people::partnerships::Partnership;
+use mentorbridge::people::schools::{NewSchool, School, SchoolInput};
+use mentorbridge::state::AppState;
 use mentorbridge::store::Store;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -116,9 +117,11 @@ pub async fn spawn_app_with(
     let (tx, rx) = oneshot::channel();
     let mut settings = Settings::for_database(&url);
     configure(&mut settings);
-    let state = AppState::new(store.clone(), settings);
+    app::install_crypto_provider();
+    let (signalling, events) = app::start_signalling(&settings);
+    let state = AppState::new(store.clone(), settings, signalling);
     tokio::spawn(async move {
-        run(listener, state, async {
+        run(listener, state, events, async {
             let _ = rx.await;
         })
         .await
@@ -645,7 +648,9 @@ impl TestApp {
     /// Makes a mentor at school A ready: offering `subject` at GCSE, two
     /// mentees at once, free in registration every day, trained, cleared.
     pub async fn ready_mentor(&self, world: &World, mentor: &User, subject: &str) {
-        use mentorbridge::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
+        use mentorbridge::people::mentors::{
+            FreePeriod, Level, Offer, ProfileInput, TrainingInput,
+        };
         let profile = ProfileInput {
             offers: vec![Offer {
                 subject: subject.into(),
@@ -700,7 +705,7 @@ impl TestApp {
         mentee: uuid::Uuid,
         focus: &str,
     ) -> uuid::Uuid {
-        use mentorbridge::referrals::{ConsentInput, ReferralInput, ReferralStatus};
+        use mentorbridge::people::referrals::{ConsentInput, ReferralInput, ReferralStatus};
         let actor = |user: &User| mentorbridge::auth::Actor {
             user: user.clone(),
             csrf_token: String::new(),

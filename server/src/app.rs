@@ -1,10 +1,12 @@
-//! The HTTP application: its state, its route table, and how it is served.
+//! The app assembled and served: start-up's steps, the whole route table,
+//! [`router`] for in-process tests and [`run`] for a real listener.
 //!
-//! [`router`] builds the whole app for in-process tests; [`run`] serves it on
-//! a listener until a shutdown future resolves, so tests bind `127.0.0.1:0`
-//! and `main` binds the configured address. Every route is declared through
-//! [`Routes`], which records it in a table; [`route_table`] exposes that table
-//! so the authorization matrix test can insist that every route is covered.
+//! Start-up is a sequence of named steps, each called by `main` (and by the
+//! test harness) in turn: [`install_crypto_provider`], [`start_signalling`],
+//! [`AppState::new`], then [`run`], which starts the background tasks
+//! ([`Background`]), serves until the shutdown future resolves, finishes the
+//! requests in flight and stops the tasks. Nothing starts as a side effect of
+//! building the state.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,142 +14,104 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::handler::Handler;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodFilter, on};
+use mentorbridge_signalling::hub::{Config, Hub, IceProvider, NoFilter, RoomEvent};
+use mentorbridge_signalling::precall::PrecallPeer;
+use mentorbridge_signalling::token::TokenKey;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::rate_limit::LoginLimiter;
 use crate::auth::{self, MaybeActor};
 use crate::config::Settings;
-use crate::store::Store;
-use crate::{accounts, partnerships, schools, web};
+use crate::people::{accounts, partnerships, schools};
+use crate::state::{AppState, RouteSpec, Routes, Signalling};
+use crate::web;
 
-/// Room events waiting for [`run`] to start storing them.
-type PendingEvents = Arc<
-    std::sync::Mutex<
-        Option<tokio::sync::mpsc::UnboundedReceiver<mentorbridge_signalling::hub::RoomEvent>>,
-    >,
->;
+/// The room events the hub emits, for [`Background`] to store as attendance.
+pub type RoomEvents = UnboundedReceiver<RoomEvent>;
 
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// Configuration.
-    pub settings: Arc<Settings>,
-    /// Failed sign-in counts.
-    pub login_limiter: Arc<LoginLimiter>,
-    /// The signalling rooms (served at `/ws`).
-    pub hub: mentorbridge_signalling::hub::Hub,
-    /// Signs join tokens (the hub checks them with the same secret).
-    pub join_key: Arc<mentorbridge_signalling::token::TokenKey>,
-    /// The far end of the pre-call check.
-    pub precall: mentorbridge_signalling::precall::PrecallPeer,
-    room_events: PendingEvents,
+/// Names one rustls crypto provider for the process. Two back-ends are linked
+/// (ring, and aws-lc-rs through a dependency), and WebRTC's DTLS needs one
+/// named; only the first call takes effect, so calling it again is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-impl AppState {
-    /// State over an open store.
-    pub fn new(store: Store, settings: Settings) -> Self {
-        use mentorbridge_signalling::hub::{Config, Hub, NoFilter};
-        use mentorbridge_signalling::token::TokenKey;
-        // Two rustls back-ends are linked (ring, and aws-lc-rs through a
-        // dependency); WebRTC's DTLS needs one named for the process. Only
-        // the first call takes effect.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let secret = settings.secret_key.expose().as_bytes().to_vec();
-        // The school-managed word filter comes with the safeguarding work;
-        // until then every message is kept in the chat log.
-        let hub = Hub::new(
-            TokenKey::new(&secret),
-            Config::default(),
-            Box::new(settings.ice.clone()),
-            Box::new(NoFilter),
-            tx,
-        );
-        // Twenty checks at once, a minute each: a class setting up.
-        let precall = mentorbridge_signalling::precall::PrecallPeer::new(
-            &mentorbridge_signalling::hub::IceProvider::servers(&settings.ice, uuid::Uuid::nil()),
-            20,
-            std::time::Duration::from_secs(60),
-        );
-        AppState {
-            store,
-            settings: Arc::new(settings),
-            login_limiter: Arc::new(LoginLimiter::default()),
-            hub,
-            join_key: Arc::new(TokenKey::new(&secret)),
-            precall,
-            room_events: Arc::new(std::sync::Mutex::new(Some(rx))),
+/// Builds the signalling hub, the key that signs its join tokens, and the
+/// pre-call peer; returns them with the hub's room events.
+pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let secret = settings.secret_key.expose().as_bytes().to_vec();
+    // The school-managed word filter comes with the safeguarding work;
+    // until then every message is kept in the chat log.
+    let hub = Hub::new(
+        TokenKey::new(&secret),
+        Config::default(),
+        Box::new(settings.ice.clone()),
+        Box::new(NoFilter),
+        tx,
+    );
+    // Twenty checks at once, a minute each: a class setting up.
+    let precall = PrecallPeer::new(
+        &IceProvider::servers(&settings.ice, uuid::Uuid::nil()),
+        20,
+        std::time::Duration::from_secs(60),
+    );
+    let signalling = Signalling {
+        hub,
+        join_key: Arc::new(TokenKey::new(&secret)),
+        precall,
+    };
+    (signalling, rx)
+}
+
+/// The tasks that run beside the server: storing room events as attendance,
+/// settling sessions whose rooms have closed, sweeping the hub, and (with a
+/// mail server configured) sending the invite outbox.
+pub struct Background(Vec<JoinHandle<()>>);
+
+impl Background {
+    /// Starts every background task.
+    pub fn start(state: &AppState, events: RoomEvents) -> std::io::Result<Self> {
+        let mut tasks = Vec::new();
+        if let Some(mail) = &state.settings.mail {
+            let mailer = crate::invites::mail::Mailer::new(mail, &state.settings.base_url())
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            // Stopping mid-send is safe: the message's lease runs out and
+            // it is sent again (calendars match it by UID and SEQUENCE).
+            tasks.push(tokio::spawn(mailer.run(state.store.clone())));
         }
+        tasks.push(tokio::spawn(crate::attendance::record_events(
+            state.store.clone(),
+            events,
+        )));
+        tasks.push(tokio::spawn(crate::attendance::settle_forever(
+            state.store.clone(),
+        )));
+        tasks.push(tokio::spawn(
+            state
+                .hub
+                .clone()
+                .sweep_forever(std::time::Duration::from_secs(1)),
+        ));
+        Ok(Background(tasks))
     }
-}
 
-/// One route as declared: its method and path pattern.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RouteSpec {
-    /// The HTTP method.
-    pub method: Method,
-    /// The axum path pattern, e.g. `/api/schools/{school_id}/staff`.
-    pub path: &'static str,
-}
-
-/// A router that remembers every route added to it.
-pub struct Routes {
-    router: Router<AppState>,
-    specs: Vec<RouteSpec>,
-}
-
-impl Routes {
-    fn new() -> Self {
-        Routes {
-            router: Router::new(),
-            specs: Vec::new(),
+    /// Stops every background task.
+    pub fn stop(self) {
+        for task in self.0 {
+            task.abort();
         }
-    }
-
-    fn add<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let filter = MethodFilter::try_from(method.clone())
-            .unwrap_or_else(|_| panic!("unsupported method {method} for {path}"));
-        self.router = self.router.route(path, on(filter, handler));
-        self.specs.push(RouteSpec { method, path });
-        self
-    }
-
-    /// Adds a GET route.
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::GET, path, h)
-    }
-
-    /// Adds a POST route.
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::POST, path, h)
-    }
-
-    /// Adds a PUT route.
-    pub fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::PUT, path, h)
-    }
-
-    /// Adds a DELETE route.
-    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
-        self.add(Method::DELETE, path, h)
     }
 }
 
 fn all_routes() -> Routes {
-    let routes = Routes::new()
+    let routes = Routes::default()
         .get("/healthz", healthz)
         .get("/readyz", readyz)
         .get("/", root)
@@ -157,11 +121,11 @@ fn all_routes() -> Routes {
     let routes = accounts::http::routes(routes);
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
-    let routes = crate::rosters::http::routes(routes);
-    let routes = crate::referrals::http::routes(routes);
-    let routes = crate::referrals::http::page_routes(routes);
-    let routes = crate::mentors::http::routes(routes);
-    let routes = crate::mentors::http::page_routes(routes);
+    let routes = crate::people::rosters::http::routes(routes);
+    let routes = crate::people::referrals::http::routes(routes);
+    let routes = crate::people::referrals::http::page_routes(routes);
+    let routes = crate::people::mentors::http::routes(routes);
+    let routes = crate::people::mentors::http::page_routes(routes);
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
@@ -171,14 +135,14 @@ fn all_routes() -> Routes {
 
 /// Every route the app serves.
 pub fn route_table() -> Vec<RouteSpec> {
-    all_routes().specs
+    all_routes().specs().to_vec()
 }
 
 /// The whole application, ready to serve or to call in-process.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     all_routes()
-        .router
+        .into_router()
         .route(
             "/ws",
             axum::routing::get(crate::attendance::http::websocket),
@@ -227,48 +191,19 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight. With a mail server configured, it also sends the
-/// invite outbox meanwhile.
+/// requests in flight; the [`Background`] tasks run meanwhile.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    events: RoomEvents,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Read the certificate before anything starts, so a wrong file stops start-up.
     let tls = match &state.settings.tls {
         Some(files) => Some(crate::tls::server_config(files).map_err(std::io::Error::other)?),
         None => None,
     };
-    let mailer = match &state.settings.mail {
-        Some(mail) => {
-            let mailer = crate::invites::mail::Mailer::new(mail, &state.settings.base_url())
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            // Stopping mid-send is safe: the message's lease runs out and
-            // it is sent again (calendars match it by UID and SEQUENCE).
-            Some(tokio::spawn(mailer.run(state.store.clone())))
-        }
-        None => None,
-    };
-    let mut tasks: Vec<tokio::task::JoinHandle<()>> = mailer.into_iter().collect();
-    let pending = state
-        .room_events
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
-    if let Some(events) = pending {
-        tasks.push(tokio::spawn(crate::attendance::record_events(
-            state.store.clone(),
-            events,
-        )));
-    }
-    tasks.push(tokio::spawn(crate::attendance::settle_forever(
-        state.store.clone(),
-    )));
-    tasks.push(tokio::spawn(
-        state
-            .hub
-            .clone()
-            .sweep_forever(std::time::Duration::from_secs(1)),
-    ));
+    let background = Background::start(&state, events)?;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     use axum::serve::ListenerExt;
     let served = match tls {
@@ -289,9 +224,7 @@ pub async fn run(
                 .await
         }
     };
-    for task in tasks {
-        task.abort();
-    }
+    background.stop();
     served
 }
 

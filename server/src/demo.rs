@@ -4,13 +4,13 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::accounts::{ParsedAccount, StaffInput, StudentInput};
 use crate::auth::Actor;
 use crate::calendar::store::{PolicyInput, import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
-use crate::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
-use crate::referrals::{ConsentInput, ReferralInput, ReferralStatus};
-use crate::schools::{NewSchool, SchoolInput};
+use crate::people::accounts::{ParsedAccount, StaffInput, StudentInput};
+use crate::people::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
+use crate::people::referrals::{ConsentInput, ReferralInput, ReferralStatus};
+use crate::people::schools::{NewSchool, SchoolInput};
 use crate::store::Store;
 
 // The demo schools' calendars: the same kinds of file a coordinator uploads,
@@ -236,7 +236,7 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
 /// logins.
 async fn demo_calls(
     store: &Store,
-    partnership: &crate::partnerships::Partnership,
+    partnership: &crate::people::partnerships::Partnership,
 ) -> Result<Vec<DemoLogin>> {
     use chrono::{DateTime, Duration, DurationRound, Utc};
     use mentorbridge_signalling::hub::RoomEvent;
@@ -438,10 +438,10 @@ async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
     let coordinator = as_user(store, "cbyrne").await?;
     let consent_date = NaiveDate::from_ymd_opt(2026, 10, 12).unwrap_or_default();
     let mentees: Vec<_> = store
-        .users_at_school(school, &[crate::accounts::Role::Student])
+        .users_at_school(school, &[crate::people::accounts::Role::Student])
         .await?
         .into_iter()
-        .filter(|u| u.kind == Some(crate::accounts::StudentKind::Mentee))
+        .filter(|u| u.kind == Some(crate::people::accounts::StudentKind::Mentee))
         .collect();
     for (i, mentee) in mentees.iter().enumerate() {
         let input = ReferralInput {

@@ -7,8 +7,8 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
 use crate::error::{ApiError, Error, PageError};
+use crate::state::AppState;
 
 /// A JSON body; a malformed one is a 400 naming what serde could not read
 /// (the field and the position).

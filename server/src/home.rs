@@ -3,12 +3,12 @@
 use axum::extract::State;
 use axum::response::Html;
 
-use crate::accounts::{Role, StudentKind};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{PageError, Result};
-use crate::partnerships::PartnershipStatus;
+use crate::people::accounts::{Role, StudentKind};
+use crate::people::partnerships::PartnershipStatus;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, render};
 
 /// The home route.

@@ -19,7 +19,6 @@
 //! [`auth::csrf_guard`] (every state change) → handler (parse → authorize →
 //! domain → render).
 
-pub mod accounts;
 pub mod app;
 pub mod attendance;
 pub mod auth;
@@ -33,11 +32,8 @@ pub mod home;
 pub mod import;
 pub mod invites;
 pub mod matching;
-pub mod mentors;
-pub mod partnerships;
-pub mod referrals;
-pub mod rosters;
-pub mod schools;
+pub mod people;
+pub mod state;
 pub mod store;
 pub mod tls;
 pub mod web;

@@ -7,14 +7,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use mentorbridge::accounts::{ParsedAccount, StaffInput, StudentInput};
-use mentorbridge::app::{AppState, run};
+use mentorbridge::app::{self, run};
 use mentorbridge::calendar;
 use mentorbridge::config::{
     DEFAULT_BIND, DEFAULT_DATABASE_URL, FileSettings, MailSettings, SecretKey, Settings,
 };
 use mentorbridge::error::Error;
-use mentorbridge::schools::{NewSchool, SchoolInput};
+use mentorbridge::people::accounts::{ParsedAccount, StaffInput, StudentInput};
+use mentorbridge::people::schools::{NewSchool, SchoolInput};
+use mentorbridge::state::AppState;
 use mentorbridge::store::Store;
 
 /// Cross-school peer mentoring: calendars, matching, bookings, video sessions
@@ -427,7 +428,7 @@ async fn main() -> anyhow::Result<()> {
             }
             .map_err(user_error)?;
             let school_id = match (&school, account.role()) {
-                (_, mentorbridge::accounts::Role::Admin) => None,
+                (_, mentorbridge::people::accounts::Role::Admin) => None,
                 (Some(slug), _) => Some(school_by_slug(&store, "--school", slug).await?.id),
                 (None, _) => bail!("--school is required for this role"),
             };
@@ -478,7 +479,7 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&database_url(&db, &file, DEFAULT_DATABASE_URL)).await?;
             let school = school_by_slug(&store, "--school", &school).await?;
             let students = if path.is_dir() {
-                let mut files = mentorbridge::rosters::OneRosterFiles::new();
+                let mut files = mentorbridge::people::rosters::OneRosterFiles::new();
                 for name in [
                     "manifest.csv",
                     "users.csv",
@@ -491,12 +492,13 @@ async fn main() -> anyhow::Result<()> {
                         files.insert(name.to_owned(), read_file(&file)?);
                     }
                 }
-                let kind = mentorbridge::accounts::StudentKind::parse(&kind).map_err(user_error)?;
-                mentorbridge::rosters::parse_oneroster(&files, kind)
+                let kind = mentorbridge::people::accounts::StudentKind::parse(&kind)
+                    .map_err(user_error)?;
+                mentorbridge::people::rosters::parse_oneroster(&files, kind)
                     .map_err(|e| user_error(e.into()))?
             } else {
                 let text = read_file(&path)?;
-                mentorbridge::rosters::parse_roster_csv(&path.display().to_string(), &text)
+                mentorbridge::people::rosters::parse_roster_csv(&path.display().to_string(), &text)
                     .map_err(|e| user_error(e.into()))?
             };
             let bar = indicatif::ProgressBar::new_spinner();
@@ -506,9 +508,10 @@ async fn main() -> anyhow::Result<()> {
                 school.name
             ));
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            let summary = mentorbridge::rosters::import_roster(&store, school.id, &students)
-                .await
-                .map_err(user_error)?;
+            let summary =
+                mentorbridge::people::rosters::import_roster(&store, school.id, &students)
+                    .await
+                    .map_err(user_error)?;
             bar.finish_and_clear();
             println!(
                 "{}: {} new students (no password yet), {} updated",
@@ -695,7 +698,7 @@ fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
 async fn partnership(
     store: &Store,
     id: uuid::Uuid,
-) -> anyhow::Result<mentorbridge::partnerships::Partnership> {
+) -> anyhow::Result<mentorbridge::people::partnerships::Partnership> {
     match store.partnership(id).await {
         Ok(p) => Ok(p),
         Err(Error::NotFound(_)) => bail!("--partnership: no partnership has the id {id}"),
@@ -750,7 +753,7 @@ async fn school_by_slug(
     store: &Store,
     what: &str,
     slug: &str,
-) -> anyhow::Result<mentorbridge::schools::School> {
+) -> anyhow::Result<mentorbridge::people::schools::School> {
     match store.school_by_slug(slug).await {
         Ok(school) => Ok(school),
         Err(Error::NotFound(_)) => bail!("{what}: no school has the slug `{slug}`"),
@@ -882,8 +885,10 @@ async fn serve(settings: Settings, banner: Option<String>) -> anyhow::Result<()>
     if let Some(banner) = banner {
         println!("{}", banner.replace("{url}", &format!("http://{addr}")));
     }
-    let state = AppState::new(store.clone(), settings);
-    run(listener, state, shutdown_signal()).await?;
+    app::install_crypto_provider();
+    let (signalling, events) = app::start_signalling(&settings);
+    let state = AppState::new(store.clone(), settings, signalling);
+    run(listener, state, events, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -9,9 +9,9 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::accounts::Role;
 use crate::auth::Actor;
 use crate::error::{Error, PageError, Result};
+use crate::people::accounts::Role;
 
 /// Renders a template; a failure (a bug, never input) is logged and shown plainly.
 pub fn render(template: &impl Template) -> String {

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CorrectionInput, Presence, call_role, window};
-use crate::accounts::Role;
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::booking::Session;
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
+use crate::people::accounts::Role;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, after_form, render};
 
 /// The call and attendance routes.

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::accounts::{Role, User};
 use crate::booking::Session;
 use crate::error::{Error, Result};
+use crate::people::accounts::{Role, User};
 use crate::store::Store;
 use crate::{on_pool, on_tx};
 

@@ -8,10 +8,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
 use super::{Actor, MaybeActor, NewSession, SESSION_COOKIE, password};
-use crate::accounts::User;
-use crate::app::{AppState, Routes};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, ClientAddr, PageForm};
+use crate::people::accounts::User;
+use crate::state::{AppState, Routes};
 use crate::web::render;
 
 /// The sign-in routes.

@@ -29,10 +29,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::accounts::{Role, User};
-use crate::app::AppState;
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::on_pool;
+use crate::people::accounts::{Role, User};
+use crate::state::AppState;
 use crate::store::Store;
 
 /// The cookie that carries the session token.

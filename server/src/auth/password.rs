@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHash as Phc};
 
-use crate::accounts::NewPassword;
 use crate::error::{Error, Result};
+use crate::people::accounts::NewPassword;
 
 /// Each argon2 run holds about 19 MiB for tens of milliseconds. Capping how
 /// many run at once keeps a burst of sign-ins from exhausting memory or

@@ -8,9 +8,9 @@
 use uuid::Uuid;
 
 use super::Actor;
-use crate::accounts::Role;
 use crate::error::{Error, Result};
-use crate::partnerships::{Partnership, PartnershipStatus};
+use crate::people::accounts::Role;
+use crate::people::partnerships::{Partnership, PartnershipStatus};
 
 /// Something an actor wants to do.
 #[derive(Clone, Copy, Debug)]

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Session;
-use crate::accounts::{Role, StudentKind};
-use crate::app::{AppState, Routes};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Actor, random_token, token_hash};
 use crate::error::{ApiError, Error, Result};
 use crate::extract::ApiJson;
 use crate::invites::{Entry, Reader, SessionNames, feed};
+use crate::people::accounts::{Role, StudentKind};
+use crate::state::{AppState, Routes};
 use crate::store::{Store, unique_violation};
 use crate::{on_pool, on_tx};
 
@@ -292,7 +292,9 @@ impl Range {
         school: Option<Uuid>,
     ) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
         let tz = match school {
-            Some(id) => crate::schools::SchoolTz::parse(&store.school(id).await?.time_zone)?.tz(),
+            Some(id) => {
+                crate::people::schools::SchoolTz::parse(&store.school(id).await?.time_zone)?.tz()
+            }
             None => chrono_tz::UTC,
         };
         let today = Utc::now().with_timezone(&tz).date_naive();

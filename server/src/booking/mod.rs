@@ -28,7 +28,7 @@ use crate::calendar::store::partnership_slots;
 use crate::error::{Error, Result};
 use crate::matching::key_of;
 use crate::matching::store::MatchRecord;
-use crate::partnerships::Partnership;
+use crate::people::partnerships::Partnership;
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
@@ -305,7 +305,7 @@ pub enum Unfit {
 /// rules): the mentor's own end among their free periods, the mentee's end
 /// registration or tutor time.
 pub fn slot_fits(
-    mentor_free: &[crate::mentors::FreePeriod],
+    mentor_free: &[crate::people::mentors::FreePeriod],
     mentor_slug: Option<&str>,
     mentee_slug: Option<&str>,
     slot: &Slot,
@@ -608,9 +608,9 @@ impl Store {
             .users_at_school(
                 school,
                 &[
-                    crate::accounts::Role::Coordinator,
-                    crate::accounts::Role::Teacher,
-                    crate::accounts::Role::SafeguardingLead,
+                    crate::people::accounts::Role::Coordinator,
+                    crate::people::accounts::Role::Teacher,
+                    crate::people::accounts::Role::SafeguardingLead,
                 ],
             )
             .await?;

@@ -13,13 +13,13 @@ use uuid::Uuid;
 
 use super::http::{FeedOwner, NameCache, base_url, feed_links, session_to_change};
 use super::{Session, SessionStatus};
-use crate::accounts::Role;
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::calendar::store::partnership_slots;
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
+use crate::people::accounts::Role;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, after_form, notice_text, render};
 
 /// The session page routes.
@@ -428,7 +428,7 @@ async fn email_submit(
 ) -> Result<Response, PageError> {
     let result = async {
         authorize(&actor, Action::OwnInviteAddress)?;
-        let email = crate::accounts::parse_email(&form.email)?;
+        let email = crate::people::accounts::parse_email(&form.email)?;
         state.store.set_email(actor.user.id, email.as_deref()).await
     }
     .await;

@@ -19,12 +19,12 @@ use super::store::{
     ClosureInput, CycleInput, PartnershipSlots, PolicyInput, add_closure, import_bells,
     import_term_dates, parse_policy, partnership_slots, policy_input, save_cycle,
 };
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::schools::School;
+use crate::people::schools::School;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The calendar and slot routes.

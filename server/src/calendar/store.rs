@@ -11,10 +11,10 @@ use super::align::{Alignment, SchoolSlotPolicy, Side, align_slots};
 use super::model::{
     BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, SchoolCalendar,
 };
-use crate::accounts::Role;
 use crate::error::{Error, Result};
-use crate::partnerships::Partnership;
-use crate::schools::{School, SchoolTz};
+use crate::people::accounts::Role;
+use crate::people::partnerships::Partnership;
+use crate::people::schools::{School, SchoolTz};
 use crate::store::Store;
 use crate::{on_pool, on_tx};
 

@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::store::{MatchRecord, Proposal, ProposalStatus, RuleChoice, RuleInput};
 use super::{MatchRule, RuleKind};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::partnerships::Partnership;
+use crate::people::partnerships::Partnership;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The matching routes: API and pages.
@@ -275,7 +275,7 @@ async fn show(
     for (&school, school_name) in &school_names {
         for r in state.store.referrals_at(school).await? {
             names.insert(r.mentee_id, r.given_name.clone());
-            if r.status == crate::referrals::ReferralStatus::Approved {
+            if r.status == crate::people::referrals::ReferralStatus::Approved {
                 mentees.push(Pick {
                     id: r.mentee_id,
                     label: pick_label(&r.given_name, r.year_group, school_name),

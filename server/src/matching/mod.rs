@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 use crate::calendar::align::Slot;
 use crate::calendar::model::PeriodKind;
-use crate::mentors::{FreePeriod, Level, Offer};
+use crate::people::mentors::{FreePeriod, Level, Offer};
 use solver::{Choice, MenteeNode, MentorNode, Problem};
 
 /// How far ahead a run looks for weekly slots.

@@ -10,12 +10,12 @@ use super::{
     MatchInput, MatchRule, MenteeCase, MentorCase, PeriodRef, Person, ProposalBody, RuleKind,
     SchoolRef, WeeklySlot, propose, stale, weekly_slots,
 };
-use crate::accounts::StudentKind;
 use crate::auth::Actor;
 use crate::calendar::store::partnership_slots;
 use crate::error::{Error, Result};
-use crate::partnerships::Partnership;
-use crate::referrals::ReferralStatus;
+use crate::people::accounts::StudentKind;
+use crate::people::partnerships::Partnership;
+use crate::people::referrals::ReferralStatus;
 use crate::store::{Store, unique_violation};
 use crate::{on_pool, on_tx};
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{MatchInput, MenteeCase, MentorCase, Person, SchoolRef, WeeklyEnd, WeeklySlot};
 use crate::calendar::model::PeriodKind;
-use crate::mentors::{FreePeriod, Level, Offer};
+use crate::people::mentors::{FreePeriod, Level, Offer};
 
 /// Subjects and how often they are asked for (per thousand).
 const SUBJECTS: &[(&str, u32)] = &[

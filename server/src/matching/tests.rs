@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::calendar::model::PeriodKind;
-use crate::mentors::{FreePeriod, Level, Offer};
+use crate::people::mentors::{FreePeriod, Level, Offer};
 
 const NORTH: Uuid = Uuid::from_u128(1);
 const SOUTH: Uuid = Uuid::from_u128(2);

@@ -7,12 +7,12 @@ use axum::response::{Html, Response};
 use serde::Deserialize;
 
 use super::{NewSchool, School, SchoolInput};
-use crate::accounts::{ParsedAccount, StaffInput};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
+use crate::people::accounts::{ParsedAccount, StaffInput};
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The school routes.

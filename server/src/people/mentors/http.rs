@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use uuid::Uuid;
 
 use super::{MentorProfile, PartnerMentorView, ProfileInput, TrainingInput};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error};
 use crate::extract::ApiJson;
+use crate::state::{AppState, Routes};
 
 /// The mentor routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -73,7 +73,8 @@ async fn api_partner_view(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<PartnerMentorView>>, ApiError> {
-    let (_, partner) = crate::partnerships::http::partner_school(&state, &actor, id).await?;
+    let (_, partner) =
+        crate::people::partnerships::http::partner_school(&state, &actor, id).await?;
     let views = state
         .store
         .mentor_profiles(partner)

@@ -15,9 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{Role, StudentKind};
 use crate::auth::Actor;
 use crate::error::{Error, Result};
+use crate::people::accounts::{Role, StudentKind};
 use crate::store::{Store, unique_violation};
 use crate::{on_pool, on_tx};
 

@@ -8,10 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{Role, StudentKind, User};
 use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::on_pool;
+use crate::people::accounts::{Role, StudentKind, User};
 use crate::store::Store;
 
 /// The level a mentor can help at.

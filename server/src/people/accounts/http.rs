@@ -8,13 +8,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{NewPassword, ParsedAccount, Role, StaffInput, StudentInput, User, Username};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::password::PasswordHash;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::schools::School;
+use crate::people::schools::School;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, after_form, notice_text, render};
 
 /// The account routes.

@@ -17,13 +17,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::accounts::{
-    NewUser, Role, StudentDetails, StudentKind, Username, YearGroup, insert_user,
-};
 use crate::auth::password::PasswordHash;
 use crate::error::{Error, Result};
 use crate::import::{FileCtx, Header, ImportError, read_csv};
 use crate::on_tx;
+use crate::people::accounts::{
+    NewUser, Role, StudentDetails, StudentKind, Username, YearGroup, insert_user,
+};
 use crate::store::{Store, unique_violation};
 
 /// One student from a roster file.

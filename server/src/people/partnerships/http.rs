@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Partnership, PartnershipStatus};
-use crate::accounts::{PartnerStudentView, Role, StudentKind};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, PageForm};
-use crate::schools::School;
+use crate::people::accounts::{PartnerStudentView, Role, StudentKind};
+use crate::people::schools::School;
+use crate::state::{AppState, Routes};
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The partnership routes.

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::NewUser;
 use crate::error::{Error, Result};
+use crate::people::accounts::NewUser;
 use crate::store::{Store, unique_violation};
 use crate::{on_pool, on_tx};
 
@@ -275,7 +275,7 @@ impl Store {
             .map(|r| r.rows_affected()))
         .map_err(|err| map_school_conflict(err, &school.slug))?;
         if let Some(user) = first_coordinator {
-            crate::accounts::insert_user(&mut tx, user, Some(row.id))
+            crate::people::accounts::insert_user(&mut tx, user, Some(row.id))
                 .await
                 .map_err(|err| match err {
                     Error::Conflict { message, .. } => Error::Conflict {

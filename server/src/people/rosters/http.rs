@@ -11,12 +11,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{RosterSummary, import_roster, is_oneroster, parse_oneroster, parse_roster_csv};
-use crate::accounts::StudentKind;
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::import::uploaded_text;
+use crate::people::accounts::StudentKind;
+use crate::state::{AppState, Routes};
 use crate::web::after_form;
 
 /// The roster routes.
@@ -110,7 +110,7 @@ async fn upload_roster(
         Err(_) => String::new(),
     };
     after_form(result, &done, |error| {
-        crate::accounts::http::students_page_with_error(&state, &actor, error)
+        crate::people::accounts::http::students_page_with_error(&state, &actor, error)
     })
     .await
 }

@@ -8,11 +8,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{PartnerReferralView, Referral, ReferralInput, ReferralStatus};
-use crate::app::{AppState, Routes};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
+use crate::state::{AppState, Routes};
 
 /// The referral routes.
 pub fn routes(routes: Routes) -> Routes {
@@ -125,7 +125,8 @@ async fn api_partner_view(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<PartnerReferralView>>, ApiError> {
-    let (_, partner) = crate::partnerships::http::partner_school(&state, &actor, id).await?;
+    let (_, partner) =
+        crate::people::partnerships::http::partner_school(&state, &actor, id).await?;
     let views = state
         .store
         .referrals_at(partner)
@@ -153,9 +154,9 @@ use axum::extract::Query;
 use axum::response::{Html, Response};
 
 use super::CONCERNS;
-use crate::accounts::{Role, StudentKind, User};
 use crate::error::{Error, PageError};
 use crate::extract::PageForm;
+use crate::people::accounts::{Role, StudentKind, User};
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
 
 /// The referral page routes.

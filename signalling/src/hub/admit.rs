@@ -56,7 +56,7 @@ pub struct Refused {
     pub message: String,
 }
 
-pub(super) fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
+pub(crate) fn refused(code: ErrorCode, message: impl Into<String>) -> Refused {
     Refused {
         code,
         message: message.into(),

@@ -46,6 +46,7 @@ use uuid::Uuid;
 use crate::token::TokenKey;
 use room::Room;
 
+pub(crate) use admit::refused;
 pub use admit::{Admitted, Refused, Seat};
 pub use clock::TICK;
 pub use events::RoomEvent;

@@ -102,7 +102,6 @@ impl Default for Config {
 /// Counters for the load generator and health checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Rooms open.
     pub rooms: usize,
     /// Members connected now.
     pub connected: usize,
@@ -173,7 +172,6 @@ impl Hub {
         }))
     }
 
-    /// The limits in force.
     pub fn config(&self) -> &Config {
         &self.0.config
     }

@@ -56,7 +56,6 @@ pub(super) enum Phase {
     /// Written and shut down: reading what the client still sends until
     /// it closes (or [`LINGER`] passes).
     Lingering,
-    /// Over.
     Done,
 }
 

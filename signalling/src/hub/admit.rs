@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::room::{Member, Members, Room, deliver, peers_of};
 use super::{ConnId, Hub, Outbox, RoomEvent, State};
-use crate::ice::IceServer;
 use crate::protocol::{ErrorCode, Peer, Resume, ServerBody};
 use crate::token::{CallRole, JoinClaims, TokenError};
 
@@ -73,31 +72,6 @@ fn token_refused(e: TokenError) -> Refused {
     refused(code, e.to_string())
 }
 
-/// What a `welcome` says, whichever way its member came in.
-struct Greeting {
-    role: CallRole,
-    peers: Vec<Peer>,
-    ice_servers: Vec<IceServer>,
-    ping_interval: u32,
-    resume_ttl: u32,
-    needs_supervisor: bool,
-}
-
-impl Greeting {
-    fn welcome(self, sid: Uuid, resumed: bool) -> ServerBody {
-        ServerBody::Welcome {
-            sid,
-            role: self.role,
-            peers: self.peers,
-            ice_servers: self.ice_servers,
-            ping_interval: self.ping_interval,
-            resume_ttl: self.resume_ttl,
-            needs_supervisor: self.needs_supervisor,
-            resumed,
-        }
-    }
-}
-
 impl Hub {
     /// Checks a `hello` and admits its sender: a fresh join, or a resume of
     /// a dropped connection (replaying what it missed).
@@ -112,11 +86,11 @@ impl Hub {
         let mut state = self.lock();
         let conn = state.next_conn_id();
         let room = state.open_room(&claims)?;
-        let greeting = self.greeting(&claims, room);
+        let welcome = self.welcome(&claims, room);
         let (session, user) = (claims.session, claims.user);
         let event = match resume.filter(|r| resumable(room, user, r)) {
             Some(r) => {
-                resume_place(room, user, r.last_seq, conn, &outbox, greeting)?;
+                resume_place(room, user, r.last_seq, conn, &outbox, welcome)?;
                 Some(RoomEvent::Resumed {
                     session,
                     user,
@@ -124,7 +98,7 @@ impl Hub {
                 })
             }
             None => {
-                let rejoining = join_afresh(room, &claims, conn, &outbox, greeting);
+                let rejoining = join_afresh(room, &claims, conn, &outbox, welcome);
                 (!rejoining).then_some(RoomEvent::Joined {
                     session,
                     user,
@@ -144,15 +118,29 @@ impl Hub {
         })
     }
 
-    fn greeting(&self, claims: &JoinClaims, room: &Room) -> Greeting {
+    /// The `welcome` the member is given, whichever way they came in,
+    /// but for their place (`sid`) and whether it is `resumed`.
+    fn welcome(
+        &self,
+        claims: &JoinClaims,
+        room: &Room,
+    ) -> impl FnOnce(Uuid, bool) -> ServerBody + use<> {
         let config = &self.0.config;
-        Greeting {
-            role: claims.role,
-            peers: peers_of(room, claims.user),
-            ice_servers: self.0.ice.servers(claims.user),
-            ping_interval: u32::try_from(config.ping_interval.as_secs()).unwrap_or(10),
-            resume_ttl: u32::try_from(config.resume_ttl.as_secs()).unwrap_or(30),
-            needs_supervisor: room.needs_supervisor,
+        let role = claims.role;
+        let peers = peers_of(room, claims.user);
+        let ice_servers = self.0.ice.servers(claims.user);
+        let ping_interval = u32::try_from(config.ping_interval.as_secs()).unwrap_or(10);
+        let resume_ttl = u32::try_from(config.resume_ttl.as_secs()).unwrap_or(30);
+        let needs_supervisor = room.needs_supervisor;
+        move |sid, resumed| ServerBody::Welcome {
+            sid,
+            role,
+            peers,
+            ice_servers,
+            ping_interval,
+            resume_ttl,
+            needs_supervisor,
+            resumed,
         }
     }
 }
@@ -199,7 +187,7 @@ fn resume_place(
     last_seq: u64,
     conn: ConnId,
     outbox: &Arc<Outbox>,
-    greeting: Greeting,
+    welcome: impl FnOnce(Uuid, bool) -> ServerBody,
 ) -> Result<(), Refused> {
     let member = room
         .members
@@ -218,7 +206,7 @@ fn resume_place(
     member.replay_after(last_seq, outbox);
     member.tx = Some(outbox.clone());
     let sid = member.sid;
-    deliver(member, greeting.welcome(sid, true), Replay::Restated);
+    deliver(member, welcome(sid, true), Replay::Restated);
     Ok(())
 }
 
@@ -231,7 +219,7 @@ fn join_afresh(
     claims: &JoinClaims,
     conn: ConnId,
     outbox: &Arc<Outbox>,
-    greeting: Greeting,
+    welcome: impl FnOnce(Uuid, bool) -> ServerBody,
 ) -> bool {
     let rejoining = if let Some(mut old) = room.members.remove(&claims.user) {
         if let Some(old_tx) = old.tx.take() {
@@ -255,7 +243,7 @@ fn join_afresh(
         backlog: None,
         dropped_at: None,
     };
-    deliver(&mut member, greeting.welcome(sid, false), Replay::Restated);
+    deliver(&mut member, welcome(sid, false), Replay::Restated);
     let joined = Peer {
         user: claims.user,
         role: claims.role,

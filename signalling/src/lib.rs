@@ -66,8 +66,10 @@
 //! - [`precall`]: the peer the pre-call check connects to (`webrtc` crate).
 //! - [`ice`]: STUN/TURN server lists and time-limited TURN credentials,
 //!   the server's [`hub::IceProvider`].
-//! - `bin/mb-loadgen.rs`: the load generator that compares this server
-//!   with PeerJS (figures in `BENCHMARKS.md`).
+//! - `bin/mb-loadgen/`: the load generator that compares this server with
+//!   PeerJS (figures in `BENCHMARKS.md`): `main.rs` (its commands, and
+//!   `serve`, the hub alone), `client.rs` (its own websocket client, in
+//!   either server's protocol), `measure.rs` (the four measuring steps).
 
 pub mod frame;
 pub mod hub;

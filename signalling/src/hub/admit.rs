@@ -7,12 +7,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::replay::Replay;
 use super::room::{Member, Members, Room, deliver, peers_of};
 use super::{ConnId, Hub, Outbox, RoomEvent, State};
 use crate::protocol::{ErrorCode, Peer, Resume, ServerBody};
 use crate::token::{CallRole, JoinClaims, TokenError};
-
-use super::replay::Replay;
 
 /// Who a connection speaks for, once `hello` is accepted: what the call
 /// needs of the token's claims, and no more (a connection keeps it for

@@ -8,12 +8,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::admit::{Refused, Seat, refused};
+use super::replay::Replay;
 use super::room::deliver;
 use super::{ConnId, Hub, RoomEvent, State};
 use crate::protocol::{ErrorCode, LeaveReason, ServerBody};
 use crate::token::CallRole;
-
-use super::replay::Replay;
 
 impl Hub {
     /// Takes a member out of the room and tells the others why.

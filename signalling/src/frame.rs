@@ -13,14 +13,12 @@ use bytes::{BufMut, Bytes, BytesMut};
 /// The most a frame header can take: 2 bytes, 8 of length, 4 of mask.
 pub const MAX_HEADER: usize = 14;
 
-/// A frame's opcode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Opcode {
     /// The rest of a fragmented message.
     Continuation,
     /// UTF-8 text.
     Text,
-    /// Bytes.
     Binary,
     /// The closing handshake.
     Close,
@@ -96,7 +94,6 @@ impl FrameError {
 pub struct Frame<'a> {
     /// Whether this is the last frame of its message.
     pub fin: bool,
-    /// What it carries.
     pub opcode: Opcode,
     /// The unmasked payload.
     pub payload: &'a mut [u8],
@@ -221,7 +218,6 @@ impl FrameBuf {
         FrameBuf { buf, opcode }
     }
 
-    /// Appends payload bytes.
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

@@ -33,16 +33,43 @@
 //!   `cannot_resume`, `chat_blocked`.
 //!
 //! ## Layout
+//! In the order a call's data flows through the crate:
 //! - [`protocol`]: the JSON messages, client → server and server → client.
-//! - [`token`]: signing and verifying join tokens (HMAC-SHA256, short-lived,
-//!   single use, bound to session, user, role, school and window).
-//! - [`ice`]: STUN/TURN server lists and time-limited TURN credentials.
-//! - [`hub`]: rooms, the relay between members, resume after a drop, and
-//!   the [`hub::RoomEvent`]s the server turns into attendance.
-//! - [`frame`]: the websocket wire format, read in place and written once.
-//! - [`ws`]: one websocket connection: the upgrade, hello, limits, the
-//!   relay loop, with no buffers held while idle.
+//! - [`ws`], a connection's way in (one small task per connection, holding
+//!   no buffers while idle):
+//!   - `ws::upgrade`: the listening socket, and `GET /ws` upgraded;
+//!   - `ws::conn`: the connection's state, its phases and deadlines;
+//!   - `ws::read`: bytes in, frames parsed in place with [`frame`];
+//!   - `ws::message`: `hello` first, then each message, within the rate
+//!     and size limits, handed to the hub.
+//! - [`token`]: the `hello`'s join token checked (HMAC-SHA256,
+//!   short-lived, single use, bound to session, user, role, school and
+//!   window).
+//! - [`hub`], the rooms:
+//!   - `hub::admit`: the token's holder given a place, resuming a dropped
+//!     one or joining afresh;
+//!   - `hub::room`: a room's members, and delivery to one of them;
+//!   - `hub::relay`: offers, answers, candidates and chat between members
+//!     (students wait for a supervisor where the partnership says so),
+//!     and pongs;
+//!   - `hub::replay`: what a resume keeps, and replays;
+//!   - `hub::outbox`: each connection's send queue, filled without waiting.
+//! - `ws::write`: the outbox's frames out, several to a system call, then
+//!   the goodbye; [`frame`] builds each frame once, shared by the queue and
+//!   the backlog.
+//! - `hub::leave`: Leave, a supervisor's End, drops, and the sweep that
+//!   makes an unresumed drop a leave; `hub::clock`: the ticker that wakes
+//!   connections at their deadlines.
+//! - `hub::events`: the [`hub::RoomEvent`]s out to the server, which turns
+//!   them into attendance; `hub::providers`: what the server plugs in (the
+//!   [`hub::ChatFilter`], the [`hub::IceProvider`]).
 //! - [`precall`]: the peer the pre-call check connects to (`webrtc` crate).
+//! - [`ice`]: STUN/TURN server lists and time-limited TURN credentials,
+//!   the server's [`hub::IceProvider`].
+//! - `bin/mb-loadgen/`: the load generator that compares this server with
+//!   PeerJS (figures in `BENCHMARKS.md`): `main.rs` (its commands, and
+//!   `serve`, the hub alone), `client.rs` (its own websocket client, in
+//!   either server's protocol), `measure.rs` (the four measuring steps).
 
 pub mod frame;
 pub mod hub;

@@ -25,10 +25,8 @@ use crate::ice::IceServer;
 /// Why a check could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum PrecallError {
-    /// Too many checks are running; try again in a minute.
     #[error("too many connection checks are running; try again in a minute")]
     Busy,
-    /// The offer was not one a peer could answer.
     #[error("the offer could not be answered: {0}")]
     BadOffer(String),
     /// The WebRTC stack failed.

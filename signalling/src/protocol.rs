@@ -24,7 +24,6 @@ pub struct Resume {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
-    /// The candidate line.
     pub candidate: String,
     /// The media stream id.
     #[serde(default)]
@@ -50,25 +49,19 @@ pub enum ClientMessage {
     /// connections, one per pair, so each offer names its peer (`to`);
     /// without `to` it goes to everyone else in the room.
     Offer {
-        /// The session description.
         sdp: String,
-        /// The peer it is for.
         #[serde(default)]
         to: Option<Uuid>,
     },
-    /// An SDP answer.
+    /// An SDP answer (`to` as for an offer).
     Answer {
-        /// The session description.
         sdp: String,
-        /// The peer it is for.
         #[serde(default)]
         to: Option<Uuid>,
     },
-    /// A trickled ICE candidate.
+    /// A trickled ICE candidate (`to` as for an offer).
     Candidate {
-        /// The candidate.
         candidate: Candidate,
-        /// The peer it is for.
         #[serde(default)]
         to: Option<Uuid>,
     },
@@ -78,10 +71,7 @@ pub enum ClientMessage {
         pc_state: String,
     },
     /// In-call text, relayed through the server so it can be filtered.
-    Chat {
-        /// The text.
-        text: String,
-    },
+    Chat { text: String },
     /// Heartbeat, saying how far the client has read: the server need
     /// keep nothing up to `last_seq` for a resume.
     Ping {
@@ -173,57 +163,25 @@ pub enum ServerBody {
         resumed: bool,
     },
     /// Someone entered the room.
-    PeerJoined {
-        /// Who.
-        peer: Peer,
-    },
+    PeerJoined { peer: Peer },
     /// Someone left the room.
-    PeerLeft {
-        /// Who.
-        peer: Uuid,
-        /// Why.
-        reason: LeaveReason,
-    },
+    PeerLeft { peer: Uuid, reason: LeaveReason },
     /// An offer from a peer.
-    Offer {
-        /// The sender.
-        from: Uuid,
-        /// The session description.
-        sdp: String,
-    },
+    Offer { from: Uuid, sdp: String },
     /// An answer from a peer.
-    Answer {
-        /// The sender.
-        from: Uuid,
-        /// The session description.
-        sdp: String,
-    },
+    Answer { from: Uuid, sdp: String },
     /// A candidate from a peer.
-    Candidate {
-        /// The sender.
-        from: Uuid,
-        /// The candidate.
-        candidate: Candidate,
-    },
+    Candidate { from: Uuid, candidate: Candidate },
     /// Chat from a peer, after filtering.
-    Chat {
-        /// The sender.
-        from: Uuid,
-        /// The text.
-        text: String,
-    },
+    Chat { from: Uuid, text: String },
     /// A supervisor ended the call.
-    Ended {
-        /// Who ended it.
-        by: Uuid,
-    },
+    Ended { by: Uuid },
     /// The reply to `ping`.
     Pong,
     /// Something went wrong.
     Error {
-        /// What, for code.
         code: ErrorCode,
-        /// What, for people.
+        /// For people.
         message: String,
     },
 }
@@ -233,7 +191,6 @@ pub enum ServerBody {
 pub struct Peer {
     /// Their account id.
     pub user: Uuid,
-    /// Their role in the call.
     pub role: CallRole,
 }
 
@@ -242,7 +199,6 @@ pub struct Peer {
 pub struct ServerMessage {
     /// Rises by one per message on a connection.
     pub seq: u64,
-    /// The content.
     #[serde(flatten)]
     pub body: ServerBody,
 }

@@ -36,11 +36,8 @@ pub enum CallRole {
 pub struct JoinClaims {
     /// The booked session.
     pub session: Uuid,
-    /// The person.
     pub user: Uuid,
-    /// Their role in the call.
     pub role: CallRole,
-    /// Their school.
     pub school: Uuid,
     /// When the room opens.
     pub opens_at: DateTime<Utc>,
@@ -65,18 +62,13 @@ pub enum TokenError {
     /// Altered, or signed with another key.
     #[error("the join token's signature does not match")]
     BadSignature,
-    /// Past its lifetime.
     #[error("the join token has expired; tap Join again")]
     Expired,
-    /// The room is not open at this moment.
     #[error("this call's room is open from {opens_at} to {closes_at} (UTC)")]
     OutsideWindow {
-        /// When it opens.
         opens_at: DateTime<Utc>,
-        /// When it closes.
         closes_at: DateTime<Utc>,
     },
-    /// Already used once.
     #[error("the join token has already been used; tap Join again")]
     Reused,
 }
@@ -118,7 +110,6 @@ impl TokenKey {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// Signs claims into a token.
     pub fn sign(&self, claims: &JoinClaims) -> String {
         let payload = serde_json::to_vec(claims).expect("claims always serialise");
         format!(

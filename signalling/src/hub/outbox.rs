@@ -1,0 +1,179 @@
+//! A connection's send queue, filled by the hub and emptied by the
+//! connection's task, and the alarm by which the hub's ticker wakes a
+//! connection at its next deadline.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+
+use bytes::Bytes;
+
+use crate::protocol::ErrorCode;
+
+/// A connection's send queue: the hub fills it (never waiting), the
+/// connection's task empties it onto the socket. Frames are ready to
+/// write ([`crate::frame`]) and shared with the resume backlog.
+///
+/// It replaces a channel per member for memory's sake: an idle member's
+/// queue is a few words, not a preallocated block of slots.
+#[derive(Debug)]
+pub struct Outbox {
+    inner: Mutex<OutboxInner>,
+    /// When the connection next has a deadline (hello, idle, a stalled
+    /// write), on the hub's clock ([`Hub::micros`](super::Hub::micros));
+    /// `u64::MAX` for none. The hub's ticker wakes the connection once it
+    /// has passed.
+    alarm: AtomicU64,
+    limit: u32,
+}
+
+#[derive(Debug, Default)]
+struct OutboxInner {
+    frames: VecDeque<Bytes>,
+    /// How to close, once the frames ahead of it are out. (Boxed: it is
+    /// set once in a connection's life, and every outbox carries it.)
+    close: Option<Box<Goodbye>>,
+    /// The connection has gone: nothing more is accepted.
+    gone: bool,
+    waker: Option<Waker>,
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum QueueError {
+    /// The client has fallen `limit` frames behind.
+    Full,
+    /// The connection has gone, or is closing.
+    Closed,
+}
+
+/// How a connection ends, once what is queued before it is out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goodbye {
+    /// Send this error, then close (code 4000).
+    Error(ErrorCode, String),
+    /// Just close: the connection has queued its own last frame.
+    Quiet,
+}
+
+/// What [`Outbox::take`] found.
+#[derive(Debug)]
+pub enum Next {
+    /// Frames to write (moved into the caller's buffer).
+    Frames,
+    /// Nothing queued; the caller is woken when there is.
+    Empty,
+    /// Close as this says.
+    Close(Goodbye),
+}
+
+impl Outbox {
+    /// A queue holding at most `limit` frames.
+    pub fn new(limit: usize) -> Arc<Outbox> {
+        Arc::new(Outbox {
+            inner: Mutex::new(OutboxInner::default()),
+            alarm: AtomicU64::new(u64::MAX),
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutboxInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn push(&self, frame: Bytes) -> Result<(), QueueError> {
+        let mut inner = self.lock();
+        if inner.gone || inner.close.is_some() {
+            return Err(QueueError::Closed);
+        }
+        if inner.frames.len() >= self.limit as usize {
+            return Err(QueueError::Full);
+        }
+        inner.frames.push_back(frame);
+        if let Some(w) = inner.waker.take() {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues a frame from the connection itself (its own error replies):
+    /// these are not counted against the limit, which is for the room.
+    pub fn push_own(&self, frame: Bytes) {
+        let mut inner = self.lock();
+        if !inner.gone {
+            inner.frames.push_back(frame);
+        }
+    }
+
+    /// Asks the connection to send `code` and close, after what is queued.
+    /// The first reason given wins.
+    pub fn close(&self, code: ErrorCode, message: impl Into<String>) {
+        self.say_goodbye(Goodbye::Error(code, message.into()));
+    }
+
+    /// Closes after what is queued, as `goodbye` says (the first wins).
+    pub fn say_goodbye(&self, goodbye: Goodbye) {
+        let mut inner = self.lock();
+        if inner.close.is_none() && !inner.gone {
+            inner.close = Some(Box::new(goodbye));
+        }
+        if let Some(w) = inner.waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Moves every queued frame to the back of `into`, or says why there
+    /// are none. With none queued, `waker` is woken when some are.
+    pub fn take(&self, into: &mut VecDeque<Bytes>, waker: &Waker) -> Next {
+        let mut inner = self.lock();
+        if !inner.frames.is_empty() {
+            if into.is_empty() {
+                // Swap rather than copy: the usual case under load.
+                std::mem::swap(into, &mut inner.frames);
+            } else {
+                into.extend(inner.frames.drain(..));
+            }
+            return Next::Frames;
+        }
+        if let Some(goodbye) = inner.close.take() {
+            inner.gone = true;
+            return Next::Close(*goodbye);
+        }
+        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            inner.waker = Some(waker.clone());
+        }
+        Next::Empty
+    }
+
+    /// Asks to be woken (through `waker`) once the hub's clock passes `at`
+    /// ([`Hub::micros`](super::Hub::micros)).
+    pub fn set_alarm(&self, at: u64, waker: &Waker) {
+        if self.alarm.swap(at, Ordering::Relaxed) == at {
+            return;
+        }
+        let mut inner = self.lock();
+        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            inner.waker = Some(waker.clone());
+        }
+    }
+
+    /// Wakes the connection if its alarm has passed.
+    pub(super) fn ring_if_due(&self, now: u64) {
+        if self.alarm.load(Ordering::Relaxed) <= now {
+            self.alarm.store(u64::MAX, Ordering::Relaxed);
+            if let Some(w) = self.lock().waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// The connection has ended: later frames are refused, so the hub
+    /// stops queueing for it.
+    pub fn hang_up(&self) {
+        let mut inner = self.lock();
+        inner.gone = true;
+        inner.frames = VecDeque::new();
+        inner.waker = None;
+    }
+}

@@ -1,0 +1,303 @@
+//! A connection's state and its life: opened after the upgrade, `Open`
+//! while it reads and writes, `Closing` once its goodbye is queued,
+//! `Lingering` after shutting down, then done; and its deadlines, which
+//! the hub's ticker wakes it for.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::Utc;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::frame::{self, Opcode};
+use crate::hub::{ConnId, Goodbye, Hub, Outbox, Seat};
+use crate::protocol::{ErrorCode, ServerBody, ServerMessage};
+
+/// The longest wait for a client to take what is written to it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After saying goodbye, how long to read (and discard) what the client
+/// still sends, so that closing does not reset the connection before the
+/// client has read the goodbye.
+pub(super) const LINGER: Duration = Duration::from_secs(2);
+
+/// A time on the hub's clock that never comes.
+pub(super) const NEVER: u64 = u64::MAX;
+
+/// `d` in microseconds, the unit of the hub's clock.
+pub(super) fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(NEVER)
+}
+
+/// An error outside the member's sequence (before `hello`, or the last
+/// word before closing): `seq` 0.
+pub(super) fn error_frame(code: ErrorCode, message: &str) -> Bytes {
+    let msg = ServerMessage {
+        seq: 0,
+        body: ServerBody::Error {
+            code,
+            message: message.to_owned(),
+        },
+    };
+    frame::text(&serde_json::to_string(&msg).unwrap_or_default())
+}
+
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Reading messages and writing replies.
+    Open,
+    /// The goodbye is queued: writing it out, reading no more.
+    Closing,
+    /// Written and shut down: reading what the client still sends until
+    /// it closes (or [`LINGER`] passes).
+    Lingering,
+    Done,
+}
+
+/// A member's place, once `hello` is accepted.
+pub(super) struct Member {
+    pub(super) seat: Seat,
+    pub(super) conn: ConnId,
+}
+
+/// What a connection keeps of a message still arriving: both are rare,
+/// so they live behind one pointer that is null when neither is there.
+#[derive(Default)]
+pub(super) struct Partial {
+    /// The unread tail of a frame that has not all arrived.
+    pub(super) tail: Vec<u8>,
+    /// A message arriving in fragments: its opcode and what has come.
+    pub(super) message: Option<(Opcode, Vec<u8>)>,
+}
+
+/// The state of one connection.
+///
+/// Its size matters: it is most of an idle connection's memory, and it
+/// lives in the connection's tokio task, whose size tokio rounds up to a
+/// multiple of 128 bytes. Times are therefore kept on the hub's clock in
+/// 8 bytes ([`Hub::micros`]), and what is rare is boxed; the test
+/// `a_connection_fits_a_256_byte_task` keeps the task at 256 bytes.
+pub(super) struct Conn<S> {
+    pub(super) io: S,
+    pub(super) hub: Hub,
+    pub(super) outbox: Arc<Outbox>,
+    pub(super) member: Option<Box<Member>>,
+    pub(super) partial: Option<Box<Partial>>,
+    /// Frames taken from the outbox, being written; `written` bytes of
+    /// the first are out.
+    pub(super) writing: VecDeque<Bytes>,
+    /// The rate limit, as a generic cell rate algorithm: the time by
+    /// which the client's allowance is whole again. A message may pass
+    /// while that is at most a burst's worth of messages ahead of now.
+    pub(super) allowance_at: u64,
+    /// When the client was last heard from (or the connection opened).
+    pub(super) heard: u64,
+    /// Since when a write has been waiting for the client to read
+    /// ([`NEVER`]: none is).
+    pub(super) stalled: u64,
+    /// Closing: when it began (a goodbye not out within [`SEND_TIMEOUT`]
+    /// is abandoned). Lingering: when lingering ends.
+    pub(super) phase_at: u64,
+    pub(super) written: u32,
+    pub(super) strikes: u8,
+    pub(super) phase: Phase,
+    /// The goodbye has been taken from the outbox: once it is written,
+    /// the connection shuts down.
+    pub(super) said_goodbye: bool,
+    /// The member left for good (Leave, End, replaced, the call over):
+    /// closing is not a drop they may resume from.
+    pub(super) left: bool,
+}
+
+impl<S> Drop for Conn<S> {
+    /// The connection is over: the hub stops queueing for it, and a member
+    /// who did not leave has dropped, and may resume.
+    fn drop(&mut self) {
+        self.outbox.hang_up();
+        if let Some(member) = &self.member
+            && !self.left
+        {
+            self.hub.dropped(&member.seat, member.conn, Utc::now());
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    fn new(hub: Hub, io: S) -> Self {
+        let outbox = hub.outbox();
+        let now = hub.now_micros();
+        Conn {
+            io,
+            hub,
+            outbox,
+            member: None,
+            partial: None,
+            writing: VecDeque::new(),
+            allowance_at: 0,
+            heard: now,
+            stalled: NEVER,
+            phase_at: 0,
+            written: 0,
+            strikes: 0,
+            phase: Phase::Open,
+            said_goodbye: false,
+            left: false,
+        }
+    }
+
+    /// Keeps the start of a frame that has not all arrived.
+    pub(super) fn keep_tail(&mut self, tail: &[u8]) {
+        if !tail.is_empty() && self.phase == Phase::Open {
+            self.partial
+                .get_or_insert_default()
+                .tail
+                .extend_from_slice(tail);
+        }
+    }
+
+    /// Frees what was kept of a partial message once there is none.
+    pub(super) fn tidy_partial(&mut self) {
+        if self
+            .partial
+            .as_ref()
+            .is_some_and(|p| p.tail.is_empty() && p.message.is_none())
+        {
+            self.partial = None;
+        }
+    }
+
+    /// Notes that a write is waiting for the client, if none was.
+    pub(super) fn mark_stalled(&mut self) {
+        if self.stalled == NEVER {
+            self.stalled = self.hub.now_micros();
+        }
+    }
+
+    /// The largest message the transport takes: above the protocol's
+    /// limit, so an oversized message gets a `too_large` answer rather
+    /// than a torn connection.
+    pub(super) fn transport_limit(&self) -> usize {
+        self.hub.config().max_message_bytes.saturating_mul(4)
+    }
+
+    /// Ends the connection with an error code the client can act on.
+    pub(super) fn end_with(&mut self, code: ErrorCode, message: impl Into<String>) {
+        self.outbox.close(code, message);
+        self.begin_closing();
+    }
+
+    /// Reads no more; what is queued, then the goodbye, goes out.
+    pub(super) fn begin_closing(&mut self) {
+        if self.phase == Phase::Open {
+            self.phase = Phase::Closing;
+            self.phase_at = self.hub.now_micros();
+            // Half a frame will never be finished now.
+            self.partial = None;
+        }
+    }
+
+    /// Ends the connection with a bare close frame (a protocol error, or
+    /// the answer to the client's own close).
+    pub(super) fn end_quietly(&mut self, close_code: u16, reason: &str) {
+        self.outbox.push_own(frame::close(close_code, reason));
+        self.outbox.say_goodbye(Goodbye::Quiet);
+        self.begin_closing();
+    }
+
+    fn poll_conn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.phase == Phase::Open || self.phase == Phase::Lingering {
+                self.poll_read(cx);
+            }
+            if matches!(self.phase, Phase::Open | Phase::Closing) {
+                self.poll_write(cx);
+            }
+            if self.phase == Phase::Done {
+                return Poll::Ready(());
+            }
+            // No timer of its own: the hub's ticker wakes it once the
+            // first deadline has passed.
+            let Some(deadline) = self.deadline() else {
+                return Poll::Pending;
+            };
+            if self.hub.now_micros() < deadline || !self.on_deadline() {
+                self.outbox.set_alarm(deadline, cx.waker());
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// When the connection next has something to do of its own accord
+    /// (on the hub's clock).
+    fn deadline(&self) -> Option<u64> {
+        let config = self.hub.config();
+        let stalled_until = self.stalled.saturating_add(micros(SEND_TIMEOUT));
+        match self.phase {
+            Phase::Open => {
+                let quiet = if self.member.is_some() {
+                    config.idle_timeout
+                } else {
+                    config.hello_timeout
+                };
+                Some(self.heard.saturating_add(micros(quiet)).min(stalled_until))
+            }
+            Phase::Closing => Some(
+                self.phase_at
+                    .saturating_add(micros(SEND_TIMEOUT))
+                    .min(stalled_until),
+            ),
+            Phase::Lingering => Some(self.phase_at),
+            Phase::Done => None,
+        }
+    }
+
+    /// Acts on whichever deadline has passed; false if none has.
+    fn on_deadline(&mut self) -> bool {
+        let now = self.hub.now_micros();
+        let config = self.hub.config();
+        let since = |t: u64, d: Duration| now >= t.saturating_add(micros(d));
+        if since(self.stalled, SEND_TIMEOUT) {
+            // The client is not reading: no goodbye can reach it.
+            self.phase = Phase::Done;
+            return true;
+        }
+        match self.phase {
+            Phase::Open if self.member.is_none() && since(self.heard, config.hello_timeout) => {
+                self.end_with(ErrorCode::HelloFirst, "send hello with a join token first");
+            }
+            Phase::Open if self.member.is_some() && since(self.heard, config.idle_timeout) => {
+                self.end_with(ErrorCode::IdleTimeout, "nothing heard for too long");
+            }
+            Phase::Closing if since(self.phase_at, SEND_TIMEOUT) => {
+                self.phase = Phase::Done;
+            }
+            Phase::Lingering if now >= self.phase_at => {
+                self.phase = Phase::Done;
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// A connection's task: its state and nothing else, so that the task
+/// stays small (see [`Conn`]).
+pub(super) struct Serve<S>(Conn<S>);
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Future for Serve<S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().0.poll_conn(cx)
+    }
+}
+
+/// Serves one websocket (after the upgrade) until it closes.
+pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(hub: Hub, io: S) -> impl Future<Output = ()> {
+    Serve(Conn::new(hub, io))
+}

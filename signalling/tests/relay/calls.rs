@@ -1,0 +1,163 @@
+//! A call's signalling: offers, answers and candidates between the right
+//! people, supervisors, and chat through the filter.
+
+use mentorbridge_signalling::hub::{Config, RoomEvent};
+use mentorbridge_signalling::protocol::LeaveReason;
+use mentorbridge_signalling::token::CallRole;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::{Client, claims, sdp, start};
+
+#[tokio::test]
+async fn offers_answers_and_candidates_reach_only_the_other_people_in_the_room() {
+    let mut server = start(Config::default()).await;
+    let (room, other_room) = (Uuid::new_v4(), Uuid::new_v4());
+    let (mentor, mentee) = (Uuid::new_v4(), Uuid::new_v4());
+    let (mut a, welcome_a) = server.join(room, mentor, CallRole::Mentor).await;
+    assert_eq!(welcome_a["role"], "mentor");
+    assert_eq!(welcome_a["peers"], json!([]));
+    assert_eq!(welcome_a["seq"], 1);
+    let (mut b, welcome_b) = server.join(room, mentee, CallRole::Mentee).await;
+    assert_eq!(
+        welcome_b["peers"],
+        json!([{"user": mentor, "role": "mentor"}])
+    );
+    let joined = a.expect("peer_joined").await;
+    assert_eq!(joined["peer"]["user"], mentee.to_string());
+    let (mut x, _) = server
+        .join(other_room, Uuid::new_v4(), CallRole::Mentor)
+        .await;
+
+    a.send(json!({"type": "offer", "sdp": sdp(3000)})).await;
+    let offer = b.expect("offer").await;
+    assert_eq!(offer["from"], mentor.to_string());
+    assert_eq!(offer["sdp"].as_str().unwrap().len(), sdp(3000).len());
+    b.send(json!({"type": "answer", "sdp": "v=0", "to": mentor}))
+        .await;
+    assert_eq!(a.expect("answer").await["from"], mentee.to_string());
+    b.send(json!({"type": "candidate", "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMid": "0", "sdpMLineIndex": 0}}))
+        .await;
+    let cand = a.expect("candidate").await;
+    assert_eq!(cand["candidate"]["sdpMid"], "0");
+    // Sequence numbers rise by one per message on each connection.
+    assert_eq!(cand["seq"], 4, "welcome, peer_joined, answer, candidate");
+    x.quiet().await;
+
+    b.send(json!({"type": "state", "pc_state": "connected"}))
+        .await;
+    b.send(json!({"type": "ping"})).await;
+    b.expect("pong").await;
+    let events = server.drain_events();
+    assert!(events.iter().any(
+        |e| matches!(e, RoomEvent::Joined { user, role: CallRole::Mentee, .. } if *user == mentee)
+    ));
+    assert!(events.iter().any(|e| matches!(e, RoomEvent::Media { user, state, .. } if *user == mentee && state == "connected")));
+
+    b.send(json!({"type": "leave"})).await;
+    let left = a.expect("peer_left").await;
+    assert_eq!(left["reason"], "left");
+    let ev = server.event().await;
+    assert!(
+        matches!(
+            ev,
+            RoomEvent::Left {
+                reason: LeaveReason::Left,
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+}
+
+#[tokio::test]
+async fn students_wait_for_a_supervisor_who_can_end_the_call() {
+    let mut server = start(Config::default()).await;
+    let room = Uuid::new_v4();
+    let join = |user: Uuid, role: CallRole| {
+        let mut c = claims(room, user, role);
+        c.needs_supervisor = true;
+        server.token(&c)
+    };
+    let (mentor, mentee, teacher) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let mut a = Client::connect(server.addr).await;
+    a.send(json!({"type": "hello", "token": join(mentor, CallRole::Mentor)}))
+        .await;
+    assert_eq!(a.expect("welcome").await["needs_supervisor"], true);
+    let mut b = Client::connect(server.addr).await;
+    b.send(json!({"type": "hello", "token": join(mentee, CallRole::Mentee)}))
+        .await;
+    b.expect("welcome").await;
+    a.expect("peer_joined").await;
+    a.send(json!({"type": "offer", "sdp": "v=0"})).await;
+    assert_eq!(a.error_code().await, "waiting_for_supervisor");
+    b.quiet().await;
+
+    let mut t = Client::connect(server.addr).await;
+    t.send(json!({"type": "hello", "token": join(teacher, CallRole::Supervisor)}))
+        .await;
+    let welcome = t.expect("welcome").await;
+    assert_eq!(welcome["peers"].as_array().unwrap().len(), 2);
+    a.expect("peer_joined").await;
+    b.expect("peer_joined").await;
+    a.send(json!({"type": "offer", "sdp": "v=0", "to": mentee}))
+        .await;
+    b.expect("offer").await;
+    t.quiet().await;
+
+    // Only the supervisor ends the call.
+    b.send(json!({"type": "end"})).await;
+    assert_eq!(b.error_code().await, "not_allowed");
+    t.send(json!({"type": "end"})).await;
+    for c in [&mut a, &mut b] {
+        assert_eq!(c.expect("ended").await["by"], teacher.to_string());
+        assert_eq!(c.error_code().await, "call_ended");
+        assert!(c.next().await.is_none());
+    }
+    let mut late = Client::connect(server.addr).await;
+    late.send(json!({"type": "hello", "token": join(mentee, CallRole::Mentee)}))
+        .await;
+    assert_eq!(late.error_code().await, "call_ended");
+    let events = server.drain_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, RoomEvent::Ended { by, .. } if *by == teacher))
+    );
+}
+
+#[tokio::test]
+async fn chat_passes_the_filter_or_is_kept_back_and_logged() {
+    let mut server = start(Config::default()).await;
+    let room = Uuid::new_v4();
+    let (mut a, _) = server.join(room, Uuid::new_v4(), CallRole::Mentor).await;
+    let (mut b, _) = server.join(room, Uuid::new_v4(), CallRole::Mentee).await;
+    a.expect("peer_joined").await;
+    b.send(json!({"type": "chat", "text": "Can we do fractions next week?"}))
+        .await;
+    assert_eq!(
+        a.expect("chat").await["text"],
+        "Can we do fractions next week?"
+    );
+    assert_eq!(
+        b.expect("chat").await["text"],
+        "Can we do fractions next week?"
+    );
+    b.send(json!({"type": "chat", "text": "add me on Snapchat"}))
+        .await;
+    assert_eq!(b.error_code().await, "chat_blocked");
+    a.quiet().await;
+    let blocked = server.drain_events().into_iter().find_map(|e| match e {
+        RoomEvent::Chat {
+            text,
+            blocked: Some(why),
+            ..
+        } => Some((text, why)),
+        _ => None,
+    });
+    assert_eq!(
+        blocked.unwrap().0,
+        "add me on Snapchat",
+        "kept for the safeguarding lead"
+    );
+}

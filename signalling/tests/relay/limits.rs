@@ -1,0 +1,148 @@
+//! Limits: bad and oversized messages, floods, clients that never read,
+//! silence, and the end of the booked window.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use mentorbridge_signalling::hub::{Config, RoomEvent};
+use mentorbridge_signalling::protocol::LeaveReason;
+use mentorbridge_signalling::token::CallRole;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::support::{Client, claims, sdp, start};
+
+#[tokio::test]
+async fn unknown_messages_and_oversized_sdp_get_an_error_and_the_call_goes_on() {
+    let server = start(Config::default()).await;
+    let room = Uuid::new_v4();
+    let (mut a, _) = server.join(room, Uuid::new_v4(), CallRole::Mentor).await;
+    let (mut b, _) = server.join(room, Uuid::new_v4(), CallRole::Mentee).await;
+    a.expect("peer_joined").await;
+    a.send(json!({"type": "shout", "text": "hi"})).await;
+    assert_eq!(a.error_code().await, "bad_message");
+    a.send(json!({"type": "offer", "sdp": sdp(70 * 1024)}))
+        .await;
+    assert_eq!(a.error_code().await, "too_large");
+    b.quiet().await;
+    a.send(json!({"type": "offer", "sdp": sdp(2000)})).await;
+    b.expect("offer").await;
+}
+
+#[tokio::test]
+async fn a_flood_is_rate_limited_then_cut_off_and_the_room_carries_on() {
+    let server = start(Config {
+        rate_per_second: 5,
+        burst: 10,
+        ..Config::default()
+    })
+    .await;
+    let room = Uuid::new_v4();
+    let (mut flood, _) = server.join(room, Uuid::new_v4(), CallRole::Mentor).await;
+    let (mut calm, _) = server.join(room, Uuid::new_v4(), CallRole::Mentee).await;
+    flood.expect("peer_joined").await;
+    // Read while flooding: when the server hangs up on a client that is
+    // still sending, the connection is reset and anything unread is lost.
+    let (mut sink, mut stream) = flood.ws.split();
+    let reader = tokio::spawn(async move {
+        let mut codes = Vec::new();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "error" {
+                        codes.push(v["code"].as_str().unwrap().to_owned());
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                // Closed or reset by the server: cut off.
+                Ok(None | Some(Err(_))) => return (codes, true),
+                Err(_) => return (codes, false),
+            }
+        }
+    });
+    for _ in 0..200 {
+        let ping = Message::Text(json!({"type": "ping"}).to_string().into());
+        if sink.send(ping).await.is_err() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let (codes, cut_off) = reader.await.unwrap();
+    assert!(cut_off, "the flooding client is disconnected");
+    assert!(codes.iter().all(|c| c == "rate_limited"), "{codes:?}");
+    assert!(
+        codes.len() >= 10,
+        "rate-limited, then disconnected: {codes:?}"
+    );
+    calm.send(json!({"type": "ping"})).await;
+    calm.expect("pong").await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_cut_off_alone() {
+    let server = start(Config {
+        rate_per_second: 10_000,
+        burst: 10_000,
+        queue: 16,
+        ..Config::default()
+    })
+    .await;
+    let room = Uuid::new_v4();
+    let (mut talker, _) = server.join(room, Uuid::new_v4(), CallRole::Mentor).await;
+    // The deaf client joins and then never reads again.
+    let (_deaf, _) = server.join(room, Uuid::new_v4(), CallRole::Mentee).await;
+    talker.expect("peer_joined").await;
+    // About 45 KB on the wire once JSON escapes the line ends.
+    let big = sdp(30 * 1024);
+    let mut cut = false;
+    for _ in 0..2000 {
+        talker.send(json!({"type": "offer", "sdp": big})).await;
+        if server.hub.stats().dropped == 1 {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "the deaf client is cut off once its queue fills");
+    // The talker's own connection is untouched.
+    talker.send(json!({"type": "ping"})).await;
+    talker.expect("pong").await;
+    assert_eq!(server.hub.stats().connected, 1);
+}
+
+#[tokio::test]
+async fn silence_past_the_idle_time_and_the_end_of_the_window_close_the_connection() {
+    let server = start(Config {
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let (mut quiet, _) = server
+        .join(Uuid::new_v4(), Uuid::new_v4(), CallRole::Mentor)
+        .await;
+    assert_eq!(quiet.error_code().await, "idle_timeout");
+
+    let mut server = start(Config::default()).await;
+    let room = Uuid::new_v4();
+    let mut c = claims(room, Uuid::new_v4(), CallRole::Mentee);
+    c.closes_at = Utc::now() + chrono::Duration::milliseconds(300);
+    let mut late = Client::connect(server.addr).await;
+    late.send(json!({"type": "hello", "token": server.token(&c)}))
+        .await;
+    late.expect("welcome").await;
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    server.hub.sweep(Utc::now());
+    assert_eq!(late.error_code().await, "outside_window");
+    let closed = server.drain_events().into_iter().any(|e| {
+        matches!(
+            e,
+            RoomEvent::Left {
+                reason: LeaveReason::WindowClosed,
+                ..
+            }
+        )
+    });
+    assert!(closed);
+}

@@ -1,0 +1,235 @@
+//! A signalling server on a loopback port with a word filter, and a
+//! websocket client (tokio-tungstenite, independent of the server's own
+//! framing) that reads the protocol's JSON.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use mentorbridge_signalling::hub::{ChatFilter, Config, Hub, RoomEvent, Seat, StaticIce};
+use mentorbridge_signalling::token::{CallRole, JoinClaims, TokenKey};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+const SECRET: &[u8] = b"test-secret-for-the-signalling-hub";
+
+struct BlockWord;
+
+impl ChatFilter for BlockWord {
+    fn check(&self, _seat: &Seat, text: &str) -> Result<(), String> {
+        if text.to_lowercase().contains("snapchat") {
+            Err("contact details or apps are not shared in mentoring".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub hub: Hub,
+    events: mpsc::UnboundedReceiver<RoomEvent>,
+    signer: TokenKey,
+}
+
+pub async fn start(config: Config) -> Server {
+    let (tx, events) = mpsc::unbounded_channel();
+    let hub = Hub::new(
+        TokenKey::new(SECRET),
+        config,
+        Box::new(StaticIce::default()),
+        Box::new(BlockWord),
+        tx,
+    );
+    let app = axum::Router::new()
+        .route(
+            "/ws",
+            axum::routing::get(mentorbridge_signalling::ws::handler),
+        )
+        .with_state(hub.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        addr,
+        hub,
+        events,
+        signer: TokenKey::new(SECRET),
+    }
+}
+
+pub fn claims(session: Uuid, user: Uuid, role: CallRole) -> JoinClaims {
+    let now = Utc::now();
+    JoinClaims {
+        session,
+        user,
+        role,
+        school: Uuid::nil(),
+        opens_at: now - chrono::Duration::minutes(5),
+        closes_at: now + chrono::Duration::minutes(30),
+        expires_at: now + chrono::Duration::minutes(2),
+        nonce: Uuid::new_v4(),
+        needs_supervisor: false,
+    }
+}
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct Client {
+    pub ws: Ws,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .unwrap();
+        Client { ws }
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.ws
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next message (5 s at most), or `None` once the server closed.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            let got = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .expect("a message within 5 s");
+            match got {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// The next message of `kind`, skipping pongs.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        loop {
+            let msg = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for {kind}"));
+            if msg["type"] == "pong" && kind != "pong" {
+                continue;
+            }
+            assert_eq!(msg["type"], kind, "{msg}");
+            return msg;
+        }
+    }
+
+    /// Nothing arrives for a moment.
+    pub async fn quiet(&mut self) {
+        let got = tokio::time::timeout(Duration::from_millis(300), self.ws.next()).await;
+        assert!(got.is_err(), "expected silence, got {got:?}");
+    }
+
+    pub async fn error_code(&mut self) -> String {
+        let msg = self.expect("error").await;
+        msg["code"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Server {
+    pub fn token(&self, c: &JoinClaims) -> String {
+        self.signer.sign(c)
+    }
+
+    /// A client in `session` as `role`, past its welcome.
+    pub async fn join(&self, session: Uuid, user: Uuid, role: CallRole) -> (Client, Value) {
+        let mut client = Client::connect(self.addr).await;
+        client
+            .send(json!({"type": "hello", "token": self.token(&claims(session, user, role))}))
+            .await;
+        let welcome = client.expect("welcome").await;
+        (client, welcome)
+    }
+
+    /// A mentee coming back on a new socket, asking to resume after
+    /// `last_seq`; hello sent.
+    pub async fn come_back(&self, room: Uuid, mentee: Uuid, sid: &str, last_seq: u64) -> Client {
+        let mut client = Client::connect(self.addr).await;
+        client
+            .send(json!({
+                "type": "hello",
+                "token": self.token(&claims(room, mentee, CallRole::Mentee)),
+                "resume": {"sid": sid, "last_seq": last_seq},
+            }))
+            .await;
+        client
+    }
+
+    /// Waits until the hub holds `n` dropped members (1 s at most).
+    pub async fn until_dropped(&self, n: usize) {
+        for _ in 0..50 {
+            if self.hub.stats().dropped == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(self.hub.stats().dropped, n);
+    }
+
+    pub async fn event(&mut self) -> RoomEvent {
+        tokio::time::timeout(Duration::from_secs(5), self.events.recv())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+    }
+
+    pub fn drain_events(&mut self) -> Vec<RoomEvent> {
+        let mut out = Vec::new();
+        while let Ok(e) = self.events.try_recv() {
+            out.push(e);
+        }
+        out
+    }
+}
+
+/// A mentor and a mentee in a call, and the mentee's socket gone.
+pub struct Away {
+    pub room: Uuid,
+    /// The mentor's connection.
+    pub mentor: Client,
+    pub mentor_id: Uuid,
+    pub mentee: Uuid,
+    /// The mentee's place, for a resume.
+    pub sid: String,
+}
+
+/// A pair joins; the mentee's Wi-Fi drops (the socket is gone, no leave
+/// sent) and the hub notices. Events so far are drained.
+pub async fn mentee_away(server: &mut Server) -> Away {
+    let room = Uuid::new_v4();
+    let (mentor_id, mentee) = (Uuid::new_v4(), Uuid::new_v4());
+    let (mut mentor, _) = server.join(room, mentor_id, CallRole::Mentor).await;
+    let (b, welcome) = server.join(room, mentee, CallRole::Mentee).await;
+    mentor.expect("peer_joined").await;
+    let sid = welcome["sid"].as_str().unwrap().to_owned();
+    server.drain_events();
+    drop(b);
+    server.until_dropped(1).await;
+    Away {
+        room,
+        mentor,
+        mentor_id,
+        mentee,
+        sid,
+    }
+}
+
+pub fn sdp(size: usize) -> String {
+    format!(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n{}",
+        "a=x\r\n".repeat(size / 5)
+    )
+}

@@ -118,7 +118,9 @@ fn all_routes() -> Routes {
         .get("/static/{file}", web::static_file);
     let routes = auth::http::routes(routes);
     let routes = schools::http::routes(routes);
+    let routes = schools::pages::routes(routes);
     let routes = accounts::http::routes(routes);
+    let routes = accounts::pages::routes(routes);
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
     let routes = crate::people::rosters::http::routes(routes);

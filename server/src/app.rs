@@ -125,14 +125,15 @@ fn all_routes() -> Routes {
     let routes = crate::calendar::http::routes(routes);
     let routes = crate::people::rosters::http::routes(routes);
     let routes = crate::people::referrals::http::routes(routes);
-    let routes = crate::people::referrals::http::page_routes(routes);
+    let routes = crate::people::referrals::pages::routes(routes);
     let routes = crate::people::mentors::http::routes(routes);
-    let routes = crate::people::mentors::http::page_routes(routes);
+    let routes = crate::people::mentors::pages::routes(routes);
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
-    partnerships::http::routes(routes)
+    let routes = partnerships::http::routes(routes);
+    partnerships::pages::routes(routes)
 }
 
 /// Every route the app serves.

@@ -66,6 +66,7 @@ impl TryFrom<UserRow> for User {
     }
 }
 
+// `'!'` is `PasswordHash::NONE`: a rostered account without a password yet.
 const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_name, \
                             year_group, student_kind, subjects, created_at, student_ref, \
                             password_hash <> '!' AS has_password, email";
@@ -193,10 +194,11 @@ impl Store {
     /// Sets (or with `None` removes) a member of staff's invite address.
     pub async fn set_email(&self, user: Uuid, email: Option<&str>) -> Result<()> {
         let done = on_pool!(self, |pool| sqlx::query(
-            "UPDATE users SET email = $1 WHERE id = $2 AND role <> 'student'"
+            "UPDATE users SET email = $1 WHERE id = $2 AND role <> $3"
         )
         .bind(email)
         .bind(user)
+        .bind(Role::Student.as_str())
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

@@ -118,19 +118,22 @@ fn all_routes() -> Routes {
         .get("/static/{file}", web::static_file);
     let routes = auth::http::routes(routes);
     let routes = schools::http::routes(routes);
+    let routes = schools::pages::routes(routes);
     let routes = accounts::http::routes(routes);
+    let routes = accounts::pages::routes(routes);
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
     let routes = crate::people::rosters::http::routes(routes);
     let routes = crate::people::referrals::http::routes(routes);
-    let routes = crate::people::referrals::http::page_routes(routes);
+    let routes = crate::people::referrals::pages::routes(routes);
     let routes = crate::people::mentors::http::routes(routes);
-    let routes = crate::people::mentors::http::page_routes(routes);
+    let routes = crate::people::mentors::pages::routes(routes);
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
-    partnerships::http::routes(routes)
+    let routes = partnerships::http::routes(routes);
+    partnerships::pages::routes(routes)
 }
 
 /// Every route the app serves.

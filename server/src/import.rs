@@ -59,12 +59,10 @@ pub fn uploaded_text(
 
 /// The file being read, for building errors.
 pub(crate) struct FileCtx<'a> {
-    /// Its name.
     pub file: &'a str,
 }
 
 impl FileCtx<'_> {
-    /// An error in this file.
     pub fn err(
         &self,
         line: Option<usize>,
@@ -125,6 +123,41 @@ fn line_at(text: &str, byte: u64) -> usize {
     1 + bytes[..end].iter().filter(|b| **b == b'\n').count()
 }
 
+/// Checks a CSV's (lowercased) header; returns the number of columns every
+/// row must have when the header is exact.
+fn check_header(
+    ctx: &FileCtx<'_>,
+    found: &[String],
+    header: Header<'_>,
+) -> Result<Option<usize>, ImportError> {
+    match header {
+        Header::Exactly(expected) => {
+            if found != expected {
+                return Err(ctx.err(
+                    Some(1),
+                    None,
+                    format!(
+                        "the header must be `{}` (found `{}`)",
+                        expected.join(","),
+                        found.join(",")
+                    ),
+                ));
+            }
+            Ok(Some(expected.len()))
+        }
+        Header::Includes(required) => {
+            if let Some(missing) = required.iter().find(|r| !found.iter().any(|f| f == *r)) {
+                return Err(ctx.err(
+                    Some(1),
+                    Some(missing),
+                    format!("the header has no `{missing}` column"),
+                ));
+            }
+            Ok(None)
+        }
+    }
+}
+
 /// Reads a CSV (a leading byte-order mark, as Excel writes, is ignored) and
 /// checks its header. Column names are compared case-insensitively.
 pub(crate) fn read_csv(
@@ -144,32 +177,7 @@ pub(crate) fn read_csv(
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
-    let exact = match header {
-        Header::Exactly(expected) => {
-            if found != expected {
-                return Err(ctx.err(
-                    Some(1),
-                    None,
-                    format!(
-                        "the header must be `{}` (found `{}`)",
-                        expected.join(","),
-                        found.join(",")
-                    ),
-                ));
-            }
-            Some(expected.len())
-        }
-        Header::Includes(required) => {
-            if let Some(missing) = required.iter().find(|r| !found.iter().any(|f| f == *r)) {
-                return Err(ctx.err(
-                    Some(1),
-                    Some(missing),
-                    format!("the header has no `{missing}` column"),
-                ));
-            }
-            None
-        }
-    };
+    let exact = check_header(ctx, &found, header)?;
     let columns = found
         .iter()
         .enumerate()

@@ -3,6 +3,14 @@
 //! [`partnerships`] that pair two schools, the [`rosters`] that bring students
 //! in from the school's own system, the [`mentors`] who are trained and
 //! cleared, and the [`referrals`] that put a mentee forward.
+//!
+//! Each has the same parts, and only those it needs: `mod.rs` (types, rules
+//! and the domain's authorized steps), `store.rs` (SQL on its own table:
+//! `schools`, `users` and sign-in `sessions`, `partnerships`,
+//! `mentor_profiles`, `referrals`), `http.rs` (JSON API) and `pages.rs`
+//! (HTML). [`rosters`] has no table: it writes students through
+//! `accounts::store`, and its upload form is the Students page's. One domain
+//! reaches another only through that domain's `mod.rs` or `store.rs`.
 
 pub mod accounts;
 pub mod mentors;

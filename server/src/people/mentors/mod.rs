@@ -1,8 +1,14 @@
 //! Mentor readiness: what a mentor offers (subjects and levels), how many
 //! mentees they can take at once, when they are free, their training, and
 //! their clearance by a member of staff. Only a ready mentor is matched.
+//!
+//! Here are the types and their rules; `store` keeps the `mentor_profiles`
+//! table (a mentor's account is the accounts domain's); `http` is the JSON
+//! API and `pages` the school's Mentors page.
 
 pub mod http;
+pub mod pages;
+pub mod store;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,8 +16,8 @@ use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::error::{Error, Result};
-use crate::on_pool;
 use crate::people::accounts::{Role, StudentKind, User};
+use crate::people::partnerships::partner_school;
 use crate::store::Store;
 
 /// The level a mentor can help at.
@@ -30,9 +36,8 @@ pub enum Level {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Offer {
-    /// The subject (e.g. "Maths", "English poetry").
+    /// E.g. "Maths", "English poetry".
     pub subject: String,
-    /// The level.
     pub level: Level,
 }
 
@@ -68,11 +73,9 @@ fn every_week() -> String {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileInput {
-    /// Subjects and levels offered.
     pub offers: Vec<Offer>,
     /// Mentees at once (1 to 4).
     pub capacity: u8,
-    /// Free periods.
     #[serde(default)]
     pub free_periods: Vec<FreePeriod>,
 }
@@ -81,7 +84,6 @@ pub struct ProfileInput {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingInput {
-    /// The course.
     pub course: String,
     /// When it was completed.
     pub date: NaiveDate,
@@ -92,25 +94,17 @@ pub struct TrainingInput {
 pub struct MentorProfile {
     /// The mentor's account.
     pub user_id: Uuid,
-    /// Given name.
     pub given_name: String,
-    /// Family name.
     pub family_name: String,
-    /// Year group.
     pub year_group: Option<i32>,
-    /// Offers.
     pub offers: Vec<Offer>,
-    /// Capacity.
+    /// Mentees at once.
     pub capacity: u8,
-    /// Free periods.
     pub free_periods: Vec<FreePeriod>,
-    /// Training course.
     pub training_course: Option<String>,
-    /// Training date.
     pub training_date: Option<NaiveDate>,
-    /// Who cleared them.
+    /// The member of staff who cleared them.
     pub cleared_by: Option<Uuid>,
-    /// When.
     pub cleared_at: Option<DateTime<Utc>>,
     /// Trained, cleared, offering something, with room for a mentee.
     pub ready: bool,
@@ -123,26 +117,22 @@ pub struct MentorProfile {
 pub struct PartnerMentorView {
     /// The mentor (to refer to them in a match).
     pub id: Uuid,
-    /// Given name.
     pub given_name: String,
-    /// Year group.
     pub year_group: Option<i32>,
-    /// Offers.
     pub offers: Vec<Offer>,
-    /// Capacity.
     pub capacity: u8,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    user_id: Uuid,
-    offers: String,
-    capacity: i32,
-    free_periods: String,
-    training_course: Option<String>,
-    training_date: Option<NaiveDate>,
-    cleared_by: Option<Uuid>,
-    cleared_at: Option<DateTime<Utc>>,
+impl From<MentorProfile> for PartnerMentorView {
+    fn from(m: MentorProfile) -> Self {
+        PartnerMentorView {
+            id: m.user_id,
+            given_name: m.given_name,
+            year_group: m.year_group,
+            offers: m.offers,
+            capacity: m.capacity,
+        }
+    }
 }
 
 const DAYS: [&str; 5] = ["Mon", "Tue", "Wed", "Thu", "Fri"];
@@ -210,51 +200,42 @@ fn check_profile(input: &ProfileInput) -> Result<ProfileInput> {
     })
 }
 
-fn profile(user: &User, row: Option<Row>) -> Result<MentorProfile> {
-    let (offers, capacity, free_periods, training_course, training_date, cleared_by, cleared_at) =
-        match row {
-            None => (Vec::new(), 1, Vec::new(), None, None, None, None),
-            Some(r) => (
-                serde_json::from_str(&r.offers)
-                    .map_err(|e| Error::Internal(format!("stored offers: {e}")))?,
-                u8::try_from(r.capacity).unwrap_or(1),
-                serde_json::from_str(&r.free_periods)
-                    .map_err(|e| Error::Internal(format!("stored free periods: {e}")))?,
-                r.training_course,
-                r.training_date,
-                r.cleared_by,
-                r.cleared_at,
-            ),
-        };
+/// Checks a course and its date: named, and not in the future.
+fn check_training(input: &TrainingInput) -> Result<&str> {
+    let course = input.course.trim();
+    if course.is_empty() || course.chars().count() > 120 {
+        return Err(Error::invalid(
+            "course",
+            "name the course (at most 120 characters)",
+        ));
+    }
+    if input.date > Utc::now().date_naive() {
+        return Err(Error::invalid(
+            "date",
+            "training cannot be completed in the future",
+        ));
+    }
+    Ok(course)
+}
+
+/// What a mentor still lacks before they are ready, in words: something
+/// offered, training, and safeguarding clearance.
+fn missing(offers: &[Offer], trained: bool, cleared: bool) -> Vec<&'static str> {
     let mut missing = Vec::new();
-    if Vec::<Offer>::is_empty(&offers) {
+    if offers.is_empty() {
         missing.push("subjects offered");
     }
-    if training_date.is_none() {
+    if !trained {
         missing.push("training");
     }
-    if cleared_by.is_none() {
+    if !cleared {
         missing.push("safeguarding clearance");
     }
-    Ok(MentorProfile {
-        user_id: user.id,
-        given_name: user.given_name.clone(),
-        family_name: user.family_name.clone(),
-        year_group: user.year_group,
-        ready: missing.is_empty(),
-        missing,
-        offers,
-        capacity,
-        free_periods,
-        training_course,
-        training_date,
-        cleared_by,
-        cleared_at,
-    })
+    missing
 }
 
 /// The mentor behind an id: a student of the mentor kind.
-async fn mentor(store: &Store, id: Uuid) -> Result<User> {
+async fn mentor_account(store: &Store, id: Uuid) -> Result<User> {
     match store.user(id).await {
         Ok(u) if u.role == Role::Student && u.kind == Some(StudentKind::Mentor) => Ok(u),
         Ok(_) | Err(Error::NotFound(_)) => Err(Error::NotFound("mentor")),
@@ -262,154 +243,20 @@ async fn mentor(store: &Store, id: Uuid) -> Result<User> {
     }
 }
 
-impl Store {
-    async fn profile_row(&self, user: Uuid) -> Result<Option<Row>> {
-        Ok(on_pool!(self, |pool| {
-            sqlx::query_as(
-            "SELECT user_id, offers, capacity, free_periods, training_course, training_date, cleared_by, cleared_at \
-             FROM mentor_profiles WHERE user_id = $1"
-        )
-        .bind(user)
-        .fetch_optional(pool)
-        .await
-        })?)
-    }
-
-    /// The mentor whose id this is, and their school.
-    pub async fn mentor_school(&self, id: Uuid) -> Result<Uuid> {
-        mentor(self, id)
-            .await?
-            .school_id
-            .ok_or(Error::NotFound("mentor"))
-    }
-
-    /// One mentor's profile.
-    pub async fn mentor_profile(&self, id: Uuid) -> Result<MentorProfile> {
-        let user = mentor(self, id).await?;
-        profile(&user, self.profile_row(id).await?)
-    }
-
-    /// Every mentor at a school, with their readiness (one query for all
-    /// the profiles, not one per mentor).
-    pub async fn mentor_profiles(&self, school: Uuid) -> Result<Vec<MentorProfile>> {
-        let rows: Vec<Row> = on_pool!(self, |pool| {
-            sqlx::query_as(
-            "SELECT p.user_id, p.offers, p.capacity, p.free_periods, p.training_course, p.training_date, \
-             p.cleared_by, p.cleared_at FROM mentor_profiles p JOIN users u ON u.id = p.user_id \
-             WHERE u.school_id = $1"
-        )
-        .bind(school)
-        .fetch_all(pool)
-        .await
-        })?;
-        let mut rows: std::collections::HashMap<Uuid, Row> =
-            rows.into_iter().map(|r| (r.user_id, r)).collect();
-        self.users_at_school(school, &[Role::Student])
-            .await?
-            .into_iter()
-            .filter(|u| u.kind == Some(StudentKind::Mentor))
-            .map(|u| {
-                let row = rows.remove(&u.id);
-                profile(&u, row)
-            })
-            .collect()
-    }
-
-    /// Sets what a mentor offers, their capacity and free periods (keeping
-    /// training and clearance).
-    pub async fn set_mentor_profile(
-        &self,
-        id: Uuid,
-        input: &ProfileInput,
-    ) -> Result<MentorProfile> {
-        mentor(self, id).await?;
-        let input = check_profile(input)?;
-        let offers =
-            serde_json::to_string(&input.offers).map_err(|e| Error::Internal(e.to_string()))?;
-        let free = serde_json::to_string(&input.free_periods)
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let exists = self.profile_row(id).await?.is_some();
-        let sql = if exists {
-            "UPDATE mentor_profiles SET offers = $2, capacity = $3, free_periods = $4, updated_at = $5 WHERE user_id = $1"
-        } else {
-            "INSERT INTO mentor_profiles (user_id, offers, capacity, free_periods, updated_at) VALUES ($1, $2, $3, $4, $5)"
-        };
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(id)
-            .bind(&offers)
-            .bind(i32::from(input.capacity))
-            .bind(&free)
-            .bind(Utc::now())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        self.mentor_profile(id).await
-    }
-
-    /// Records a mentor's training.
-    pub async fn record_training(&self, id: Uuid, input: &TrainingInput) -> Result<MentorProfile> {
-        let course = input.course.trim();
-        if course.is_empty() || course.chars().count() > 120 {
-            return Err(Error::invalid(
-                "course",
-                "name the course (at most 120 characters)",
-            ));
-        }
-        if input.date > Utc::now().date_naive() {
-            return Err(Error::invalid(
-                "date",
-                "training cannot be completed in the future",
-            ));
-        }
-        self.ensure_profile(id).await?;
-        on_pool!(self, |pool| {
-            sqlx::query(
-            "UPDATE mentor_profiles SET training_course = $2, training_date = $3, updated_at = $4 WHERE user_id = $1"
-        )
-        .bind(id)
-        .bind(course)
-        .bind(input.date)
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        self.mentor_profile(id).await
-    }
-
-    /// Records that `actor` has cleared the mentor on safeguarding grounds.
-    pub async fn clear_mentor(&self, id: Uuid, actor: &Actor) -> Result<MentorProfile> {
-        self.ensure_profile(id).await?;
-        on_pool!(self, |pool| {
-            sqlx::query(
-            "UPDATE mentor_profiles SET cleared_by = $2, cleared_at = $3, updated_at = $3 WHERE user_id = $1"
-        )
-        .bind(id)
-        .bind(actor.user.id)
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        self.mentor_profile(id).await
-    }
-
-    async fn ensure_profile(&self, id: Uuid) -> Result<()> {
-        mentor(self, id).await?;
-        if self.profile_row(id).await?.is_none() {
-            on_pool!(self, |pool| {
-                sqlx::query(
-                "INSERT INTO mentor_profiles (user_id, offers, capacity, free_periods, updated_at) VALUES ($1, '[]', 1, '[]', $2)"
-            )
-            .bind(id)
-            .bind(Utc::now())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-        }
-        Ok(())
-    }
+/// The partner school's ready mentors, cut down to what matching needs.
+pub async fn partner_mentors(
+    store: &Store,
+    actor: &Actor,
+    partnership: Uuid,
+) -> Result<Vec<PartnerMentorView>> {
+    let (_, partner) = partner_school(store, actor, partnership).await?;
+    Ok(store
+        .mentor_profiles(partner)
+        .await?
+        .into_iter()
+        .filter(|m| m.ready)
+        .map(PartnerMentorView::from)
+        .collect())
 }
 
 #[cfg(test)]

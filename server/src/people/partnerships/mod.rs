@@ -3,16 +3,28 @@
 //! One school's coordinator proposes; the other school's coordinator accepts.
 //! Only an accepted partnership lets either school see anything of the
 //! other's students, and then only what pairing needs.
+//!
+//! Here are the types and the domain's steps (each authorized here, so the
+//! JSON API in `http` and the pages in `pages` share them); `store` keeps
+//! the `partnerships` table. Other domains that show partner data
+//! (mentors, referrals) start from [`partner_school`].
 
 pub mod http;
+pub mod pages;
+pub mod store;
+
+use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, Result};
-use crate::on_pool;
-use crate::store::{Store, unique_violation};
+use crate::people::accounts::{PartnerStudentView, Role};
+use crate::people::schools::School;
+use crate::store::Store;
 
 /// Where a partnership stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -25,7 +37,8 @@ pub enum PartnershipStatus {
 }
 
 impl PartnershipStatus {
-    fn as_str(self) -> &'static str {
+    /// The stored name ([`FromStr`] reads it back).
+    pub fn as_str(self) -> &'static str {
         match self {
             PartnershipStatus::Proposed => "proposed",
             PartnershipStatus::Accepted => "accepted",
@@ -33,10 +46,23 @@ impl PartnershipStatus {
     }
 }
 
+impl FromStr for PartnershipStatus {
+    type Err = Error;
+
+    fn from_str(raw: &str) -> Result<Self> {
+        match raw {
+            "proposed" => Ok(PartnershipStatus::Proposed),
+            "accepted" => Ok(PartnershipStatus::Accepted),
+            other => Err(Error::Internal(format!(
+                "stored partnership status `{other}`"
+            ))),
+        }
+    }
+}
+
 /// A stored partnership between two schools.
 #[derive(Clone, Debug, Serialize)]
 pub struct Partnership {
-    /// Stable identifier.
     pub id: Uuid,
     /// One school (the lower id; the order means nothing else).
     pub school_low: Uuid,
@@ -44,11 +70,9 @@ pub struct Partnership {
     pub school_high: Uuid,
     /// The school whose coordinator proposed it.
     pub proposed_by_school: Uuid,
-    /// Where it stands.
     pub status: PartnershipStatus,
     /// When it was proposed.
     pub created_at: DateTime<Utc>,
-    /// When it was accepted.
     pub accepted_at: Option<DateTime<Utc>>,
 }
 
@@ -87,164 +111,125 @@ impl Partnership {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct PartnershipRow {
+/// The other school, as a partnership shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartnerSchool {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+/// A partnership seen from one of its schools.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartnershipView {
+    #[serde(flatten)]
+    pub partnership: Partnership,
+    /// The other school.
+    pub partner: PartnerSchool,
+    /// Whether this school proposed it.
+    pub proposed_by_us: bool,
+}
+
+impl PartnershipView {
+    /// Whether it is live.
+    pub fn accepted(&self) -> bool {
+        self.partnership.status == PartnershipStatus::Accepted
+    }
+}
+
+/// The actor's own school: partnerships are always seen from one.
+pub fn own_school(actor: &Actor) -> Result<Uuid> {
+    actor.school_id().ok_or(Error::Forbidden)
+}
+
+/// The actor's school's partnerships, newest first, each with its partner.
+pub async fn views(store: &Store, actor: &Actor) -> Result<Vec<PartnershipView>> {
+    let school = own_school(actor)?;
+    authorize(actor, Action::ViewPartnerships { school })?;
+    let mut out = Vec::new();
+    for p in store.partnerships_of(school).await? {
+        let partner = store.school(p.partner_of(school)).await?;
+        out.push(PartnershipView {
+            proposed_by_us: p.proposed_by_school == school,
+            partnership: p,
+            partner: PartnerSchool {
+                id: partner.id,
+                slug: partner.slug,
+                name: partner.name,
+                time_zone: partner.time_zone,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Finds the school a coordinator names, by slug or id.
+async fn resolve_school(store: &Store, raw: &str) -> Result<School> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Error::invalid(
+            "partner_school",
+            "choose the school to partner with",
+        ));
+    }
+    let found = match Uuid::parse_str(raw) {
+        Ok(id) => store.school(id).await,
+        Err(_) => store.school_by_slug(raw).await,
+    };
+    match found {
+        Err(Error::NotFound(_)) => Err(Error::invalid(
+            "partner_school",
+            format!("no school is called `{raw}`"),
+        )),
+        other => other,
+    }
+}
+
+/// Proposes a partnership from the actor's school to the one `partner`
+/// names (a slug or an id).
+pub async fn propose(store: &Store, actor: &Actor, partner: &str) -> Result<Partnership> {
+    let school = own_school(actor)?;
+    authorize(actor, Action::ProposePartnership { school })?;
+    let partner = resolve_school(store, partner).await?;
+    let p = store
+        .propose_partnership(school, actor.user.id, partner.id)
+        .await?;
+    tracing::info!(partnership = %p.id, by = %actor.user.id, "partnership proposed");
+    Ok(p)
+}
+
+pub async fn accept(store: &Store, actor: &Actor, id: Uuid) -> Result<Partnership> {
+    let p = store.partnership(id).await?;
+    authorize(actor, Action::AcceptPartnership { partnership: &p })?;
+    let p = store.accept_partnership(id, actor.user.id).await?;
+    tracing::info!(partnership = %p.id, by = %actor.user.id, "partnership accepted");
+    Ok(p)
+}
+
+/// The partnership and the *other* school's id, once the actor may see
+/// partner data: what every partner view (students, referrals, mentors)
+/// starts from.
+pub async fn partner_school(store: &Store, actor: &Actor, id: Uuid) -> Result<(Partnership, Uuid)> {
+    let p = store.partnership(id).await?;
+    authorize(actor, Action::ViewPartnerStudents { partnership: &p })?;
+    let partner = p.partner_of(own_school(actor)?);
+    Ok((p, partner))
+}
+
+/// The partner school's students, cut down to what pairing needs.
+pub async fn partner_students(
+    store: &Store,
+    actor: &Actor,
     id: Uuid,
-    school_low: Uuid,
-    school_high: Uuid,
-    proposed_by_school: Uuid,
-    status: String,
-    created_at: DateTime<Utc>,
-    accepted_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<PartnershipRow> for Partnership {
-    type Error = Error;
-
-    fn try_from(r: PartnershipRow) -> Result<Self> {
-        let status = match r.status.as_str() {
-            "proposed" => PartnershipStatus::Proposed,
-            "accepted" => PartnershipStatus::Accepted,
-            other => {
-                return Err(Error::Internal(format!(
-                    "stored partnership status `{other}`"
-                )));
-            }
-        };
-        Ok(Partnership {
-            id: r.id,
-            school_low: r.school_low,
-            school_high: r.school_high,
-            proposed_by_school: r.proposed_by_school,
-            status,
-            created_at: r.created_at,
-            accepted_at: r.accepted_at,
-        })
-    }
-}
-
-const COLUMNS: &str =
-    "id, school_low, school_high, proposed_by_school, status, created_at, accepted_at";
-
-impl Store {
-    /// Proposes a partnership from `school` (by `user`) to `partner`.
-    pub async fn propose_partnership(
-        &self,
-        school: Uuid,
-        user: Uuid,
-        partner: Uuid,
-    ) -> Result<Partnership> {
-        self.insert_partnership(school, Some(user), partner, PartnershipStatus::Proposed)
-            .await
-    }
-
-    /// Records a partnership that both schools agreed outside mentorbridge
-    /// (IT staff setting schools up by script): it starts accepted.
-    pub async fn create_accepted_partnership(
-        &self,
-        school: Uuid,
-        partner: Uuid,
-    ) -> Result<Partnership> {
-        self.insert_partnership(school, None, partner, PartnershipStatus::Accepted)
-            .await
-    }
-
-    async fn insert_partnership(
-        &self,
-        school: Uuid,
-        user: Option<Uuid>,
-        partner: Uuid,
-        status: PartnershipStatus,
-    ) -> Result<Partnership> {
-        if school == partner {
-            return Err(Error::invalid(
-                "partner_school",
-                "a school cannot partner with itself; choose the other school",
-            ));
-        }
-        match self.school(partner).await {
-            Err(Error::NotFound(_)) => {
-                return Err(Error::invalid("partner_school", "no school has that id"));
-            }
-            other => other?,
-        };
-        let (low, high) = if school < partner {
-            (school, partner)
-        } else {
-            (partner, school)
-        };
-        let id = Uuid::new_v4();
-        let now = Utc::now();
-        let accepted_at = (status == PartnershipStatus::Accepted).then_some(now);
-        let sql = "INSERT INTO partnerships (id, school_low, school_high, proposed_by_school, \
-                   proposed_by_user, status, created_at, accepted_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(id)
-            .bind(low)
-            .bind(high)
-            .bind(school)
-            .bind(user)
-            .bind(status.as_str())
-            .bind(now)
-            .bind(accepted_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(|err| match unique_violation(&err) {
-            Some(_) => Error::conflict(
-                "partner_school",
-                "these two schools already have a partnership (proposed or accepted)",
-            ),
-            None => Error::Database(err),
-        })?;
-        self.partnership(id).await
-    }
-
-    /// Marks a proposed partnership accepted. The status check is in the
-    /// statement itself so two coordinators clicking at once cannot both win.
-    pub async fn accept_partnership(&self, id: Uuid, user: Uuid) -> Result<Partnership> {
-        let sql = "UPDATE partnerships SET status = $1, accepted_by_user = $2, accepted_at = $3 \
-                   WHERE id = $4 AND status = $5";
-        let done = on_pool!(self, |pool| sqlx::query(sql)
-            .bind(PartnershipStatus::Accepted.as_str())
-            .bind(user)
-            .bind(Utc::now())
-            .bind(id)
-            .bind(PartnershipStatus::Proposed.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if done == 0 {
-            self.partnership(id).await?;
-            return Err(Error::conflict(
-                "partnership",
-                "this partnership has already been accepted",
-            ));
-        }
-        self.partnership(id).await
-    }
-
-    /// One partnership by id.
-    pub async fn partnership(&self, id: Uuid) -> Result<Partnership> {
-        let sql = format!("SELECT {COLUMNS} FROM partnerships WHERE id = $1");
-        let row: Option<PartnershipRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(pool)
-            .await)?;
-        row.ok_or(Error::NotFound("partnership"))?.try_into()
-    }
-
-    /// The partnerships a school is in, newest first.
-    pub async fn partnerships_of(&self, school: Uuid) -> Result<Vec<Partnership>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM partnerships WHERE school_low = $1 OR school_high = $1 \
-             ORDER BY created_at DESC"
-        );
-        let rows: Vec<PartnershipRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(school)
-            .fetch_all(pool)
-            .await)?;
-        rows.into_iter().map(Partnership::try_from).collect()
-    }
+) -> Result<(Partnership, School, Vec<PartnerStudentView>)> {
+    let (p, partner) = partner_school(store, actor, id).await?;
+    let partner = store.school(partner).await?;
+    let students = store
+        .users_at_school(partner.id, &[Role::Student])
+        .await?
+        .into_iter()
+        .map(PartnerStudentView::from)
+        .collect();
+    Ok((p, partner, students))
 }

@@ -1,3 +1,6 @@
+//! Unit tests of roster reading: the plain CSV and a OneRoster export, and
+//! the errors that name the file, line and field.
+
 use super::*;
 
 const HEADER: &str = "student_ref,given_name,family_name,year_group,role,subjects,username\n";

@@ -4,24 +4,30 @@
 //! IANA time zone that all of its local rules (bell times, term dates) are
 //! read in. Input is parsed into newtypes here so that nothing behind them
 //! re-checks it.
+//!
+//! `store` keeps the `schools` table; `http` serves the JSON API and
+//! `pages` the administrators' Schools page, both through [`create`].
 
 pub mod http;
+pub mod pages;
+pub mod store;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, Result};
-use crate::people::accounts::NewUser;
-use crate::store::{Store, unique_violation};
-use crate::{on_pool, on_tx};
+use crate::people::accounts::{ParsedAccount, StaffInput};
+use crate::store::Store;
 
 /// A school's short, URL-safe name: lowercase letters, digits and hyphens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slug(String);
 
 impl Slug {
-    /// Parses a slug, naming what is wrong with a bad one.
+    /// Names what is wrong with a bad slug.
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if s.len() < 2 || s.len() > 40 {
@@ -43,7 +49,6 @@ impl Slug {
         Ok(Slug(s.to_owned()))
     }
 
-    /// The slug as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -73,7 +78,8 @@ const WINDOWS_ZONES: &[(&str, &str)] = &[
 ];
 
 impl SchoolTz {
-    /// Parses an IANA zone name such as `Europe/London`.
+    /// Reads an IANA zone name such as `Europe/London`; a Windows zone name
+    /// is refused with the IANA name to use.
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if let Some((_, iana)) = WINDOWS_ZONES
@@ -93,12 +99,10 @@ impl SchoolTz {
         })
     }
 
-    /// The zone for local-time conversions.
     pub fn tz(self) -> chrono_tz::Tz {
         self.0
     }
 
-    /// The IANA name.
     pub fn name(self) -> &'static str {
         self.0.name()
     }
@@ -108,12 +112,12 @@ impl SchoolTz {
 /// subdivision (bank holidays differ between, say, `GB-SCT` and `GB-ENG`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Locale {
-    country: String,
-    region: Option<String>,
+    pub(crate) country: String,
+    pub(crate) region: Option<String>,
 }
 
 impl Locale {
-    /// Parses `country` (e.g. `GB`) and an optional `region` (e.g. `GB-NIR`).
+    /// Reads `country` (e.g. `GB`) and an optional `region` (e.g. `GB-NIR`).
     pub fn parse(country: &str, region: Option<&str>) -> Result<Self> {
         let country = country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
@@ -144,12 +148,11 @@ impl Locale {
     }
 }
 
-/// A school's display name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SchoolName(String);
+pub struct SchoolName(pub(crate) String);
 
 impl SchoolName {
-    /// Parses a name: not blank, at most 120 characters.
+    /// Not blank, at most 120 characters.
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim();
         if s.is_empty() {
@@ -162,14 +165,11 @@ impl SchoolName {
     }
 }
 
-/// A stored school.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct School {
-    /// Stable identifier.
     pub id: Uuid,
     /// Short name for scripts and URLs.
     pub slug: String,
-    /// Display name.
     pub name: String,
     /// IANA time zone.
     pub time_zone: String,
@@ -177,7 +177,6 @@ pub struct School {
     pub country: String,
     /// ISO 3166-2 subdivision, if given.
     pub region: Option<String>,
-    /// When the school was added.
     pub created_at: DateTime<Utc>,
 }
 
@@ -192,16 +191,12 @@ impl School {
 /// A school as submitted by a form, the API or the CLI, before parsing.
 #[derive(Clone, Debug, Deserialize)]
 pub struct SchoolInput {
-    /// See [`Slug`].
     pub slug: String,
-    /// See [`SchoolName`].
     pub name: String,
-    /// See [`SchoolTz`].
     pub time_zone: String,
     /// See [`Locale`]; defaults to `GB`.
     #[serde(default)]
     pub country: Option<String>,
-    /// See [`Locale`].
     #[serde(default)]
     pub region: Option<String>,
 }
@@ -209,10 +204,10 @@ pub struct SchoolInput {
 /// A school whose every field has been parsed.
 #[derive(Clone, Debug)]
 pub struct NewSchool {
-    slug: Slug,
-    name: SchoolName,
-    tz: SchoolTz,
-    locale: Locale,
+    pub(crate) slug: Slug,
+    pub(crate) name: SchoolName,
+    pub(crate) tz: SchoolTz,
+    pub(crate) locale: Locale,
 }
 
 impl NewSchool {
@@ -230,92 +225,60 @@ impl NewSchool {
     }
 }
 
-fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
-    match unique_violation(&err) {
-        Some(c) if c.contains("slug") => Error::conflict(
-            "slug",
-            format!("a school with slug `{}` already exists", slug.as_str()),
-        ),
-        _ => Error::Database(err),
-    }
+/// A school's first coordinator, created with it.
+#[derive(Clone, Deserialize)]
+pub struct CoordinatorInput {
+    pub username: String,
+    pub password: String,
+    pub given_name: String,
+    pub family_name: String,
 }
 
-const SCHOOL_COLUMNS: &str = "id, slug, name, time_zone, country, region, created_at";
+/// Adds a school (and its first coordinator, if given): parses everything
+/// first, then writes school and coordinator together.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    school: &SchoolInput,
+    coordinator: Option<CoordinatorInput>,
+) -> Result<School> {
+    authorize(actor, Action::CreateSchool)?;
+    let new_school = NewSchool::parse(school)?;
+    let coordinator = match coordinator {
+        None => None,
+        Some(c) => Some(parse_coordinator(c)?.hash().await?),
+    };
+    let created = store
+        .create_school(&new_school, coordinator.as_ref())
+        .await?;
+    tracing::info!(school = %created.id, slug = %created.slug, by = %actor.user.id, "school created");
+    Ok(created)
+}
 
-impl Store {
-    /// Adds a school and, optionally, its first coordinator, in one
-    /// transaction: either both exist afterwards or neither does.
-    pub async fn create_school(
-        &self,
-        school: &NewSchool,
-        first_coordinator: Option<&NewUser>,
-    ) -> Result<School> {
-        let row = School {
-            id: Uuid::new_v4(),
-            slug: school.slug.as_str().to_owned(),
-            name: school.name.0.clone(),
-            time_zone: school.tz.name().to_owned(),
-            country: school.locale.country.clone(),
-            region: school.locale.region.clone(),
-            created_at: Utc::now(),
-        };
-        let sql = "INSERT INTO schools (id, slug, name, time_zone, country, region, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |conn| sqlx::query(sql)
-            .bind(row.id)
-            .bind(&row.slug)
-            .bind(&row.name)
-            .bind(&row.time_zone)
-            .bind(&row.country)
-            .bind(&row.region)
-            .bind(row.created_at)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(|err| map_school_conflict(err, &school.slug))?;
-        if let Some(user) = first_coordinator {
-            crate::people::accounts::insert_user(&mut tx, user, Some(row.id))
-                .await
-                .map_err(|err| match err {
-                    Error::Conflict { message, .. } => Error::Conflict {
-                        field: "coordinator.username",
-                        message,
-                    },
-                    other => other,
-                })?;
-        }
-        tx.commit().await?;
-        Ok(row)
-    }
-
-    /// All schools, by name.
-    pub async fn list_schools(&self) -> Result<Vec<School>> {
-        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools ORDER BY name");
-        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
-            .fetch_all(pool)
-            .await)?)
-    }
-
-    /// One school by id.
-    pub async fn school(&self, id: Uuid) -> Result<School> {
-        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools WHERE id = $1");
-        on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(pool)
-            .await)?
-        .ok_or(Error::NotFound("school"))
-    }
-
-    /// One school by slug.
-    pub async fn school_by_slug(&self, slug: &str) -> Result<School> {
-        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools WHERE slug = $1");
-        on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(slug)
-            .fetch_optional(pool)
-            .await)?
-        .ok_or(Error::NotFound("school"))
-    }
+/// A coordinator's account, its errors naming the `coordinator.` fields the
+/// form and the API show them against.
+fn parse_coordinator(c: CoordinatorInput) -> Result<ParsedAccount> {
+    ParsedAccount::staff(&StaffInput {
+        username: c.username,
+        password: c.password,
+        given_name: c.given_name,
+        family_name: c.family_name,
+        role: "coordinator".into(),
+        email: None,
+    })
+    .map_err(|err| match err {
+        Error::Invalid { field, message } => Error::Invalid {
+            field: match field {
+                "username" => "coordinator.username",
+                "password" => "coordinator.password",
+                "given_name" => "coordinator.given_name",
+                "family_name" => "coordinator.family_name",
+                other => other,
+            },
+            message,
+        },
+        other => other,
+    })
 }
 
 #[cfg(test)]

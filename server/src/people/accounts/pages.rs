@@ -1,0 +1,327 @@
+//! The Staff and Students pages of a school, and their forms: adding staff,
+//! adding a student, setting a student's password, and uploading a roster
+//! (the upload is the Students page's own form, so its errors are shown on
+//! that page; reading and importing the files is [`crate::people::rosters`]'s).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{Html, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    Role, STAFF_ROLES, StaffInput, StudentInput, StudentKind, User, create_staff, create_student,
+    reset_password,
+};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::error::{Error, PageError, Result};
+use crate::extract::PageForm;
+use crate::import::uploaded_text;
+use crate::people::rosters;
+use crate::people::schools::School;
+use crate::state::{AppState, Routes};
+use crate::web::{Nav, after_form, notice_text, render};
+
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/school/staff", staff_page)
+        .post("/school/staff", staff_create)
+        .get("/school/students", students_page)
+        .post("/school/students", student_create)
+        .post(
+            "/school/students/{user_id}/password",
+            student_reset_password,
+        )
+        .post("/school/students/roster", upload_roster)
+}
+
+/// The signed-in person's own school: the pages act on nothing else.
+async fn own_school(state: &AppState, actor: &Actor) -> Result<School> {
+    let id = actor.school_id().ok_or(Error::Forbidden)?;
+    state.store.school(id).await
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+    /// After a roster import: how many accounts were new, and updated.
+    created: Option<usize>,
+    updated: Option<usize>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "staff.html")]
+struct StaffPage {
+    nav: Nav,
+    school: School,
+    staff: Vec<User>,
+    can_create: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    form: StaffForm,
+}
+
+#[derive(Clone, Default, Deserialize)]
+struct StaffForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn show_staff(
+    state: &AppState,
+    actor: &Actor,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    form: StaffForm,
+) -> Result<StaffPage> {
+    let school = own_school(state, actor).await?;
+    authorize(actor, Action::ViewStaff { school: school.id })?;
+    Ok(StaffPage {
+        nav: Nav::for_actor(actor),
+        staff: state.store.users_at_school(school.id, &STAFF_ROLES).await?,
+        can_create: authorize(actor, Action::CreateStaff { school: school.id }).is_ok(),
+        school,
+        notice,
+        error,
+        // A password is never sent back into the page.
+        form: StaffForm {
+            password: String::new(),
+            ..form
+        },
+    })
+}
+
+async fn staff_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, PageError> {
+    let page = show_staff(
+        &state,
+        &actor,
+        notice_text(q.notice.as_deref()),
+        None,
+        StaffForm::default(),
+    )
+    .await?;
+    Ok(Html(render(&page)))
+}
+
+async fn staff_create(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<StaffForm>,
+) -> Result<Response, PageError> {
+    let school = own_school(&state, &actor).await?;
+    let input = StaffInput {
+        username: form.username.clone(),
+        password: form.password.clone(),
+        given_name: form.given_name.clone(),
+        family_name: form.family_name.clone(),
+        role: form.role.clone(),
+        email: Some(form.email.clone()),
+    };
+    let result = create_staff(&state.store, &actor, school.id, &input).await;
+    after_form(result, "/school/staff?notice=created", |error| {
+        show_staff(&state, &actor, None, Some(error), form)
+    })
+    .await
+}
+
+#[derive(askama::Template)]
+#[template(path = "students.html")]
+struct StudentsPage {
+    nav: Nav,
+    school: School,
+    students: Vec<User>,
+    can_create: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    form: StudentForm,
+    roster: Option<String>,
+}
+
+#[derive(Clone, Default, Deserialize)]
+struct StudentForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    year_group: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    subjects: String,
+}
+
+async fn show_students(
+    state: &AppState,
+    actor: &Actor,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    form: StudentForm,
+) -> Result<StudentsPage> {
+    let school = own_school(state, actor).await?;
+    authorize(actor, Action::ViewStudents { school: school.id })?;
+    Ok(StudentsPage {
+        nav: Nav::for_actor(actor),
+        students: state
+            .store
+            .users_at_school(school.id, &[Role::Student])
+            .await?,
+        can_create: authorize(actor, Action::CreateStudent { school: school.id }).is_ok(),
+        school,
+        notice,
+        error,
+        form: StudentForm {
+            password: String::new(),
+            ..form
+        },
+        roster: None,
+    })
+}
+
+async fn students_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut page = show_students(
+        &state,
+        &actor,
+        notice_text(q.notice.as_deref()),
+        None,
+        StudentForm::default(),
+    )
+    .await?;
+    if let (Some(created), Some(updated)) = (q.created, q.updated) {
+        page.roster = Some(format!(
+            "Roster imported: {created} new, {updated} updated. New students have no password yet: set one for each before they sign in."
+        ));
+    }
+    Ok(Html(render(&page)))
+}
+
+async fn student_create(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<StudentForm>,
+) -> Result<Response, PageError> {
+    let school = own_school(&state, &actor).await?;
+    let result = match form.year_group.trim().parse::<i64>() {
+        Err(_) => Err(Error::invalid("year_group", "choose a year group")),
+        Ok(year_group) => {
+            let input = StudentInput {
+                username: form.username.clone(),
+                password: form.password.clone(),
+                given_name: form.given_name.clone(),
+                family_name: form.family_name.clone(),
+                year_group,
+                kind: form.kind.clone(),
+                subjects: form.subjects.split(',').map(str::to_owned).collect(),
+            };
+            create_student(&state.store, &actor, school.id, &input).await
+        }
+    };
+    after_form(result, "/school/students?notice=created", |error| {
+        show_students(&state, &actor, None, Some(error), form)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn student_reset_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(student): Path<Uuid>,
+    PageForm(form): PageForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    let result = reset_password(&state.store, &actor, student, &form.password).await;
+    after_form(result, "/school/students?notice=password", |error| {
+        show_students(&state, &actor, None, Some(error), StudentForm::default())
+    })
+    .await
+}
+
+/// The upload form's files (by lowercase name, empty ones skipped) and the
+/// kind of student a OneRoster export's students become.
+async fn read_roster_form(mut form: Multipart) -> Result<(BTreeMap<String, String>, StudentKind)> {
+    let mut files = BTreeMap::new();
+    let mut kind = StudentKind::Mentee;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        Error::Malformed(format!("the upload could not be read: {e}"))
+    };
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or("") {
+            "kind" => kind = field.text().await.map_err(bad)?.parse()?,
+            "files" => {
+                let name = field
+                    .file_name()
+                    .unwrap_or("roster.csv")
+                    .to_ascii_lowercase();
+                let bytes = field.bytes().await.map_err(bad)?;
+                if bytes.is_empty() {
+                    continue;
+                }
+                let text = uploaded_text(&bytes, &name, "files", rosters::MAX_FILE_BYTES)?;
+                files.insert(name, text);
+            }
+            _ => {}
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::invalid(
+            "files",
+            "choose the roster file (or a OneRoster export's files)",
+        ));
+    }
+    Ok((files, kind))
+}
+
+async fn upload_roster(
+    State(state): State<AppState>,
+    actor: Actor,
+    form: Multipart,
+) -> Result<Response, PageError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::CreateStudent { school })?;
+    let result = async {
+        let (files, kind) = read_roster_form(form).await?;
+        let students = rosters::parse_upload(&files, kind)?;
+        rosters::import_roster(&state.store, school, &students).await
+    }
+    .await;
+    let done = match &result {
+        Ok(s) => format!(
+            "/school/students?notice=roster&created={}&updated={}",
+            s.created, s.updated
+        ),
+        Err(_) => String::new(),
+    };
+    after_form(result, &done, |error| {
+        show_students(&state, &actor, None, Some(error), StudentForm::default())
+    })
+    .await
+}

@@ -1,0 +1,229 @@
+//! The school's Referrals page: its referrals with the moves the viewer may
+//! make, and the forms that refer a mentee and move a referral on.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus, next_status, visible,
+};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::error::{Error, PageError, Result};
+use crate::extract::PageForm;
+use crate::people::accounts::{Role, StudentKind, User};
+use crate::state::{AppState, Routes};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
+
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/school/referrals", referrals_page)
+        .post("/school/referrals", referral_submit)
+        .post("/school/referrals/{referral_id}/status", status_submit)
+}
+
+/// A referral as a row on the page, with the moves the viewer may make.
+pub struct ReferralRow {
+    pub referral: Referral,
+    /// Buttons: (target status, label).
+    pub moves: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "referrals.html")]
+struct ReferralsPage {
+    nav: Nav,
+    rows: Vec<ReferralRow>,
+    mentees: Vec<User>,
+    concerns: &'static [&'static str],
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+fn moves(referral: &Referral, actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    let candidates = [
+        (
+            ReferralStatus::Submitted,
+            "submitted",
+            "Submit for countersignature",
+        ),
+        (
+            ReferralStatus::Approved,
+            "approved",
+            "Countersign and approve",
+        ),
+        (ReferralStatus::Draft, "draft", "Return to draft"),
+        (ReferralStatus::Active, "active", "Mark active"),
+        (ReferralStatus::Review, "review", "Start review"),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(to, _, _)| next_status(referral, actor, *to, Some("-")).is_ok())
+        .map(|(_, value, label)| (value, label))
+        .collect()
+}
+
+async fn show(
+    state: &AppState,
+    actor: &Actor,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<ReferralsPage> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(actor, Action::ViewReferrals { school })?;
+    let referrals = state.store.referrals_at(school).await?;
+    let open: Vec<Uuid> = referrals
+        .iter()
+        .filter(|r| r.status != ReferralStatus::Closed)
+        .map(|r| r.mentee_id)
+        .collect();
+    let mentees = state
+        .store
+        .users_at_school(school, &[Role::Student])
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == Some(StudentKind::Mentee) && !open.contains(&u.id))
+        .collect();
+    Ok(ReferralsPage {
+        nav: Nav::for_actor(actor),
+        rows: referrals
+            .into_iter()
+            .map(|r| ReferralRow {
+                moves: moves(&r, actor),
+                referral: r,
+            })
+            .collect(),
+        mentees,
+        concerns: CONCERNS,
+        notice,
+        error,
+    })
+}
+
+async fn referrals_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, PageError> {
+    Ok(Html(render(
+        &show(&state, &actor, notice_text(q.notice.as_deref()), None).await?,
+    )))
+}
+
+/// The referral form: repeated `concerns` checkboxes arrive as one string per tick.
+async fn referral_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::WriteReferral { school })?;
+    let result = async {
+        let input = referral_form(&body)?;
+        state.store.create_referral(school, &actor, &input).await
+    }
+    .await;
+    after_form(result, "/school/referrals?notice=referred", |error| {
+        show(&state, &actor, None, Some(error))
+    })
+    .await
+}
+
+/// The fields of a submitted form, taken out by name.
+struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// Every value of a repeated field (ticked checkboxes).
+    fn all(&mut self, key: &str) -> Vec<String> {
+        let (taken, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0)
+            .into_iter()
+            .partition(|(k, _)| k == key);
+        self.0 = rest;
+        taken.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// A single field's value, or empty.
+    fn one(&mut self, key: &str) -> String {
+        self.all(key).into_iter().next().unwrap_or_default()
+    }
+}
+
+/// Reads the referral form (an empty or unreadable number is left for
+/// [`super::check`] to refuse).
+fn referral_form(body: &[u8]) -> Result<ReferralInput> {
+    let mut fields = FormFields(form_urlencoded::parse(body).into_owned().collect());
+    let mentee_id = fields
+        .one("mentee_id")
+        .parse::<Uuid>()
+        .map_err(|_| Error::invalid("mentee_id", "choose the mentee"))?;
+    let consent_by = fields.one("consent_given_by");
+    let consent_date = fields.one("consent_date");
+    let consent = match (consent_by.trim(), consent_date.trim()) {
+        ("", "") => None,
+        (by, date) => Some(ConsentInput {
+            given_by: by.to_owned(),
+            date: date
+                .parse()
+                .map_err(|_| Error::invalid("consent.date", "give the date consent was given"))?,
+        }),
+    };
+    Ok(ReferralInput {
+        mentee_id,
+        priority: fields.one("priority").parse().unwrap_or(2),
+        strengths: fields.one("strengths"),
+        concerns: fields.all("concerns"),
+        reasons: fields.one("reasons"),
+        focus: fields.one("focus").split(',').map(str::to_owned).collect(),
+        support_received: fields.one("support_received"),
+        strategies_tried: fields.one("strategies_tried"),
+        agencies: fields.one("agencies"),
+        consent,
+        entry_criteria_met: !fields.all("entry_criteria_met").is_empty(),
+        planned_weeks: fields.one("planned_weeks").parse().unwrap_or(0),
+        review_date: match fields.one("review_date").trim() {
+            "" => None,
+            raw => Some(
+                raw.parse()
+                    .map_err(|_| Error::invalid("review_date", format!("`{raw}` is not a date")))?,
+            ),
+        },
+    })
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn status_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<StatusForm>,
+) -> Result<Response, PageError> {
+    let referral = visible(&state.store, &actor, id).await?;
+    authorize(
+        &actor,
+        Action::WriteReferral {
+            school: referral.school_id,
+        },
+    )?;
+    let result = async {
+        let to: ReferralStatus = form.to.parse()?;
+        let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
+        state
+            .store
+            .set_referral_status(&referral, &actor, to, reason)
+            .await
+    }
+    .await;
+    after_form(result, "/school/referrals?notice=referral", |error| {
+        show(&state, &actor, None, Some(error))
+    })
+    .await
+}

@@ -1,0 +1,270 @@
+//! The rules a referral follows: what a referral must contain ([`check`]),
+//! when its content may still change ([`check_edit`]), and the moves of its
+//! life ([`next_status`]).
+
+use chrono::{NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus};
+use crate::auth::Actor;
+use crate::error::{Error, Result};
+use crate::people::accounts::Role;
+
+/// A free-text field: trimmed, at most 4,000 characters.
+fn text(field: &'static str, raw: &str, required: bool) -> Result<String> {
+    let s = raw.trim();
+    if required && s.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if s.chars().count() > 4000 {
+        return Err(Error::invalid(field, "must be at most 4,000 characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// A checked referral, ready to store (lists joined by newlines).
+pub(crate) struct Checked {
+    pub priority: i32,
+    pub strengths: String,
+    pub concerns: String,
+    pub reasons: String,
+    pub focus: String,
+    pub support_received: String,
+    pub strategies_tried: String,
+    pub agencies: String,
+    pub consent: Option<ConsentInput>,
+    pub entry_criteria_met: bool,
+    pub planned_weeks: i32,
+    pub review_date: Option<NaiveDate>,
+}
+
+/// Concerns from the checklist, lowercased, each once.
+fn check_concerns(raw: &[String]) -> Result<Vec<String>> {
+    let mut concerns = Vec::new();
+    for c in raw {
+        let c = c.trim().to_lowercase();
+        if !CONCERNS.contains(&c.as_str()) {
+            return Err(Error::invalid(
+                "concerns",
+                format!("`{c}` is not on the checklist ({})", CONCERNS.join(", ")),
+            ));
+        }
+        if !concerns.contains(&c) {
+            concerns.push(c);
+        }
+    }
+    Ok(concerns)
+}
+
+/// At least one subject or skill, each on one line of at most 80 characters.
+fn check_focus(raw: &[String]) -> Result<Vec<String>> {
+    let focus: Vec<String> = raw
+        .iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if focus.is_empty()
+        || focus
+            .iter()
+            .any(|f| f.chars().count() > 80 || f.contains('\n'))
+    {
+        return Err(Error::invalid(
+            "focus",
+            "name at least one subject or skill to work on (each at most 80 characters)",
+        ));
+    }
+    Ok(focus)
+}
+
+/// Consent names who gave it and is not dated in the future.
+fn check_consent(consent: Option<&ConsentInput>) -> Result<Option<ConsentInput>> {
+    match consent {
+        Some(c) if c.given_by.trim().is_empty() => Err(Error::invalid(
+            "consent.given_by",
+            "say who gave consent (e.g. \"Mrs Murphy, mother\")",
+        )),
+        Some(c) if c.date > Utc::now().date_naive() => Err(Error::invalid(
+            "consent.date",
+            "consent cannot be dated in the future",
+        )),
+        other => Ok(other.cloned()),
+    }
+}
+
+/// Checks every field of a referral, reporting the first that is wrong.
+pub(crate) fn check(input: &ReferralInput) -> Result<Checked> {
+    if !(1..=3).contains(&input.priority) {
+        return Err(Error::invalid(
+            "priority",
+            "must be 1 (low), 2 (medium) or 3 (high)",
+        ));
+    }
+    let concerns = check_concerns(&input.concerns)?;
+    let focus = check_focus(&input.focus)?;
+    if !(1..=52).contains(&input.planned_weeks) {
+        return Err(Error::invalid(
+            "planned_weeks",
+            "must be between 1 and 52 weeks",
+        ));
+    }
+    let consent = check_consent(input.consent.as_ref())?;
+    Ok(Checked {
+        priority: i32::from(input.priority),
+        strengths: text("strengths", &input.strengths, false)?,
+        concerns: concerns.join("\n"),
+        reasons: text("reasons", &input.reasons, true)?,
+        focus: focus.join("\n"),
+        support_received: text("support_received", &input.support_received, false)?,
+        strategies_tried: text("strategies_tried", &input.strategies_tried, false)?,
+        agencies: text("agencies", &input.agencies, false)?,
+        consent,
+        entry_criteria_met: input.entry_criteria_met,
+        planned_weeks: i32::try_from(input.planned_weeks).unwrap_or(52),
+        review_date: input.review_date,
+    })
+}
+
+/// A referral's content is rewritten only while it is a draft or waiting
+/// for a countersignature, and always stays with its mentee.
+pub(crate) fn check_edit(referral: &Referral, input: &ReferralInput) -> Result<()> {
+    if !referral.status.editable() {
+        return Err(Error::conflict(
+            "status",
+            "an approved referral is no longer edited; close it and refer again",
+        ));
+    }
+    if input.mentee_id != referral.mentee_id {
+        return Err(Error::invalid(
+            "mentee_id",
+            "a referral stays with its mentee",
+        ));
+    }
+    Ok(())
+}
+
+/// Who is recorded as having taken the consent after an edit: whoever
+/// first recorded it, or `editor` if this edit adds it; nobody once it is
+/// removed.
+pub(crate) fn consent_recorder(
+    referral: &Referral,
+    checked: &Checked,
+    editor: Uuid,
+) -> Option<Uuid> {
+    match (&checked.consent, referral.consent_date) {
+        (Some(_), None) => Some(editor),
+        (Some(_), Some(_)) => referral.consent_recorded_by,
+        (None, _) => None,
+    }
+}
+
+/// Whether `actor` may move a referral from its status to `to`, and what
+/// else the move needs. The rules:
+/// - any of the school's staff submit a draft;
+/// - a coordinator or safeguarding lead who did not write it approves a
+///   submitted referral (with consent and entry criteria recorded), or
+///   returns it to draft;
+/// - `matched` is set by approving a match, not by hand;
+/// - a coordinator moves matched → active → review → active;
+/// - a coordinator or safeguarding lead closes any open referral, saying why.
+pub fn next_status(
+    referral: &Referral,
+    actor: &Actor,
+    to: ReferralStatus,
+    reason: Option<&str>,
+) -> Result<()> {
+    use ReferralStatus::*;
+    let senior = matches!(actor.role(), Role::Coordinator | Role::SafeguardingLead);
+    let refuse = |why: &str| {
+        Err(Error::conflict(
+            "status",
+            format!(
+                "a {} referral cannot become {}: {why}",
+                referral.status.as_str(),
+                to.as_str()
+            ),
+        ))
+    };
+    match (referral.status, to) {
+        (Draft, Submitted) => Ok(()),
+        (Submitted, Approved) => {
+            if !senior {
+                return Err(Error::Forbidden);
+            }
+            if actor.user.id == referral.referred_by {
+                return refuse("it needs a second person's countersignature");
+            }
+            if referral.consent_date.is_none() {
+                return Err(Error::invalid(
+                    "consent",
+                    "record parental consent before approving",
+                ));
+            }
+            if !referral.entry_criteria_met {
+                return Err(Error::invalid(
+                    "entry_criteria_met",
+                    "the entry criteria must be met before approving",
+                ));
+            }
+            Ok(())
+        }
+        (Submitted, Draft) if senior => Ok(()),
+        (_, Matched) => refuse("a referral is matched by approving a match"),
+        (Matched | Review, Active) | (Active, Review) if actor.role() == Role::Coordinator => {
+            Ok(())
+        }
+        (status, Closed) if status != Closed && senior => {
+            if reason.is_none_or(|r| r.trim().is_empty()) {
+                return Err(Error::invalid(
+                    "reason",
+                    "say why the referral is being closed",
+                ));
+            }
+            Ok(())
+        }
+        (_, _) if !senior && to != Submitted => Err(Error::Forbidden),
+        _ => refuse("that is not a step in a referral's life"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ReferralInput {
+        ReferralInput {
+            mentee_id: Uuid::new_v4(),
+            priority: 2,
+            strengths: String::new(),
+            concerns: vec!["Confidence".into()],
+            reasons: "Quiet in lessons".into(),
+            focus: vec!["English poetry".into()],
+            support_received: String::new(),
+            strategies_tried: String::new(),
+            agencies: String::new(),
+            consent: None,
+            entry_criteria_met: false,
+            planned_weeks: 6,
+            review_date: None,
+        }
+    }
+
+    #[test]
+    fn a_referral_needs_reasons_a_focus_and_concerns_from_the_checklist() {
+        assert!(check(&input()).is_ok());
+        let mut bad = input();
+        bad.concerns = vec!["naughtiness".into()];
+        assert_eq!(check(&bad).err().and_then(|e| e.field()), Some("concerns"));
+        let mut bad = input();
+        bad.focus = vec![" ".into()];
+        assert_eq!(check(&bad).err().and_then(|e| e.field()), Some("focus"));
+        let mut bad = input();
+        bad.reasons = "  ".into();
+        assert_eq!(check(&bad).err().and_then(|e| e.field()), Some("reasons"));
+        let mut bad = input();
+        bad.planned_weeks = 0;
+        assert_eq!(
+            check(&bad).err().and_then(|e| e.field()),
+            Some("planned_weeks")
+        );
+    }
+}

@@ -1,0 +1,296 @@
+//! The `referrals` table. A referral's mentee (name, year group) is the
+//! accounts domain's: it is read through the accounts store and joined to
+//! the rows here, not in SQL.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{
+    Referral, ReferralInput, ReferralStatus, check, check_edit, consent_recorder, next_status,
+};
+use crate::auth::Actor;
+use crate::error::{Error, Result};
+use crate::people::accounts::{Role, StudentKind, User};
+use crate::store::{Store, unique_violation};
+use crate::{on_pool, on_tx};
+
+const COLUMNS: &str = "id, school_id, mentee_id, referred_by, countersigned_by, status, priority, \
+     strengths, concerns, reasons, focus, support_received, strategies_tried, agencies, \
+     consent_given_by, consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, \
+     review_date, closed_reason, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    school_id: Uuid,
+    mentee_id: Uuid,
+    referred_by: Uuid,
+    countersigned_by: Option<Uuid>,
+    status: String,
+    priority: i32,
+    strengths: String,
+    concerns: String,
+    reasons: String,
+    focus: String,
+    support_received: String,
+    strategies_tried: String,
+    agencies: String,
+    consent_given_by: Option<String>,
+    consent_date: Option<NaiveDate>,
+    consent_recorded_by: Option<Uuid>,
+    entry_criteria_met: bool,
+    planned_weeks: i32,
+    review_date: Option<NaiveDate>,
+    closed_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// A stored list: one item a line.
+fn list(raw: &str) -> Vec<String> {
+    raw.split('\n')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Row {
+    fn into_referral(self, mentee: &User) -> Result<Referral> {
+        Ok(Referral {
+            id: self.id,
+            school_id: self.school_id,
+            mentee_id: self.mentee_id,
+            mentee_name: mentee.full_name(),
+            given_name: mentee.given_name.clone(),
+            year_group: mentee.year_group,
+            referred_by: self.referred_by,
+            countersigned_by: self.countersigned_by,
+            status: self.status.parse().map_err(|_| {
+                Error::Internal(format!("stored referral status `{}`", self.status))
+            })?,
+            priority: self.priority,
+            strengths: self.strengths,
+            concerns: list(&self.concerns),
+            reasons: self.reasons,
+            focus: list(&self.focus),
+            support_received: self.support_received,
+            strategies_tried: self.strategies_tried,
+            agencies: self.agencies,
+            consent_given_by: self.consent_given_by,
+            consent_date: self.consent_date,
+            consent_recorded_by: self.consent_recorded_by,
+            entry_criteria_met: self.entry_criteria_met,
+            planned_weeks: self.planned_weeks,
+            review_date: self.review_date,
+            closed_reason: self.closed_reason,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl Store {
+    /// Creates a draft referral for a mentee at `school`.
+    pub async fn create_referral(
+        &self,
+        school: Uuid,
+        actor: &Actor,
+        input: &ReferralInput,
+    ) -> Result<Referral> {
+        let mentee = match self.user(input.mentee_id).await {
+            Ok(u) if u.school_id == Some(school) && u.kind == Some(StudentKind::Mentee) => u,
+            Ok(_) | Err(Error::NotFound(_)) => {
+                return Err(Error::invalid(
+                    "mentee_id",
+                    "choose a mentee at your own school",
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        let c = check(input)?;
+        let id = Uuid::new_v4();
+        let now = Utc::now();
+        let sql = "INSERT INTO referrals (id, school_id, mentee_id, referred_by, status, priority, strengths, \
+                   concerns, reasons, focus, support_received, strategies_tried, agencies, consent_given_by, \
+                   consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, review_date, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(id)
+            .bind(school)
+            .bind(mentee.id)
+            .bind(actor.user.id)
+            .bind(ReferralStatus::Draft.as_str())
+            .bind(c.priority)
+            .bind(&c.strengths)
+            .bind(&c.concerns)
+            .bind(&c.reasons)
+            .bind(&c.focus)
+            .bind(&c.support_received)
+            .bind(&c.strategies_tried)
+            .bind(&c.agencies)
+            .bind(c.consent.as_ref().map(|c| c.given_by.trim().to_owned()))
+            .bind(c.consent.as_ref().map(|c| c.date))
+            .bind(c.consent.as_ref().map(|_| actor.user.id))
+            .bind(c.entry_criteria_met)
+            .bind(c.planned_weeks)
+            .bind(c.review_date)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(|err| match unique_violation(&err) {
+            Some(_) => Error::conflict(
+                "mentee_id",
+                format!("{} already has an open referral", mentee.given_name),
+            ),
+            None => Error::Database(err),
+        })?;
+        self.referral(id).await
+    }
+
+    /// Rewrites a referral's content (not its status), once [`check_edit`]
+    /// allows it.
+    pub async fn update_referral(
+        &self,
+        referral: &Referral,
+        actor: &Actor,
+        input: &ReferralInput,
+    ) -> Result<Referral> {
+        check_edit(referral, input)?;
+        let c = check(input)?;
+        let consent_recorded_by = consent_recorder(referral, &c, actor.user.id);
+        let sql = "UPDATE referrals SET priority = $1, strengths = $2, concerns = $3, reasons = $4, focus = $5, \
+                   support_received = $6, strategies_tried = $7, agencies = $8, consent_given_by = $9, consent_date = $10, \
+                   consent_recorded_by = $11, entry_criteria_met = $12, planned_weeks = $13, review_date = $14, updated_at = $15 \
+                   WHERE id = $16";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(c.priority)
+            .bind(&c.strengths)
+            .bind(&c.concerns)
+            .bind(&c.reasons)
+            .bind(&c.focus)
+            .bind(&c.support_received)
+            .bind(&c.strategies_tried)
+            .bind(&c.agencies)
+            .bind(c.consent.as_ref().map(|c| c.given_by.trim().to_owned()))
+            .bind(c.consent.as_ref().map(|c| c.date))
+            .bind(consent_recorded_by)
+            .bind(c.entry_criteria_met)
+            .bind(c.planned_weeks)
+            .bind(c.review_date)
+            .bind(Utc::now())
+            .bind(referral.id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        self.referral(referral.id).await
+    }
+
+    /// Moves a referral on, once [`next_status`] has allowed it. The old
+    /// status is part of the statement, so two people acting at once cannot
+    /// both succeed.
+    pub async fn set_referral_status(
+        &self,
+        referral: &Referral,
+        actor: &Actor,
+        to: ReferralStatus,
+        reason: Option<&str>,
+    ) -> Result<Referral> {
+        next_status(referral, actor, to, reason)?;
+        let countersigned = (to == ReferralStatus::Approved)
+            .then_some(actor.user.id)
+            .or(referral.countersigned_by);
+        let closed_reason =
+            (to == ReferralStatus::Closed).then(|| reason.unwrap_or("").trim().to_owned());
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE referrals SET status = $1, countersigned_by = $2, closed_reason = $3, updated_at = $4 \
+             WHERE id = $5 AND status = $6"
+        )
+        .bind(to.as_str())
+        .bind(countersigned)
+        .bind(closed_reason)
+        .bind(Utc::now())
+        .bind(referral.id)
+        .bind(referral.status.as_str())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if to == ReferralStatus::Closed {
+            // The match ends with the referral: the mentor's place, their
+            // period and the iPads are free for someone else.
+            on_tx!(&mut tx, |conn| sqlx::query(
+                "UPDATE matches SET status = 'ended' WHERE referral_id = $1 AND status = 'approved'"
+            )
+            .bind(referral.id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+            // Its sessions still to come are off: they let go of their
+            // students and iPads, and every calendar drops them.
+            crate::booking::cancel_in_tx(
+                &mut tx,
+                "match_id IN (SELECT id FROM matches WHERE referral_id = $1)",
+                referral.id,
+                "The mentoring has ended",
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if done == 0 {
+            return Err(Error::conflict(
+                "status",
+                "someone else changed this referral first; reload it",
+            ));
+        }
+        self.referral(referral.id).await
+    }
+
+    pub async fn referral(&self, id: Uuid) -> Result<Referral> {
+        let sql = format!("SELECT {COLUMNS} FROM referrals WHERE id = $1");
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        let row = row.ok_or(Error::NotFound("referral"))?;
+        let mentee = self.user(row.mentee_id).await?;
+        row.into_referral(&mentee)
+    }
+
+    /// A school's referrals, most urgent and newest first (two queries:
+    /// the referrals, then the school's students for their names).
+    pub async fn referrals_at(&self, school: Uuid) -> Result<Vec<Referral>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM referrals WHERE school_id = $1 \
+             ORDER BY priority DESC, created_at DESC"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(school)
+            .fetch_all(pool)
+            .await)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let students: HashMap<Uuid, User> = self
+            .users_at_school(school, &[Role::Student])
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            // A mentee is always at the referral's school; looked up alone
+            // only if that ever stopped being so.
+            let mentee = match students.get(&row.mentee_id) {
+                Some(u) => u.clone(),
+                None => self.user(row.mentee_id).await?,
+            };
+            out.push(row.into_referral(&mentee)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,97 @@
+//! The `schools` table: adding a school (with its first coordinator, in one
+//! transaction) and finding schools by id or slug.
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{NewSchool, School, Slug};
+use crate::error::{Error, Result};
+use crate::people::accounts::NewUser;
+use crate::store::{Store, unique_violation};
+use crate::{on_pool, on_tx};
+
+fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
+    match unique_violation(&err) {
+        Some(c) if c.contains("slug") => Error::conflict(
+            "slug",
+            format!("a school with slug `{}` already exists", slug.as_str()),
+        ),
+        _ => Error::Database(err),
+    }
+}
+
+const SCHOOL_COLUMNS: &str = "id, slug, name, time_zone, country, region, created_at";
+
+impl Store {
+    /// Adds a school and, optionally, its first coordinator, in one
+    /// transaction: either both exist afterwards or neither does.
+    pub async fn create_school(
+        &self,
+        school: &NewSchool,
+        first_coordinator: Option<&NewUser>,
+    ) -> Result<School> {
+        let row = School {
+            id: Uuid::new_v4(),
+            slug: school.slug.as_str().to_owned(),
+            name: school.name.0.clone(),
+            time_zone: school.tz.name().to_owned(),
+            country: school.locale.country.clone(),
+            region: school.locale.region.clone(),
+            created_at: Utc::now(),
+        };
+        let sql = "INSERT INTO schools (id, slug, name, time_zone, country, region, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(sql)
+            .bind(row.id)
+            .bind(&row.slug)
+            .bind(&row.name)
+            .bind(&row.time_zone)
+            .bind(&row.country)
+            .bind(&row.region)
+            .bind(row.created_at)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(|err| map_school_conflict(err, &school.slug))?;
+        if let Some(user) = first_coordinator {
+            crate::people::accounts::store::insert_user(&mut tx, user, Some(row.id))
+                .await
+                .map_err(|err| match err {
+                    Error::Conflict { message, .. } => Error::Conflict {
+                        field: "coordinator.username",
+                        message,
+                    },
+                    other => other,
+                })?;
+        }
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Every school, ordered by name.
+    pub async fn list_schools(&self) -> Result<Vec<School>> {
+        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools ORDER BY name");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    pub async fn school(&self, id: Uuid) -> Result<School> {
+        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools WHERE id = $1");
+        on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?
+        .ok_or(Error::NotFound("school"))
+    }
+
+    pub async fn school_by_slug(&self, slug: &str) -> Result<School> {
+        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools WHERE slug = $1");
+        on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(slug)
+            .fetch_optional(pool)
+            .await)?
+        .ok_or(Error::NotFound("school"))
+    }
+}

@@ -11,6 +11,7 @@ use super::Actor;
 use crate::error::{Error, Result};
 use crate::people::accounts::Role;
 use crate::people::partnerships::{Partnership, PartnershipStatus};
+use crate::people::referrals::ReferralStatus;
 
 /// Something an actor wants to do.
 #[derive(Clone, Copy, Debug)]
@@ -26,8 +27,10 @@ pub enum Action<'a> {
     },
     /// Add a member of staff to a school.
     CreateStaff {
-        /// The school.
         school: Uuid,
+        /// Whether the account would be the school's first coordinator (the
+        /// school has none yet, and this is one).
+        first_coordinator: bool,
     },
     /// See a school's students, in full.
     ViewStudents {
@@ -89,10 +92,20 @@ pub enum Action<'a> {
         /// The mentee's school.
         school: Uuid,
     },
-    /// Write or move on a referral (the domain checks which moves a role may make).
+    /// Write a referral, or save changes to one.
     WriteReferral {
         /// The mentee's school.
         school: Uuid,
+    },
+    /// Move a referral on to `to`. Who may ask for each step is decided
+    /// here; whether the step exists from where the referral stands, and
+    /// what it needs (consent, a countersignature, a reason), is the
+    /// referrals domain's business, answered with a 409 or 422 that says so.
+    MoveReferral {
+        /// The mentee's school.
+        school: Uuid,
+        /// Where the referral would go.
+        to: ReferralStatus,
     },
     /// Set what a mentor offers, and record their training.
     ManageMentor {
@@ -180,12 +193,20 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         // School names are public; a coordinator needs them to propose a
         // partnership.
         (Coordinator, ListSchools) => true,
-        // The platform administrator bootstraps a school (its first
-        // coordinator: the handler refuses any other account) and sees no
-        // pupil data.
-        (Admin, ViewStaff { .. } | CreateStaff { .. }) => true,
+        // The platform administrator only bootstraps a school: its first
+        // coordinator. After that the school's own coordinators add staff,
+        // so nobody outside the school can give themselves a way in. The
+        // administrator sees no pupil data.
+        (Admin, ViewStaff { .. }) => true,
+        (
+            Admin,
+            CreateStaff {
+                first_coordinator: true,
+                ..
+            },
+        ) => true,
 
-        (Coordinator, ViewStaff { school } | CreateStaff { school }) => at(school),
+        (Coordinator, ViewStaff { school } | CreateStaff { school, .. }) => at(school),
         (Coordinator, CreateStudent { school } | ProposePartnership { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewStudents { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ResetStudentPassword { school }) => at(school),
@@ -206,6 +227,31 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (
             Coordinator | Teacher | SafeguardingLead,
             ViewReferrals { school } | WriteReferral { school },
+        ) => at(school),
+        // Any of the school's staff put a referral forward (or ask for
+        // `matched`, to be told that approving a match does that); approving,
+        // returning to draft and closing take a coordinator or safeguarding
+        // lead; only a coordinator runs a referral once it is under way.
+        (
+            Coordinator | Teacher | SafeguardingLead,
+            MoveReferral {
+                school,
+                to: ReferralStatus::Submitted | ReferralStatus::Matched,
+            },
+        ) => at(school),
+        (
+            Coordinator | SafeguardingLead,
+            MoveReferral {
+                school,
+                to: ReferralStatus::Approved | ReferralStatus::Draft | ReferralStatus::Closed,
+            },
+        ) => at(school),
+        (
+            Coordinator,
+            MoveReferral {
+                school,
+                to: ReferralStatus::Active | ReferralStatus::Review,
+            },
         ) => at(school),
         (Coordinator, ManageCalendar { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewSlots { partnership }) => {
@@ -335,10 +381,21 @@ mod tests {
             Action::ListSchools,
             Action::CreateSchool,
             Action::ViewStaff { school },
-            Action::CreateStaff { school },
+            Action::CreateStaff {
+                school,
+                first_coordinator: true,
+            },
         ] {
             assert!(allowed(Role::Admin, None, action), "{action:?}");
         }
+        assert!(!allowed(
+            Role::Admin,
+            None,
+            Action::CreateStaff {
+                school,
+                first_coordinator: false
+            }
+        ));
         for action in [
             Action::ViewStudents { school },
             Action::ResetStudentPassword { school },
@@ -426,6 +483,37 @@ mod tests {
             Action::ViewSlots {
                 partnership: &accepted
             }
+        ));
+    }
+
+    #[test]
+    fn who_may_ask_for_each_step_of_a_referral() {
+        use ReferralStatus::*;
+        let school = Uuid::new_v4();
+        let may = |role, to| allowed(role, Some(school), Action::MoveReferral { school, to });
+        for to in [Submitted, Matched] {
+            for role in [Role::Coordinator, Role::Teacher, Role::SafeguardingLead] {
+                assert!(may(role, to), "{role:?} to {to:?}");
+            }
+        }
+        for to in [Approved, Draft, Closed] {
+            assert!(may(Role::Coordinator, to), "coordinator to {to:?}");
+            assert!(may(Role::SafeguardingLead, to), "lead to {to:?}");
+            assert!(!may(Role::Teacher, to), "teacher to {to:?}");
+        }
+        for to in [Active, Review] {
+            assert!(may(Role::Coordinator, to), "coordinator to {to:?}");
+            assert!(!may(Role::SafeguardingLead, to), "lead to {to:?}");
+            assert!(!may(Role::Teacher, to), "teacher to {to:?}");
+        }
+        for role in [Role::Student, Role::Admin] {
+            assert!(!may(role, Submitted), "{role:?}");
+        }
+        let elsewhere = Uuid::new_v4();
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(elsewhere),
+            Action::MoveReferral { school, to: Closed }
         ));
     }
 }

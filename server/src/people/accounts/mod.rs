@@ -228,20 +228,19 @@ pub async fn create_staff(
     school: Uuid,
     input: &StaffInput,
 ) -> Result<User> {
-    authorize(actor, Action::CreateStaff { school })?;
-    store.school(school).await?;
-    if actor.role() == Role::Admin {
-        // The platform administrator only bootstraps a school: its first
-        // coordinator. After that the school's own coordinators add staff,
-        // so nobody outside the school can give themselves a way in.
-        let has_coordinator = !store
+    let first_coordinator = input.role.trim() == Role::Coordinator.as_str()
+        && store
             .users_at_school(school, &[Role::Coordinator])
             .await?
             .is_empty();
-        if has_coordinator || input.role.trim() != Role::Coordinator.as_str() {
-            return Err(Error::Forbidden);
-        }
-    }
+    authorize(
+        actor,
+        Action::CreateStaff {
+            school,
+            first_coordinator,
+        },
+    )?;
+    store.school(school).await?;
     let user = ParsedAccount::staff(input)?.hash().await?;
     let created = store.create_user(&user, Some(school)).await?;
     tracing::info!(user = %created.id, by = %actor.user.id, role = %created.role, "staff account created");

@@ -91,7 +91,14 @@ async fn show_staff(
     Ok(StaffPage {
         nav: Nav::for_actor(actor),
         staff: state.store.users_at_school(school.id, &STAFF_ROLES).await?,
-        can_create: authorize(actor, Action::CreateStaff { school: school.id }).is_ok(),
+        can_create: authorize(
+            actor,
+            Action::CreateStaff {
+                school: school.id,
+                first_coordinator: false,
+            },
+        )
+        .is_ok(),
         school,
         notice,
         error,

@@ -12,7 +12,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{PageError, Result};
 use crate::extract::PageForm;
-use crate::people::accounts::{PartnerStudentView, Role, StudentKind};
+use crate::people::accounts::{PartnerStudentView, StudentKind};
 use crate::people::schools::School;
 use crate::state::{AppState, Routes};
 use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
@@ -31,10 +31,17 @@ struct ListPage {
     nav: Nav,
     partnerships: Vec<PartnershipView>,
     can_propose: bool,
-    can_accept: bool,
+    /// The partnerships the policy lets this person accept.
+    acceptable: Vec<Uuid>,
     candidates: Vec<School>,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+impl ListPage {
+    fn may_accept(&self, p: &PartnershipView) -> bool {
+        self.acceptable.contains(&p.partnership.id)
+    }
 }
 
 async fn show_list(
@@ -61,7 +68,19 @@ async fn show_list(
     };
     Ok(ListPage {
         nav: Nav::for_actor(actor),
-        can_accept: actor.role() == Role::Coordinator,
+        acceptable: partnerships
+            .iter()
+            .filter(|p| {
+                authorize(
+                    actor,
+                    Action::AcceptPartnership {
+                        partnership: &p.partnership,
+                    },
+                )
+                .is_ok()
+            })
+            .map(|p| p.partnership.id)
+            .collect(),
         partnerships,
         can_propose,
         candidates,

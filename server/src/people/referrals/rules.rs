@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus};
 use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, Result};
-use crate::people::accounts::Role;
 
 /// A free-text field: trimmed, at most 4,000 characters.
 fn text(field: &'static str, raw: &str, required: bool) -> Result<String> {
@@ -158,14 +158,14 @@ pub(crate) fn consent_recorder(
 }
 
 /// Whether `actor` may move a referral from its status to `to`, and what
-/// else the move needs. The rules:
-/// - any of the school's staff submit a draft;
-/// - a coordinator or safeguarding lead who did not write it approves a
-///   submitted referral (with consent and entry criteria recorded), or
-///   returns it to draft;
+/// else the move needs. Who may ask for which step is the policy's
+/// ([`Action::MoveReferral`]); the steps themselves:
+/// - a draft is submitted;
+/// - a submitted referral is approved by someone who did not write it (with
+///   consent and entry criteria recorded), or returned to draft;
 /// - `matched` is set by approving a match, not by hand;
-/// - a coordinator moves matched → active → review → active;
-/// - a coordinator or safeguarding lead closes any open referral, saying why.
+/// - matched → active → review → active;
+/// - any open referral is closed, saying why.
 pub fn next_status(
     referral: &Referral,
     actor: &Actor,
@@ -173,7 +173,13 @@ pub fn next_status(
     reason: Option<&str>,
 ) -> Result<()> {
     use ReferralStatus::*;
-    let senior = matches!(actor.role(), Role::Coordinator | Role::SafeguardingLead);
+    authorize(
+        actor,
+        Action::MoveReferral {
+            school: referral.school_id,
+            to,
+        },
+    )?;
     let refuse = |why: &str| {
         Err(Error::conflict(
             "status",
@@ -185,11 +191,8 @@ pub fn next_status(
         ))
     };
     match (referral.status, to) {
-        (Draft, Submitted) => Ok(()),
+        (Draft, Submitted) | (Submitted, Draft) => Ok(()),
         (Submitted, Approved) => {
-            if !senior {
-                return Err(Error::Forbidden);
-            }
             if actor.user.id == referral.referred_by {
                 return refuse("it needs a second person's countersignature");
             }
@@ -207,12 +210,9 @@ pub fn next_status(
             }
             Ok(())
         }
-        (Submitted, Draft) if senior => Ok(()),
         (_, Matched) => refuse("a referral is matched by approving a match"),
-        (Matched | Review, Active) | (Active, Review) if actor.role() == Role::Coordinator => {
-            Ok(())
-        }
-        (status, Closed) if status != Closed && senior => {
+        (Matched | Review, Active) | (Active, Review) => Ok(()),
+        (status, Closed) if status != Closed => {
             if reason.is_none_or(|r| r.trim().is_empty()) {
                 return Err(Error::invalid(
                     "reason",
@@ -221,7 +221,6 @@ pub fn next_status(
             }
             Ok(())
         }
-        (_, _) if !senior && to != Submitted => Err(Error::Forbidden),
         _ => refuse("that is not a step in a referral's life"),
     }
 }

@@ -128,6 +128,7 @@ fn all_routes() -> Routes {
     let routes = crate::people::mentors::http::page_routes(routes);
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
+    let routes = crate::invites::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
     partnerships::http::routes(routes)

@@ -115,6 +115,23 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
     Ok(queued)
 }
 
+/// Revokes `owner`'s live feed inside `tx`, if there is one.
+async fn revoke_in(tx: &mut Tx, owner: FeedOwner, now: DateTime<Utc>) -> Result<()> {
+    let (user, school) = owner.columns();
+    on_tx!(&mut *tx, |conn| {
+        sqlx::query(
+            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND (user_id = $2 OR school_id = $3)",
+        )
+        .bind(now)
+        .bind(user)
+        .bind(school)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 impl Store {
     /// Messages due now, oldest first, each leased to this caller for
     /// `lease` so that two senders never send one message at once.
@@ -245,17 +262,7 @@ impl Store {
         let (user, school) = owner.columns();
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |conn| {
-            sqlx::query(
-            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND (user_id = $2 OR school_id = $3)"
-        )
-        .bind(now)
-        .bind(user)
-        .bind(school)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        revoke_in(&mut tx, owner, now).await?;
         let inserted = on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO calendar_feeds (token_hash, user_id, school_id, created_at) VALUES ($1, $2, $3, $4)"
@@ -284,18 +291,9 @@ impl Store {
 
     /// Revokes a person's or a school's feed, if there is one.
     pub async fn revoke_feed(&self, owner: FeedOwner) -> Result<()> {
-        let (user, school) = owner.columns();
-        on_pool!(self, |pool| {
-            sqlx::query(
-            "UPDATE calendar_feeds SET revoked_at = $1 WHERE revoked_at IS NULL AND (user_id = $2 OR school_id = $3)"
-        )
-        .bind(Utc::now())
-        .bind(user)
-        .bind(school)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        let mut tx = self.begin().await?;
+        revoke_in(&mut tx, owner, Utc::now()).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -130,6 +130,7 @@ fn all_routes() -> Routes {
     let routes = crate::people::mentors::pages::routes(routes);
     let routes = crate::matching::http::routes(routes);
     let routes = crate::booking::http::routes(routes);
+    let routes = crate::invites::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
     let routes = partnerships::http::routes(routes);

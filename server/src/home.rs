@@ -43,7 +43,7 @@ struct HomePage {
     year_group: Option<i32>,
     subjects: String,
     /// A student's next sessions, today's (with its Join button) first.
-    next: Vec<crate::booking::pages::Row>,
+    next: Vec<crate::booking::listing::Row>,
 }
 
 /// How many coming sessions a student's home page lists.
@@ -75,7 +75,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
     if let Some(school_id) = actor.school_id() {
         page.school_name = Some(store.school(school_id).await?.name);
         if actor.role() == Role::Student {
-            page.next = crate::booking::pages::students_next(&state, &actor, NEXT_SESSIONS).await?;
+            page.next = store.students_next(&actor.user, NEXT_SESSIONS).await?;
         }
         if actor.role().is_school_staff() {
             let people = store.users_at_school(school_id, &Role::ALL).await?;

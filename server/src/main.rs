@@ -609,9 +609,8 @@ async fn main() -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&sessions)?);
             } else {
-                let mut cache = mentorbridge::booking::http::NameCache::default();
-                for s in &sessions {
-                    let names = cache.names(&store, s).await.map_err(user_error)?;
+                let all_names = store.session_names(&sessions).await.map_err(user_error)?;
+                for (s, names) in sessions.iter().zip(all_names) {
                     let local = s.local.get(&school.slug).map_or_else(
                         || format!("{} UTC", s.starts_at.format("%a %d %b %H:%M")),
                         |e| format!("{} {}", e.date.format("%a %d %b"), e.start.format("%H:%M")),

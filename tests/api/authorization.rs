@@ -1027,7 +1027,7 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     let feed_file = format!(
         "{}.ics",
         app.store
-            .new_feed(mentorbridge::booking::http::FeedOwner::User(teacher_b.id))
+            .new_feed(mentorbridge::invites::feeds::FeedOwner::User(teacher_b.id))
             .await
             .unwrap()
     );

@@ -159,8 +159,7 @@ pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Re
             || policy.schools.values().any(|s| s.require_supervisor()),
     };
     let mut names = BTreeMap::new();
-    let mut cache = crate::booking::http::NameCache::default();
-    let n = cache.names(&state.store, session).await?;
+    let n = state.store.names_of_session(session).await?;
     names.insert(
         session.mentee_id,
         format!("{} ({})", n.mentee, n.mentee_school),
@@ -282,8 +281,7 @@ async fn call_page(
 ) -> Result<Html<String>, PageError> {
     let session = state.store.session(id).await?;
     let role = call_role(&state.store, &actor.user, &session).await?;
-    let mut cache = crate::booking::http::NameCache::default();
-    let n = cache.names(&state.store, &session).await?;
+    let n = state.store.names_of_session(&session).await?;
     let title = match role {
         CallRole::Mentee => format!("Mentoring with {} ({})", n.mentor, n.mentor_school),
         CallRole::Mentor => format!("Mentoring {} ({})", n.mentee, n.mentee_school),
@@ -383,10 +381,11 @@ async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> R
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::ViewSessions { school })?;
     let mut rows = Vec::new();
-    let mut cache = crate::booking::http::NameCache::default();
-    for (session, end) in todays_calls(&state.store, school).await? {
+    let calls = todays_calls(&state.store, school).await?;
+    let sessions: Vec<Session> = calls.iter().map(|(s, _)| s.clone()).collect();
+    let names = state.store.session_names(&sessions).await?;
+    for ((session, end), n) in calls.into_iter().zip(names) {
         let partnership = state.store.partnership(session.partnership_id).await?;
-        let n = cache.names(&state.store, &session).await?;
         let people = if authorize(
             actor,
             Action::ViewAttendance {

@@ -754,7 +754,12 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
     })?;
     let mut cancelled = 0;
     for id in affected {
-        cancelled += crate::booking::cancel_in_tx(&mut tx, "id = $1", id, &reason).await?;
+        cancelled += crate::booking::store::cancel_in_tx(
+            &mut tx,
+            crate::booking::Cancel::Session(id),
+            &reason,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(usize::try_from(cancelled).unwrap_or(usize::MAX))

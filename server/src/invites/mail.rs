@@ -16,7 +16,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::{OutboxMessage, Outcome};
+use super::outbox::{Next, OutboxMessage, Outcome};
 use super::{CalendarUser, Entry, Method, Reader, itip};
 use crate::config::MailSettings;
 use crate::error::{Error, Result};
@@ -25,7 +25,6 @@ use crate::store::Store;
 /// What one round of sending did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Round {
-    /// Accepted by the mail server.
     pub sent: usize,
     /// To be tried again.
     pub deferred: usize,
@@ -95,7 +94,7 @@ impl Mailer {
     /// same bytes on every try, bar the transport's own headers).
     pub fn message(&self, queued: &OutboxMessage) -> Result<Message> {
         let snap = &queued.snapshot;
-        let method = queued.method();
+        let method = queued.method;
         let entry = Entry {
             session: &snap.session,
             names: &snap.names,
@@ -210,15 +209,12 @@ impl Mailer {
         for queued in due {
             let outcome = self.try_send(&queued, now).await;
             let tries = u32::try_from(queued.attempts).unwrap_or(0) + 1;
-            let retry = match &outcome {
-                Outcome::Deferred(_) => self.retry_at(tries, Utc::now()),
-                _ => None,
-            };
-            match (&outcome, retry) {
-                (Outcome::Sent, _) => round.sent += 1,
-                (Outcome::Deferred(_), Some(_)) => round.deferred += 1,
-                (Outcome::Expired, _) => round.expired += 1,
-                _ => round.failed += 1,
+            let next = outcome.next(|| self.retry_at(tries, Utc::now()));
+            match next {
+                Next::Sent => round.sent += 1,
+                Next::RetryAt(_) => round.deferred += 1,
+                Next::Expired => round.expired += 1,
+                Next::Failed => round.failed += 1,
             }
             if let Outcome::Refused(why) | Outcome::Deferred(why) = &outcome {
                 // The address is the recipient's work mailbox, not a
@@ -226,7 +222,7 @@ impl Mailer {
                 tracing::warn!(message = %queued.id, to = %queued.recipient_email, error = %why, "invite not delivered");
             }
             store
-                .record_mail(&queued, &outcome, Utc::now(), retry)
+                .record_mail(&queued, &outcome, next, Utc::now())
                 .await?;
         }
         Ok(round)

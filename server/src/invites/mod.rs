@@ -15,14 +15,23 @@
 //!
 //! What a title says depends on who reads it: first names and school names
 //! only, never a surname or contact detail of a student at the other school.
+//!
+//! Invites come after booking in the flow: booking queues a message in the
+//! [`outbox`] with every change, [`mail`] sends it; [`feeds`] are the
+//! subscription links; [`store`] holds the SQL and [`http`] the routes.
 
 use chrono::{DateTime, Utc};
 use icalendar::{Attendee, Calendar, Component, EventLike, EventStatus, Property};
 
+pub use crate::booking::SessionNames;
 use crate::booking::{Session, SessionStatus};
+use crate::error::{Error, Result};
 
+pub mod feeds;
+pub mod http;
 pub mod mail;
 pub mod outbox;
+pub mod store;
 
 /// The product identifier every calendar object carries.
 pub const PRODID: &str = "-//mentorbridge//mentorbridge sessions//EN";
@@ -38,32 +47,17 @@ pub enum Reader {
     Staff,
 }
 
-/// The names a session's entry may show.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct SessionNames {
-    /// The mentee's given name.
-    pub mentee: String,
-    /// The mentee's school.
-    pub mentee_school: String,
-    /// The mentor's given name.
-    pub mentor: String,
-    /// The mentor's school.
-    pub mentor_school: String,
-}
-
 /// One session as a reader sees it.
 #[derive(Clone, Debug)]
 pub struct Entry<'a> {
-    /// The session.
     pub session: &'a Session,
-    /// The names it may show.
     pub names: &'a SessionNames,
-    /// Who reads it.
     pub reader: Reader,
 }
 
 /// An iTIP method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     /// A new or changed session.
     Request,
@@ -81,12 +75,22 @@ impl Method {
     }
 }
 
+impl std::str::FromStr for Method {
+    type Err = Error;
+
+    fn from_str(raw: &str) -> Result<Self> {
+        [Method::Request, Method::Cancel]
+            .into_iter()
+            .find(|m| m.as_str() == raw)
+            .ok_or_else(|| Error::Internal(format!("stored iTIP method `{raw}`")))
+    }
+}
+
 /// A calendar user: a name and a `mailto:` address.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CalendarUser {
-    /// Display name.
     pub name: String,
-    /// Email address (without `mailto:`).
+    /// Without `mailto:`.
     pub email: String,
 }
 

@@ -232,10 +232,9 @@ impl Store {
             .map(|r| r.rows_affected()))?;
             // Its sessions still to come are off: they let go of their
             // students and iPads, and every calendar drops them.
-            crate::booking::cancel_in_tx(
+            crate::booking::store::cancel_in_tx(
                 &mut tx,
-                "match_id IN (SELECT id FROM matches WHERE referral_id = $1)",
-                referral.id,
+                crate::booking::Cancel::RestOfReferral(referral.id),
                 "The mentoring has ended",
             )
             .await?;

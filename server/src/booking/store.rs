@@ -1,0 +1,331 @@
+//! Booking's SQL, on its own tables: `mentoring_sessions` and
+//! `session_claims`. Reading and cancelling sessions live here; booking and
+//! moving them (which take claims) in [`book`], the display names of a list
+//! of sessions in [`names`], and a page of sessions in [`listing`].
+
+mod book;
+pub mod listing;
+mod names;
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::{Cancel, Session, cancellable};
+use crate::error::{Error, Result};
+use crate::store::{Store, Tx};
+use crate::{on_pool, on_tx};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    match_id: Uuid,
+    partnership_id: Uuid,
+    mentee_id: Uuid,
+    mentor_id: Uuid,
+    uid: String,
+    sequence: i32,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    slot_key: String,
+    local: String,
+    status: String,
+    reason: Option<String>,
+    supervisors: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Session {
+    type Error = Error;
+
+    fn try_from(r: Row) -> Result<Self> {
+        Ok(Session {
+            id: r.id,
+            match_id: r.match_id,
+            partnership_id: r.partnership_id,
+            mentee_id: r.mentee_id,
+            mentor_id: r.mentor_id,
+            uid: r.uid,
+            sequence: r.sequence,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            slot_key: r.slot_key,
+            local: serde_json::from_str(&r.local)
+                .map_err(|e| Error::Internal(format!("stored session times: {e}")))?,
+            status: r.status.parse()?,
+            reason: r.reason,
+            supervisors: serde_json::from_str(&r.supervisors)
+                .map_err(|e| Error::Internal(format!("stored session supervisors: {e}")))?,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, \
+     ends_at, slot_key, local, status, reason, supervisors, updated_at";
+
+/// The live sessions still to come that a [`Cancel`] takes. A closed
+/// referral reaches its sessions through its matches: `matches.referral_id`
+/// is the one link from a session to its referral.
+fn cancel_select(which: Cancel) -> (&'static str, Uuid) {
+    match which {
+        Cancel::Session(id) => (
+            "SELECT id FROM mentoring_sessions WHERE id = $1 \
+             AND status IN ('scheduled', 'moved') AND starts_at > $2",
+            id,
+        ),
+        Cancel::RestOfReferral(referral) => (
+            "SELECT id FROM mentoring_sessions WHERE match_id IN (SELECT id FROM matches WHERE referral_id = $1) \
+             AND status IN ('scheduled', 'moved') AND starts_at > $2",
+            referral,
+        ),
+    }
+}
+
+/// Lets go of every claim of `session`, inside `tx`.
+async fn release_claims(tx: &mut Tx, session: Uuid) -> Result<()> {
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "DELETE FROM session_claims WHERE session_id = $1"
+    )
+    .bind(session)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Cancels, inside `tx`, every live session still to come that `which`
+/// selects: status, reason, a higher SEQUENCE, and the claims let go, and
+/// the cancellations queued for everyone's calendars. Returns how many.
+pub async fn cancel_in_tx(tx: &mut Tx, which: Cancel, reason: &str) -> Result<u64> {
+    let now = Utc::now();
+    let (select, key) = cancel_select(which);
+    let ids: Vec<(Uuid,)> = on_tx!(&mut *tx, |conn| sqlx::query_as(select)
+        .bind(key)
+        .bind(now)
+        .fetch_all(conn)
+        .await)?;
+    let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
+    for id in &ids {
+        release_claims(tx, *id).await?;
+        on_tx!(&mut *tx, |conn| {
+            sqlx::query(
+            "UPDATE mentoring_sessions SET status = 'cancelled', reason = $1, sequence = sequence + 1, updated_at = $2 \
+             WHERE id = $3"
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    crate::invites::store::enqueue(tx, &ids).await?;
+    Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+}
+
+/// One session, read inside `tx` (so it sees the transaction's changes).
+pub(crate) async fn session_in(tx: &mut Tx, id: Uuid) -> Result<Session> {
+    let sql = format!("SELECT {COLUMNS} FROM mentoring_sessions WHERE id = $1");
+    let row: Option<Row> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    row.ok_or(Error::NotFound("session"))?.try_into()
+}
+
+impl Store {
+    pub async fn session(&self, id: Uuid) -> Result<Session> {
+        let sql = format!("SELECT {COLUMNS} FROM mentoring_sessions WHERE id = $1");
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.ok_or(Error::NotFound("session"))?.try_into()
+    }
+
+    /// A student's sessions starting in `from..to`.
+    pub async fn sessions_of_student(
+        &self,
+        user: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mentoring_sessions WHERE (mentee_id = $1 OR mentor_id = $1) \
+             AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(user)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
+    /// Sessions with a student of `school` in them, starting in `from..to`.
+    pub async fn sessions_at_school(
+        &self,
+        school: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mentoring_sessions s WHERE EXISTS (SELECT 1 FROM users u WHERE u.school_id = $1 \
+             AND (u.id = s.mentee_id OR u.id = s.mentor_id)) AND starts_at >= $2 AND starts_at < $3 \
+             ORDER BY starts_at, id"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(school)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
+    /// `session` and every later live session of its match, earliest first.
+    async fn rest_of_series(&self, session: &Session) -> Result<Vec<Session>> {
+        // A year ahead holds any series (at most 52 weeks, holidays skipped).
+        Ok(self
+            .sessions_of_student(
+                session.mentee_id,
+                session.starts_at,
+                session.starts_at + Duration::days(400),
+            )
+            .await?
+            .into_iter()
+            .filter(|s| s.match_id == session.match_id && s.status.is_live())
+            .collect())
+    }
+
+    /// Cancels a session and every later live session of its match, in
+    /// one transaction, saying why (the pair stops meeting, or stops until
+    /// the coordinators book them again). Returns them, earliest first.
+    pub async fn cancel_series(&self, session: &Session, reason: &str) -> Result<Vec<Session>> {
+        let reason = cancellable(session, reason)?;
+        let series: Vec<Uuid> = self
+            .rest_of_series(session)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let mut tx = self.begin().await?;
+        for id in &series {
+            cancel_in_tx(&mut tx, Cancel::Session(*id), &reason).await?;
+        }
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(series.len());
+        for id in series {
+            out.push(self.session(id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Cancels a session, saying why: it lets go of its students and iPads,
+    /// and its SEQUENCE rises so every calendar drops it.
+    pub async fn cancel_session(&self, session: &Session, reason: &str) -> Result<Session> {
+        let reason = cancellable(session, reason)?;
+        let reason = reason.as_str();
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |conn| {
+            sqlx::query(
+            "UPDATE mentoring_sessions SET status = 'cancelled', reason = $1, sequence = sequence + 1, updated_at = $2 \
+             WHERE id = $3 AND status IN ('scheduled', 'moved')"
+        )
+        .bind(reason)
+        .bind(Utc::now())
+        .bind(session.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(Error::conflict(
+                "status",
+                "someone else changed this session first; reload it",
+            ));
+        }
+        release_claims(&mut tx, session.id).await?;
+        crate::invites::store::enqueue(&mut tx, &[session.id]).await?;
+        tx.commit().await?;
+        self.session(session.id).await
+    }
+
+    /// What a session cancelled by a school's closure says.
+    pub async fn closure_reason(&self, school: Uuid, label: &str) -> Result<String> {
+        Ok(format!(
+            "{} is closed: {label}",
+            self.school(school).await?.name
+        ))
+    }
+
+    /// The live sessions still to come with a student of `school` on its
+    /// local dates `start..=end`.
+    pub async fn sessions_on_days(
+        &self,
+        school: Uuid,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Vec<Uuid>> {
+        let slug = self.school(school).await?.slug;
+        let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(1);
+        let to = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(2);
+        let now = Utc::now();
+        Ok(self
+            .sessions_at_school(school, from, to)
+            .await?
+            .into_iter()
+            .filter(|s| s.status.is_live() && s.starts_at > now)
+            .filter(|s| {
+                s.local
+                    .get(&slug)
+                    .is_some_and(|e| start <= e.date && e.date <= end)
+            })
+            .map(|s| s.id)
+            .collect())
+    }
+
+    /// Cancels, in one transaction, the live sessions still to come on days
+    /// `school` no longer teaches (after its term dates changed): a closure
+    /// says which, a day outside every term says so. Returns how many.
+    pub async fn cancel_on_days_off(&self, school: Uuid) -> Result<u64> {
+        use crate::calendar::model::DayStatus;
+        let own = self.school(school).await?;
+        let calendar = self.school_calendar(school).await?;
+        let now = Utc::now();
+        let mut off = Vec::new();
+        for session in self
+            .sessions_at_school(school, now, now + Duration::days(400))
+            .await?
+        {
+            let Some(end) = session.local.get(&own.slug) else {
+                continue;
+            };
+            if !session.status.is_live() {
+                continue;
+            }
+            let reason = match calendar.day_status(end.date) {
+                DayStatus::InSession => continue,
+                DayStatus::Closed { label } => self.closure_reason(school, &label).await?,
+                DayStatus::Holiday | DayStatus::Weekend => format!(
+                    "{} is not in term on {}",
+                    own.name,
+                    end.date.format("%a %-d %b %Y")
+                ),
+            };
+            off.push((session.id, reason));
+        }
+        if off.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let mut cancelled = 0;
+        for (id, reason) in off {
+            cancelled += cancel_in_tx(&mut tx, Cancel::Session(id), &reason).await?;
+        }
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+}

@@ -1,0 +1,84 @@
+//! Calendar subscriptions: a private link (a random token, of which only
+//! the hash is kept) to a person's or a school's sessions as an `.ics`
+//! feed. Making a new link revokes the old one. The SQL is in
+//! [`super::store`], the routes in [`super::http`].
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Reader;
+use crate::people::accounts::{Role, StudentKind};
+
+/// Whose calendar a feed is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedOwner {
+    /// A person's own sessions.
+    User(Uuid),
+    /// Every session with a student of the school.
+    School(Uuid),
+}
+
+impl FeedOwner {
+    /// The `(user_id, school_id)` columns of a feed row: one is set.
+    pub(crate) fn columns(self) -> (Option<Uuid>, Option<Uuid>) {
+        match self {
+            FeedOwner::User(u) => (Some(u), None),
+            FeedOwner::School(s) => (None, Some(s)),
+        }
+    }
+
+    pub(crate) fn from_columns(user: Option<Uuid>, school: Option<Uuid>) -> Option<FeedOwner> {
+        match (user, school) {
+            (Some(u), _) => Some(FeedOwner::User(u)),
+            (None, Some(s)) => Some(FeedOwner::School(s)),
+            _ => None,
+        }
+    }
+}
+
+/// Where a new feed can be subscribed to.
+#[derive(Debug, Serialize)]
+pub struct FeedLinks {
+    /// For calendar apps (`webcal://…`).
+    pub webcal: String,
+    /// The same over http(s).
+    pub url: String,
+}
+
+/// The subscription links for a feed token.
+pub fn feed_links(base: &str, token: &str) -> FeedLinks {
+    let url = format!("{base}/calendar/{token}.ics");
+    let webcal = url
+        .replacen("https://", "webcal://", 1)
+        .replacen("http://", "webcal://", 1);
+    FeedLinks { webcal, url }
+}
+
+/// The address people reach the server at, for links in feeds and pages:
+/// the configured public URL, or the `Host` a request came in on.
+pub fn base_url(public_url: Option<&str>, request: &axum::http::HeaderMap) -> String {
+    if let Some(url) = public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = request
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// How a person reads their own sessions.
+pub(crate) fn reader_for(role: Role, kind: Option<StudentKind>) -> Reader {
+    match (role, kind) {
+        (Role::Student, Some(StudentKind::Mentee)) => Reader::Mentee,
+        (Role::Student, _) => Reader::Mentor,
+        _ => Reader::Staff,
+    }
+}
+
+/// The sessions a feed holds: from four weeks ago to four months ahead,
+/// cancelled ones included so calendars drop them.
+pub(crate) fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (now - Duration::days(28), now + Duration::days(120))
+}

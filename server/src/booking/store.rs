@@ -164,25 +164,38 @@ impl Store {
         rows.into_iter().map(Session::try_from).collect()
     }
 
-    /// Sessions with a student of `school` in them, starting in `from..to`.
+    /// Sessions with a student of `school` in them, starting in `from..to`:
+    /// one query for the school's students, then one per 400 of them.
     pub async fn sessions_at_school(
         &self,
         school: Uuid,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Session>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM mentoring_sessions s WHERE EXISTS (SELECT 1 FROM users u WHERE u.school_id = $1 \
-             AND (u.id = s.mentee_id OR u.id = s.mentor_id)) AND starts_at >= $2 AND starts_at < $3 \
-             ORDER BY starts_at, id"
-        );
-        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(school)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await)?;
-        rows.into_iter().map(Session::try_from).collect()
+        let students = self.student_ids_at_school(school).await?;
+        let mut sessions = Vec::new();
+        for chunk in students.chunks(400) {
+            let marks: Vec<String> = (3..chunk.len() + 3).map(|n| format!("${n}")).collect();
+            let marks = marks.join(", ");
+            let sql = format!(
+                "SELECT {COLUMNS} FROM mentoring_sessions \
+                 WHERE (mentee_id IN ({marks}) OR mentor_id IN ({marks})) \
+                 AND starts_at >= $1 AND starts_at < $2"
+            );
+            let rows: Vec<Row> = on_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql).bind(from).bind(to);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await
+            })?;
+            for row in rows {
+                sessions.push(Session::try_from(row)?);
+            }
+        }
+        sessions.sort_by_key(|s| (s.starts_at, s.id));
+        sessions.dedup_by_key(|s| s.id);
+        Ok(sessions)
     }
 
     /// `session` and every later live session of its match, earliest first.

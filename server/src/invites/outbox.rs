@@ -214,7 +214,6 @@ impl Next {
 
 /// A member of staff (or a student) of one of a session's two schools, as
 /// the outbox reads them to address invites.
-#[derive(sqlx::FromRow)]
 pub(crate) struct Person {
     pub id: Uuid,
     pub given_name: String,

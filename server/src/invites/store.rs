@@ -59,17 +59,27 @@ const COLUMNS: &str = "id, school_id, session_id, sequence, method, recipient_id
 
 /// Everyone at the schools of two students, with their school's name.
 async fn people_of_pair(tx: &mut Tx, mentee: Uuid, mentor: Uuid) -> Result<Vec<Person>> {
-    Ok(on_tx!(&mut *tx, |conn| {
-        sqlx::query_as(
-            "SELECT u.id, u.given_name, u.family_name, u.role, u.email, u.school_id, s.name AS school_name, \
-             s.slug AS school_slug FROM users u JOIN schools s ON s.id = u.school_id \
-             WHERE u.school_id IN (SELECT school_id FROM users WHERE id = $1 OR id = $2)",
-        )
-        .bind(mentee)
-        .bind(mentor)
-        .fetch_all(conn)
-        .await
-    })?)
+    let users = crate::people::accounts::store::at_schools_of_in_tx(tx, mentee, mentor).await?;
+    let mut ids: Vec<Uuid> = users.iter().filter_map(|u| u.school_id).collect();
+    ids.sort();
+    ids.dedup();
+    let schools = crate::people::schools::store::schools_in_tx(tx, &ids).await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| {
+            let school = schools.iter().find(|s| Some(s.id) == u.school_id)?;
+            Some(Person {
+                id: u.id,
+                role: u.role.as_str().to_owned(),
+                school_name: school.name.clone(),
+                school_slug: school.slug.clone(),
+                given_name: u.given_name,
+                family_name: u.family_name,
+                email: u.email,
+                school_id: u.school_id,
+            })
+        })
+        .collect())
 }
 
 /// Queues, inside `tx`, the invites for sessions just changed there: a

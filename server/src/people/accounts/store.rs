@@ -81,6 +81,21 @@ fn map_user_conflict(err: sqlx::Error, username: &Username) -> Error {
     }
 }
 
+/// Everyone at the schools of two people, read inside an open transaction
+/// (so what a booking's invites are addressed to is what the booking saw).
+pub(crate) async fn at_schools_of_in_tx(tx: &mut Tx, a: Uuid, b: Uuid) -> Result<Vec<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users \
+         WHERE school_id IN (SELECT school_id FROM users WHERE id = $1 OR id = $2)"
+    );
+    let rows: Vec<UserRow> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
+        .bind(a)
+        .bind(b)
+        .fetch_all(conn)
+        .await)?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
 /// Inserts an account inside an open transaction.
 pub(crate) async fn insert_user(
     tx: &mut Tx,
@@ -249,6 +264,17 @@ impl Store {
             }
         }
         Ok(users)
+    }
+
+    /// The ids of a school's students.
+    pub async fn student_ids_at_school(&self, school: Uuid) -> Result<Vec<Uuid>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT id FROM users WHERE school_id = $1 AND role = $2"
+        )
+        .bind(school)
+        .bind(Role::Student.as_str())
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// A school's rostered students by the information system's id.

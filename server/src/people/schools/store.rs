@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{NewSchool, School, Slug};
 use crate::error::{Error, Result};
 use crate::people::accounts::NewUser;
-use crate::store::{Store, unique_violation};
+use crate::store::{Store, Tx, unique_violation};
 use crate::{on_pool, on_tx};
 
 fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
@@ -21,6 +21,20 @@ fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
 }
 
 const SCHOOL_COLUMNS: &str = "id, slug, name, time_zone, country, region, created_at";
+
+/// The schools with these ids, read inside an open transaction.
+pub(crate) async fn schools_in_tx(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<School>> {
+    let mut schools = Vec::with_capacity(ids.len());
+    for id in ids {
+        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools WHERE id = $1");
+        let found: Option<School> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(conn)
+            .await)?;
+        schools.extend(found);
+    }
+    Ok(schools)
+}
 
 impl Store {
     /// Adds a school and, optionally, its first coordinator, in one

@@ -70,7 +70,7 @@ impl SessionStatus {
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
-        .ok_or_else(|| Error::Internal(format!("stored session status `{raw}`")))
+        .ok_or_else(|| Error::internal(format!("stored session status `{raw}`")))
     }
 
     /// Whether the session still holds its people and iPads.
@@ -149,11 +149,11 @@ impl TryFrom<Row> for Session {
             ends_at: r.ends_at,
             slot_key: r.slot_key,
             local: serde_json::from_str(&r.local)
-                .map_err(|e| Error::Internal(format!("stored session times: {e}")))?,
+                .map_err(|e| Error::internal_from("stored session times", e))?,
             status: SessionStatus::parse(&r.status)?,
             reason: r.reason,
             supervisors: serde_json::from_str(&r.supervisors)
-                .map_err(|e| Error::Internal(format!("stored session supervisors: {e}")))?,
+                .map_err(|e| Error::internal_from("stored session supervisors", e))?,
             updated_at: r.updated_at,
         })
     }
@@ -431,7 +431,7 @@ struct Claims {
 impl Claims {
     fn supervisors_json(&self) -> Result<String> {
         serde_json::to_string(&self.supervisors)
-            .map_err(|e| Error::Internal(format!("supervisors JSON: {e}")))
+            .map_err(|e| Error::internal_from("supervisors JSON", e))
     }
 }
 
@@ -499,7 +499,7 @@ impl Store {
         let id = Uuid::new_v4();
         let now = Utc::now();
         let local = serde_json::to_string(&slot.schools)
-            .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
+            .map_err(|e| Error::internal_from("session times JSON", e))?;
         let claims = self
             .claims_for(
                 record.partnership_id,
@@ -827,7 +827,7 @@ impl Store {
         moved
             .into_iter()
             .next()
-            .ok_or_else(|| Error::Internal("a move returned no session".into()))
+            .ok_or_else(|| Error::internal("a move returned no session"))
     }
 
     /// Moves a session and every later live session of its match to the
@@ -922,7 +922,7 @@ impl Store {
         }
         for (session, slot, claims) in &plans {
             let local = serde_json::to_string(&slot.schools)
-                .map_err(|e| Error::Internal(format!("session times JSON: {e}")))?;
+                .map_err(|e| Error::internal_from("session times JSON", e))?;
             let done = on_tx!(&mut tx, |conn| {
                 sqlx::query(
                 "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = 'moved', \

@@ -71,7 +71,7 @@ impl MailStatus {
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
-        .ok_or_else(|| Error::Internal(format!("stored mail status `{raw}`")))
+        .ok_or_else(|| Error::internal(format!("stored mail status `{raw}`")))
     }
 }
 
@@ -151,7 +151,7 @@ impl TryFrom<Row> for OutboxMessage {
             recipient_id: r.recipient_id,
             recipient_email: r.recipient_email,
             snapshot: serde_json::from_str(&r.snapshot)
-                .map_err(|e| Error::Internal(format!("stored invite: {e}")))?,
+                .map_err(|e| Error::internal_from("stored invite", e))?,
             status: MailStatus::parse(&r.status)?,
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at,
@@ -207,9 +207,7 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
         let find = |user: Uuid| people.iter().find(|p| p.id == user);
         let (Some(mentee), Some(mentor)) = (find(session.mentee_id), find(session.mentor_id))
         else {
-            return Err(Error::Internal(
-                "a session's students have no school".into(),
-            ));
+            return Err(Error::internal("a session's students have no school"));
         };
         let names = SessionNames {
             mentee: mentee.given_name.clone(),
@@ -251,7 +249,7 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
                 school_slug: person.school_slug.clone(),
             };
             let json = serde_json::to_string(&snapshot)
-                .map_err(|e| Error::Internal(format!("invite JSON: {e}")))?;
+                .map_err(|e| Error::internal_from("invite JSON", e))?;
             queued += on_tx!(&mut *tx, |conn| {
                 sqlx::query(
                 "INSERT INTO outbox (id, school_id, session_id, sequence, method, recipient_id, recipient_email, \

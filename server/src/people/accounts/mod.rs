@@ -536,7 +536,7 @@ impl TryFrom<UserRow> for User {
             school_id: row.school_id,
             username: row.username,
             role: Role::parse("role", &row.role)
-                .map_err(|_| Error::Internal(format!("stored role `{}` is unknown", row.role)))?,
+                .map_err(|_| Error::internal(format!("stored role `{}` is unknown", row.role)))?,
             given_name: row.given_name,
             family_name: row.family_name,
             year_group: row.year_group,
@@ -545,7 +545,7 @@ impl TryFrom<UserRow> for User {
                 .as_deref()
                 .map(StudentKind::parse)
                 .transpose()
-                .map_err(|_| Error::Internal("stored student kind is unknown".into()))?,
+                .map_err(|_| Error::internal("stored student kind is unknown"))?,
             subjects: row
                 .subjects
                 .split(',')

@@ -106,7 +106,7 @@ impl TryFrom<PartnershipRow> for Partnership {
             "proposed" => PartnershipStatus::Proposed,
             "accepted" => PartnershipStatus::Accepted,
             other => {
-                return Err(Error::Internal(format!(
+                return Err(Error::internal(format!(
                     "stored partnership status `{other}`"
                 )));
             }

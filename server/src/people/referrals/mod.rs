@@ -264,7 +264,7 @@ impl TryFrom<Row> for Referral {
             referred_by: r.referred_by,
             countersigned_by: r.countersigned_by,
             status: ReferralStatus::parse(&r.status)
-                .ok_or_else(|| Error::Internal(format!("stored referral status `{}`", r.status)))?,
+                .ok_or_else(|| Error::internal(format!("stored referral status `{}`", r.status)))?,
             priority: r.priority,
             strengths: r.strengths,
             concerns: list(&r.concerns),

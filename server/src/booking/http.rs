@@ -16,7 +16,7 @@ use crate::extract::ApiJson;
 use crate::invites::{Entry, Reader, SessionNames, feed};
 use crate::people::accounts::{Role, StudentKind};
 use crate::state::{AppState, Routes};
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 use crate::{on_pool, on_tx};
 
 /// The session and calendar routes.
@@ -203,7 +203,12 @@ impl Store {
         });
         match inserted {
             // Someone made a link for the same calendar at the same moment.
-            Err(e) if unique_violation(&e).is_some() => {
+            Err(e)
+                if matches!(
+                    Constraint::of(&e),
+                    Some(Constraint::FeedLiveUser | Constraint::FeedLiveSchool)
+                ) =>
+            {
                 return Err(Error::conflict(
                     "calendar",
                     "a new link was made at the same moment; try again",

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::matching::key_of;
 use crate::matching::store::MatchRecord;
 use crate::people::partnerships::Partnership;
-use crate::store::{Store, Tx};
+use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
 /// Where a session stands.
@@ -173,13 +173,7 @@ pub struct SeriesReport {
 
 /// Whether a database error is the double-booking guard refusing a claim.
 pub fn overlap_violation(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Database(db) => {
-            db.code().as_deref() == Some("23P01")
-                || db.message().contains("session_claims_no_overlap")
-        }
-        _ => false,
-    }
+    Constraint::of(err) == Some(Constraint::SessionClaimOverlap)
 }
 
 /// Whether PostgreSQL gave up on a transaction to break a deadlock (or a

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::people::accounts::StudentKind;
 use crate::people::partnerships::Partnership;
 use crate::people::referrals::ReferralStatus;
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 use crate::{on_pool, on_tx};
 
 /// Where a proposal stands.
@@ -500,7 +500,7 @@ impl Store {
         .map(|r| r.rows_affected())
         });
         match inserted {
-            Err(e) if unique_violation(&e).is_some() => {
+            Err(e) if Constraint::of(&e) == Some(Constraint::MatchApproval) => {
                 return Err(Error::conflict(
                     "proposal_id",
                     "your school has already approved this proposal",
@@ -568,7 +568,12 @@ impl Store {
                 .map(|r| r.rows_affected())
                 });
                 match inserted {
-                    Err(e) if unique_violation(&e).is_some() => {
+                    Err(e)
+                        if matches!(
+                            Constraint::of(&e),
+                            Some(Constraint::MatchMentorPeriod | Constraint::MatchReferral)
+                        ) =>
+                    {
                         return Err(Error::conflict(
                             "proposal_id",
                             format!(
@@ -712,7 +717,12 @@ impl Store {
             });
             match inserted {
                 // Another pin for this mentee landed first.
-                Err(e) if unique_violation(&e).is_some() => {
+                Err(e)
+                    if matches!(
+                        Constraint::of(&e),
+                        Some(Constraint::MatchRuleOnePin | Constraint::MatchRule)
+                    ) =>
+                {
                     return Err(Error::conflict(
                         "mentee_id",
                         "someone else pinned this mentee at the same moment; reload and try again",

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::password::PasswordHash;
 use crate::error::{Error, Result};
-use crate::store::{Store, Tx, unique_violation};
+use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
 /// What a person may do is decided by their role (and their school).
@@ -594,12 +594,12 @@ const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_na
                             password_hash <> '!' AS has_password, email";
 
 fn map_user_conflict(err: sqlx::Error, username: &Username) -> Error {
-    match unique_violation(&err) {
-        Some(_) => Error::conflict(
+    match Constraint::of(&err) {
+        Some(Constraint::UserUsername) => Error::conflict(
             "username",
             format!("the username `{}` is already taken", username.as_str()),
         ),
-        None => Error::Database(err),
+        _ => Error::Database(err),
     }
 }
 

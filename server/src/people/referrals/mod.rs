@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::people::accounts::{Role, StudentKind};
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 use crate::{on_pool, on_tx};
 
 /// Where a referral stands.
@@ -510,12 +510,12 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|err| match unique_violation(&err) {
-            Some(_) => Error::conflict(
+        .map_err(|err| match Constraint::of(&err) {
+            Some(Constraint::ReferralOpenMentee) => Error::conflict(
                 "mentee_id",
                 format!("{} already has an open referral", mentee.given_name),
             ),
-            None => Error::Database(err),
+            _ => Error::Database(err),
         })?;
         self.referral(id).await
     }

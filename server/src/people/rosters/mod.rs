@@ -24,7 +24,7 @@ use crate::on_tx;
 use crate::people::accounts::{
     NewUser, Role, StudentDetails, StudentKind, Username, YearGroup, insert_user,
 };
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 
 /// One student from a roster file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -439,14 +439,16 @@ pub async fn import_roster(
     let mut summary = RosterSummary::default();
     let mut tx = store.begin().await?;
     for s in students {
-        let conflict = |err: sqlx::Error| match unique_violation(&err) {
-            Some(_) => Error::Import(ImportError {
-                file: s.file.clone(),
-                line: Some(s.line),
-                field: Some("username".into()),
-                message: "that username belongs to another account".into(),
-            }),
-            None => Error::Database(err),
+        let conflict = |err: sqlx::Error| match Constraint::of(&err) {
+            Some(Constraint::UserUsername | Constraint::UserStudentRef) => {
+                Error::Import(ImportError {
+                    file: s.file.clone(),
+                    line: Some(s.line),
+                    field: Some("username".into()),
+                    message: "that username belongs to another account".into(),
+                })
+            }
+            _ => Error::Database(err),
         };
         let subjects = s.subjects.join(",");
         match by_ref.get(s.student_ref.as_str()) {

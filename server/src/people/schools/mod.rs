@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::people::accounts::NewUser;
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 use crate::{on_pool, on_tx};
 
 /// A school's short, URL-safe name: lowercase letters, digits and hyphens.
@@ -231,8 +231,8 @@ impl NewSchool {
 }
 
 fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
-    match unique_violation(&err) {
-        Some(c) if c.contains("slug") => Error::conflict(
+    match Constraint::of(&err) {
+        Some(Constraint::SchoolSlug) => Error::conflict(
             "slug",
             format!("a school with slug `{}` already exists", slug.as_str()),
         ),

@@ -148,6 +148,12 @@ async fn sqlite_table(pool: &SqlitePool, name: &str, names: &mut BTreeSet<String
     if !table.primary_key.is_empty() {
         names.insert(signature(name, &table.primary_key));
     }
+    table.foreign_keys = sqlite_foreign_keys(pool, name).await;
+    table.uniques = sqlite_uniques(pool, name, names).await;
+    table
+}
+
+async fn sqlite_foreign_keys(pool: &SqlitePool, name: &str) -> BTreeSet<ForeignKey> {
     let keys: Vec<(i64, i64, String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT id, seq, \"table\", \"from\", \"to\", on_delete \
          FROM pragma_foreign_key_list($1) ORDER BY id, seq",
@@ -170,7 +176,17 @@ async fn sqlite_table(pool: &SqlitePool, name: &str, names: &mut BTreeSet<String
         key.references
             .push(to.unwrap_or_else(|| "(its primary key)".into()));
     }
-    table.foreign_keys = by_id.into_values().collect();
+    by_id.into_values().collect()
+}
+
+/// Unique indexes other than the primary key; adds their signatures to
+/// `names`.
+async fn sqlite_uniques(
+    pool: &SqlitePool,
+    name: &str,
+    names: &mut BTreeSet<String>,
+) -> BTreeSet<Unique> {
+    let mut uniques = BTreeSet::new();
     let indexes: Vec<(String, i64, String, i64)> =
         sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)")
             .bind(name)
@@ -189,12 +205,12 @@ async fn sqlite_table(pool: &SqlitePool, name: &str, names: &mut BTreeSet<String
                 .unwrap();
         let columns: Vec<String> = columns.into_iter().map(|(c,)| c).collect();
         names.insert(signature(name, &columns));
-        table.uniques.insert(Unique {
+        uniques.insert(Unique {
             columns,
             partial: partial != 0,
         });
     }
-    table
+    uniques
 }
 
 /// How SQLite names a unique index's columns in its errors.

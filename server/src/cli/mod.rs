@@ -88,6 +88,32 @@ struct DbArgs {
     database_url: Option<String>,
 }
 
+// The date range and output format of a listing command (`slots`,
+// `sessions`).
+#[derive(Args)]
+struct ListArgs {
+    /// First date (YYYY-MM-DD) [default: today].
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// Last date (YYYY-MM-DD) [default: four weeks after --from].
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+impl ListArgs {
+    /// `--from` (default today) and `--to` (default four weeks after
+    /// `--from`).
+    fn range(&self) -> (chrono::NaiveDate, chrono::NaiveDate) {
+        let from = self.from.unwrap_or_else(|| chrono::Utc::now().date_naive());
+        (from, self.to.unwrap_or(from + chrono::Days::new(27)))
+    }
+}
+
 /// Logs to standard error: `MENTORBRIDGE_LOG` filters (default
 /// `info,sqlx=warn`), `MENTORBRIDGE_LOG_FORMAT=json` for one JSON object a line.
 pub fn init_tracing() {
@@ -196,15 +222,6 @@ fn user_error(err: Error) -> anyhow::Error {
 
 fn read_file(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("Failed to read {}", path.display()))
-}
-
-/// `--from` (default today) and `--to` (default four weeks after `--from`).
-fn date_range(
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-) -> (chrono::NaiveDate, chrono::NaiveDate) {
-    let from = from.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    (from, to.unwrap_or(from + chrono::Days::new(27)))
 }
 
 /// A spinner on standard error while a slow step runs.

@@ -7,31 +7,22 @@ use mentorbridge::booking::Session;
 use mentorbridge::people::schools::School;
 use mentorbridge::store::Store;
 
-use super::{Context, DbArgs, date_range, school_by_slug, user_error};
+use super::{Context, ListArgs, school_by_slug, user_error};
 
 #[derive(Args)]
 pub(super) struct SessionsArgs {
     /// The school's slug.
     #[arg(long)]
     school: String,
-    /// First date (YYYY-MM-DD) [default: today].
-    #[arg(long)]
-    from: Option<chrono::NaiveDate>,
-    /// Last date (YYYY-MM-DD) [default: four weeks after --from].
-    #[arg(long)]
-    to: Option<chrono::NaiveDate>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
-    db: DbArgs,
+    list: ListArgs,
 }
 
 /// Prints the sessions from the start of `--from` to the end of `--to` (UTC).
 pub(super) async fn run(ctx: &Context, args: SessionsArgs) -> anyhow::Result<()> {
-    let store = ctx.open(&args.db).await?;
+    let store = ctx.open(&args.list.db).await?;
     let school = school_by_slug(&store, "--school", &args.school).await?;
-    let (from, to) = date_range(args.from, args.to);
+    let (from, to) = args.list.range();
     if to < from {
         bail!("--to: {to} is before --from {from}");
     }
@@ -41,7 +32,7 @@ pub(super) async fn run(ctx: &Context, args: SessionsArgs) -> anyhow::Result<()>
         .sessions_at_school(school.id, start, end)
         .await
         .map_err(user_error)?;
-    if args.json {
+    if args.list.json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
     } else {
         print_sessions(&store, &school, &sessions).await?;

@@ -3,35 +3,26 @@
 use clap::Args;
 use mentorbridge::calendar;
 
-use super::{Context, DbArgs, date_range, partnership, user_error};
+use super::{Context, ListArgs, partnership, user_error};
 
 #[derive(Args)]
 pub(super) struct SlotsArgs {
     /// The partnership's id.
     #[arg(long)]
     partnership: uuid::Uuid,
-    /// First date (YYYY-MM-DD) [default: today].
-    #[arg(long)]
-    from: Option<chrono::NaiveDate>,
-    /// Last date (YYYY-MM-DD) [default: four weeks after --from].
-    #[arg(long)]
-    to: Option<chrono::NaiveDate>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    json: bool,
     #[command(flatten)]
-    db: DbArgs,
+    list: ListArgs,
 }
 
 /// Prints the slots between `--from` and `--to`, and the weekdays without one.
 pub(super) async fn run(ctx: &Context, args: SlotsArgs) -> anyhow::Result<()> {
-    let store = ctx.open(&args.db).await?;
+    let store = ctx.open(&args.list.db).await?;
     let partnership = partnership(&store, args.partnership).await?;
-    let (from, to) = date_range(args.from, args.to);
+    let (from, to) = args.list.range();
     let found = calendar::store::partnership_slots(&store, &partnership, from, to)
         .await
         .map_err(user_error)?;
-    if args.json {
+    if args.list.json {
         println!("{}", serde_json::to_string_pretty(&found.alignment.slots)?);
     } else {
         print_slots(&found);

@@ -82,9 +82,7 @@ macro_rules! on_tx {
 /// multi-row write is all-or-nothing.
 #[derive(Debug)]
 pub enum Tx {
-    /// A SQLite transaction.
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    /// A PostgreSQL transaction.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -164,7 +162,6 @@ impl Store {
         .map_err(StoreError::Migrate)
     }
 
-    /// Opens a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),

@@ -27,8 +27,9 @@
 //! which stand in for PostgreSQL's exclusion constraint) compares that text,
 //! and is right only because every instant is written this one way: always
 //! UTC (`+00:00`, never `Z` or another offset), `T` between date and time,
-//! four-digit years. A shorter fraction sorts before a longer one with the
-//! same leading digits because `+` sorts before every digit. So instants are
+//! four-digit years. Differing lengths still sort right: `+` sorts before
+//! `.` (a whole second before the same second with a fraction) and before
+//! every digit (`.500+` before `.500001+`). So instants are
 //! always bound as `DateTime<Utc>`, never as strings formatted by hand or
 //! made by SQLite's `datetime()`/`CURRENT_TIMESTAMP` (which write a space,
 //! not `T`). The test below checks the encoding and the ordering.

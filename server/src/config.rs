@@ -14,7 +14,6 @@ use crate::auth::random_token;
 
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:mentorbridge.db";
-/// The default address to listen on.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// The key that signs tokens (CSRF now; join tokens and feeds later).
@@ -103,11 +102,9 @@ impl fmt::Debug for MailSettings {
 /// which may carry a password.
 #[derive(Clone)]
 pub struct Settings {
-    /// Where to listen.
     pub bind: SocketAddr,
     /// `sqlite:PATH` or `postgres://…`.
     pub database_url: String,
-    /// Signing key.
     pub secret_key: SecretKey,
     /// The address people reach the server at (e.g. `https://mentoring.example.sch.uk`).
     pub public_url: Option<String>,

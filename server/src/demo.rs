@@ -209,8 +209,8 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
             import_term_dates(store, school, terms_name, terms).await?;
             import_bells(store, school, "bells.csv", bells, None).await?;
         }
-        let input: PolicyInput = toml::from_str(POLICY)
-            .map_err(|e| Error::Internal(format!("demo policy.toml: {e}")))?;
+        let input: PolicyInput =
+            toml::from_str(POLICY).map_err(|e| Error::internal_from("demo policy.toml", e))?;
         let policy = parse_policy(store, &partnership, &input, None).await?;
         store.put_slot_policy(partnership.id, &policy).await?;
         ready_mentors(store, hillside).await?;
@@ -370,7 +370,7 @@ async fn as_user(store: &Store, username: &str) -> Result<Actor> {
     let (user, _) = store
         .user_for_sign_in(username)
         .await?
-        .ok_or_else(|| Error::Internal(format!("demo account {username} is missing")))?;
+        .ok_or_else(|| Error::internal(format!("demo account {username} is missing")))?;
     Ok(Actor {
         user,
         csrf_token: String::new(),

@@ -55,10 +55,20 @@ pub enum Error {
     /// The database failed (500, detail logged).
     #[error("database error")]
     Database(#[from] sqlx::Error),
-    /// Anything else that is our fault (500, detail logged).
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else that is our fault (500, detail logged): what we were
+    /// doing, and the error underneath when there is one, kept whole so the
+    /// log shows its chain. Made by [`Error::internal`] and
+    /// [`Error::internal_from`].
+    #[error("internal error: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 }
+
+/// Any error, as [`Error::Internal`] carries its cause.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Error {
     /// A 422 for `field`.
@@ -77,6 +87,23 @@ impl Error {
         }
     }
 
+    /// A 500 with nothing underneath: a broken invariant, or stored data
+    /// this code cannot read.
+    pub fn internal(context: impl Into<String>) -> Self {
+        Error::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// A 500 that `source` caused while the server was doing `context`.
+    pub fn internal_from(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
     /// The HTTP status this error maps to.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -87,7 +114,7 @@ impl Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Database(_) | Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -102,7 +129,7 @@ impl Error {
             Error::Forbidden => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::RateLimited { .. } => "rate_limited",
-            Error::Database(_) | Error::Internal(_) => "internal",
+            Error::Database(_) | Error::Internal { .. } => "internal",
         }
     }
 
@@ -117,7 +144,7 @@ impl Error {
     /// What is safe to show the person: never database or internal detail.
     pub fn public_message(&self) -> String {
         match self {
-            Error::Database(_) | Error::Internal(_) => {
+            Error::Database(_) | Error::Internal { .. } => {
                 "something went wrong on our side; it has been logged".to_owned()
             }
             other => other.to_string(),
@@ -127,7 +154,15 @@ impl Error {
     fn log_if_internal(&self) {
         match self {
             Error::Database(err) => tracing::error!(error = %err, "database error"),
-            Error::Internal(msg) => tracing::error!(error = %msg, "internal error"),
+            Error::Internal { context, source } => {
+                let mut chain = context.clone();
+                let mut cause = source.as_deref().map(|e| e as &dyn std::error::Error);
+                while let Some(e) = cause {
+                    chain.push_str(&format!(": {e}"));
+                    cause = e.source();
+                }
+                tracing::error!(error = %chain, "internal error");
+            }
             _ => {}
         }
     }
@@ -228,5 +263,30 @@ impl IntoResponse for PageError {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_and_shows_none_of_it() {
+        let cause = serde_json::from_str::<u8>("x").unwrap_err();
+        let err = Error::internal_from("stored offers", cause);
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(
+            source
+                .as_deref()
+                .is_some_and(|s| s.contains("expected value")),
+            "{source:?}"
+        );
+        assert_eq!(err.to_string(), "internal error: stored offers");
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.public_message(),
+            "something went wrong on our side; it has been logged"
+        );
+        assert!(std::error::Error::source(&Error::internal("a broken rule")).is_none());
     }
 }

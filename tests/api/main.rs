@@ -13,6 +13,7 @@ mod mentors;
 mod partnerships;
 mod referrals;
 mod rosters;
+mod schema;
 mod schools;
 mod sessions;
 mod tls;

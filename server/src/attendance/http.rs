@@ -74,7 +74,7 @@ async fn api_precall(
         }
         .into()),
         Err(PrecallError::BadOffer(why)) => Err(Error::invalid("sdp", why).into()),
-        Err(PrecallError::Internal(why)) => Err(Error::Internal(why).into()),
+        Err(PrecallError::Internal(why)) => Err(Error::internal(why).into()),
     }
 }
 

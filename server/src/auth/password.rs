@@ -19,7 +19,7 @@ async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
     HASHING
         .acquire()
         .await
-        .map_err(|e| Error::Internal(format!("hashing semaphore closed: {e}")))
+        .map_err(|e| Error::internal_from("hashing semaphore closed", e))
 }
 
 /// A PHC-format argon2 hash. Its `Debug` shows nothing of it.
@@ -40,7 +40,7 @@ impl PasswordHash {
         let _permit = hashing_permit().await?;
         tokio::task::spawn_blocking(move || hash_now(password.expose()))
             .await
-            .map_err(|e| Error::Internal(format!("hashing task failed: {e}")))?
+            .map_err(|e| Error::internal_from("hashing task failed", e))?
     }
 
     /// The stored value of an account that has no password yet (a rostered
@@ -63,7 +63,7 @@ fn hash_now(password: &str) -> Result<PasswordHash> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| PasswordHash(h.to_string()))
-        .map_err(|e| Error::Internal(format!("could not hash a password: {e}")))
+        .map_err(|e| Error::internal_from("could not hash a password", e))
 }
 
 /// Checks `password` against `stored`, or against a fixed dummy hash when
@@ -81,12 +81,12 @@ pub async fn verify(password: String, stored: Option<PasswordHash>) -> Result<bo
             },
         };
         let parsed = Phc::new(phc.as_str())
-            .map_err(|e| Error::Internal(format!("stored password hash is malformed: {e}")))?;
+            .map_err(|e| Error::internal_from("stored password hash is malformed", e))?;
         let matches = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
         Ok(matches && exists)
     })
     .await
-    .map_err(|e| Error::Internal(format!("verification task failed: {e}")))?
+    .map_err(|e| Error::internal_from("verification task failed", e))?
 }

@@ -81,7 +81,7 @@ impl FromStr for SessionStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| Error::Internal(format!("stored session status `{raw}`")))
+            .ok_or_else(|| Error::internal(format!("stored session status `{raw}`")))
     }
 }
 
@@ -281,13 +281,7 @@ where
 
 /// Whether a database error is the double-booking guard refusing a claim.
 pub fn overlap_violation(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Database(db) => {
-            db.code().as_deref() == Some("23P01")
-                || db.message().contains("session_claims_no_overlap")
-        }
-        _ => false,
-    }
+    crate::store::Constraint::of(err) == Some(crate::store::Constraint::SessionClaimOverlap)
 }
 
 /// Whether PostgreSQL gave up on a transaction to break a deadlock (or a

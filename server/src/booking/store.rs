@@ -50,11 +50,11 @@ impl TryFrom<Row> for Session {
             ends_at: r.ends_at,
             slot_key: r.slot_key,
             local: serde_json::from_str(&r.local)
-                .map_err(|e| Error::Internal(format!("stored session times: {e}")))?,
+                .map_err(|e| Error::internal_from("stored session times", e))?,
             status: r.status.parse()?,
             reason: r.reason,
             supervisors: serde_json::from_str(&r.supervisors)
-                .map_err(|e| Error::Internal(format!("stored session supervisors: {e}")))?,
+                .map_err(|e| Error::internal_from("stored session supervisors", e))?,
             updated_at: r.updated_at,
         })
     }

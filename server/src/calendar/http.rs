@@ -700,7 +700,7 @@ async fn show_slots(
     let policy_toml = match (&policy_text, &policy) {
         (Some(text), _) => text.clone(),
         (None, Some(policy)) => toml::to_string(&policy_input(&state.store, policy).await?)
-            .map_err(|e| Error::Internal(format!("policy does not print as TOML: {e}")))?,
+            .map_err(|e| Error::internal_from("policy does not print as TOML", e))?,
         (None, None) => {
             // Each school writes its own share; the partner adds theirs.
             let own = match actor.school_id() {

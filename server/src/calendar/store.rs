@@ -86,11 +86,11 @@ fn weekday_from(n: i32) -> Result<Weekday> {
     u8::try_from(n)
         .ok()
         .and_then(|n| Weekday::try_from(n).ok())
-        .ok_or_else(|| Error::Internal(format!("stored weekday {n}")))
+        .ok_or_else(|| Error::internal(format!("stored weekday {n}")))
 }
 
 fn stored(what: &str, raw: &str) -> Error {
-    Error::Internal(format!("stored {what} `{raw}` is unknown"))
+    Error::internal(format!("stored {what} `{raw}` is unknown"))
 }
 
 impl Store {
@@ -313,7 +313,7 @@ impl Store {
     /// Stores a partnership's slot policy, replacing any earlier one.
     pub async fn put_slot_policy(&self, partnership: Uuid, policy: &SlotPolicy) -> Result<()> {
         let json = serde_json::to_string(&policy.schools)
-            .map_err(|e| Error::Internal(format!("policy does not serialise: {e}")))?;
+            .map_err(|e| Error::internal_from("policy does not serialise", e))?;
         let minutes = i32::try_from(policy.session_minutes).unwrap_or(i32::MAX);
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |conn| sqlx::query(
@@ -351,7 +351,7 @@ impl Store {
             Ok(SlotPolicy {
                 session_minutes: u32::try_from(r.session_minutes).unwrap_or(0),
                 schools: serde_json::from_str(&r.schools)
-                    .map_err(|e| Error::Internal(format!("stored policy is unreadable: {e}")))?,
+                    .map_err(|e| Error::internal_from("stored policy is unreadable", e))?,
             })
         })
         .transpose()

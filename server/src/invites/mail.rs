@@ -157,7 +157,7 @@ impl Mailer {
             "text/calendar; method={}; charset=UTF-8",
             method.as_str()
         ))
-        .map_err(|e| Error::Internal(format!("calendar content type: {e}")))?;
+        .map_err(|e| Error::internal_from("calendar content type", e))?;
         let from_domain = self.from.email.domain().to_owned();
         Message::builder()
             .from(self.from.clone())
@@ -170,7 +170,7 @@ impl Mailer {
                     .singlepart(SinglePart::plain(text))
                     .singlepart(SinglePart::builder().header(calendar_type).body(ics)),
             )
-            .map_err(|e| Error::Internal(format!("building an invite: {e}")))
+            .map_err(|e| Error::internal_from("building an invite", e))
     }
 
     /// When a message deferred `attempts` times is next due, or `None`

@@ -82,7 +82,7 @@ impl std::str::FromStr for Method {
         [Method::Request, Method::Cancel]
             .into_iter()
             .find(|m| m.as_str() == raw)
-            .ok_or_else(|| Error::Internal(format!("stored iTIP method `{raw}`")))
+            .ok_or_else(|| Error::internal(format!("stored iTIP method `{raw}`")))
     }
 }
 

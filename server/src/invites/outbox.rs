@@ -76,7 +76,7 @@ impl FromStr for MailStatus {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)
-            .ok_or_else(|| Error::Internal(format!("stored mail status `{raw}`")))
+            .ok_or_else(|| Error::internal(format!("stored mail status `{raw}`")))
     }
 }
 
@@ -186,7 +186,7 @@ impl FromStr for TryKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == raw)
-            .ok_or_else(|| Error::Internal(format!("stored invite try `{raw}`")))
+            .ok_or_else(|| Error::internal(format!("stored invite try `{raw}`")))
     }
 }
 
@@ -249,9 +249,7 @@ impl Snapshot {
 pub(crate) fn address(session: &Session, people: &[Person]) -> Result<Vec<Addressed>> {
     let find = |user: Uuid| people.iter().find(|p| p.id == user);
     let (Some(mentee), Some(mentor)) = (find(session.mentee_id), find(session.mentor_id)) else {
-        return Err(Error::Internal(
-            "a session's students have no school".into(),
-        ));
+        return Err(Error::internal("a session's students have no school"));
     };
     let names = SessionNames {
         mentee: mentee.given_name.clone(),

@@ -9,7 +9,7 @@ use super::feeds::FeedOwner;
 use super::outbox::{InviteSummary, Next, OutboxMessage, Outcome, Person, TryKind, address};
 use crate::auth::{random_token, token_hash};
 use crate::error::{Error, Result};
-use crate::store::{Store, Tx, unique_violation};
+use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
 #[derive(sqlx::FromRow)]
@@ -43,7 +43,7 @@ impl TryFrom<Row> for OutboxMessage {
             recipient_id: r.recipient_id,
             recipient_email: r.recipient_email,
             snapshot: serde_json::from_str(&r.snapshot)
-                .map_err(|e| Error::Internal(format!("stored invite: {e}")))?,
+                .map_err(|e| Error::internal_from("stored invite", e))?,
             status: r.status.parse()?,
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at,
@@ -100,7 +100,7 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
         let people: &[Person] = known.as_ref().map_or(&[], |(_, p)| p);
         for invite in address(&session, people)? {
             let json = serde_json::to_string(&invite.snapshot)
-                .map_err(|e| Error::Internal(format!("invite JSON: {e}")))?;
+                .map_err(|e| Error::internal_from("invite JSON", e))?;
             queued += on_tx!(&mut *tx, |conn| {
                 sqlx::query(
                 "INSERT INTO outbox (id, school_id, session_id, sequence, method, recipient_id, recipient_email, \
@@ -287,7 +287,12 @@ impl Store {
         });
         match inserted {
             // Someone made a link for the same calendar at the same moment.
-            Err(e) if unique_violation(&e).is_some() => {
+            Err(e)
+                if matches!(
+                    Constraint::of(&e),
+                    Some(Constraint::FeedLiveUser | Constraint::FeedLiveSchool)
+                ) =>
+            {
                 return Err(Error::conflict(
                     "calendar",
                     "a new link was made at the same moment; try again",

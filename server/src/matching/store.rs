@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::people::accounts::StudentKind;
 use crate::people::partnerships::Partnership;
 use crate::people::referrals::ReferralStatus;
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 use crate::{on_pool, on_tx};
 
 /// Where a proposal stands.
@@ -37,7 +37,7 @@ impl ProposalStatus {
             "open" => Ok(ProposalStatus::Open),
             "approved" => Ok(ProposalStatus::Approved),
             "superseded" => Ok(ProposalStatus::Superseded),
-            other => Err(Error::Internal(format!("stored proposal status `{other}`"))),
+            other => Err(Error::internal(format!("stored proposal status `{other}`"))),
         }
     }
 }
@@ -150,7 +150,7 @@ impl TryFrom<MatchRow> for MatchRecord {
             mentee_id: r.mentee_id,
             mentor_id: r.mentor_id,
             slot: serde_json::from_str(&r.slot)
-                .map_err(|e| Error::Internal(format!("stored match slot: {e}")))?,
+                .map_err(|e| Error::internal_from("stored match slot", e))?,
             proposal_id: r.proposal_id,
             approved_at: r.approved_at,
         })
@@ -294,7 +294,7 @@ impl Store {
         let mut used: BTreeMap<(String, PeriodRef), u32> = BTreeMap::new();
         for (slot,) in rows {
             let slot: WeeklySlot = serde_json::from_str(&slot)
-                .map_err(|e| Error::Internal(format!("stored match slot: {e}")))?;
+                .map_err(|e| Error::internal_from("stored match slot", e))?;
             for (slug, end) in &slot.ends {
                 if slugs.contains(&slug.as_str()) {
                     let period = (end.week.clone(), end.day.clone(), end.period.clone());
@@ -322,7 +322,7 @@ impl Store {
         let mut load: BTreeMap<Uuid, (u32, BTreeSet<PeriodRef>)> = BTreeMap::new();
         for (mentor, slot) in rows {
             let slot: WeeklySlot = serde_json::from_str(&slot)
-                .map_err(|e| Error::Internal(format!("stored match slot: {e}")))?;
+                .map_err(|e| Error::internal_from("stored match slot", e))?;
             let entry = load.entry(mentor).or_default();
             entry.0 += 1;
             if let Some(end) = slot.ends.get(slug) {
@@ -343,8 +343,8 @@ impl Store {
     ) -> Result<Proposal> {
         let input = self.match_input(partnership).await?;
         let body = propose(&input);
-        let text = serde_json::to_string(&body)
-            .map_err(|e| Error::Internal(format!("proposal JSON: {e}")))?;
+        let text =
+            serde_json::to_string(&body).map_err(|e| Error::internal_from("proposal JSON", e))?;
         let id = Uuid::new_v4();
         let now = Utc::now();
         let mut tx = self.begin().await?;
@@ -407,7 +407,7 @@ impl Store {
                 })
                 .collect(),
             body: serde_json::from_str(&row.body)
-                .map_err(|e| Error::Internal(format!("stored proposal: {e}")))?,
+                .map_err(|e| Error::internal_from("stored proposal", e))?,
         })
     }
 
@@ -500,7 +500,7 @@ impl Store {
         .map(|r| r.rows_affected())
         });
         match inserted {
-            Err(e) if unique_violation(&e).is_some() => {
+            Err(e) if Constraint::of(&e) == Some(Constraint::MatchApproval) => {
                 return Err(Error::conflict(
                     "proposal_id",
                     "your school has already approved this proposal",
@@ -540,16 +540,14 @@ impl Store {
                     .slots
                     .iter()
                     .find(|s| s.key == m.slot_key)
-                    .ok_or_else(|| {
-                        Error::Internal("proposal names a slot it does not hold".into())
-                    })?;
+                    .ok_or_else(|| Error::internal("proposal names a slot it does not hold"))?;
                 let slot_json = serde_json::to_string(slot)
-                    .map_err(|e| Error::Internal(format!("slot JSON: {e}")))?;
+                    .map_err(|e| Error::internal_from("slot JSON", e))?;
                 let mentor_period = slug_of
                     .get(&m.mentor.school_id)
                     .and_then(|slug| slot.ends.get(slug))
                     .map(|e| format!("{}-{}-{}", e.week, e.day, e.period))
-                    .ok_or_else(|| Error::Internal("slot without the mentor's end".into()))?;
+                    .ok_or_else(|| Error::internal("slot without the mentor's end"))?;
                 let inserted = on_tx!(&mut tx, |conn| {
                     sqlx::query(
                     "INSERT INTO matches (id, partnership_id, referral_id, mentee_id, mentor_id, slot_key, mentor_period, slot, proposal_id, status, approved_at) \
@@ -570,7 +568,12 @@ impl Store {
                 .map(|r| r.rows_affected())
                 });
                 match inserted {
-                    Err(e) if unique_violation(&e).is_some() => {
+                    Err(e)
+                        if matches!(
+                            Constraint::of(&e),
+                            Some(Constraint::MatchMentorPeriod | Constraint::MatchReferral)
+                        ) =>
+                    {
                         return Err(Error::conflict(
                             "proposal_id",
                             format!(
@@ -623,7 +626,7 @@ impl Store {
                     mentee_id: r.mentee_id,
                     mentor_id: r.mentor_id,
                     kind: RuleKind::parse(&r.kind)
-                        .ok_or_else(|| Error::Internal(format!("stored rule `{}`", r.kind)))?,
+                        .ok_or_else(|| Error::internal(format!("stored rule `{}`", r.kind)))?,
                     set_by: r.set_by,
                     set_at: r.set_at,
                 })
@@ -714,7 +717,12 @@ impl Store {
             });
             match inserted {
                 // Another pin for this mentee landed first.
-                Err(e) if unique_violation(&e).is_some() => {
+                Err(e)
+                    if matches!(
+                        Constraint::of(&e),
+                        Some(Constraint::MatchRuleOnePin | Constraint::MatchRule)
+                    ) =>
+                {
                     return Err(Error::conflict(
                         "mentee_id",
                         "someone else pinned this mentee at the same moment; reload and try again",

@@ -10,7 +10,33 @@
 //! `migrations/<backend>/`, embedded in the binary and applied at start-up.
 //!
 //! Domain modules add their own `impl Store` blocks next to their types, so the
-//! SQL for schools lives in `schools/`, and so on.
+//! SQL for schools lives in `schools/`, and so on. A constraint violation a
+//! person can act on is read through [`Constraint::of`], by the
+//! constraint's name on either backend.
+//!
+//! ## Instants on SQLite are text, and compared as text
+//!
+//! PostgreSQL stores instants as `TIMESTAMPTZ`. SQLite has no time type: a
+//! bound `DateTime<Utc>` is stored as the text sqlx's chrono encoding writes,
+//! `to_rfc3339_opts(SecondsFormat::AutoSi, false)`, e.g.
+//! `2026-12-01T08:40:00+00:00`, or with `.123`, `.123456` or `.123456789`
+//! when the instant has a fraction of a second (the fewest of those digits
+//! that are exact, so each instant has one spelling). Every comparison on
+//! such a column (`starts_at < $1`, `ORDER BY starts_at`, and the overlap
+//! triggers on `session_claims` in `migrations/sqlite/0008_bookings.sql`,
+//! which stand in for PostgreSQL's exclusion constraint) compares that text,
+//! and is right only because every instant is written this one way: always
+//! UTC (`+00:00`, never `Z` or another offset), `T` between date and time,
+//! four-digit years. Differing lengths still sort right: `+` sorts before
+//! `.` (a whole second before the same second with a fraction) and before
+//! every digit (`.500+` before `.500001+`). So instants are
+//! always bound as `DateTime<Utc>`, never as strings formatted by hand or
+//! made by SQLite's `datetime()`/`CURRENT_TIMESTAMP` (which write a space,
+//! not `T`). The test below checks the encoding and the ordering.
+
+mod constraint;
+
+pub use constraint::{Constraint, SqliteSignature};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -57,9 +83,7 @@ macro_rules! on_tx {
 /// multi-row write is all-or-nothing.
 #[derive(Debug)]
 pub enum Tx {
-    /// A SQLite transaction.
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    /// A PostgreSQL transaction.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -139,7 +163,6 @@ impl Store {
         .map_err(StoreError::Migrate)
     }
 
-    /// Opens a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
@@ -170,17 +193,49 @@ impl Store {
     }
 }
 
-/// The constraint a unique violation broke, if `err` is one.
-///
-/// PostgreSQL names the constraint; SQLite names the columns instead
-/// (`UNIQUE constraint failed: users.username`), so callers match on either.
-pub(crate) fn unique_violation(err: &sqlx::Error) -> Option<String> {
-    match err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => Some(
-            db.constraint()
-                .map(str::to_owned)
-                .unwrap_or_else(|| db.message().to_owned()),
-        ),
-        _ => None,
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::Store;
+
+    /// What the SQLite overlap triggers rely on: sqlx writes each instant as
+    /// one fixed RFC 3339 UTC spelling, and text order is time order, with
+    /// and without fractions of a second.
+    #[tokio::test]
+    async fn sqlite_orders_stored_instants_as_time_orders_them() {
+        let Store::Sqlite(pool) = Store::connect("sqlite::memory:").await.expect("memory db")
+        else {
+            panic!("a sqlite: URL opens SQLite");
+        };
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("instant");
+        let (text,): (String,) = sqlx::query_as("SELECT CAST($1 AS TEXT)")
+            .bind(at("2026-12-01T08:40:00Z"))
+            .fetch_one(&pool)
+            .await
+            .expect("encode");
+        assert_eq!(text, "2026-12-01T08:40:00+00:00");
+        let base = at("2026-12-01T08:40:00Z");
+        let instants = [
+            base,
+            base + Duration::milliseconds(1),
+            base + Duration::microseconds(1_001),
+            base + Duration::nanoseconds(1_000_001),
+            base + Duration::milliseconds(500),
+            base + Duration::seconds(1),
+            base + Duration::minutes(20),
+            at("2027-01-01T00:00:00Z"),
+        ];
+        for a in instants {
+            for b in instants {
+                let (less,): (bool,) = sqlx::query_as("SELECT $1 < $2")
+                    .bind(a)
+                    .bind(b)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("compare");
+                assert_eq!(less, a < b, "{a:?} < {b:?} as stored text");
+            }
+        }
     }
 }

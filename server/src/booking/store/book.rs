@@ -32,13 +32,12 @@ struct Claims {
 impl Claims {
     fn supervisors_json(&self) -> Result<String> {
         serde_json::to_string(&self.supervisors)
-            .map_err(|e| Error::Internal(format!("supervisors JSON: {e}")))
+            .map_err(|e| Error::internal_from("supervisors JSON", e))
     }
 }
 
 fn local_json(slot: &Slot) -> Result<String> {
-    serde_json::to_string(&slot.schools)
-        .map_err(|e| Error::Internal(format!("session times JSON: {e}")))
+    serde_json::to_string(&slot.schools).map_err(|e| Error::internal_from("session times JSON", e))
 }
 
 /// Queues this transaction behind any other that holds one of `claims`
@@ -336,7 +335,7 @@ impl Store {
         moved
             .into_iter()
             .next()
-            .ok_or_else(|| Error::Internal("a move returned no session".into()))
+            .ok_or_else(|| Error::internal("a move returned no session"))
     }
 
     /// Moves a session and every later live session of its match to the

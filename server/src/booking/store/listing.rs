@@ -227,7 +227,7 @@ async fn next_slots(
 ) -> Result<Vec<Slot>> {
     match partnership_slots(store, partnership, today, today + Duration::days(27)).await {
         Ok(found) => Ok(found.alignment.slots),
-        Err(e @ (Error::Database(_) | Error::Internal(_))) => Err(e),
+        Err(e @ (Error::Database(_) | Error::Internal { .. })) => Err(e),
         Err(_) => Ok(Vec::new()),
     }
 }

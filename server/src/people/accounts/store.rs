@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{NewUser, Role, StudentDetails, User, Username};
 use crate::auth::password::PasswordHash;
 use crate::error::{Error, Result};
-use crate::store::{Store, Tx, unique_violation};
+use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
 #[derive(sqlx::FromRow)]
@@ -42,7 +42,7 @@ impl TryFrom<UserRow> for User {
             role: row
                 .role
                 .parse::<Role>()
-                .map_err(|_| Error::Internal(format!("stored role `{}` is unknown", row.role)))?,
+                .map_err(|_| Error::internal(format!("stored role `{}` is unknown", row.role)))?,
             given_name: row.given_name,
             family_name: row.family_name,
             year_group: row.year_group,
@@ -51,7 +51,7 @@ impl TryFrom<UserRow> for User {
                 .as_deref()
                 .map(str::parse::<super::StudentKind>)
                 .transpose()
-                .map_err(|_| Error::Internal("stored student kind is unknown".into()))?,
+                .map_err(|_| Error::internal("stored student kind is unknown"))?,
             subjects: row
                 .subjects
                 .split(',')
@@ -72,12 +72,12 @@ const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_na
                             password_hash <> '!' AS has_password, email";
 
 fn map_user_conflict(err: sqlx::Error, username: &Username) -> Error {
-    match unique_violation(&err) {
-        Some(_) => Error::conflict(
+    match Constraint::of(&err) {
+        Some(Constraint::UserUsername) => Error::conflict(
             "username",
             format!("the username `{}` is already taken", username.as_str()),
         ),
-        None => Error::Database(err),
+        _ => Error::Database(err),
     }
 }
 
@@ -152,9 +152,11 @@ pub(crate) async fn update_rostered_student(
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))
-    .map_err(|err| match unique_violation(&err) {
-        Some(_) => Error::conflict("username", "that username belongs to another account"),
-        None => Error::Database(err),
+    .map_err(|err| match Constraint::of(&err) {
+        Some(Constraint::UserUsername | Constraint::UserStudentRef) => {
+            Error::conflict("username", "that username belongs to another account")
+        }
+        _ => Error::Database(err),
     })?;
     Ok(())
 }

@@ -43,10 +43,10 @@ fn profile(user: &User, row: Option<Row>) -> Result<MentorProfile> {
             None => (Vec::new(), 1, Vec::new(), None, None, None, None),
             Some(r) => (
                 serde_json::from_str(&r.offers)
-                    .map_err(|e| Error::Internal(format!("stored offers: {e}")))?,
+                    .map_err(|e| Error::internal_from("stored offers", e))?,
                 u8::try_from(r.capacity).unwrap_or(1),
                 serde_json::from_str(&r.free_periods)
-                    .map_err(|e| Error::Internal(format!("stored free periods: {e}")))?,
+                    .map_err(|e| Error::internal_from("stored free periods", e))?,
                 r.training_course,
                 r.training_date,
                 r.cleared_by,
@@ -142,10 +142,10 @@ impl Store {
     ) -> Result<MentorProfile> {
         mentor_account(self, id).await?;
         let input = check_profile(input)?;
-        let offers =
-            serde_json::to_string(&input.offers).map_err(|e| Error::Internal(e.to_string()))?;
+        let offers = serde_json::to_string(&input.offers)
+            .map_err(|e| Error::internal_from("mentor offers JSON", e))?;
         let free = serde_json::to_string(&input.free_periods)
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(|e| Error::internal_from("mentor free periods JSON", e))?;
         let exists = self.profile_row(id).await?.is_some();
         let sql = if exists {
             "UPDATE mentor_profiles SET offers = $2, capacity = $3, free_periods = $4, updated_at = $5 WHERE user_id = $1"

@@ -53,7 +53,7 @@ impl FromStr for PartnershipStatus {
         match raw {
             "proposed" => Ok(PartnershipStatus::Proposed),
             "accepted" => Ok(PartnershipStatus::Accepted),
-            other => Err(Error::Internal(format!(
+            other => Err(Error::internal(format!(
                 "stored partnership status `{other}`"
             ))),
         }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{Partnership, PartnershipStatus};
 use crate::error::{Error, Result};
 use crate::on_pool;
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 
 #[derive(sqlx::FromRow)]
 struct PartnershipRow {
@@ -105,12 +105,12 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|err| match unique_violation(&err) {
-            Some(_) => Error::conflict(
+        .map_err(|err| match Constraint::of(&err) {
+            Some(Constraint::PartnershipPair) => Error::conflict(
                 "partner_school",
                 "these two schools already have a partnership (proposed or accepted)",
             ),
-            None => Error::Database(err),
+            _ => Error::Database(err),
         })?;
         self.partnership(id).await
     }

@@ -13,7 +13,7 @@ use super::{
 use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::people::accounts::{Role, StudentKind, User};
-use crate::store::{Store, unique_violation};
+use crate::store::{Constraint, Store};
 use crate::{on_pool, on_tx};
 
 const COLUMNS: &str = "id, school_id, mentee_id, referred_by, countersigned_by, status, priority, \
@@ -68,7 +68,7 @@ impl Row {
             referred_by: self.referred_by,
             countersigned_by: self.countersigned_by,
             status: self.status.parse().map_err(|_| {
-                Error::Internal(format!("stored referral status `{}`", self.status))
+                Error::internal(format!("stored referral status `{}`", self.status))
             })?,
             priority: self.priority,
             strengths: self.strengths,
@@ -140,12 +140,12 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
-        .map_err(|err| match unique_violation(&err) {
-            Some(_) => Error::conflict(
+        .map_err(|err| match Constraint::of(&err) {
+            Some(Constraint::ReferralOpenMentee) => Error::conflict(
                 "mentee_id",
                 format!("{} already has an open referral", mentee.given_name),
             ),
-            None => Error::Database(err),
+            _ => Error::Database(err),
         })?;
         self.referral(id).await
     }

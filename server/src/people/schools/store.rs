@@ -7,12 +7,12 @@ use uuid::Uuid;
 use super::{NewSchool, School, Slug};
 use crate::error::{Error, Result};
 use crate::people::accounts::NewUser;
-use crate::store::{Store, Tx, unique_violation};
+use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
 fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
-    match unique_violation(&err) {
-        Some(c) if c.contains("slug") => Error::conflict(
+    match Constraint::of(&err) {
+        Some(Constraint::SchoolSlug) => Error::conflict(
             "slug",
             format!("a school with slug `{}` already exists", slug.as_str()),
         ),

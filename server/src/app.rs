@@ -130,6 +130,7 @@ fn all_routes() -> Routes {
     let routes = crate::booking::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
+    let routes = crate::attendance::pages::routes(routes);
     partnerships::http::routes(routes)
 }
 
@@ -143,10 +144,6 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     all_routes()
         .into_router()
-        .route(
-            "/ws",
-            axum::routing::get(crate::attendance::http::websocket),
-        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))

@@ -88,12 +88,8 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                 .filter(|u| u.kind == Some(StudentKind::Mentee))
                 .count();
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
-            if authorize(&actor, Action::ViewSessions { school: school_id }).is_ok() {
-                page.calls_today = Some(
-                    crate::attendance::http::todays_calls(store, school_id)
-                        .await?
-                        .len(),
-                );
+            if authorize(&actor, Action::ViewTodaysCalls { school: school_id }).is_ok() {
+                page.calls_today = Some(store.todays_calls(school_id).await?.len());
             }
             for p in store.partnerships_of(school_id).await? {
                 page.partnerships.push(PartnershipLine {

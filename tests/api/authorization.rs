@@ -55,6 +55,8 @@ enum Body {
     File(&'static str, &'static str),
     /// A file uploaded through a page's form, in a field of another name.
     Files(&'static str, &'static str, &'static str),
+    /// A websocket upgrade, carrying the caller's cookie.
+    Upgrade,
 }
 
 const ROSTER_CSV: &str = "student_ref,given_name,family_name,year_group,role,subjects,username\nR-1,Kit,Lane,8,mentee,Maths,\n";
@@ -772,6 +774,17 @@ fn matrix() -> Vec<Row> {
             allowed: WITH_A_SCHOOL,
             body: |_| Body::Json(json!({"sdp": mentorbridge_tests::DATA_CHANNEL_OFFER})),
         },
+        // The signalling socket opens for everyone: its authority is the join
+        // token in the first message, not the cookie (the calls tests cover
+        // the tokens, and `upgrade` checks that a hello without one is
+        // refused whoever sends it). A plain GET is a 400 for everyone:
+        // `a_plain_get_of_the_websocket_is_the_same_400_for_every_caller`.
+        Row {
+            method: "GET",
+            path: "/ws",
+            allowed: EVERYONE,
+            body: |_| Body::Upgrade,
+        },
         Row {
             method: "PUT",
             path: "/api/me/email",
@@ -918,15 +931,9 @@ fn concrete_path(pattern: &str, world: &World) -> String {
         .replace("{file}", "app.css")
 }
 
-async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
-    let user = match who {
-        Anonymous => {
-            // Anonymous callers hold a sign-in form token, so that a refusal
-            // below is the policy speaking, not the CSRF guard.
-            let mut client = app.client();
-            client.load_sign_in_form().await;
-            return client;
-        }
+fn user_of(world: &World, who: Who) -> Option<&mentorbridge::people::accounts::User> {
+    Some(match who {
+        Anonymous => return None,
         Admin => &world.admin,
         CoordA => &world.coord_a,
         TeacherA => &world.teacher_a,
@@ -935,6 +942,16 @@ async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
         CoordB => &world.coord_b,
         MenteeB => &world.mentee_b,
         CoordC => &world.coord_c,
+    })
+}
+
+async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
+    let Some(user) = user_of(world, who) else {
+        // Anonymous callers hold a sign-in form token, so that a refusal
+        // below is the policy speaking, not the CSRF guard.
+        let mut client = app.client();
+        client.load_sign_in_form().await;
+        return client;
     };
     // A fresh session per request: some rows (sign-out, password resets)
     // end sessions.
@@ -959,10 +976,65 @@ fn denied(reply: &Reply) -> bool {
     ) || (reply.status.is_redirection() && reply.location() == Some("/login"))
 }
 
-/// An allowed caller must get what they asked for, not an error of another kind.
+/// An allowed caller must get what they asked for, not an error of another
+/// kind (for a websocket, the upgrade: 101 Switching Protocols).
 fn succeeded(reply: &Reply) -> bool {
     reply.status.is_success()
+        || reply.status == StatusCode::SWITCHING_PROTOCOLS
         || (reply.status.is_redirection() && reply.location() != Some("/login"))
+}
+
+/// Opens the websocket at `path` as `who` (with a session cookie of theirs,
+/// if they have one) and says hello without a join token, which must be
+/// refused: the upgrade is what the cookie gets, and all it gets.
+async fn upgrade(app: &TestApp, world: &World, who: Who, path: &str) -> Reply {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::{Error, Message};
+    let mut request = format!("ws://{}{path}", app.addr)
+        .into_client_request()
+        .unwrap();
+    if let Some(user) = user_of(world, who) {
+        let session = app.store.create_session(user.id).await.unwrap();
+        let cookie = format!("mb_session={}", session.token);
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+    }
+    let (mut ws, response) = match tokio_tungstenite::connect_async(request).await {
+        Ok(opened) => opened,
+        Err(Error::Http(response)) => {
+            let (parts, body) = response.into_parts();
+            return Reply {
+                status: parts.status,
+                headers: parts.headers,
+                text: String::from_utf8_lossy(&body.unwrap_or_default()).into_owned(),
+            };
+        }
+        Err(e) => panic!("GET {path} as {who:?}: {e}"),
+    };
+    let hello = serde_json::json!({"type": "hello", "token": "no.token"});
+    ws.send(Message::Text(hello.to_string().into()))
+        .await
+        .unwrap();
+    let refusal = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => break text.to_string(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no answer to hello on {path} as {who:?}: {other:?}"),
+        }
+    };
+    let code = serde_json::from_str::<Value>(&refusal).unwrap()["code"].clone();
+    assert_eq!(
+        code, "bad_token",
+        "hello without a token as {who:?}: {refusal}"
+    );
+    let _ = ws.close(None).await;
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        text: refusal,
+    }
 }
 
 async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
@@ -1176,6 +1248,7 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
                 }
             }
             let reply = match (body, row.method) {
+                (Body::Upgrade, "GET") => upgrade(&app, &world, who, &path).await,
                 (Body::None, "GET") => client.get(&path).await,
                 (Body::None, "DELETE") => client.delete(&path).await,
                 (Body::Json(body), "POST") => client.post_json(&path, &body).await,
@@ -1227,4 +1300,27 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
     );
 }
 
-on_both_backends!(every_route_allows_exactly_the_callers_the_policy_names);
+/// Without an upgrade, `/ws` answers every caller alike: a 400 saying what
+/// a websocket upgrade needs, signed in or not (no cookie opens anything).
+async fn a_plain_get_of_the_websocket_is_the_same_400_for_every_caller(app: TestApp) {
+    let world = app.world().await;
+    for &who in EVERYONE {
+        let reply = client_for(&app, &world, who).await.get("/ws").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{who:?}: {}",
+            reply.text
+        );
+        assert!(
+            reply.text.starts_with("expected a websocket upgrade"),
+            "{who:?}: {}",
+            reply.text
+        );
+    }
+}
+
+on_both_backends!(
+    every_route_allows_exactly_the_callers_the_policy_names,
+    a_plain_get_of_the_websocket_is_the_same_400_for_every_caller,
+);

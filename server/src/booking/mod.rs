@@ -16,6 +16,7 @@
 
 pub mod http;
 pub mod pages;
+mod settle;
 
 use std::collections::BTreeMap;
 

@@ -11,14 +11,12 @@ use crate::people::partnerships::PartnershipStatus;
 use crate::state::{AppState, Routes};
 use crate::web::{Nav, render};
 
-/// The home route.
 pub fn routes(routes: Routes) -> Routes {
     routes.get("/home", home)
 }
 
 /// A partnership as a line on the home page.
 pub struct PartnershipLine {
-    /// The partnership.
     pub id: uuid::Uuid,
     /// The other school's name.
     pub partner: String,

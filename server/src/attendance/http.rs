@@ -89,9 +89,7 @@ pub struct JoinInfo {
     pub token: String,
     /// Where the websocket is.
     pub ws_path: &'static str,
-    /// The joiner's role.
     pub role: CallRole,
-    /// The joiner.
     pub user_id: Uuid,
     /// When the room opens.
     pub opens_at: chrono::DateTime<Utc>,

@@ -49,14 +49,12 @@ pub const SESSION_HOURS: i64 = 12;
 /// The signed-in person making a request.
 #[derive(Clone, Debug)]
 pub struct Actor {
-    /// Their account.
     pub user: User,
     /// The token their forms and API calls must echo.
     pub csrf_token: String,
 }
 
 impl Actor {
-    /// Their role.
     pub fn role(&self) -> Role {
         self.user.role
     }
@@ -276,23 +274,38 @@ pub async fn csrf_guard(
     {
         return next.run(req).await;
     }
-    let is_api = req.uri().path().starts_with("/api/");
-    if is_api {
-        let Some(actor) = actor else {
-            return next.run(req).await;
-        };
-        let sent = req
-            .headers()
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if same(sent, &actor.csrf_token) {
-            return next.run(req).await;
-        }
-        return ApiError(Error::Forbidden).into_response();
+    if req.uri().path().starts_with("/api/") {
+        api_csrf(actor, req, next).await
+    } else {
+        form_csrf(&state, &jar, actor, req, next).await
     }
+}
 
-    // A page form: read the body, find the token, and hand the body on.
+/// An API call: a signed-in caller echoes the session's token in a header.
+async fn api_csrf(actor: Option<Actor>, req: Request, next: Next) -> Response {
+    let Some(actor) = actor else {
+        return next.run(req).await;
+    };
+    let sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if same(sent, &actor.csrf_token) {
+        return next.run(req).await;
+    }
+    ApiError(Error::Forbidden).into_response()
+}
+
+/// A page form: read the body, find the token, and hand the body on (the
+/// session's token, or before sign-in the one bound to the pre-session cookie).
+async fn form_csrf(
+    state: &AppState,
+    jar: &CookieJar,
+    actor: Option<Actor>,
+    req: Request,
+    next: Next,
+) -> Response {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -303,7 +316,7 @@ pub async fn csrf_guard(
     let expected = match &actor {
         Some(actor) => actor.csrf_token.clone(),
         None => match jar.get(PRE_SESSION_COOKIE) {
-            Some(c) => pre_session_token(&state, c.value()),
+            Some(c) => pre_session_token(state, c.value()),
             None => String::new(),
         },
     };

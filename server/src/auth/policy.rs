@@ -24,70 +24,37 @@ pub enum Action<'a> {
     /// Add a school (and its first coordinator).
     CreateSchool,
     /// See a school's staff list.
-    ViewStaff {
-        /// The school.
-        school: Uuid,
-    },
+    ViewStaff { school: Uuid },
     /// Add a member of staff to a school.
-    CreateStaff {
-        /// The school.
-        school: Uuid,
-    },
+    CreateStaff { school: Uuid },
     /// See a school's students, in full.
-    ViewStudents {
-        /// The school.
-        school: Uuid,
-    },
+    ViewStudents { school: Uuid },
     /// Add a student to a school.
-    CreateStudent {
-        /// The school.
-        school: Uuid,
-    },
+    CreateStudent { school: Uuid },
     /// Set a new password for a student.
     ResetStudentPassword {
         /// The student's school.
         school: Uuid,
     },
     /// See the partnerships a school is in.
-    ViewPartnerships {
-        /// The school.
-        school: Uuid,
-    },
+    ViewPartnerships { school: Uuid },
     /// Propose a partnership on behalf of a school.
     ProposePartnership {
         /// The proposing school.
         school: Uuid,
     },
     /// Accept a proposed partnership.
-    AcceptPartnership {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    AcceptPartnership { partnership: &'a Partnership },
     /// See the partner school's students, limited to what pairing needs.
-    ViewPartnerStudents {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewPartnerStudents { partnership: &'a Partnership },
     /// See a school's calendar and bell schedule.
-    ViewCalendar {
-        /// The school.
-        school: Uuid,
-    },
+    ViewCalendar { school: Uuid },
     /// Upload or change a school's calendar and bell schedule.
-    ManageCalendar {
-        /// The school.
-        school: Uuid,
-    },
+    ManageCalendar { school: Uuid },
     /// See a partnership's policy and aligned slots.
-    ViewSlots {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewSlots { partnership: &'a Partnership },
     /// Set a partnership's slot policy.
-    SetSlotPolicy {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    SetSlotPolicy { partnership: &'a Partnership },
     /// Read a school's referrals in full.
     ViewReferrals {
         /// The mentee's school.
@@ -110,16 +77,10 @@ pub enum Action<'a> {
     },
     /// See a partnership's match proposal and approved matches (first
     /// names, years, focus and offers only).
-    ViewMatches {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewMatches { partnership: &'a Partnership },
     /// Run the optimiser, pin or forbid pairs, and approve a proposal for
     /// one's own school.
-    ManageMatching {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ManageMatching { partnership: &'a Partnership },
     /// See one's own sessions and keep one's own calendar subscription.
     OwnCalendar,
     /// Run the pre-call check of one's iPad (camera, microphone, network).
@@ -128,41 +89,20 @@ pub enum Action<'a> {
     /// no address in mentorbridge).
     OwnInviteAddress,
     /// See every session with a student of a school in it.
-    ViewSessions {
-        /// The school.
-        school: Uuid,
-    },
+    ViewSessions { school: Uuid },
     /// See *Today's calls* at a school: the live register of its calls
     /// (and the count on the home page).
-    ViewTodaysCalls {
-        /// The school.
-        school: Uuid,
-    },
+    ViewTodaysCalls { school: Uuid },
     /// Keep a school's calendar subscription.
-    ManageSchoolFeed {
-        /// The school.
-        school: Uuid,
-    },
+    ManageSchoolFeed { school: Uuid },
     /// See which invites were emailed to a school's staff, and which failed.
-    ViewInvites {
-        /// The school.
-        school: Uuid,
-    },
+    ViewInvites { school: Uuid },
     /// Move or cancel a session of a partnership.
-    ManageSession {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ManageSession { partnership: &'a Partnership },
     /// See who attended a partnership's sessions.
-    ViewAttendance {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewAttendance { partnership: &'a Partnership },
     /// Correct the attendance record, with a reason.
-    CorrectAttendance {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    CorrectAttendance { partnership: &'a Partnership },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).

@@ -59,10 +59,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         calls_today: None,
         schools: 0,
         partnerships: Vec::new(),
-        student_kind: actor.user.kind.map(|k| match k {
-            StudentKind::Mentor => "mentor",
-            StudentKind::Mentee => "mentee",
-        }),
+        student_kind: actor.user.kind.map(StudentKind::as_str),
         year_group: actor.user.year_group,
         subjects: actor.user.subjects.join(", "),
         next: Vec::new(),

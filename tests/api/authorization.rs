@@ -420,19 +420,7 @@ async fn fresh_match_proposal(app: &TestApp, world: &World) -> uuid::Uuid {
 /// A live session of mentee.b's to cancel or move, and a slot they are not
 /// booked in, to move it to.
 async fn live_session_and_free_slot(app: &TestApp, world: &World) -> (uuid::Uuid, String) {
-    let live = app
-        .store
-        .sessions_of_student(
-            world.mentee_b.id,
-            chrono::Utc::now(),
-            chrono::Utc::now() + chrono::Duration::days(400),
-        )
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.status.is_live())
-        .expect("a live session to cancel");
-    let booked: Vec<_> = app
+    let live: Vec<_> = app
         .store
         .sessions_of_student(
             world.mentee_b.id,
@@ -443,8 +431,9 @@ async fn live_session_and_free_slot(app: &TestApp, world: &World) -> (uuid::Uuid
         .unwrap()
         .into_iter()
         .filter(|s| s.status.is_live())
-        .map(|s| s.starts_at)
         .collect();
+    let session = live.first().expect("a live session to cancel").id;
+    let booked: Vec<_> = live.iter().map(|s| s.starts_at).collect();
     let today = chrono::Utc::now().date_naive();
     let free_slot = mentorbridge::calendar::store::partnership_slots(
         &app.store,
@@ -461,7 +450,7 @@ async fn live_session_and_free_slot(app: &TestApp, world: &World) -> (uuid::Uuid
     .expect("a free slot")
     .start_utc
     .to_rfc3339();
-    (live.id, free_slot)
+    (session, free_slot)
 }
 
 /// The row's body with its placeholders filled in.

@@ -444,3 +444,47 @@ pub async fn record_events(store: Store, mut events: mpsc::UnboundedReceiver<Roo
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_kind_and_call_role_reads_back_from_its_stored_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(kind.as_str().parse::<EventKind>().ok(), Some(kind));
+        }
+        assert!("chat".parse::<EventKind>().is_err());
+        for role in [CallRole::Mentor, CallRole::Mentee, CallRole::Supervisor] {
+            assert_eq!(call_role_named(call_role_name(role)), role);
+        }
+    }
+
+    #[test]
+    fn a_track_counts_connected_time_until_the_person_leaves_or_the_room_closes() {
+        let user = Uuid::new_v4();
+        let start = Utc::now();
+        let event = |kind, detail: &str, minutes| Event {
+            user_id: user,
+            kind,
+            detail: detail.to_owned(),
+            at: start + Duration::minutes(minutes),
+        };
+        let events = [
+            event(EventKind::Joined, "mentee", 0),
+            event(EventKind::Media, "connected", 1),
+            event(EventKind::Media, "disconnected", 4),
+            event(EventKind::Media, "connected", 5),
+            event(EventKind::Left, "left", 9),
+        ];
+        let all: Vec<&Event> = events.iter().collect();
+        let gone = Track::follow(&all, start + Duration::minutes(30));
+        assert!(!gone.in_call);
+        assert_eq!(gone.left_at, Some(start + Duration::minutes(9)));
+        assert_eq!(gone.connected_secs, 7 * 60);
+        // Still connected: counted up to `until`.
+        let still = Track::follow(&all[..4], start + Duration::minutes(8));
+        assert!(still.in_call && still.connected_since.is_some());
+        assert_eq!(still.connected_secs, 6 * 60);
+    }
+}

@@ -133,6 +133,7 @@ fn all_routes() -> Routes {
     let routes = crate::invites::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
+    let routes = crate::attendance::pages::routes(routes);
     let routes = partnerships::http::routes(routes);
     partnerships::pages::routes(routes)
 }
@@ -147,10 +148,6 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     all_routes()
         .into_router()
-        .route(
-            "/ws",
-            axum::routing::get(crate::attendance::http::websocket),
-        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))

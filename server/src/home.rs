@@ -11,14 +11,12 @@ use crate::people::partnerships::PartnershipStatus;
 use crate::state::{AppState, Routes};
 use crate::web::{Nav, render};
 
-/// The home route.
 pub fn routes(routes: Routes) -> Routes {
     routes.get("/home", home)
 }
 
 /// A partnership as a line on the home page.
 pub struct PartnershipLine {
-    /// The partnership.
     pub id: uuid::Uuid,
     /// The other school's name.
     pub partner: String,
@@ -61,10 +59,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         calls_today: None,
         schools: 0,
         partnerships: Vec::new(),
-        student_kind: actor.user.kind.map(|k| match k {
-            StudentKind::Mentor => "mentor",
-            StudentKind::Mentee => "mentee",
-        }),
+        student_kind: actor.user.kind.map(StudentKind::as_str),
         year_group: actor.user.year_group,
         subjects: actor.user.subjects.join(", "),
         next: Vec::new(),
@@ -88,12 +83,8 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                 .filter(|u| u.kind == Some(StudentKind::Mentee))
                 .count();
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
-            if authorize(&actor, Action::ViewSessions { school: school_id }).is_ok() {
-                page.calls_today = Some(
-                    crate::attendance::http::todays_calls(store, school_id)
-                        .await?
-                        .len(),
-                );
+            if authorize(&actor, Action::ViewTodaysCalls { school: school_id }).is_ok() {
+                page.calls_today = Some(store.todays_calls(school_id).await?.len());
             }
             for p in store.partnerships_of(school_id).await? {
                 page.partnerships.push(PartnershipLine {

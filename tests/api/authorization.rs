@@ -14,6 +14,12 @@ use mentorbridge_tests::{Client, PASSWORD, Reply, TestApp, World, on_both_backen
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+mod booking;
+mod people;
+mod websocket;
+
+use websocket::upgrade;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
     Anonymous,
@@ -55,6 +61,8 @@ enum Body {
     File(&'static str, &'static str),
     /// A file uploaded through a page's form, in a field of another name.
     Files(&'static str, &'static str, &'static str),
+    /// A websocket upgrade, carrying the caller's cookie.
+    Upgrade,
 }
 
 const ROSTER_CSV: &str = "student_ref,given_name,family_name,year_group,role,subjects,username\nR-1,Kit,Lane,8,mentee,Maths,\n";
@@ -67,6 +75,7 @@ const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,r
 /// coordinator may send it (neither changes the other school's share).
 const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"teacher.a\"]\n[schools.school-b]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"coord.b\"]\n";
 
+#[derive(Clone, Copy)]
 struct Row {
     method: &'static str,
     path: &'static str,
@@ -116,764 +125,9 @@ fn none(_: usize) -> Body {
     Body::None
 }
 
+/// Every row, in the order of the data flow.
 fn matrix() -> Vec<Row> {
-    vec![
-        Row {
-            method: "GET",
-            path: "/healthz",
-            allowed: EVERYONE,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/readyz",
-            allowed: EVERYONE,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/static/{file}",
-            allowed: EVERYONE,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/login",
-            allowed: EVERYONE,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/login",
-            allowed: EVERYONE,
-            body: |_| {
-                Body::Form(vec![
-                    ("username", "coord.a".into()),
-                    ("password", PASSWORD.into()),
-                ])
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/api/session",
-            allowed: EVERYONE,
-            body: |_| Body::Json(json!({"username": "coord.a", "password": PASSWORD})),
-        },
-        // Anonymous visitors are sent to sign in from these.
-        Row {
-            method: "GET",
-            path: "/",
-            allowed: SIGNED_IN,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/logout",
-            allowed: SIGNED_IN,
-            body: |_| Body::Form(vec![]),
-        },
-        Row {
-            method: "DELETE",
-            path: "/api/session",
-            allowed: SIGNED_IN,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/api/me",
-            allowed: SIGNED_IN,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/home",
-            allowed: SIGNED_IN,
-            body: none,
-        },
-        // Schools.
-        Row {
-            method: "GET",
-            path: "/api/schools",
-            allowed: &[Admin, CoordA, CoordB, CoordC],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/schools",
-            allowed: &[Admin],
-            body: |n| {
-                Body::Json(
-                    json!({"slug": format!("new-{n}"), "name": "New", "time_zone": "Europe/London"}),
-                )
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/admin/schools",
-            allowed: &[Admin],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/admin/schools",
-            allowed: &[Admin],
-            body: |n| {
-                Body::Form(vec![
-                    ("slug", format!("form-{n}")),
-                    ("name", "Form".into()),
-                    ("time_zone", "Europe/London".into()),
-                ])
-            },
-        },
-        // Staff and students of school A, by id.
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/staff",
-            allowed: &[Admin, CoordA, TeacherA, DslA],
-            body: none,
-        },
-        // The administrator may add only a school's first coordinator, and
-        // school A has one.
-        Row {
-            method: "POST",
-            path: "/api/schools/{school_id}/staff",
-            allowed: &[CoordA],
-            body: |n| {
-                Body::Json(
-                    json!({"username": format!("staff-{n}"), "password": "cobalt-fern-ladder", "given_name": "S", "family_name": "T", "role": "teacher"}),
-                )
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/students",
-            allowed: STAFF_OF_A,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/schools/{school_id}/students",
-            allowed: &[CoordA],
-            body: |n| {
-                Body::Json(
-                    json!({"username": format!("kid-{n}"), "password": "cobalt-fern-ladder", "given_name": "K", "family_name": "D", "year_group": 8, "kind": "mentee"}),
-                )
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/api/students/{user_id}/password",
-            allowed: STAFF_OF_A,
-            body: |_| Body::Json(json!({"password": PASSWORD})),
-        },
-        // The signed-in person's own school.
-        Row {
-            method: "GET",
-            path: "/school/staff",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/school/staff",
-            allowed: ANY_COORDINATOR,
-            body: |n| {
-                Body::Form(vec![
-                    ("username", format!("fstaff-{n}")),
-                    ("password", "cobalt-fern-ladder".into()),
-                    ("given_name", "S".into()),
-                    ("family_name", "T".into()),
-                    ("role", "teacher".into()),
-                ])
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/school/students",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/school/students",
-            allowed: ANY_COORDINATOR,
-            body: |n| {
-                Body::Form(vec![
-                    ("username", format!("fkid-{n}")),
-                    ("password", "cobalt-fern-ladder".into()),
-                    ("given_name", "K".into()),
-                    ("family_name", "D".into()),
-                    ("year_group", "8".into()),
-                    ("kind", "mentee".into()),
-                ])
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/school/students/{user_id}/password",
-            allowed: STAFF_OF_A,
-            body: |_| Body::Form(vec![("password", PASSWORD.into())]),
-        },
-        // Partnerships: A–B, proposed by A and accepted.
-        Row {
-            method: "GET",
-            path: "/api/partnerships",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/partnerships",
-            allowed: ANY_COORDINATOR,
-            body: |n| Body::Json(json!({"partner_school": format!("fresh-{n}")})),
-        },
-        Row {
-            method: "POST",
-            path: "/api/partnerships/{partnership_id}/accept",
-            allowed: &[CoordB],
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/students",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/partnerships",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/partnerships",
-            allowed: ANY_COORDINATOR,
-            body: |n| Body::Form(vec![("partner_school", format!("fresh-{n}"))]),
-        },
-        Row {
-            method: "POST",
-            path: "/partnerships/{partnership_id}/accept",
-            allowed: &[CoordB],
-            body: |_| Body::Form(vec![]),
-        },
-        Row {
-            method: "GET",
-            path: "/partnerships/{partnership_id}",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        // Calendars: a school's own staff see it; its coordinators change it.
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/calendar",
-            allowed: STAFF_OF_A,
-            body: none,
-        },
-        Row {
-            method: "PUT",
-            path: "/api/schools/{school_id}/calendar/terms",
-            allowed: &[CoordA],
-            body: |_| Body::Raw("text/csv", TERMS_CSV),
-        },
-        Row {
-            method: "PUT",
-            path: "/api/schools/{school_id}/calendar/bells",
-            allowed: &[CoordA],
-            body: |_| Body::Raw("text/csv", BELLS_CSV),
-        },
-        Row {
-            method: "GET",
-            path: "/school/calendar",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/school/calendar/terms",
-            allowed: ANY_COORDINATOR,
-            body: |_| Body::File("terms.csv", TERMS_CSV),
-        },
-        Row {
-            method: "POST",
-            path: "/school/calendar/bells",
-            allowed: ANY_COORDINATOR,
-            body: |_| Body::File("bells.csv", BELLS_CSV),
-        },
-        Row {
-            method: "PUT",
-            path: "/api/schools/{school_id}/calendar/cycle",
-            allowed: &[CoordA],
-            body: |_| Body::Json(json!({"holidays_advance": false, "weeks": {"2026-09-14": "A"}})),
-        },
-        Row {
-            method: "POST",
-            path: "/school/calendar/cycle",
-            allowed: ANY_COORDINATOR,
-            body: |_| {
-                Body::Form(vec![
-                    ("anchor", "2026-09-07".into()),
-                    ("weeks", "2026-09-14 A".into()),
-                ])
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/api/schools/{school_id}/calendar/closures",
-            allowed: &[CoordA],
-            body: |n| Body::Json(json!({"start": "2026-10-05", "label": format!("Closure {n}")})),
-        },
-        Row {
-            method: "DELETE",
-            path: "/api/schools/{school_id}/calendar/entries/{entry_id}",
-            allowed: &[CoordA],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/school/calendar/closures",
-            allowed: ANY_COORDINATOR,
-            body: |n| {
-                Body::Form(vec![
-                    ("start", "2026-10-05".into()),
-                    ("label", format!("Closure {n}")),
-                ])
-            },
-        },
-        // The entry belongs to school A: only A's coordinator may remove it.
-        Row {
-            method: "POST",
-            path: "/school/calendar/entries/{entry_id}/delete",
-            allowed: &[CoordA],
-            body: |_| Body::Form(vec![]),
-        },
-        // Rosters: a school's coordinators import its students.
-        Row {
-            method: "PUT",
-            path: "/api/schools/{school_id}/roster",
-            allowed: &[CoordA],
-            body: |_| Body::Raw("text/csv", ROSTER_CSV),
-        },
-        Row {
-            method: "POST",
-            path: "/school/students/roster",
-            allowed: ANY_COORDINATOR,
-            body: |_| Body::Files("files", "roster.csv", ROSTER_CSV),
-        },
-        // Referrals: only the mentee's school sees or writes them; the
-        // partner sees first names and focus through the partnership.
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/referrals",
-            allowed: STAFF_OF_A,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/schools/{school_id}/referrals",
-            allowed: STAFF_OF_A,
-            body: |_| Body::Json(referral_body("{fresh_mentee}")),
-        },
-        Row {
-            method: "GET",
-            path: "/api/referrals/{referral_id}",
-            allowed: STAFF_OF_A,
-            body: none,
-        },
-        Row {
-            method: "PUT",
-            path: "/api/referrals/{referral_id}",
-            allowed: STAFF_OF_A,
-            body: |_| Body::Json(referral_body("{mentee_id}")),
-        },
-        Row {
-            method: "POST",
-            path: "/api/referrals/{referral_id}/status",
-            allowed: STAFF_OF_A,
-            body: |_| Body::Json(json!({"to": "submitted"})),
-        },
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/referrals",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        // Mentor readiness: the mentor's school's staff; clearance by a
-        // coordinator or safeguarding lead; the partner sees ready mentors.
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/mentors",
-            allowed: STAFF_OF_A,
-            body: none,
-        },
-        Row {
-            method: "PUT",
-            path: "/api/mentors/{user_id}/profile",
-            allowed: &[CoordA, TeacherA],
-            body: |_| {
-                Body::Json(
-                    json!({"offers": [{"subject": "Maths", "level": "gcse"}], "capacity": 2}),
-                )
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/api/mentors/{user_id}/training",
-            allowed: &[CoordA, TeacherA],
-            body: |_| {
-                Body::Json(json!({"course": "Peer mentoring (Level 1)", "date": "2026-10-01"}))
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/api/mentors/{user_id}/clearance",
-            allowed: &[CoordA, DslA],
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/mentors",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/school/referrals",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/school/referrals",
-            allowed: ANY_STAFF,
-            body: |_| {
-                Body::Form(vec![
-                    ("mentee_id", "{fresh_mentee}".into()),
-                    ("focus", "Maths".into()),
-                    ("reasons", "Low confidence".into()),
-                    ("planned_weeks", "6".into()),
-                    ("concerns", "confidence".into()),
-                ])
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/school/referrals/{referral_id}/status",
-            allowed: STAFF_OF_A,
-            body: |_| Body::Form(vec![("to", "submitted".into())]),
-        },
-        Row {
-            method: "GET",
-            path: "/school/mentors",
-            allowed: ANY_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/school/mentors/{user_id}/profile",
-            allowed: &[CoordA, TeacherA],
-            body: |_| {
-                Body::Form(vec![
-                    ("offers", "Maths (GCSE)".into()),
-                    ("capacity", "2".into()),
-                    ("free_periods", "A Mon TUT".into()),
-                ])
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/school/mentors/{user_id}/training",
-            allowed: &[CoordA, TeacherA],
-            body: |_| {
-                Body::Form(vec![
-                    ("course", "Peer mentoring".into()),
-                    ("date", "2026-10-01".into()),
-                ])
-            },
-        },
-        Row {
-            method: "POST",
-            path: "/school/mentors/{user_id}/clearance",
-            allowed: &[CoordA, DslA],
-            body: |_| Body::Form(vec![]),
-        },
-        // Matching: staff of the partnership see proposals and matches;
-        // its coordinators run, steer and approve.
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/proposal",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/partnerships/{partnership_id}/proposal",
-            allowed: &[CoordA, CoordB],
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "POST",
-            path: "/api/partnerships/{partnership_id}/proposal/{proposal_id}/approve",
-            allowed: &[CoordA, CoordB],
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/match-rules",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "PUT",
-            path: "/api/partnerships/{partnership_id}/match-rules",
-            allowed: &[CoordA, CoordB],
-            body: |_| {
-                Body::Json(
-                    json!({"mentee_id": "{mentee_b}", "mentor_id": "{mentor_a}", "kind": "none"}),
-                )
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/matches",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/partnerships/{partnership_id}/matching",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/partnerships/{partnership_id}/matching/run",
-            allowed: &[CoordA, CoordB],
-            body: |_| Body::Form(vec![]),
-        },
-        Row {
-            method: "POST",
-            path: "/partnerships/{partnership_id}/matching/approve",
-            allowed: &[CoordA, CoordB],
-            body: |_| Body::Form(vec![("proposal_id", "{proposal_id}".into())]),
-        },
-        Row {
-            method: "POST",
-            path: "/partnerships/{partnership_id}/matching/rules",
-            allowed: &[CoordA, CoordB],
-            body: |_| {
-                Body::Form(vec![
-                    ("mentee_id", "{mentee_b}".into()),
-                    ("mentor_id", "{mentor_a}".into()),
-                    ("kind", "none".into()),
-                ])
-            },
-        },
-        // Sessions and calendars: everyone with a school sees their own;
-        // staff see their school's; the partnership's coordinators and
-        // teachers cancel; a feed opens for whoever holds its link.
-        Row {
-            method: "GET",
-            path: "/api/me/sessions",
-            allowed: WITH_A_SCHOOL,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/me/calendar-feed",
-            allowed: WITH_A_SCHOOL,
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "DELETE",
-            path: "/api/me/calendar-feed",
-            allowed: WITH_A_SCHOOL,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/sessions",
-            allowed: STAFF_OF_A,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/schools/{school_id}/calendar-feed",
-            allowed: &[CoordA],
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "DELETE",
-            path: "/api/schools/{school_id}/calendar-feed",
-            allowed: &[CoordA],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/sessions/{session_id}/join",
-            allowed: &[TeacherA, DslA, MentorA, CoordB, MenteeB],
-            body: |_| Body::Json(json!({})),
-        },
-        Row {
-            method: "GET",
-            path: "/api/sessions/{session_id}/attendance",
-            allowed: &[CoordA, TeacherA, DslA, CoordB],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/sessions/{session_id}/attendance",
-            allowed: &[CoordA, TeacherA, CoordB],
-            body: |_| {
-                Body::Json(
-                    json!({"user_id": "{mentee_b}", "present": true, "reason": "Joined on another iPad"}),
-                )
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/sessions/{session_id}/call",
-            allowed: &[TeacherA, DslA, MentorA, CoordB, MenteeB],
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/sessions/today",
-            allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/sessions/{session_id}/attendance",
-            allowed: &[CoordA, TeacherA, CoordB],
-            body: |_| {
-                Body::Form(vec![
-                    ("user_id", "{mentee_b}".into()),
-                    ("present", "yes".into()),
-                    ("reason", "Joined on another iPad".into()),
-                ])
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/precall",
-            allowed: WITH_A_SCHOOL,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/api/me/ice-servers",
-            allowed: WITH_A_SCHOOL,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/precall",
-            allowed: WITH_A_SCHOOL,
-            body: |_| Body::Json(json!({"sdp": mentorbridge_tests::DATA_CHANNEL_OFFER})),
-        },
-        Row {
-            method: "PUT",
-            path: "/api/me/email",
-            allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
-            body: |_| Body::Json(json!({"email": "me@school.example"})),
-        },
-        Row {
-            method: "GET",
-            path: "/api/schools/{school_id}/invites",
-            allowed: &[CoordA],
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/api/sessions/{session_id}/cancel",
-            allowed: &[CoordA, TeacherA, CoordB],
-            body: |_| Body::Json(json!({"reason": "Mock exams"})),
-        },
-        Row {
-            method: "POST",
-            path: "/api/sessions/{session_id}/move",
-            allowed: &[CoordA, TeacherA, CoordB],
-            body: |_| Body::Json(json!({"starts_at": "{free_slot}", "reason": "Sports day"})),
-        },
-        Row {
-            method: "GET",
-            path: "/sessions",
-            allowed: WITH_A_SCHOOL,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/sessions/feed",
-            allowed: WITH_A_SCHOOL,
-            body: |_| Body::Form(vec![]),
-        },
-        Row {
-            method: "POST",
-            path: "/sessions/school-feed",
-            allowed: &[CoordA, CoordB, CoordC],
-            body: |_| Body::Form(vec![]),
-        },
-        Row {
-            method: "POST",
-            path: "/sessions/email",
-            allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
-            body: |_| Body::Form(vec![("email", "me@school.example".into())]),
-        },
-        Row {
-            method: "POST",
-            path: "/sessions/{session_id}/cancel",
-            allowed: &[CoordA, TeacherA, CoordB],
-            body: |_| Body::Form(vec![("reason", "Mock exams".into())]),
-        },
-        Row {
-            method: "POST",
-            path: "/sessions/{session_id}/move",
-            allowed: &[CoordA, TeacherA, CoordB],
-            body: |_| Body::Form(vec![("starts_at", "{free_slot}".into())]),
-        },
-        Row {
-            method: "GET",
-            path: "/calendar/{file}",
-            allowed: EVERYONE,
-            body: none,
-        },
-        // Slots: staff of the partnership see them; its coordinators set the policy.
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/policy",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "PUT",
-            path: "/api/partnerships/{partnership_id}/policy",
-            allowed: &[CoordA, CoordB],
-            body: |_| {
-                Body::Json(json!({"session_minutes": 20, "schools": {
-                        "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"]},
-                        "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"]}}}))
-            },
-        },
-        Row {
-            method: "GET",
-            path: "/api/partnerships/{partnership_id}/slots",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "GET",
-            path: "/partnerships/{partnership_id}/slots",
-            allowed: PARTNERSHIP_STAFF,
-            body: none,
-        },
-        Row {
-            method: "POST",
-            path: "/partnerships/{partnership_id}/policy",
-            allowed: &[CoordA, CoordB],
-            body: |_| Body::Form(vec![("policy", POLICY_TOML.into())]),
-        },
-    ]
+    [people::PEOPLE, booking::BOOKING].concat()
 }
 
 #[test]
@@ -918,15 +172,9 @@ fn concrete_path(pattern: &str, world: &World) -> String {
         .replace("{file}", "app.css")
 }
 
-async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
-    let user = match who {
-        Anonymous => {
-            // Anonymous callers hold a sign-in form token, so that a refusal
-            // below is the policy speaking, not the CSRF guard.
-            let mut client = app.client();
-            client.load_sign_in_form().await;
-            return client;
-        }
+fn user_of(world: &World, who: Who) -> Option<&mentorbridge::people::accounts::User> {
+    Some(match who {
+        Anonymous => return None,
         Admin => &world.admin,
         CoordA => &world.coord_a,
         TeacherA => &world.teacher_a,
@@ -935,6 +183,16 @@ async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
         CoordB => &world.coord_b,
         MenteeB => &world.mentee_b,
         CoordC => &world.coord_c,
+    })
+}
+
+async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
+    let Some(user) = user_of(world, who) else {
+        // Anonymous callers hold a sign-in form token, so that a refusal
+        // below is the policy speaking, not the CSRF guard.
+        let mut client = app.client();
+        client.load_sign_in_form().await;
+        return client;
     };
     // A fresh session per request: some rows (sign-out, password resets)
     // end sessions.
@@ -959,14 +217,27 @@ fn denied(reply: &Reply) -> bool {
     ) || (reply.status.is_redirection() && reply.location() == Some("/login"))
 }
 
-/// An allowed caller must get what they asked for, not an error of another kind.
+/// An allowed caller must get what they asked for, not an error of another
+/// kind (for a websocket, the upgrade: 101 Switching Protocols).
 fn succeeded(reply: &Reply) -> bool {
     reply.status.is_success()
+        || reply.status == StatusCode::SWITCHING_PROTOCOLS
         || (reply.status.is_redirection() && reply.location() != Some("/login"))
 }
 
-async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
-    let world = app.world().await;
+/// What the rows share, made once before the matrix runs.
+struct Setup {
+    /// A mentee at school A with a draft referral, for the rows that read or edit one.
+    mentee: uuid::Uuid,
+    referral: uuid::Uuid,
+    /// A session whose call is open now, for the call and attendance rows.
+    session_now: uuid::Uuid,
+    /// teacher.b's calendar feed: teacher.b is no caller, so no row
+    /// regenerates it.
+    feed_file: String,
+}
+
+async fn set_up(app: &TestApp, world: &World) -> Setup {
     // The partnership has a slot policy, so that reading it can succeed.
     let policy = mentorbridge::calendar::store::PolicyInput {
         session_minutes: 20,
@@ -997,15 +268,12 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
             .await
             .unwrap();
     }
-    let mut failures = Vec::new();
-    let mut n = 0;
-    // A mentee at school A with a draft referral, for the rows that read or edit one.
-    let setup_mentee = app.add_student(&world.a, "mentee.a", "mentee", 8).await.id;
-    let setup_referral = new_referral(&app, &world, setup_mentee).await;
+    let mentee = app.add_student(&world.a, "mentee.a", "mentee", 8).await.id;
+    let referral = new_referral(app, world, mentee).await;
     // A partnership with an approved match and its sessions booked, a
     // second mentee waiting to be matched, and a proposal to read.
-    app.ready_to_match(&world).await;
-    app.approve_as_both(&world).await;
+    app.ready_to_match(world).await;
+    app.approve_as_both(world).await;
     let teacher_b = app
         .store
         .user_for_sign_in("teacher.b")
@@ -1014,16 +282,13 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
         .unwrap()
         .0;
     let waiting = app.add_student(&world.b, "mentee2.b", "mentee", 8).await;
-    app.approved_referral(&world, &teacher_b, waiting.id, "Maths")
+    app.approved_referral(world, &teacher_b, waiting.id, "Maths")
         .await;
     app.store
         .run_matching(&world.partnership, None)
         .await
         .unwrap();
-    // A session whose call is open now, for the call and attendance rows.
-    let now_session = app.session_now(&world).await.id;
-    // teacher.b's calendar feed: teacher.b is no caller, so no row
-    // regenerates it.
+    let session_now = app.session_now(world).await.id;
     let feed_file = format!(
         "{}.ics",
         app.store
@@ -1031,169 +296,221 @@ async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
             .await
             .unwrap()
     );
+    Setup {
+        mentee,
+        referral,
+        session_now,
+        feed_file,
+    }
+}
+
+/// One request's path and the values its body is filled with.
+#[derive(Default)]
+struct Prepared {
+    path: String,
+    fresh_mentee: String,
+    proposal_id: String,
+    free_slot: String,
+}
+
+/// Makes what `row` needs fresh for request `n` (see [`Fresh`]), and the
+/// concrete path.
+async fn prepare(
+    app: &TestApp,
+    world: &World,
+    setup: &Setup,
+    row: &Row,
+    who: Who,
+    n: usize,
+) -> Prepared {
+    let mut out = Prepared {
+        path: concrete_path(row.path, world),
+        ..Prepared::default()
+    };
+    match fresh_for(row) {
+        Some(Fresh::School) => {
+            app.add_school(&format!("fresh-{n}"), "Fresh School").await;
+        }
+        Some(Fresh::Proposal) => {
+            let school = app.add_school(&format!("fresh-{n}"), "Fresh School").await;
+            let proposal = app
+                .store
+                .propose_partnership(school.id, world.admin.id, world.b.id)
+                .await
+                .unwrap();
+            out.path = row
+                .path
+                .replace("{partnership_id}", &proposal.id.to_string());
+        }
+        Some(Fresh::Closure) => {
+            let id = fresh_closure(app, world, n).await;
+            out.path = out.path.replace("{entry_id}", &id.to_string());
+        }
+        Some(Fresh::Mentee) => {
+            // At the caller's own school: the page acts on one's own school.
+            let school = match who {
+                CoordB | MenteeB => &world.b,
+                CoordC => &world.c,
+                _ => &world.a,
+            };
+            out.fresh_mentee = app
+                .add_student(school, &format!("fresh.mentee{n}"), "mentee", 8)
+                .await
+                .id
+                .to_string();
+        }
+        Some(Fresh::Referral) => {
+            let mentee = app
+                .add_student(&world.a, &format!("fresh.mentee{n}"), "mentee", 8)
+                .await;
+            let id = new_referral(app, world, mentee.id).await;
+            out.path = out.path.replace("{referral_id}", &id.to_string());
+        }
+        Some(Fresh::MatchProposal) => {
+            out.proposal_id = fresh_match_proposal(app, world).await.to_string();
+            out.path = out.path.replace("{proposal_id}", &out.proposal_id);
+        }
+        Some(Fresh::Session) => {
+            let (session, free_slot) = live_session_and_free_slot(app, world).await;
+            out.path = out.path.replace("{session_id}", &session.to_string());
+            out.free_slot = free_slot;
+        }
+        None => {}
+    }
+    if row.path.starts_with("/calendar/") {
+        out.path = row.path.replace("{file}", &setup.feed_file);
+    }
+    // Rows that cancel or move took a fresh session above; the call
+    // and attendance rows use the one whose room is open now.
+    out.path = out
+        .path
+        .replace("{session_id}", &setup.session_now.to_string())
+        .replace("{referral_id}", &setup.referral.to_string());
+    out
+}
+
+/// A closure at school A, for request `n`.
+async fn fresh_closure(app: &TestApp, world: &World, n: usize) -> uuid::Uuid {
+    let label = format!("Fresh closure {n}");
+    let input = ClosureInput {
+        start: "2026-10-06".parse().unwrap(),
+        end: None,
+        label: label.clone(),
+    };
+    add_closure(&app.store, world.a.id, &input).await.unwrap();
+    let entries = app.store.calendar_entries(world.a.id).await.unwrap();
+    entries.iter().find(|e| e.label == label).unwrap().id
+}
+
+/// A new match proposal with one pair in it.
+async fn fresh_match_proposal(app: &TestApp, world: &World) -> uuid::Uuid {
+    // The slot and mentor rows may have changed the policy
+    // and mentor.a's free periods since.
+    app.matching_policy(world).await;
+    app.ready_mentor(world, &world.mentor_a, "Maths").await;
+    let proposal = app
+        .store
+        .run_matching(&world.partnership, None)
+        .await
+        .unwrap();
+    assert_eq!(proposal.body.matches.len(), 1);
+    proposal.id
+}
+
+/// A live session of mentee.b's to cancel or move, and a slot they are not
+/// booked in, to move it to.
+async fn live_session_and_free_slot(app: &TestApp, world: &World) -> (uuid::Uuid, String) {
+    let live: Vec<_> = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            chrono::Utc::now(),
+            chrono::Utc::now() + chrono::Duration::days(400),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.status.is_live())
+        .collect();
+    let session = live.first().expect("a live session to cancel").id;
+    let booked: Vec<_> = live.iter().map(|s| s.starts_at).collect();
+    let today = chrono::Utc::now().date_naive();
+    let free_slot = mentorbridge::calendar::store::partnership_slots(
+        &app.store,
+        &world.partnership,
+        today,
+        today + chrono::Duration::days(60),
+    )
+    .await
+    .unwrap()
+    .alignment
+    .slots
+    .into_iter()
+    .find(|s| s.start_utc > chrono::Utc::now() && !booked.contains(&s.start_utc))
+    .expect("a free slot")
+    .start_utc
+    .to_rfc3339();
+    (session, free_slot)
+}
+
+/// The row's body with its placeholders filled in.
+fn filled_body(row: &Row, n: usize, prepared: &Prepared, setup: &Setup, world: &World) -> Body {
+    let mut body = (row.body)(n);
+    let fill = |v: &str| {
+        v.replace("{fresh_mentee}", &prepared.fresh_mentee)
+            .replace("{mentee_id}", &setup.mentee.to_string())
+            .replace("{mentee_b}", &world.mentee_b.id.to_string())
+            .replace("{mentor_a}", &world.mentor_a.id.to_string())
+            .replace("{proposal_id}", &prepared.proposal_id)
+            .replace("{free_slot}", &prepared.free_slot)
+    };
+    if let Body::Json(Value::Object(map)) = &mut body {
+        for v in map.values_mut() {
+            if let Value::String(text) = v {
+                *text = fill(text);
+            }
+        }
+    }
+    if let Body::Form(fields) = &mut body {
+        for (_, v) in fields.iter_mut() {
+            *v = fill(v);
+        }
+    }
+    body
+}
+
+async fn send(app: &TestApp, world: &World, who: Who, row: &Row, path: &str, body: Body) -> Reply {
+    let client = client_for(app, world, who).await;
+    match (body, row.method) {
+        (Body::Upgrade, "GET") => upgrade(app, world, who, path).await,
+        (Body::None, "GET") => client.get(path).await,
+        (Body::None, "DELETE") => client.delete(path).await,
+        (Body::Json(body), "POST") => client.post_json(path, &body).await,
+        (Body::Raw(content_type, text), "PUT") => client.put_raw(path, content_type, text).await,
+        (Body::Json(body), "PUT") => client.put_json(path, &body).await,
+        (Body::File(name, text), "POST") => client.post_file(path, name, text, &[]).await,
+        (Body::Files(field, name, text), "POST") => {
+            client.post_files(path, field, &[(name, text)], &[]).await
+        }
+        (Body::Form(fields), "POST") => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client.post_form(path, &fields).await
+        }
+        (_, method) => panic!("no way to send {method} {}", row.path),
+    }
+}
+
+async fn every_route_allows_exactly_the_callers_the_policy_names(app: TestApp) {
+    let world = app.world().await;
+    let setup = set_up(&app, &world).await;
+    let mut failures = Vec::new();
+    let mut n = 0;
     for row in matrix() {
         for &who in EVERYONE {
             n += 1;
-            let mut fresh_mentee = String::new();
-            let mut proposal_id = String::new();
-            let mut free_slot = String::new();
-            let mut path = concrete_path(row.path, &world);
-            match fresh_for(&row) {
-                Some(Fresh::School) => {
-                    app.add_school(&format!("fresh-{n}"), "Fresh School").await;
-                }
-                Some(Fresh::Proposal) => {
-                    let school = app.add_school(&format!("fresh-{n}"), "Fresh School").await;
-                    let proposal = app
-                        .store
-                        .propose_partnership(school.id, world.admin.id, world.b.id)
-                        .await
-                        .unwrap();
-                    path = row
-                        .path
-                        .replace("{partnership_id}", &proposal.id.to_string());
-                }
-                Some(Fresh::Closure) => {
-                    let label = format!("Fresh closure {n}");
-                    let input = ClosureInput {
-                        start: "2026-10-06".parse().unwrap(),
-                        end: None,
-                        label: label.clone(),
-                    };
-                    add_closure(&app.store, world.a.id, &input).await.unwrap();
-                    let entries = app.store.calendar_entries(world.a.id).await.unwrap();
-                    let id = entries.iter().find(|e| e.label == label).unwrap().id;
-                    path = path.replace("{entry_id}", &id.to_string());
-                }
-                Some(Fresh::Mentee) => {
-                    // At the caller's own school: the page acts on one's own school.
-                    let school = match who {
-                        CoordB | MenteeB => &world.b,
-                        CoordC => &world.c,
-                        _ => &world.a,
-                    };
-                    fresh_mentee = app
-                        .add_student(school, &format!("fresh.mentee{n}"), "mentee", 8)
-                        .await
-                        .id
-                        .to_string();
-                }
-                Some(Fresh::Referral) => {
-                    let mentee = app
-                        .add_student(&world.a, &format!("fresh.mentee{n}"), "mentee", 8)
-                        .await;
-                    let id = new_referral(&app, &world, mentee.id).await;
-                    path = path.replace("{referral_id}", &id.to_string());
-                }
-                Some(Fresh::MatchProposal) => {
-                    // The slot and mentor rows may have changed the policy
-                    // and mentor.a's free periods since.
-                    app.matching_policy(&world).await;
-                    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
-                    let proposal = app
-                        .store
-                        .run_matching(&world.partnership, None)
-                        .await
-                        .unwrap();
-                    assert_eq!(proposal.body.matches.len(), 1);
-                    proposal_id = proposal.id.to_string();
-                    path = path.replace("{proposal_id}", &proposal_id);
-                }
-                Some(Fresh::Session) => {
-                    let live = app
-                        .store
-                        .sessions_of_student(
-                            world.mentee_b.id,
-                            chrono::Utc::now(),
-                            chrono::Utc::now() + chrono::Duration::days(400),
-                        )
-                        .await
-                        .unwrap()
-                        .into_iter()
-                        .find(|s| s.status.is_live())
-                        .expect("a live session to cancel");
-                    path = path.replace("{session_id}", &live.id.to_string());
-                    // A slot mentee.b is not booked in, to move it to.
-                    let booked: Vec<_> = app
-                        .store
-                        .sessions_of_student(
-                            world.mentee_b.id,
-                            chrono::Utc::now(),
-                            chrono::Utc::now() + chrono::Duration::days(400),
-                        )
-                        .await
-                        .unwrap()
-                        .into_iter()
-                        .filter(|s| s.status.is_live())
-                        .map(|s| s.starts_at)
-                        .collect();
-                    let today = chrono::Utc::now().date_naive();
-                    free_slot = mentorbridge::calendar::store::partnership_slots(
-                        &app.store,
-                        &world.partnership,
-                        today,
-                        today + chrono::Duration::days(60),
-                    )
-                    .await
-                    .unwrap()
-                    .alignment
-                    .slots
-                    .into_iter()
-                    .find(|s| s.start_utc > chrono::Utc::now() && !booked.contains(&s.start_utc))
-                    .expect("a free slot")
-                    .start_utc
-                    .to_rfc3339();
-                }
-                None => {}
-            }
-            if row.path.starts_with("/calendar/") {
-                path = row.path.replace("{file}", &feed_file);
-            }
-            // Rows that cancel or move took a fresh session above; the call
-            // and attendance rows use the one whose room is open now.
-            path = path.replace("{session_id}", &now_session.to_string());
-            path = path.replace("{referral_id}", &setup_referral.to_string());
-            let client = client_for(&app, &world, who).await;
-            let mut body = (row.body)(n);
-            let fill = |v: &str| {
-                v.replace("{fresh_mentee}", &fresh_mentee)
-                    .replace("{mentee_id}", &setup_mentee.to_string())
-                    .replace("{mentee_b}", &world.mentee_b.id.to_string())
-                    .replace("{mentor_a}", &world.mentor_a.id.to_string())
-                    .replace("{proposal_id}", &proposal_id)
-                    .replace("{free_slot}", &free_slot)
-            };
-            if let Body::Json(Value::Object(map)) = &mut body {
-                for v in map.values_mut() {
-                    if let Value::String(text) = v {
-                        *text = fill(text);
-                    }
-                }
-            }
-            if let Body::Form(fields) = &mut body {
-                for (_, v) in fields.iter_mut() {
-                    *v = fill(v);
-                }
-            }
-            let reply = match (body, row.method) {
-                (Body::None, "GET") => client.get(&path).await,
-                (Body::None, "DELETE") => client.delete(&path).await,
-                (Body::Json(body), "POST") => client.post_json(&path, &body).await,
-                (Body::Raw(content_type, text), "PUT") => {
-                    client.put_raw(&path, content_type, text).await
-                }
-                (Body::Json(body), "PUT") => client.put_json(&path, &body).await,
-                (Body::File(name, text), "POST") => client.post_file(&path, name, text, &[]).await,
-                (Body::Files(field, name, text), "POST") => {
-                    client.post_files(&path, field, &[(name, text)], &[]).await
-                }
-                (Body::Form(fields), "POST") => {
-                    let fields: Vec<(&str, &str)> =
-                        fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    client.post_form(&path, &fields).await
-                }
-                (_, method) => panic!("no way to send {method} {}", row.path),
-            };
+            let prepared = prepare(&app, &world, &setup, &row, who, n).await;
+            let body = filled_body(&row, n, &prepared, &setup, &world);
+            let reply = send(&app, &world, who, &row, &prepared.path, body).await;
             assert!(
                 !reply.status.is_server_error(),
                 "{} {} as {who:?}: {} {}",

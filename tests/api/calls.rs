@@ -233,11 +233,21 @@ async fn a_supervised_call_is_recorded_and_the_supervisor_ends_it(app: TestApp) 
         assert_eq!(p["no_show"], false);
     }
 
+    corrections_are_kept_and_nobody_rejoins(&app, &world, session.id).await;
+}
+
+/// After the call: a teacher's correction is kept beside what the signalling
+/// saw, and an ended call lets nobody back in.
+async fn corrections_are_kept_and_nobody_rejoins(
+    app: &TestApp,
+    world: &mentorbridge_tests::World,
+    session: uuid::Uuid,
+) {
     // A teacher's correction is kept beside what the signalling saw.
     let coord_b = app.signed_in("coord.b").await;
     let corrected = coord_b
         .post_json(
-            &format!("/api/sessions/{}/attendance", session.id),
+            &format!("/api/sessions/{session}/attendance"),
             &json!({"user_id": world.mentor_a.id, "present": false, "reason": "Left after two minutes"}),
         )
         .await;
@@ -255,7 +265,7 @@ async fn a_supervised_call_is_recorded_and_the_supervisor_ends_it(app: TestApp) 
     );
     let no_reason = coord_b
         .post_json(
-            &format!("/api/sessions/{}/attendance", session.id),
+            &format!("/api/sessions/{session}/attendance"),
             &json!({"user_id": world.mentor_a.id, "present": true, "reason": " "}),
         )
         .await;
@@ -264,24 +274,20 @@ async fn a_supervised_call_is_recorded_and_the_supervisor_ends_it(app: TestApp) 
     let again = app
         .signed_in("mentee.b")
         .await
-        .post_json(&format!("/api/sessions/{}/join", session.id), &json!({}))
+        .post_json(&format!("/api/sessions/{session}/join"), &json!({}))
         .await
         .json();
-    let mut ws = socket(&app).await;
+    let mut ws = socket(app).await;
     send(&mut ws, json!({"type": "hello", "token": again["token"]})).await;
     assert_eq!(expect(&mut ws, "error").await["code"], "call_ended");
 }
 
-/// When a room has closed, the session is settled from its attendance:
-/// completed when both students came, missed when one did not; a teacher's
-/// correction settles it again.
-async fn finished_sessions_are_settled_from_attendance(app: TestApp) {
-    use mentorbridge::booking::SessionStatus;
-    use mentorbridge_signalling::hub::RoomEvent;
-    use mentorbridge_signalling::token::CallRole;
-    let world = app.world().await;
-    app.ready_to_match(&world).await;
-    app.approve_as_both(&world).await;
+/// Two sessions of the pair's match, booked ten and nine days before its
+/// next slot, so both rooms have closed.
+async fn two_past_sessions(
+    app: &TestApp,
+    world: &mentorbridge_tests::World,
+) -> Vec<mentorbridge::booking::Session> {
     let record = app
         .store
         .partnership_matches(world.partnership.id)
@@ -308,6 +314,20 @@ async fn finished_sessions_are_settled_from_attendance(app: TestApp) {
         slot.end_utc = start + length;
         past.push(app.store.book_session(&record, &slot).await.unwrap());
     }
+    past
+}
+
+/// When a room has closed, the session is settled from its attendance:
+/// completed when both students came, missed when one did not; a teacher's
+/// correction settles it again.
+async fn finished_sessions_are_settled_from_attendance(app: TestApp) {
+    use mentorbridge::booking::SessionStatus;
+    use mentorbridge_signalling::hub::RoomEvent;
+    use mentorbridge_signalling::token::CallRole;
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    app.approve_as_both(&world).await;
+    let past = two_past_sessions(&app, &world).await;
     // Both came to the first; only the mentor to the second.
     for (session, users) in [
         (

@@ -1,12 +1,13 @@
-//! Joining calls, the call page, today's live register, and attendance over
-//! the API.
+//! The calls' JSON API: joining a call (a join token), the signalling
+//! websocket at `/ws`, the pre-call check's network test and ICE servers,
+//! and attendance.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::{Html, Response};
-use chrono::{Duration, Utc};
+use axum::response::Response;
+use chrono::Utc;
 use mentorbridge_signalling::token::{CallRole, JoinClaims, TOKEN_LIFETIME};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,24 +16,19 @@ use super::{CorrectionInput, Presence, call_role, window};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::booking::Session;
-use crate::error::{ApiError, Error, PageError, Result};
-use crate::extract::{ApiJson, PageForm};
-use crate::people::accounts::Role;
+use crate::error::{ApiError, Error, Result};
+use crate::extract::ApiJson;
 use crate::state::{AppState, Routes};
-use crate::web::{Nav, after_form, render};
 
-/// The call and attendance routes.
+/// The call and attendance API routes, and the websocket.
 pub fn routes(routes: Routes) -> Routes {
     routes
         .post("/api/sessions/{session_id}/join", api_join)
         .get("/api/sessions/{session_id}/attendance", api_attendance)
         .post("/api/sessions/{session_id}/attendance", api_correct)
-        .get("/sessions/{session_id}/call", call_page)
-        .get("/sessions/today", today_page)
-        .post("/sessions/{session_id}/attendance", correct_submit)
-        .get("/precall", precall_page)
         .get("/api/me/ice-servers", api_ice_servers)
         .post("/api/precall", api_precall)
+        .get("/ws", websocket)
 }
 
 /// The STUN/TURN servers for the signed-in person (TURN credentials are
@@ -78,23 +74,10 @@ async fn api_precall(
     }
 }
 
-#[derive(askama::Template)]
-#[template(path = "precall.html")]
-struct PrecallPage {
-    nav: Nav,
-}
-
-async fn precall_page(actor: Actor) -> Result<Html<String>, PageError> {
-    authorize(&actor, Action::PrecallCheck)?;
-    Ok(Html(render(&PrecallPage {
-        nav: Nav::for_actor(&actor),
-    })))
-}
-
-/// `GET /ws`: the signalling websocket. Mounted outside [`Routes`] (and so
-/// outside the authorization matrix, which judges cookies): its authority
-/// is the join token in the first message, whoever opens the socket, and
-/// the token tests cover it.
+/// `GET /ws`: the signalling websocket. Open to every caller, signed in or
+/// not: its authority is the join token in the first message, whoever opens
+/// the socket (a cookie grants nothing here), and the token tests cover it.
+/// The authorization matrix checks that every caller gets the upgrade.
 pub async fn websocket(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     mentorbridge_signalling::ws::handler(State(state.hub.clone()), request).await
 }
@@ -106,11 +89,9 @@ pub struct JoinInfo {
     pub token: String,
     /// Where the websocket is.
     pub ws_path: &'static str,
-    /// The joiner's role.
     pub role: CallRole,
-    /// The joiner.
     pub user_id: Uuid,
-    /// When the room opens and closes.
+    /// When the room opens.
     pub opens_at: chrono::DateTime<Utc>,
     /// When the room closes.
     pub closes_at: chrono::DateTime<Utc>,
@@ -118,8 +99,8 @@ pub struct JoinInfo {
     pub names: BTreeMap<Uuid, String>,
 }
 
-/// Mints a join token for a person booked in the session, inside its
-/// window. Names are first names and schools, as in invites.
+/// Mints a join token for a person the policy seats in the session's call,
+/// inside its window. Names are first names and schools, as in invites.
 pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Result<JoinInfo> {
     let role = call_role(&state.store, &actor.user, session).await?;
     if !session.status.is_live() {
@@ -140,11 +121,6 @@ pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Re
             ),
         ));
     }
-    let policy = state
-        .store
-        .slot_policy(session.partnership_id)
-        .await?
-        .unwrap_or_default();
     let claims = JoinClaims {
         session: session.id,
         user: actor.user.id,
@@ -154,10 +130,38 @@ pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Re
         closes_at,
         expires_at: now + TOKEN_LIFETIME,
         nonce: Uuid::new_v4(),
-        // With no policy to say otherwise, students wait (deny by default).
-        needs_supervisor: policy.schools.is_empty()
-            || policy.schools.values().any(|s| s.require_supervisor()),
+        needs_supervisor: needs_supervisor(state, session).await?,
     };
+    let names = call_names(state, actor, session).await?;
+    tracing::info!(session = %session.id, user = %actor.user.id, ?role, "join token minted");
+    Ok(JoinInfo {
+        token: state.join_key.sign(&claims),
+        ws_path: "/ws",
+        role,
+        user_id: actor.user.id,
+        opens_at,
+        closes_at,
+        names,
+    })
+}
+
+/// Whether the session's students wait for a supervisor before talking.
+async fn needs_supervisor(state: &AppState, session: &Session) -> Result<bool> {
+    let policy = state
+        .store
+        .slot_policy(session.partnership_id)
+        .await?
+        .unwrap_or_default();
+    // With no policy to say otherwise, students wait (deny by default).
+    Ok(policy.schools.is_empty() || policy.schools.values().any(|s| s.require_supervisor()))
+}
+
+/// What the call page calls each person who may be in the call.
+async fn call_names(
+    state: &AppState,
+    actor: &Actor,
+    session: &Session,
+) -> Result<BTreeMap<Uuid, String>> {
     let mut names = BTreeMap::new();
     let n = state.store.names_of_session(session).await?;
     names.insert(
@@ -175,16 +179,7 @@ pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Re
     names
         .entry(actor.user.id)
         .or_insert_with(|| format!("{} (safeguarding)", actor.user.full_name()));
-    tracing::info!(session = %session.id, user = %actor.user.id, ?role, "join token minted");
-    Ok(JoinInfo {
-        token: state.join_key.sign(&claims),
-        ws_path: "/ws",
-        role,
-        user_id: actor.user.id,
-        opens_at,
-        closes_at,
-        names,
-    })
+    Ok(names)
 }
 
 async fn api_join(
@@ -199,7 +194,6 @@ async fn api_join(
 /// A session's attendance, for staff of the partnership.
 #[derive(Debug, Serialize)]
 pub struct AttendanceView {
-    /// The session.
     pub session_id: Uuid,
     /// Each person.
     pub people: Vec<Presence>,
@@ -234,7 +228,13 @@ async fn api_attendance(
     }))
 }
 
-async fn correct(state: &AppState, actor: &Actor, id: Uuid, input: &CorrectionInput) -> Result<()> {
+/// Corrects session `id`'s attendance, for the API and the Today page's form.
+pub(super) async fn correct(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: &CorrectionInput,
+) -> Result<()> {
     let session = state.store.session(id).await?;
     let partnership = state.store.partnership(session.partnership_id).await?;
     authorize(
@@ -261,217 +261,4 @@ async fn api_correct(
         session_id: session.id,
         people,
     }))
-}
-
-#[derive(askama::Template)]
-#[template(path = "call.html")]
-struct CallPage {
-    nav: Nav,
-    session: Session,
-    title: String,
-    when: String,
-    role: &'static str,
-    opens_at: String,
-}
-
-async fn call_page(
-    State(state): State<AppState>,
-    actor: Actor,
-    Path(id): Path<Uuid>,
-) -> Result<Html<String>, PageError> {
-    let session = state.store.session(id).await?;
-    let role = call_role(&state.store, &actor.user, &session).await?;
-    let n = state.store.names_of_session(&session).await?;
-    let title = match role {
-        CallRole::Mentee => format!("Mentoring with {} ({})", n.mentor, n.mentor_school),
-        CallRole::Mentor => format!("Mentoring {} ({})", n.mentee, n.mentee_school),
-        CallRole::Supervisor => format!(
-            "{} ({}) with {} ({})",
-            n.mentee, n.mentee_school, n.mentor, n.mentor_school
-        ),
-    };
-    let own = match actor.user.school_id {
-        Some(s) => Some(state.store.school(s).await?.slug),
-        None => None,
-    };
-    let when = own
-        .and_then(|slug| session.local.get(&slug).cloned())
-        .map(|e| {
-            format!(
-                "{} {}–{}",
-                e.date.format("%a %-d %b"),
-                e.start.format("%H:%M"),
-                e.end.format("%H:%M")
-            )
-        })
-        .unwrap_or_else(|| session.starts_at.format("%a %-d %b %H:%M UTC").to_string());
-    let (opens_at, _) = window(&session);
-    Ok(Html(render(&CallPage {
-        nav: Nav::for_actor(&actor),
-        title,
-        when,
-        role: match role {
-            CallRole::Mentee => "mentee",
-            CallRole::Mentor => "mentor",
-            CallRole::Supervisor => "supervisor",
-        },
-        opens_at: opens_at.to_rfc3339(),
-        session,
-    })))
-}
-
-/// One session on today's register.
-pub struct TodayRow {
-    /// The session.
-    pub session: Session,
-    /// "08:40–09:00".
-    pub time: String,
-    /// Who, in first names and schools.
-    pub who: String,
-    /// Each person's attendance.
-    pub people: Vec<Presence>,
-    /// Whether the viewer may join (booked or supervising).
-    pub can_join: bool,
-    /// Whether the viewer may correct the record.
-    pub can_correct: bool,
-}
-
-impl TodayRow {
-    /// A person's state in words.
-    pub fn state_of(p: &Presence) -> &'static str {
-        match (p.in_call, p.connected, p.present, p.no_show) {
-            (true, true, _, _) => "connected",
-            (true, false, _, _) => "in the room",
-            (false, _, true, _) => "was there",
-            (false, _, false, true) => "missing",
-            _ => "not yet",
-        }
-    }
-}
-
-#[derive(askama::Template)]
-#[template(path = "today.html")]
-struct TodayPage {
-    nav: Nav,
-    rows: Vec<TodayRow>,
-    error: Option<String>,
-}
-
-/// The calls still to happen or happening today at `school` (its own
-/// date), each with its times there: what *Today's calls* lists.
-pub async fn todays_calls(
-    store: &crate::store::Store,
-    school: Uuid,
-) -> Result<Vec<(Session, crate::calendar::align::SlotEnd)>> {
-    let own = store.school(school).await?;
-    let today = own.today()?;
-    let from = today.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(14);
-    Ok(store
-        .sessions_at_school(school, from, from + Duration::hours(52))
-        .await?
-        .into_iter()
-        .filter_map(|session| {
-            let end = session.local.get(&own.slug).cloned()?;
-            (end.date == today && session.status.is_live()).then_some((session, end))
-        })
-        .collect())
-}
-
-async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> Result<TodayPage> {
-    let school = actor.school_id().ok_or(Error::Forbidden)?;
-    authorize(actor, Action::ViewSessions { school })?;
-    let mut rows = Vec::new();
-    let calls = todays_calls(&state.store, school).await?;
-    let sessions: Vec<Session> = calls.iter().map(|(s, _)| s.clone()).collect();
-    let names = state.store.session_names(&sessions).await?;
-    for ((session, end), n) in calls.into_iter().zip(names) {
-        let partnership = state.store.partnership(session.partnership_id).await?;
-        let people = if authorize(
-            actor,
-            Action::ViewAttendance {
-                partnership: &partnership,
-            },
-        )
-        .is_ok()
-        {
-            state.store.attendance(&session).await?
-        } else {
-            Vec::new()
-        };
-        rows.push(TodayRow {
-            time: format!("{}–{}", end.start.format("%H:%M"), end.end.format("%H:%M")),
-            who: format!(
-                "{} ({}) with {} ({})",
-                n.mentee, n.mentee_school, n.mentor, n.mentor_school
-            ),
-            people,
-            can_join: call_role(&state.store, &actor.user, &session).await.is_ok(),
-            can_correct: authorize(
-                actor,
-                Action::CorrectAttendance {
-                    partnership: &partnership,
-                },
-            )
-            .is_ok(),
-            session,
-        });
-    }
-    Ok(TodayPage {
-        nav: Nav::for_actor(actor),
-        rows,
-        error,
-    })
-}
-
-async fn today_page(
-    State(state): State<AppState>,
-    actor: Actor,
-) -> Result<Html<String>, PageError> {
-    if actor.role() == Role::Student {
-        return Err(Error::Forbidden.into());
-    }
-    Ok(Html(render(&show_today(&state, &actor, None).await?)))
-}
-
-#[derive(Deserialize)]
-struct CorrectForm {
-    #[serde(default)]
-    user_id: String,
-    #[serde(default)]
-    present: String,
-    #[serde(default)]
-    minutes: String,
-    #[serde(default)]
-    reason: String,
-}
-
-async fn correct_submit(
-    State(state): State<AppState>,
-    actor: Actor,
-    Path(id): Path<Uuid>,
-    PageForm(form): PageForm<CorrectForm>,
-) -> Result<Response, PageError> {
-    let result = async {
-        let input = CorrectionInput {
-            user_id: form
-                .user_id
-                .parse()
-                .map_err(|_| Error::invalid("user_id", "choose a person"))?,
-            present: form.present == "yes",
-            minutes: match form.minutes.trim() {
-                "" => None,
-                m => Some(
-                    m.parse()
-                        .map_err(|_| Error::invalid("minutes", "a whole number of minutes"))?,
-                ),
-            },
-            reason: form.reason.clone(),
-        };
-        correct(&state, &actor, id, &input).await
-    }
-    .await;
-    after_form(result, "/sessions/today", |error| {
-        show_today(&state, &actor, Some(error))
-    })
-    .await
 }

@@ -1,14 +1,23 @@
-//! Attendance, from the signalling itself: the hub's room events are stored
-//! as they happen, and each person's attendance (joined at, connected
-//! minutes, left at, late, no-show) is derived from them. A teacher may
-//! correct it with a reason; the correction is kept beside the events, so
-//! the record holds both.
+//! Calls and attendance, where booked sessions meet the signalling: a join
+//! token for each person the policy seats in a call ([`call_role`]), the
+//! `/ws` websocket, *Today's calls*, and attendance from the signalling
+//! itself. The hub's room events are stored as they happen, and each
+//! person's attendance (joined at, connected minutes, left at, late,
+//! no-show) is derived from them ([`derive`]). A teacher may correct it with
+//! a reason; the correction is kept beside the events, so the record holds
+//! both.
 //!
-//! Who may enter a call is decided here too ([`call_role`]): the booked
-//! mentor and mentee, the session's supervisors, and a safeguarding lead of
-//! either school (who can see everything). Nobody else gets a join token.
+//! Layout: this module holds the types and rules; [`store`] its SQL (room
+//! events, corrections, the chat log) and the queries built on other
+//! domains' functions; [`http`] the JSON API and the websocket route;
+//! [`pages`] the call page, the pre-call check and *Today's calls*.
 
 pub mod http;
+pub mod pages;
+pub mod store;
+
+use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use mentorbridge_signalling::hub::RoomEvent;
@@ -18,11 +27,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::auth::policy::{self, CallParties};
 use crate::booking::Session;
 use crate::error::{Error, Result};
-use crate::people::accounts::{Role, User};
+use crate::people::accounts::User;
 use crate::store::Store;
-use crate::{on_pool, on_tx};
 
 /// The room opens this long before a session starts.
 pub const OPENS_BEFORE: Duration = Duration::minutes(10);
@@ -39,39 +48,139 @@ pub fn window(session: &Session) -> (DateTime<Utc>, DateTime<Utc>) {
     )
 }
 
-/// How `user` takes part in `session`'s call, or `Forbidden`.
+/// How `user` takes part in `session`'s call, or `Forbidden`, as the policy
+/// says ([`policy::call_role`]); the students' schools are looked up only
+/// for the roles whose seat depends on them.
 pub async fn call_role(store: &Store, user: &User, session: &Session) -> Result<CallRole> {
-    if user.id == session.mentee_id {
-        return Ok(CallRole::Mentee);
-    }
-    if user.id == session.mentor_id {
-        return Ok(CallRole::Mentor);
-    }
-    if user.role != Role::Student && session.supervisors.contains(&user.id) {
-        return Ok(CallRole::Supervisor);
-    }
-    if user.role == Role::SafeguardingLead {
-        let schools = [
+    let schools = if policy::watches_by_school(user.role) {
+        Some([
             store.user(session.mentee_id).await?.school_id,
             store.user(session.mentor_id).await?.school_id,
-        ];
-        if user.school_id.is_some() && schools.contains(&user.school_id) {
-            return Ok(CallRole::Supervisor);
+        ])
+    } else {
+        None
+    };
+    let call = CallParties {
+        mentee: session.mentee_id,
+        mentor: session.mentor_id,
+        supervisors: &session.supervisors,
+        schools,
+    };
+    policy::call_role(user, &call)
+}
+
+/// A call role's stored name (in a `joined` event's detail), the same as
+/// its JSON name. [`CallRole`] is the signalling crate's, so its names for
+/// storage live here, with [`call_role_named`].
+pub fn call_role_name(role: CallRole) -> &'static str {
+    match role {
+        CallRole::Mentor => "mentor",
+        CallRole::Mentee => "mentee",
+        CallRole::Supervisor => "supervisor",
+    }
+}
+
+/// The call role a stored name stands for; anyone not booked as mentor or
+/// mentee joined as a supervisor.
+pub fn call_role_named(name: &str) -> CallRole {
+    [CallRole::Mentor, CallRole::Mentee]
+        .into_iter()
+        .find(|r| call_role_name(*r) == name)
+        .unwrap_or(CallRole::Supervisor)
+}
+
+/// Why someone left, as stored in a `left` event's detail.
+fn leave_reason_name(reason: &LeaveReason) -> &'static str {
+    match reason {
+        LeaveReason::Left => "left",
+        LeaveReason::TimedOut => "timed_out",
+        LeaveReason::Ended => "ended",
+        LeaveReason::WindowClosed => "window_closed",
+    }
+}
+
+/// What happened to a person in a call, as stored in `attendance_events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Entered the room (detail: their call role).
+    Joined,
+    /// Came back on a new socket within the resume window.
+    Resumed,
+    /// Their media changed state (detail: the connection state).
+    Media,
+    /// Left the room (detail: why).
+    Left,
+    /// A supervisor ended the call for everyone.
+    Ended,
+}
+
+impl EventKind {
+    const ALL: [EventKind; 5] = [
+        EventKind::Joined,
+        EventKind::Resumed,
+        EventKind::Media,
+        EventKind::Left,
+        EventKind::Ended,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Joined => "joined",
+            EventKind::Resumed => "resumed",
+            EventKind::Media => "media",
+            EventKind::Left => "left",
+            EventKind::Ended => "ended",
         }
     }
-    Err(Error::Forbidden)
+}
+
+/// A stored event kind this build does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("stored attendance event kind `{0}`")]
+pub struct UnknownEventKind(String);
+
+impl FromStr for EventKind {
+    type Err = UnknownEventKind;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| UnknownEventKind(text.to_owned()))
+    }
+}
+
+impl TryFrom<String> for EventKind {
+    type Error = UnknownEventKind;
+
+    fn try_from(text: String) -> std::result::Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with a stored name, as tests reading the events do.
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// One stored event.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Event {
-    /// Who.
     pub user_id: Uuid,
-    /// `joined`, `resumed`, `media`, `left` or `ended`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
     /// The role, the connection state, or the reason.
     pub detail: String,
-    /// When.
     pub at: DateTime<Utc>,
 }
 
@@ -84,11 +193,9 @@ pub struct Correction {
     pub present: bool,
     /// Minutes they took part, when known.
     pub minutes: Option<i32>,
-    /// Why it was corrected.
     pub reason: String,
     /// Who corrected it.
     pub by_user: Uuid,
-    /// When.
     pub at: DateTime<Utc>,
 }
 
@@ -107,14 +214,40 @@ pub struct CorrectionInput {
     pub reason: String,
 }
 
+impl CorrectionInput {
+    /// The reason, trimmed, once the correction is one that `session` can
+    /// take: a reason of at most 300 characters, a plausible number of
+    /// minutes, and a person booked in the session.
+    pub fn checked_reason(&self, session: &Session) -> Result<&str> {
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 300 {
+            return Err(Error::invalid(
+                "reason",
+                "say why the record is corrected (at most 300 characters)",
+            ));
+        }
+        if self.minutes.is_some_and(|m| !(0..=600).contains(&m)) {
+            return Err(Error::invalid("minutes", "between 0 and 600"));
+        }
+        let booked = self.user_id == session.mentee_id
+            || self.user_id == session.mentor_id
+            || session.supervisors.contains(&self.user_id);
+        if !booked {
+            return Err(Error::invalid(
+                "user_id",
+                "that person is not booked in this session",
+            ));
+        }
+        Ok(reason)
+    }
+}
+
 /// One person's attendance at one session.
 #[derive(Clone, Debug, Serialize)]
 pub struct Presence {
-    /// Who.
     pub user_id: Uuid,
     /// Their given name.
     pub name: String,
-    /// `mentee`, `mentor` or `supervisor`.
     pub role: CallRole,
     /// First joined.
     pub joined_at: Option<DateTime<Utc>>,
@@ -136,14 +269,6 @@ pub struct Presence {
     pub correction: Option<Correction>,
 }
 
-fn role_of(detail: &str) -> CallRole {
-    match detail {
-        "mentor" => CallRole::Mentor,
-        "mentee" => CallRole::Mentee,
-        _ => CallRole::Supervisor,
-    }
-}
-
 /// Each person's attendance from the stored events and corrections, as of
 /// `now`. `names` gives the people to list whether or not they came
 /// (mentee and mentor), with anyone else who joined added.
@@ -155,53 +280,25 @@ pub fn derive(
     now: DateTime<Utc>,
 ) -> Vec<Presence> {
     let mut people: Vec<(Uuid, String, CallRole)> = names.to_vec();
-    for e in events.iter().filter(|e| e.kind == "joined") {
+    for e in events.iter().filter(|e| e.kind == EventKind::Joined) {
         if !people.iter().any(|(u, _, _)| *u == e.user_id) {
-            people.push((e.user_id, String::new(), role_of(&e.detail)));
+            people.push((e.user_id, String::new(), call_role_named(&e.detail)));
         }
     }
-    let over = now >= session.ends_at;
     people
         .into_iter()
         .map(|(user, name, role)| {
             let mine: Vec<&Event> = events.iter().filter(|e| e.user_id == user).collect();
-            let joined_at = mine.iter().find(|e| e.kind == "joined").map(|e| e.at);
-            let mut in_call = false;
-            let mut left_at = None;
-            let mut since: Option<DateTime<Utc>> = None;
-            let mut connected_secs = 0_i64;
-            for e in &mine {
-                match (e.kind.as_str(), e.detail.as_str()) {
-                    ("joined" | "resumed", _) => {
-                        in_call = true;
-                        left_at = None;
-                    }
-                    ("media", "connected") => {
-                        since.get_or_insert(e.at);
-                    }
-                    ("media", _) => {
-                        if let Some(s) = since.take() {
-                            connected_secs += (e.at - s).num_seconds();
-                        }
-                    }
-                    ("left" | "ended", _) => {
-                        in_call = false;
-                        left_at = Some(e.at);
-                        if let Some(s) = since.take() {
-                            connected_secs += (e.at - s).num_seconds();
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(s) = since {
-                connected_secs += (now.min(session.ends_at + CLOSES_AFTER) - s).num_seconds();
-            }
+            let track = Track::follow(&mine, now.min(session.ends_at + CLOSES_AFTER));
             let correction = corrections
                 .iter()
                 .filter(|c| c.user_id == user)
                 .max_by_key(|c| c.at)
                 .cloned();
+            let joined_at = mine
+                .iter()
+                .find(|e| e.kind == EventKind::Joined)
+                .map(|e| e.at);
             let expected = role != CallRole::Supervisor;
             let present = correction
                 .as_ref()
@@ -211,12 +308,12 @@ pub fn derive(
                 name,
                 role,
                 joined_at,
-                left_at,
-                in_call,
-                connected: in_call && since.is_some(),
-                connected_minutes: (connected_secs.max(0) + 30) / 60,
+                left_at: track.left_at,
+                in_call: track.in_call,
+                connected: track.in_call && track.connected_since.is_some(),
+                connected_minutes: (track.connected_secs.max(0) + 30) / 60,
                 late: joined_at.is_some_and(|j| j > session.starts_at + LATE_AFTER),
-                no_show: expected && over && !present,
+                no_show: expected && now >= session.ends_at && !present,
                 present,
                 correction,
             }
@@ -224,233 +321,106 @@ pub fn derive(
         .collect()
 }
 
+/// One person's way through a call, followed event by event.
+struct Track {
+    in_call: bool,
+    left_at: Option<DateTime<Utc>>,
+    /// Media connected since then, and not since disconnected.
+    connected_since: Option<DateTime<Utc>>,
+    connected_secs: i64,
+}
+
+impl Track {
+    /// Follows `events` (one person's, in order); media still connected
+    /// counts until `until` (now, or the room's closing if that is sooner).
+    fn follow(events: &[&Event], until: DateTime<Utc>) -> Track {
+        let mut track = Track {
+            in_call: false,
+            left_at: None,
+            connected_since: None,
+            connected_secs: 0,
+        };
+        for e in events {
+            match (e.kind, e.detail.as_str()) {
+                (EventKind::Joined | EventKind::Resumed, _) => {
+                    track.in_call = true;
+                    track.left_at = None;
+                }
+                (EventKind::Media, "connected") => {
+                    track.connected_since.get_or_insert(e.at);
+                }
+                (EventKind::Media, _) => track.disconnect(e.at),
+                (EventKind::Left | EventKind::Ended, _) => {
+                    track.in_call = false;
+                    track.left_at = Some(e.at);
+                    track.disconnect(e.at);
+                }
+            }
+        }
+        if let Some(s) = track.connected_since {
+            track.connected_secs += (until - s).num_seconds();
+        }
+        track
+    }
+
+    fn disconnect(&mut self, at: DateTime<Utc>) {
+        if let Some(s) = self.connected_since.take() {
+            self.connected_secs += (at - s).num_seconds();
+        }
+    }
+}
+
 /// An attendance event's row: session, person, kind, detail, time. Chat is
 /// not attendance (it goes to the chat log), so it has none.
-fn event_row(event: &RoomEvent) -> Option<(Uuid, Uuid, &'static str, String, DateTime<Utc>)> {
+fn event_row(event: &RoomEvent) -> Option<(Uuid, Uuid, EventKind, String, DateTime<Utc>)> {
     Some(match event {
         RoomEvent::Joined {
             session,
             user,
             role,
             at,
-        } => {
-            let role = match role {
-                CallRole::Mentor => "mentor",
-                CallRole::Mentee => "mentee",
-                CallRole::Supervisor => "supervisor",
-            };
-            (*session, *user, "joined", role.to_owned(), *at)
-        }
+        } => (
+            *session,
+            *user,
+            EventKind::Joined,
+            call_role_name(*role).to_owned(),
+            *at,
+        ),
         RoomEvent::Resumed { session, user, at } => {
-            (*session, *user, "resumed", String::new(), *at)
+            (*session, *user, EventKind::Resumed, String::new(), *at)
         }
         RoomEvent::Media {
             session,
             user,
             state,
             at,
-        } => (*session, *user, "media", state.clone(), *at),
+        } => (*session, *user, EventKind::Media, state.clone(), *at),
         RoomEvent::Left {
             session,
             user,
             reason,
             at,
-        } => {
-            let reason = match reason {
-                LeaveReason::Left => "left",
-                LeaveReason::TimedOut => "timed_out",
-                LeaveReason::Ended => "ended",
-                LeaveReason::WindowClosed => "window_closed",
-            };
-            (*session, *user, "left", reason.to_owned(), *at)
+        } => (
+            *session,
+            *user,
+            EventKind::Left,
+            leave_reason_name(reason).to_owned(),
+            *at,
+        ),
+        RoomEvent::Ended { session, by, at } => {
+            (*session, *by, EventKind::Ended, String::new(), *at)
         }
-        RoomEvent::Ended { session, by, at } => (*session, *by, "ended", String::new(), *at),
         RoomEvent::Chat { .. } => return None,
     })
 }
 
-impl Store {
-    /// Stores one room event (chat goes to the chat log).
-    pub async fn record_room_event(&self, event: &RoomEvent) -> Result<()> {
-        if let RoomEvent::Chat {
-            session,
-            user,
-            text,
-            blocked,
-            at,
-        } = event
-        {
-            on_pool!(self, |pool| {
-                sqlx::query(
-                "INSERT INTO call_chat (session_id, user_id, text, blocked, at) VALUES ($1, $2, $3, $4, $5)"
-            )
-            .bind(session)
-            .bind(user)
-            .bind(text)
-            .bind(blocked.as_deref())
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-            return Ok(());
-        }
-        let Some((session, user, kind, detail, at)) = event_row(event) else {
-            return Ok(());
-        };
-        on_pool!(self, |pool| {
-            sqlx::query(
-            "INSERT INTO attendance_events (session_id, user_id, kind, detail, at) VALUES ($1, $2, $3, $4, $5)"
-        )
-        .bind(session)
-        .bind(user)
-        .bind(kind)
-        .bind(&detail)
-        .bind(at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
-    /// A session's stored events, in order.
-    pub async fn attendance_events(&self, session: Uuid) -> Result<Vec<Event>> {
-        Ok(on_pool!(self, |pool| {
-            sqlx::query_as(
-            "SELECT user_id, kind, detail, at FROM attendance_events WHERE session_id = $1 ORDER BY at, id"
-        )
-        .bind(session)
-        .fetch_all(pool)
-        .await
-        })?)
-    }
-
-    /// A session's corrections, in order.
-    pub async fn attendance_corrections(&self, session: Uuid) -> Result<Vec<Correction>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as(
-            "SELECT user_id, present, minutes, reason, by_user, at FROM attendance_corrections \
-             WHERE session_id = $1 ORDER BY at, id"
-        )
-        .bind(session)
-        .fetch_all(pool)
-        .await)?)
-    }
-
-    /// Each person's attendance at `session` now.
-    pub async fn attendance(&self, session: &Session) -> Result<Vec<Presence>> {
-        let events = self.attendance_events(session.id).await?;
-        let corrections = self.attendance_corrections(session.id).await?;
-        let mentee = self.user(session.mentee_id).await?;
-        let mentor = self.user(session.mentor_id).await?;
-        let mut names = vec![
-            (mentee.id, mentee.given_name, CallRole::Mentee),
-            (mentor.id, mentor.given_name, CallRole::Mentor),
-        ];
-        for e in &events {
-            if e.kind == "joined" && !names.iter().any(|(u, _, _)| *u == e.user_id) {
-                let who = self.user(e.user_id).await?;
-                names.push((who.id, who.full_name(), role_of(&e.detail)));
-            }
-        }
-        Ok(derive(session, &events, &corrections, &names, Utc::now()))
-    }
-
-    /// Settles every session whose room has closed: `completed` when both
-    /// students were there (by the signalling, or a correction), `missed`
-    /// when either was not. Returns how many changed.
-    pub async fn settle_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        let ids: Vec<(Uuid,)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-            "SELECT id FROM mentoring_sessions WHERE status IN ('scheduled', 'moved') AND ends_at < $1 \
-             ORDER BY ends_at LIMIT 500"
-        )
-        .bind(now - CLOSES_AFTER)
-        .fetch_all(pool)
-        .await
-        })?;
-        let mut settled = 0;
-        for (id,) in ids {
-            let session = self.session(id).await?;
-            settled += self.settle(&session).await?;
-        }
-        Ok(settled)
-    }
-
-    /// Sets a finished session's status from its attendance.
-    async fn settle(&self, session: &Session) -> Result<u64> {
-        let people = self.attendance(session).await?;
-        let both = people
-            .iter()
-            .filter(|p| p.role != CallRole::Supervisor)
-            .all(|p| p.present);
-        let status = if both { "completed" } else { "missed" };
-        Ok(on_pool!(self, |pool| sqlx::query(
-            "UPDATE mentoring_sessions SET status = $1, updated_at = $2 \
-             WHERE id = $3 AND status IN ('scheduled', 'moved', 'completed', 'missed')"
-        )
-        .bind(status)
-        .bind(Utc::now())
-        .bind(session.id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?)
-    }
-
-    /// Keeps a teacher's correction beside the signalling's record.
-    pub async fn correct_attendance(
-        &self,
-        session: &Session,
-        input: &CorrectionInput,
-        by: Uuid,
-    ) -> Result<()> {
-        let reason = input.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 300 {
-            return Err(Error::invalid(
-                "reason",
-                "say why the record is corrected (at most 300 characters)",
-            ));
-        }
-        if input.minutes.is_some_and(|m| !(0..=600).contains(&m)) {
-            return Err(Error::invalid("minutes", "between 0 and 600"));
-        }
-        let allowed = input.user_id == session.mentee_id
-            || input.user_id == session.mentor_id
-            || session.supervisors.contains(&input.user_id);
-        if !allowed {
-            return Err(Error::invalid(
-                "user_id",
-                "that person is not booked in this session",
-            ));
-        }
-        let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |conn| {
-            sqlx::query(
-            "INSERT INTO attendance_corrections (id, session_id, user_id, present, minutes, reason, by_user, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        )
-        .bind(Uuid::new_v4())
-        .bind(session.id)
-        .bind(input.user_id)
-        .bind(input.present)
-        .bind(input.minutes)
-        .bind(reason)
-        .bind(by)
-        .bind(Utc::now())
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        tx.commit().await?;
-        // A settled session follows its corrected record.
-        if matches!(
-            session.status,
-            crate::booking::SessionStatus::Completed | crate::booking::SessionStatus::Missed
-        ) {
-            self.settle(session).await?;
-        }
-        Ok(())
-    }
+/// Whether a finished session was held: both students were there, by the
+/// signalling or by a correction.
+pub fn was_held(people: &[Presence]) -> bool {
+    people
+        .iter()
+        .filter(|p| p.role != CallRole::Supervisor)
+        .all(|p| p.present)
 }
 
 /// Settles finished sessions every minute until the task is dropped.
@@ -472,5 +442,49 @@ pub async fn record_events(store: Store, mut events: mpsc::UnboundedReceiver<Roo
             // Not the event itself: chat text is personal.
             tracing::warn!(error = %e, "could not store a room event");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_kind_and_call_role_reads_back_from_its_stored_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(kind.as_str().parse::<EventKind>().ok(), Some(kind));
+        }
+        assert!("chat".parse::<EventKind>().is_err());
+        for role in [CallRole::Mentor, CallRole::Mentee, CallRole::Supervisor] {
+            assert_eq!(call_role_named(call_role_name(role)), role);
+        }
+    }
+
+    #[test]
+    fn a_track_counts_connected_time_until_the_person_leaves_or_the_room_closes() {
+        let user = Uuid::new_v4();
+        let start = Utc::now();
+        let event = |kind, detail: &str, minutes| Event {
+            user_id: user,
+            kind,
+            detail: detail.to_owned(),
+            at: start + Duration::minutes(minutes),
+        };
+        let events = [
+            event(EventKind::Joined, "mentee", 0),
+            event(EventKind::Media, "connected", 1),
+            event(EventKind::Media, "disconnected", 4),
+            event(EventKind::Media, "connected", 5),
+            event(EventKind::Left, "left", 9),
+        ];
+        let all: Vec<&Event> = events.iter().collect();
+        let gone = Track::follow(&all, start + Duration::minutes(30));
+        assert!(!gone.in_call);
+        assert_eq!(gone.left_at, Some(start + Duration::minutes(9)));
+        assert_eq!(gone.connected_secs, 7 * 60);
+        // Still connected: counted up to `until`.
+        let still = Track::follow(&all[..4], start + Duration::minutes(8));
+        assert!(still.in_call && still.connected_since.is_some());
+        assert_eq!(still.connected_secs, 6 * 60);
     }
 }

@@ -4,12 +4,16 @@
 //! [`authorize`] before touching data. Only the arms below allow anything;
 //! everything else is denied. Scope is by school: staff act within their own
 //! school, and across a partnership only where the partnership needs it.
+//!
+//! A call is the one thing judged person by person rather than by role and
+//! school: [`call_role`] says who may enter a session's call, and as what.
 
+use mentorbridge_signalling::token::CallRole;
 use uuid::Uuid;
 
 use super::Actor;
 use crate::error::{Error, Result};
-use crate::people::accounts::Role;
+use crate::people::accounts::{Role, User};
 use crate::people::partnerships::{Partnership, PartnershipStatus};
 use crate::people::referrals::ReferralStatus;
 
@@ -21,10 +25,7 @@ pub enum Action<'a> {
     /// Add a school (and its first coordinator).
     CreateSchool,
     /// See a school's staff list.
-    ViewStaff {
-        /// The school.
-        school: Uuid,
-    },
+    ViewStaff { school: Uuid },
     /// Add a member of staff to a school.
     CreateStaff {
         school: Uuid,
@@ -33,60 +34,33 @@ pub enum Action<'a> {
         first_coordinator: bool,
     },
     /// See a school's students, in full.
-    ViewStudents {
-        /// The school.
-        school: Uuid,
-    },
+    ViewStudents { school: Uuid },
     /// Add a student to a school.
-    CreateStudent {
-        /// The school.
-        school: Uuid,
-    },
+    CreateStudent { school: Uuid },
     /// Set a new password for a student.
     ResetStudentPassword {
         /// The student's school.
         school: Uuid,
     },
     /// See the partnerships a school is in.
-    ViewPartnerships {
-        /// The school.
-        school: Uuid,
-    },
+    ViewPartnerships { school: Uuid },
     /// Propose a partnership on behalf of a school.
     ProposePartnership {
         /// The proposing school.
         school: Uuid,
     },
     /// Accept a proposed partnership.
-    AcceptPartnership {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    AcceptPartnership { partnership: &'a Partnership },
     /// See the partner school's students, limited to what pairing needs.
-    ViewPartnerStudents {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewPartnerStudents { partnership: &'a Partnership },
     /// See a school's calendar and bell schedule.
-    ViewCalendar {
-        /// The school.
-        school: Uuid,
-    },
+    ViewCalendar { school: Uuid },
     /// Upload or change a school's calendar and bell schedule.
-    ManageCalendar {
-        /// The school.
-        school: Uuid,
-    },
+    ManageCalendar { school: Uuid },
     /// See a partnership's policy and aligned slots.
-    ViewSlots {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewSlots { partnership: &'a Partnership },
     /// Set a partnership's slot policy.
-    SetSlotPolicy {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    SetSlotPolicy { partnership: &'a Partnership },
     /// Read a school's referrals in full.
     ViewReferrals {
         /// The mentee's school.
@@ -119,16 +93,10 @@ pub enum Action<'a> {
     },
     /// See a partnership's match proposal and approved matches (first
     /// names, years, focus and offers only).
-    ViewMatches {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewMatches { partnership: &'a Partnership },
     /// Run the optimiser, pin or forbid pairs, and approve a proposal for
     /// one's own school.
-    ManageMatching {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ManageMatching { partnership: &'a Partnership },
     /// See one's own sessions and keep one's own calendar subscription.
     OwnCalendar,
     /// Run the pre-call check of one's iPad (camera, microphone, network).
@@ -137,35 +105,20 @@ pub enum Action<'a> {
     /// no address in mentorbridge).
     OwnInviteAddress,
     /// See every session with a student of a school in it.
-    ViewSessions {
-        /// The school.
-        school: Uuid,
-    },
+    ViewSessions { school: Uuid },
+    /// See *Today's calls* at a school: the live register of its calls
+    /// (and the count on the home page).
+    ViewTodaysCalls { school: Uuid },
     /// Keep a school's calendar subscription.
-    ManageSchoolFeed {
-        /// The school.
-        school: Uuid,
-    },
+    ManageSchoolFeed { school: Uuid },
     /// See which invites were emailed to a school's staff, and which failed.
-    ViewInvites {
-        /// The school.
-        school: Uuid,
-    },
+    ViewInvites { school: Uuid },
     /// Move or cancel a session of a partnership.
-    ManageSession {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ManageSession { partnership: &'a Partnership },
     /// See who attended a partnership's sessions.
-    ViewAttendance {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    ViewAttendance { partnership: &'a Partnership },
     /// Correct the attendance record, with a reason.
-    CorrectAttendance {
-        /// The partnership.
-        partnership: &'a Partnership,
-    },
+    CorrectAttendance { partnership: &'a Partnership },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -266,6 +219,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator | Teacher | SafeguardingLead, OwnInviteAddress) => own_school.is_some(),
         (Student | Coordinator | Teacher | SafeguardingLead, PrecallCheck) => own_school.is_some(),
         (Coordinator | Teacher | SafeguardingLead, ViewSessions { school }) => at(school),
+        // Staff see every call at their school today; whether each shows its
+        // register, its correction form or its Open button is the
+        // attendance, correction and call rules' business, call by call.
+        (Coordinator | Teacher | SafeguardingLead, ViewTodaysCalls { school }) => at(school),
         (Coordinator, ManageSchoolFeed { school }) => at(school),
         (Coordinator, ViewInvites { school }) => at(school),
         (Coordinator | Teacher, ManageSession { partnership }) => member(partnership),
@@ -276,6 +233,61 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
 
         _ => false,
     }
+}
+
+/// Who a session's call is for: what [`call_role`] judges by.
+#[derive(Clone, Copy, Debug)]
+pub struct CallParties<'a> {
+    pub mentee: Uuid,
+    pub mentor: Uuid,
+    pub supervisors: &'a [Uuid],
+    /// The mentee's and the mentor's schools, when the caller's seat depends
+    /// on them ([`watches_by_school`]); `None` otherwise, which admits nobody
+    /// by school.
+    pub schools: Option<[Option<Uuid>; 2]>,
+}
+
+/// Whether `role` may watch any call with a student of their school in it
+/// (so [`CallParties::schools`] must be known to judge them): a safeguarding
+/// lead can see everything their school's students take part in.
+pub fn watches_by_school(role: Role) -> bool {
+    role == Role::SafeguardingLead
+}
+
+/// How `user` takes part in a call, or [`Error::Forbidden`]: nobody else
+/// gets a join token or the call page.
+pub fn call_role(user: &User, call: &CallParties<'_>) -> Result<CallRole> {
+    seat(user.id, user.role, user.school_id, call).ok_or_else(|| {
+        tracing::info!(user = %user.id, role = %user.role, "denied a seat in the call");
+        Error::Forbidden
+    })
+}
+
+/// The rule itself, free of I/O: the booked mentee and mentor as
+/// themselves; the session's supervisors (never a student, whatever the
+/// list says) and a safeguarding lead of either student's school as
+/// supervisors.
+pub fn seat(
+    user: Uuid,
+    role: Role,
+    own_school: Option<Uuid>,
+    call: &CallParties<'_>,
+) -> Option<CallRole> {
+    if user == call.mentee {
+        return Some(CallRole::Mentee);
+    }
+    if user == call.mentor {
+        return Some(CallRole::Mentor);
+    }
+    if role != Role::Student && call.supervisors.contains(&user) {
+        return Some(CallRole::Supervisor);
+    }
+    let by_school = watches_by_school(role)
+        && own_school.is_some()
+        && call
+            .schools
+            .is_some_and(|schools| schools.contains(&own_school));
+    by_school.then_some(CallRole::Supervisor)
 }
 
 #[cfg(test)]
@@ -515,5 +527,67 @@ mod tests {
             Some(elsewhere),
             Action::MoveReferral { school, to: Closed }
         ));
+    }
+
+    #[test]
+    fn only_staff_of_the_school_see_its_calls_today() {
+        let (mine, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let today = Action::ViewTodaysCalls { school: mine };
+        for role in [Role::Coordinator, Role::Teacher, Role::SafeguardingLead] {
+            assert!(allowed(role, Some(mine), today), "{role}");
+            assert!(!allowed(role, Some(other), today), "{role}");
+        }
+        assert!(!allowed(Role::Student, Some(mine), today));
+        assert!(!allowed(Role::Admin, None, today));
+    }
+
+    #[test]
+    fn a_call_seats_its_students_its_supervisors_and_the_safeguarding_leads_of_their_schools() {
+        let (mentee, mentor, teacher, stranger) = (
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+        );
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let supervisors = [teacher];
+        let call = CallParties {
+            mentee,
+            mentor,
+            supervisors: &supervisors,
+            schools: Some([Some(b), Some(a)]),
+        };
+        let seat_of = |user, role, school| seat(user, role, Some(school), &call);
+        assert_eq!(seat_of(mentee, Role::Student, b), Some(CallRole::Mentee));
+        assert_eq!(seat_of(mentor, Role::Student, a), Some(CallRole::Mentor));
+        assert_eq!(
+            seat_of(teacher, Role::Teacher, a),
+            Some(CallRole::Supervisor)
+        );
+        // A student listed as a supervisor is not seated as one.
+        assert_eq!(seat_of(teacher, Role::Student, a), None);
+        for school in [a, b] {
+            assert_eq!(
+                seat_of(stranger, Role::SafeguardingLead, school),
+                Some(CallRole::Supervisor)
+            );
+            // Other staff of the schools are not, unless supervising.
+            assert_eq!(seat_of(stranger, Role::Coordinator, school), None);
+            assert_eq!(seat_of(stranger, Role::Teacher, school), None);
+        }
+        assert_eq!(seat_of(stranger, Role::SafeguardingLead, c), None);
+        assert_eq!(seat(stranger, Role::SafeguardingLead, None, &call), None);
+        assert_eq!(seat(stranger, Role::Admin, None, &call), None);
+        // With the schools unknown, nobody is seated by school.
+        let unknown = CallParties {
+            schools: None,
+            ..call
+        };
+        assert_eq!(
+            seat(stranger, Role::SafeguardingLead, Some(a), &unknown),
+            None
+        );
+        assert!(watches_by_school(Role::SafeguardingLead));
+        assert!(!watches_by_school(Role::Coordinator));
     }
 }

@@ -6,6 +6,7 @@
 mod book;
 pub mod listing;
 mod names;
+mod settle;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;

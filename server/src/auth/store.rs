@@ -1,0 +1,82 @@
+//! The sessions table: a session starts at sign-in, is looked up by its
+//! token's hash on every request, and ends at sign-out or expiry.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::{Actor, NewSession, SESSION_HOURS, random_token, token_hash};
+use crate::error::{Error, Result};
+use crate::on_pool;
+use crate::store::Store;
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: Uuid,
+    csrf_token: String,
+    expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Starts a session for a user who has just proved who they are.
+    pub async fn create_session(&self, user_id: Uuid) -> Result<NewSession> {
+        let session = NewSession {
+            token: random_token(),
+            csrf_token: random_token(),
+            expires_at: Utc::now() + Duration::hours(SESSION_HOURS),
+        };
+        // Sweep lapsed sessions as new ones begin, so the table stays small.
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE expires_at < $1"
+        )
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5)";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(token_hash(&session.token))
+            .bind(user_id)
+            .bind(&session.csrf_token)
+            .bind(Utc::now())
+            .bind(session.expires_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(session)
+    }
+
+    /// The actor a session token belongs to, if the session is live.
+    pub async fn session_actor(&self, token: &str) -> Result<Option<Actor>> {
+        let sql = "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1";
+        let row: Option<SessionRow> = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(token_hash(token))
+            .fetch_optional(pool)
+            .await)?;
+        let Some(row) = row.filter(|r| r.expires_at > Utc::now()) else {
+            return Ok(None);
+        };
+        let user = match self.user(row.user_id).await {
+            Ok(user) => user,
+            Err(Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(Actor {
+            user,
+            csrf_token: row.csrf_token,
+        }))
+    }
+
+    /// Ends a session (sign-out), and sweeps away expired ones.
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2"
+        )
+        .bind(token_hash(token))
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

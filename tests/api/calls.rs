@@ -219,8 +219,10 @@ async fn a_supervised_call_is_recorded_and_the_supervisor_ends_it(app: TestApp) 
             world.teacher_a.id.to_string()
         );
     }
+    // Both leaves are recorded, in whichever order their sockets close.
     let after = attendance_until(&app, session.id, |r| {
         person(r, world.mentee_b.id)["in_call"] == false
+            && person(r, world.mentor_a.id)["in_call"] == false
     })
     .await;
     for user in [world.mentee_b.id, world.mentor_a.id] {

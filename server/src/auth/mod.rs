@@ -19,7 +19,7 @@ mod middleware;
 pub mod password;
 pub mod policy;
 pub mod rate_limit;
-mod store;
+pub mod store;
 
 pub use middleware::{AuthRejection, MaybeActor, authenticate, csrf_guard};
 pub(crate) use middleware::{pre_session, remove_session_cookie, session_cookie};

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{Actor, NewSession, SESSION_HOURS, random_token, token_hash};
 use crate::error::{Error, Result};
-use crate::on_pool;
-use crate::store::Store;
+use crate::store::{Store, Tx};
+use crate::{on_pool, on_tx};
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
@@ -79,4 +79,17 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(())
     }
+}
+
+/// Ends every session of one account, inside an open transaction: a new
+/// password signs the account out everywhere, in the same step.
+pub(crate) async fn end_sessions_of_in_tx(tx: &mut Tx, user_id: Uuid) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }

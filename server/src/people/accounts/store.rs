@@ -316,13 +316,7 @@ impl Store {
         if updated == 0 {
             return Err(Error::NotFound("account"));
         }
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "DELETE FROM sessions WHERE user_id = $1"
-        )
-        .bind(user_id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        crate::auth::store::end_sessions_of_in_tx(&mut tx, user_id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -2,38 +2,96 @@
 //!
 //! Cross-school peer mentoring: older students at one school mentor students
 //! at another over video, in timetabled morning slots supervised by teachers.
-//! This crate is the server: the HTTP app, the domain, and storage.
+//! This crate is the server: the HTTP app, the domains, and storage. The
+//! binary's command line (`src/main.rs`, `src/cli/`) is a thin layer on top.
 //!
-//! ## Layout
-//! - [`app`]: state, the route table, `router(state)` and `run(listener, shutdown)`.
-//! - [`store`]: `enum Store { Sqlite, Postgres }`, chosen by URL; migrations.
-//! - Domains, each owning its types, rules, SQL and routes:
-//!   [`schools`], [`accounts`], [`partnerships`], [`auth`] (sessions, CSRF,
-//!   rate limits, and [`auth::policy`], the one authorization policy),
-//!   [`home`] (each role's landing page).
-//! - [`web`]: askama templates and static assets, embedded in the binary.
-//! - [`error`]: the one domain error and its API and page renderings.
-//! - [`config`], [`demo`]: settings, and the demo data behind `mentorbridge demo`.
+//! ## Layout, in the order data flows
+//! The app and what every domain builds on:
+//! - [`state`]: [`state::AppState`] (what every handler reaches) and
+//!   [`state::Routes`], the table every route is declared in.
+//! - [`app`]: start-up's named steps (crypto provider, signalling, the
+//!   background tasks), the whole route table, `router(state)` for in-process
+//!   tests and `run(listener, state, events, shutdown)` for a socket.
+//! - [`store`]: `enum Store { Sqlite, Postgres }`, chosen by URL; migrations;
+//!   [`store::Constraint`], each constraint known by its name on both backends.
+//! - [`config`], [`tls`]: settings (flags, environment, TOML) and https.
+//! - [`error`]: the one domain error and its API and page renderings;
+//!   [`extract`]: request extractors whose rejections speak that format;
+//!   [`web`]: askama templates and static assets, embedded in the binary.
+//! - [`import`]: what every file import shares (errors naming file, line and
+//!   field; a CSV reader that keeps line numbers).
+//! - [`auth`]: sign-in sessions, CSRF, rate limits, and [`auth::policy`], the
+//!   one authorization policy every handler asks.
+//!
+//! The domains, upstream first:
+//! - [`people`]: [`people::schools`], [`people::accounts`],
+//!   [`people::partnerships`], [`people::rosters`], [`people::mentors`],
+//!   [`people::referrals`].
+//! - [`calendar`]: terms, closures, bell schedules and cycles, in each
+//!   school's zone; [`calendar::align`] turns two schools' into slots.
+//! - [`matching`]: the proven-optimal optimiser and its proposals.
+//! - [`booking`]: approved matches become series of sessions that claim
+//!   students, iPads and supervisors.
+//! - [`invites`]: iCalendar output (subscription feeds, iTIP email and the
+//!   outbox that sends it).
+//! - [`attendance`]: the call around the signalling hub (join tokens, `/ws`,
+//!   Today's calls) and the attendance the hub's events record.
+//! - [`home`]: each role's landing page, drawn from the domains above.
+//! - [`demo`]: the demo data behind `mentorbridge demo`.
+//!
+//! ## The one shape of a domain
+//! Every domain folder has the parts it needs of: `mod.rs` (types and rules:
+//! no SQL, no HTTP), `store.rs` (all its SQL, on its own tables only),
+//! `http.rs` (the JSON API under `/api`) and `pages.rs` (server-rendered
+//! pages). A domain reaches another only through that domain's `mod.rs` or
+//! `store.rs` items; where one write must span two domains' tables (booking
+//! a series and queueing its invites; approving matches and marking their
+//! referrals matched) the owner of each table offers a function taking the
+//! open transaction ([`store::Tx`]). `server/tests/boundaries.rs` reads the
+//! source and fails on any `http`/`pages` reached across domains and any SQL
+//! on another domain's tables.
 //!
 //! Request flow: tracing span → [`auth::authenticate`] (cookie → actor) →
 //! [`auth::csrf_guard`] (every state change) → handler (parse → authorize →
 //! domain → render).
+//!
+//! ## Where this differs from `ARCHITECTURE.md`
+//! - `state.rs` holds the state and the route *table type*; the table itself
+//!   is assembled in `app.rs`, so domains import `state` and never `app`.
+//! - The calls domain is `attendance` (join tokens, the call pages and the
+//!   attendance record), not `calls/attendance`.
+//! - The CLI lives in the binary (`src/cli/`), not the library, so clap and
+//!   `anyhow` stay out of the library.
+
+pub mod state;
 
 pub mod app;
-pub mod attendance;
-pub mod auth;
-pub mod booking;
-pub mod calendar;
+
+pub mod store;
+
 pub mod config;
-pub mod demo;
+pub mod tls;
+
 pub mod error;
 pub mod extract;
-pub mod home;
-pub mod import;
-pub mod invites;
-pub mod matching;
-pub mod people;
-pub mod state;
-pub mod store;
-pub mod tls;
 pub mod web;
+
+pub mod import;
+
+pub mod auth;
+
+pub mod people;
+
+pub mod calendar;
+
+pub mod matching;
+
+pub mod booking;
+
+pub mod invites;
+
+pub mod attendance;
+
+pub mod home;
+
+pub mod demo;

@@ -181,31 +181,7 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
             Coordinator | Teacher | SafeguardingLead,
             ViewReferrals { school } | WriteReferral { school },
         ) => at(school),
-        // Any of the school's staff put a referral forward (or ask for
-        // `matched`, to be told that approving a match does that); approving,
-        // returning to draft and closing take a coordinator or safeguarding
-        // lead; only a coordinator runs a referral once it is under way.
-        (
-            Coordinator | Teacher | SafeguardingLead,
-            MoveReferral {
-                school,
-                to: ReferralStatus::Submitted | ReferralStatus::Matched,
-            },
-        ) => at(school),
-        (
-            Coordinator | SafeguardingLead,
-            MoveReferral {
-                school,
-                to: ReferralStatus::Approved | ReferralStatus::Draft | ReferralStatus::Closed,
-            },
-        ) => at(school),
-        (
-            Coordinator,
-            MoveReferral {
-                school,
-                to: ReferralStatus::Active | ReferralStatus::Review,
-            },
-        ) => at(school),
+        (_, MoveReferral { school, to }) => at(school) && may_move_referral(role, to),
         (Coordinator, ManageCalendar { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewSlots { partnership }) => {
             member(partnership)
@@ -232,6 +208,20 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator | Teacher, CorrectAttendance { partnership }) => member(partnership),
 
         _ => false,
+    }
+}
+
+/// Who may ask for each step of a referral's life. Any of the school's
+/// staff put a referral forward (or ask for `matched`, to be told that
+/// approving a match does that); approving, returning to draft and closing
+/// take a coordinator or safeguarding lead; only a coordinator runs a
+/// referral once it is under way.
+fn may_move_referral(role: Role, to: ReferralStatus) -> bool {
+    use ReferralStatus::*;
+    match to {
+        Submitted | Matched => role.is_school_staff(),
+        Approved | Draft | Closed => matches!(role, Role::Coordinator | Role::SafeguardingLead),
+        Active | Review => role == Role::Coordinator,
     }
 }
 

@@ -121,12 +121,14 @@ fn all_routes() -> Routes {
     let routes = accounts::http::routes(routes);
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
+    let routes = crate::calendar::pages::routes(routes);
     let routes = crate::people::rosters::http::routes(routes);
     let routes = crate::people::referrals::http::routes(routes);
     let routes = crate::people::referrals::http::page_routes(routes);
     let routes = crate::people::mentors::http::routes(routes);
     let routes = crate::people::mentors::http::page_routes(routes);
     let routes = crate::matching::http::routes(routes);
+    let routes = crate::matching::pages::routes(routes);
     let routes = crate::booking::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);

@@ -118,6 +118,21 @@ impl EntryKind {
     }
 }
 
+/// A name that is neither `term` nor `closure`.
+#[derive(Debug)]
+pub struct UnknownEntryKind;
+
+impl std::str::FromStr for EntryKind {
+    type Err = UnknownEntryKind;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        [EntryKind::Term, EntryKind::Closure]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or(UnknownEntryKind)
+    }
+}
+
 /// A term or a closure, from `start` to `end` inclusive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarEntry {

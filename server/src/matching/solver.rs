@@ -12,23 +12,35 @@
 //! arc of this network:
 //!
 //! ```text
-//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ─1─▶ slot ─devices─▶ sink
-//!        −W(tier)     −fit                         −slot value
+//!                                                                 ┌─1─▶ period ─1─┐
+//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ──────┤                ├─▶ slot ─devices─▶ sink
+//!        −W(tier)     −fit                                        └──────1────────┘   −slot value
 //! ```
 //!
 //! Each unit of flow is one match: its path names the mentee, the mentor
-//! and the slot. The `mentor_out → slot` arc has capacity one, so a mentor
-//! never has two mentees in one slot, and only exists when the mentor is
-//! free in that slot. The network's arc–node incidence matrix is totally
-//! unimodular, so a minimum-cost flow is an optimal *integer* solution, not
-//! just a bound: no branching, no gap, and the final node potentials are a
-//! dual certificate of optimality (every residual arc has a non-negative
-//! reduced cost).
+//! and the slot. A mentor takes at most one mentee in each period of their
+//! own timetable, and two of the partnership's slots can fall in the same
+//! mentor period (when the partner school has two eligible periods that
+//! overlap it). So each mentor period with more than one slot gets a
+//! `period` node, reached from `mentor_out` by an arc of capacity one, with
+//! an arc of capacity one on to each of its slots; a period with a single
+//! slot needs no node, and its `mentor_out → slot` arc has capacity one
+//! itself. Either way a mentor never has two mentees in one period, and
+//! arcs to a slot only exist when the mentor is free in it. The slot value
+//! sits on the arc into the slot. The network's arc–node incidence matrix
+//! is totally unimodular, so a minimum-cost flow is an optimal *integer*
+//! solution, not just a bound: no branching, no gap, and the final node
+//! potentials are a dual certificate of optimality (every residual arc has
+//! a non-negative reduced cost).
 //!
 //! The objective is lexicographic — matches in the most important tier,
 //! then the next tier, …, then fit — and is folded into one integer cost by
 //! giving each tier a weight larger than everything below it could add up
-//! to; `i128` keeps those weights exact for any instance a partnership has.
+//! to; `i128` keeps those weights exact for any instance a partnership has
+//! (see [`tier_weights`] for the bound). An instance beyond it is still
+//! solved, but its top tiers share one weight, so the answer is no longer
+//! proven lexicographically best: [`Solution::optimal`] says so, and the
+//! proposal carries it on.
 //!
 //! The algorithm is successive shortest paths with Dijkstra on reduced
 //! costs (potentials start from one pass in topological order, since the
@@ -119,8 +131,11 @@ pub struct Score {
 pub struct Solution {
     /// `placements[i]` is where mentee `i` goes.
     pub placements: Vec<Option<Placement>>,
-    /// Its score.
     pub score: Score,
+    /// Proven optimal: always from [`solve`] unless the tier weights had to
+    /// be capped (an instance far larger than any partnership), never from
+    /// [`greedy`].
+    pub optimal: bool,
 }
 
 impl Problem {
@@ -274,10 +289,11 @@ impl Layout {
 /// lower tier's matches and all fit put together. Tiers are ranked densely
 /// first, so only tiers in use cost a factor; the weights stay exact while
 /// `(mentees + 1) ^ tiers in use` times the total fit fits in an `i128`
-/// (the product uses at most six tiers: three priorities, pinned or not),
-/// and beyond that the top tiers share the largest weight that cannot
-/// overflow a sum, rather than wrapping.
-fn tier_weights(problem: &Problem) -> Vec<i128> {
+/// (the product uses at most six tiers: three priorities, pinned or not).
+/// Beyond that the top tiers share the largest weight that cannot overflow
+/// a sum, rather than wrapping, and the second value is `false`: the caller
+/// reports that the answer is no longer proven lexicographically best.
+fn tier_weights(problem: &Problem) -> (Vec<i128>, bool) {
     let max_slot_value = problem.slot_value.iter().copied().max().unwrap_or(0);
     let all_fit: i128 = problem
         .mentees
@@ -291,12 +307,19 @@ fn tier_weights(problem: &Problem) -> Vec<i128> {
     let ceiling = i128::MAX / 4 / (n + 2);
     let used: std::collections::BTreeSet<u8> = problem.mentees.iter().map(|m| m.tier).collect();
     let mut weights = vec![0; problem.tiers()];
-    let mut w = all_fit + 1;
+    let mut exact = true;
+    let mut w = Some(all_fit + 1);
     for tier in used {
-        weights[usize::from(tier)] = w.min(ceiling);
-        w = w.checked_mul(n + 1).unwrap_or(ceiling);
+        weights[usize::from(tier)] = match w {
+            Some(w) if w <= ceiling => w,
+            _ => {
+                exact = false;
+                ceiling
+            }
+        };
+        w = w.and_then(|w| w.checked_mul(n + 1));
     }
-    weights
+    (weights, exact)
 }
 
 /// Solves a problem to optimality. Options, mentors or slots that point
@@ -304,7 +327,15 @@ fn tier_weights(problem: &Problem) -> Vec<i128> {
 pub fn solve(problem: &Problem) -> Solution {
     let mut built = build(problem);
     min_cost_flow(&mut built.net, built.layout.sink());
-    read_back(problem, &built)
+    let mut solution = read_back(problem, &built);
+    if !built.exact_weights {
+        tracing::warn!(
+            mentees = problem.mentees.len(),
+            "matching instance too large for exact tier weights; the proposal is not proven optimal"
+        );
+        solution.optimal = false;
+    }
+    solution
 }
 
 /// The network for a problem, and where its decision arcs are.
@@ -315,6 +346,8 @@ struct Built {
     pair_arcs: Vec<Vec<(usize, usize)>>,
     /// For each mentor: (arc, slot) of each free slot.
     slot_arcs: Vec<Vec<(usize, usize)>>,
+    /// Whether the tier weights are exact (see [`tier_weights`]).
+    exact_weights: bool,
 }
 
 fn build(problem: &Problem) -> Built {
@@ -326,7 +359,7 @@ fn build(problem: &Problem) -> Built {
     };
     let nodes = layout.sink() + 1;
     let mut net = Network::new(nodes);
-    let weights = tier_weights(problem);
+    let (weights, exact_weights) = tier_weights(problem);
     // Arcs are added in node order, and every arc runs from a lower node
     // number to a higher one: the numbering is a topological order.
     for (i, mentee) in problem.mentees.iter().enumerate() {
@@ -393,6 +426,7 @@ fn build(problem: &Problem) -> Built {
         layout,
         pair_arcs,
         slot_arcs,
+        exact_weights,
     }
 }
 
@@ -423,7 +457,11 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
         }
     }
     let score = problem.score(&placements);
-    Solution { placements, score }
+    Solution {
+        placements,
+        score,
+        optimal: true,
+    }
 }
 
 /// Successive shortest paths from [`SOURCE`] to `sink`, stopping when no
@@ -554,7 +592,11 @@ pub fn greedy(problem: &Problem) -> Solution {
         }
     }
     let score = problem.score(&placements);
-    Solution { placements, score }
+    Solution {
+        placements,
+        score,
+        optimal: false,
+    }
 }
 
 #[cfg(test)]

@@ -660,6 +660,31 @@ impl Store {
     }
 }
 
+// ---- Called by matching (moves into this domain's store.rs when the folder is reshaped) ----
+
+/// Moves an approved referral to `matched` inside the caller's transaction
+/// (the second approval of a match proposal). `false` when the referral was
+/// no longer `approved`, so the caller can refuse the whole approval.
+pub async fn mark_matched_in_tx(
+    tx: &mut crate::store::Tx,
+    referral: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let moved = on_tx!(tx, |conn| sqlx::query(
+        "UPDATE referrals SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4"
+    )
+    .bind(ReferralStatus::Matched.as_str())
+    .bind(now)
+    .bind(referral)
+    .bind(ReferralStatus::Approved.as_str())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(moved > 0)
+}
+
+// ---- End of the block called by matching ----
+
 #[cfg(test)]
 mod tests {
     use super::*;

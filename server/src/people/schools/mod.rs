@@ -318,6 +318,55 @@ impl Store {
     }
 }
 
+// ---- Called by calendar (moves into this domain's store.rs when the folder is reshaped) ----
+
+/// How a school counts its timetable cycle, as stored on its row: the
+/// calendar domain reads these with the zone its local rules are in.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SchoolCycle {
+    pub time_zone: String,
+    /// A date in Week A; none for the first day of the first term.
+    pub cycle_anchor: Option<chrono::NaiveDate>,
+    /// Whether holiday weeks advance the cycle.
+    pub cycle_holidays_advance: bool,
+}
+
+impl Store {
+    /// A school's zone and cycle settings.
+    pub async fn school_cycle(&self, school: Uuid) -> Result<SchoolCycle> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT time_zone, cycle_anchor, cycle_holidays_advance FROM schools WHERE id = $1"
+        )
+        .bind(school)
+        .fetch_optional(pool)
+        .await)?
+        .ok_or(Error::NotFound("school"))
+    }
+}
+
+/// Sets a school's cycle anchor and whether holidays advance the cycle,
+/// inside the caller's transaction (the calendar stores the weeks declared
+/// by hand alongside, all or nothing).
+pub async fn set_cycle_in_tx(
+    tx: &mut crate::store::Tx,
+    school: Uuid,
+    anchor: Option<chrono::NaiveDate>,
+    holidays_advance: bool,
+) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE schools SET cycle_anchor = $1, cycle_holidays_advance = $2 WHERE id = $3"
+    )
+    .bind(anchor)
+    .bind(holidays_advance)
+    .bind(school)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+// ---- End of the block called by calendar ----
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,7 +102,6 @@ pub struct Side<'a> {
     pub slug: &'a str,
     /// The school's name, for reasons.
     pub name: &'a str,
-    /// Its calendar.
     pub calendar: &'a SchoolCalendar,
     /// Its share of the partnership's policy.
     pub policy: &'a SchoolSlotPolicy,
@@ -111,20 +110,15 @@ pub struct Side<'a> {
 /// One school's end of a slot, in its own local time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotEnd {
-    /// Local date.
     pub date: NaiveDate,
-    /// Local start time.
     pub start: NaiveTime,
-    /// Local end time.
     pub end: NaiveTime,
-    /// The period code.
     pub period: String,
     /// What the period is for (a mentee is free in registration and tutor
     /// time; a mentor also needs it among their free periods).
     pub kind: PeriodKind,
     /// The cycle week, as a letter (A, B …).
     pub week: String,
-    /// iPads available.
     pub devices: u32,
     /// Staff who can supervise.
     pub supervisors: u32,
@@ -136,7 +130,6 @@ pub struct SlotEnd {
 /// A bookable slot: both schools in session, both windows overlapping.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
-    /// When the session starts.
     pub start_utc: DateTime<Utc>,
     /// When it ends (start plus the session length).
     pub end_utc: DateTime<Utc>,

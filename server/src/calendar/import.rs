@@ -184,7 +184,6 @@ pub fn parse_term_csv(file: &str, text: &str) -> Result<Vec<CalendarEntry>, Impo
 pub struct ImportedBells {
     /// Weeks in the cycle: the highest week named, or 1 if every row is `*`.
     pub cycle_weeks: u8,
-    /// The periods.
     pub periods: Vec<Period>,
 }
 

@@ -179,7 +179,6 @@ pub struct ClosureInput {
     /// Last day (inclusive); the first day when left out.
     #[serde(default)]
     pub end: Option<NaiveDate>,
-    /// What it is.
     pub label: String,
 }
 

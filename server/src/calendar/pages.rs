@@ -41,7 +41,6 @@ pub fn routes(routes: Routes) -> Routes {
 
 /// One cell of the week view.
 pub struct Cell {
-    /// Period code.
     pub code: String,
     /// Kind, for colour.
     pub kind: &'static str,
@@ -59,7 +58,6 @@ pub struct Row {
 pub struct WeekView {
     /// "Week A", or "Every week" for a one-week cycle.
     pub label: String,
-    /// Its rows.
     pub rows: Vec<Row>,
 }
 
@@ -131,11 +129,9 @@ pub struct EntryLine {
     pub id: Uuid,
     /// "Wed 2 Sep 2026".
     pub start: String,
-    /// Last day.
     pub end: String,
     /// Whether it is a closure.
     pub closure: bool,
-    /// Its label.
     pub label: String,
 }
 

@@ -69,7 +69,6 @@ pub struct WeeklyEnd {
     pub week: String,
     /// The weekday (Mon … Fri).
     pub day: String,
-    /// The period code.
     pub period: String,
     /// What the period is for: the school's mentees are free in it only
     /// when it is registration or tutor time.
@@ -80,9 +79,7 @@ pub struct WeeklyEnd {
     /// partnerships: the iPads are the school's, not the partnership's).
     #[serde(default)]
     pub in_use: u32,
-    /// Local start.
     pub start: NaiveTime,
-    /// Local end.
     pub end: NaiveTime,
 }
 
@@ -148,13 +145,9 @@ impl WeeklySlot {
 /// schools may see.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
-    /// Their account.
     pub id: Uuid,
-    /// Their school.
     pub school_id: Uuid,
-    /// Given name.
     pub given_name: String,
-    /// Year group.
     pub year_group: Option<i32>,
 }
 
@@ -163,7 +156,6 @@ pub struct Person {
 pub struct MenteeCase {
     /// Their approved referral.
     pub referral_id: Uuid,
-    /// Who they are.
     pub person: Person,
     /// Referral priority: 3 most urgent, 1 least.
     pub priority: u8,
@@ -174,11 +166,9 @@ pub struct MenteeCase {
 /// A mentor who might take a mentee.
 #[derive(Clone, Debug)]
 pub struct MentorCase {
-    /// Who they are.
     pub person: Person,
     /// Trained and cleared: only ready mentors are matched.
     pub ready: bool,
-    /// What they offer.
     pub offers: Vec<Offer>,
     /// Mentees they can still take (capacity less approved matches).
     pub capacity_left: u32,
@@ -204,7 +194,6 @@ pub enum RuleKind {
 impl RuleKind {
     const ALL: [RuleKind; 2] = [RuleKind::Pin, RuleKind::Forbid];
 
-    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             RuleKind::Pin => "pin",
@@ -227,33 +216,25 @@ impl FromStr for RuleKind {
 /// A pinned or forbidden pair.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchRule {
-    /// The mentee.
     pub mentee_id: Uuid,
-    /// The mentor.
     pub mentor_id: Uuid,
-    /// Pin or forbid.
     pub kind: RuleKind,
-    /// Who set it.
     pub set_by: Uuid,
-    /// When.
     pub set_at: DateTime<Utc>,
 }
 
 /// A school in the partnership.
 #[derive(Clone, Debug)]
 pub struct SchoolRef {
-    /// Its id.
     pub id: Uuid,
     /// Its slug (the key of its end of a slot).
     pub slug: String,
-    /// Its name.
     pub name: String,
 }
 
 /// Everything a run needs, gathered from the store (or generated).
 #[derive(Clone, Debug, Default)]
 pub struct MatchInput {
-    /// The two schools.
     pub schools: Vec<SchoolRef>,
     /// The weekly slots, with what approved matches already use.
     pub slots: Vec<WeeklySlot>,
@@ -261,7 +242,6 @@ pub struct MatchInput {
     pub mentees: Vec<MenteeCase>,
     /// Mentors at both schools, ready or not.
     pub mentors: Vec<MentorCase>,
-    /// Pinned and forbidden pairs.
     pub rules: Vec<MatchRule>,
     /// Pairs in the last proposal, kept together where nothing better
     /// comes of splitting them.
@@ -271,19 +251,14 @@ pub struct MatchInput {
 /// A proposed pair and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProposedMatch {
-    /// The mentee's referral.
     pub referral_id: Uuid,
-    /// The mentee.
     pub mentee: Person,
-    /// The mentor.
     pub mentor: Person,
     /// The referral's priority (only the mentee's own school sees it: see
     /// [`ProposalBody::for_school`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<u8>,
-    /// The weekly slot's key.
     pub slot_key: String,
-    /// The slot in words.
     pub slot: String,
     /// How well they fit (see the reasons).
     pub fit: u32,
@@ -321,14 +296,11 @@ pub enum Blocker {
 /// A mentee the proposal leaves unmatched, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unmatched {
-    /// The referral.
     pub referral_id: Uuid,
-    /// The mentee.
     pub mentee: Person,
     /// Referral priority (only the mentee's own school sees it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<u8>,
-    /// The focus requested.
     pub focus: Vec<String>,
     /// The binding reason.
     pub blocker: Blocker,
@@ -354,7 +326,6 @@ pub struct Summary {
     pub greedy_matched: u32,
     /// And its total fit.
     pub greedy_fit: u64,
-    /// Ready mentors.
     pub ready_mentors: u32,
     /// Weekly slots with room.
     pub slots: u32,
@@ -365,11 +336,8 @@ pub struct Summary {
 pub struct ProposalBody {
     /// Proven optimal for the instance (the flow is exact; see [`solver`]).
     pub optimal: bool,
-    /// The counts.
     pub summary: Summary,
-    /// The weekly slots considered.
     pub slots: Vec<WeeklySlot>,
-    /// The proposed pairs.
     pub matches: Vec<ProposedMatch>,
     /// The mentees left unmatched, each with the reason.
     pub unmatched: Vec<Unmatched>,
@@ -422,7 +390,6 @@ impl ProposalStatus {
         ProposalStatus::Superseded,
     ];
 
-    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             ProposalStatus::Open => "open",
@@ -455,7 +422,6 @@ pub enum MatchStatus {
 impl MatchStatus {
     const ALL: [MatchStatus; 2] = [MatchStatus::Approved, MatchStatus::Ended];
 
-    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchStatus::Approved => "approved",
@@ -511,7 +477,6 @@ impl Proposal {
 pub struct MatchRecord {
     pub id: Uuid,
     pub partnership_id: Uuid,
-    /// The mentee's referral.
     pub referral_id: Uuid,
     pub mentee_id: Uuid,
     pub mentor_id: Uuid,

@@ -34,11 +34,9 @@ pub fn routes(routes: Routes) -> Routes {
 
 /// One weekly slot's use, for the chart.
 pub struct SlotUse {
-    /// The slot in words.
     pub label: String,
     /// Pairs the proposal puts in it (plus approved matches).
     pub used: u32,
-    /// Pairs it can hold.
     pub devices: u32,
 }
 

@@ -12,9 +12,10 @@
 //! arc of this network:
 //!
 //! ```text
-//!                                                                 ┌─1─▶ period ─1─┐
-//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ──────┤                ├─▶ slot ─devices─▶ sink
-//!        −W(tier)     −fit                                        └──────1────────┘   −slot value
+//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ─1─▶ period ─1─▶ slot ─devices─▶ sink
+//!        −W(tier)     −fit                           │           −slot value ▲
+//!                                                    └───────────1───────────┘
+//!                                            (a period with one slot needs no period node)
 //! ```
 //!
 //! Each unit of flow is one match: its path names the mentee, the mentor
@@ -37,7 +38,7 @@
 //! then the next tier, …, then fit — and is folded into one integer cost by
 //! giving each tier a weight larger than everything below it could add up
 //! to; `i128` keeps those weights exact for any instance a partnership has
-//! (see [`tier_weights`] for the bound). An instance beyond it is still
+//! (`tier_weights` gives the bound). An instance beyond it is still
 //! solved, but its top tiers share one weight, so the answer is no longer
 //! proven lexicographically best: [`Solution::optimal`] says so, and the
 //! proposal carries it on.
@@ -54,8 +55,12 @@
 //! see; the problem would then be a tripartite triangle packing (NP-hard),
 //! and the flow would become the bound inside a branch and bound.
 
+mod greedy;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+pub use greedy::greedy;
 
 /// A mentee as the optimiser sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +103,6 @@ impl MentorNode {
 /// One partnership's matching problem.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Problem {
-    /// Mentees to place.
     pub mentees: Vec<MenteeNode>,
     /// Mentors who may take them.
     pub mentors: Vec<MentorNode>,
@@ -346,7 +350,7 @@ struct Built {
     pair_arcs: Vec<Vec<(usize, usize)>>,
     /// For each mentor: (arc, slot) of each free slot.
     slot_arcs: Vec<Vec<(usize, usize)>>,
-    /// Whether the tier weights are exact (see [`tier_weights`]).
+    /// Whether the tier weights are exact (see `tier_weights`).
     exact_weights: bool,
 }
 
@@ -544,58 +548,6 @@ fn min_cost_flow(net: &mut Network, sink: usize) {
             net.arcs[e ^ 1].cap += 1;
             v = net.arcs[e ^ 1].to;
         }
-    }
-}
-
-/// The obvious method, kept as a yardstick: take mentees most important
-/// first and give each the best-fitting mentor and slot still open.
-pub fn greedy(problem: &Problem) -> Solution {
-    let mut order: Vec<usize> = (0..problem.mentees.len()).collect();
-    order.sort_by_key(|&i| Reverse(problem.mentees[i].tier));
-    let mut load = vec![0u32; problem.mentors.len()];
-    let mut in_slot = vec![0u32; problem.slot_capacity.len()];
-    let mut taken = std::collections::BTreeSet::new();
-    let mut placements = vec![None; problem.mentees.len()];
-    for i in order {
-        let mut best: Option<(u32, usize, Placement)> = None;
-        for c in &problem.mentees[i].options {
-            let Some(mentor) = problem.mentors.get(c.mentor) else {
-                continue;
-            };
-            if load[c.mentor] >= mentor.capacity {
-                continue;
-            }
-            for (g, slots) in mentor.slots.iter().enumerate() {
-                if taken.contains(&(c.mentor, g)) {
-                    continue;
-                }
-                for &s in slots {
-                    if s >= in_slot.len() || in_slot[s] >= problem.slot_capacity[s] {
-                        continue;
-                    }
-                    let value = c.fit + problem.slot_value(s);
-                    if best.is_none_or(|(v, _, _)| value > v) {
-                        let place = Placement {
-                            mentor: c.mentor,
-                            slot: s,
-                        };
-                        best = Some((value, g, place));
-                    }
-                }
-            }
-        }
-        if let Some((_, g, p)) = best {
-            load[p.mentor] += 1;
-            in_slot[p.slot] += 1;
-            taken.insert((p.mentor, g));
-            placements[i] = Some(p);
-        }
-    }
-    let score = problem.score(&placements);
-    Solution {
-        placements,
-        score,
-        optimal: false,
     }
 }
 

@@ -39,9 +39,7 @@ pub struct SlotView {
     pub b_time: String,
     /// The other school's period and week.
     pub b_period: String,
-    /// iPads at each end.
     pub devices: String,
-    /// Supervisors at each end.
     pub supervisors: String,
     /// The first school's local date, for the list.
     pub date: String,
@@ -51,7 +49,6 @@ pub struct SlotView {
 pub struct DayView {
     /// "Mon 30 Nov".
     pub label: String,
-    /// Its slots.
     pub slots: Vec<SlotView>,
     /// Why it has none.
     pub reasons: Vec<String>,

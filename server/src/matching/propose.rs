@@ -259,20 +259,15 @@ fn proposed_match(
     mentee: &MenteeCase,
     place: &Placement,
 ) -> ProposedMatch {
-    let Prepared {
-        names,
-        ready,
-        pins,
-        problem,
-    } = prepared;
-    let mentor = ready[place.mentor];
+    let (names, problem) = (&prepared.names, &prepared.problem);
+    let mentor = prepared.ready[place.mentor];
     let slot = &input.slots[place.slot];
     let fit = problem.mentees[i]
         .options
         .iter()
         .find(|c| c.mentor == place.mentor)
         .map_or(0, |c| c.fit);
-    let pinned = pins.get(&mentee.person.id) == Some(&mentor.person.id);
+    let pinned = prepared.pins.get(&mentee.person.id) == Some(&mentor.person.id);
     let kept = input
         .previous
         .contains(&(mentee.person.id, mentor.person.id));

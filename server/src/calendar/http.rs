@@ -53,7 +53,7 @@ async fn api_calendar(
 
 #[derive(Deserialize)]
 struct UploadQuery {
-    /// For error messages.
+    /// The file's name, for error messages.
     file: Option<String>,
     /// Bells only: the first date the schedule applies to.
     effective_from: Option<NaiveDate>,

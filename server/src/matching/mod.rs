@@ -23,7 +23,7 @@
 //! - [`weekly`]: dated slots grouped into weekly slots;
 //! - [`fit`]: who fits whom, and who is free when;
 //! - [`propose`](mod@propose): the problem built from a partnership, solved by [`solver`],
-//!   and explained ([`unmatched`] says why a mentee is left out); [`stale`]
+//!   and explained (`unmatched` says why a mentee is left out); [`stale`]
 //!   checks a proposal against the partnership as it is now;
 //! - [`synthetic`]: generated partnerships for benchmarks and property tests;
 //! - [`store`]: proposals, approvals, rules and matches on both databases;
@@ -37,7 +37,7 @@ pub mod solver;
 pub mod stale;
 pub mod store;
 pub mod synthetic;
-pub mod unmatched;
+mod unmatched;
 pub mod weekly;
 
 #[cfg(test)]

@@ -468,12 +468,12 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
     }
 }
 
-/// Successive shortest paths from [`SOURCE`] to `sink`, stopping when no
-/// path lowers the cost.
-fn min_cost_flow(net: &mut Network, sink: usize) {
-    const UNSEEN: i128 = i128::MAX;
+const UNSEEN: i128 = i128::MAX;
+
+/// Potentials from shortest distances in the initial network, in one pass:
+/// it is acyclic and numbered in topological order (see `build`).
+fn initial_potentials(net: &Network) -> Vec<i128> {
     let n = net.out.len();
-    // Potentials from shortest distances in the initial acyclic network.
     let mut potential = vec![UNSEEN; n];
     potential[SOURCE] = 0;
     for u in 0..n {
@@ -497,7 +497,14 @@ fn min_cost_flow(net: &mut Network, sink: usize) {
             *p = 0;
         }
     }
+    potential
+}
 
+/// Successive shortest paths from [`SOURCE`] to `sink`, stopping when no
+/// path lowers the cost.
+fn min_cost_flow(net: &mut Network, sink: usize) {
+    let n = net.out.len();
+    let mut potential = initial_potentials(net);
     let mut dist = vec![UNSEEN; n];
     let mut via = vec![usize::MAX; n];
     let mut heap = BinaryHeap::new();

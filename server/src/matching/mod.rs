@@ -62,7 +62,7 @@ pub use weekly::{key_of, weekly_slots};
 /// How far ahead a run looks for weekly slots.
 pub const HORIZON_WEEKS: i64 = 16;
 
-/// One school's end of a weekly slot.
+/// One school's end of a weekly slot, in its own local time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeeklyEnd {
     /// The cycle week (A, B …).

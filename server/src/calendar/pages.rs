@@ -226,6 +226,30 @@ async fn calendar_page(
     )))
 }
 
+/// The viewer's own school, if they may change its calendar: every
+/// calendar form acts on the signed-in coordinator's school.
+fn own_calendar(actor: &Actor) -> Result<Uuid> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(actor, Action::ManageCalendar { school })?;
+    Ok(school)
+}
+
+/// After a calendar form's step: back to the page with `notice`, or the
+/// page again with the error when the input was refused.
+async fn back_to_calendar<T>(
+    state: &AppState,
+    actor: &Actor,
+    result: Result<T>,
+    notice: &str,
+) -> Result<Response, PageError> {
+    after_form(
+        result,
+        &format!("/school/calendar?notice={notice}"),
+        |error| show_calendar(state, actor, None, Some(error)),
+    )
+    .await
+}
+
 /// The file and the other fields of an upload form.
 struct Upload {
     name: String,
@@ -271,16 +295,12 @@ async fn upload_terms(
     actor: Actor,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let school = actor.school_id().ok_or(Error::Forbidden)?;
-    authorize(&actor, Action::ManageCalendar { school })?;
+    let school = own_calendar(&actor)?;
     let result = match read_upload(form).await {
         Ok(upload) => import_term_dates(&state.store, school, &upload.name, &upload.text).await,
         Err(e) => Err(e),
     };
-    after_form(result, "/school/calendar?notice=terms", |error| {
-        show_calendar(&state, &actor, None, Some(error))
-    })
-    .await
+    back_to_calendar(&state, &actor, result, "terms").await
 }
 
 async fn upload_bells(
@@ -288,8 +308,7 @@ async fn upload_bells(
     actor: Actor,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let school = actor.school_id().ok_or(Error::Forbidden)?;
-    authorize(&actor, Action::ManageCalendar { school })?;
+    let school = own_calendar(&actor)?;
     let result = async {
         let upload = read_upload(form).await?;
         let from =
@@ -307,10 +326,7 @@ async fn upload_bells(
         import_bells(&state.store, school, &upload.name, &upload.text, from).await
     }
     .await;
-    after_form(result, "/school/calendar?notice=bells", |error| {
-        show_calendar(&state, &actor, None, Some(error))
-    })
-    .await
+    back_to_calendar(&state, &actor, result, "bells").await
 }
 
 #[derive(Deserialize)]
@@ -354,13 +370,9 @@ async fn cycle_submit(
     actor: Actor,
     PageForm(form): PageForm<CycleForm>,
 ) -> Result<Response, PageError> {
-    let school = actor.school_id().ok_or(Error::Forbidden)?;
-    authorize(&actor, Action::ManageCalendar { school })?;
+    let school = own_calendar(&actor)?;
     let result = async { save_cycle(&state.store, school, &cycle_from_form(&form)?).await }.await;
-    after_form(result, "/school/calendar?notice=cycle", |error| {
-        show_calendar(&state, &actor, None, Some(error))
-    })
-    .await
+    back_to_calendar(&state, &actor, result, "cycle").await
 }
 
 #[derive(Deserialize)]
@@ -378,8 +390,7 @@ async fn closure_submit(
     actor: Actor,
     PageForm(form): PageForm<ClosureForm>,
 ) -> Result<Response, PageError> {
-    let school = actor.school_id().ok_or(Error::Forbidden)?;
-    authorize(&actor, Action::ManageCalendar { school })?;
+    let school = own_calendar(&actor)?;
     let result = async {
         let date = |raw: &str, field: &'static str| {
             raw.trim()
@@ -398,10 +409,7 @@ async fn closure_submit(
         add_closure(&state.store, school, &input).await
     }
     .await;
-    after_form(result, "/school/calendar?notice=closure", |error| {
-        show_calendar(&state, &actor, None, Some(error))
-    })
-    .await
+    back_to_calendar(&state, &actor, result, "closure").await
 }
 
 async fn entry_delete_submit(
@@ -409,11 +417,7 @@ async fn entry_delete_submit(
     actor: Actor,
     Path(entry): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let school = actor.school_id().ok_or(Error::Forbidden)?;
-    authorize(&actor, Action::ManageCalendar { school })?;
+    let school = own_calendar(&actor)?;
     let result = state.store.delete_calendar_entry(school, entry).await;
-    after_form(result, "/school/calendar?notice=removed", |error| {
-        show_calendar(&state, &actor, None, Some(error))
-    })
-    .await
+    back_to_calendar(&state, &actor, result, "removed").await
 }

@@ -296,8 +296,20 @@ async fn matching_page(
     )))
 }
 
-fn done(id: Uuid, notice: &str) -> String {
-    format!("/partnerships/{id}/matching?notice={notice}")
+/// After a form's step: back to the page with `notice`, or the page again
+/// with the error when the input was refused.
+async fn back_to_page<T>(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    result: Result<T>,
+    notice: &str,
+) -> Result<Response, PageError> {
+    let done = format!("/partnerships/{id}/matching?notice={notice}");
+    after_form(result, &done, |error| {
+        show(state, actor, id, None, Some(error))
+    })
+    .await
 }
 
 async fn run_submit(
@@ -307,10 +319,7 @@ async fn run_submit(
 ) -> Result<Response, PageError> {
     let p = partnership_for(&state, &actor, id, manage).await?;
     let result = run(&state, &actor, &p).await;
-    after_form(result, &done(id, "matched"), |error| {
-        show(&state, &actor, id, None, Some(error))
-    })
-    .await
+    back_to_page(&state, &actor, id, result, "matched").await
 }
 
 #[derive(Deserialize)]
@@ -339,10 +348,7 @@ async fn approve_submit(
         Ok(p) if p.status == ProposalStatus::Approved => "match_approved",
         _ => "match_approval",
     };
-    after_form(result, &done(id, notice), |error| {
-        show(&state, &actor, id, None, Some(error))
-    })
-    .await
+    back_to_page(&state, &actor, id, result, notice).await
 }
 
 #[derive(Deserialize)]
@@ -381,8 +387,5 @@ async fn rule_submit(
         run(&state, &actor, &p).await
     }
     .await;
-    after_form(result, &done(id, "rule"), |error| {
-        show(&state, &actor, id, None, Some(error))
-    })
-    .await
+    back_to_page(&state, &actor, id, result, "rule").await
 }

@@ -123,12 +123,14 @@ fn all_routes() -> Routes {
     let routes = accounts::pages::routes(routes);
     let routes = crate::home::routes(routes);
     let routes = crate::calendar::http::routes(routes);
+    let routes = crate::calendar::pages::routes(routes);
     let routes = crate::people::rosters::http::routes(routes);
     let routes = crate::people::referrals::http::routes(routes);
     let routes = crate::people::referrals::pages::routes(routes);
     let routes = crate::people::mentors::http::routes(routes);
     let routes = crate::people::mentors::pages::routes(routes);
     let routes = crate::matching::http::routes(routes);
+    let routes = crate::matching::pages::routes(routes);
     let routes = crate::booking::http::routes(routes);
     let routes = crate::invites::http::routes(routes);
     let routes = crate::booking::pages::page_routes(routes);

@@ -135,8 +135,8 @@ pub struct SeriesReport {
 pub enum Cancel {
     /// This one session.
     Session(Uuid),
-    /// Every session of the matches made for this referral (it has closed).
-    RestOfReferral(Uuid),
+    /// Every session still to come of this match (its referral has closed).
+    RestOfMatch(Uuid),
 }
 
 /// A resource a session claims for its time; `session_claims` refuses two

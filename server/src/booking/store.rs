@@ -64,9 +64,7 @@ impl TryFrom<Row> for Session {
 const COLUMNS: &str = "id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, \
      ends_at, slot_key, local, status, reason, supervisors, updated_at";
 
-/// The live sessions still to come that a [`Cancel`] takes. A closed
-/// referral reaches its sessions through its matches: `matches.referral_id`
-/// is the one link from a session to its referral.
+/// The live sessions still to come that a [`Cancel`] takes.
 fn cancel_select(which: Cancel) -> (&'static str, Uuid) {
     match which {
         Cancel::Session(id) => (
@@ -74,10 +72,10 @@ fn cancel_select(which: Cancel) -> (&'static str, Uuid) {
              AND status IN ('scheduled', 'moved') AND starts_at > $2",
             id,
         ),
-        Cancel::RestOfReferral(referral) => (
-            "SELECT id FROM mentoring_sessions WHERE match_id IN (SELECT id FROM matches WHERE referral_id = $1) \
+        Cancel::RestOfMatch(id) => (
+            "SELECT id FROM mentoring_sessions WHERE match_id = $1 \
              AND status IN ('scheduled', 'moved') AND starts_at > $2",
-            referral,
+            id,
         ),
     }
 }

@@ -102,7 +102,6 @@ pub struct Side<'a> {
     pub slug: &'a str,
     /// The school's name, for reasons.
     pub name: &'a str,
-    /// Its calendar.
     pub calendar: &'a SchoolCalendar,
     /// Its share of the partnership's policy.
     pub policy: &'a SchoolSlotPolicy,
@@ -111,20 +110,15 @@ pub struct Side<'a> {
 /// One school's end of a slot, in its own local time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotEnd {
-    /// Local date.
     pub date: NaiveDate,
-    /// Local start time.
     pub start: NaiveTime,
-    /// Local end time.
     pub end: NaiveTime,
-    /// The period code.
     pub period: String,
     /// What the period is for (a mentee is free in registration and tutor
     /// time; a mentor also needs it among their free periods).
     pub kind: PeriodKind,
     /// The cycle week, as a letter (A, B …).
     pub week: String,
-    /// iPads available.
     pub devices: u32,
     /// Staff who can supervise.
     pub supervisors: u32,
@@ -136,7 +130,6 @@ pub struct SlotEnd {
 /// A bookable slot: both schools in session, both windows overlapping.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
-    /// When the session starts.
     pub start_utc: DateTime<Utc>,
     /// When it ends (start plus the session length).
     pub end_utc: DateTime<Utc>,
@@ -325,61 +318,16 @@ pub fn align_slots(
                 .filter_map(|d| b_days.get(d))
                 .flatten()
                 .collect();
-            let mut overlapped = false;
-            for x in &wa {
-                for y in &wb {
-                    let start = x.start.max(y.start);
-                    let end = x.end.min(y.end);
-                    if end - start < session {
-                        continue;
-                    }
-                    overlapped = true;
-                    let (ea, eb) = (
-                        slot_end(&a, x, start, start + session),
-                        slot_end(&b, y, start, start + session),
-                    );
-                    let mut short = Vec::new();
-                    for (side, e) in [(&a, &ea), (&b, &eb)] {
-                        if e.devices == 0 {
-                            short.push(format!(
-                                "{}: no iPads for mentoring in {}",
-                                side.name, e.period
-                            ));
-                        }
-                        if e.supervisors == 0 {
-                            short.push(format!("{}: no supervisor in {}", side.name, e.period));
-                        }
-                    }
-                    if short.is_empty() {
-                        out.slots.push(Slot {
-                            start_utc: start,
-                            end_utc: start + session,
-                            schools: BTreeMap::from([
-                                (a.slug.to_owned(), ea),
-                                (b.slug.to_owned(), eb),
-                            ]),
-                        });
-                    } else {
-                        reasons.extend(short);
-                    }
-                }
-            }
+            let overlapped = pair_windows(&a, &b, &wa, &wb, session, &mut out.slots, &mut reasons);
             if !overlapped {
-                // Say what is wrong on the partner's own day before blaming
-                // the timetables for not overlapping.
-                for d in &b_dates {
-                    let status_b = b.calendar.day_status(*d);
-                    if let Some(r) = status_reason(&b, &status_b) {
-                        reasons.push(r);
-                    } else if b_days.get(d).is_none_or(Vec::is_empty) {
-                        reasons.push(no_period(&b, *d, &weeks_b));
-                    }
-                }
-                if reasons.is_empty() {
-                    reasons.push(format!(
-                        "the schools' eligible periods do not overlap for {session_minutes} minutes"
-                    ));
-                }
+                why_no_overlap(
+                    &b,
+                    &b_dates,
+                    &b_days,
+                    &weeks_b,
+                    session_minutes,
+                    &mut reasons,
+                );
             }
         }
         if out.slots.len() == found_before {
@@ -396,4 +344,81 @@ pub fn align_slots(
     }
     out.slots.sort_by_key(|s| s.start_utc);
     out
+}
+
+/// Every pair of windows (ours, the partner's) that overlaps for a whole
+/// session becomes a slot, unless an end has no iPad or no supervisor (which
+/// goes into `reasons`). Whether any pair overlapped at all.
+fn pair_windows(
+    a: &Side<'_>,
+    b: &Side<'_>,
+    wa: &[Window<'_>],
+    wb: &[&Window<'_>],
+    session: Duration,
+    slots: &mut Vec<Slot>,
+    reasons: &mut Vec<String>,
+) -> bool {
+    let mut overlapped = false;
+    for x in wa {
+        for y in wb {
+            let start = x.start.max(y.start);
+            let end = x.end.min(y.end);
+            if end - start < session {
+                continue;
+            }
+            overlapped = true;
+            let (ea, eb) = (
+                slot_end(a, x, start, start + session),
+                slot_end(b, y, start, start + session),
+            );
+            let mut short = Vec::new();
+            for (side, e) in [(a, &ea), (b, &eb)] {
+                if e.devices == 0 {
+                    short.push(format!(
+                        "{}: no iPads for mentoring in {}",
+                        side.name, e.period
+                    ));
+                }
+                if e.supervisors == 0 {
+                    short.push(format!("{}: no supervisor in {}", side.name, e.period));
+                }
+            }
+            if short.is_empty() {
+                slots.push(Slot {
+                    start_utc: start,
+                    end_utc: start + session,
+                    schools: BTreeMap::from([(a.slug.to_owned(), ea), (b.slug.to_owned(), eb)]),
+                });
+            } else {
+                reasons.extend(short);
+            }
+        }
+    }
+    overlapped
+}
+
+/// Why no window of ours met one of the partner's: what is wrong on the
+/// partner's own day comes before blaming the timetables for not
+/// overlapping.
+fn why_no_overlap(
+    b: &Side<'_>,
+    b_dates: &[NaiveDate],
+    b_days: &BTreeMap<NaiveDate, Vec<Window<'_>>>,
+    weeks_b: &BTreeMap<NaiveDate, u8>,
+    session_minutes: u32,
+    reasons: &mut Vec<String>,
+) {
+    for d in b_dates {
+        let status_b = b.calendar.day_status(*d);
+        if let Some(r) = status_reason(b, &status_b) {
+            reasons.push(r);
+        } else if b_days.get(d).is_none_or(Vec::is_empty) {
+            reasons.push(no_period(b, *d, weeks_b));
+        }
+    }
+    if reasons.is_empty() {
+        reasons.push(format!(
+            "the schools' eligible periods do not overlap for {session_minutes} minutes"
+        ));
+    }
 }

@@ -18,11 +18,8 @@ pub enum PeriodKind {
     Registration,
     /// Tutor time (form time).
     Tutor,
-    /// A taught lesson.
     Lesson,
-    /// Break.
     Break,
-    /// Lunch.
     Lunch,
     /// Anything else (assembly, enrichment …).
     Other,
@@ -75,11 +72,9 @@ impl fmt::Display for PeriodKind {
 pub struct Period {
     /// The cycle week (1 = Week A), or `None` for every week.
     pub week: Option<u8>,
-    /// The weekday.
     pub day: Weekday,
     /// The school's code for the period, e.g. `REG`, `P1`.
     pub code: String,
-    /// Local start time.
     pub start: NaiveTime,
     /// Local end time (after `start`).
     pub end: NaiveTime,
@@ -94,7 +89,6 @@ pub struct BellSchedule {
     pub effective_from: NaiveDate,
     /// Weeks in the timetable cycle (1, or 2 for Week A/B, or more).
     pub cycle_weeks: u8,
-    /// Its periods.
     pub periods: Vec<Period>,
 }
 
@@ -118,14 +112,27 @@ impl EntryKind {
     }
 }
 
+/// A name that is neither `term` nor `closure`.
+#[derive(Debug)]
+pub struct UnknownEntryKind;
+
+impl std::str::FromStr for EntryKind {
+    type Err = UnknownEntryKind;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        [EntryKind::Term, EntryKind::Closure]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or(UnknownEntryKind)
+    }
+}
+
 /// A term or a closure, from `start` to `end` inclusive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarEntry {
-    /// First day.
     pub start: NaiveDate,
     /// Last day (inclusive).
     pub end: NaiveDate,
-    /// Term or closure.
     pub kind: EntryKind,
     /// What people call it ("Autumn 1", "INSET day", "St Patrick's Day").
     pub label: String,
@@ -149,16 +156,13 @@ pub struct CycleRule {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DayStatus {
-    /// Teaching day.
     InSession,
     /// Saturday or Sunday.
     Weekend,
     /// A closure within term.
     Closed {
-        /// The closure's label.
         label: String,
     },
-    /// Between terms.
     Holiday,
 }
 
@@ -167,11 +171,9 @@ pub enum DayStatus {
 pub struct SchoolCalendar {
     /// The zone every local time is read in.
     pub tz: chrono_tz::Tz,
-    /// Terms and closures.
     pub entries: Vec<CalendarEntry>,
     /// Bell schedules, any order.
     pub schedules: Vec<BellSchedule>,
-    /// Cycle counting.
     pub cycle: CycleRule,
 }
 

@@ -12,23 +12,36 @@
 //! arc of this network:
 //!
 //! ```text
-//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ─1─▶ slot ─devices─▶ sink
-//!        −W(tier)     −fit                         −slot value
+//! source ─1─▶ mentee ─1─▶ mentor_in ─capacity─▶ mentor_out ─1─▶ period ─1─▶ slot ─devices─▶ sink
+//!        −W(tier)     −fit                           │           −slot value ▲
+//!                                                    └───────────1───────────┘
+//!                                            (a period with one slot needs no period node)
 //! ```
 //!
 //! Each unit of flow is one match: its path names the mentee, the mentor
-//! and the slot. The `mentor_out → slot` arc has capacity one, so a mentor
-//! never has two mentees in one slot, and only exists when the mentor is
-//! free in that slot. The network's arc–node incidence matrix is totally
-//! unimodular, so a minimum-cost flow is an optimal *integer* solution, not
-//! just a bound: no branching, no gap, and the final node potentials are a
-//! dual certificate of optimality (every residual arc has a non-negative
-//! reduced cost).
+//! and the slot. A mentor takes at most one mentee in each period of their
+//! own timetable, and two of the partnership's slots can fall in the same
+//! mentor period (when the partner school has two eligible periods that
+//! overlap it). So each mentor period with more than one slot gets a
+//! `period` node, reached from `mentor_out` by an arc of capacity one, with
+//! an arc of capacity one on to each of its slots; a period with a single
+//! slot needs no node, and its `mentor_out → slot` arc has capacity one
+//! itself. Either way a mentor never has two mentees in one period, and
+//! arcs to a slot only exist when the mentor is free in it. The slot value
+//! sits on the arc into the slot. The network's arc–node incidence matrix
+//! is totally unimodular, so a minimum-cost flow is an optimal *integer*
+//! solution, not just a bound: no branching, no gap, and the final node
+//! potentials are a dual certificate of optimality (every residual arc has
+//! a non-negative reduced cost).
 //!
 //! The objective is lexicographic — matches in the most important tier,
 //! then the next tier, …, then fit — and is folded into one integer cost by
 //! giving each tier a weight larger than everything below it could add up
-//! to; `i128` keeps those weights exact for any instance a partnership has.
+//! to; `i128` keeps those weights exact for any instance a partnership has
+//! (`tier_weights` gives the bound). An instance beyond it is still
+//! solved, but its top tiers share one weight, so the answer is no longer
+//! proven lexicographically best: [`Solution::optimal`] says so, and the
+//! proposal carries it on.
 //!
 //! The algorithm is successive shortest paths with Dijkstra on reduced
 //! costs (potentials start from one pass in topological order, since the
@@ -42,8 +55,12 @@
 //! see; the problem would then be a tripartite triangle packing (NP-hard),
 //! and the flow would become the bound inside a branch and bound.
 
+mod greedy;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+pub use greedy::greedy;
 
 /// A mentee as the optimiser sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +103,6 @@ impl MentorNode {
 /// One partnership's matching problem.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Problem {
-    /// Mentees to place.
     pub mentees: Vec<MenteeNode>,
     /// Mentors who may take them.
     pub mentors: Vec<MentorNode>,
@@ -119,8 +135,11 @@ pub struct Score {
 pub struct Solution {
     /// `placements[i]` is where mentee `i` goes.
     pub placements: Vec<Option<Placement>>,
-    /// Its score.
     pub score: Score,
+    /// Proven optimal: always from [`solve`] unless the tier weights had to
+    /// be capped (an instance far larger than any partnership), never from
+    /// [`greedy`].
+    pub optimal: bool,
 }
 
 impl Problem {
@@ -274,10 +293,11 @@ impl Layout {
 /// lower tier's matches and all fit put together. Tiers are ranked densely
 /// first, so only tiers in use cost a factor; the weights stay exact while
 /// `(mentees + 1) ^ tiers in use` times the total fit fits in an `i128`
-/// (the product uses at most six tiers: three priorities, pinned or not),
-/// and beyond that the top tiers share the largest weight that cannot
-/// overflow a sum, rather than wrapping.
-fn tier_weights(problem: &Problem) -> Vec<i128> {
+/// (the product uses at most six tiers: three priorities, pinned or not).
+/// Beyond that the top tiers share the largest weight that cannot overflow
+/// a sum, rather than wrapping, and the second value is `false`: the caller
+/// reports that the answer is no longer proven lexicographically best.
+fn tier_weights(problem: &Problem) -> (Vec<i128>, bool) {
     let max_slot_value = problem.slot_value.iter().copied().max().unwrap_or(0);
     let all_fit: i128 = problem
         .mentees
@@ -291,12 +311,19 @@ fn tier_weights(problem: &Problem) -> Vec<i128> {
     let ceiling = i128::MAX / 4 / (n + 2);
     let used: std::collections::BTreeSet<u8> = problem.mentees.iter().map(|m| m.tier).collect();
     let mut weights = vec![0; problem.tiers()];
-    let mut w = all_fit + 1;
+    let mut exact = true;
+    let mut w = Some(all_fit + 1);
     for tier in used {
-        weights[usize::from(tier)] = w.min(ceiling);
-        w = w.checked_mul(n + 1).unwrap_or(ceiling);
+        weights[usize::from(tier)] = match w {
+            Some(w) if w <= ceiling => w,
+            _ => {
+                exact = false;
+                ceiling
+            }
+        };
+        w = w.and_then(|w| w.checked_mul(n + 1));
     }
-    weights
+    (weights, exact)
 }
 
 /// Solves a problem to optimality. Options, mentors or slots that point
@@ -304,7 +331,15 @@ fn tier_weights(problem: &Problem) -> Vec<i128> {
 pub fn solve(problem: &Problem) -> Solution {
     let mut built = build(problem);
     min_cost_flow(&mut built.net, built.layout.sink());
-    read_back(problem, &built)
+    let mut solution = read_back(problem, &built);
+    if !built.exact_weights {
+        tracing::warn!(
+            mentees = problem.mentees.len(),
+            "matching instance too large for exact tier weights; the proposal is not proven optimal"
+        );
+        solution.optimal = false;
+    }
+    solution
 }
 
 /// The network for a problem, and where its decision arcs are.
@@ -315,6 +350,8 @@ struct Built {
     pair_arcs: Vec<Vec<(usize, usize)>>,
     /// For each mentor: (arc, slot) of each free slot.
     slot_arcs: Vec<Vec<(usize, usize)>>,
+    /// Whether the tier weights are exact (see `tier_weights`).
+    exact_weights: bool,
 }
 
 fn build(problem: &Problem) -> Built {
@@ -326,7 +363,7 @@ fn build(problem: &Problem) -> Built {
     };
     let nodes = layout.sink() + 1;
     let mut net = Network::new(nodes);
-    let weights = tier_weights(problem);
+    let (weights, exact_weights) = tier_weights(problem);
     // Arcs are added in node order, and every arc runs from a lower node
     // number to a higher one: the numbering is a topological order.
     for (i, mentee) in problem.mentees.iter().enumerate() {
@@ -393,6 +430,7 @@ fn build(problem: &Problem) -> Built {
         layout,
         pair_arcs,
         slot_arcs,
+        exact_weights,
     }
 }
 
@@ -423,15 +461,19 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
         }
     }
     let score = problem.score(&placements);
-    Solution { placements, score }
+    Solution {
+        placements,
+        score,
+        optimal: true,
+    }
 }
 
-/// Successive shortest paths from [`SOURCE`] to `sink`, stopping when no
-/// path lowers the cost.
-fn min_cost_flow(net: &mut Network, sink: usize) {
-    const UNSEEN: i128 = i128::MAX;
+const UNSEEN: i128 = i128::MAX;
+
+/// Potentials from shortest distances in the initial network, in one pass:
+/// it is acyclic and numbered in topological order (see `build`).
+fn initial_potentials(net: &Network) -> Vec<i128> {
     let n = net.out.len();
-    // Potentials from shortest distances in the initial acyclic network.
     let mut potential = vec![UNSEEN; n];
     potential[SOURCE] = 0;
     for u in 0..n {
@@ -455,7 +497,14 @@ fn min_cost_flow(net: &mut Network, sink: usize) {
             *p = 0;
         }
     }
+    potential
+}
 
+/// Successive shortest paths from [`SOURCE`] to `sink`, stopping when no
+/// path lowers the cost.
+fn min_cost_flow(net: &mut Network, sink: usize) {
+    let n = net.out.len();
+    let mut potential = initial_potentials(net);
     let mut dist = vec![UNSEEN; n];
     let mut via = vec![usize::MAX; n];
     let mut heap = BinaryHeap::new();
@@ -507,54 +556,6 @@ fn min_cost_flow(net: &mut Network, sink: usize) {
             v = net.arcs[e ^ 1].to;
         }
     }
-}
-
-/// The obvious method, kept as a yardstick: take mentees most important
-/// first and give each the best-fitting mentor and slot still open.
-pub fn greedy(problem: &Problem) -> Solution {
-    let mut order: Vec<usize> = (0..problem.mentees.len()).collect();
-    order.sort_by_key(|&i| Reverse(problem.mentees[i].tier));
-    let mut load = vec![0u32; problem.mentors.len()];
-    let mut in_slot = vec![0u32; problem.slot_capacity.len()];
-    let mut taken = std::collections::BTreeSet::new();
-    let mut placements = vec![None; problem.mentees.len()];
-    for i in order {
-        let mut best: Option<(u32, usize, Placement)> = None;
-        for c in &problem.mentees[i].options {
-            let Some(mentor) = problem.mentors.get(c.mentor) else {
-                continue;
-            };
-            if load[c.mentor] >= mentor.capacity {
-                continue;
-            }
-            for (g, slots) in mentor.slots.iter().enumerate() {
-                if taken.contains(&(c.mentor, g)) {
-                    continue;
-                }
-                for &s in slots {
-                    if s >= in_slot.len() || in_slot[s] >= problem.slot_capacity[s] {
-                        continue;
-                    }
-                    let value = c.fit + problem.slot_value(s);
-                    if best.is_none_or(|(v, _, _)| value > v) {
-                        let place = Placement {
-                            mentor: c.mentor,
-                            slot: s,
-                        };
-                        best = Some((value, g, place));
-                    }
-                }
-            }
-        }
-        if let Some((_, g, p)) = best {
-            load[p.mentor] += 1;
-            in_slot[p.slot] += 1;
-            taken.insert((p.mentor, g));
-            placements[i] = Some(p);
-        }
-    }
-    let score = problem.score(&placements);
-    Solution { placements, score }
 }
 
 #[cfg(test)]

@@ -61,123 +61,12 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
         slug: "south".into(),
         name: "South College".into(),
     };
-    let start = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap_or_default();
-    let at = |h: u32, m: u32| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
-    let weekly: Vec<WeeklySlot> = (0..slots)
-        .map(|i| {
-            let devices = rng.gen_range(10..=30);
-            let week = if (i / 5) % 2 == 0 { "A" } else { "B" };
-            let day = DAYS[i % 5];
-            let period = if i / 10 % 2 == 0 { "TUT" } else { "REG" };
-            let mut ends = BTreeMap::new();
-            ends.insert(
-                "north".to_owned(),
-                WeeklyEnd {
-                    week: week.into(),
-                    day: day.into(),
-                    period: period.into(),
-                    kind: if period == "TUT" {
-                        PeriodKind::Tutor
-                    } else {
-                        PeriodKind::Registration
-                    },
-                    devices,
-                    in_use: 0,
-                    start: at(8, 40),
-                    end: at(9, 10),
-                },
-            );
-            ends.insert(
-                "south".to_owned(),
-                WeeklyEnd {
-                    week: "A".into(),
-                    day: day.into(),
-                    period: format!("FORM{}", i / 5),
-                    kind: PeriodKind::Tutor,
-                    devices,
-                    in_use: 0,
-                    start: at(8, 45),
-                    end: at(9, 15),
-                },
-            );
-            WeeklySlot {
-                key: format!("north:{week}-{day}-{period}|south:A-{day}-FORM{}", i / 5),
-                ends,
-                devices,
-                in_use: 0,
-                occurrences: rng.gen_range(6..=8),
-                first_date: start + chrono::Days::new(u64::try_from(i).unwrap_or(0)),
-            }
-        })
-        .collect();
+    let weekly: Vec<WeeklySlot> = (0..slots).map(|i| weekly_slot(&mut rng, i)).collect();
     let mentee_cases = (0..mentees)
-        .map(|i| {
-            let mut focus = vec![subject(&mut rng).to_owned()];
-            if rng.gen_bool(0.4) {
-                let second = subject(&mut rng);
-                if second != focus[0] {
-                    focus.push(second.to_owned());
-                }
-            }
-            let priority = match rng.gen_range(0..100) {
-                0..50 => 1,
-                50..85 => 2,
-                _ => 3,
-            };
-            MenteeCase {
-                referral_id: id(&mut rng),
-                person: Person {
-                    id: id(&mut rng),
-                    school_id: north.id,
-                    given_name: format!("Mentee {i}"),
-                    year_group: Some(rng.gen_range(7..=11)),
-                },
-                priority,
-                focus,
-            }
-        })
+        .map(|i| mentee(&mut rng, i, north.id))
         .collect();
     let mentor_cases = (0..mentors)
-        .map(|i| {
-            let mut offers: Vec<Offer> = Vec::new();
-            for _ in 0..rng.gen_range(1..=3) {
-                let s = subject(&mut rng);
-                if !offers.iter().any(|o| o.subject == s) {
-                    offers.push(Offer {
-                        subject: s.to_owned(),
-                        level: if rng.gen_bool(0.5) {
-                            Level::Gcse
-                        } else {
-                            Level::ALevel
-                        },
-                    });
-                }
-            }
-            let share = rng.gen_range(0.3..0.5);
-            let free_periods = weekly
-                .iter()
-                .filter(|_| rng.gen_bool(share))
-                .filter_map(|s| s.ends.get("south"))
-                .map(|e| FreePeriod {
-                    week: e.week.clone(),
-                    day: e.day.clone(),
-                    period: e.period.clone(),
-                })
-                .collect();
-            MentorCase {
-                person: Person {
-                    id: id(&mut rng),
-                    school_id: south.id,
-                    given_name: format!("Mentor {i}"),
-                    year_group: Some(rng.gen_range(12..=13)),
-                },
-                ready: true,
-                offers,
-                capacity_left: rng.gen_range(1..=2),
-                free_periods,
-                busy: BTreeSet::new(),
-            }
-        })
+        .map(|i| mentor(&mut rng, i, south.id, &weekly))
         .collect();
     MatchInput {
         schools: vec![north, south],
@@ -186,5 +75,132 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
         mentors: mentor_cases,
         rules: Vec::new(),
         previous: BTreeSet::new(),
+    }
+}
+
+fn at(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
+}
+
+/// Weekly slot `i`: North's tutor or registration time in Week A or B
+/// against South's form time, five a week.
+fn weekly_slot(rng: &mut StdRng, i: usize) -> WeeklySlot {
+    let start = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap_or_default();
+    let devices = rng.gen_range(10..=30);
+    let week = if (i / 5).is_multiple_of(2) { "A" } else { "B" };
+    let day = DAYS[i % 5];
+    let period = if (i / 10).is_multiple_of(2) {
+        "TUT"
+    } else {
+        "REG"
+    };
+    let mut ends = BTreeMap::new();
+    ends.insert(
+        "north".to_owned(),
+        WeeklyEnd {
+            week: week.into(),
+            day: day.into(),
+            period: period.into(),
+            kind: if period == "TUT" {
+                PeriodKind::Tutor
+            } else {
+                PeriodKind::Registration
+            },
+            devices,
+            in_use: 0,
+            start: at(8, 40),
+            end: at(9, 10),
+        },
+    );
+    ends.insert(
+        "south".to_owned(),
+        WeeklyEnd {
+            week: "A".into(),
+            day: day.into(),
+            period: format!("FORM{}", i / 5),
+            kind: PeriodKind::Tutor,
+            devices,
+            in_use: 0,
+            start: at(8, 45),
+            end: at(9, 15),
+        },
+    );
+    WeeklySlot {
+        key: format!("north:{week}-{day}-{period}|south:A-{day}-FORM{}", i / 5),
+        ends,
+        devices,
+        in_use: 0,
+        occurrences: rng.gen_range(6..=8),
+        first_date: start + chrono::Days::new(u64::try_from(i).unwrap_or(0)),
+    }
+}
+
+/// Mentee `i` in Years 7–11: one or two subjects, priority mostly low.
+fn mentee(rng: &mut StdRng, i: usize, school: Uuid) -> MenteeCase {
+    let mut focus = vec![subject(rng).to_owned()];
+    if rng.gen_bool(0.4) {
+        let second = subject(rng);
+        if second != focus[0] {
+            focus.push(second.to_owned());
+        }
+    }
+    let priority = match rng.gen_range(0..100) {
+        0..50 => 1,
+        50..85 => 2,
+        _ => 3,
+    };
+    MenteeCase {
+        referral_id: id(rng),
+        person: Person {
+            id: id(rng),
+            school_id: school,
+            given_name: format!("Mentee {i}"),
+            year_group: Some(rng.gen_range(7..=11)),
+        },
+        priority,
+        focus,
+    }
+}
+
+/// Mentor `i` in the sixth form: one to three subjects at GCSE or A level,
+/// free in a third to a half of the slots.
+fn mentor(rng: &mut StdRng, i: usize, school: Uuid, weekly: &[WeeklySlot]) -> MentorCase {
+    let mut offers: Vec<Offer> = Vec::new();
+    for _ in 0..rng.gen_range(1..=3) {
+        let s = subject(rng);
+        if !offers.iter().any(|o| o.subject == s) {
+            offers.push(Offer {
+                subject: s.to_owned(),
+                level: if rng.gen_bool(0.5) {
+                    Level::Gcse
+                } else {
+                    Level::ALevel
+                },
+            });
+        }
+    }
+    let share = rng.gen_range(0.3..0.5);
+    let free_periods = weekly
+        .iter()
+        .filter(|_| rng.gen_bool(share))
+        .filter_map(|s| s.ends.get("south"))
+        .map(|e| FreePeriod {
+            week: e.week.clone(),
+            day: e.day.clone(),
+            period: e.period.clone(),
+        })
+        .collect();
+    MentorCase {
+        person: Person {
+            id: id(rng),
+            school_id: school,
+            given_name: format!("Mentor {i}"),
+            year_group: Some(rng.gen_range(12..=13)),
+        },
+        ready: true,
+        offers,
+        capacity_left: rng.gen_range(1..=2),
+        free_periods,
+        busy: BTreeSet::new(),
     }
 }

@@ -1,3 +1,5 @@
+//! The optimiser against an exhaustive search on small problems, and the rules every solution keeps.
+
 use proptest::prelude::*;
 
 use super::*;

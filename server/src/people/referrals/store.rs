@@ -13,7 +13,7 @@ use super::{
 use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::people::accounts::{Role, StudentKind, User};
-use crate::store::{Constraint, Store};
+use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
 const COLUMNS: &str = "id, school_id, mentee_id, referred_by, countersigned_by, status, priority, \
@@ -223,21 +223,18 @@ impl Store {
         if to == ReferralStatus::Closed {
             // The match ends with the referral: the mentor's place, their
             // period and the iPads are free for someone else.
-            on_tx!(&mut tx, |conn| sqlx::query(
-                "UPDATE matches SET status = 'ended' WHERE referral_id = $1 AND status = 'approved'"
-            )
-            .bind(referral.id)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+            crate::matching::store::end_matches_in_tx(&mut tx, referral.id).await?;
             // Its sessions still to come are off: they let go of their
-            // students and iPads, and every calendar drops them.
-            crate::booking::store::cancel_in_tx(
-                &mut tx,
-                crate::booking::Cancel::RestOfReferral(referral.id),
-                "The mentoring has ended",
-            )
-            .await?;
+            // students and iPads, and every calendar drops them. A match is
+            // the one link from a session to its referral.
+            for id in crate::matching::store::match_ids_in_tx(&mut tx, referral.id).await? {
+                crate::booking::store::cancel_in_tx(
+                    &mut tx,
+                    crate::booking::Cancel::RestOfMatch(id),
+                    "The mentoring has ended",
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
         if done == 0 {
@@ -292,4 +289,25 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Moves an approved referral to `matched` inside the caller's transaction
+/// (the second approval of a match proposal). `false` when the referral was
+/// no longer `approved`, so the caller can refuse the whole approval.
+pub(crate) async fn mark_matched_in_tx(
+    tx: &mut Tx,
+    referral: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let moved = on_tx!(tx, |conn| sqlx::query(
+        "UPDATE referrals SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4"
+    )
+    .bind(ReferralStatus::Matched.as_str())
+    .bind(now)
+    .bind(referral)
+    .bind(ReferralStatus::Approved.as_str())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(moved > 0)
 }

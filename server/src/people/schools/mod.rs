@@ -281,6 +281,17 @@ fn parse_coordinator(c: CoordinatorInput) -> Result<ParsedAccount> {
     })
 }
 
+/// How a school counts its timetable cycle, as stored on its row: the
+/// calendar domain reads these with the zone its local rules are in.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SchoolCycle {
+    pub time_zone: String,
+    /// A date in Week A; none for the first day of the first term.
+    pub cycle_anchor: Option<chrono::NaiveDate>,
+    /// Whether holiday weeks advance the cycle.
+    pub cycle_holidays_advance: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

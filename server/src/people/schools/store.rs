@@ -4,7 +4,7 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{NewSchool, School, Slug};
+use super::{NewSchool, School, SchoolCycle, Slug};
 use crate::error::{Error, Result};
 use crate::people::accounts::NewUser;
 use crate::store::{Constraint, Store, Tx};
@@ -108,4 +108,38 @@ impl Store {
             .await)?
         .ok_or(Error::NotFound("school"))
     }
+}
+
+impl Store {
+    /// A school's zone and cycle settings.
+    pub async fn school_cycle(&self, school: Uuid) -> Result<SchoolCycle> {
+        on_pool!(self, |pool| sqlx::query_as(
+            "SELECT time_zone, cycle_anchor, cycle_holidays_advance FROM schools WHERE id = $1"
+        )
+        .bind(school)
+        .fetch_optional(pool)
+        .await)?
+        .ok_or(Error::NotFound("school"))
+    }
+}
+
+/// Sets a school's cycle anchor and whether holidays advance the cycle,
+/// inside the caller's transaction (the calendar stores the weeks declared
+/// by hand alongside, all or nothing).
+pub(crate) async fn set_cycle_in_tx(
+    tx: &mut Tx,
+    school: Uuid,
+    anchor: Option<chrono::NaiveDate>,
+    holidays_advance: bool,
+) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE schools SET cycle_anchor = $1, cycle_holidays_advance = $2 WHERE id = $3"
+    )
+    .bind(anchor)
+    .bind(holidays_advance)
+    .bind(school)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -1,0 +1,423 @@
+//! The calendar's pages: a school's calendar (terms, closures, the bell
+//! schedule as a week view, the cycle) with its upload and edit forms, and
+//! a partnership's slot grid with its policy form ([`slots`]). The same as
+//! JSON is in [`super::http`].
+
+mod slots;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{Html, Response};
+use chrono::{NaiveDate, NaiveTime, Utc, Weekday};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::import::uploaded_text;
+use super::model::{EntryKind, PeriodKind, SchoolCalendar, week_label};
+use super::store::{add_closure, import_bells, import_term_dates, save_cycle};
+use super::{ClosureInput, CycleInput, since_always};
+use crate::auth::Actor;
+use crate::auth::policy::{Action, authorize};
+use crate::error::{Error, PageError, Result};
+use crate::extract::PageForm;
+use crate::people::schools::School;
+use crate::state::{AppState, Routes};
+use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
+
+pub fn routes(routes: Routes) -> Routes {
+    let routes = routes
+        .get("/school/calendar", calendar_page)
+        .post("/school/calendar/terms", upload_terms)
+        .post("/school/calendar/bells", upload_bells)
+        .post("/school/calendar/cycle", cycle_submit)
+        .post("/school/calendar/closures", closure_submit)
+        .post(
+            "/school/calendar/entries/{entry_id}/delete",
+            entry_delete_submit,
+        );
+    slots::routes(routes)
+}
+
+/// One cell of the week view.
+pub struct Cell {
+    pub code: String,
+    /// Kind, for colour.
+    pub kind: &'static str,
+}
+
+/// One row of the week view: a time band and what each weekday has in it.
+pub struct Row {
+    /// "08:40–09:10".
+    pub time: String,
+    /// Monday to Friday.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// One cycle week of the bell schedule.
+pub struct WeekView {
+    /// "Week A", or "Every week" for a one-week cycle.
+    pub label: String,
+    pub rows: Vec<Row>,
+}
+
+const WEEKDAYS: [Weekday; 5] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+];
+
+/// A local time as the pages show it: "08:40".
+fn hm(t: NaiveTime) -> String {
+    t.format("%H:%M").to_string()
+}
+
+fn week_views(calendar: &SchoolCalendar, on: NaiveDate) -> (Option<NaiveDate>, Vec<WeekView>) {
+    let Some(schedule) = calendar
+        .schedule_for(on)
+        .or_else(|| calendar.schedules.iter().min_by_key(|s| s.effective_from))
+    else {
+        return (None, Vec::new());
+    };
+    let views = (1..=schedule.cycle_weeks)
+        .map(|week| {
+            let periods: Vec<_> = schedule
+                .periods
+                .iter()
+                .filter(|p| p.week.is_none_or(|w| w == week))
+                .collect();
+            let mut bands: Vec<(NaiveTime, NaiveTime)> =
+                periods.iter().map(|p| (p.start, p.end)).collect();
+            bands.sort();
+            bands.dedup();
+            let rows = bands
+                .into_iter()
+                .map(|(start, end)| Row {
+                    time: format!("{}–{}", hm(start), hm(end)),
+                    cells: WEEKDAYS
+                        .iter()
+                        .map(|day| {
+                            periods
+                                .iter()
+                                .find(|p| p.day == *day && p.start == start && p.end == end)
+                                .map(|p| Cell {
+                                    code: p.code.clone(),
+                                    kind: p.kind.as_str(),
+                                })
+                        })
+                        .collect(),
+                })
+                .collect();
+            WeekView {
+                label: if schedule.cycle_weeks == 1 {
+                    "Every week".into()
+                } else {
+                    format!("Week {}", week_label(week))
+                },
+                rows,
+            }
+        })
+        .collect();
+    (Some(schedule.effective_from), views)
+}
+
+/// A term or closure as a line on the page.
+pub struct EntryLine {
+    /// Its id, for removing it.
+    pub id: Uuid,
+    /// "Wed 2 Sep 2026".
+    pub start: String,
+    pub end: String,
+    /// Whether it is a closure.
+    pub closure: bool,
+    pub label: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    nav: Nav,
+    school: School,
+    can_manage: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    entries: Vec<EntryLine>,
+    schedule_from: Option<String>,
+    schedules: usize,
+    weeks: Vec<WeekView>,
+    this_week: Option<String>,
+    anchor: String,
+    holidays_advance: bool,
+    weeks_text: String,
+    weekdays: [&'static str; 5],
+    kinds: Vec<&'static str>,
+}
+
+fn long_date(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
+
+async fn show_calendar(
+    state: &AppState,
+    actor: &Actor,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<CalendarPage> {
+    let school_id = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(actor, Action::ViewCalendar { school: school_id })?;
+    let school = state.store.school(school_id).await?;
+    let calendar = state.store.school_calendar(school_id).await?;
+    let today = Utc::now().with_timezone(&calendar.tz).date_naive();
+    let (from, weeks) = week_views(&calendar, today);
+    Ok(CalendarPage {
+        nav: Nav::for_actor(actor),
+        can_manage: authorize(actor, Action::ManageCalendar { school: school_id }).is_ok(),
+        school,
+        notice,
+        error,
+        entries: state
+            .store
+            .calendar_entries(school_id)
+            .await?
+            .into_iter()
+            .map(|e| EntryLine {
+                id: e.id,
+                start: long_date(e.start_date),
+                end: long_date(e.end_date),
+                closure: e.kind == EntryKind::Closure,
+                label: e.label,
+            })
+            .collect(),
+        schedule_from: from.filter(|d| *d > since_always()).map(long_date),
+        schedules: calendar.schedules.len(),
+        weeks,
+        this_week: calendar
+            .schedule_for(today)
+            .filter(|s| s.cycle_weeks > 1)
+            .and(calendar.cycle_week(today))
+            .map(|w| format!("This is Week {}.", week_label(w))),
+        anchor: calendar
+            .cycle
+            .anchor
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        holidays_advance: calendar.cycle.holidays_advance,
+        weeks_text: calendar
+            .cycle
+            .overrides
+            .iter()
+            .map(|(monday, week)| format!("{monday} {}", week_label(*week)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
+        kinds: PeriodKind::ALL.iter().map(|k| k.as_str()).collect(),
+    })
+}
+
+async fn calendar_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, PageError> {
+    Ok(Html(render(
+        &show_calendar(&state, &actor, notice_text(q.notice.as_deref()), None).await?,
+    )))
+}
+
+/// The viewer's own school, if they may change its calendar: every
+/// calendar form acts on the signed-in coordinator's school.
+fn own_calendar(actor: &Actor) -> Result<Uuid> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(actor, Action::ManageCalendar { school })?;
+    Ok(school)
+}
+
+/// After a calendar form's step: back to the page with `notice`, or the
+/// page again with the error when the input was refused.
+async fn back_to_calendar<T>(
+    state: &AppState,
+    actor: &Actor,
+    result: Result<T>,
+    notice: &str,
+) -> Result<Response, PageError> {
+    after_form(
+        result,
+        &format!("/school/calendar?notice={notice}"),
+        |error| show_calendar(state, actor, None, Some(error)),
+    )
+    .await
+}
+
+/// The file and the other fields of an upload form.
+struct Upload {
+    name: String,
+    text: String,
+    fields: BTreeMap<String, String>,
+}
+
+async fn read_upload(mut form: Multipart) -> Result<Upload> {
+    let mut upload = Upload {
+        name: String::new(),
+        text: String::new(),
+        fields: BTreeMap::new(),
+    };
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| Error::Malformed(format!("the upload could not be read: {e}")))?
+    {
+        let key = field.name().unwrap_or("").to_owned();
+        if key == "file" {
+            upload.name = field.file_name().unwrap_or("upload").to_owned();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| Error::Malformed(format!("the upload could not be read: {e}")))?;
+            upload.text = uploaded_text(&bytes, &upload.name)?;
+        } else {
+            let value = field
+                .text()
+                .await
+                .map_err(|e| Error::Malformed(format!("the upload could not be read: {e}")))?;
+            upload.fields.insert(key, value);
+        }
+    }
+    if upload.text.trim().is_empty() {
+        return Err(Error::invalid("file", "choose a file to upload"));
+    }
+    Ok(upload)
+}
+
+async fn upload_terms(
+    State(state): State<AppState>,
+    actor: Actor,
+    form: Multipart,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let result = match read_upload(form).await {
+        Ok(upload) => import_term_dates(&state.store, school, &upload.name, &upload.text).await,
+        Err(e) => Err(e),
+    };
+    back_to_calendar(&state, &actor, result, "terms").await
+}
+
+async fn upload_bells(
+    State(state): State<AppState>,
+    actor: Actor,
+    form: Multipart,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let result = async {
+        let upload = read_upload(form).await?;
+        let from =
+            match upload
+                .fields
+                .get("effective_from")
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+            {
+                None => None,
+                Some(raw) => Some(raw.parse::<NaiveDate>().map_err(|_| {
+                    Error::invalid("effective_from", format!("`{raw}` is not a date"))
+                })?),
+            };
+        import_bells(&state.store, school, &upload.name, &upload.text, from).await
+    }
+    .await;
+    back_to_calendar(&state, &actor, result, "bells").await
+}
+
+#[derive(Deserialize)]
+struct CycleForm {
+    #[serde(default)]
+    anchor: String,
+    #[serde(default)]
+    holidays_advance: Option<String>,
+    #[serde(default)]
+    weeks: String,
+}
+
+fn cycle_from_form(form: &CycleForm) -> Result<CycleInput> {
+    let date = |raw: &str, field: &'static str| {
+        raw.parse::<NaiveDate>()
+            .map_err(|_| Error::invalid(field, format!("`{raw}` is not a date like 2027-01-04")))
+    };
+    let anchor = match form.anchor.trim() {
+        "" => None,
+        raw => Some(date(raw, "anchor")?),
+    };
+    let mut weeks = BTreeMap::new();
+    for line in form.weeks.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (day, week) = line.split_once(char::is_whitespace).ok_or_else(|| {
+            Error::invalid(
+                "weeks",
+                format!("`{line}` should be a date and a week, like `2027-01-04 B`"),
+            )
+        })?;
+        weeks.insert(date(day, "weeks")?, week.trim().to_owned());
+    }
+    Ok(CycleInput {
+        anchor,
+        holidays_advance: form.holidays_advance.is_some(),
+        weeks,
+    })
+}
+
+async fn cycle_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<CycleForm>,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let result = async { save_cycle(&state.store, school, &cycle_from_form(&form)?).await }.await;
+    back_to_calendar(&state, &actor, result, "cycle").await
+}
+
+#[derive(Deserialize)]
+struct ClosureForm {
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn closure_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<ClosureForm>,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let result = async {
+        let date = |raw: &str, field: &'static str| {
+            raw.trim()
+                .parse::<NaiveDate>()
+                .map_err(|_| Error::invalid(field, format!("`{raw}` is not a date")))
+        };
+        let input = ClosureInput {
+            start: date(&form.start, "start")?,
+            end: if form.end.trim().is_empty() {
+                None
+            } else {
+                Some(date(&form.end, "end")?)
+            },
+            label: form.label.clone(),
+        };
+        add_closure(&state.store, school, &input).await
+    }
+    .await;
+    back_to_calendar(&state, &actor, result, "closure").await
+}
+
+async fn entry_delete_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(entry): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let result = state.store.delete_calendar_entry(school, entry).await;
+    back_to_calendar(&state, &actor, result, "removed").await
+}

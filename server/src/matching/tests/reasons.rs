@@ -1,0 +1,165 @@
+//! The reason given for each mentee left unmatched.
+
+use super::*;
+
+#[test]
+fn a_match_says_which_subject_which_slot_and_why() {
+    let body = propose(&input(
+        vec![slot("Mon", 4)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths", "French"])],
+        vec![mentor(
+            1,
+            "Asha",
+            &[("Maths", Level::Gcse), ("French", Level::Ks3)],
+            1,
+            &["Mon"],
+        )],
+    ));
+    let m = &body.matches[0];
+    assert_eq!(
+        (m.mentee.given_name.as_str(), m.mentor.given_name.as_str()),
+        ("Kai", "Asha")
+    );
+    assert!(
+        m.because[0].contains("Asha offers Maths at GCSE — Kai's first choice"),
+        "{:?}",
+        m.because
+    );
+    assert!(
+        m.because[1].contains("French at KS3, the mentee's own level"),
+        "{:?}",
+        m.because
+    );
+    assert!(
+        m.because[2].contains("North Academy: Week A Mon TUT 08:40–09:00"),
+        "{:?}",
+        m.because
+    );
+    assert!(m.because[2].contains("12 sessions"), "{:?}", m.because);
+    assert!(body.optimal);
+}
+
+#[test]
+fn nobody_offering_the_subject_is_the_reason_when_it_is_so() {
+    let mut unready = mentor(2, "Ben", &[("Spanish", Level::ALevel)], 1, &["Mon"]);
+    unready.ready = false;
+    let body = propose(&input(
+        vec![slot("Mon", 4)],
+        vec![mentee(1, "Kai", 8, 2, &["Spanish"])],
+        vec![
+            mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"]),
+            unready,
+        ],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::NoMentorOffers);
+    assert!(
+        u.because
+            .contains("No ready mentor at South College offers Spanish at KS3"),
+        "{}",
+        u.because
+    );
+    assert!(
+        u.because.contains("1 more would once trained and cleared"),
+        "{}",
+        u.because
+    );
+}
+
+#[test]
+fn a_mentor_at_a_lower_level_does_not_fit() {
+    let body = propose(&input(
+        vec![slot("Mon", 4)],
+        vec![mentee(1, "Ola", 12, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    ));
+    assert_eq!(only_unmatched(&body).blocker, Blocker::NoMentorOffers);
+    assert!(only_unmatched(&body).because.contains("Maths at A level"));
+}
+
+#[test]
+fn a_fitting_mentor_who_is_never_free_is_the_reason() {
+    let body = propose(&input(
+        vec![slot("Mon", 4), slot("Tue", 4)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Thu"])],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::NoSharedSlot);
+    assert!(u.because.contains("(Asha)"), "{}", u.because);
+}
+
+#[test]
+fn full_ipads_in_the_only_shared_slot_are_the_reason() {
+    // Two mentors, each free Monday only; Monday has one pair's worth of
+    // iPads. Tuesday has plenty, but nobody fitting is free then.
+    let body = propose(&input(
+        vec![slot("Mon", 1), slot("Tue", 9)],
+        vec![
+            mentee(1, "Kai", 8, 3, &["Maths"]),
+            mentee(2, "Lia", 8, 1, &["Maths"]),
+        ],
+        vec![
+            mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"]),
+            mentor(2, "Ben", &[("Maths", Level::Gcse)], 2, &["Mon"]),
+        ],
+    ));
+    assert_eq!(
+        body.matches[0].mentee.given_name, "Kai",
+        "the urgent referral goes first"
+    );
+    let u = only_unmatched(&body);
+    assert_eq!(u.mentee.given_name, "Lia");
+    assert_eq!(u.blocker, Blocker::DevicesFull);
+    assert!(u.because.contains("Week A Mon"), "{}", u.because);
+}
+
+#[test]
+fn a_full_mentor_is_the_reason_when_ipads_are_plentiful() {
+    let body = propose(&input(
+        vec![slot("Mon", 5), slot("Tue", 5)],
+        vec![
+            mentee(1, "Kai", 8, 2, &["Maths"]),
+            mentee(2, "Lia", 8, 2, &["Maths", "History"]),
+        ],
+        vec![mentor(
+            1,
+            "Asha",
+            &[("Maths", Level::Gcse)],
+            1,
+            &["Mon", "Tue"],
+        )],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::MentorsFull);
+    assert!(u.because.contains("Asha"), "{}", u.because);
+}
+
+#[test]
+fn no_slot_at_all_is_said_plainly() {
+    let body = propose(&input(
+        vec![],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    ));
+    assert_eq!(only_unmatched(&body).blocker, Blocker::NoSlots);
+    let empty = propose(&MatchInput::default());
+    assert!(empty.matches.is_empty() && empty.unmatched.is_empty());
+}
+
+#[test]
+fn forbidding_every_fitting_mentor_is_the_reason() {
+    let mut case = input(
+        vec![slot("Mon", 4)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    );
+    case.rules.push(MatchRule {
+        mentee_id: case.mentees[0].person.id,
+        mentor_id: case.mentors[0].person.id,
+        kind: RuleKind::Forbid,
+        set_by: Uuid::nil(),
+        set_at: chrono::Utc::now(),
+    });
+    assert_eq!(only_unmatched(&propose(&case)).blocker, Blocker::Forbidden);
+}

@@ -1,0 +1,208 @@
+//! Pins, re-runs, timetables, privacy and staleness.
+
+use super::*;
+
+#[test]
+fn a_pin_wins_within_its_priority_but_never_over_a_more_urgent_referral() {
+    // One place. Kai fits Asha perfectly; Lia asked for something else but
+    // a coordinator pinned her to Asha. Same priority: the pin wins.
+    let mut case = input(
+        vec![slot("Mon", 4)],
+        vec![
+            mentee(1, "Kai", 8, 2, &["Maths"]),
+            mentee(2, "Lia", 8, 2, &["History"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Ks3)], 1, &["Mon"])],
+    );
+    pin(&mut case, 1, 0);
+    let body = propose(&case);
+    assert_eq!(body.matches[0].mentee.given_name, "Lia");
+    assert!(body.matches[0].pinned);
+    assert!(
+        body.matches[0]
+            .because
+            .iter()
+            .any(|b| b == "Pinned by a coordinator")
+    );
+    let kai = only_unmatched(&body);
+    assert_eq!(kai.mentee.given_name, "Kai");
+    assert!(kai.because.contains("a pinned pair"), "{}", kai.because);
+
+    // Kai is urgent: the routine pinned referral waits, and is told why.
+    case.mentees[0].priority = 3;
+    let body = propose(&case);
+    assert_eq!(body.matches[0].mentee.given_name, "Kai");
+    let lia = only_unmatched(&body);
+    assert_eq!(lia.blocker, Blocker::MentorsFull);
+    assert!(lia.because.contains("Asha"), "{}", lia.because);
+
+    // Pinned to a mentor who is not ready: matched with nobody, and told why.
+    case.mentors[0].ready = false;
+    let body = propose(&case);
+    let lia = body
+        .unmatched
+        .iter()
+        .find(|u| u.mentee.given_name == "Lia")
+        .unwrap();
+    assert_eq!(lia.blocker, Blocker::PinnedMentorUnavailable);
+    assert!(
+        lia.because
+            .contains("Asha, the pinned mentor, is not ready"),
+        "{}",
+        lia.because
+    );
+}
+
+#[test]
+fn a_rerun_keeps_last_time_s_pairs_when_nothing_is_lost() {
+    let mut case = input(
+        vec![slot("Mon", 4)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![
+            mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"]),
+            mentor(2, "Ben", &[("Maths", Level::Gcse)], 1, &["Mon"]),
+        ],
+    );
+    case.previous
+        .insert((case.mentees[0].person.id, case.mentors[1].person.id));
+    let body = propose(&case);
+    assert_eq!(body.matches[0].mentor.given_name, "Ben");
+    assert!(body.matches[0].kept);
+}
+
+#[test]
+fn ipads_taken_by_earlier_matches_are_the_reason_not_a_missing_slot() {
+    // Monday's iPads at North are all taken by approved matches; Asha is
+    // free on Monday only.
+    let mut monday = slot("Mon", 2);
+    monday.ends.get_mut("north").unwrap().in_use = 2;
+    let body = propose(&input(
+        vec![monday.clone(), slot("Tue", 3)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"])],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::DevicesFull);
+    assert!(u.because.contains("Week A Mon"), "{}", u.because);
+
+    // Free Monday and Tuesday, but already mentoring on Tuesday: both limits
+    // bind, one in each slot.
+    let mut asha = mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon", "Tue"]);
+    asha.busy.insert(("A".into(), "Tue".into(), "FORM".into()));
+    let body = propose(&input(
+        vec![monday, slot("Tue", 3)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![asha],
+    ));
+    assert_eq!(
+        only_unmatched(&body).blocker,
+        Blocker::MentorsAndDevicesFull
+    );
+}
+
+#[test]
+fn mentees_are_only_booked_in_their_registration_or_tutor_time() {
+    // Monday at North is a lesson: North's mentees are not free then.
+    let mut monday = slot("Mon", 4);
+    monday.ends.get_mut("north").unwrap().kind = PeriodKind::Lesson;
+    let body = propose(&input(
+        vec![monday],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    ));
+    assert_eq!(only_unmatched(&body).blocker, Blocker::NoSharedSlot);
+}
+
+#[test]
+fn a_mentor_takes_one_mentee_per_period_of_their_own_timetable() {
+    // North has two weekly slots on Monday against South's one FORM period
+    // (two registration-time windows overlap it): Asha, at South, can only
+    // mentor one of the two in that period.
+    let mut first = slot("Mon", 4);
+    let mut second = slot("Mon", 4);
+    second.ends.get_mut("north").unwrap().period = "REG".into();
+    second.key = "north:A-Mon-REG|south:A-Mon-FORM".into();
+    first.key = "north:A-Mon-TUT|south:A-Mon-FORM".into();
+    let body = propose(&input(
+        vec![first, second],
+        vec![
+            mentee(1, "Kai", 8, 2, &["Maths"]),
+            mentee(2, "Lia", 8, 2, &["Maths"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"])],
+    ));
+    assert_eq!(body.matches.len(), 1);
+    assert_eq!(only_unmatched(&body).blocker, Blocker::MentorsFull);
+}
+
+#[test]
+fn the_partner_school_does_not_see_referral_priorities() {
+    let case = input(
+        vec![slot("Mon", 4)],
+        vec![
+            mentee(1, "Kai", 8, 3, &["Maths"]),
+            mentee(2, "Lia", 8, 1, &["Spanish"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    );
+    let body = propose(&case);
+    let mut theirs = body.clone();
+    theirs.for_school(SOUTH);
+    assert!(theirs.matches.iter().all(|m| m.priority.is_none()));
+    assert!(theirs.unmatched.iter().all(|u| u.priority.is_none()));
+    assert!(theirs.summary.mentees_by_priority.is_empty());
+    assert!(
+        !serde_json::to_string(&theirs)
+            .unwrap()
+            .contains("\"priority\"")
+    );
+    let mut ours = body;
+    ours.for_school(NORTH);
+    assert_eq!(ours.matches[0].priority, Some(3));
+    assert_eq!(
+        ours.summary.mentees_by_priority,
+        BTreeMap::from([(1, 1), (3, 1)])
+    );
+}
+
+#[test]
+fn a_proposal_goes_stale_when_what_it_relied_on_changes() {
+    let mut case = input(
+        vec![slot("Mon", 1)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Mon"])],
+    );
+    let body = propose(&case);
+    assert_eq!(stale(&case, &body), None);
+
+    let mut forbidden = case.clone();
+    forbidden.rules.push(MatchRule {
+        mentee_id: case.mentees[0].person.id,
+        mentor_id: case.mentors[0].person.id,
+        kind: RuleKind::Forbid,
+        set_by: Uuid::nil(),
+        set_at: chrono::Utc::now(),
+    });
+    assert!(
+        stale(&forbidden, &body)
+            .unwrap()
+            .contains("ruled out Kai with Asha")
+    );
+
+    let mut taken = case.clone();
+    taken.slots[0].ends.get_mut("south").unwrap().in_use = 1;
+    assert!(stale(&taken, &body).unwrap().contains("iPads"));
+
+    let mut busy = case.clone();
+    busy.mentors[0]
+        .busy
+        .insert(("A".into(), "Mon".into(), "FORM".into()));
+    assert!(
+        stale(&busy, &body)
+            .unwrap()
+            .contains("Asha is no longer free")
+    );
+
+    case.mentees.clear();
+    assert!(stale(&case, &body).unwrap().contains("Kai's referral"));
+}

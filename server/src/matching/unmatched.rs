@@ -1,0 +1,236 @@
+//! Why a mentee is left unmatched: the one constraint to act on.
+//!
+//! The checks run from the most basic (nobody offers the subject) to the
+//! most contended (every shared slot is full), and the first that holds is
+//! the reason given. In an optimal solution every option the mentee had is
+//! blocked (otherwise taking it would have been better), so the last check
+//! always finds which limit binds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
+
+use super::fit::{join_words, level_for, level_name, mentor_busy, open_slots, subject_fit};
+use super::solver::{Choice, Problem};
+use super::{Blocker, HORIZON_WEEKS, MatchInput, MenteeCase, MentorCase, WeeklyEnd};
+
+/// What explaining an unmatched mentee needs to look at.
+pub(super) struct Context<'a> {
+    pub(super) input: &'a MatchInput,
+    pub(super) ready: &'a [&'a MentorCase],
+    pub(super) problem: &'a Problem,
+    /// School names by slug.
+    pub(super) names: &'a BTreeMap<String, String>,
+    /// Mentees each ready mentor has in the solution.
+    pub(super) load: &'a [u32],
+    /// Pairs each slot has in the solution.
+    pub(super) in_slot: &'a [u32],
+    /// (mentor, period group) pairs the solution uses.
+    pub(super) taken: &'a BTreeSet<(usize, usize)>,
+    /// The mentee's pinned mentor, if any.
+    pub(super) pin: Option<Uuid>,
+}
+
+type Reason = (Blocker, String);
+
+impl Context<'_> {
+    /// The constraint that keeps this mentee out.
+    pub(super) fn why_unmatched(&self, i: usize, mentee: &MenteeCase) -> Reason {
+        let name = &mentee.person.given_name;
+        if self.problem.slot_capacity.iter().all(|&c| c == 0) {
+            return (
+                Blocker::NoSlots,
+                format!(
+                    "The partnership has no weekly slot with an iPad and a supervisor free at both schools in the next {HORIZON_WEEKS} weeks"
+                ),
+            );
+        }
+        let mut fitting = 0;
+        if let Some(pinned) = self.pin {
+            if let Some(reason) = self.pinned_unavailable(pinned) {
+                return reason;
+            }
+        } else {
+            fitting = self.fitting_mentors(mentee);
+            if fitting == 0 {
+                return self.nobody_offers(mentee);
+            }
+        }
+        let options = &self.problem.mentees[i].options;
+        if options.is_empty() {
+            return (
+                Blocker::Forbidden,
+                format!(
+                    "A coordinator ruled out every mentor who offers what {name} asked for ({fitting})"
+                ),
+            );
+        }
+        let open = self.open_options(options);
+        if open.is_empty() {
+            let mentors: BTreeSet<usize> = options.iter().map(|c| c.mentor).collect();
+            return (
+                Blocker::NoSharedSlot,
+                format!(
+                    "None of the {} mentors who fit ({}) is free in a slot the partnership has in {name}'s registration or tutor time",
+                    mentors.len(),
+                    self.mentor_names(mentors.into_iter())
+                ),
+            );
+        }
+        self.binding_limit(name, &open)
+    }
+
+    /// Why the pinned mentor cannot take the mentee, if the reason is theirs
+    /// alone; otherwise the pinned mentor is the one option, and the limits
+    /// checked after this say what stopped it.
+    fn pinned_unavailable(&self, pinned: Uuid) -> Option<Reason> {
+        let mentor = self.input.mentors.iter().find(|m| m.person.id == pinned);
+        let why = match mentor {
+            None => "is no longer a mentor at the partner school",
+            Some(m) if !m.ready => "is not ready (training or clearance missing)",
+            Some(m) if m.capacity_left == 0 => "has no room for another mentee",
+            Some(_) => return None,
+        };
+        let who = mentor.map_or("The pinned mentor".to_owned(), |m| {
+            format!("{}, the pinned mentor,", m.person.given_name)
+        });
+        Some((
+            Blocker::PinnedMentorUnavailable,
+            format!("{who} {why}; remove the pin to consider others"),
+        ))
+    }
+
+    /// Ready mentors at the partner school who offer what the mentee asked for.
+    fn fitting_mentors(&self, mentee: &MenteeCase) -> usize {
+        self.ready
+            .iter()
+            .filter(|m| {
+                m.person.school_id != mentee.person.school_id && subject_fit(mentee, m).is_some()
+            })
+            .count()
+    }
+
+    fn nobody_offers(&self, mentee: &MenteeCase) -> Reason {
+        let partner = self
+            .input
+            .schools
+            .iter()
+            .find(|s| s.id != mentee.person.school_id)
+            .map_or("the partner school", |s| s.name.as_str());
+        let level = level_name(level_for(mentee.person.year_group));
+        let unready = self
+            .input
+            .mentors
+            .iter()
+            .filter(|m| {
+                !m.ready
+                    && m.person.school_id != mentee.person.school_id
+                    && subject_fit(mentee, m).is_some()
+            })
+            .count();
+        let mut because = format!(
+            "No ready mentor at {partner} offers {} at {level} or above",
+            join_words(&mentee.focus)
+        );
+        if unready > 0 {
+            because.push_str(&format!("; {unready} more would once trained and cleared"));
+        }
+        (Blocker::NoMentorOffers, because)
+    }
+
+    /// Every (mentor, slot, mentor's end) the mentee could have had were
+    /// nothing booked.
+    fn open_options<'a>(&'a self, options: &[Choice]) -> Vec<(usize, usize, &'a WeeklyEnd)> {
+        let mut open = Vec::new();
+        for c in options {
+            let mentor = self.ready[c.mentor];
+            let Some(slug) = self
+                .input
+                .schools
+                .iter()
+                .find(|s| s.id == mentor.person.school_id)
+            else {
+                continue;
+            };
+            for (s, own) in open_slots(self.input, mentor, &slug.slug) {
+                open.push((c.mentor, s, own));
+            }
+        }
+        open
+    }
+
+    /// Which limit binds. A limit binds when lifting it alone would open an
+    /// option: options blocked by the mentor only (full, or already
+    /// mentoring in that period) point at mentors, by the iPads only at
+    /// slots; when every option is blocked by both, both are named.
+    fn binding_limit(&self, name: &str, open: &[(usize, usize, &WeeklyEnd)]) -> Reason {
+        let mut by_mentor = BTreeSet::new();
+        let mut by_devices = BTreeSet::new();
+        let mut by_both = (BTreeSet::new(), BTreeSet::new());
+        for &(j, s, own) in open {
+            let node = &self.problem.mentors[j];
+            let mentor_blocked = self.load[j] >= node.capacity
+                || mentor_busy(self.ready[j], own)
+                || node
+                    .group_of(s)
+                    .is_none_or(|g| self.taken.contains(&(j, g)));
+            let slot_blocked = self.in_slot[s] >= self.problem.slot_capacity[s];
+            debug_assert!(
+                mentor_blocked || slot_blocked,
+                "an open option was left unused"
+            );
+            match (mentor_blocked, slot_blocked) {
+                (true, false) => {
+                    by_mentor.insert(j);
+                }
+                (false, true) => {
+                    by_devices.insert(s);
+                }
+                _ => {
+                    by_both.0.insert(j);
+                    by_both.1.insert(s);
+                }
+            }
+        }
+        if by_mentor.is_empty() && by_devices.is_empty() {
+            (by_mentor, by_devices) = by_both;
+        }
+        let slots = by_devices
+            .iter()
+            .map(|&s| self.input.slots[s].label(self.names))
+            .collect::<Vec<_>>();
+        let outranked =
+            "taken by mentees with a higher priority, a pinned pair, or no other option";
+        match (by_mentor.is_empty(), by_devices.is_empty()) {
+            (true, _) => (
+                Blocker::DevicesFull,
+                format!(
+                    "The iPads are all in use in the only slots {name} shares with a fitting mentor ({}): {outranked}",
+                    slots.join("; ")
+                ),
+            ),
+            (false, true) => (
+                Blocker::MentorsFull,
+                format!(
+                    "Every fitting mentor ({}) is full or busy in the slots they share: {outranked}",
+                    self.mentor_names(by_mentor.iter().copied())
+                ),
+            ),
+            (false, false) => (
+                Blocker::MentorsAndDevicesFull,
+                format!(
+                    "Fitting mentors ({}) are full, and the other shared slots have no iPads left ({}): {outranked}",
+                    self.mentor_names(by_mentor.iter().copied()),
+                    slots.join("; ")
+                ),
+            ),
+        }
+    }
+
+    fn mentor_names(&self, mentors: impl Iterator<Item = usize>) -> String {
+        let names: Vec<String> = mentors
+            .map(|j| self.ready[j].person.given_name.clone())
+            .collect();
+        join_words(&names)
+    }
+}

@@ -1,16 +1,23 @@
 //! `mentorbridge demo`: a fresh database with two partner schools in it, so a
 //! newcomer can sign in as every role and see the product working.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
+use mentorbridge_signalling::hub::RoomEvent;
+use mentorbridge_signalling::protocol::LeaveReason;
+use mentorbridge_signalling::token::CallRole;
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::booking::Session;
+use crate::calendar::align::Slot;
 use crate::calendar::store::{PolicyInput, import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
+use crate::matching::MatchRecord;
 use crate::people::accounts::{ParsedAccount, StaffInput, StudentInput};
 use crate::people::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
+use crate::people::partnerships::Partnership;
 use crate::people::referrals::{ConsentInput, ReferralInput, ReferralStatus};
-use crate::people::schools::{NewSchool, SchoolInput};
+use crate::people::schools::{NewSchool, School, SchoolInput};
 use crate::store::Store;
 
 // The demo schools' calendars: the same kinds of file a coordinator uploads,
@@ -124,125 +131,148 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
             "the demo needs an empty database; this one already has schools in it",
         ));
     }
-    let mut logins = Vec::new();
-    let admin = ParsedAccount::admin("admin", DEMO_PASSWORD, "Platform admin")?
-        .hash()
-        .await?;
-    store.create_user(&admin, None).await?;
-    progress("admin");
-    logins.push(DemoLogin {
-        who: "Platform administrator".into(),
-        username: "admin".into(),
-    });
-
+    let mut logins = vec![seed_admin(store, &mut progress).await?];
     let mut school_ids = Vec::new();
     for demo in demo_schools() {
         let school = store
             .create_school(&NewSchool::parse(&demo.input)?, None)
             .await?;
         school_ids.push(school.id);
-        for (username, given, family, role) in demo.staff {
-            let input = StaffInput {
-                username: username.into(),
-                password: DEMO_PASSWORD.into(),
-                given_name: given.into(),
-                family_name: family.into(),
-                role: role.into(),
-                // `.example` is reserved (RFC 2606): demo invites can never
-                // reach a real mailbox.
-                email: Some(format!("{username}@{}.example", demo.input.slug)),
-            };
-            let account = ParsedAccount::staff(&input)?;
-            let label = account.role().label();
-            store
-                .create_user(&account.hash().await?, Some(school.id))
-                .await?;
-            progress(username);
-            logins.push(DemoLogin {
-                who: format!("{label} at {}", school.name),
-                username: username.into(),
-            });
-        }
-        for (i, (given, family, subjects)) in demo.students.iter().enumerate() {
-            let username = student_username(given, family);
-            let input = StudentInput {
-                username: username.clone(),
-                password: DEMO_PASSWORD.into(),
-                given_name: (*given).into(),
-                family_name: (*family).into(),
-                year_group: demo.year_group,
-                kind: demo.kind.into(),
-                subjects: subjects.split(',').map(str::to_owned).collect(),
-            };
-            store
-                .create_user(
-                    &ParsedAccount::student(&input)?.hash().await?,
-                    Some(school.id),
-                )
-                .await?;
-            progress(&username);
-            // Two of each are enough to show students' pages.
-            if i < 2 {
-                logins.push(DemoLogin {
-                    who: format!("Year {} {} at {}", demo.year_group, demo.kind, school.name),
-                    username,
-                });
-            }
-        }
+        logins.extend(seed_staff(store, &demo, &school, &mut progress).await?);
+        logins.extend(seed_students(store, &demo, &school, &mut progress).await?);
     }
     if let [hillside, columba] = school_ids[..] {
-        let partnership = store.create_accepted_partnership(hillside, columba).await?;
-        for (school, terms_name, terms, bells) in [
-            (
-                hillside,
-                "hillside-terms.csv",
-                HILLSIDE_TERMS,
-                HILLSIDE_BELLS,
-            ),
-            (
-                columba,
-                "st-columbas-terms.ics",
-                COLUMBA_TERMS,
-                COLUMBA_BELLS,
-            ),
-        ] {
-            import_term_dates(store, school, terms_name, terms).await?;
-            import_bells(store, school, "bells.csv", bells, None).await?;
-        }
-        let input: PolicyInput =
-            toml::from_str(POLICY).map_err(|e| Error::internal_from("demo policy.toml", e))?;
-        let policy = parse_policy(store, &partnership, &input, None).await?;
-        store.put_slot_policy(partnership.id, &policy).await?;
-        ready_mentors(store, hillside).await?;
-        refer_mentees(store, columba).await?;
-        // Both coordinators approve, so the demo has sessions booked and
-        // in everyone's calendar; one referral still waits for its
-        // countersignature, for a newcomer to approve and match.
-        let proposal = store.run_matching(&partnership, None).await?;
-        for coordinator in ["rpatel", "cbyrne"] {
-            let actor = as_user(store, coordinator).await?;
-            store
-                .approve_proposal(&partnership, proposal.id, &actor)
-                .await?;
-        }
-        logins.extend(demo_calls(store, &partnership).await?);
+        logins.extend(seed_partnership(store, hillside, columba).await?);
     }
     Ok(logins)
+}
+
+async fn seed_admin(store: &Store, progress: &mut impl FnMut(&str)) -> Result<DemoLogin> {
+    let admin = ParsedAccount::admin("admin", DEMO_PASSWORD, "Platform admin")?
+        .hash()
+        .await?;
+    store.create_user(&admin, None).await?;
+    progress("admin");
+    Ok(DemoLogin {
+        who: "Platform administrator".into(),
+        username: "admin".into(),
+    })
+}
+
+async fn seed_staff(
+    store: &Store,
+    demo: &DemoSchool,
+    school: &School,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<DemoLogin>> {
+    let mut logins = Vec::new();
+    for (username, given, family, role) in demo.staff {
+        let input = StaffInput {
+            username: username.into(),
+            password: DEMO_PASSWORD.into(),
+            given_name: given.into(),
+            family_name: family.into(),
+            role: role.into(),
+            // `.example` is reserved (RFC 2606): demo invites can never
+            // reach a real mailbox.
+            email: Some(format!("{username}@{}.example", demo.input.slug)),
+        };
+        let account = ParsedAccount::staff(&input)?;
+        let label = account.role().label();
+        store
+            .create_user(&account.hash().await?, Some(school.id))
+            .await?;
+        progress(username);
+        logins.push(DemoLogin {
+            who: format!("{label} at {}", school.name),
+            username: username.into(),
+        });
+    }
+    Ok(logins)
+}
+
+async fn seed_students(
+    store: &Store,
+    demo: &DemoSchool,
+    school: &School,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<DemoLogin>> {
+    let mut logins = Vec::new();
+    for (i, (given, family, subjects)) in demo.students.iter().enumerate() {
+        let username = student_username(given, family);
+        let input = StudentInput {
+            username: username.clone(),
+            password: DEMO_PASSWORD.into(),
+            given_name: (*given).into(),
+            family_name: (*family).into(),
+            year_group: demo.year_group,
+            kind: demo.kind.into(),
+            subjects: subjects.split(',').map(str::to_owned).collect(),
+        };
+        store
+            .create_user(
+                &ParsedAccount::student(&input)?.hash().await?,
+                Some(school.id),
+            )
+            .await?;
+        progress(&username);
+        // Two of each are enough to show students' pages.
+        if i < 2 {
+            logins.push(DemoLogin {
+                who: format!("Year {} {} at {}", demo.year_group, demo.kind, school.name),
+                username,
+            });
+        }
+    }
+    Ok(logins)
+}
+
+/// The two schools' partnership: calendars, slot policy, ready mentors,
+/// referred mentees, approved matches with their sessions, and the demo
+/// call. Returns the logins of the pair in that call.
+async fn seed_partnership(store: &Store, hillside: Uuid, columba: Uuid) -> Result<Vec<DemoLogin>> {
+    let partnership = store.create_accepted_partnership(hillside, columba).await?;
+    for (school, terms_name, terms, bells) in [
+        (
+            hillside,
+            "hillside-terms.csv",
+            HILLSIDE_TERMS,
+            HILLSIDE_BELLS,
+        ),
+        (
+            columba,
+            "st-columbas-terms.ics",
+            COLUMBA_TERMS,
+            COLUMBA_BELLS,
+        ),
+    ] {
+        import_term_dates(store, school, terms_name, terms).await?;
+        import_bells(store, school, "bells.csv", bells, None).await?;
+    }
+    let input: PolicyInput =
+        toml::from_str(POLICY).map_err(|e| Error::internal_from("demo policy.toml", e))?;
+    let policy = parse_policy(store, &partnership, &input, None).await?;
+    store.put_slot_policy(partnership.id, &policy).await?;
+    ready_mentors(store, hillside).await?;
+    refer_mentees(store, columba).await?;
+    // Both coordinators approve, so the demo has sessions booked and
+    // in everyone's calendar; one referral still waits for its
+    // countersignature, for a newcomer to approve and match.
+    let proposal = store.run_matching(&partnership, None).await?;
+    for coordinator in ["rpatel", "cbyrne"] {
+        let actor = as_user(store, coordinator).await?;
+        store
+            .approve_proposal(&partnership, proposal.id, &actor)
+            .await?;
+    }
+    demo_calls(store, &partnership).await
 }
 
 /// For the first pair: a call open now (so a newcomer can join it from two
 /// browsers), and two sessions last week with what the signalling
 /// recorded: one both came to, one the mentee missed. Returns the pair's
 /// logins.
-async fn demo_calls(
-    store: &Store,
-    partnership: &crate::people::partnerships::Partnership,
-) -> Result<Vec<DemoLogin>> {
-    use chrono::{DateTime, Duration, DurationRound, Utc};
-    use mentorbridge_signalling::hub::RoomEvent;
-    use mentorbridge_signalling::protocol::LeaveReason;
-    use mentorbridge_signalling::token::CallRole;
-
+async fn demo_calls(store: &Store, partnership: &Partnership) -> Result<Vec<DemoLogin>> {
     let Some(record) = store
         .partnership_matches(partnership.id)
         .await?
@@ -265,88 +295,19 @@ async fn demo_calls(
     .next() else {
         return Ok(Vec::new());
     };
-    let length = template.end_utc - template.start_utc;
-    // Both demo schools are in London.
-    let slot_at = |start: DateTime<Utc>| {
-        let mut slot = template.clone();
-        slot.start_utc = start;
-        slot.end_utc = start + length;
-        let local = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::London);
-        for end in slot.schools.values_mut() {
-            end.date = local(start).date_naive();
-            end.start = local(start).time();
-            end.end = local(start + length).time();
-        }
-        slot
-    };
     let now = Utc::now()
         .duration_trunc(Duration::minutes(1))
         .unwrap_or_else(|_| Utc::now());
     let start = now + Duration::minutes(5);
-    // Make room: a booked session of the pair near now moves aside.
-    for s in store
-        .sessions_of_student(
-            record.mentee_id,
-            start - Duration::hours(2),
-            start + Duration::hours(2),
-        )
-        .await?
-    {
-        if s.status.is_live() {
-            store
-                .cancel_session(&s, "Replaced by the demo call")
-                .await?;
-        }
-    }
-    store.book_session(&record, &slot_at(start)).await?;
+    clear_around(store, &record, start).await?;
+    store
+        .book_session(&record, &slot_at(&template, start))
+        .await?;
     for (days, mentee_came) in [(7, true), (6, false)] {
         let past = store
-            .book_session(&record, &slot_at(start - Duration::days(days)))
+            .book_session(&record, &slot_at(&template, start - Duration::days(days)))
             .await?;
-        let at = |minutes: i64| past.starts_at + Duration::minutes(minutes);
-        let mut events = vec![
-            RoomEvent::Joined {
-                session: past.id,
-                user: record.mentor_id,
-                role: CallRole::Mentor,
-                at: at(-2),
-            },
-            RoomEvent::Left {
-                session: past.id,
-                user: record.mentor_id,
-                reason: LeaveReason::Left,
-                at: at(20),
-            },
-        ];
-        if mentee_came {
-            events.extend([
-                RoomEvent::Joined {
-                    session: past.id,
-                    user: record.mentee_id,
-                    role: CallRole::Mentee,
-                    at: at(1),
-                },
-                RoomEvent::Media {
-                    session: past.id,
-                    user: record.mentee_id,
-                    state: "connected".into(),
-                    at: at(2),
-                },
-                RoomEvent::Media {
-                    session: past.id,
-                    user: record.mentor_id,
-                    state: "connected".into(),
-                    at: at(2),
-                },
-                RoomEvent::Left {
-                    session: past.id,
-                    user: record.mentee_id,
-                    reason: LeaveReason::Left,
-                    at: at(20),
-                },
-            ]);
-        }
-        for event in &events {
+        for event in &past_events(&record, &past, mentee_came) {
             store.record_room_event(event).await?;
         }
     }
@@ -363,6 +324,79 @@ async fn demo_calls(
             username: mentor.username,
         },
     ])
+}
+
+/// The slot `template` moved to start at `start`, its local times with it
+/// (both demo schools are in London).
+fn slot_at(template: &Slot, start: DateTime<Utc>) -> Slot {
+    let length = template.end_utc - template.start_utc;
+    let mut slot = template.clone();
+    slot.start_utc = start;
+    slot.end_utc = start + length;
+    let local = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::London);
+    for end in slot.schools.values_mut() {
+        end.date = local(start).date_naive();
+        end.start = local(start).time();
+        end.end = local(start + length).time();
+    }
+    slot
+}
+
+/// Makes room for the demo call: a booked session of the pair near `start`
+/// moves aside.
+async fn clear_around(store: &Store, record: &MatchRecord, start: DateTime<Utc>) -> Result<()> {
+    for s in store
+        .sessions_of_student(
+            record.mentee_id,
+            start - Duration::hours(2),
+            start + Duration::hours(2),
+        )
+        .await?
+    {
+        if s.status.is_live() {
+            store
+                .cancel_session(&s, "Replaced by the demo call")
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// What the signalling would have recorded of a past session: the mentor
+/// there throughout, the mentee too when `mentee_came`.
+fn past_events(record: &MatchRecord, past: &Session, mentee_came: bool) -> Vec<RoomEvent> {
+    let at = |minutes: i64| past.starts_at + Duration::minutes(minutes);
+    let joined = |user, role, minutes| RoomEvent::Joined {
+        session: past.id,
+        user,
+        role,
+        at: at(minutes),
+    };
+    let left = |user| RoomEvent::Left {
+        session: past.id,
+        user,
+        reason: LeaveReason::Left,
+        at: at(20),
+    };
+    let connected = |user| RoomEvent::Media {
+        session: past.id,
+        user,
+        state: "connected".into(),
+        at: at(2),
+    };
+    let mut events = vec![
+        joined(record.mentor_id, CallRole::Mentor, -2),
+        left(record.mentor_id),
+    ];
+    if mentee_came {
+        events.extend([
+            joined(record.mentee_id, CallRole::Mentee, 1),
+            connected(record.mentee_id),
+            connected(record.mentor_id),
+            left(record.mentee_id),
+        ]);
+    }
+    events
 }
 
 /// Someone acting in the demo, as if signed in.

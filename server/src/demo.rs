@@ -40,7 +40,6 @@ pub const ACCOUNT_COUNT: u64 = 1 + 2 * (3 + 10);
 pub struct DemoLogin {
     /// What the account is, in words.
     pub who: String,
-    /// Its username.
     pub username: String,
 }
 

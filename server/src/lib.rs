@@ -20,22 +20,38 @@
 //!   [`web`]: askama templates and static assets, embedded in the binary.
 //! - [`import`]: what every file import shares (errors naming file, line and
 //!   field; a CSV reader that keeps line numbers).
-//! - [`auth`]: sign-in sessions, CSRF, rate limits, and [`auth::policy`], the
-//!   one authorization policy every handler asks.
+//! - [`auth`]: sign-in sessions (`store`, `password`, `rate_limit`), the
+//!   `middleware` that turns a cookie into an actor and guards every state
+//!   change against CSRF, and [`auth::policy`], the one authorization policy
+//!   every handler asks.
 //!
-//! The domains, upstream first:
-//! - [`people`]: [`people::schools`], [`people::accounts`],
-//!   [`people::partnerships`], [`people::rosters`], [`people::mentors`],
-//!   [`people::referrals`].
-//! - [`calendar`]: terms, closures, bell schedules and cycles, in each
-//!   school's zone; [`calendar::align`] turns two schools' into slots.
-//! - [`matching`]: the proven-optimal optimiser and its proposals.
+//! The domains, upstream first (each has the parts it needs of `mod`,
+//! `store`, `http` and `pages`; the other modules are named here):
+//! - [`people`]: [`people::schools`]; [`people::accounts`] (+ `parse`, the
+//!   input rules); [`people::partnerships`]; [`people::rosters`] (`plain` CSV
+//!   and `oneroster` readers; it has no table, and writes accounts through
+//!   their store); [`people::mentors`]; [`people::referrals`] (+ `rules`,
+//!   the referral's checks and life).
+//! - [`calendar`]: `model` (terms, closures, bell schedules and cycles in
+//!   each school's zone), `import` (CSV and `.ics`), `time` (the one rule
+//!   for local times that do not exist or happen twice), [`calendar::align`]
+//!   (two schools' calendars into shared slots); its store has `policy` and
+//!   `changes`, its pages `slots`.
+//! - [`matching`]: `weekly` (slots as weekly patterns), `fit` (how well a
+//!   mentor suits a mentee), `propose` (a run, and why each pair), `unmatched`
+//!   (what kept each mentee out), `stale` (what changed since a run),
+//!   `solver` (the exact minimum-cost flow, + `greedy` for comparison),
+//!   `synthetic` (generated partnerships for tests and benchmarks); its store
+//!   has `input`, `approve` and `rules`.
 //! - [`booking`]: approved matches become series of sessions that claim
-//!   students, iPads and supervisors.
-//! - [`invites`]: iCalendar output (subscription feeds, iTIP email and the
-//!   outbox that sends it).
+//!   students, iPads and supervisors; `listing` shapes the Sessions page's
+//!   rows; its store has `book`, `listing` (a page of sessions in a fixed
+//!   number of queries), `names` and `settle`.
+//! - [`invites`]: iCalendar output: `feeds` (subscription links), `outbox`
+//!   (iTIP messages queued with each change) and `mail` (the SMTP sender).
 //! - [`attendance`]: the call around the signalling hub (join tokens, `/ws`,
-//!   Today's calls) and the attendance the hub's events record.
+//!   the call and pre-call pages, Today's calls) and the attendance its
+//!   events record.
 //! - [`home`]: each role's landing page, drawn from the domains above.
 //! - [`demo`]: the demo data behind `mentorbridge demo`.
 //!

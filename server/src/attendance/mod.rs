@@ -3,7 +3,7 @@
 //! `/ws` websocket, *Today's calls*, and attendance from the signalling
 //! itself. The hub's room events are stored as they happen, and each
 //! person's attendance (joined at, connected minutes, left at, late,
-//! no-show) is derived from them ([`derive`]). A teacher may correct it with
+//! no-show) is derived from them ([`derive()`]). A teacher may correct it with
 //! a reason; the correction is kept beside the events, so the record holds
 //! both.
 //!

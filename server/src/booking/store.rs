@@ -1,7 +1,7 @@
 //! Booking's SQL, on its own tables: `mentoring_sessions` and
 //! `session_claims`. Reading and cancelling sessions live here; booking and
-//! moving them (which take claims) in [`book`], the display names of a list
-//! of sessions in [`names`], and a page of sessions in [`listing`].
+//! moving them (which take claims) in `book`, the display names of a list
+//! of sessions in `names`, and a page of sessions in [`listing`].
 
 mod book;
 pub mod listing;

@@ -3,7 +3,7 @@
 //!
 //! Parsing is all-or-nothing: the first problem stops the import with an
 //! [`ImportError`] naming the file, the line and the field, and nothing is
-//! returned to store. iCalendar term dates are read in [`ics`].
+//! returned to store. iCalendar term dates are read in `ics`.
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
@@ -22,7 +22,7 @@ pub use ics::parse_term_ics;
 /// The largest calendar file accepted.
 const MAX_FILE_BYTES: usize = 512 * 1024;
 
-/// An uploaded calendar file as text: UTF-8 and at most [`MAX_FILE_BYTES`].
+/// An uploaded calendar file as text: UTF-8 and at most `MAX_FILE_BYTES`.
 pub fn uploaded_text(bytes: &[u8], file: &str) -> AppResult<String> {
     crate::import::uploaded_text(bytes, file, "file", MAX_FILE_BYTES)
 }

@@ -1,6 +1,6 @@
 //! The calendar's pages: a school's calendar (terms, closures, the bell
 //! schedule as a week view, the cycle) with its upload and edit forms, and
-//! a partnership's slot grid with its policy form ([`slots`]). The same as
+//! a partnership's slot grid with its policy form (`slots`). The same as
 //! JSON is in [`super::http`].
 
 mod slots;

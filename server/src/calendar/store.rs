@@ -1,7 +1,7 @@
 //! The calendar's tables on both databases — `calendar_entries`,
 //! `bell_schedules`, `bell_periods`, `cycle_overrides` and `slot_policies` —
-//! and the steps that combine them with the rules: [`policy`] checks and
-//! stores slot policies and aligns a partnership; [`changes`] imports files,
+//! and the steps that combine them with the rules: `policy` checks and
+//! stores slot policies and aligns a partnership; `changes` imports files,
 //! adds closures and sets the cycle. A school's zone and cycle anchor live
 //! on its own row and are read and written through the schools domain.
 

@@ -2,7 +2,7 @@
 //!
 //! A run gathers the partnership's approved referrals (mentees at either
 //! school), the ready mentors at the other school, and the weekly slots the
-//! two calendars share; [`propose`] turns them into a [`solver::Problem`],
+//! two calendars share; [`propose()`] turns them into a [`solver::Problem`],
 //! solves it exactly, and explains every match and every mentee left
 //! unmatched. The proposal is kept as a document; a coordinator at each
 //! school approves it, and the second approval turns its pairs into
@@ -23,7 +23,7 @@
 //! - [`weekly`]: dated slots grouped into weekly slots;
 //! - [`fit`]: who fits whom, and who is free when;
 //! - [`propose`](mod@propose): the problem built from a partnership, solved by [`solver`],
-//!   and explained (`unmatched` says why a mentee is left out); [`stale`]
+//!   and explained (`unmatched` says why a mentee is left out); [`stale()`]
 //!   checks a proposal against the partnership as it is now;
 //! - [`synthetic`]: generated partnerships for benchmarks and property tests;
 //! - [`store`]: proposals, approvals, rules and matches on both databases;

@@ -1,5 +1,5 @@
 //! A run: the partnership as a [`Problem`], solved exactly by [`solver`],
-//! and the answer explained pair by pair (and, in [`super::unmatched`],
+//! and the answer explained pair by pair (and, in `super::unmatched`,
 //! mentee by mentee for those left out).
 
 use std::collections::{BTreeMap, BTreeSet};

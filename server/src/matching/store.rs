@@ -1,8 +1,8 @@
 //! Matching's tables on both databases — `match_proposals`,
 //! `match_approvals`, `match_rules` and `matches` — and the runs, approvals
-//! and rule changes that write them. [`input`] gathers a partnership's
-//! problem through the other domains' store functions; [`approve`] is the
-//! two-school approval; [`rules`] the pins and forbids.
+//! and rule changes that write them. `input` gathers a partnership's
+//! problem through the other domains' store functions; `approve` is the
+//! two-school approval; `rules` the pins and forbids.
 
 mod approve;
 mod input;

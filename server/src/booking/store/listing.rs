@@ -1,6 +1,6 @@
 //! Loading a page of sessions in a fixed number of queries, whatever the
 //! number of sessions: the viewer's school, the sessions, everyone in them
-//! and every school ([`People`]), and for staff the school's staff, its
+//! and every school (`People`), and for staff the school's staff, its
 //! partnerships, and per partnership and mentors' school (not per session)
 //! the slots and free periods the move menus need.
 

@@ -15,7 +15,7 @@ const SETTLE_BATCH: i64 = 500;
 
 impl Store {
     /// Live sessions that ended before `ended_before`, earliest first (at
-    /// most [`SETTLE_BATCH`] at a time).
+    /// most `SETTLE_BATCH` at a time).
     pub async fn sessions_to_settle(&self, ended_before: DateTime<Utc>) -> Result<Vec<Uuid>> {
         let ids: Vec<(Uuid,)> = on_pool!(self, |pool| {
             sqlx::query_as(

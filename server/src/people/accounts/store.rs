@@ -1,6 +1,6 @@
 //! The `users` table (every account) and, for a password change, the
 //! sign-in `sessions` it ends. Rosters write students through
-//! [`insert_user`], [`update_rostered_student`] and [`set_student_ref`],
+//! `insert_user`, `update_rostered_student` and `set_student_ref`,
 //! inside the one transaction an import runs in.
 
 use std::collections::{BTreeSet, HashMap};

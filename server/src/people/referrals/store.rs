@@ -150,7 +150,7 @@ impl Store {
         self.referral(id).await
     }
 
-    /// Rewrites a referral's content (not its status), once [`check_edit`]
+    /// Rewrites a referral's content (not its status), once `check_edit`
     /// allows it.
     pub async fn update_referral(
         &self,

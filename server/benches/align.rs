@@ -23,44 +23,9 @@ fn hm(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap()
 }
 
-fn school(i: usize) -> SchoolCalendar {
-    let zones = [
-        chrono_tz::Europe::London,
-        chrono_tz::Europe::London,
-        chrono_tz::Europe::London,
-        chrono_tz::Europe::Dublin,
-        chrono_tz::America::New_York,
-        chrono_tz::Europe::London,
-    ];
-    let shift = Days::new((i % 3) as u64);
-    let term = |a: NaiveDate, b: NaiveDate, label: &str| CalendarEntry {
-        start: a + shift,
-        end: b,
-        kind: EntryKind::Term,
-        label: label.into(),
-    };
-    let closure = |a: NaiveDate, label: &str| CalendarEntry {
-        start: a,
-        end: a,
-        kind: EntryKind::Closure,
-        label: label.into(),
-    };
-    let mut entries = vec![
-        term(d(2026, 9, 2), d(2026, 10, 23), "Autumn 1"),
-        term(d(2026, 11, 2), d(2026, 12, 18), "Autumn 2"),
-        term(d(2027, 1, 5), d(2027, 2, 12), "Spring 1"),
-        term(d(2027, 2, 22), d(2027, 3, 26), "Spring 2"),
-        term(d(2027, 4, 12), d(2027, 5, 28), "Summer 1"),
-        term(d(2027, 6, 7), d(2027, 7, 21), "Summer 2"),
-        closure(d(2026, 9, 2), "INSET day"),
-        closure(d(2026, 11, 2), "INSET day"),
-        closure(d(2027, 1, 5), "INSET day"),
-        closure(d(2027, 5, 3), "Early May bank holiday"),
-        closure(d(2027, 7, 21), "INSET day"),
-    ];
-    if i % 4 == 1 {
-        entries.push(closure(d(2027, 3, 17), "St Patrick's Day"));
-    }
+/// A two-week bell schedule: registration, five lessons and (in Week 1)
+/// lunch, every weekday.
+fn two_week_periods() -> Vec<Period> {
     let days = [
         Weekday::Mon,
         Weekday::Tue,
@@ -101,6 +66,48 @@ fn school(i: usize) -> SchoolCalendar {
             }
         }
     }
+    periods
+}
+
+fn school(i: usize) -> SchoolCalendar {
+    let zones = [
+        chrono_tz::Europe::London,
+        chrono_tz::Europe::London,
+        chrono_tz::Europe::London,
+        chrono_tz::Europe::Dublin,
+        chrono_tz::America::New_York,
+        chrono_tz::Europe::London,
+    ];
+    let shift = Days::new((i % 3) as u64);
+    let term = |a: NaiveDate, b: NaiveDate, label: &str| CalendarEntry {
+        start: a + shift,
+        end: b,
+        kind: EntryKind::Term,
+        label: label.into(),
+    };
+    let closure = |a: NaiveDate, label: &str| CalendarEntry {
+        start: a,
+        end: a,
+        kind: EntryKind::Closure,
+        label: label.into(),
+    };
+    let mut entries = vec![
+        term(d(2026, 9, 2), d(2026, 10, 23), "Autumn 1"),
+        term(d(2026, 11, 2), d(2026, 12, 18), "Autumn 2"),
+        term(d(2027, 1, 5), d(2027, 2, 12), "Spring 1"),
+        term(d(2027, 2, 22), d(2027, 3, 26), "Spring 2"),
+        term(d(2027, 4, 12), d(2027, 5, 28), "Summer 1"),
+        term(d(2027, 6, 7), d(2027, 7, 21), "Summer 2"),
+        closure(d(2026, 9, 2), "INSET day"),
+        closure(d(2026, 11, 2), "INSET day"),
+        closure(d(2027, 1, 5), "INSET day"),
+        closure(d(2027, 5, 3), "Early May bank holiday"),
+        closure(d(2027, 7, 21), "INSET day"),
+    ];
+    if i % 4 == 1 {
+        entries.push(closure(d(2027, 3, 17), "St Patrick's Day"));
+    }
+    let periods = two_week_periods();
     SchoolCalendar {
         tz: zones[i % zones.len()],
         entries,

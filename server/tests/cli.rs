@@ -36,6 +36,39 @@ impl Cli {
             .unwrap();
         child.wait_with_output().unwrap()
     }
+
+    /// Runs a command that must succeed, and returns what it printed.
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// Runs a command that must fail, saying `why` on standard error.
+    fn fails(&self, args: &[&str], stdin: &str, why: &str) {
+        let out = self.run(args, stdin);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+
+    fn add_school(&self, slug: &str, name: &str, tz: &str) -> Output {
+        let args = ["school", "add", "--slug", slug, "--name", name, "--tz", tz];
+        self.run(&args, "")
+    }
+
+    fn add_user(&self, school: &str, role: &str, username: &str, password: &str) -> Output {
+        let args = [
+            "user",
+            "add",
+            "--school",
+            school,
+            "--role",
+            role,
+            "--username",
+            username,
+        ];
+        self.run(&args, password)
+    }
 }
 
 fn stdout(out: &Output) -> String {
@@ -53,15 +86,26 @@ fn is_uuid(s: &str) -> bool {
 #[test]
 fn it_staff_set_up_two_schools_their_people_and_a_partnership_by_script() {
     let cli = Cli::new();
-    let add = |slug: &str, tz: &str| {
-        cli.run(
-            &[
-                "school", "add", "--slug", slug, "--name", "A School", "--tz", tz,
-            ],
-            "",
-        )
-    };
-    let windows = add("hillside", "GMT Standard Time");
+    schools_are_added_with_iana_zones_and_unique_slugs(&cli);
+    coordinators_are_added_with_strong_passwords_and_unique_usernames(&cli);
+
+    assert!(is_uuid(
+        &cli.ok(&["partnership", "add", "hillside", "riverside"], "")
+    ));
+    cli.fails(
+        &["partnership", "add", "riverside", "hillside"],
+        "",
+        "already have a partnership",
+    );
+    cli.fails(
+        &["partnership", "add", "hillside", "hillside"],
+        "",
+        "a school cannot partner with itself",
+    );
+}
+
+fn schools_are_added_with_iana_zones_and_unique_slugs(cli: &Cli) {
+    let windows = cli.add_school("hillside", "A School", "GMT Standard Time");
     assert!(!windows.status.success());
     assert!(
         stderr(&windows).contains("time_zone") && stderr(&windows).contains("Europe/London"),
@@ -69,36 +113,27 @@ fn it_staff_set_up_two_schools_their_people_and_a_partnership_by_script() {
         stderr(&windows)
     );
 
-    let hillside = add("hillside", "Europe/London");
+    let hillside = cli.add_school("hillside", "A School", "Europe/London");
     assert!(hillside.status.success(), "{}", stderr(&hillside));
     assert!(
         is_uuid(&stdout(&hillside)),
         "prints the school id: {}",
         stdout(&hillside)
     );
-    assert!(add("riverside", "America/New_York").status.success());
-    let again = add("hillside", "Europe/London");
+    let riverside = cli.add_school("riverside", "A School", "America/New_York");
+    assert!(riverside.status.success());
+    let again = cli.add_school("hillside", "A School", "Europe/London");
     assert!(!again.status.success());
     assert!(
         stderr(&again).contains("slug: a school with slug `hillside` already exists"),
         "{}",
         stderr(&again)
     );
+}
 
+fn coordinators_are_added_with_strong_passwords_and_unique_usernames(cli: &Cli) {
     let user = |username: &str, password: &str| {
-        cli.run(
-            &[
-                "user",
-                "add",
-                "--school",
-                "hillside",
-                "--role",
-                "coordinator",
-                "--username",
-                username,
-            ],
-            password,
-        )
+        cli.add_user("hillside", "coordinator", username, password)
     };
     let weak = user("rpatel", "secret\n");
     assert!(!weak.status.success());
@@ -113,41 +148,11 @@ fn it_staff_set_up_two_schools_their_people_and_a_partnership_by_script() {
         "{}",
         stderr(&taken)
     );
-    let unknown_school = cli.run(
-        &[
-            "user",
-            "add",
-            "--school",
-            "nowhere",
-            "--role",
-            "teacher",
-            "--username",
-            "t.one",
-        ],
-        "quiet-harbour-lamp",
-    );
+    let unknown_school = cli.add_user("nowhere", "teacher", "t.one", "quiet-harbour-lamp");
     assert!(
         stderr(&unknown_school).contains("--school"),
         "{}",
         stderr(&unknown_school)
-    );
-
-    let pair = cli.run(&["partnership", "add", "hillside", "riverside"], "");
-    assert!(pair.status.success(), "{}", stderr(&pair));
-    assert!(is_uuid(&stdout(&pair)));
-    let reverse = cli.run(&["partnership", "add", "riverside", "hillside"], "");
-    assert!(!reverse.status.success());
-    assert!(
-        stderr(&reverse).contains("already have a partnership"),
-        "{}",
-        stderr(&reverse)
-    );
-    let itself = cli.run(&["partnership", "add", "hillside", "hillside"], "");
-    assert!(!itself.status.success());
-    assert!(
-        stderr(&itself).contains("a school cannot partner with itself"),
-        "{}",
-        stderr(&itself)
     );
 }
 
@@ -186,27 +191,54 @@ fn a_settings_file_with_an_unknown_key_is_refused_naming_the_file() {
     );
 }
 
+fn demo_file(name: &str) -> String {
+    format!("{}/demo/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 #[test]
 fn calendars_are_imported_and_slots_listed_from_the_command_line() {
     let cli = Cli::new();
-    let demo = |name: &str| format!("{}/demo/{name}", env!("CARGO_MANIFEST_DIR"));
+    let id = two_schools_with_the_demo_calendars(&cli);
+    cli.ok(
+        &[
+            "partnership",
+            "policy",
+            &id,
+            "--file",
+            &demo_file("policy.toml"),
+        ],
+        "",
+    );
+    let week = [
+        "--partnership",
+        &id,
+        "--from",
+        "2027-03-15",
+        "--to",
+        "2027-03-19",
+    ];
+    let listed = cli.ok(&[&["slots"], &week[..], &["--json"]].concat(), "");
+    let slots: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(slots.as_array().unwrap().len(), 1);
+    assert_eq!(slots[0]["start_utc"], "2027-03-15T08:50:00Z");
+    assert_eq!(slots[0]["schools"]["st-columbas"]["devices"], 5);
+    let table = stdout(&cli.run(&[&["slots"], &week[..]].concat(), ""));
+    assert!(
+        table.contains("Wed 17 Mar: St Columba's College: closed (St Patrick's Day)"),
+        "{table}"
+    );
+    nobody_referred_gives_an_empty_proposal_and_no_sessions(&cli, &id);
+}
+
+/// Hillside and St Columba's with teachers, the demo's term dates and bells
+/// (after a bells file offered as term dates is refused), and their
+/// partnership; returns its id.
+fn two_schools_with_the_demo_calendars(cli: &Cli) -> String {
     for (slug, name) in [
         ("hillside", "Hillside Academy"),
         ("st-columbas", "St Columba's College"),
     ] {
-        let out = cli.run(
-            &[
-                "school",
-                "add",
-                "--slug",
-                slug,
-                "--name",
-                name,
-                "--tz",
-                "Europe/London",
-            ],
-            "",
-        );
+        let out = cli.add_school(slug, name, "Europe/London");
         assert!(out.status.success(), "{}", stderr(&out));
     }
     for (slug, who) in [
@@ -214,38 +246,14 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
         ("st-columbas", "dwalsh"),
         ("st-columbas", "skelly"),
     ] {
-        let out = cli.run(
-            &[
-                "user",
-                "add",
-                "--school",
-                slug,
-                "--role",
-                "teacher",
-                "--username",
-                who,
-            ],
-            "quiet-harbour-lamp",
-        );
+        let out = cli.add_user(slug, "teacher", who, "quiet-harbour-lamp");
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let bad = cli.run(
-        &[
-            "import",
-            "term-dates",
-            "--school",
-            "hillside",
-            &demo("hillside-bells.csv"),
-        ],
+    let bells = demo_file("hillside-bells.csv");
+    cli.fails(
+        &["import", "term-dates", "--school", "hillside", &bells],
         "",
-    );
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains(
-            "hillside-bells.csv, line 1: the header must be `start_date,end_date,kind,label`"
-        ),
-        "{}",
-        stderr(&bad)
+        "hillside-bells.csv, line 1: the header must be `start_date,end_date,kind,label`",
     );
     for (slug, terms, bells) in [
         ("hillside", "hillside-terms.csv", "hillside-bells.csv"),
@@ -255,94 +263,45 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
             "st-columbas-bells.csv",
         ),
     ] {
-        let out = cli.run(
-            &["import", "term-dates", "--school", slug, &demo(terms)],
-            "",
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        let out = cli.run(&["import", "bells", "--school", slug, &demo(bells)], "");
-        assert!(out.status.success(), "{}", stderr(&out));
+        let terms = demo_file(terms);
+        cli.ok(&["import", "term-dates", "--school", slug, &terms], "");
+        let bells = demo_file(bells);
+        cli.ok(&["import", "bells", "--school", slug, &bells], "");
     }
-    let id = stdout(&cli.run(&["partnership", "add", "hillside", "st-columbas"], ""));
-    let policy = cli.run(
-        &["partnership", "policy", &id, "--file", &demo("policy.toml")],
-        "",
-    );
-    assert!(policy.status.success(), "{}", stderr(&policy));
-    let listed = cli.run(
-        &[
-            "slots",
-            "--partnership",
-            &id,
-            "--from",
-            "2027-03-15",
-            "--to",
-            "2027-03-19",
-            "--json",
-        ],
-        "",
-    );
-    assert!(listed.status.success(), "{}", stderr(&listed));
-    let slots: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
-    assert_eq!(slots.as_array().unwrap().len(), 1);
-    assert_eq!(slots[0]["start_utc"], "2027-03-15T08:50:00Z");
-    assert_eq!(slots[0]["schools"]["st-columbas"]["devices"], 5);
-    let table = stdout(&cli.run(
-        &[
-            "slots",
-            "--partnership",
-            &id,
-            "--from",
-            "2027-03-15",
-            "--to",
-            "2027-03-19",
-        ],
-        "",
-    ));
-    assert!(
-        table.contains("Wed 17 Mar: St Columba's College: closed (St Patrick's Day)"),
-        "{table}"
-    );
+    stdout(&cli.run(&["partnership", "add", "hillside", "st-columbas"], ""))
+}
 
-    // Nobody referred yet: an empty proposal, kept for the coordinators.
-    let matched = cli.run(&["match", "--partnership", &id, "--json"], "");
-    assert!(matched.status.success(), "{}", stderr(&matched));
-    let proposal: serde_json::Value = serde_json::from_str(&stdout(&matched)).unwrap();
+/// Nobody referred yet: an empty proposal, kept for the coordinators, and
+/// no sessions; a backwards range and an unknown partnership are named.
+fn nobody_referred_gives_an_empty_proposal_and_no_sessions(cli: &Cli, id: &str) {
+    let matched = cli.ok(&["match", "--partnership", id, "--json"], "");
+    let proposal: serde_json::Value = serde_json::from_str(&matched).unwrap();
     assert_eq!(proposal["status"], "open");
     assert_eq!(proposal["optimal"], true);
     assert_eq!(proposal["summary"]["mentees"], 0);
-    let summary = stdout(&cli.run(&["match", "--partnership", &id], ""));
+    let summary = stdout(&cli.run(&["match", "--partnership", id], ""));
     assert!(summary.starts_with("0 of 0 mentees matched"), "{summary}");
-    let sessions = cli.run(&["sessions", "--school", "hillside", "--json"], "");
-    assert!(sessions.status.success(), "{}", stderr(&sessions));
-    assert_eq!(stdout(&sessions), "[]");
-    let backwards = cli.run(
-        &[
-            "sessions",
-            "--school",
-            "hillside",
-            "--from",
-            "2027-03-19",
-            "--to",
-            "2027-03-15",
-        ],
+    let sessions = cli.ok(&["sessions", "--school", "hillside", "--json"], "");
+    assert_eq!(sessions, "[]");
+    let backwards = [
+        "sessions",
+        "--school",
+        "hillside",
+        "--from",
+        "2027-03-19",
+        "--to",
+        "2027-03-15",
+    ];
+    cli.fails(
+        &backwards,
         "",
+        "--to: 2027-03-15 is before --from 2027-03-19",
     );
-    assert!(!backwards.status.success());
-    assert!(stderr(&backwards).contains("--to: 2027-03-15 is before --from 2027-03-19"));
-    let unknown = cli.run(
-        &[
-            "match",
-            "--partnership",
-            "00000000-0000-4000-8000-000000000000",
-        ],
+    let nobody = "00000000-0000-4000-8000-000000000000";
+    cli.fails(
+        &["match", "--partnership", nobody],
         "",
-    );
-    assert!(!unknown.status.success());
-    assert!(
-        stderr(&unknown).contains("--partnership: no partnership has the id"),
-        "{}",
-        stderr(&unknown)
+        "--partnership: no partnership has the id",
     );
 }
 
@@ -350,85 +309,29 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
 fn a_roster_imported_twice_updates_the_same_students() {
     let cli = Cli::new();
     assert!(
-        cli.run(
-            &[
-                "school",
-                "add",
-                "--slug",
-                "hillside",
-                "--name",
-                "Hillside",
-                "--tz",
-                "Europe/London"
-            ],
-            ""
-        )
-        .status
-        .success()
+        cli.add_school("hillside", "Hillside", "Europe/London")
+            .status
+            .success()
     );
     let dir = tempfile::tempdir().unwrap();
     let roster = dir.path().join("roster.csv");
+    let path = roster.to_str().unwrap();
+    let import = ["import", "roster", "--school", "hillside", path];
     let header = "student_ref,given_name,family_name,year_group,role,subjects,username\n";
-    std::fs::write(
-        &roster,
-        format!("{header}R-1,Aisha,Rahman,12,mentor,Maths,\nR-2,Ben,Clarke,12,mentor,English,\n"),
-    )
-    .unwrap();
-    let first = cli.run(
-        &[
-            "import",
-            "roster",
-            "--school",
-            "hillside",
-            roster.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(first.status.success(), "{}", stderr(&first));
+    let write = |rows: &str| std::fs::write(&roster, format!("{header}{rows}")).unwrap();
+
+    write("R-1,Aisha,Rahman,12,mentor,Maths,\nR-2,Ben,Clarke,12,mentor,English,\n");
+    let first = cli.ok(&import, "");
     assert!(
-        stdout(&first).contains("2 new students (no password yet), 0 updated"),
-        "{}",
-        stdout(&first)
+        first.contains("2 new students (no password yet), 0 updated"),
+        "{first}"
     );
-    std::fs::write(
-        &roster,
-        format!("{header}R-1,Aisha,Rahman,13,mentor,Maths,\nR-2,Ben,Clarke,12,mentee,English,\n"),
-    )
-    .unwrap();
-    let second = cli.run(
-        &[
-            "import",
-            "roster",
-            "--school",
-            "hillside",
-            roster.to_str().unwrap(),
-        ],
-        "",
-    );
+    write("R-1,Aisha,Rahman,13,mentor,Maths,\nR-2,Ben,Clarke,12,mentee,English,\n");
+    let second = stdout(&cli.run(&import, ""));
     assert!(
-        stdout(&second).contains("0 new students (no password yet), 2 updated"),
-        "{}",
-        stdout(&second)
+        second.contains("0 new students (no password yet), 2 updated"),
+        "{second}"
     );
-    std::fs::write(
-        &roster,
-        format!("{header}R-1,Aisha,Rahman,thirteen,mentor,Maths,\n"),
-    )
-    .unwrap();
-    let bad = cli.run(
-        &[
-            "import",
-            "roster",
-            "--school",
-            "hillside",
-            roster.to_str().unwrap(),
-        ],
-        "",
-    );
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("roster.csv, line 2, field `year_group`"),
-        "{}",
-        stderr(&bad)
-    );
+    write("R-1,Aisha,Rahman,thirteen,mentor,Maths,\n");
+    cli.fails(&import, "", "roster.csv, line 2, field `year_group`");
 }

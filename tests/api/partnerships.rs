@@ -123,7 +123,39 @@ async fn the_partnership_pages_propose_and_accept(app: TestApp) {
     assert!(!students.text.contains("mentor.a-family"));
 }
 
+async fn only_the_invited_schools_coordinator_is_offered_accept_on_the_page(app: TestApp) {
+    let world = app.world().await;
+    app.add_staff(&world.c, "teacher.c", "teacher").await;
+    let reply = app
+        .signed_in("coord.a")
+        .await
+        .post_json("/api/partnerships", &json!({"partner_school": "school-c"}))
+        .await;
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let accept_form = format!("action=\"/partnerships/{id}/accept\"");
+    for (who, offered) in [
+        ("coord.c", true),
+        ("teacher.c", false),
+        ("coord.a", false),
+        ("teacher.a", false),
+    ] {
+        let page = app.signed_in(who).await.get("/partnerships").await;
+        assert_eq!(page.status, StatusCode::OK, "{who}");
+        assert_eq!(
+            page.text.contains(&accept_form),
+            offered,
+            "{who} {} offered Accept",
+            if offered {
+                "should be"
+            } else {
+                "should not be"
+            }
+        );
+    }
+}
+
 on_both_backends!(
+    only_the_invited_schools_coordinator_is_offered_accept_on_the_page,
     a_partnership_is_proposed_by_one_school_and_accepted_by_the_other,
     a_school_cannot_partner_itself_or_the_same_school_twice,
     partner_staff_see_only_first_name_year_and_subjects,

@@ -830,6 +830,19 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     browser.close().await.unwrap();
 }
 
+/// Opens the session card at `card` (an XPath), types `reason` into the
+/// field `input` names, and presses the card's `button`.
+async fn act_on_session(browser: &Client, card: &str, input: &str, reason: &str, button: &str) {
+    click(browser, Locator::XPath(&format!("{card}//summary"))).await;
+    let found = browser.find(Locator::XPath(card)).await.unwrap();
+    fill(&found, input, reason).await;
+    click(
+        browser,
+        Locator::XPath(&format!("{card}//button[. = '{button}']")),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     let Some((driver, chromium)) = start_driver().await else {
@@ -878,35 +891,13 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     let counts = counts[0].text().await.unwrap();
     assert!(counts.contains("waiting"), "{counts}");
     let first = "(//article[@data-testid='session'])[1]";
-    click(&browser, Locator::XPath(&format!("{first}//summary"))).await;
-    let card = browser.find(Locator::XPath(first)).await.unwrap();
-    fill(
-        &card,
-        "input[name=reason][placeholder='Sports day']",
-        "Sports day",
-    )
-    .await;
-    click(
-        &browser,
-        Locator::XPath(&format!("{first}//button[. = 'Move']")),
-    )
-    .await;
+    let sports_day = "input[name=reason][placeholder='Sports day']";
+    act_on_session(&browser, first, sports_day, "Sports day", "Move").await;
     wait_for_text(&browser, ".notice", "Session moved").await;
 
     let booked = "(//article[@data-testid='session'][.//span[. = 'booked']])[1]";
-    click(&browser, Locator::XPath(&format!("{booked}//summary"))).await;
-    let card = browser.find(Locator::XPath(booked)).await.unwrap();
-    fill(
-        &card,
-        "input[name=reason][required]",
-        "Mock exams in the hall",
-    )
-    .await;
-    click(
-        &browser,
-        Locator::XPath(&format!("{booked}//button[. = 'Cancel']")),
-    )
-    .await;
+    let reason = "input[name=reason][required]";
+    act_on_session(&browser, booked, reason, "Mock exams in the hall", "Cancel").await;
     wait_for_text(&browser, ".notice", "Session cancelled").await;
     let list = text_of(&browser, "section[aria-labelledby=list]").await;
     assert!(

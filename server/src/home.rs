@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::Html;
 
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, allowed};
 use crate::error::{PageError, Result};
 use crate::people::accounts::{Role, StudentKind};
 use crate::people::partnerships::PartnershipStatus;
@@ -72,7 +72,10 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         if actor.role() == Role::Student {
             page.next = store.students_next(&actor.user, NEXT_SESSIONS).await?;
         }
-        if actor.role().is_school_staff() {
+        // What the page shows is what the policy lets this person see;
+        // `allowed` asks without logging a refusal for every student's visit.
+        let may = |action| allowed(actor.role(), Some(school_id), action);
+        if may(Action::ViewStudents { school: school_id }) {
             let people = store.users_at_school(school_id, &Role::ALL).await?;
             page.mentors = people
                 .iter()
@@ -83,9 +86,11 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                 .filter(|u| u.kind == Some(StudentKind::Mentee))
                 .count();
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
-            if authorize(&actor, Action::ViewTodaysCalls { school: school_id }).is_ok() {
-                page.calls_today = Some(store.todays_calls(school_id).await?.len());
-            }
+        }
+        if may(Action::ViewTodaysCalls { school: school_id }) {
+            page.calls_today = Some(store.todays_calls(school_id).await?.len());
+        }
+        if may(Action::ViewPartnerships { school: school_id }) {
             for p in store.partnerships_of(school_id).await? {
                 page.partnerships.push(PartnershipLine {
                     id: p.id,

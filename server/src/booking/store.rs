@@ -11,7 +11,7 @@ mod settle;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Cancel, Session, cancellable};
+use super::{Cancel, Session, SessionStatus, cancellable};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
@@ -69,12 +69,12 @@ fn cancel_select(which: Cancel) -> (&'static str, Uuid) {
     match which {
         Cancel::Session(id) => (
             "SELECT id FROM mentoring_sessions WHERE id = $1 \
-             AND status IN ('scheduled', 'moved') AND starts_at > $2",
+             AND status IN ($3, $4) AND starts_at > $2",
             id,
         ),
         Cancel::RestOfMatch(id) => (
             "SELECT id FROM mentoring_sessions WHERE match_id = $1 \
-             AND status IN ('scheduled', 'moved') AND starts_at > $2",
+             AND status IN ($3, $4) AND starts_at > $2",
             id,
         ),
     }
@@ -101,6 +101,8 @@ pub async fn cancel_in_tx(tx: &mut Tx, which: Cancel, reason: &str) -> Result<u6
     let ids: Vec<(Uuid,)> = on_tx!(&mut *tx, |conn| sqlx::query_as(select)
         .bind(key)
         .bind(now)
+        .bind(SessionStatus::Scheduled.as_str())
+        .bind(SessionStatus::Moved.as_str())
         .fetch_all(conn)
         .await)?;
     let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
@@ -108,12 +110,13 @@ pub async fn cancel_in_tx(tx: &mut Tx, which: Cancel, reason: &str) -> Result<u6
         release_claims(tx, *id).await?;
         on_tx!(&mut *tx, |conn| {
             sqlx::query(
-            "UPDATE mentoring_sessions SET status = 'cancelled', reason = $1, sequence = sequence + 1, updated_at = $2 \
+            "UPDATE mentoring_sessions SET status = $4, reason = $1, sequence = sequence + 1, updated_at = $2 \
              WHERE id = $3"
         )
         .bind(reason)
         .bind(now)
         .bind(id)
+        .bind(SessionStatus::Cancelled.as_str())
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
@@ -243,12 +246,15 @@ impl Store {
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |conn| {
             sqlx::query(
-            "UPDATE mentoring_sessions SET status = 'cancelled', reason = $1, sequence = sequence + 1, updated_at = $2 \
-             WHERE id = $3 AND status IN ('scheduled', 'moved')"
+            "UPDATE mentoring_sessions SET status = $4, reason = $1, sequence = sequence + 1, updated_at = $2 \
+             WHERE id = $3 AND status IN ($5, $6)"
         )
         .bind(reason)
         .bind(Utc::now())
         .bind(session.id)
+        .bind(SessionStatus::Cancelled.as_str())
+        .bind(SessionStatus::Scheduled.as_str())
+        .bind(SessionStatus::Moved.as_str())
         .execute(conn)
         .await
         .map(|r| r.rows_affected())

@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::feeds::FeedOwner;
-use super::outbox::{InviteSummary, Next, OutboxMessage, Outcome, Person, TryKind, address};
+use super::outbox::{
+    InviteSummary, MailStatus, Next, OutboxMessage, Outcome, Person, TryKind, address,
+};
 use crate::auth::{random_token, token_hash};
 use crate::error::{Error, Result};
 use crate::store::{Constraint, Store, Tx};
@@ -105,7 +107,7 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
                 sqlx::query(
                 "INSERT INTO outbox (id, school_id, session_id, sequence, method, recipient_id, recipient_email, \
                  snapshot, status, attempts, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, $9, $9)"
             )
             .bind(Uuid::new_v4())
             .bind(invite.school)
@@ -116,6 +118,7 @@ pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
             .bind(&invite.email)
             .bind(&json)
             .bind(now)
+            .bind(MailStatus::Pending.as_str())
             .execute(conn)
             .await
             .map(|r| r.rows_affected())
@@ -152,23 +155,25 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+            "SELECT {COLUMNS} FROM outbox WHERE status = $3 AND next_attempt_at <= $1 \
              AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at, id LIMIT $2"
         );
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(now)
             .bind(limit)
+            .bind(MailStatus::Pending.as_str())
             .fetch_all(pool)
             .await)?;
         let mut leased = Vec::with_capacity(rows.len());
         for row in rows {
             let got = on_pool!(self, |pool| sqlx::query(
-                "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = 'pending' \
+                "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = $4 \
                  AND (lease_until IS NULL OR lease_until < $3)"
             )
             .bind(now + lease)
             .bind(row.id)
             .bind(now)
+            .bind(MailStatus::Pending.as_str())
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::super::{
-    Attempt, Claim, SeriesReport, Session, Unfit, movable, overlap_violation, slot_fits, when,
-    with_retries,
+    Attempt, Claim, SeriesReport, Session, SessionStatus, Unfit, movable, overlap_violation,
+    slot_fits, when, with_retries,
 };
 use super::release_claims;
 use crate::calendar::align::Slot;
@@ -214,7 +214,7 @@ impl Store {
             sqlx::query(
             "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \
              slot_key, local, status, reason, created_at, updated_at, supervisors) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, 'scheduled', NULL, $11, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $13, NULL, $11, $11, $12)"
         )
         .bind(id)
         .bind(record.id)
@@ -228,6 +228,7 @@ impl Store {
         .bind(&local)
         .bind(now)
         .bind(claims.supervisors_json()?)
+        .bind(SessionStatus::Scheduled.as_str())
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
@@ -493,9 +494,9 @@ async fn move_one(
     let supervisors = claims.supervisors_json()?;
     let done = on_tx!(&mut *tx, |conn| {
         sqlx::query(
-        "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = 'moved', \
+        "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = $10, \
          reason = $5, sequence = sequence + 1, updated_at = $6, supervisors = $9 WHERE id = $7 AND sequence = $8 \
-         AND status IN ('scheduled', 'moved')"
+         AND status IN ($11, $10)"
     )
     .bind(slot.start_utc)
     .bind(slot.end_utc)
@@ -506,6 +507,8 @@ async fn move_one(
     .bind(session.id)
     .bind(session.sequence)
     .bind(&supervisors)
+    .bind(SessionStatus::Moved.as_str())
+    .bind(SessionStatus::Scheduled.as_str())
     .execute(conn)
     .await
     .map(|r| r.rows_affected())

@@ -16,6 +16,7 @@ use mentorbridge::calendar::align::Slot;
 use mentorbridge::calendar::store::{PolicyInput, parse_policy, partnership_slots};
 use mentorbridge::people::accounts::User;
 use mentorbridge::store::Store;
+use mentorbridge_tests::{Backend, FreshDatabase};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -42,24 +43,6 @@ async fn counted<T>(step: impl std::future::Future<Output = T>) -> (usize, T) {
     let before = STATEMENTS.load(Ordering::SeqCst);
     let out = step.await;
     (STATEMENTS.load(Ordering::SeqCst) - before, out)
-}
-
-async fn fresh_postgres(base_url: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("mb_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(base_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (without_query, query) = match base_url.split_once('?') {
-        Some((u, q)) => (u, format!("?{q}")),
-        None => (base_url, String::new()),
-    };
-    let prefix = without_query
-        .rsplit_once('/')
-        .map_or(without_query, |(p, _)| p);
-    format!("{prefix}/{name}{query}")
 }
 
 /// The demo's slots with room for every pair in each.
@@ -204,21 +187,16 @@ async fn check(backend: &str, store: &Store, coordinator: &User) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sessions_page_runs_as_many_statements_for_twenty_sessions_as_for_two() {
     count_statements();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite:{}", dir.path().join("count.db").display());
-    let (store, coordinator) = demo_store(&sqlite).await;
-    check("SQLite", &store, &coordinator).await;
-
-    match std::env::var("MENTORBRIDGE_TEST_POSTGRES") {
-        Ok(base) => {
-            let (store, coordinator) = demo_store(&fresh_postgres(&base).await).await;
-            check("PostgreSQL", &store, &coordinator).await;
-        }
-        Err(_) => {
-            if std::env::var("MENTORBRIDGE_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
-                panic!("no PostgreSQL, and MENTORBRIDGE_TEST_REQUIRE_ALL=1 forbids skipping");
-            }
-            eprintln!("SKIPPED: the PostgreSQL half (set MENTORBRIDGE_TEST_POSTGRES to run)");
-        }
+    for (backend, name) in [
+        (Backend::Sqlite, "SQLite"),
+        (Backend::Postgres, "PostgreSQL"),
+    ] {
+        // PostgreSQL is skipped (and under MENTORBRIDGE_TEST_REQUIRE_ALL
+        // fails) when no server is named.
+        let Some(db) = FreshDatabase::new(backend).await else {
+            continue;
+        };
+        let (store, coordinator) = demo_store(&db.url).await;
+        check(name, &store, &coordinator).await;
     }
 }

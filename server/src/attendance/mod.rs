@@ -49,24 +49,42 @@ pub fn window(session: &Session) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 /// How `user` takes part in `session`'s call, or `Forbidden`, as the policy
-/// says ([`policy::call_role`]); the students' schools are looked up only
-/// for the roles whose seat depends on them.
+/// says ([`policy::call_role`]).
 pub async fn call_role(store: &Store, user: &User, session: &Session) -> Result<CallRole> {
-    let schools = if policy::watches_by_school(user.role) {
-        Some([
-            store.user(session.mentee_id).await?.school_id,
-            store.user(session.mentor_id).await?.school_id,
-        ])
-    } else {
-        None
-    };
-    let call = CallParties {
+    let call = call_parties(store, user, session).await?;
+    policy::call_role(user, &call)
+}
+
+/// Whether `user` has a seat in `session`'s call, asked without logging a
+/// refusal: what a list of sessions asks of every row.
+pub async fn has_seat(store: &Store, user: &User, session: &Session) -> Result<bool> {
+    let call = call_parties(store, user, session).await?;
+    Ok(policy::seat(user.id, user.role, user.school_id, &call).is_some())
+}
+
+/// Who `session`'s call is for, as the policy judges `user` by. The
+/// students' schools are looked up only when the seat depends on them: for
+/// a safeguarding lead who is not in the session by name.
+async fn call_parties<'a>(
+    store: &Store,
+    user: &User,
+    session: &'a Session,
+) -> Result<CallParties<'a>> {
+    let mut call = CallParties {
         mentee: session.mentee_id,
         mentor: session.mentor_id,
         supervisors: &session.supervisors,
-        schools,
+        schools: None,
     };
-    policy::call_role(user, &call)
+    if policy::watches_by_school(user.role)
+        && policy::seat(user.id, user.role, user.school_id, &call).is_none()
+    {
+        call.schools = Some([
+            store.user(session.mentee_id).await?.school_id,
+            store.user(session.mentor_id).await?.school_id,
+        ]);
+    }
+    Ok(call)
 }
 
 /// A call role's stored name (in a `joined` event's detail), the same as

@@ -30,8 +30,8 @@ use crate::error::{Error, Result};
 use crate::people::partnerships::partner_school;
 use crate::store::Store;
 
-pub use rules::next_status;
 pub(crate) use rules::{check, check_edit, consent_recorder};
+pub use rules::{may_move, next_status};
 
 /// Where a referral stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,9 +6,7 @@ use axum::response::{Html, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus, next_status, visible,
-};
+use super::{CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus, may_move, visible};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, PageError, Result};
@@ -60,7 +58,7 @@ fn moves(referral: &Referral, actor: &Actor) -> Vec<(&'static str, &'static str)
     ];
     candidates
         .into_iter()
-        .filter(|(to, _, _)| next_status(referral, actor, *to, Some("-")).is_ok())
+        .filter(|(to, _, _)| may_move(referral, actor, *to))
         .map(|(_, value, label)| (value, label))
         .collect()
 }

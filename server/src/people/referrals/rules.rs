@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus};
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, allowed, authorize};
 use crate::error::{Error, Result};
 
 /// A free-text field: trimmed, at most 4,000 characters.
@@ -172,7 +172,6 @@ pub fn next_status(
     to: ReferralStatus,
     reason: Option<&str>,
 ) -> Result<()> {
-    use ReferralStatus::*;
     authorize(
         actor,
         Action::MoveReferral {
@@ -180,6 +179,29 @@ pub fn next_status(
             to,
         },
     )?;
+    step_rules(referral, actor, to, reason)
+}
+
+/// Whether `actor` may ask for `to` and the step is one the referral can
+/// take now, asked without logging a refusal: what the referral page asks
+/// of every step it could offer as a button.
+pub fn may_move(referral: &Referral, actor: &Actor, to: ReferralStatus) -> bool {
+    let action = Action::MoveReferral {
+        school: referral.school_id,
+        to,
+    };
+    allowed(actor.role(), actor.school_id(), action)
+        && step_rules(referral, actor, to, Some("-")).is_ok()
+}
+
+/// The steps themselves, once the policy has let the actor ask.
+fn step_rules(
+    referral: &Referral,
+    actor: &Actor,
+    to: ReferralStatus,
+    reason: Option<&str>,
+) -> Result<()> {
+    use ReferralStatus::*;
     let refuse = |why: &str| {
         Err(Error::conflict(
             "status",

@@ -1,0 +1,109 @@
+//! Coordinators upload calendars and see the aligned slots.
+
+use super::support::*;
+
+#[tokio::test]
+async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    let browser = open_browser(&driver, &chromium).await;
+
+    let slots = format!(
+        "{}/partnerships/{}/slots?from=2027-03-15",
+        app.base, world.partnership.id
+    );
+    // Each coordinator uploads their files and sets their own school's
+    // share of the slot policy.
+    for (coordinator, terms, bells, share) in [
+        (
+            "coord.a",
+            "hillside-terms.csv",
+            "hillside-bells.csv",
+            "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\ndevices = 6\nsupervisors = [\"teacher.a\"]\n",
+        ),
+        (
+            "coord.b",
+            "st-columbas-terms.ics",
+            "st-columbas-bells.csv",
+            "session_minutes = 20\n[schools.school-b]\nkinds = [\"tutor\"]\ndevices = 4\nsupervisors = [\"coord.b\"]\n",
+        ),
+    ] {
+        sign_in(&browser, &app, coordinator, mentorbridge_tests::PASSWORD).await;
+        wait_for_text(&browser, "#home-heading", "Hello").await;
+        browser
+            .goto(&format!("{}/school/calendar", app.base))
+            .await
+            .unwrap();
+        upload(
+            &browser,
+            "terms-file",
+            "upload-terms",
+            &demo_file(terms),
+            "Term dates imported",
+        )
+        .await;
+        upload(
+            &browser,
+            "bells-file",
+            "upload-bells",
+            &demo_file(bells),
+            "Bell schedule imported",
+        )
+        .await;
+        let terms_table = text_of(&browser, "#terms").await;
+        assert!(terms_table.contains("Autumn"), "{terms_table}");
+        save_screenshot(&browser, &format!("calendar-{coordinator}")).await;
+
+        browser.goto(&slots).await.unwrap();
+        if coordinator == "coord.a" {
+            assert!(
+                text_of(&browser, "#no-policy")
+                    .await
+                    .contains("Set the slot policy")
+            );
+        }
+        let textarea = browser.find(Locator::Id("policy")).await.unwrap();
+        textarea.clear().await.unwrap();
+        textarea.send_keys(share).await.unwrap();
+        browser
+            .find(Locator::Id("save-policy"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, ".notice", "Slot policy saved").await;
+
+        browser
+            .find(Locator::Css("form.signout button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, ".notice", "signed out").await;
+    }
+
+    sign_in(&browser, &app, "coord.b", mentorbridge_tests::PASSWORD).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser.goto(&slots).await.unwrap();
+    let first_week = text_of(&browser, "section.card").await;
+    assert!(first_week.contains("Week of 15 Mar"), "{first_week}");
+    assert!(
+        first_week.contains("08:50–09:10"),
+        "the slot in each school's local time: {first_week}"
+    );
+    assert!(
+        first_week.contains("TUT · Week A") && first_week.contains("FORM"),
+        "{first_week}"
+    );
+    assert!(
+        first_week.contains("School B: closed (St Patrick's Day)"),
+        "{first_week}"
+    );
+    save_screenshot(&browser, "slots-coord.b").await;
+    browser.close().await.unwrap();
+}

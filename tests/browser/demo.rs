@@ -1,0 +1,154 @@
+//! The demo as a newcomer meets it: every role signs in and lands home.
+
+use super::support::*;
+
+#[tokio::test]
+async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let logins = seed(&app.store, |_| {}).await.unwrap();
+    let browser = open_browser(&driver, &chromium).await;
+
+    // A mistyped password keeps the person on the form with a clear message.
+    sign_in(&browser, &app, "rpatel", "not-my-password").await;
+    let error = text_of(&browser, "#login-error").await;
+    save_screenshot(&browser, "login-error").await;
+    assert!(error.contains("do not match"), "{error}");
+
+    let expected_role = |who: &str| -> &'static str {
+        for label in [
+            "Platform administrator",
+            "Coordinator",
+            "Teacher",
+            "Safeguarding lead",
+        ] {
+            if who.starts_with(label) {
+                return label;
+            }
+        }
+        "Student"
+    };
+    for login in &logins {
+        sign_in(&browser, &app, &login.username, DEMO_PASSWORD).await;
+        let heading = text_of(&browser, "#home-heading").await;
+        assert!(
+            heading.starts_with("Hello, "),
+            "{}: {heading}",
+            login.username
+        );
+        let role = text_of(&browser, "#home-role").await;
+        assert!(
+            role.starts_with(expected_role(&login.who)),
+            "{}: `{role}` for {}",
+            login.username,
+            login.who
+        );
+        let url = browser.current_url().await.unwrap();
+        assert_eq!(url.path(), "/home", "{}", login.username);
+        save_screenshot(&browser, &format!("home-{}", login.username)).await;
+        if login.username == "tokafor" {
+            // Home counts today's calls and leads to them: the demo call is
+            // on today's register, with who is in it.
+            let tile = text_of(&browser, "#calls-today").await;
+            let tile = tile.split_whitespace().collect::<Vec<_>>().join(" ");
+            click(&browser, Locator::Id("calls-today")).await;
+            wait_for_text(&browser, "h1", "Today's calls").await;
+            let listed = browser
+                .find_all(Locator::Css("[data-testid=today-session]"))
+                .await
+                .unwrap()
+                .len();
+            assert!(listed >= 1);
+            let expected = if listed == 1 {
+                "1 call today".to_owned()
+            } else {
+                format!("{listed} calls today")
+            };
+            assert_eq!(tile, expected);
+            let today = text_of(&browser, "main").await;
+            assert!(
+                today.contains("Open the call") || today.contains("not yet"),
+                "{today}"
+            );
+            assert!(!today.contains("No calls at your school today"), "{today}");
+            save_screenshot(&browser, "today-tokafor").await;
+        }
+        if login.who.starts_with("mentee in the demo call") {
+            // Their home page leads straight to today's call.
+            let next = text_of(&browser, "#next-sessions").await;
+            assert!(
+                next.starts_with("Today") && next.contains("Join the call"),
+                "{next}"
+            );
+            browser
+                .goto(&format!("{}/sessions", app.base))
+                .await
+                .unwrap();
+            let list = text_of(&browser, "section[aria-labelledby=list]").await;
+            assert!(list.contains("Join the call"), "{list}");
+        }
+        if login.username == "cbyrne" {
+            browser
+                .goto(&format!("{}/school/referrals", app.base))
+                .await
+                .unwrap();
+            let referrals = text_of(&browser, "#referrals").await;
+            assert!(
+                referrals.contains("approved") && referrals.contains("draft"),
+                "{referrals}"
+            );
+            save_screenshot(&browser, "referrals-cbyrne").await;
+            browser.goto(&format!("{}/home", app.base)).await.unwrap();
+        }
+        if login.username == "rpatel" {
+            browser
+                .goto(&format!("{}/partnerships", app.base))
+                .await
+                .unwrap();
+            save_screenshot(&browser, "partnerships-rpatel").await;
+            // The demo arrives with its matches approved and booked.
+            click(&browser, Locator::LinkText("Matching")).await;
+            let coverage = text_of(&browser, "[data-testid=coverage]").await;
+            assert!(coverage.contains("of 8 mentees matched"), "{coverage}");
+            let main = text_of(&browser, "main").await;
+            assert!(main.contains("approved by both schools"), "{main}");
+            save_screenshot(&browser, "matching-rpatel").await;
+            browser
+                .goto(&format!("{}/sessions", app.base))
+                .await
+                .unwrap();
+            let sessions = text_of(&browser, "section[aria-labelledby=list]").await;
+            assert!(sessions.contains("booked"), "{sessions}");
+            save_screenshot(&browser, "sessions-rpatel").await;
+            // The school pages sit behind the School menu.
+            click(&browser, Locator::Css("details.menu summary")).await;
+            save_screenshot(&browser, "menu-rpatel").await;
+            click(&browser, Locator::LinkText("Students")).await;
+            save_screenshot(&browser, "students-rpatel").await;
+            browser
+                .goto(&format!("{}/school/mentors", app.base))
+                .await
+                .unwrap();
+            assert!(text_of(&browser, "main").await.contains("ready"));
+            save_screenshot(&browser, "mentors-rpatel").await;
+            browser.goto(&format!("{}/home", app.base)).await.unwrap();
+            let page = browser.source().await.unwrap();
+            assert!(
+                page.contains("St Columba") && page.contains("active"),
+                "the coordinator sees the partnership"
+            );
+        }
+        browser
+            .find(Locator::Css("form.signout button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let notice = text_of(&browser, ".notice").await;
+        assert!(notice.contains("signed out"), "{notice}");
+    }
+    browser.close().await.unwrap();
+}

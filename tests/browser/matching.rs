@@ -1,0 +1,197 @@
+//! Rosters, referrals, ready mentors, the optimiser and approval, by page.
+
+use super::support::*;
+
+#[tokio::test]
+async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_approve() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    app.calendars_for_matching(&world).await;
+    app.add_staff(&world.b, "teacher.b", "teacher").await;
+    let files = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, &chromium).await;
+    let password = mentorbridge_tests::PASSWORD;
+
+    // School A: import the mentors, then make two of them ready.
+    sign_in(&browser, &app, "coord.a", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    import_roster(
+        &browser,
+        &app,
+        files.path(),
+        "mentors.csv",
+        "student_ref,given_name,family_name,year_group,role,subjects,username\n\
+         H-1,Asha,Khan,12,mentor,Maths,asha.k\n\
+         H-2,Ben,Lowe,13,mentor,English,ben.l\n",
+    )
+    .await;
+    browser
+        .goto(&format!("{}/school/mentors", app.base))
+        .await
+        .unwrap();
+    for (name, offers) in [("Asha", "Maths (GCSE)"), ("Ben", "English (A level)")] {
+        let card = format!("//section[contains(@class, 'mentor')][.//h2[contains(., '{name}')]]");
+        click(&browser, Locator::XPath(&format!("{card}//summary"))).await;
+        let section = browser.find(Locator::XPath(&card)).await.unwrap();
+        fill(&section, "input[name=offers]", offers).await;
+        fill(&section, "input[name=capacity]", "1").await;
+        fill(&section, "input[name=free_periods]", "* Mon REG; * Wed REG").await;
+        click(
+            &browser,
+            Locator::XPath(&format!("{card}//button[. = 'Save']")),
+        )
+        .await;
+        wait_for_text(&browser, ".notice", "Mentor updated").await;
+
+        click(&browser, Locator::XPath(&format!("{card}//summary"))).await;
+        let section = browser.find(Locator::XPath(&card)).await.unwrap();
+        fill(&section, "input[name=course]", "Peer mentoring (Level 1)").await;
+        set_date(&browser, "input[name=date]", "2026-10-01").await;
+        click(
+            &browser,
+            Locator::XPath(&format!("{card}//button[. = 'Record training']")),
+        )
+        .await;
+        wait_for_text(&browser, ".notice", "Mentor updated").await;
+
+        click(
+            &browser,
+            Locator::XPath(&format!("{card}//button[. = 'Clear for mentoring']")),
+        )
+        .await;
+        wait_for_text(&browser, ".notice", "Mentor cleared").await;
+    }
+    let mentors = text_of(&browser, "main").await;
+    assert_eq!(mentors.matches("ready").count() - 1, 2, "{mentors}");
+    save_screenshot(&browser, "matching-mentors-ready").await;
+    sign_out(&browser).await;
+
+    // School B: import the mentees; a teacher refers three of them.
+    sign_in(&browser, &app, "coord.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    import_roster(
+        &browser,
+        &app,
+        files.path(),
+        "mentees.csv",
+        "student_ref,given_name,family_name,year_group,role,subjects,username\n\
+         S-1,Kai,Doyle,8,mentee,Maths,kai.d\n\
+         S-2,Lia,Byrne,10,mentee,English,lia.b\n\
+         S-3,Max,Roe,9,mentee,Spanish,max.r\n",
+    )
+    .await;
+    sign_out(&browser).await;
+    sign_in(&browser, &app, "teacher.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    let referrals = format!("{}/school/referrals", app.base);
+    for (label, focus) in [
+        ("Kai Doyle (Year 8)", "Maths"),
+        ("Lia Byrne (Year 10)", "English"),
+        ("Max Roe (Year 9)", "Spanish"),
+    ] {
+        browser.goto(&referrals).await.unwrap();
+        let form = browser.find(Locator::Id("referral-form")).await.unwrap();
+        form.find(Locator::Id("mentee"))
+            .await
+            .unwrap()
+            .select_by_label(label)
+            .await
+            .unwrap();
+        fill(&form, "#focus", focus).await;
+        fill(&form, "#reasons", "Has lost confidence this term").await;
+        fill(&form, "input[name=consent_given_by]", "Parent").await;
+        set_date(&browser, "input[name=consent_date]", "2026-11-02").await;
+        click(&browser, Locator::Css("input[name=entry_criteria_met]")).await;
+        click(&browser, Locator::Id("save-referral")).await;
+        wait_for_text(&browser, ".notice", "Referral saved as a draft").await;
+        let name = label.split(' ').next().unwrap();
+        click(
+            &browser,
+            Locator::XPath(&format!(
+                "//table[@id='referrals']//tr[td[contains(., '{name}')]]//button[contains(., 'Submit')]"
+            )),
+        )
+        .await;
+        wait_for_text(&browser, ".notice", "Referral updated").await;
+    }
+    sign_out(&browser).await;
+
+    // The coordinator countersigns, runs the optimiser and approves.
+    sign_in(&browser, &app, "coord.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    for name in ["Kai", "Lia", "Max"] {
+        browser.goto(&referrals).await.unwrap();
+        click(
+            &browser,
+            Locator::XPath(&format!(
+                "//table[@id='referrals']//tr[td[contains(., '{name}')]]//button[contains(., 'Countersign')]"
+            )),
+        )
+        .await;
+        wait_for_text(&browser, ".notice", "Referral updated").await;
+    }
+    let matching = format!(
+        "{}/partnerships/{}/matching",
+        app.base, world.partnership.id
+    );
+    browser.goto(&matching).await.unwrap();
+    click(
+        &browser,
+        Locator::XPath("//button[. = 'Run the optimiser']"),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "proposed new pairs").await;
+    let coverage = text_of(&browser, "[data-testid=coverage]").await;
+    assert!(coverage.starts_with("2 of 3 mentees matched"), "{coverage}");
+    let pairs = text_of(&browser, "section[aria-labelledby=pairs]").await;
+    assert!(
+        pairs.contains("Kai") && pairs.contains("with Asha"),
+        "{pairs}"
+    );
+    assert!(
+        pairs.contains("Lia") && pairs.contains("with Ben"),
+        "{pairs}"
+    );
+    assert!(pairs.contains("Asha offers Maths at GCSE"), "{pairs}");
+    assert!(
+        !pairs.contains("Khan") && !pairs.contains("Doyle"),
+        "first names only"
+    );
+    let unmatched = text_of(&browser, "[data-testid=unmatched]").await;
+    assert!(
+        unmatched.contains("Max")
+            && unmatched.contains("No ready mentor at School A offers Spanish"),
+        "{unmatched}"
+    );
+    save_screenshot(&browser, "matching-proposal").await;
+    click(
+        &browser,
+        Locator::XPath("//button[starts-with(., 'Approve these 2 pairs')]"),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "Approved for your school").await;
+    sign_out(&browser).await;
+
+    sign_in(&browser, &app, "coord.a", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser.goto(&matching).await.unwrap();
+    click(
+        &browser,
+        Locator::XPath("//button[starts-with(., 'Approve these 2 pairs')]"),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "Approved by both schools").await;
+    save_screenshot(&browser, "matching-approved").await;
+    sign_out(&browser).await;
+
+    sign_in(&browser, &app, "coord.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser.goto(&referrals).await.unwrap();
+    let table = text_of(&browser, "#referrals").await;
+    assert_eq!(table.matches("matched").count(), 2, "{table}");
+    assert_eq!(table.matches("approved").count(), 1, "Max waits: {table}");
+    browser.close().await.unwrap();
+}

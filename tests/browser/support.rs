@@ -324,14 +324,24 @@ pub(crate) async fn upload(browser: &Client, input: &str, button: &str, path: &s
     wait_for_text(browser, ".notice", expect).await;
 }
 
+/// Clicks what `locator` finds. After a form is sent, the page that
+/// answered the one before can still be showing (with the same notice), so
+/// the element found may be replaced before the click lands: then it is
+/// found again on the new page.
 pub(crate) async fn click(browser: &Client, locator: Locator<'_>) {
-    let element = browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(locator)
-        .await
-        .unwrap_or_else(|e| panic!("nothing to click ({e})"));
-    element.click().await.unwrap();
+    for _ in 0..5 {
+        let element = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(locator)
+            .await
+            .unwrap_or_else(|e| panic!("nothing to click ({e})"));
+        match element.click().await {
+            Err(e) if e.is_stale_element_reference() => continue,
+            done => return done.unwrap(),
+        }
+    }
+    panic!("what was to be clicked kept being replaced");
 }
 
 pub(crate) async fn fill(scope: &fantoccini::elements::Element, css: &str, text: &str) {

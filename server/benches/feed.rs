@@ -6,8 +6,9 @@ use std::hint::black_box;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
+use mentorbridge::booking::SessionNames;
 use mentorbridge::booking::{Session, SessionStatus};
-use mentorbridge::invites::{Entry, Reader, SessionNames, feed};
+use mentorbridge::invites::{Entry, Reader, feed};
 use uuid::Uuid;
 
 fn bench(c: &mut Criterion) {

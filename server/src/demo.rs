@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::booking::Session;
+use crate::calendar::PolicyInput;
 use crate::calendar::align::Slot;
-use crate::calendar::store::{PolicyInput, import_bells, import_term_dates, parse_policy};
+use crate::calendar::store::{import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
 use crate::matching::MatchRecord;
 use crate::people::accounts::{ParsedAccount, StaffInput, StudentInput};

@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 
 use mentorbridge::app::route_table;
-use mentorbridge::calendar::store::{ClosureInput, add_closure};
+use mentorbridge::calendar::ClosureInput;
+use mentorbridge::calendar::store::add_closure;
 use mentorbridge_tests::{Client, PASSWORD, Reply, TestApp, World, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -239,7 +240,7 @@ struct Setup {
 
 async fn set_up(app: &TestApp, world: &World) -> Setup {
     // The partnership has a slot policy, so that reading it can succeed.
-    let policy = mentorbridge::calendar::store::PolicyInput {
+    let policy = mentorbridge::calendar::PolicyInput {
         session_minutes: 20,
         schools: [("school-a", ()), ("school-b", ())]
             .into_iter()

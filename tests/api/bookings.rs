@@ -1,11 +1,10 @@
 use chrono::{Duration, Utc};
 use mentorbridge::booking::SessionStatus;
-use mentorbridge::calendar::store::{
-    ClosureInput, PartnershipSlots, add_closure, partnership_slots,
-};
+use mentorbridge::calendar::store::{add_closure, partnership_slots};
+use mentorbridge::calendar::{ClosureInput, PartnershipSlots};
 use mentorbridge::error::Error;
+use mentorbridge::matching::MatchRecord;
 use mentorbridge::matching::key_of;
-use mentorbridge::matching::store::MatchRecord;
 use mentorbridge_tests::{TestApp, World, on_both_backends};
 use serde_json::json;
 
@@ -684,7 +683,7 @@ async fn two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_whil
 
     // Now teacher.a can watch only one pair at a time: of two bookings at
     // once, exactly one gets the place, and the other is told why.
-    let one_pair: mentorbridge::calendar::store::PolicyInput = serde_json::from_value(json!({
+    let one_pair: mentorbridge::calendar::PolicyInput = serde_json::from_value(json!({
         "session_minutes": 20,
         "schools": {
             "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"], "pairs_per_supervisor": 1},
@@ -736,7 +735,7 @@ async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_chan
             .slots
             .remove(0);
         let session = app.store.book_session(&record, &slot).await.unwrap();
-        let names = mentorbridge::invites::SessionNames::default();
+        let names = mentorbridge::booking::SessionNames::default();
         let entry = Entry {
             session: &session,
             names: &names,

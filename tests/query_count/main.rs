@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, Utc};
 use mentorbridge::booking::listing::{PageFilter, SessionsPage};
+use mentorbridge::calendar::PolicyInput;
 use mentorbridge::calendar::align::Slot;
-use mentorbridge::calendar::store::{PolicyInput, parse_policy, partnership_slots};
+use mentorbridge::calendar::store::{parse_policy, partnership_slots};
 use mentorbridge::people::accounts::User;
 use mentorbridge::store::Store;
 use mentorbridge_tests::{Backend, FreshDatabase};

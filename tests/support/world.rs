@@ -249,7 +249,7 @@ impl TestApp {
                 "require_supervisor": require_supervisor,
             })
         };
-        let input: mentorbridge::calendar::store::PolicyInput =
+        let input: mentorbridge::calendar::PolicyInput =
             serde_json::from_value(serde_json::json!({
                 "session_minutes": 20,
                 "schools": {"school-a": school("teacher.a"), "school-b": school("coord.b")}

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Cancel, Session, SessionStatus, cancellable};
 use crate::error::{Error, Result};
-use crate::store::{Store, Tx};
+use crate::store::{IN_LIST_MAX, Store, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 #[derive(sqlx::FromRow)]
@@ -167,7 +167,7 @@ impl Store {
     }
 
     /// Sessions with a student of `school` in them, starting in `from..to`:
-    /// one query for the school's students, then one per 400 of them.
+    /// one query for the school's students, then one per [`IN_LIST_MAX`] of them.
     pub async fn sessions_at_school(
         &self,
         school: Uuid,
@@ -176,9 +176,8 @@ impl Store {
     ) -> Result<Vec<Session>> {
         let students = self.student_ids_at_school(school).await?;
         let mut sessions = Vec::new();
-        for chunk in students.chunks(400) {
-            let marks: Vec<String> = (3..chunk.len() + 3).map(|n| format!("${n}")).collect();
-            let marks = marks.join(", ");
+        for chunk in students.chunks(IN_LIST_MAX) {
+            let marks = placeholders(3, chunk.len());
             let sql = format!(
                 "SELECT {COLUMNS} FROM mentoring_sessions \
                  WHERE (mentee_id IN ({marks}) OR mentor_id IN ({marks})) \

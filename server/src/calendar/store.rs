@@ -23,10 +23,6 @@ use crate::people::schools::store::set_cycle_in_tx;
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
-// The types and steps callers have always found here.
-pub use super::{
-    ClosureInput, CycleInput, PartnershipSlots, PolicyInput, parse_cycle, since_always,
-};
 pub use changes::{add_closure, import_bells, import_term_dates, save_cycle};
 pub use policy::{parse_policy, partnership_slots, policy_input};
 

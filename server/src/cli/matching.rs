@@ -2,7 +2,7 @@
 //! which waits for both coordinators' approval on the matching page.
 
 use clap::Args;
-use mentorbridge::matching::store::Proposal;
+use mentorbridge::matching::Proposal;
 
 use super::{Context, DbArgs, partnership, spinner, user_error};
 

@@ -62,7 +62,7 @@ async fn policy(ctx: &Context, args: PolicyArgs) -> anyhow::Result<()> {
     let store = ctx.open(&args.db).await?;
     let partnership = partnership(&store, id).await?;
     let text = read_file(path)?;
-    let input: calendar::store::PolicyInput =
+    let input: calendar::PolicyInput =
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let policy = calendar::store::parse_policy(&store, &partnership, &input, None)
         .await

@@ -65,7 +65,7 @@ pub(super) async fn run(ctx: &Context, command: SchoolCommand) -> anyhow::Result
 async fn cycle(ctx: &Context, args: CycleArgs) -> anyhow::Result<()> {
     let store = ctx.open(&args.db).await?;
     let school = school_by_slug(&store, "--school", &args.school).await?;
-    let mut input = calendar::store::CycleInput {
+    let mut input = calendar::CycleInput {
         anchor: args.anchor,
         holidays_advance: args.holidays_advance,
         ..Default::default()

@@ -30,7 +30,7 @@ pub(super) async fn run(ctx: &Context, args: SlotsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_slots(found: &calendar::store::PartnershipSlots) {
+fn print_slots(found: &calendar::PartnershipSlots) {
     let (a, b) = (&found.a, &found.b);
     println!(
         "{:<16} {:<24} {:<24}",

@@ -23,8 +23,7 @@
 use chrono::{DateTime, Utc};
 use icalendar::{Attendee, Calendar, Component, EventLike, EventStatus, Property};
 
-pub use crate::booking::SessionNames;
-use crate::booking::{Session, SessionStatus};
+use crate::booking::{Session, SessionNames, SessionStatus};
 use crate::error::{Error, Result};
 
 pub mod feeds;

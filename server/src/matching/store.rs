@@ -17,8 +17,7 @@ use crate::people::partnerships::Partnership;
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
-// The types callers have always found here.
-pub use super::{MatchRecord, Proposal, ProposalStatus, RuleChoice, RuleInput};
+use super::{MatchRecord, Proposal, ProposalStatus};
 
 #[derive(sqlx::FromRow)]
 struct ProposalRow {

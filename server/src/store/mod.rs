@@ -193,8 +193,29 @@ impl Store {
     }
 }
 
+/// How many values one `IN (…)` list carries: a page's worth of ids in one
+/// statement, far below either backend's limit on bound parameters
+/// (SQLite 32,766; PostgreSQL 65,535).
+pub const IN_LIST_MAX: usize = 500;
+
+/// The placeholders of an `IN (…)` list of `count` values numbered from
+/// `first`: `placeholders(3, 2)` is `$3, $4`.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_number_an_in_list_from_where_it_starts() {
+        assert_eq!(super::placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(super::placeholders(3, 1), "$3");
+        assert_eq!(super::placeholders(1, 0), "");
+    }
+
     use chrono::{DateTime, Duration, Utc};
 
     use super::Store;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{NewUser, Role, StudentDetails, User, Username};
 use crate::auth::password::PasswordHash;
 use crate::error::{Error, Result};
-use crate::store::{Constraint, Store, Tx};
+use crate::store::{Constraint, IN_LIST_MAX, Store, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 #[derive(sqlx::FromRow)]
@@ -244,15 +244,14 @@ impl Store {
     }
 
     /// The accounts with these ids (any order; unknown ids are left out),
-    /// in one query per 500 ids: what a list of sessions needs to show its
+    /// in one query per [`IN_LIST_MAX`] ids: what a list of sessions needs to show its
     /// people's names without a query per person.
     pub async fn users_by_id(&self, ids: &[Uuid]) -> Result<Vec<User>> {
         let mut users = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        for chunk in ids.chunks(IN_LIST_MAX) {
             let sql = format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE id IN ({})",
-                marks.join(", ")
+                placeholders(1, chunk.len())
             );
             let rows: Vec<UserRow> = on_pool!(self, |pool| {
                 let mut query = sqlx::query_as(&sql);

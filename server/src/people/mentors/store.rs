@@ -16,14 +16,10 @@ use crate::auth::Actor;
 use crate::error::{Error, Result};
 use crate::on_pool;
 use crate::people::accounts::{Role, StudentKind, User};
-use crate::store::Store;
+use crate::store::{IN_LIST_MAX, Store, placeholders};
 
 const COLUMNS: &str = "user_id, offers, capacity, free_periods, training_course, training_date, \
                        cleared_by, cleared_at";
-
-/// Profiles are read for this many mentors a statement (well under either
-/// backend's limit on bound parameters).
-const PROFILES_PER_QUERY: usize = 500;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -84,13 +80,11 @@ impl Store {
     /// many mentors there are per statement.
     async fn profile_rows(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Row>> {
         let mut out = HashMap::new();
-        for chunk in users.chunks(PROFILES_PER_QUERY) {
-            let placeholders = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql =
-                format!("SELECT {COLUMNS} FROM mentor_profiles WHERE user_id IN ({placeholders})");
+        for chunk in users.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM mentor_profiles WHERE user_id IN ({})",
+                placeholders(1, chunk.len())
+            );
             let rows: Vec<Row> = on_pool!(self, |pool| {
                 let mut q = sqlx::query_as(&sql);
                 for id in chunk {

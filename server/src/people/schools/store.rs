@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{NewSchool, School, SchoolCycle, Slug};
 use crate::error::{Error, Result};
 use crate::people::accounts::NewUser;
-use crate::store::{Constraint, Store, Tx};
+use crate::store::{Constraint, Store, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
@@ -22,18 +22,23 @@ fn map_school_conflict(err: sqlx::Error, slug: &Slug) -> Error {
 
 const SCHOOL_COLUMNS: &str = "id, slug, name, time_zone, country, region, created_at";
 
-/// The schools with these ids, read inside an open transaction.
+/// The schools with these ids (a pair's two, say), read inside an open
+/// transaction in one statement.
 pub(crate) async fn schools_in_tx(tx: &mut Tx, ids: &[Uuid]) -> Result<Vec<School>> {
-    let mut schools = Vec::with_capacity(ids.len());
-    for id in ids {
-        let sql = format!("SELECT {SCHOOL_COLUMNS} FROM schools WHERE id = $1");
-        let found: Option<School> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(conn)
-            .await)?;
-        schools.extend(found);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(schools)
+    let sql = format!(
+        "SELECT {SCHOOL_COLUMNS} FROM schools WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    Ok(on_tx!(&mut *tx, |conn| {
+        let mut query = sqlx::query_as(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(conn).await
+    })?)
 }
 
 impl Store {

@@ -2,7 +2,8 @@
 //!
 //! The viewport is an iPad's (820 × 1180, portrait), the size students and
 //! teachers use. Needs Debian's `chromium` and `chromium-driver`; paths can be
-//! overridden with `CHROMIUM` and `CHROMEDRIVER`.
+//! overridden with `CHROMIUM` and `CHROMEDRIVER`. `MENTORBRIDGE_SCREENSHOTS=DIR`
+//! saves what the pages look like; `MENTORBRIDGE_LANDSCAPE=1` turns the iPad.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;

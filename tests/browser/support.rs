@@ -88,6 +88,15 @@ pub(crate) async fn start_driver() -> Option<(Driver, PathBuf)> {
     ))
 }
 
+/// Chromium's window: an iPad in portrait (820 × 1180), or in landscape
+/// with `MENTORBRIDGE_LANDSCAPE=1`, for screenshots of both.
+fn window_size() -> String {
+    match std::env::var("MENTORBRIDGE_LANDSCAPE").as_deref() {
+        Ok("1") => "--window-size=1180,820".into(),
+        _ => "--window-size=820,1180".into(),
+    }
+}
+
 pub(crate) async fn open_browser(driver: &Driver, chromium: &Path) -> Client {
     // Two TLS back-ends are linked into this test (reqwest's and
     // fantoccini's); name one so rustls need not guess. Only the first call
@@ -99,7 +108,7 @@ pub(crate) async fn open_browser(driver: &Driver, chromium: &Path) -> Client {
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=820,1180",
+                "--disable-component-update", "--disable-sync", window_size(),
                 format!("--user-data-dir={}", driver._profile.path().display()),
             ]
         }
@@ -132,7 +141,7 @@ pub(crate) async fn call_browser_as(
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=820,1180",
+                "--disable-component-update", "--disable-sync", window_size(),
                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                 format!("--user-data-dir={}", profile.display()),
             ]

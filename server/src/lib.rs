@@ -108,6 +108,8 @@ pub mod invites;
 
 pub mod attendance;
 
+pub mod safeguarding;
+
 pub mod home;
 
 pub mod demo;

@@ -1,0 +1,3 @@
+//! Safeguarding: the moderation every message passes ([`moderate`]).
+
+pub mod moderate;

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use mentorbridge_signalling::hub::{Config, Hub, IceProvider, NoFilter, RoomEvent};
+use mentorbridge_signalling::hub::{Config, Hub, IceProvider, RoomEvent};
 use mentorbridge_signalling::precall::PrecallPeer;
 use mentorbridge_signalling::token::TokenKey;
 use tokio::net::TcpListener;
@@ -47,13 +47,14 @@ pub fn install_crypto_provider() {
 pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let secret = settings.secret_key.expose().as_bytes().to_vec();
-    // The school-managed word filter comes with the safeguarding work;
-    // until then every message is kept in the chat log.
+    // The chat filter is the thread's moderation, on the rules the
+    // moderator holds for each call's two schools.
+    let moderator = Arc::new(crate::safeguarding::Moderator::default());
     let hub = Hub::new(
         TokenKey::new(&secret),
         Config::default(),
         Box::new(settings.ice.clone()),
-        Box::new(NoFilter),
+        Box::new(crate::safeguarding::CallFilter(moderator.clone())),
         tx,
     );
     // Twenty checks at once, a minute each: a class setting up.
@@ -66,6 +67,7 @@ pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
         hub,
         join_key: Arc::new(TokenKey::new(&secret)),
         precall,
+        moderator,
     };
     (signalling, rx)
 }
@@ -88,6 +90,7 @@ impl Background {
         }
         tasks.push(tokio::spawn(crate::attendance::record_events(
             state.store.clone(),
+            state.moderator.clone(),
             events,
         )));
         tasks.push(tokio::spawn(crate::attendance::settle_forever(
@@ -136,6 +139,10 @@ fn all_routes() -> Routes {
     let routes = crate::booking::pages::page_routes(routes);
     let routes = crate::attendance::http::routes(routes);
     let routes = crate::attendance::pages::routes(routes);
+    let routes = crate::messaging::http::routes(routes);
+    let routes = crate::messaging::pages::routes(routes);
+    let routes = crate::safeguarding::http::routes(routes);
+    let routes = crate::safeguarding::pages::routes(routes);
     let routes = partnerships::http::routes(routes);
     partnerships::pages::routes(routes)
 }

@@ -42,6 +42,11 @@ struct HomePage {
     subjects: String,
     /// A student's next sessions, today's (with its Join button) first.
     next: Vec<crate::booking::listing::Row>,
+    /// A student's unread messages, over all their threads.
+    unread: Option<i64>,
+    /// For a safeguarding lead: held messages waiting, and new concerns.
+    held: Option<usize>,
+    new_concerns: Option<usize>,
 }
 
 /// How many coming sessions a student's home page lists.
@@ -63,6 +68,9 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         year_group: actor.user.year_group,
         subjects: actor.user.subjects.join(", "),
         next: Vec::new(),
+        unread: None,
+        held: None,
+        new_concerns: None,
     };
     if actor.role() == Role::Admin {
         page.schools = store.list_schools().await?.len();
@@ -71,6 +79,8 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         page.school_name = Some(store.school(school_id).await?.name);
         if actor.role() == Role::Student {
             page.next = store.students_next(&actor.user, NEXT_SESSIONS).await?;
+            let threads = crate::messaging::http::threads_of(&state, &actor).await?;
+            page.unread = Some(threads.iter().map(|t| t.unread).sum());
         }
         // What the page shows is what the policy lets this person see;
         // `allowed` asks without logging a refusal for every student's visit.
@@ -86,6 +96,22 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                 .filter(|u| u.kind == Some(StudentKind::Mentee))
                 .count();
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
+        }
+        if may(Action::OverseeMessages { school: school_id }) {
+            let pairs: Vec<uuid::Uuid> = crate::safeguarding::http::pairs_at(&state, school_id)
+                .await?
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            page.held = Some(store.held_messages(&pairs).await?.len());
+            page.new_concerns = Some(
+                store
+                    .concerns_about(&pairs)
+                    .await?
+                    .iter()
+                    .filter(|c| c.state == crate::safeguarding::ConcernState::New.as_str())
+                    .count(),
+            );
         }
         if may(Action::ViewTodaysCalls { school: school_id }) {
             page.calls_today = Some(store.todays_calls(school_id).await?.len());

@@ -52,6 +52,12 @@
 //! - [`attendance`]: the call around the signalling hub (join tokens, `/ws`,
 //!   the call and pre-call pages, Today's calls) and the attendance its
 //!   events record.
+//! - [`messaging`]: a pair's thread (one per match, the call's chat too):
+//!   every message kept, each reader shown what is theirs to see.
+//! - [`safeguarding`]: `moderate` (the pipeline every message passes), the
+//!   in-memory `Moderator` and the hub's chat filter, each school's word
+//!   list and rules, the review of held messages, concerns, and the record
+//!   of staff reads.
 //! - [`home`]: each role's landing page, drawn from the domains above.
 //! - [`demo`]: the demo data behind `mentorbridge demo`.
 //!
@@ -107,6 +113,8 @@ pub mod booking;
 pub mod invites;
 
 pub mod attendance;
+
+pub mod messaging;
 
 pub mod safeguarding;
 

@@ -35,6 +35,9 @@ pub struct AppState {
     pub join_key: Arc<TokenKey>,
     /// The far end of the pre-call check.
     pub precall: PrecallPeer,
+    /// Every school's message rules in memory, shared with the hub's chat
+    /// filter.
+    pub moderator: Arc<crate::safeguarding::Moderator>,
 }
 
 /// The calls side of the state, built at start-up by
@@ -47,6 +50,8 @@ pub struct Signalling {
     pub join_key: Arc<TokenKey>,
     /// The far end of the pre-call check.
     pub precall: PrecallPeer,
+    /// The message rules the hub's chat filter reads.
+    pub moderator: Arc<crate::safeguarding::Moderator>,
 }
 
 impl AppState {
@@ -59,6 +64,7 @@ impl AppState {
             hub: signalling.hub,
             join_key: signalling.join_key,
             precall: signalling.precall,
+            moderator: signalling.moderator,
         }
     }
 }

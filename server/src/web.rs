@@ -45,6 +45,11 @@ impl Nav {
         }
     }
 
+    /// Whether the menu shows the safeguarding link.
+    pub fn is_safeguarding_lead(&self) -> bool {
+        self.role == Role::SafeguardingLead
+    }
+
     /// Whether the menu shows school-staff links.
     pub fn is_staff(&self) -> bool {
         self.role.is_school_staff()

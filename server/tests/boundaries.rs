@@ -39,7 +39,14 @@ const TABLES: &[(&str, &str)] = &[
     ("outbox_attempts", "invites"),
     ("attendance_events", "attendance"),
     ("attendance_corrections", "attendance"),
-    ("call_chat", "attendance"),
+    ("messages", "messaging"),
+    ("message_reads", "messaging"),
+    ("school_words", "safeguarding"),
+    ("message_rules", "safeguarding"),
+    ("message_reviews", "safeguarding"),
+    ("concerns", "safeguarding"),
+    ("staff_reads", "safeguarding"),
+    ("safeguarding_alerts", "safeguarding"),
 ];
 
 /// The domain a source file belongs to, or `None` for the shared parts
@@ -55,9 +62,8 @@ fn domain_of(rel: &Path) -> Option<String> {
             Some(format!("people::{name}"))
         }
         [first, ..] => match first.as_str() {
-            "auth" | "calendar" | "matching" | "booking" | "invites" | "attendance" | "home" => {
-                Some(first.clone())
-            }
+            "auth" | "calendar" | "matching" | "booking" | "invites" | "attendance"
+            | "messaging" | "safeguarding" | "home" => Some(first.clone()),
             _ => None,
         },
         [] => None,

@@ -30,7 +30,8 @@
 //!   tenth of an idle connection's memory.)
 //! - More error codes: `slow_consumer`, `replaced`, `call_ended`,
 //!   `not_allowed`, `waiting_for_supervisor`, `idle_timeout`,
-//!   `cannot_resume`, `chat_blocked`.
+//!   `cannot_resume`, `chat_blocked`, `chat_held`,
+//!   `chat_waiting_for_supervisor`.
 //!
 //! ## Layout
 //! In the order a call's data flows through the crate:

@@ -136,6 +136,10 @@ pub enum ErrorCode {
     /// Chat refused by the school's word filter (kept for the safeguarding
     /// lead).
     ChatBlocked,
+    /// Chat kept back until a safeguarding lead has checked it.
+    ChatHeld,
+    /// Students chat once a supervising teacher is in the call.
+    ChatWaitingForSupervisor,
 }
 
 /// A server message's content.

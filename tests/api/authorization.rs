@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 mod booking;
+mod messaging;
 mod people;
 mod websocket;
 
@@ -102,6 +103,12 @@ enum Fresh {
     MatchProposal,
     /// A booked session not yet cancelled, for `{session_id}`.
     Session,
+    /// A message from mentor.a held for review, for `{message_id}`.
+    HeldMessage,
+    /// A new concern about the pair, for `{concern_id}`.
+    Concern,
+    /// A word on the caller's school's list, for `{word}`.
+    Word,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -114,6 +121,9 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", p) if p.contains("/approve") => Some(Fresh::MatchProposal),
         ("POST", p) if p.ends_with("/cancel") || p.ends_with("/move") => Some(Fresh::Session),
+        (_, p) if p.contains("{message_id}") => Some(Fresh::HeldMessage),
+        (_, p) if p.contains("{concern_id}") => Some(Fresh::Concern),
+        (_, p) if p.contains("{word}") => Some(Fresh::Word),
         _ => None,
     }
 }
@@ -128,7 +138,7 @@ fn none(_: usize) -> Body {
 
 /// Every row, in the order of the data flow.
 fn matrix() -> Vec<Row> {
-    [people::PEOPLE, booking::BOOKING].concat()
+    [people::PEOPLE, booking::BOOKING, messaging::MESSAGING].concat()
 }
 
 #[test]
@@ -233,6 +243,8 @@ struct Setup {
     referral: uuid::Uuid,
     /// A session whose call is open now, for the call and attendance rows.
     session_now: uuid::Uuid,
+    /// The pair's match: their thread.
+    match_id: uuid::Uuid,
     /// teacher.b's calendar feed: teacher.b is no caller, so no row
     /// regenerates it.
     feed_file: String,
@@ -297,10 +309,12 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
             .await
             .unwrap()
     );
+    let match_id = app.store.session(session_now).await.unwrap().match_id;
     Setup {
         mentee,
         referral,
         session_now,
+        match_id,
         feed_file,
     }
 }
@@ -376,6 +390,43 @@ async fn prepare(
             out.path = out.path.replace("{session_id}", &session.to_string());
             out.free_slot = free_slot;
         }
+        Some(Fresh::HeldMessage) => {
+            let held = app
+                .store
+                .post_message(&mentorbridge::messaging::NewMessage {
+                    match_id: setup.match_id,
+                    sender_id: world.mentor_a.id,
+                    session_id: None,
+                    text: "my number is 07700 900123",
+                    status: mentorbridge::messaging::Status::Held,
+                    category: Some("contact"),
+                    findings: r#"[{"category":"contact","start":13,"end":25}]"#.into(),
+                    sent_at: chrono::Utc::now(),
+                    visible_at: None,
+                })
+                .await
+                .unwrap();
+            out.path = out.path.replace("{message_id}", &held.id.to_string());
+        }
+        Some(Fresh::Concern) => {
+            let concern = app
+                .store
+                .raise_concern(world.mentee_b.id, setup.match_id, None, "worried")
+                .await
+                .unwrap();
+            out.path = out.path.replace("{concern_id}", &concern.id.to_string());
+        }
+        Some(Fresh::Word) => {
+            let school = user_of(world, who)
+                .and_then(|u| u.school_id)
+                .unwrap_or(world.a.id);
+            let word = format!("fresh{n}");
+            app.store
+                .add_school_word(school, &word, None)
+                .await
+                .unwrap();
+            out.path = out.path.replace("{word}", &word);
+        }
         None => {}
     }
     if row.path.starts_with("/calendar/") {
@@ -386,6 +437,7 @@ async fn prepare(
     out.path = out
         .path
         .replace("{session_id}", &setup.session_now.to_string())
+        .replace("{match_id}", &setup.match_id.to_string())
         .replace("{referral_id}", &setup.referral.to_string());
     out
 }

@@ -133,6 +133,18 @@ pub async fn join_info(state: &AppState, actor: &Actor, session: &Session) -> Re
         needs_supervisor: needs_supervisor(state, session).await?,
     };
     let names = call_names(state, actor, session).await?;
+    // The hub's chat filter checks against both schools' rules, held in
+    // memory from here on.
+    let schools = [
+        state.store.user(session.mentee_id).await?.school_id,
+        state.store.user(session.mentor_id).await?.school_id,
+    ];
+    if let [Some(a), Some(b)] = schools {
+        state
+            .moderator
+            .prepare_call(&state.store, session.id, [a, b])
+            .await?;
+    }
     tracing::info!(session = %session.id, user = %actor.user.id, ?role, "join token minted");
     Ok(JoinInfo {
         token: state.join_key.sign(&claims),

@@ -432,6 +432,46 @@ fn event_row(event: &RoomEvent) -> Option<(Uuid, Uuid, EventKind, String, DateTi
     })
 }
 
+/// Keeps a call's chat message in the pair's thread, as the hub decided.
+async fn store_chat(
+    store: &Store,
+    moderator: &crate::safeguarding::Moderator,
+    session: Uuid,
+    user: Uuid,
+    text: &str,
+    verdict: &mentorbridge_signalling::hub::ChatVerdict,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    use crate::messaging::{NewMessage, Status};
+    use mentorbridge_signalling::hub::ChatVerdict;
+    let session = store.session(session).await?;
+    let (findings, category) = match moderator.decide_in_call(session.id, text) {
+        Ok((checked, v)) => (checked.findings, v.category),
+        Err(_) => (Vec::new(), None),
+    };
+    let status = match verdict {
+        ChatVerdict::Deliver => Status::Delivered,
+        ChatVerdict::Hold(_) => Status::Held,
+        ChatVerdict::Block(_) => Status::Blocked,
+    };
+    let findings =
+        serde_json::to_string(&findings).map_err(|e| Error::internal_from("chat findings", e))?;
+    store
+        .post_message(&NewMessage {
+            match_id: session.match_id,
+            sender_id: user,
+            session_id: Some(session.id),
+            text,
+            status,
+            category: category.map(|c| c.as_str()),
+            findings,
+            sent_at: at,
+            visible_at: (status == Status::Delivered).then_some(at),
+        })
+        .await?;
+    Ok(())
+}
+
 /// Whether a finished session was held: both students were there, by the
 /// signalling or by a correction.
 pub fn was_held(people: &[Presence]) -> bool {
@@ -452,11 +492,27 @@ pub async fn settle_forever(store: Store) {
     }
 }
 
-/// Stores room events as they come, until the hub is gone. A failure is
-/// logged, not fatal: the call goes on.
-pub async fn record_events(store: Store, mut events: mpsc::UnboundedReceiver<RoomEvent>) {
+/// Stores room events as they come, until the hub is gone: chat into the
+/// pair's thread (checked again for its findings, which the hub's verdict
+/// does not carry), the rest as attendance. A failure is logged, not
+/// fatal: the call goes on.
+pub async fn record_events(
+    store: Store,
+    moderator: std::sync::Arc<crate::safeguarding::Moderator>,
+    mut events: mpsc::UnboundedReceiver<RoomEvent>,
+) {
     while let Some(event) = events.recv().await {
-        if let Err(e) = store.record_room_event(&event).await {
+        let stored = match &event {
+            RoomEvent::Chat {
+                session,
+                user,
+                text,
+                verdict,
+                at,
+            } => store_chat(&store, &moderator, *session, *user, text, verdict, *at).await,
+            _ => store.record_room_event(&event).await,
+        };
+        if let Err(e) = stored {
             // Not the event itself: chat text is personal.
             tracing::warn!(error = %e, "could not store a room event");
         }

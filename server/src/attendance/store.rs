@@ -1,5 +1,5 @@
 //! Attendance's SQL, on its own tables only (`attendance_events`,
-//! `attendance_corrections`, `call_chat`), and the queries that build on
+//! `attendance_corrections`), and the queries that build on
 //! other domains' functions: each person's attendance, settling finished
 //! sessions (booking keeps their status), and today's calls at a school.
 
@@ -19,31 +19,9 @@ use crate::store::Store;
 use crate::{on_pool, on_tx};
 
 impl Store {
-    /// Stores one room event (chat goes to the chat log).
+    /// Stores one room event as attendance (chat is the pair's thread's:
+    /// [`super::record_events`] keeps it there).
     pub async fn record_room_event(&self, event: &RoomEvent) -> Result<()> {
-        if let RoomEvent::Chat {
-            session,
-            user,
-            text,
-            blocked,
-            at,
-        } = event
-        {
-            on_pool!(self, |pool| {
-                sqlx::query(
-                "INSERT INTO call_chat (session_id, user_id, text, blocked, at) VALUES ($1, $2, $3, $4, $5)"
-            )
-            .bind(session)
-            .bind(user)
-            .bind(text)
-            .bind(blocked.as_deref())
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-            return Ok(());
-        }
         let Some((session, user, kind, detail, at)) = event_row(event) else {
             return Ok(());
         };

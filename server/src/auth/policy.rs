@@ -11,6 +11,10 @@
 use mentorbridge_signalling::token::CallRole;
 use uuid::Uuid;
 
+mod threads;
+
+pub use threads::{ThreadAccess, thread_access};
+
 use super::Actor;
 use crate::error::{Error, Result};
 use crate::people::accounts::{Role, User};
@@ -119,6 +123,13 @@ pub enum Action<'a> {
     ViewAttendance { partnership: &'a Partnership },
     /// Correct the attendance record, with a reason.
     CorrectAttendance { partnership: &'a Partnership },
+    /// Edit a school's own word list and its message rules (what happens
+    /// for each category, messaging hours).
+    ManageMessageRules { school: Uuid },
+    /// Review a school's held messages, handle concerns about its pupils,
+    /// search its pupils' messages and read the record of staff reads.
+    /// Reading a thread itself is [`thread_access`]'s business.
+    OverseeMessages { school: Uuid },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -206,6 +217,13 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
             member(partnership)
         }
         (Coordinator | Teacher, CorrectAttendance { partnership }) => member(partnership),
+        // Coordinators run the scheme and know their pupils' local slang, so
+        // they keep the word list with the safeguarding lead; neither
+        // coordinators nor teachers read messages: only the safeguarding
+        // lead oversees them (teachers see a call's chat live, from the
+        // calls they supervise).
+        (Coordinator | SafeguardingLead, ManageMessageRules { school }) => at(school),
+        (SafeguardingLead, OverseeMessages { school }) => at(school),
 
         _ => false,
     }

@@ -18,6 +18,7 @@
 
 mod import;
 mod matching;
+mod messages;
 mod partnership;
 mod school;
 mod serve;
@@ -78,6 +79,9 @@ enum Command {
     /// a partnership, with the reasons; the proposal waits for both
     /// coordinators to approve it on the matching page.
     Match(matching::MatchArgs),
+    /// A school's own word list, and checking messages as the server does.
+    #[command(subcommand)]
+    Messages(messages::MessagesCommand),
 }
 
 // Which database a command works on.
@@ -145,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Slots(args) => slots::run(&ctx, args).await,
         Command::Sessions(args) => sessions::run(&ctx, args).await,
         Command::Match(args) => matching::run(&ctx, args).await,
+        Command::Messages(command) => messages::run(&ctx, command).await,
     }
 }
 

@@ -531,3 +531,30 @@ impl FromStr for RuleChoice {
         }
     }
 }
+
+/// A matched pair as their thread sees it: who is in it, and whether the
+/// match still runs (a thread is read-only once it has ended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Pair {
+    pub id: Uuid,
+    pub partnership_id: Uuid,
+    pub mentee_id: Uuid,
+    pub mentor_id: Uuid,
+    pub open: bool,
+}
+
+impl Pair {
+    /// Whether `user` is the mentee or the mentor.
+    pub fn has(&self, user: Uuid) -> bool {
+        user == self.mentee_id || user == self.mentor_id
+    }
+
+    /// The other student, for `user` in the pair.
+    pub fn other(&self, user: Uuid) -> Uuid {
+        if user == self.mentee_id {
+            self.mentor_id
+        } else {
+            self.mentee_id
+        }
+    }
+}

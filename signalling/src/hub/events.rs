@@ -47,8 +47,8 @@ pub enum RoomEvent {
         /// Who wrote it.
         user: Uuid,
         text: String,
-        /// Why the filter stopped it, if it did.
-        blocked: Option<String>,
+        /// What the filter decided.
+        verdict: super::ChatVerdict,
         at: DateTime<Utc>,
     },
     /// A supervisor ended the call.

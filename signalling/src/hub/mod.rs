@@ -51,7 +51,7 @@ pub use admit::{Admitted, Refused, Seat};
 pub use clock::TICK;
 pub use events::RoomEvent;
 pub use outbox::{Goodbye, Next, Outbox};
-pub use providers::{ChatFilter, IceProvider, NoFilter, StaticIce};
+pub use providers::{ChatFilter, ChatVerdict, IceProvider, NoFilter, StaticIce};
 pub use relay::SdpKind;
 
 /// Limits and timings.

@@ -6,12 +6,23 @@ use uuid::Uuid;
 use super::Seat;
 use crate::ice::IceServer;
 
+/// What the filter decided about one chat message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatVerdict {
+    /// Relayed to the room.
+    Deliver,
+    /// Kept back until a safeguarding lead has looked: the sender is told
+    /// (the reason), nobody else sees it.
+    Hold(String),
+    /// Not sent: the sender is told why, nobody else sees it.
+    Block(String),
+}
+
 /// Decides whether chat may pass (the school-managed word filter lives in
-/// the server; the hub only asks).
+/// the server; the hub only asks). Whatever it decides, the room event
+/// keeps the message for the safeguarding lead.
 pub trait ChatFilter: Send + Sync {
-    /// `Err(reason)` stops the message; the sender is told, nobody else
-    /// sees it, and the event keeps it for the safeguarding lead.
-    fn check(&self, seat: &Seat, text: &str) -> Result<(), String>;
+    fn check(&self, seat: &Seat, text: &str) -> ChatVerdict;
 }
 
 /// Lets every message through.
@@ -19,8 +30,8 @@ pub trait ChatFilter: Send + Sync {
 pub struct NoFilter;
 
 impl ChatFilter for NoFilter {
-    fn check(&self, _seat: &Seat, _text: &str) -> Result<(), String> {
-        Ok(())
+    fn check(&self, _seat: &Seat, _text: &str) -> ChatVerdict {
+        ChatVerdict::Deliver
     }
 }
 

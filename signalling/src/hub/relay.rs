@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::admit::{Refused, Seat, refused};
 use super::replay::Replay;
 use super::room::{Member, deliver, deliver_frame};
-use super::{Hub, RoomEvent};
+use super::{ChatVerdict, Hub, RoomEvent};
 use crate::protocol::{ErrorCode, ServerBody};
 use crate::token::CallRole;
 
@@ -119,16 +119,33 @@ impl Hub {
                 ),
             ));
         }
+        if seat.role != CallRole::Supervisor {
+            // Safeguarding: as with media, students say nothing to each
+            // other until a supervisor is in the call.
+            let state = self.lock();
+            let waiting = state
+                .rooms
+                .get(&seat.session)
+                .is_some_and(|room| room.needs_supervisor && !room.has_supervisor());
+            if waiting {
+                return Err(refused(
+                    ErrorCode::ChatWaitingForSupervisor,
+                    "you can chat when a supervising teacher has joined the call",
+                ));
+            }
+        }
         let verdict = self.0.filter.check(seat, text);
         self.emit(RoomEvent::Chat {
             session: seat.session,
             user: seat.user,
             text: text.to_owned(),
-            blocked: verdict.clone().err(),
+            verdict: verdict.clone(),
             at: now,
         });
-        if let Err(why) = verdict {
-            return Err(refused(ErrorCode::ChatBlocked, why));
+        match verdict {
+            ChatVerdict::Deliver => {}
+            ChatVerdict::Hold(why) => return Err(refused(ErrorCode::ChatHeld, why)),
+            ChatVerdict::Block(why) => return Err(refused(ErrorCode::ChatBlocked, why)),
         }
         let keep = self.keep();
         let mut state = self.lock();

@@ -1,7 +1,7 @@
 //! A call's signalling: offers, answers and candidates between the right
 //! people, supervisors, and chat through the filter.
 
-use mentorbridge_signalling::hub::{Config, RoomEvent};
+use mentorbridge_signalling::hub::{ChatVerdict, Config, RoomEvent};
 use mentorbridge_signalling::protocol::LeaveReason;
 use mentorbridge_signalling::token::CallRole;
 use serde_json::json;
@@ -91,6 +91,10 @@ async fn students_wait_for_a_supervisor_who_can_end_the_call() {
     a.expect("peer_joined").await;
     a.send(json!({"type": "offer", "sdp": "v=0"})).await;
     assert_eq!(a.error_code().await, "waiting_for_supervisor");
+    // Chat too, exactly like media: nothing reaches the other student.
+    b.send(json!({"type": "chat", "text": "hello?"})).await;
+    assert_eq!(b.error_code().await, "chat_waiting_for_supervisor");
+    a.quiet().await;
     b.quiet().await;
 
     let mut t = Client::connect(server.addr).await;
@@ -103,6 +107,10 @@ async fn students_wait_for_a_supervisor_who_can_end_the_call() {
     a.send(json!({"type": "offer", "sdp": "v=0", "to": mentee}))
         .await;
     b.expect("offer").await;
+    b.send(json!({"type": "chat", "text": "hello?"})).await;
+    assert_eq!(a.expect("chat").await["text"], "hello?");
+    assert_eq!(t.expect("chat").await["text"], "hello?");
+    assert_eq!(b.expect("chat").await["text"], "hello?", "its own, echoed");
     t.quiet().await;
 
     // Only the supervisor ends the call.
@@ -147,17 +155,24 @@ async fn chat_passes_the_filter_or_is_kept_back_and_logged() {
         .await;
     assert_eq!(b.error_code().await, "chat_blocked");
     a.quiet().await;
-    let blocked = server.drain_events().into_iter().find_map(|e| match e {
-        RoomEvent::Chat {
-            text,
-            blocked: Some(why),
-            ..
-        } => Some((text, why)),
-        _ => None,
-    });
+    b.send(json!({"type": "chat", "text": "can we meet up"}))
+        .await;
+    assert_eq!(b.error_code().await, "chat_held");
+    a.quiet().await;
+    let kept: Vec<(String, ChatVerdict)> = server
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            RoomEvent::Chat { text, verdict, .. } if verdict != ChatVerdict::Deliver => {
+                Some((text, verdict))
+            }
+            _ => None,
+        })
+        .collect();
     assert_eq!(
-        blocked.unwrap().0,
-        "add me on Snapchat",
+        kept.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        ["add me on Snapchat", "can we meet up"],
         "kept for the safeguarding lead"
     );
+    assert!(matches!(kept[1].1, ChatVerdict::Hold(_)));
 }

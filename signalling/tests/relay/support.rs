@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
-use mentorbridge_signalling::hub::{ChatFilter, Config, Hub, RoomEvent, Seat, StaticIce};
+use mentorbridge_signalling::hub::{
+    ChatFilter, ChatVerdict, Config, Hub, RoomEvent, Seat, StaticIce,
+};
 use mentorbridge_signalling::token::{CallRole, JoinClaims, TokenKey};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -19,11 +21,14 @@ const SECRET: &[u8] = b"test-secret-for-the-signalling-hub";
 struct BlockWord;
 
 impl ChatFilter for BlockWord {
-    fn check(&self, _seat: &Seat, text: &str) -> Result<(), String> {
-        if text.to_lowercase().contains("snapchat") {
-            Err("contact details or apps are not shared in mentoring".into())
+    fn check(&self, _seat: &Seat, text: &str) -> ChatVerdict {
+        let text = text.to_lowercase();
+        if text.contains("snapchat") {
+            ChatVerdict::Block("contact details or apps are not shared in mentoring".into())
+        } else if text.contains("meet up") {
+            ChatVerdict::Hold("waiting for a teacher to check".into())
         } else {
-            Ok(())
+            ChatVerdict::Deliver
         }
     }
 }

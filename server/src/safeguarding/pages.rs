@@ -1,0 +1,212 @@
+//! The safeguarding lead's pages: held messages to decide, concerns to
+//! handle, and one thread's full record, printable for a child-protection
+//! file.
+
+use axum::extract::{Path, State};
+use axum::response::{Html, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::http::{
+    HeldView, concerns, held_queue, move_concern, overseen_school, parts_of, review,
+};
+use super::moderate::Finding;
+use super::{Concern, ConcernMove, ConcernState, Decide, ReviewInput};
+use crate::auth::Actor;
+use crate::error::{Error, PageError, Result};
+use crate::extract::PageForm;
+use crate::state::{AppState, Routes};
+use crate::web::{Nav, after_form, render};
+
+pub fn routes(routes: Routes) -> Routes {
+    routes
+        .get("/safeguarding", queue_page)
+        .post("/safeguarding/held/{message_id}", review_submit)
+        .post("/safeguarding/concerns/{concern_id}", concern_submit)
+        .get("/safeguarding/threads/{match_id}", record_page)
+}
+
+/// A concern as the page lists it.
+struct ConcernLine {
+    concern: Concern,
+    reporter: String,
+    when: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "safeguarding.html")]
+struct QueuePage {
+    nav: Nav,
+    held: Vec<HeldView>,
+    concerns: Vec<ConcernLine>,
+    error: Option<String>,
+}
+
+async fn show(state: &AppState, actor: &Actor, error: Option<String>) -> Result<QueuePage> {
+    let held = held_queue(state, actor).await?;
+    let mut lines = Vec::new();
+    for concern in concerns(state, actor).await? {
+        let reporter = state.store.user(concern.reporter_id).await?;
+        lines.push(ConcernLine {
+            reporter: format!("{} ({})", reporter.full_name(), reporter.role.label()),
+            when: concern
+                .created_at
+                .format("%a %-d %b %Y, %H:%M UTC")
+                .to_string(),
+            concern,
+        });
+    }
+    Ok(QueuePage {
+        nav: Nav::for_actor(actor),
+        held,
+        concerns: lines,
+        error,
+    })
+}
+
+async fn queue_page(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Html<String>, PageError> {
+    Ok(Html(render(&show(&state, &actor, None).await?)))
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn review_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let decision = match form.decision.as_str() {
+            "release" => Decide::Release,
+            "redact" => Decide::Redact,
+            "reject" => Decide::Reject,
+            _ => {
+                return Err(Error::invalid(
+                    "decision",
+                    "choose release, redact or reject",
+                ));
+            }
+        };
+        review(
+            &state,
+            &actor,
+            id,
+            &ReviewInput {
+                decision,
+                note: form.note.clone(),
+            },
+        )
+        .await
+    }
+    .await;
+    after_form(result, "/safeguarding", |e| show(&state, &actor, Some(e))).await
+}
+
+#[derive(Deserialize)]
+struct ConcernForm {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+async fn concern_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    PageForm(form): PageForm<ConcernForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let to = match form.state.as_str() {
+            "acknowledged" => ConcernState::Acknowledged,
+            "closed" => ConcernState::Closed,
+            _ => return Err(Error::invalid("state", "acknowledge or close the concern")),
+        };
+        move_concern(
+            &state,
+            &actor,
+            id,
+            &ConcernMove {
+                state: to,
+                outcome: form.outcome.clone(),
+            },
+        )
+        .await
+    }
+    .await;
+    after_form(result, "/safeguarding", |e| show(&state, &actor, Some(e))).await
+}
+
+/// One message in the full record.
+struct RecordLine {
+    who: String,
+    when: String,
+    status: String,
+    category: Option<String>,
+    parts: Vec<(String, bool)>,
+    shown: Option<String>,
+    in_call: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "safeguarding_thread.html")]
+struct RecordPage {
+    nav: Nav,
+    title: String,
+    lines: Vec<RecordLine>,
+    printed_at: String,
+}
+
+async fn record_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Html<String>, PageError> {
+    overseen_school(&actor)?;
+    let pair = state.store.pair(id).await?;
+    // Opening is recorded by the thread's own rule, which also checks the
+    // pair is one of this school's.
+    let view = crate::messaging::http::thread_view(&state, &actor, id).await?;
+    let mentee = state.store.user(pair.mentee_id).await?;
+    let mentor = state.store.user(pair.mentor_id).await?;
+    let mut lines = Vec::new();
+    for m in view.record.unwrap_or_default() {
+        let findings: Vec<Finding> = serde_json::from_str(&m.findings).unwrap_or_default();
+        let who = if m.sender_id == mentee.id {
+            mentee.full_name()
+        } else {
+            mentor.full_name()
+        };
+        lines.push(RecordLine {
+            who,
+            when: m.sent_at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
+            status: m.status.to_string(),
+            category: m.category.clone(),
+            parts: parts_of(&m.text, &findings),
+            shown: m.shown.clone().filter(|s| *s != m.text),
+            in_call: m.session_id.is_some(),
+        });
+    }
+    Ok(Html(render(&RecordPage {
+        nav: Nav::for_actor(&actor),
+        title: format!(
+            "{} (mentee) and {} (mentor)",
+            mentee.full_name(),
+            mentor.full_name()
+        ),
+        lines,
+        printed_at: chrono::Utc::now()
+            .format("%-d %B %Y, %H:%M UTC")
+            .to_string(),
+    })))
+}

@@ -25,7 +25,7 @@ CREATE INDEX messages_status_idx ON messages (status, sent_at);
 CREATE TABLE message_reads (
     match_id     BLOB NOT NULL REFERENCES matches (id) ON DELETE CASCADE,
     user_id      BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    last_read_id BIGINT NOT NULL,
+    last_read_id INTEGER NOT NULL,
     PRIMARY KEY (match_id, user_id)
 );
 
@@ -69,7 +69,7 @@ CREATE TABLE message_rules (
 -- and when.
 CREATE TABLE message_reviews (
     id         BLOB PRIMARY KEY NOT NULL,
-    message_id BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     decision   TEXT NOT NULL CHECK (decision IN ('released', 'redacted', 'rejected')),
     note       TEXT NOT NULL DEFAULT '',
     by_user    BLOB NOT NULL REFERENCES users (id),

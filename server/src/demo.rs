@@ -14,7 +14,7 @@ use crate::calendar::align::Slot;
 use crate::calendar::store::{import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
 use crate::matching::MatchRecord;
-use crate::people::accounts::{ParsedAccount, StaffInput, StudentInput};
+use crate::people::accounts::{ParsedAccount, StaffInput, StudentInput, User};
 use crate::people::mentors::{FreePeriod, Level, Offer, ProfileInput, TrainingInput};
 use crate::people::partnerships::Partnership;
 use crate::people::referrals::{ConsentInput, ReferralInput, ReferralStatus};
@@ -314,6 +314,7 @@ async fn demo_calls(store: &Store, partnership: &Partnership) -> Result<Vec<Demo
     store.settle_sessions(Utc::now()).await?;
     let mentee = store.user(record.mentee_id).await?;
     let mentor = store.user(record.mentor_id).await?;
+    demo_thread(store, record.id, &mentor, &mentee).await?;
     Ok(vec![
         DemoLogin {
             who: "mentee in the demo call open now (Join the call on their home page)".into(),
@@ -324,6 +325,75 @@ async fn demo_calls(store: &Store, partnership: &Partnership) -> Result<Vec<Demo
             username: mentor.username,
         },
     ])
+}
+
+/// The demo pair's thread: a few messages through the real moderation, one
+/// held for Hillside's safeguarding lead, and an open concern.
+async fn demo_thread(store: &Store, thread: Uuid, mentor: &User, mentee: &User) -> Result<()> {
+    use crate::messaging::{NewMessage, Status};
+    use crate::safeguarding::moderate::Action;
+    let moderator = crate::safeguarding::Moderator::default();
+    let lines = [
+        (
+            mentor,
+            "Hi! I'm looking forward to our sessions. What would you like help with?",
+            50,
+        ),
+        (
+            mentee,
+            "Fractions please, and I'm a bit nervous about my maths test next week",
+            40,
+        ),
+        (
+            mentor,
+            "That's fine, lots of people are. Bring the worksheet to our call and we'll go through question 4 together",
+            30,
+        ),
+        (
+            mentor,
+            "add me on snapchat, it's easier to send you the answers there",
+            20,
+        ),
+        (mentee, "Thanks! See you on Monday", 10),
+    ];
+    for (from, text, minutes_ago) in lines {
+        let to = if from.id == mentor.id { mentee } else { mentor };
+        let (Some(a), Some(b)) = (from.school_id, to.school_id) else {
+            continue;
+        };
+        let at = Utc::now() - Duration::minutes(minutes_ago);
+        let Ok(decision) = moderator.decide(store, text, a, b, at).await? else {
+            continue;
+        };
+        let status = match decision.verdict.action {
+            Action::Deliver => Status::Delivered,
+            Action::Hold => Status::Held,
+            Action::Block => Status::Blocked,
+        };
+        store
+            .post_message(&NewMessage {
+                match_id: thread,
+                sender_id: from.id,
+                session_id: None,
+                text: &decision.checked.text,
+                status,
+                category: decision.verdict.category.map(|c| c.as_str()),
+                findings: serde_json::to_string(&decision.checked.findings)
+                    .map_err(|e| Error::internal_from("demo findings", e))?,
+                sent_at: at,
+                visible_at: (status == Status::Delivered).then_some(at),
+            })
+            .await?;
+    }
+    store
+        .raise_concern(
+            mentee.id,
+            thread,
+            None,
+            "Someone in my class keeps sending me mean messages about my mentoring",
+        )
+        .await?;
+    Ok(())
 }
 
 /// The slot `template` moved to start at `start`, its local times with it

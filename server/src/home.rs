@@ -79,7 +79,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         page.school_name = Some(store.school(school_id).await?.name);
         if actor.role() == Role::Student {
             page.next = store.students_next(&actor.user, NEXT_SESSIONS).await?;
-            let threads = crate::messaging::http::threads_of(&state, &actor).await?;
+            let threads = crate::messaging::threads::threads_of(store, &actor).await?;
             page.unread = Some(threads.iter().map(|t| t.unread).sum());
         }
         // What the page shows is what the policy lets this person see;
@@ -98,7 +98,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
         }
         if may(Action::OverseeMessages { school: school_id }) {
-            let pairs: Vec<uuid::Uuid> = crate::safeguarding::http::pairs_at(&state, school_id)
+            let pairs: Vec<uuid::Uuid> = crate::safeguarding::pairs_at(store, school_id)
                 .await?
                 .iter()
                 .map(|p| p.id)

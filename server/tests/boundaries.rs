@@ -39,6 +39,8 @@ const TABLES: &[(&str, &str)] = &[
     ("outbox_attempts", "invites"),
     ("attendance_events", "attendance"),
     ("attendance_corrections", "attendance"),
+    // Made by 0010, moved into `messages` and dropped by 0011.
+    ("call_chat", "attendance"),
     ("messages", "messaging"),
     ("message_reads", "messaging"),
     ("school_words", "safeguarding"),

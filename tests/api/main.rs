@@ -10,6 +10,7 @@ mod health;
 mod invites;
 mod matching;
 mod mentors;
+mod messaging;
 mod partnerships;
 mod referrals;
 mod rosters;

@@ -9,14 +9,14 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Entry, Message, NewMessage, Status, WHO_CAN_READ};
+use super::threads::{OpenThread, ThreadLine, ThreadView, open_thread, thread_view, threads_of};
+use super::{Entry, NewMessage, Status};
 use crate::auth::Actor;
-use crate::auth::policy::{ThreadAccess, thread_access};
+use crate::auth::policy::ThreadAccess;
 use crate::error::{ApiError, Error, Result};
 use crate::extract::ApiJson;
-use crate::matching::Pair;
 use crate::safeguarding::moderate::Action;
-use crate::safeguarding::{ConcernInput, HELD_NOTE, ReadKind};
+use crate::safeguarding::{ConcernInput, HELD_NOTE};
 use crate::state::{AppState, Routes};
 
 pub fn routes(routes: Routes) -> Routes {
@@ -25,51 +25,6 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/threads/{match_id}", api_thread)
         .post("/api/threads/{match_id}/messages", api_send)
         .post("/api/threads/{match_id}/concerns", api_concern)
-}
-
-/// A thread opened by someone the policy lets in.
-pub struct OpenThread {
-    pub pair: Pair,
-    pub access: ThreadAccess,
-    /// The mentee's and the mentor's schools.
-    pub schools: [Option<Uuid>; 2],
-}
-
-/// Opens thread `id` for `actor`, or `Forbidden`. A safeguarding lead's
-/// opening is recorded.
-pub async fn open_thread(state: &AppState, actor: &Actor, id: Uuid) -> Result<OpenThread> {
-    let pair = state.store.pair(id).await?;
-    let schools = [
-        state.store.user(pair.mentee_id).await?.school_id,
-        state.store.user(pair.mentor_id).await?.school_id,
-    ];
-    let access = thread_access(
-        actor.user.id,
-        actor.role(),
-        actor.school_id(),
-        &pair,
-        schools,
-    )
-    .ok_or_else(|| {
-        tracing::info!(user = %actor.user.id, thread = %id, "denied a thread");
-        Error::Forbidden
-    })?;
-    if access == ThreadAccess::Oversee {
-        state
-            .store
-            .record_read(
-                actor.user.id,
-                actor.school_id(),
-                ReadKind::Thread,
-                &id.to_string(),
-            )
-            .await?;
-    }
-    Ok(OpenThread {
-        pair,
-        access,
-        schools,
-    })
 }
 
 /// What became of a message, for its sender.
@@ -86,7 +41,7 @@ pub struct Sent {
 /// verdict, delivered only if it passes and inside the recipient school's
 /// hours.
 pub async fn send(state: &AppState, actor: &Actor, id: Uuid, text: &str) -> Result<Sent> {
-    let thread = open_thread(state, actor, id).await?;
+    let thread = open_thread(&state.store, actor, id).await?;
     match thread.access {
         ThreadAccess::Write => {}
         ThreadAccess::Read => {
@@ -101,19 +56,25 @@ pub async fn send(state: &AppState, actor: &Actor, id: Uuid, text: &str) -> Resu
     else {
         return Err(Error::Forbidden);
     };
-    state.moderator.allow(actor.user.id, std::time::Instant::now()).map_err(|e| match e {
-        Error::RateLimited { retry_after_secs } => Error::invalid(
-            "text",
-            format!("You're sending messages very fast. Wait {retry_after_secs} seconds, then try again."),
-        ),
-        other => other,
-    })?;
     let now = Utc::now();
     let decision = state
         .moderator
         .decide(&state.store, text, from, to, now)
         .await?
         .map_err(|why| Error::invalid("text", why.to_string()))?;
+    // Counted once it could be sent: a refused empty message costs nothing.
+    state
+        .moderator
+        .allow(actor.user.id, std::time::Instant::now())
+        .map_err(|e| match e {
+            Error::RateLimited { retry_after_secs } => Error::invalid(
+                "text",
+                format!(
+                    "You're sending messages very fast. Wait {retry_after_secs} seconds, then try again."
+                ),
+            ),
+            other => other,
+        })?;
     let (status, notice, blocked) = match decision.verdict.action {
         Action::Deliver => {
             let later = decision.visible_from > now;
@@ -169,78 +130,6 @@ fn recipient_school(thread: &OpenThread, sender: Uuid) -> Option<Uuid> {
     }
 }
 
-/// A thread as one of its students sees it.
-#[derive(Debug, Serialize)]
-pub struct ThreadView {
-    pub match_id: Uuid,
-    /// Whether new messages can be sent.
-    pub open: bool,
-    pub who_can_read: &'static str,
-    pub entries: Vec<Entry>,
-    /// Everything, for a safeguarding lead (held and blocked too).
-    pub record: Option<Vec<Message>>,
-}
-
-/// The thread for `actor`, marked read up to its newest message.
-pub async fn thread_view(state: &AppState, actor: &Actor, id: Uuid) -> Result<ThreadView> {
-    let thread = open_thread(state, actor, id).await?;
-    let messages = state.store.thread_messages(id).await?;
-    let now = Utc::now();
-    if thread.access == ThreadAccess::Oversee {
-        return Ok(ThreadView {
-            match_id: id,
-            open: thread.pair.open,
-            who_can_read: WHO_CAN_READ,
-            entries: Vec::new(),
-            record: Some(messages),
-        });
-    }
-    let entries: Vec<Entry> = messages
-        .iter()
-        .filter_map(|m| Entry::for_reader(m, actor.user.id, now))
-        .collect();
-    if let Some(last) = entries.iter().filter(|e| !e.mine).map(|e| e.id).max() {
-        state.store.mark_read(id, actor.user.id, last).await?;
-    }
-    Ok(ThreadView {
-        match_id: id,
-        open: thread.pair.open,
-        who_can_read: WHO_CAN_READ,
-        entries,
-        record: None,
-    })
-}
-
-/// One of a student's threads, for their list and home page.
-#[derive(Debug, Serialize)]
-pub struct ThreadLine {
-    pub match_id: Uuid,
-    /// The other student's first name and school.
-    pub with: String,
-    pub open: bool,
-    pub unread: i64,
-}
-
-/// `actor`'s threads (students only; staff have none of their own).
-pub async fn threads_of(state: &AppState, actor: &Actor) -> Result<Vec<ThreadLine>> {
-    let now = Utc::now();
-    let mut lines = Vec::new();
-    for pair in state.store.pairs_of(actor.user.id).await? {
-        let other = state.store.user(pair.other(actor.user.id)).await?;
-        let school = match other.school_id {
-            Some(s) => state.store.school(s).await?.name,
-            None => String::new(),
-        };
-        lines.push(ThreadLine {
-            match_id: pair.id,
-            with: format!("{} ({school})", other.given_name),
-            open: pair.open,
-            unread: state.store.unread_in(pair.id, actor.user.id, now).await?,
-        });
-    }
-    Ok(lines)
-}
-
 /// Raises a concern from a thread (a student of the pair).
 pub async fn concern_from_thread(
     state: &AppState,
@@ -248,7 +137,7 @@ pub async fn concern_from_thread(
     id: Uuid,
     input: &ConcernInput,
 ) -> Result<crate::safeguarding::Concern> {
-    let thread = open_thread(state, actor, id).await?;
+    let thread = open_thread(&state.store, actor, id).await?;
     if thread.access == ThreadAccess::Oversee {
         return Err(Error::Forbidden);
     }
@@ -266,7 +155,7 @@ async fn api_threads(
     if actor.role() != crate::people::accounts::Role::Student {
         return Err(Error::Forbidden.into());
     }
-    Ok(Json(threads_of(&state, &actor).await?))
+    Ok(Json(threads_of(&state.store, &actor).await?))
 }
 
 async fn api_thread(
@@ -274,7 +163,7 @@ async fn api_thread(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<ThreadView>, ApiError> {
-    Ok(Json(thread_view(&state, &actor, id).await?))
+    Ok(Json(thread_view(&state.store, &actor, id).await?))
 }
 
 #[derive(Debug, Deserialize)]

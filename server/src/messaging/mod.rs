@@ -6,13 +6,15 @@
 //! delivered, and only once it is visible (inside the school's messaging
 //! hours, or once a safeguarding lead released it).
 //!
-//! Layout: this module holds the types and rules; [`store`] its SQL (the
-//! `messages` and `message_reads` tables); [`http`] the JSON API; [`pages`]
-//! the thread pages.
+//! Layout: this module holds the types and rules; [`threads`] opening a
+//! thread as the policy allows and each reader's view of it; [`store`] its
+//! SQL (the `messages` and `message_reads` tables); [`http`] the JSON API
+//! and sending; [`pages`] the thread pages.
 
 pub mod http;
 pub mod pages;
 pub mod store;
+pub mod threads;
 
 use std::fmt;
 use std::str::FromStr;

@@ -6,7 +6,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::http::{ThreadLine, concern_from_thread, send, thread_view, threads_of};
+use super::http::{concern_from_thread, send};
+use super::threads::{ThreadLine, thread_view, threads_of};
 use super::{Entry, WHO_CAN_READ};
 use crate::auth::Actor;
 use crate::error::{Error, PageError, Result};
@@ -37,7 +38,7 @@ async fn threads_page(
     if actor.role() != crate::people::accounts::Role::Student {
         return Err(Error::Forbidden.into());
     }
-    let threads = threads_of(&state, &actor).await?;
+    let threads = threads_of(&state.store, &actor).await?;
     Ok(Html(render(&ThreadsPage {
         nav: Nav::for_actor(&actor),
         threads,
@@ -75,8 +76,8 @@ async fn show(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<ThreadPage> {
-    let view = thread_view(state, actor, id).await?;
-    let with_line = threads_of(state, actor)
+    let view = thread_view(&state.store, actor, id).await?;
+    let with_line = threads_of(&state.store, actor)
         .await?
         .into_iter()
         .find(|t| t.match_id == id)
@@ -115,7 +116,7 @@ async fn thread_page(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let view = thread_view(&state, &actor, id).await?;
+    let view = thread_view(&state.store, &actor, id).await?;
     if view.record.is_some() {
         // A safeguarding lead reads the full record on their own page.
         return Ok(Redirect::to(&format!("/safeguarding/threads/{id}")).into_response());

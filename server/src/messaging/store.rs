@@ -186,9 +186,8 @@ pub(crate) async fn settle_held_in_tx(
     } else {
         Status::Rejected
     };
-    let changed =
-        on_tx!(tx, |conn| {
-            sqlx::query(
+    let changed = on_tx!(tx, |conn| {
+        sqlx::query(
         "UPDATE messages SET status = $1, shown = $2, visible_at = $3 WHERE id = $4 AND status = $5"
     )
     .bind(status.as_str())
@@ -199,7 +198,7 @@ pub(crate) async fn settle_held_in_tx(
     .execute(conn)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     if changed == 0 {
         return Err(Error::conflict(
             "message",

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::moderate::{Category, Finding, redact};
+use super::pairs_at;
 use super::store::RulesInput;
 use super::{Concern, ConcernMove, Decide, ReadKind, Review, ReviewInput, StaffRead};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{ApiError, Error, Result};
 use crate::extract::ApiJson;
-use crate::matching::Pair;
 use crate::messaging::Message;
 use crate::messaging::store::Search;
 use crate::state::{AppState, Routes};
@@ -42,18 +42,6 @@ pub fn overseen_school(actor: &Actor) -> Result<Uuid> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::OverseeMessages { school })?;
     Ok(school)
-}
-
-/// Every pair with a pupil of `school` in it: the partnerships' matches.
-pub async fn pairs_at(state: &AppState, school: Uuid) -> Result<Vec<Pair>> {
-    let partnerships: Vec<Uuid> = state
-        .store
-        .partnerships_of(school)
-        .await?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-    state.store.pairs_in(&partnerships).await
 }
 
 /// A held message as its reviewer sees it: the text in parts, each marked
@@ -92,7 +80,7 @@ fn findings_of(message: &Message) -> Vec<Finding> {
 /// queue records a read of each message shown.
 pub async fn held_queue(state: &AppState, actor: &Actor) -> Result<Vec<HeldView>> {
     let school = overseen_school(actor)?;
-    let pairs: Vec<Uuid> = pairs_at(state, school)
+    let pairs: Vec<Uuid> = pairs_at(&state.store, school)
         .await?
         .iter()
         .map(|p| p.id)
@@ -164,7 +152,7 @@ pub async fn review(state: &AppState, actor: &Actor, id: i64, input: &ReviewInpu
 /// The concerns about `school`'s pupils, newest first.
 pub async fn concerns(state: &AppState, actor: &Actor) -> Result<Vec<Concern>> {
     let school = overseen_school(actor)?;
-    let pairs: Vec<Uuid> = pairs_at(state, school)
+    let pairs: Vec<Uuid> = pairs_at(&state.store, school)
         .await?
         .iter()
         .map(|p| p.id)
@@ -193,7 +181,7 @@ pub async fn move_concern(
 ) -> Result<Concern> {
     let school = overseen_school(actor)?;
     let concern = state.store.concern(id).await?;
-    let ours = pairs_at(state, school)
+    let ours = pairs_at(&state.store, school)
         .await?
         .iter()
         .any(|p| p.id == concern.match_id);
@@ -264,7 +252,7 @@ pub struct SearchQuery {
 /// The messages of `actor`'s school's pupils that match `query`.
 pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Result<Vec<Message>> {
     let school = overseen_school(actor)?;
-    let pairs: Vec<Uuid> = pairs_at(state, school)
+    let pairs: Vec<Uuid> = pairs_at(&state.store, school)
         .await?
         .iter()
         .filter(|p| query.pupil.is_none_or(|u| p.has(u)))

@@ -31,6 +31,17 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 use moderate::{Action, Checked, Policy, Unsendable, Verdict, WordList};
 
+/// Every pair with a pupil of `school` in it: the partnerships' matches.
+pub async fn pairs_at(store: &Store, school: Uuid) -> Result<Vec<crate::matching::Pair>> {
+    let partnerships: Vec<Uuid> = store
+        .partnerships_of(school)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    store.pairs_in(&partnerships).await
+}
+
 /// The longest entry on a school's word list, in characters.
 pub const MAX_WORD_CHARS: usize = 60;
 

@@ -176,7 +176,7 @@ async fn record_page(
     let pair = state.store.pair(id).await?;
     // Opening is recorded by the thread's own rule, which also checks the
     // pair is one of this school's.
-    let view = crate::messaging::http::thread_view(&state, &actor, id).await?;
+    let view = crate::messaging::threads::thread_view(&state.store, &actor, id).await?;
     let mentee = state.store.user(pair.mentee_id).await?;
     let mentor = state.store.user(pair.mentor_id).await?;
     let mut lines = Vec::new();

@@ -1,0 +1,414 @@
+//! A pair's thread through the server: moderation before delivery, what
+//! each person sees, the safeguarding lead's decisions and concerns, the
+//! record of staff reads, and the bad input a thread refuses. In a call,
+//! chat waits for a supervisor and lands in the same thread.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use mentorbridge_tests::{TestApp, World, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+async fn paired(app: &TestApp) -> (World, uuid::Uuid) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    app.approve_as_both(&world).await;
+    let session = app.session_now(&world).await;
+    (world, session.match_id)
+}
+
+fn texts(thread: &Value) -> Vec<String> {
+    thread["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_pair_writes_and_the_other_never_sees_what_moderation_stopped(app: TestApp) {
+    let (world, thread) = paired(&app).await;
+    let mentee = app.signed_in("mentee.b").await;
+    let mentor = app.signed_in("mentor.a").await;
+    let path = format!("/api/threads/{thread}/messages");
+    let sent = mentee
+        .post_json(
+            &path,
+            &json!({"text": "Hi! Can we do fractions on Monday?"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text);
+    assert_eq!(sent.json()["entry"]["state"], "sent");
+    // Held: the sender is told; the mentor sees nothing.
+    let held = mentee
+        .post_json(&path, &json!({"text": "text me on 07700 900123"}))
+        .await;
+    assert_eq!(held.status, StatusCode::CREATED);
+    assert_eq!(held.json()["entry"]["state"], "waiting");
+    assert!(
+        held.json()["notice"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for a teacher")
+    );
+    // Blocked: told kindly why; kept; never shown.
+    let blocked = mentee
+        .post_json(&path, &json!({"text": "this is sh1t"}))
+        .await;
+    assert_eq!(blocked.json()["entry"]["state"], "not_sent");
+    assert!(
+        blocked.json()["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("isn't allowed")
+    );
+
+    let seen = mentor.get(&format!("/api/threads/{thread}")).await.json();
+    assert_eq!(texts(&seen), ["Hi! Can we do fractions on Monday?"]);
+    assert_eq!(
+        seen["who_can_read"],
+        "Your teachers and safeguarding leads at both schools can read these messages."
+    );
+    let own = mentee.get(&format!("/api/threads/{thread}")).await.json();
+    assert_eq!(
+        own["entries"].as_array().unwrap().len(),
+        3,
+        "the sender sees all three"
+    );
+    let list = mentor.get("/api/threads").await.json();
+    assert_eq!(list[0]["unread"], 0, "read by opening the thread");
+
+    // The DSL of the sender's school is mentee.b's: school B has none in
+    // this world, so the DSL of school A sees the held message but does not
+    // decide it; a decision of the mentor's message is theirs.
+    let dsl = app.signed_in("dsl.a").await;
+    let queue = dsl.get("/api/safeguarding/held").await.json();
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert_eq!(queue[0]["decides"], false);
+    let id = queue[0]["message"]["id"].as_i64().unwrap();
+    let refused = dsl
+        .post_json(
+            &format!("/api/safeguarding/held/{id}"),
+            &json!({"decision": "release"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let from_mentor = mentor
+        .post_json(&path, &json!({"text": "my email is sam.jones@gmail.com"}))
+        .await;
+    let mine = from_mentor.json()["entry"]["id"].as_i64().unwrap();
+    let no_note = dsl
+        .post_json(
+            &format!("/api/safeguarding/held/{mine}"),
+            &json!({"decision": "reject"}),
+        )
+        .await;
+    assert_eq!(
+        no_note.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rejection needs a note"
+    );
+    let redacted = dsl
+        .post_json(
+            &format!("/api/safeguarding/held/{mine}"),
+            &json!({"decision": "redact"}),
+        )
+        .await;
+    assert_eq!(redacted.status, StatusCode::OK, "{}", redacted.text);
+    assert_eq!(
+        redacted.json()["reviews"][0]["by_user"],
+        world.dsl_a.id.to_string()
+    );
+    let again = dsl
+        .post_json(
+            &format!("/api/safeguarding/held/{mine}"),
+            &json!({"decision": "release"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "decided once");
+    let now_seen = texts(&mentee.get(&format!("/api/threads/{thread}")).await.json());
+    let shown = now_seen
+        .iter()
+        .find(|t| t.starts_with("my email is"))
+        .unwrap();
+    assert!(!shown.contains("gmail"), "redacted: {shown}");
+    assert!(shown.contains('█'));
+
+    // The DSL's full record has everything, and opening it is recorded.
+    let record = dsl.get(&format!("/api/threads/{thread}")).await.json();
+    assert_eq!(record["record"].as_array().unwrap().len(), 4);
+    let reads = dsl.get("/api/safeguarding/reads").await.json();
+    let kinds: Vec<&str> = reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"thread") && kinds.contains(&"message"),
+        "{kinds:?}"
+    );
+    // Nobody else reads the thread: not coordinators, not teachers.
+    for who in ["coord.a", "teacher.a", "coord.b"] {
+        let denied = app
+            .signed_in(who)
+            .await
+            .get(&format!("/api/threads/{thread}"))
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    let search = dsl
+        .get("/api/safeguarding/messages?category=swearing")
+        .await
+        .json();
+    assert_eq!(search.as_array().unwrap().len(), 1);
+}
+
+async fn bad_messages_get_clear_errors_and_lose_nothing(app: TestApp) {
+    let (world, thread) = paired(&app).await;
+    let mentee = app.signed_in("mentee.b").await;
+    let path = format!("/api/threads/{thread}/messages");
+    for (text, says) in [
+        ("   ", "write a message"),
+        (&"a".repeat(2001) as &str, "at most 2000"),
+        ("hi\u{7}", "control character"),
+        ("abc\u{202E}fed", "direction"),
+    ] {
+        let reply = mentee.post_json(&path, &json!({"text": text})).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{text:?}");
+        assert!(reply.text.contains(says), "{text:?}: {}", reply.text);
+    }
+    // Not in the thread: 403.
+    app.add_student(&world.a, "other.a", "mentor", 12).await;
+    let other = app.signed_in("other.a").await;
+    assert_eq!(
+        other.post_json(&path, &json!({"text": "hi"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A flood is slowed with a clear message, and what was sent stays.
+    let mut limited = None;
+    for i in 0..20 {
+        let reply = mentee
+            .post_json(&path, &json!({"text": format!("message {i}")}))
+            .await;
+        if reply.status != StatusCode::CREATED {
+            limited = Some(reply);
+            break;
+        }
+    }
+    let limited = limited.expect("a flood is limited");
+    assert!(limited.text.contains("very fast"), "{}", limited.text);
+    let own = mentee.get(&format!("/api/threads/{thread}")).await.json();
+    assert_eq!(
+        own["entries"].as_array().unwrap().len(),
+        mentorbridge::safeguarding::PER_MINUTE
+    );
+}
+
+async fn school_words_and_rules_decide_and_a_concern_reaches_the_lead(app: TestApp) {
+    let (_world, thread) = paired(&app).await;
+    let coord = app.signed_in("coord.a").await;
+    for (word, status) in [("", 422), (&"x".repeat(200) as &str, 422), ("skeng", 201)] {
+        let reply = coord
+            .post_json("/api/safeguarding/words", &json!({"word": word}))
+            .await;
+        assert_eq!(reply.status.as_u16(), status, "{word:?}: {}", reply.text);
+    }
+    // School A's word stops a message from school B's pupil to A's.
+    let mentee = app.signed_in("mentee.b").await;
+    let path = format!("/api/threads/{thread}/messages");
+    let reply = mentee
+        .post_json(&path, &json!({"text": "he has a sk3ng"}))
+        .await;
+    assert_eq!(reply.json()["entry"]["state"], "not_sent", "{}", reply.text);
+    // Contact details delivered at school A's say-so only if both schools
+    // agree: the stricter rule holds.
+    let relaxed = json!({"policy": {"swearing": "block", "school_words": "block", "contact": "deliver", "meeting": "hold", "secrecy": "hold"}});
+    assert_eq!(
+        coord
+            .put_json("/api/safeguarding/rules", &relaxed)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let reply = mentee
+        .post_json(&path, &json!({"text": "add me on snapchat"}))
+        .await;
+    assert_eq!(
+        reply.json()["entry"]["state"],
+        "waiting",
+        "school B still holds contact details"
+    );
+    let bad_hours =
+        json!({"policy": relaxed["policy"], "hours_from": "18:00", "hours_until": "07:00"});
+    let reply = coord.put_json("/api/safeguarding/rules", &bad_hours).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.text.contains("end after they start"));
+
+    // A concern from the thread reaches the lead, and moves new →
+    // acknowledged → closed with an outcome.
+    let raised = mentee
+        .post_json(
+            &format!("/api/threads/{thread}/concerns"),
+            &json!({"text": "I feel uneasy"}),
+        )
+        .await;
+    assert_eq!(raised.status, StatusCode::CREATED);
+    let dsl = app.signed_in("dsl.a").await;
+    let concerns = dsl.get("/api/safeguarding/concerns").await.json();
+    assert_eq!(concerns[0]["text"], "I feel uneasy");
+    let id = concerns[0]["id"].as_str().unwrap().to_owned();
+    let close_bare = dsl
+        .post_json(
+            &format!("/api/safeguarding/concerns/{id}"),
+            &json!({"state": "closed"}),
+        )
+        .await;
+    assert_eq!(
+        close_bare.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an outcome is needed"
+    );
+    let ack = dsl
+        .post_json(
+            &format!("/api/safeguarding/concerns/{id}"),
+            &json!({"state": "acknowledged"}),
+        )
+        .await;
+    assert_eq!(ack.json()["state"], "acknowledged");
+    let closed = dsl
+        .post_json(
+            &format!("/api/safeguarding/concerns/{id}"),
+            &json!({"state": "closed", "outcome": "Spoke to the pupil; no further action"}),
+        )
+        .await;
+    assert_eq!(closed.json()["state"], "closed");
+    assert_eq!(closed.json()["closed_by"], _world_dsl(&app).await);
+}
+
+async fn _world_dsl(app: &TestApp) -> String {
+    app.store
+        .user_for_sign_in("dsl.a")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id
+        .to_string()
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn expect(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let got = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind}"));
+        if let Some(Ok(Message::Text(t))) = got {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "pong" || (v["type"] == "peer_joined" && kind != "peer_joined") {
+                continue;
+            }
+            assert_eq!(v["type"], kind, "{v}");
+            return v;
+        }
+    }
+}
+
+async fn join(app: &TestApp, username: &str, session: uuid::Uuid) -> Ws {
+    let info = app
+        .signed_in(username)
+        .await
+        .post_json(&format!("/api/sessions/{session}/join"), &json!({}))
+        .await
+        .json();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr))
+        .await
+        .unwrap();
+    ws.send(Message::Text(
+        json!({"type": "hello", "token": info["token"]})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    expect(&mut ws, "welcome").await;
+    ws
+}
+
+async fn say(ws: &mut Ws, text: &str) {
+    ws.send(Message::Text(
+        json!({"type": "chat", "text": text}).to_string().into(),
+    ))
+    .await
+    .unwrap();
+}
+
+async fn call_chat_waits_for_a_supervisor_is_moderated_and_joins_the_thread(app: TestApp) {
+    let (_world, thread) = paired(&app).await;
+    let session = app.session_now(&_world).await;
+    let mut mentee = join(&app, "mentee.b", session.id).await;
+    let mut mentor = join(&app, "mentor.a", session.id).await;
+    say(&mut mentee, "hello?").await;
+    assert_eq!(
+        expect(&mut mentee, "error").await["code"],
+        "chat_waiting_for_supervisor"
+    );
+    let mut teacher = join(&app, "teacher.a", session.id).await;
+    say(&mut mentee, "Hi! ready for fractions").await;
+    assert_eq!(
+        expect(&mut mentor, "chat").await["text"],
+        "Hi! ready for fractions"
+    );
+    assert_eq!(
+        expect(&mut teacher, "chat").await["text"],
+        "Hi! ready for fractions"
+    );
+    say(&mut mentee, "my number is 07700 900123").await;
+    assert_eq!(
+        expect(&mut mentee, "chat").await["text"],
+        "Hi! ready for fractions",
+        "its own echo"
+    );
+    assert_eq!(expect(&mut mentee, "error").await["code"], "chat_held");
+    // The call's chat is the thread: the mentor sees the first line there
+    // too, never the held one.
+    let mentor_client = app.signed_in("mentor.a").await;
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        seen = texts(
+            &mentor_client
+                .get(&format!("/api/threads/{thread}"))
+                .await
+                .json(),
+        );
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, ["Hi! ready for fractions"]);
+    let dsl = app.signed_in("dsl.a").await;
+    let mut record = Value::Null;
+    for _ in 0..50 {
+        record = dsl.get(&format!("/api/threads/{thread}")).await.json();
+        if record["record"].as_array().is_some_and(|r| r.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = &record["record"][1];
+    assert_eq!(held["status"], "held");
+    assert_eq!(held["session_id"], session.id.to_string());
+}
+
+on_both_backends!(
+    a_pair_writes_and_the_other_never_sees_what_moderation_stopped,
+    bad_messages_get_clear_errors_and_lose_nothing,
+    school_words_and_rules_decide_and_a_concern_reaches_the_lead,
+    call_chat_waits_for_a_supervisor_is_moderated_and_joins_the_thread,
+);

@@ -205,6 +205,23 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
         0,
         "no connection before a supervisor is there"
     );
+    // Nor chat: the page says why, in the chat log.
+    fill(
+        &mentee.find(Locator::Id("chat-form")).await.unwrap(),
+        "#chat-text",
+        "hello?",
+    )
+    .await;
+    mentee
+        .find(Locator::Css("#chat-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(mentee, "#chat-log", "when a supervising teacher has joined").await;
+    let log = text_of(mentor, "#chat-log").await;
+    assert!(!log.contains("hello?"), "the mentor saw nothing: {log}");
     // The teacher joins, receiving only: both students' video reaches them.
     click(teacher, Locator::Id("join")).await;
     wait_until(
@@ -246,6 +263,10 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
                 .all(|w| w.as_f64().unwrap() > page * 0.4),
         "the students' videos: {layout}"
     );
+    // The students see who watches them.
+    let room = wait_for_text(mentee, "#in-room", "is watching").await;
+    assert!(room.contains("supervising teacher"), "{room}");
+    save_screenshot(mentee, "call-mentee-watched").await;
     save_screenshot(teacher, "call-supervisor").await;
     // The teacher chooses to speak: both students receive their voice,
     // and the teacher can mute again.

@@ -12,4 +12,5 @@ mod calendars;
 mod calls;
 mod demo;
 mod matching;
+mod messages;
 mod sessions;

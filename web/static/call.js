@@ -142,6 +142,22 @@ function updateWaiting() {
   const waiting =
     state.needsSupervisor && role !== "supervisor" && ![...state.roster.values()].includes("supervisor");
   $("waiting").hidden = !waiting;
+  showRoom();
+}
+
+// Everyone in the room, watching staff included: a student always knows
+// who can see and hear them.
+function showRoom() {
+  const list = $("in-room");
+  list.replaceChildren();
+  for (const [id, theirRole] of state.roster) {
+    const li = document.createElement("li");
+    const name = state.names[id] || "Someone";
+    li.textContent = theirRole === "supervisor" ? `${name}, is watching` : `${name} is here`;
+    li.className = theirRole === "supervisor" ? "watching" : "here";
+    list.append(li);
+  }
+  $("room").hidden = !state.roster.size;
 }
 
 function peerFor(id) {
@@ -263,6 +279,20 @@ async function onCandidate(from, candidate) {
   }
 }
 
+// What became of one's own message, in the chat log where it was written.
+function addChatNote(note) {
+  const li = document.createElement("li");
+  li.className = "chat-note";
+  const who = document.createElement("strong");
+  who.textContent = "You";
+  li.append(who, document.createTextNode(`: ${state.lastChat || ""}`));
+  const why = document.createElement("span");
+  why.className = "state-note";
+  why.textContent = note;
+  li.append(document.createElement("br"), why);
+  $("chat-log").append(li);
+}
+
 function addChat(from, text) {
   const li = document.createElement("li");
   const who = document.createElement("strong");
@@ -347,6 +377,8 @@ async function onMessage(event) {
     case "error":
       if (["call_ended", "outside_window"].includes(m.code)) {
         finish(m.message);
+      } else if (["chat_held", "chat_blocked", "chat_waiting_for_supervisor"].includes(m.code)) {
+        addChatNote(m.message);
       } else if (m.code === "replaced") {
         finish("This call carried on in another window.");
       } else {
@@ -460,8 +492,26 @@ $("chat-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const input = $("chat-text");
   const text = input.value.trim();
-  if (text) send({ type: "chat", text });
+  if (text) {
+    state.lastChat = text;
+    send({ type: "chat", text });
+  }
   input.value = "";
+});
+$("worried-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const reply = await fetch(`/api/sessions/${sessionId}/concerns`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: JSON.stringify({ text: $("worried-text").value }),
+  });
+  $("worried-done").hidden = !reply.ok;
+  $("worried-done").textContent = reply.ok
+    ? "Thank you for telling us. A safeguarding lead will look at this."
+    : "That didn't go through. Please tell a teacher.";
+  $("worried-done").hidden = false;
+  if (reply.ok) $("worried-text").value = "";
 });
 
 // The Join button is live from when the room opens.

@@ -3,6 +3,7 @@
 //! and attendance.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -186,12 +187,44 @@ async fn call_names(
     );
     for id in &session.supervisors {
         let who = state.store.user(*id).await?;
-        names.insert(*id, format!("{} (supervising)", who.full_name()));
+        names.insert(*id, staff_name(state, &who).await?);
     }
-    names
-        .entry(actor.user.id)
-        .or_insert_with(|| format!("{} (safeguarding)", actor.user.full_name()));
+    if let Entry::Vacant(place) = names.entry(actor.user.id) {
+        place.insert(staff_name(state, &actor.user).await?);
+    }
+    // A safeguarding lead of either school may watch without being booked:
+    // the students see who they are when they come in.
+    let schools = [
+        state.store.user(session.mentee_id).await?.school_id,
+        state.store.user(session.mentor_id).await?.school_id,
+    ];
+    for school in schools.into_iter().flatten() {
+        for lead in state
+            .store
+            .users_at_school(school, &[crate::people::accounts::Role::SafeguardingLead])
+            .await?
+        {
+            if let Entry::Vacant(place) = names.entry(lead.id) {
+                place.insert(staff_name(state, &lead).await?);
+            }
+        }
+    }
     Ok(names)
+}
+
+/// "Helen Marsh, Hillside Academy, safeguarding lead": how a call names a
+/// member of staff, so a student knows who watches.
+async fn staff_name(state: &AppState, who: &crate::people::accounts::User) -> Result<String> {
+    let school = match who.school_id {
+        Some(s) => state.store.school(s).await?.name,
+        None => String::new(),
+    };
+    let role = match who.role {
+        crate::people::accounts::Role::SafeguardingLead => "safeguarding lead",
+        crate::people::accounts::Role::Coordinator => "coordinator",
+        _ => "supervising teacher",
+    };
+    Ok(format!("{}, {school}, {role}", who.full_name()))
 }
 
 async fn api_join(

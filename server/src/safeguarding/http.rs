@@ -35,6 +35,7 @@ pub fn routes(routes: Routes) -> Routes {
         .delete("/api/safeguarding/words/{word}", api_remove_word)
         .get("/api/safeguarding/rules", api_rules)
         .put("/api/safeguarding/rules", api_set_rules)
+        .post("/api/sessions/{session_id}/concerns", api_call_concern)
 }
 
 /// The actor's school, once the policy lets them oversee its messages.
@@ -372,4 +373,31 @@ async fn api_set_rules(
         .await?;
     state.moderator.forget(school);
     Ok(Json(input))
+}
+
+/// Raises a concern from a call: anyone the policy seats in it (the pair,
+/// its supervisors, the schools' safeguarding leads).
+pub async fn concern_from_call(
+    state: &AppState,
+    actor: &Actor,
+    session: Uuid,
+    input: &super::ConcernInput,
+) -> Result<Concern> {
+    let session = state.store.session(session).await?;
+    crate::attendance::call_role(&state.store, &actor.user, &session).await?;
+    let text = input.checked_text()?;
+    state
+        .store
+        .raise_concern(actor.user.id, session.match_id, Some(session.id), &text)
+        .await
+}
+
+async fn api_call_concern(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(session): Path<Uuid>,
+    ApiJson(input): ApiJson<super::ConcernInput>,
+) -> Result<(StatusCode, Json<Concern>), ApiError> {
+    let concern = concern_from_call(&state, &actor, session, &input).await?;
+    Ok((StatusCode::CREATED, Json(concern)))
 }

@@ -158,4 +158,10 @@ pub const MESSAGING: &[Row] = &[
         allowed: &[DslA],
         body: none,
     },
+    Row {
+        method: "POST",
+        path: "/api/sessions/{session_id}/concerns",
+        allowed: &[super::TeacherA, DslA, MentorA, CoordB, MenteeB],
+        body: |_| Body::Json(json!({"text": "The mentee seemed upset"})),
+    },
 ];

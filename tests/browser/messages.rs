@@ -1,0 +1,118 @@
+//! A pair's messages on the iPad: a mentee writes and the mentor reads; a
+//! phone number is held, the safeguarding lead releases it redacted, and
+//! the mentor sees the redacted text; a student's concern reaches the lead.
+
+use super::support::*;
+
+async fn write(browser: &Client, text: &str) {
+    let form = browser.find(Locator::Id("send-form")).await.unwrap();
+    fill(&form, "#message-text", text).await;
+    click(browser, Locator::Id("send")).await;
+}
+
+#[tokio::test]
+async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_the_lead() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    app.approve_as_both(&world).await;
+    let browser = open_browser(&driver, &chromium).await;
+    let password = mentorbridge_tests::PASSWORD;
+
+    // The mentee finds Messages on their home page and writes.
+    sign_in(&browser, &app, "mentee.b", password).await;
+    click(&browser, Locator::Id("messages-link")).await;
+    click(&browser, Locator::Css(".thread-link")).await;
+    wait_for_text(
+        &browser,
+        "#who-can-read",
+        "safeguarding leads at both schools",
+    )
+    .await;
+    write(&browser, "Hi! Can we do fractions on Monday?").await;
+    wait_for_text(&browser, "#messages", "Can we do fractions on Monday?").await;
+    save_screenshot(&browser, "thread-mentee").await;
+    sign_out(&browser).await;
+
+    // The mentor sees it waiting on their home page, and reads it; their
+    // reply with a phone number waits for a teacher.
+    sign_in(&browser, &app, "mentor.a", password).await;
+    wait_for_text(&browser, "#unread-count", "1 new").await;
+    click(&browser, Locator::Id("messages-link")).await;
+    click(&browser, Locator::Css(".thread-link")).await;
+    wait_for_text(&browser, "#messages", "Can we do fractions on Monday?").await;
+    write(&browser, "Sure! text me on 07700 900123 if you get stuck").await;
+    wait_for_text(&browser, "#thread-notice", "waiting for a teacher to check").await;
+    wait_for_text(&browser, "#messages", "Waiting for a teacher to check").await;
+    save_screenshot(&browser, "thread-held").await;
+    sign_out(&browser).await;
+
+    // The mentee does not see it.
+    sign_in(&browser, &app, "mentee.b", password).await;
+    browser
+        .goto(&format!("{}/messages", app.base))
+        .await
+        .unwrap();
+    click(&browser, Locator::Css(".thread-link")).await;
+    let seen = text_of(&browser, "#messages").await;
+    assert!(!seen.contains("07700"), "held: {seen}");
+    sign_out(&browser).await;
+
+    // The lead sees it waiting, the number highlighted, and releases it
+    // with the number hidden.
+    sign_in(&browser, &app, "dsl.a", password).await;
+    wait_for_text(&browser, "#held-count", "1").await;
+    click(&browser, Locator::Id("held-count")).await;
+    let found = eval(
+        &browser,
+        "return [...document.querySelectorAll('#held mark.found')].map(m => m.textContent);",
+    )
+    .await;
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "07700 900123"),
+        "{found}"
+    );
+    save_screenshot(&browser, "safeguarding-queue").await;
+    click(&browser, Locator::Css("#held button[value=redact]")).await;
+    wait_for_text(&browser, "#held h2", "(0)").await;
+    sign_out(&browser).await;
+
+    // The mentee sees the message with the number blanked; then tells a
+    // safeguarding lead they are worried.
+    sign_in(&browser, &app, "mentee.b", password).await;
+    browser
+        .goto(&format!("{}/messages", app.base))
+        .await
+        .unwrap();
+    click(&browser, Locator::Css(".thread-link")).await;
+    let seen = wait_for_text(&browser, "#messages", "if you get stuck").await;
+    assert!(!seen.contains("07700") && seen.contains('█'), "{seen}");
+    click(&browser, Locator::Css("#worried summary")).await;
+    let worry = browser.find(Locator::Css("#worried form")).await.unwrap();
+    fill(
+        &worry,
+        "#worried-text",
+        "Someone keeps asking for my number",
+    )
+    .await;
+    click(&browser, Locator::Id("send-worry")).await;
+    wait_for_text(&browser, "#thread-notice", "Thank you for telling us").await;
+    save_screenshot(&browser, "thread-worried").await;
+    sign_out(&browser).await;
+
+    sign_in(&browser, &app, "dsl.a", password).await;
+    wait_for_text(&browser, "#concern-count", "1").await;
+    browser
+        .goto(&format!("{}/safeguarding", app.base))
+        .await
+        .unwrap();
+    wait_for_text(&browser, "#concerns", "Someone keeps asking for my number").await;
+    save_screenshot(&browser, "safeguarding-concern").await;
+}

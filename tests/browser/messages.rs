@@ -22,7 +22,21 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
     let browser = open_browser(&driver, &chromium).await;
     let password = mentorbridge_tests::PASSWORD;
 
-    // The mentee finds Messages on their home page and writes.
+    // A coordinator adds local slang to the school's own list.
+    sign_in(&browser, &app, "coord.a", password).await;
+    browser
+        .goto(&format!("{}/school/message-rules", app.base))
+        .await
+        .unwrap();
+    let form = browser.find(Locator::Css("#words form")).await.unwrap();
+    fill(&form, "#new-word", "Skeng").await;
+    click(&browser, Locator::Id("add-word")).await;
+    wait_for_text(&browser, "#words", "skeng").await;
+    save_screenshot(&browser, "message-rules").await;
+    sign_out(&browser).await;
+
+    // The mentee finds Messages on their home page and writes; a word on
+    // the mentor's school's list is not sent, and what was typed stays.
     sign_in(&browser, &app, "mentee.b", password).await;
     click(&browser, Locator::Id("messages-link")).await;
     click(&browser, Locator::Css(".thread-link")).await;
@@ -32,6 +46,10 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
         "safeguarding leads at both schools",
     )
     .await;
+    write(&browser, "he's got a sk3ng").await;
+    wait_for_text(&browser, "#thread-error", "your school has asked us not to send").await;
+    let kept = eval(&browser, "return document.getElementById('message-text').value;").await;
+    assert_eq!(kept, "he's got a sk3ng", "what was typed is kept to change");
     write(&browser, "Hi! Can we do fractions on Monday?").await;
     wait_for_text(&browser, "#messages", "Can we do fractions on Monday?").await;
     save_screenshot(&browser, "thread-mentee").await;

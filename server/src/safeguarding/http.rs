@@ -298,7 +298,7 @@ async fn api_reads(
 }
 
 /// The actor's school, once the policy lets them keep its list and rules.
-fn ruled_school(actor: &Actor) -> Result<Uuid> {
+pub fn ruled_school(actor: &Actor) -> Result<Uuid> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::ManageMessageRules { school })?;
     Ok(school)

@@ -24,6 +24,9 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/safeguarding/held/{message_id}", review_submit)
         .post("/safeguarding/concerns/{concern_id}", concern_submit)
         .get("/safeguarding/threads/{match_id}", record_page)
+        .get("/school/message-rules", rules_page)
+        .post("/school/message-rules", rules_submit)
+        .post("/school/message-rules/words", word_submit)
 }
 
 /// A concern as the page lists it.
@@ -209,4 +212,144 @@ async fn record_page(
             .format("%-d %B %Y, %H:%M UTC")
             .to_string(),
     })))
+}
+
+/// One category's row on the rules page.
+struct CategoryRow {
+    name: &'static str,
+    label: &'static str,
+    action: &'static str,
+}
+
+#[derive(askama::Template)]
+#[template(path = "message_rules.html")]
+struct RulesPage {
+    nav: Nav,
+    school: String,
+    words: Vec<String>,
+    categories: Vec<CategoryRow>,
+    hours_from: String,
+    hours_until: String,
+    typed_word: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn show_rules(
+    state: &AppState,
+    actor: &Actor,
+    typed_word: String,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<RulesPage> {
+    let school = super::http::ruled_school(actor)?;
+    let rules = state.store.school_rules(school).await?;
+    Ok(RulesPage {
+        nav: Nav::for_actor(actor),
+        school: state.store.school(school).await?.name,
+        words: state.store.school_words(school).await?,
+        categories: super::moderate::Category::ALL
+            .into_iter()
+            .map(|c| CategoryRow {
+                name: c.as_str(),
+                label: c.label(),
+                action: rules.policy.action(c).as_str(),
+            })
+            .collect(),
+        hours_from: rules
+            .hours
+            .map(|h| h.0.format("%H:%M").to_string())
+            .unwrap_or_default(),
+        hours_until: rules
+            .hours
+            .map(|h| h.1.format("%H:%M").to_string())
+            .unwrap_or_default(),
+        typed_word,
+        notice,
+        error,
+    })
+}
+
+async fn rules_page(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Html<String>, PageError> {
+    Ok(Html(render(
+        &show_rules(&state, &actor, String::new(), None, None).await?,
+    )))
+}
+
+async fn rules_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let school = super::http::ruled_school(&actor)?;
+        let mut policy = super::moderate::Policy::default();
+        for c in super::moderate::Category::ALL {
+            let chosen = form.get(c.as_str()).map(String::as_str).unwrap_or_default();
+            let action = chosen.parse().map_err(|_| {
+                Error::invalid("policy", format!("choose what happens for {}", c.label()))
+            })?;
+            policy.set(c, action);
+        }
+        let hour = |k: &str| {
+            form.get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let input = super::store::RulesInput {
+            policy,
+            hours_from: hour("hours_from"),
+            hours_until: hour("hours_until"),
+        };
+        state
+            .store
+            .set_school_rules(school, &input, actor.user.id)
+            .await?;
+        state.moderator.forget(school);
+        Ok(())
+    }
+    .await;
+    after_form(result, "/school/message-rules", |e| {
+        show_rules(&state, &actor, String::new(), None, Some(e))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct WordForm {
+    #[serde(default)]
+    word: String,
+    /// `add` or `remove`.
+    #[serde(default)]
+    action: String,
+}
+
+async fn word_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<WordForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let school = super::http::ruled_school(&actor)?;
+        if form.action == "remove" {
+            if !state.store.remove_school_word(school, &form.word).await? {
+                return Err(Error::invalid("word", "that word is not on the list"));
+            }
+        } else {
+            state
+                .store
+                .add_school_word(school, &form.word, Some(actor.user.id))
+                .await?;
+        }
+        state.moderator.forget(school);
+        Ok(())
+    }
+    .await;
+    after_form(result, "/school/message-rules", |e| {
+        show_rules(&state, &actor, form.word.clone(), None, Some(e))
+    })
+    .await
 }

@@ -164,4 +164,37 @@ pub const MESSAGING: &[Row] = &[
         allowed: &[super::TeacherA, DslA, MentorA, CoordB, MenteeB],
         body: |_| Body::Json(json!({"text": "The mentee seemed upset"})),
     },
+    Row {
+        method: "GET",
+        path: "/school/message-rules",
+        allowed: RULE_KEEPERS,
+        body: none,
+    },
+    Row {
+        method: "POST",
+        path: "/school/message-rules",
+        allowed: RULE_KEEPERS,
+        body: |_| {
+            Body::Form(vec![
+                ("swearing", "block".into()),
+                ("school_words", "block".into()),
+                ("contact", "hold".into()),
+                ("meeting", "hold".into()),
+                ("secrecy", "hold".into()),
+                ("hours_from", "07:30".into()),
+                ("hours_until", "18:00".into()),
+            ])
+        },
+    },
+    Row {
+        method: "POST",
+        path: "/school/message-rules/words",
+        allowed: RULE_KEEPERS,
+        body: |n| {
+            Body::Form(vec![
+                ("word", format!("pageslang{n}")),
+                ("action", "add".into()),
+            ])
+        },
+    },
 ];

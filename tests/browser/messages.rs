@@ -28,6 +28,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
         .goto(&format!("{}/school/message-rules", app.base))
         .await
         .unwrap();
+    wait_for_text(&browser, "h1", "Message rules").await;
     let form = browser.find(Locator::Css("#words form")).await.unwrap();
     fill(&form, "#new-word", "Skeng").await;
     click(&browser, Locator::Id("add-word")).await;
@@ -47,8 +48,17 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
     )
     .await;
     write(&browser, "he's got a sk3ng").await;
-    wait_for_text(&browser, "#thread-error", "your school has asked us not to send").await;
-    let kept = eval(&browser, "return document.getElementById('message-text').value;").await;
+    wait_for_text(
+        &browser,
+        "#thread-error",
+        "your school has asked us not to send",
+    )
+    .await;
+    let kept = eval(
+        &browser,
+        "return document.getElementById('message-text').value;",
+    )
+    .await;
     assert_eq!(kept, "he's got a sk3ng", "what was typed is kept to change");
     write(&browser, "Hi! Can we do fractions on Monday?").await;
     wait_for_text(&browser, "#messages", "Can we do fractions on Monday?").await;
@@ -133,4 +143,26 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
         .unwrap();
     wait_for_text(&browser, "#concerns", "Someone keeps asking for my number").await;
     save_screenshot(&browser, "safeguarding-concern").await;
+
+    // The lead searches by category ("Anyone", any date), and reads the
+    // whole record with the decision in it.
+    click(&browser, Locator::Id("search-link")).await;
+    let search = browser.find(Locator::Id("search")).await.unwrap();
+    search
+        .find(Locator::Css("select[name=category] option[value=contact]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&browser, Locator::Css("#search button")).await;
+    wait_for_text(&browser, "#found h2", "1 message").await;
+    save_screenshot(&browser, "safeguarding-search").await;
+    click(&browser, Locator::LinkText("conversation")).await;
+    let record = wait_for_text(&browser, "#record", "redacted by").await;
+    assert!(
+        record.contains("he's got a sk3ng"),
+        "blocked messages are in the record: {record}"
+    );
+    save_screenshot(&browser, "safeguarding-record").await;
 }

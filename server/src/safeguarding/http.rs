@@ -234,20 +234,35 @@ async fn api_move_concern(
     Ok(Json(move_concern(&state, &actor, id, &to).await?))
 }
 
-/// A search of pupils' messages.
+/// A search of pupils' messages. An empty field (the search form's
+/// "Anyone") is no filter.
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
     /// A pupil's id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_is_none")]
     pub pupil: Option<Uuid>,
     /// First day, `YYYY-MM-DD` (UTC).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_is_none")]
     pub from: Option<NaiveDate>,
     /// Last day, inclusive.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_is_none")]
     pub to: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_is_none")]
     pub category: Option<Category>,
+}
+
+fn empty_is_none<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use serde::de::Error as _;
+    let text: Option<String> = Option::deserialize(d)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => t.parse().map(Some).map_err(D::Error::custom),
+    }
 }
 
 /// The messages of `actor`'s school's pupils that match `query`.

@@ -24,6 +24,7 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/safeguarding/held/{message_id}", review_submit)
         .post("/safeguarding/concerns/{concern_id}", concern_submit)
         .get("/safeguarding/threads/{match_id}", record_page)
+        .get("/safeguarding/search", search_page)
         .get("/school/message-rules", rules_page)
         .post("/school/message-rules", rules_submit)
         .post("/school/message-rules/words", word_submit)
@@ -159,6 +160,8 @@ struct RecordLine {
     parts: Vec<(String, bool)>,
     shown: Option<String>,
     in_call: bool,
+    /// The safeguarding lead's decision, if it was held.
+    decision: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -182,8 +185,27 @@ async fn record_page(
     let view = crate::messaging::threads::thread_view(&state.store, &actor, id).await?;
     let mentee = state.store.user(pair.mentee_id).await?;
     let mentor = state.store.user(pair.mentor_id).await?;
+    let record = view.record.unwrap_or_default();
+    let ids: Vec<i64> = record.iter().map(|m| m.id).collect();
+    let reviews = state.store.reviews_of(&ids).await?;
     let mut lines = Vec::new();
-    for m in view.record.unwrap_or_default() {
+    for m in record {
+        let decision = match reviews.iter().find(|r| r.message_id == m.id) {
+            Some(r) => {
+                let by = state.store.user(r.by_user).await?.full_name();
+                let note = if r.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", r.note)
+                };
+                Some(format!(
+                    "{} by {by}, {}{note}",
+                    r.decision,
+                    r.at.format("%-d %b %Y %H:%M UTC")
+                ))
+            }
+            None => None,
+        };
         let findings: Vec<Finding> = serde_json::from_str(&m.findings).unwrap_or_default();
         let who = if m.sender_id == mentee.id {
             mentee.full_name()
@@ -198,6 +220,7 @@ async fn record_page(
             parts: parts_of(&m.text, &findings),
             shown: m.shown.clone().filter(|s| *s != m.text),
             in_call: m.session_id.is_some(),
+            decision,
         });
     }
     Ok(Html(render(&RecordPage {
@@ -352,4 +375,72 @@ async fn word_submit(
         show_rules(&state, &actor, form.word.clone(), None, Some(e))
     })
     .await
+}
+
+/// A found message, as the search lists it.
+struct Found {
+    match_id: Uuid,
+    who: String,
+    when: String,
+    status: String,
+    category: Option<String>,
+    parts: Vec<(String, bool)>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "safeguarding_search.html")]
+struct SearchPage {
+    nav: Nav,
+    /// Each pupil: id, name, chosen.
+    pupils: Vec<(Uuid, String, bool)>,
+    query: super::http::SearchQuery,
+    categories: Vec<(&'static str, &'static str)>,
+    found: Vec<Found>,
+}
+
+async fn search_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    axum::extract::Query(query): axum::extract::Query<super::http::SearchQuery>,
+) -> Result<Html<String>, PageError> {
+    let school = overseen_school(&actor)?;
+    let mut pupils = Vec::new();
+    for pair in super::pairs_at(&state.store, school).await? {
+        for id in [pair.mentee_id, pair.mentor_id] {
+            if !pupils.iter().any(|(p, _)| *p == id) {
+                let user = state.store.user(id).await?;
+                pupils.push((id, user.full_name()));
+            }
+        }
+    }
+    pupils.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut found = Vec::new();
+    for m in super::http::search(&state, &actor, &query).await? {
+        let findings: Vec<Finding> = serde_json::from_str(&m.findings).unwrap_or_default();
+        found.push(Found {
+            match_id: m.match_id,
+            who: pupils
+                .iter()
+                .find(|(p, _)| *p == m.sender_id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default(),
+            when: m.sent_at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
+            status: m.status.to_string(),
+            category: m.category.clone(),
+            parts: parts_of(&m.text, &findings),
+        });
+    }
+    Ok(Html(render(&SearchPage {
+        nav: Nav::for_actor(&actor),
+        pupils: pupils
+            .into_iter()
+            .map(|(id, name)| (id, name, query.pupil == Some(id)))
+            .collect(),
+        query,
+        categories: super::moderate::Category::ALL
+            .into_iter()
+            .map(|c| (c.as_str(), c.label()))
+            .collect(),
+        found,
+    })))
 }

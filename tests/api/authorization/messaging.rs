@@ -197,4 +197,10 @@ pub const MESSAGING: &[Row] = &[
             ])
         },
     },
+    Row {
+        method: "GET",
+        path: "/safeguarding/search",
+        allowed: &[DslA],
+        body: none,
+    },
 ];

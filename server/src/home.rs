@@ -97,7 +97,9 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                 .count();
             page.staff = people.iter().filter(|u| u.role.is_school_staff()).count();
         }
-        if may(Action::OverseeMessages { school: school_id }) {
+        let deputy = crate::auth::policy::may_deputise(actor.role())
+            && store.is_deputy(actor.user.id, school_id).await?;
+        if deputy || may(Action::OverseeMessages { school: school_id }) {
             let pairs: Vec<uuid::Uuid> = crate::safeguarding::pairs_at(store, school_id)
                 .await?
                 .iter()

@@ -49,6 +49,7 @@ const TABLES: &[(&str, &str)] = &[
     ("concerns", "safeguarding"),
     ("staff_reads", "safeguarding"),
     ("safeguarding_alerts", "safeguarding"),
+    ("safeguarding_deputies", "safeguarding"),
 ];
 
 /// The domain a source file belongs to, or `None` for the shared parts

@@ -109,6 +109,9 @@ enum Fresh {
     Concern,
     /// A word on the caller's school's list, for `{word}`.
     Word,
+    /// A new teacher at school A, for `{fresh_staff}` in the body; for
+    /// `{user_id}` in the path, already named a deputy.
+    Staff,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -124,6 +127,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.contains("{message_id}") => Some(Fresh::HeldMessage),
         (_, p) if p.contains("{concern_id}") => Some(Fresh::Concern),
         (_, p) if p.contains("{word}") => Some(Fresh::Word),
+        (_, p) if p.contains("deputies") => Some(Fresh::Staff),
         _ => None,
     }
 }
@@ -324,6 +328,7 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
 struct Prepared {
     path: String,
     fresh_mentee: String,
+    fresh_staff: String,
     proposal_id: String,
     free_slot: String,
 }
@@ -427,6 +432,19 @@ async fn prepare(
                 .unwrap();
             out.path = out.path.replace("{word}", &word);
         }
+        Some(Fresh::Staff) => {
+            let staff = app
+                .add_staff(&world.a, &format!("fresh.staff{n}"), "teacher")
+                .await;
+            if row.path.contains("{user_id}") {
+                app.store
+                    .name_deputy(world.a.id, staff.id, world.dsl_a.id)
+                    .await
+                    .unwrap();
+                out.path = row.path.replace("{user_id}", &staff.id.to_string());
+            }
+            out.fresh_staff = staff.id.to_string();
+        }
         None => {}
     }
     if row.path.starts_with("/calendar/") {
@@ -511,6 +529,7 @@ fn filled_body(row: &Row, n: usize, prepared: &Prepared, setup: &Setup, world: &
     let mut body = (row.body)(n);
     let fill = |v: &str| {
         v.replace("{fresh_mentee}", &prepared.fresh_mentee)
+            .replace("{fresh_staff}", &prepared.fresh_staff)
             .replace("{mentee_id}", &setup.mentee.to_string())
             .replace("{mentee_b}", &world.mentee_b.id.to_string())
             .replace("{mentor_a}", &world.mentor_a.id.to_string())

@@ -411,4 +411,99 @@ on_both_backends!(
     bad_messages_get_clear_errors_and_lose_nothing,
     school_words_and_rules_decide_and_a_concern_reaches_the_lead,
     call_chat_waits_for_a_supervisor_is_moderated_and_joins_the_thread,
+    deputies_read_as_the_lead_does_and_messages_wait_for_messaging_hours,
 );
+
+async fn deputies_read_as_the_lead_does_and_messages_wait_for_messaging_hours(app: TestApp) {
+    let (world, thread) = paired(&app).await;
+    let dsl = app.signed_in("dsl.a").await;
+    let teacher = app.signed_in("teacher.a").await;
+    assert_eq!(
+        teacher.get("/api/safeguarding/held").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let student = dsl
+        .post_json(
+            "/api/safeguarding/deputies",
+            &json!({"user_id": world.mentor_a.id}),
+        )
+        .await;
+    assert_eq!(
+        student.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a pupil cannot be a deputy"
+    );
+    let named = dsl
+        .post_json(
+            "/api/safeguarding/deputies",
+            &json!({"user_id": world.teacher_a.id}),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::CREATED, "{}", named.text);
+    assert_eq!(
+        teacher.get("/api/safeguarding/held").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        teacher.get(&format!("/api/threads/{thread}")).await.status,
+        StatusCode::OK
+    );
+    let reads = dsl.get("/api/safeguarding/reads").await.json();
+    assert!(
+        reads
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["user_id"] == world.teacher_a.id.to_string() && r["kind"] == "thread"),
+        "the deputy's reading is recorded: {reads}"
+    );
+    let removed = dsl
+        .delete(&format!(
+            "/api/safeguarding/deputies/{}",
+            world.teacher_a.id
+        ))
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert_eq!(
+        teacher.get(&format!("/api/threads/{thread}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // School A's hours are two hours from now: a message to its pupil
+    // waits, the sender is told, and the mentor does not see it yet.
+    let london = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London);
+    let open = (london + chrono::Duration::hours(2))
+        .format("%H:00")
+        .to_string();
+    let close = (london + chrono::Duration::hours(3))
+        .format("%H:00")
+        .to_string();
+    if open < close {
+        let coord = app.signed_in("coord.a").await;
+        let rules = json!({"policy": {"swearing": "block", "school_words": "block", "contact": "hold", "meeting": "hold", "secrecy": "hold"}, "hours_from": open, "hours_until": close});
+        assert_eq!(
+            coord
+                .put_json("/api/safeguarding/rules", &rules)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let mentee = app.signed_in("mentee.b").await;
+        let sent = mentee
+            .post_json(
+                &format!("/api/threads/{thread}/messages"),
+                &json!({"text": "Good luck in your exam!"}),
+            )
+            .await
+            .json();
+        assert_eq!(sent["entry"]["state"], "scheduled", "{sent}");
+        assert!(
+            sent["notice"]
+                .as_str()
+                .unwrap()
+                .contains("outside messaging hours")
+        );
+        let mentor = app.signed_in("mentor.a").await;
+        assert!(texts(&mentor.get(&format!("/api/threads/{thread}")).await.json()).is_empty());
+    }
+}

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 mod threads;
 
-pub use threads::{ThreadAccess, thread_access};
+pub use threads::{ThreadAccess, may_deputise, thread_access};
 
 use super::Actor;
 use crate::error::{Error, Result};
@@ -130,6 +130,8 @@ pub enum Action<'a> {
     /// search its pupils' messages and read the record of staff reads.
     /// Reading a thread itself is [`thread_access`]'s business.
     OverseeMessages { school: Uuid },
+    /// Name or remove the school's deputy safeguarding leads.
+    NameDeputies { school: Uuid },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -224,6 +226,7 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         // calls they supervise).
         (Coordinator | SafeguardingLead, ManageMessageRules { school }) => at(school),
         (SafeguardingLead, OverseeMessages { school }) => at(school),
+        (SafeguardingLead, NameDeputies { school }) => at(school),
 
         _ => false,
     }

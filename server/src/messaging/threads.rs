@@ -30,10 +30,18 @@ pub async fn open_thread(store: &Store, actor: &Actor, id: Uuid) -> Result<OpenT
         store.user(pair.mentee_id).await?.school_id,
         store.user(pair.mentor_id).await?.school_id,
     ];
+    // A deputy is judged as the lead is; asked only of staff who could be one.
+    let deputy = match actor.school_id() {
+        Some(school) if crate::auth::policy::may_deputise(actor.role()) => {
+            store.is_deputy(actor.user.id, school).await?
+        }
+        _ => false,
+    };
     let access = thread_access(
         actor.user.id,
         actor.role(),
         actor.school_id(),
+        deputy,
         &pair,
         schools,
     )

@@ -15,7 +15,7 @@ use super::pairs_at;
 use super::store::RulesInput;
 use super::{Concern, ConcernMove, Decide, ReadKind, Review, ReviewInput, StaffRead};
 use crate::auth::Actor;
-use crate::auth::policy::{Action, authorize};
+use crate::auth::policy::{Action, allowed, authorize, may_deputise};
 use crate::error::{ApiError, Error, Result};
 use crate::extract::ApiJson;
 use crate::messaging::Message;
@@ -36,11 +36,25 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/safeguarding/rules", api_rules)
         .put("/api/safeguarding/rules", api_set_rules)
         .post("/api/sessions/{session_id}/concerns", api_call_concern)
+        .get("/api/safeguarding/deputies", api_deputies)
+        .post("/api/safeguarding/deputies", api_name_deputy)
+        .delete("/api/safeguarding/deputies/{user_id}", api_remove_deputy)
 }
 
-/// The actor's school, once the policy lets them oversee its messages.
-pub fn overseen_school(actor: &Actor) -> Result<Uuid> {
+/// The actor's school, once the policy lets them oversee its messages: its
+/// safeguarding lead, or a deputy the lead named.
+pub async fn overseen_school(state: &AppState, actor: &Actor) -> Result<Uuid> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
+    if allowed(
+        actor.role(),
+        Some(school),
+        Action::OverseeMessages { school },
+    ) {
+        return Ok(school);
+    }
+    if may_deputise(actor.role()) && state.store.is_deputy(actor.user.id, school).await? {
+        return Ok(school);
+    }
     authorize(actor, Action::OverseeMessages { school })?;
     Ok(school)
 }
@@ -80,7 +94,7 @@ fn findings_of(message: &Message) -> Vec<Finding> {
 /// The held messages about `school`'s pupils, oldest first. Opening the
 /// queue records a read of each message shown.
 pub async fn held_queue(state: &AppState, actor: &Actor) -> Result<Vec<HeldView>> {
-    let school = overseen_school(actor)?;
+    let school = overseen_school(state, actor).await?;
     let pairs: Vec<Uuid> = pairs_at(&state.store, school)
         .await?
         .iter()
@@ -121,7 +135,7 @@ pub async fn held_queue(state: &AppState, actor: &Actor) -> Result<Vec<HeldView>
 /// Decides held message `id`: only a safeguarding lead of the sender's
 /// school decides; a rejection needs a note.
 pub async fn review(state: &AppState, actor: &Actor, id: i64, input: &ReviewInput) -> Result<()> {
-    let school = overseen_school(actor)?;
+    let school = overseen_school(state, actor).await?;
     let message = state.store.message(id).await?;
     let sender = state.store.user(message.sender_id).await?;
     if sender.school_id != Some(school) {
@@ -152,7 +166,7 @@ pub async fn review(state: &AppState, actor: &Actor, id: i64, input: &ReviewInpu
 
 /// The concerns about `school`'s pupils, newest first.
 pub async fn concerns(state: &AppState, actor: &Actor) -> Result<Vec<Concern>> {
-    let school = overseen_school(actor)?;
+    let school = overseen_school(state, actor).await?;
     let pairs: Vec<Uuid> = pairs_at(&state.store, school)
         .await?
         .iter()
@@ -180,7 +194,7 @@ pub async fn move_concern(
     id: Uuid,
     to: &ConcernMove,
 ) -> Result<Concern> {
-    let school = overseen_school(actor)?;
+    let school = overseen_school(state, actor).await?;
     let concern = state.store.concern(id).await?;
     let ours = pairs_at(&state.store, school)
         .await?
@@ -267,7 +281,7 @@ where
 
 /// The messages of `actor`'s school's pupils that match `query`.
 pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Result<Vec<Message>> {
-    let school = overseen_school(actor)?;
+    let school = overseen_school(state, actor).await?;
     let pairs: Vec<Uuid> = pairs_at(&state.store, school)
         .await?
         .iter()
@@ -308,7 +322,7 @@ async fn api_reads(
     State(state): State<AppState>,
     actor: Actor,
 ) -> Result<Json<Vec<StaffRead>>, ApiError> {
-    let school = overseen_school(&actor)?;
+    let school = overseen_school(&state, &actor).await?;
     Ok(Json(state.store.staff_reads(school).await?))
 }
 
@@ -415,4 +429,61 @@ async fn api_call_concern(
 ) -> Result<(StatusCode, Json<Concern>), ApiError> {
     let concern = concern_from_call(&state, &actor, session, &input).await?;
     Ok((StatusCode::CREATED, Json(concern)))
+}
+
+/// Names `user` a deputy of the lead's school: a teacher or coordinator
+/// there.
+pub async fn name_deputy(state: &AppState, actor: &Actor, user: Uuid) -> Result<()> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(actor, Action::NameDeputies { school })?;
+    let who = state.store.user(user).await?;
+    if who.school_id != Some(school) || !may_deputise(who.role) {
+        return Err(Error::invalid(
+            "user_id",
+            "a deputy is a teacher or coordinator of your own school",
+        ));
+    }
+    state.store.name_deputy(school, user, actor.user.id).await?;
+    Ok(())
+}
+
+async fn api_deputies(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Vec<Uuid>>, ApiError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::NameDeputies { school })?;
+    Ok(Json(state.store.deputies(school).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeputyInput {
+    user_id: Uuid,
+}
+
+async fn api_name_deputy(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<DeputyInput>,
+) -> Result<(StatusCode, Json<Vec<Uuid>>), ApiError> {
+    name_deputy(&state, &actor, input.user_id).await?;
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.deputies(school).await?),
+    ))
+}
+
+async fn api_remove_deputy(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(user): Path<Uuid>,
+) -> Result<Json<Vec<Uuid>>, ApiError> {
+    let school = actor.school_id().ok_or(Error::Forbidden)?;
+    authorize(&actor, Action::NameDeputies { school })?;
+    if !state.store.remove_deputy(school, user).await? {
+        return Err(Error::NotFound("deputy").into());
+    }
+    Ok(Json(state.store.deputies(school).await?))
 }

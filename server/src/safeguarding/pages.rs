@@ -25,6 +25,7 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/safeguarding/concerns/{concern_id}", concern_submit)
         .get("/safeguarding/threads/{match_id}", record_page)
         .get("/safeguarding/search", search_page)
+        .post("/safeguarding/deputies", deputy_submit)
         .get("/school/message-rules", rules_page)
         .post("/school/message-rules", rules_submit)
         .post("/school/message-rules/words", word_submit)
@@ -44,6 +45,9 @@ struct QueuePage {
     held: Vec<HeldView>,
     concerns: Vec<ConcernLine>,
     error: Option<String>,
+    /// For the lead: the deputies, and who could be named.
+    deputies: Option<Vec<(Uuid, String)>>,
+    candidates: Vec<(Uuid, String)>,
 }
 
 async fn show(state: &AppState, actor: &Actor, error: Option<String>) -> Result<QueuePage> {
@@ -60,11 +64,45 @@ async fn show(state: &AppState, actor: &Actor, error: Option<String>) -> Result<
             concern,
         });
     }
+    let (mut deputies, mut candidates) = (None, Vec::new());
+    if let Some(school) = actor.school_id()
+        && crate::auth::policy::allowed(
+            actor.role(),
+            Some(school),
+            crate::auth::policy::Action::NameDeputies { school },
+        )
+    {
+        let named = state.store.deputies(school).await?;
+        let staff = state
+            .store
+            .users_at_school(
+                school,
+                &[
+                    crate::people::accounts::Role::Teacher,
+                    crate::people::accounts::Role::Coordinator,
+                ],
+            )
+            .await?;
+        deputies = Some(
+            staff
+                .iter()
+                .filter(|u| named.contains(&u.id))
+                .map(|u| (u.id, format!("{} ({})", u.full_name(), u.role.label())))
+                .collect(),
+        );
+        candidates = staff
+            .iter()
+            .filter(|u| !named.contains(&u.id))
+            .map(|u| (u.id, format!("{} ({})", u.full_name(), u.role.label())))
+            .collect();
+    }
     Ok(QueuePage {
         nav: Nav::for_actor(actor),
         held,
         concerns: lines,
         error,
+        deputies,
+        candidates,
     })
 }
 
@@ -178,7 +216,7 @@ async fn record_page(
     actor: Actor,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
-    overseen_school(&actor)?;
+    overseen_school(&state, &actor).await?;
     let pair = state.store.pair(id).await?;
     // Opening is recorded by the thread's own rule, which also checks the
     // pair is one of this school's.
@@ -403,7 +441,7 @@ async fn search_page(
     actor: Actor,
     axum::extract::Query(query): axum::extract::Query<super::http::SearchQuery>,
 ) -> Result<Html<String>, PageError> {
-    let school = overseen_school(&actor)?;
+    let school = overseen_school(&state, &actor).await?;
     let mut pupils = Vec::new();
     for pair in super::pairs_at(&state.store, school).await? {
         for id in [pair.mentee_id, pair.mentor_id] {
@@ -443,4 +481,42 @@ async fn search_page(
             .collect(),
         found,
     })))
+}
+
+#[derive(Deserialize)]
+struct DeputyForm {
+    #[serde(default)]
+    user_id: String,
+    /// `add` or `remove`.
+    #[serde(default)]
+    action: String,
+}
+
+async fn deputy_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<DeputyForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let user: Uuid = form
+            .user_id
+            .parse()
+            .map_err(|_| Error::invalid("user_id", "choose a member of staff"))?;
+        if form.action == "remove" {
+            let school = actor.school_id().ok_or(Error::Forbidden)?;
+            crate::auth::policy::authorize(
+                &actor,
+                crate::auth::policy::Action::NameDeputies { school },
+            )?;
+            state.store.remove_deputy(school, user).await?;
+            Ok(())
+        } else {
+            super::http::name_deputy(&state, &actor, user).await
+        }
+    }
+    .await;
+    after_form(result, "/safeguarding#deputies", |e| {
+        show(&state, &actor, Some(e))
+    })
+    .await
 }

@@ -404,6 +404,61 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether `user` is a deputy safeguarding lead of `school`.
+    pub async fn is_deputy(&self, user: Uuid, school: Uuid) -> Result<bool> {
+        let n: i64 = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM safeguarding_deputies WHERE school_id = $1 AND user_id = $2"
+        )
+        .bind(school)
+        .bind(user)
+        .fetch_one(pool)
+        .await)?;
+        Ok(n > 0)
+    }
+
+    /// The deputies of `school`.
+    pub async fn deputies(&self, school: Uuid) -> Result<Vec<Uuid>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT user_id FROM safeguarding_deputies WHERE school_id = $1 ORDER BY named_at"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Names `user` a deputy of `school` (`false`: they already were).
+    pub async fn name_deputy(&self, school: Uuid, user: Uuid, by: Uuid) -> Result<bool> {
+        let added = on_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO safeguarding_deputies (school_id, user_id, named_by, named_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (school_id, user_id) DO NOTHING"
+        )
+        .bind(school)
+        .bind(user)
+        .bind(by)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(added == 1)
+    }
+
+    /// Removes a deputy (`false`: they were not one).
+    pub async fn remove_deputy(&self, school: Uuid, user: Uuid) -> Result<bool> {
+        let removed = on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM safeguarding_deputies WHERE school_id = $1 AND user_id = $2"
+        )
+        .bind(school)
+        .bind(user)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(removed == 1)
+    }
+}
+
 /// The category a stored name stands for.
 pub fn category_named(name: &str) -> Option<Category> {
     name.parse().ok()

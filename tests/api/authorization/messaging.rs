@@ -203,4 +203,33 @@ pub const MESSAGING: &[Row] = &[
         allowed: &[DslA],
         body: none,
     },
+    Row {
+        method: "GET",
+        path: "/api/safeguarding/deputies",
+        allowed: &[DslA],
+        body: none,
+    },
+    Row {
+        method: "POST",
+        path: "/api/safeguarding/deputies",
+        allowed: &[DslA],
+        body: |_| Body::Json(json!({"user_id": "{fresh_staff}"})),
+    },
+    Row {
+        method: "DELETE",
+        path: "/api/safeguarding/deputies/{user_id}",
+        allowed: &[DslA],
+        body: none,
+    },
+    Row {
+        method: "POST",
+        path: "/safeguarding/deputies",
+        allowed: &[DslA],
+        body: |_| {
+            Body::Form(vec![
+                ("user_id", "{fresh_staff}".into()),
+                ("action", "add".into()),
+            ])
+        },
+    },
 ];

@@ -18,13 +18,21 @@ pub enum ThreadAccess {
     Oversee,
 }
 
+/// Who a safeguarding lead may name as a deputy: a teacher or coordinator
+/// of their own school.
+pub fn may_deputise(role: Role) -> bool {
+    matches!(role, Role::Teacher | Role::Coordinator)
+}
+
 /// The rule, free of I/O. `schools` are the mentee's and the mentor's
-/// schools. Coordinators and teachers have no access: a thread is the
-/// pupils' and their safeguarding leads'.
+/// schools; `deputy` is whether the caller is a deputy the lead of their
+/// school has named. Coordinators and teachers otherwise have no access: a
+/// thread is the pupils' and their safeguarding leads'.
 pub fn thread_access(
     user: Uuid,
     role: Role,
     own_school: Option<Uuid>,
+    deputy: bool,
     pair: &Pair,
     schools: [Option<Uuid>; 2],
 ) -> Option<ThreadAccess> {
@@ -35,8 +43,9 @@ pub fn thread_access(
             ThreadAccess::Read
         });
     }
-    let lead =
-        role == Role::SafeguardingLead && own_school.is_some() && schools.contains(&own_school);
+    let lead = (role == Role::SafeguardingLead || deputy && may_deputise(role))
+        && own_school.is_some()
+        && schools.contains(&own_school);
     lead.then_some(ThreadAccess::Oversee)
 }
 
@@ -61,32 +70,44 @@ mod tests {
         };
         let schools = [a, b];
         assert_eq!(
-            thread_access(mentee, Role::Student, a, &pair, schools),
+            thread_access(mentee, Role::Student, a, false, &pair, schools),
             Some(ThreadAccess::Write)
         );
         assert_eq!(
-            thread_access(mentor, Role::Student, b, &pair, schools),
+            thread_access(mentor, Role::Student, b, false, &pair, schools),
             Some(ThreadAccess::Write)
         );
-        assert_eq!(thread_access(other, Role::Student, a, &pair, schools), None);
+        assert_eq!(
+            thread_access(other, Role::Student, a, false, &pair, schools),
+            None
+        );
         for role in [Role::Coordinator, Role::Teacher, Role::Admin] {
             assert_eq!(
-                thread_access(other, role, a, &pair, schools),
+                thread_access(other, role, a, false, &pair, schools),
                 None,
                 "{role:?}"
             );
         }
         assert_eq!(
-            thread_access(other, Role::SafeguardingLead, b, &pair, schools),
+            thread_access(other, Role::SafeguardingLead, b, false, &pair, schools),
             Some(ThreadAccess::Oversee)
         );
         assert_eq!(
-            thread_access(other, Role::SafeguardingLead, c, &pair, schools),
+            thread_access(other, Role::SafeguardingLead, c, false, &pair, schools),
+            None
+        );
+        // A deputy the lead named reads as the lead does; a student cannot be one.
+        assert_eq!(
+            thread_access(other, Role::Teacher, a, true, &pair, schools),
+            Some(ThreadAccess::Oversee)
+        );
+        assert_eq!(
+            thread_access(other, Role::Student, a, true, &pair, schools),
             None
         );
         pair.open = false;
         assert_eq!(
-            thread_access(mentee, Role::Student, a, &pair, schools),
+            thread_access(mentee, Role::Student, a, false, &pair, schools),
             Some(ThreadAccess::Read)
         );
     }

@@ -37,6 +37,9 @@ const TABLES: &[(&str, &str)] = &[
     ("calendar_feeds", "invites"),
     ("outbox", "invites"),
     ("outbox_attempts", "invites"),
+    // 0013's rebuild of the two, renamed into place.
+    ("outbox_next", "invites"),
+    ("outbox_attempts_next", "invites"),
     ("attendance_events", "attendance"),
     ("attendance_corrections", "attendance"),
     // Made by 0010, moved into `messages` and dropped by 0011.

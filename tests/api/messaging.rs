@@ -507,3 +507,80 @@ async fn deputies_read_as_the_lead_does_and_messages_wait_for_messaging_hours(ap
         assert!(texts(&mentor.get(&format!("/api/threads/{thread}")).await.json()).is_empty());
     }
 }
+
+/// A held message and a concern email the lead, through the outbox: once
+/// in ten minutes, and never with a pupil's words in it.
+async fn the_lead_is_emailed_that_something_waits_never_what_it_says(
+    backend: mentorbridge_tests::Backend,
+) {
+    let smtp = mentorbridge_tests::SmtpServer::start();
+    let Some(app) = mentorbridge_tests::spawn_app_with(backend, |s| {
+        s.mail = Some(mentorbridge_tests::quick_mail(&smtp));
+    })
+    .await
+    else {
+        return;
+    };
+    let (_world, thread) = paired(&app).await;
+    let dsl = app.signed_in("dsl.a").await;
+    let reply = dsl
+        .put_json("/api/me/email", &json!({"email": "dsl.a@school-a.example"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let mentor = app.signed_in("mentor.a").await;
+    let path = format!("/api/threads/{thread}/messages");
+    for text in [
+        "text me on 07700 900123",
+        "add me on snapchat",
+        "meet me at the park",
+    ] {
+        let sent = mentor.post_json(&path, &json!({"text": text})).await.json();
+        assert_eq!(sent["entry"]["state"], "waiting", "{sent}");
+    }
+    mentor
+        .post_json(
+            &format!("/api/threads/{thread}/concerns"),
+            &json!({"text": "secret worry words"}),
+        )
+        .await;
+    let to_lead = |m: &[mentorbridge_tests::Delivered]| {
+        m.iter()
+            .filter(|d| d.to.iter().any(|t| t == "dsl.a@school-a.example"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let inbox = smtp
+        .wait_for("the lead's notice", |m| !to_lead(m).is_empty())
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let notices = to_lead(&smtp.inbox());
+    assert_eq!(
+        notices.len(),
+        1,
+        "one email for three held messages and a concern"
+    );
+    let body = String::from_utf8_lossy(&notices[0].data).to_string();
+    for secret in ["07700", "snapchat", "park", "secret worry"] {
+        assert!(!body.contains(secret), "no pupil's words by email: {body}");
+    }
+    assert!(body.contains("/safeguarding"), "{body}");
+    drop(inbox);
+}
+
+mod emailed {
+    #[tokio::test]
+    async fn sqlite() {
+        super::the_lead_is_emailed_that_something_waits_never_what_it_says(
+            mentorbridge_tests::Backend::Sqlite,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::the_lead_is_emailed_that_something_waits_never_what_it_says(
+            mentorbridge_tests::Backend::Postgres,
+        )
+        .await
+    }
+}

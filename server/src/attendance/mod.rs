@@ -469,6 +469,11 @@ async fn store_chat(
             visible_at: (status == Status::Delivered).then_some(at),
         })
         .await?;
+    if status == Status::Held
+        && let Some(school) = store.user(user).await?.school_id
+    {
+        crate::safeguarding::alert(store, school).await?;
+    }
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::{Next, OutboxMessage, Outcome};
+use super::outbox::{Next, OutboxMessage, Outcome, QueuedNotice};
 use super::{CalendarUser, Entry, Method, Reader, itip};
 use crate::config::MailSettings;
 use crate::error::{Error, Result};
@@ -201,7 +201,59 @@ impl Mailer {
         }
     }
 
-    /// Sends every invite now due, and records each try.
+    /// A notice as it is sent: plain text, with the link to the page.
+    pub fn notice_message(&self, queued: &QueuedNotice) -> Result<Message> {
+        let n = &queued.notice;
+        let text = format!("{}\n\n{}{}\n", n.text, self.base_url, n.path);
+        let to = Mailbox::new(
+            None,
+            queued
+                .recipient_email
+                .parse()
+                .map_err(|e| Error::invalid("email", format!("{}: {e}", queued.recipient_email)))?,
+        );
+        let from_domain = self.from.email.domain().to_owned();
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(n.subject.clone())
+            .message_id(Some(format!("<{}@{from_domain}>", queued.id)))
+            .date(queued.created_at.into())
+            .singlepart(SinglePart::plain(text))
+            .map_err(|e| Error::internal_from("building a notice", e))
+    }
+
+    /// Sends every notice now due, and records each try.
+    async fn send_notices(&self, store: &Store, round: &mut Round) -> Result<()> {
+        let now = Utc::now();
+        for queued in store
+            .lease_due_notices(now, Duration::minutes(5), 100)
+            .await?
+        {
+            let outcome = match self.notice_message(&queued) {
+                Err(e) => Outcome::Refused(e.to_string()),
+                Ok(message) => match self.transport.send(message).await {
+                    Ok(_) => Outcome::Sent,
+                    Err(e) if e.is_permanent() => Outcome::Refused(e.to_string()),
+                    Err(e) => Outcome::Deferred(e.to_string()),
+                },
+            };
+            let tries = u32::try_from(queued.attempts).unwrap_or(0) + 1;
+            let next = outcome.next(|| self.retry_at(tries, Utc::now()));
+            match next {
+                Next::Sent => round.sent += 1,
+                Next::RetryAt(_) => round.deferred += 1,
+                Next::Expired => round.expired += 1,
+                Next::Failed => round.failed += 1,
+            }
+            store
+                .record_notice(&queued, &outcome, next, Utc::now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every invite and notice now due, and records each try.
     pub async fn send_due(&self, store: &Store) -> Result<Round> {
         let now = Utc::now();
         let due = store.lease_due_mail(now, Duration::minutes(5), 100).await?;
@@ -225,6 +277,7 @@ impl Mailer {
                 .record_mail(&queued, &outcome, next, Utc::now())
                 .await?;
         }
+        self.send_notices(store, &mut round).await?;
         Ok(round)
     }
 

@@ -338,3 +338,23 @@ impl InviteSummary {
         }
     }
 }
+
+/// A plain email to a member of staff: what it says and where it leads.
+/// It never holds a pupil's message, only that something waits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub subject: String,
+    pub text: String,
+    /// The page it leads to (joined to the server's address when sent).
+    pub path: String,
+}
+
+/// A notice taken from the outbox to send.
+#[derive(Clone, Debug)]
+pub struct QueuedNotice {
+    pub id: Uuid,
+    pub recipient_email: String,
+    pub notice: Notice,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}

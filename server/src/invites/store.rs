@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::feeds::FeedOwner;
 use super::outbox::{
-    InviteSummary, MailStatus, Next, OutboxMessage, Outcome, Person, TryKind, address,
+    InviteSummary, MailStatus, Next, Notice, OutboxMessage, Outcome, Person, QueuedNotice, TryKind,
+    address,
 };
 use crate::auth::{random_token, token_hash};
 use crate::error::{Error, Result};
@@ -18,9 +19,9 @@ use crate::{on_pool, on_tx};
 struct Row {
     id: Uuid,
     school_id: Uuid,
-    session_id: Uuid,
-    sequence: i32,
-    method: String,
+    session_id: Option<Uuid>,
+    sequence: Option<i32>,
+    method: Option<String>,
     recipient_id: Uuid,
     recipient_email: String,
     snapshot: String,
@@ -39,9 +40,16 @@ impl TryFrom<Row> for OutboxMessage {
         Ok(OutboxMessage {
             id: r.id,
             school_id: r.school_id,
-            session_id: r.session_id,
-            sequence: r.sequence,
-            method: r.method.parse()?,
+            session_id: r
+                .session_id
+                .ok_or_else(|| Error::internal("an invite without its session"))?,
+            sequence: r
+                .sequence
+                .ok_or_else(|| Error::internal("an invite without its SEQUENCE"))?,
+            method: r
+                .method
+                .ok_or_else(|| Error::internal("an invite without its method"))?
+                .parse()?,
             recipient_id: r.recipient_id,
             recipient_email: r.recipient_email,
             snapshot: serde_json::from_str(&r.snapshot)
@@ -155,7 +163,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE status = $3 AND next_attempt_at <= $1 \
+            "SELECT {COLUMNS} FROM outbox WHERE kind = 'invite' AND status = $3 AND next_attempt_at <= $1 \
              AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at, id LIMIT $2"
         );
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
@@ -193,12 +201,110 @@ impl Store {
         next: Next,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.record_try(message.id, outcome, next, now).await
+    }
+
+    /// Queues a notice to `recipient` (staff with a work address), to go
+    /// with the next round of the mail sender.
+    pub async fn queue_notice(
+        &self,
+        school: Uuid,
+        recipient: Uuid,
+        email: &str,
+        notice: &Notice,
+    ) -> Result<()> {
+        let json =
+            serde_json::to_string(notice).map_err(|e| Error::internal_from("notice JSON", e))?;
+        let now = Utc::now();
+        on_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO outbox (id, kind, school_id, recipient_id, recipient_email, snapshot, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, 'notice', $2, $3, $4, $5, $6, 0, $7, $7)"
+        )
+        .bind(Uuid::new_v4())
+        .bind(school)
+        .bind(recipient)
+        .bind(email)
+        .bind(&json)
+        .bind(MailStatus::Pending.as_str())
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Notices due now, each leased to this caller for `lease`.
+    pub async fn lease_due_notices(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<QueuedNotice>> {
+        let rows: Vec<(Uuid, String, String, i32, DateTime<Utc>)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT id, recipient_email, snapshot, attempts, created_at FROM outbox WHERE kind = 'notice' \
+             AND status = $3 AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) \
+             ORDER BY created_at, id LIMIT $2"
+        )
+        .bind(now)
+        .bind(limit)
+        .bind(MailStatus::Pending.as_str())
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut leased = Vec::new();
+        for (id, email, snapshot, attempts, created_at) in rows {
+            let got = on_pool!(self, |pool| sqlx::query(
+                "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = $4 \
+                 AND (lease_until IS NULL OR lease_until < $3)"
+            )
+            .bind(now + lease)
+            .bind(id)
+            .bind(now)
+            .bind(MailStatus::Pending.as_str())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if got == 1 {
+                leased.push(QueuedNotice {
+                    id,
+                    recipient_email: email,
+                    notice: serde_json::from_str(&snapshot)
+                        .map_err(|e| Error::internal_from("stored notice", e))?,
+                    attempts,
+                    created_at,
+                });
+            }
+        }
+        Ok(leased)
+    }
+
+    /// Records a try at sending a notice.
+    pub async fn record_notice(
+        &self,
+        notice: &QueuedNotice,
+        outcome: &Outcome,
+        next: Next,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.record_try(notice.id, outcome, next, now).await
+    }
+
+    async fn record_try(
+        &self,
+        id: Uuid,
+        outcome: &Outcome,
+        next: Next,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let detail = outcome.detail();
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |conn| sqlx::query(
             "INSERT INTO outbox_attempts (message_id, at, outcome, detail) VALUES ($1, $2, $3, $4)"
         )
-        .bind(message.id)
+        .bind(id)
         .bind(now)
         .bind(outcome.kind().as_str())
         .bind(&detail)
@@ -219,7 +325,7 @@ impl Store {
         .bind(due)
         .bind((!sent).then_some(detail.as_str()))
         .bind(sent.then_some(now))
-        .bind(message.id)
+        .bind(id)
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
@@ -232,7 +338,7 @@ impl Store {
     /// outbox (its own staff's messages only).
     pub async fn school_mail(&self, school: Uuid, limit: i64) -> Result<Vec<OutboxMessage>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE school_id = $1 ORDER BY created_at DESC, id LIMIT $2"
+            "SELECT {COLUMNS} FROM outbox WHERE school_id = $1 AND kind = 'invite' ORDER BY created_at DESC, id LIMIT $2"
         );
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(school)
@@ -259,7 +365,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT a.message_id, a.at, a.outcome, a.detail FROM outbox_attempts a \
                  JOIN outbox o ON o.id = a.message_id \
-                 WHERE o.school_id = $1 AND o.created_at >= $2 ORDER BY a.at",
+                 WHERE o.school_id = $1 AND o.kind = 'invite' AND o.created_at >= $2 ORDER BY a.at",
             )
             .bind(school)
             .bind(since)

@@ -112,6 +112,9 @@ pub async fn send(state: &AppState, actor: &Actor, id: Uuid, text: &str) -> Resu
             visible_at: (status == Status::Delivered).then_some(decision.visible_from),
         })
         .await?;
+    if status == Status::Held {
+        crate::safeguarding::alert(&state.store, from).await?;
+    }
     let entry = Entry::for_reader(&message, actor.user.id, now)
         .ok_or_else(|| Error::internal("a sender sees their own message"))?;
     Ok(Sent {
@@ -142,10 +145,14 @@ pub async fn concern_from_thread(
         return Err(Error::Forbidden);
     }
     let text = input.checked_text()?;
-    state
+    let concern = state
         .store
         .raise_concern(actor.user.id, id, input.session_id, &text)
-        .await
+        .await?;
+    for school in thread.schools.into_iter().flatten() {
+        crate::safeguarding::alert(&state.store, school).await?;
+    }
+    Ok(concern)
 }
 
 async fn api_threads(

@@ -415,10 +415,16 @@ pub async fn concern_from_call(
     let session = state.store.session(session).await?;
     crate::attendance::call_role(&state.store, &actor.user, &session).await?;
     let text = input.checked_text()?;
-    state
+    let concern = state
         .store
         .raise_concern(actor.user.id, session.match_id, Some(session.id), &text)
-        .await
+        .await?;
+    for pupil in [session.mentee_id, session.mentor_id] {
+        if let Some(school) = state.store.user(pupil).await?.school_id {
+            super::alert(&state.store, school).await?;
+        }
+    }
+    Ok(concern)
 }
 
 async fn api_call_concern(

@@ -42,6 +42,35 @@ pub async fn pairs_at(store: &Store, school: Uuid) -> Result<Vec<crate::matching
     store.pairs_in(&partnerships).await
 }
 
+/// Tells `school`'s safeguarding lead and deputies by email, through the
+/// invites' outbox, that something waits for them: at most once per school
+/// in ten minutes, and never what it is (no pupil's words leave the
+/// system by email).
+pub async fn alert(store: &Store, school: Uuid) -> Result<()> {
+    if !store.take_alert(school, Utc::now()).await? {
+        return Ok(());
+    }
+    let mut recipients = store
+        .users_at_school(school, &[crate::people::accounts::Role::SafeguardingLead])
+        .await?;
+    for id in store.deputies(school).await? {
+        recipients.push(store.user(id).await?);
+    }
+    let notice = crate::invites::outbox::Notice {
+        subject: "Something is waiting for you in mentorbridge".to_owned(),
+        text: "A message is waiting for you to check, or a concern has been raised, about a pupil \
+               at your school. Sign in to mentorbridge to see it:"
+            .to_owned(),
+        path: "/safeguarding".to_owned(),
+    };
+    for who in recipients {
+        if let Some(email) = &who.email {
+            store.queue_notice(school, who.id, email, &notice).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The longest entry on a school's word list, in characters.
 pub const MAX_WORD_CHARS: usize = 60;
 

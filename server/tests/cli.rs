@@ -335,3 +335,80 @@ fn a_roster_imported_twice_updates_the_same_students() {
     write("R-1,Aisha,Rahman,thirteen,mentor,Maths,\n");
     cli.fails(&import, "", "roster.csv, line 2, field `year_group`");
 }
+
+#[test]
+fn a_school_keeps_its_own_words_and_checks_messages_as_the_server_does() {
+    let cli = Cli::new();
+    assert!(
+        cli.add_school("hillside", "Hillside", "Europe/London")
+            .status
+            .success()
+    );
+    let added = cli.ok(
+        &[
+            "messages", "words", "--school", "hillside", "--add", "Skeng",
+        ],
+        "",
+    );
+    assert!(added.contains("Added “skeng”"), "{added}");
+    cli.fails(
+        &[
+            "messages",
+            "words",
+            "--school",
+            "hillside",
+            "--add",
+            &"x".repeat(200),
+        ],
+        "",
+        "at most 60 characters",
+    );
+    cli.fails(
+        &["messages", "words", "--school", "hillside", "--add", "  "],
+        "",
+        "type a word",
+    );
+    assert_eq!(
+        cli.ok(&["messages", "words", "--school", "hillside", "--list"], "")
+            .trim(),
+        "skeng"
+    );
+    let lines = "See you on Monday!\nhe has a sk3ng\ntext me on 07700 900123\nthis is sh1t\n\n";
+    let out = cli.ok(&["messages", "check", "--school", "hillside"], lines);
+    let verdicts: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pairs: Vec<(&str, Option<&str>)> = verdicts
+        .iter()
+        .map(|v| (v["verdict"].as_str().unwrap(), v["category"].as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("deliver", None),
+            ("block", Some("school_words")),
+            ("hold", Some("contact")),
+            ("block", Some("swearing")),
+            ("block", Some("unsendable")),
+        ]
+    );
+    cli.fails(
+        &[
+            "messages", "words", "--school", "hillside", "--remove", "nope",
+        ],
+        "",
+        "is not on",
+    );
+    cli.ok(
+        &[
+            "messages", "words", "--school", "hillside", "--remove", "skeng",
+        ],
+        "",
+    );
+    cli.fails(
+        &["messages", "check", "--school", "nowhere"],
+        "",
+        "no school has the slug",
+    );
+}

@@ -127,6 +127,8 @@ struct TodayPage {
     nav: Nav,
     rows: Vec<TodayRow>,
     error: Option<String>,
+    /// Said after a concern was sent from the register.
+    notice: Option<&'static str>,
 }
 
 async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> Result<TodayPage> {
@@ -147,6 +149,7 @@ async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> R
         nav: Nav::for_actor(actor),
         rows,
         error,
+        notice: None,
     })
 }
 
@@ -188,11 +191,23 @@ async fn today_row(
     })
 }
 
+#[derive(Deserialize)]
+struct TodayQuery {
+    #[serde(default)]
+    concern: Option<String>,
+}
+
 async fn today_page(
     State(state): State<AppState>,
     actor: Actor,
+    axum::extract::Query(query): axum::extract::Query<TodayQuery>,
 ) -> Result<Html<String>, PageError> {
-    Ok(Html(render(&show_today(&state, &actor, None).await?)))
+    let mut page = show_today(&state, &actor, None).await?;
+    if query.concern.as_deref() == Some("sent") {
+        page.notice =
+            Some("Your concern has gone to the safeguarding leads of both pupils' schools.");
+    }
+    Ok(Html(render(&page)))
 }
 
 #[derive(Deserialize)]

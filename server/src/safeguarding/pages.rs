@@ -3,7 +3,7 @@
 //! file.
 
 use axum::extract::{Path, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -26,6 +26,7 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/safeguarding/threads/{match_id}", record_page)
         .get("/safeguarding/search", search_page)
         .post("/safeguarding/deputies", deputy_submit)
+        .post("/sessions/{session_id}/concerns", register_concern_submit)
         .get("/school/message-rules", rules_page)
         .post("/school/message-rules", rules_submit)
         .post("/school/message-rules/words", word_submit)
@@ -519,4 +520,26 @@ async fn deputy_submit(
         show(&state, &actor, Some(e))
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct RegisterConcernForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// A supervisor's concern from *Today's calls* (the register); back to the
+/// register, which says it was sent.
+async fn register_concern_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(session): Path<Uuid>,
+    PageForm(form): PageForm<RegisterConcernForm>,
+) -> Result<Response, PageError> {
+    let input = super::ConcernInput {
+        text: form.text,
+        session_id: Some(session),
+    };
+    super::http::concern_from_call(&state, &actor, session, &input).await?;
+    Ok(axum::response::Redirect::to("/sessions/today?concern=sent").into_response())
 }

@@ -232,4 +232,10 @@ pub const MESSAGING: &[Row] = &[
             ])
         },
     },
+    Row {
+        method: "POST",
+        path: "/sessions/{session_id}/concerns",
+        allowed: &[super::TeacherA, DslA, MentorA, CoordB, MenteeB],
+        body: |_| Body::Form(vec![("text", "The mentee seemed upset".into())]),
+    },
 ];

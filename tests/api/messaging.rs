@@ -412,6 +412,7 @@ on_both_backends!(
     school_words_and_rules_decide_and_a_concern_reaches_the_lead,
     call_chat_waits_for_a_supervisor_is_moderated_and_joins_the_thread,
     deputies_read_as_the_lead_does_and_messages_wait_for_messaging_hours,
+    a_thread_is_read_only_once_the_match_has_ended,
 );
 
 async fn deputies_read_as_the_lead_does_and_messages_wait_for_messaging_hours(app: TestApp) {
@@ -583,4 +584,44 @@ mod emailed {
         )
         .await
     }
+}
+
+async fn a_thread_is_read_only_once_the_match_has_ended(app: TestApp) {
+    let (world, thread) = paired(&app).await;
+    let mentee = app.signed_in("mentee.b").await;
+    let path = format!("/api/threads/{thread}/messages");
+    let first = mentee
+        .post_json(&path, &json!({"text": "Thanks for everything!"}))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap();
+    let referral = record.iter().find(|m| m.id == thread).unwrap().referral_id;
+    let closed = app
+        .signed_in("coord.b")
+        .await
+        .post_json(
+            &format!("/api/referrals/{referral}/status"),
+            &json!({"to": "closed", "reason": "Moved school"}),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    let refused = mentee.post_json(&path, &json!({"text": "Hello?"})).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.text.contains("has ended"), "{}", refused.text);
+    let view = mentee.get(&format!("/api/threads/{thread}")).await.json();
+    assert_eq!(view["open"], false);
+    assert_eq!(
+        texts(&view),
+        ["Thanks for everything!"],
+        "nothing already sent is lost"
+    );
+    let page = mentee.get(&format!("/messages/{thread}")).await;
+    assert!(
+        page.text
+            .contains("you can read these messages but not send new ones")
+    );
 }

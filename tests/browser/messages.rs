@@ -4,6 +4,13 @@
 
 use super::support::*;
 
+/// Signs in and waits for the home page, so that the next `goto` does not
+/// overtake the sign-in.
+async fn signed_in(browser: &Client, app: &TestApp, username: &str, password: &str) {
+    sign_in(browser, app, username, password).await;
+    wait_for_text(browser, "#home-heading", "Hello").await;
+}
+
 async fn write(browser: &Client, text: &str) {
     let form = browser.find(Locator::Id("send-form")).await.unwrap();
     fill(&form, "#message-text", text).await;
@@ -23,7 +30,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
     let password = mentorbridge_tests::PASSWORD;
 
     // A coordinator adds local slang to the school's own list.
-    sign_in(&browser, &app, "coord.a", password).await;
+    signed_in(&browser, &app, "coord.a", password).await;
     browser
         .goto(&format!("{}/school/message-rules", app.base))
         .await
@@ -38,7 +45,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
 
     // The mentee finds Messages on their home page and writes; a word on
     // the mentor's school's list is not sent, and what was typed stays.
-    sign_in(&browser, &app, "mentee.b", password).await;
+    signed_in(&browser, &app, "mentee.b", password).await;
     click(&browser, Locator::Id("messages-link")).await;
     click(&browser, Locator::Css(".thread-link")).await;
     wait_for_text(
@@ -67,7 +74,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
 
     // The mentor sees it waiting on their home page, and reads it; their
     // reply with a phone number waits for a teacher.
-    sign_in(&browser, &app, "mentor.a", password).await;
+    signed_in(&browser, &app, "mentor.a", password).await;
     wait_for_text(&browser, "#unread-count", "1 new").await;
     click(&browser, Locator::Id("messages-link")).await;
     click(&browser, Locator::Css(".thread-link")).await;
@@ -79,7 +86,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
     sign_out(&browser).await;
 
     // The mentee does not see it.
-    sign_in(&browser, &app, "mentee.b", password).await;
+    signed_in(&browser, &app, "mentee.b", password).await;
     browser
         .goto(&format!("{}/messages", app.base))
         .await
@@ -91,7 +98,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
 
     // The lead sees it waiting, the number highlighted, and releases it
     // with the number hidden.
-    sign_in(&browser, &app, "dsl.a", password).await;
+    signed_in(&browser, &app, "dsl.a", password).await;
     wait_for_text(&browser, "#held-count", "1").await;
     click(&browser, Locator::Id("held-count")).await;
     let found = eval(
@@ -114,7 +121,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
 
     // The mentee sees the message with the number blanked; then tells a
     // safeguarding lead they are worried.
-    sign_in(&browser, &app, "mentee.b", password).await;
+    signed_in(&browser, &app, "mentee.b", password).await;
     browser
         .goto(&format!("{}/messages", app.base))
         .await
@@ -135,7 +142,7 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
     save_screenshot(&browser, "thread-worried").await;
     sign_out(&browser).await;
 
-    sign_in(&browser, &app, "dsl.a", password).await;
+    signed_in(&browser, &app, "dsl.a", password).await;
     wait_for_text(&browser, "#concern-count", "1").await;
     browser
         .goto(&format!("{}/safeguarding", app.base))
@@ -165,4 +172,15 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
         "blocked messages are in the record: {record}"
     );
     save_screenshot(&browser, "safeguarding-record").await;
+    // Every opening is on the record, the lead's own too.
+    browser
+        .goto(&format!("{}/safeguarding/reads", app.base))
+        .await
+        .unwrap();
+    let reads = wait_for_text(&browser, "#reads", "a conversation").await;
+    assert!(
+        reads.contains("a held message") && reads.contains("a concern"),
+        "{reads}"
+    );
+    save_screenshot(&browser, "safeguarding-reads").await;
 }

@@ -25,6 +25,7 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/safeguarding/concerns/{concern_id}", concern_submit)
         .get("/safeguarding/threads/{match_id}", record_page)
         .get("/safeguarding/search", search_page)
+        .get("/safeguarding/reads", reads_page)
         .post("/safeguarding/deputies", deputy_submit)
         .post("/sessions/{session_id}/concerns", register_concern_submit)
         .get("/school/message-rules", rules_page)
@@ -542,4 +543,54 @@ async fn register_concern_submit(
     };
     super::http::concern_from_call(&state, &actor, session, &input).await?;
     Ok(axum::response::Redirect::to("/sessions/today?concern=sent").into_response())
+}
+
+/// One line of the record of staff reads.
+struct ReadLine {
+    who: String,
+    what: &'static str,
+    link: Option<String>,
+    when: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "safeguarding_reads.html")]
+struct ReadsPage {
+    nav: Nav,
+    reads: Vec<ReadLine>,
+}
+
+/// Who of the school's staff opened which thread, held message or
+/// concern, and when (the newest 500).
+async fn reads_page(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Html<String>, PageError> {
+    let school = overseen_school(&state, &actor).await?;
+    let mut names: std::collections::HashMap<Uuid, String> = std::collections::HashMap::new();
+    let mut reads = Vec::new();
+    for r in state.store.staff_reads(school).await? {
+        if let std::collections::hash_map::Entry::Vacant(place) = names.entry(r.user_id) {
+            let user = state.store.user(r.user_id).await?;
+            place.insert(format!("{} ({})", user.full_name(), user.role.label()));
+        }
+        let (what, link) = match r.kind.as_str() {
+            "thread" => (
+                "a conversation",
+                Some(format!("/safeguarding/threads/{}", r.target)),
+            ),
+            "message" => ("a held message", None),
+            _ => ("a concern", None),
+        };
+        reads.push(ReadLine {
+            who: names.get(&r.user_id).cloned().unwrap_or_default(),
+            what,
+            link,
+            when: r.at.format("%a %-d %b %Y, %H:%M UTC").to_string(),
+        });
+    }
+    Ok(Html(render(&ReadsPage {
+        nav: Nav::for_actor(&actor),
+        reads,
+    })))
 }

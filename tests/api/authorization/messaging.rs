@@ -238,4 +238,10 @@ pub const MESSAGING: &[Row] = &[
         allowed: &[super::TeacherA, DslA, MentorA, CoordB, MenteeB],
         body: |_| Body::Form(vec![("text", "The mentee seemed upset".into())]),
     },
+    Row {
+        method: "GET",
+        path: "/safeguarding/reads",
+        allowed: &[DslA],
+        body: none,
+    },
 ];

@@ -48,12 +48,14 @@
 //!   rows; its store has `book`, `listing` (a page of sessions in a fixed
 //!   number of queries), `names` and `settle`.
 //! - [`invites`]: iCalendar output: `feeds` (subscription links), `outbox`
-//!   (iTIP messages queued with each change) and `mail` (the SMTP sender).
+//!   (iTIP messages queued with each change, and staff notices) and `mail`
+//!   (the SMTP sender).
 //! - [`attendance`]: the call around the signalling hub (join tokens, `/ws`,
 //!   the call and pre-call pages, Today's calls) and the attendance its
 //!   events record.
 //! - [`messaging`]: a pair's thread (one per match, the call's chat too):
-//!   every message kept, each reader shown what is theirs to see.
+//!   every message kept, each reader shown what is theirs to see; `threads`
+//!   opens one as the policy (`auth::policy::thread_access`) allows.
 //! - [`safeguarding`]: `moderate` (the pipeline every message passes), the
 //!   in-memory `Moderator` and the hub's chat filter, each school's word
 //!   list and rules, the review of held messages, concerns, and the record
@@ -84,6 +86,15 @@
 //!   attendance record), not `calls/attendance`.
 //! - The CLI lives in the binary (`src/cli/`), not the library, so clap and
 //!   `anyhow` stay out of the library.
+//! - A pair's messages are a domain of their own, [`messaging`] (threads,
+//!   what each reader sees, unread counts), beside [`safeguarding`], which
+//!   owns what the flow diagram gives it: moderation, each school's word
+//!   list and rules, the review of held messages, concerns, deputies and
+//!   the record of staff reads. A decision on a held message changes the
+//!   message through messaging's `settle_held_in_tx`, in one transaction.
+//! - The invites' outbox also carries *notices* (plain emails to staff,
+//!   such as the safeguarding lead's alert that something waits), with the
+//!   same queue, leases and retries as invites.
 
 pub mod state;
 

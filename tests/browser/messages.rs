@@ -150,6 +150,15 @@ async fn a_pair_writes_a_held_number_is_released_redacted_and_a_worry_reaches_th
         .unwrap();
     wait_for_text(&browser, "#concerns", "Someone keeps asking for my number").await;
     save_screenshot(&browser, "safeguarding-concern").await;
+    // The lead names a deputy, below the queue and the concerns.
+    click(&browser, Locator::Id("name-deputy")).await;
+    wait_for_text(&browser, "#deputies", "being a deputy").await;
+    let order = eval(
+        &browser,
+        "const ids = [...document.querySelectorAll('main section')].map(s => s.id); return ids;",
+    )
+    .await;
+    assert_eq!(order, serde_json::json!(["held", "concerns", "deputies"]));
 
     // The lead searches by category ("Anyone", any date), and reads the
     // whole record with the decision in it.

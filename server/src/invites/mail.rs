@@ -34,6 +34,17 @@ pub struct Round {
     pub expired: usize,
 }
 
+impl Round {
+    fn count(&mut self, next: Next) {
+        match next {
+            Next::Sent => self.sent += 1,
+            Next::RetryAt(_) => self.deferred += 1,
+            Next::Expired => self.expired += 1,
+            Next::Failed => self.failed += 1,
+        }
+    }
+}
+
 /// Sends queued invites through one SMTP server.
 #[derive(Clone)]
 pub struct Mailer {
@@ -223,7 +234,8 @@ impl Mailer {
             .map_err(|e| Error::internal_from("building a notice", e))
     }
 
-    /// Sends every notice now due, and records each try.
+    /// Sends every notice now due, and records each try (a notice never
+    /// expires: it says only that something waits).
     async fn send_notices(&self, store: &Store, round: &mut Round) -> Result<()> {
         let now = Utc::now();
         for queued in store
@@ -240,12 +252,7 @@ impl Mailer {
             };
             let tries = u32::try_from(queued.attempts).unwrap_or(0) + 1;
             let next = outcome.next(|| self.retry_at(tries, Utc::now()));
-            match next {
-                Next::Sent => round.sent += 1,
-                Next::RetryAt(_) => round.deferred += 1,
-                Next::Expired => round.expired += 1,
-                Next::Failed => round.failed += 1,
-            }
+            round.count(next);
             store
                 .record_notice(&queued, &outcome, next, Utc::now())
                 .await?;
@@ -262,12 +269,7 @@ impl Mailer {
             let outcome = self.try_send(&queued, now).await;
             let tries = u32::try_from(queued.attempts).unwrap_or(0) + 1;
             let next = outcome.next(|| self.retry_at(tries, Utc::now()));
-            match next {
-                Next::Sent => round.sent += 1,
-                Next::RetryAt(_) => round.deferred += 1,
-                Next::Expired => round.expired += 1,
-                Next::Failed => round.failed += 1,
-            }
+            round.count(next);
             if let Outcome::Refused(why) | Outcome::Deferred(why) = &outcome {
                 // The address is the recipient's work mailbox, not a
                 // secret; the server's words say what to fix.

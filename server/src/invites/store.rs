@@ -174,18 +174,7 @@ impl Store {
             .await)?;
         let mut leased = Vec::with_capacity(rows.len());
         for row in rows {
-            let got = on_pool!(self, |pool| sqlx::query(
-                "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = $4 \
-                 AND (lease_until IS NULL OR lease_until < $3)"
-            )
-            .bind(now + lease)
-            .bind(row.id)
-            .bind(now)
-            .bind(MailStatus::Pending.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if got == 1 {
+            if self.lease(row.id, now, lease).await? {
                 leased.push(OutboxMessage::try_from(row)?);
             }
         }
@@ -256,18 +245,7 @@ impl Store {
         })?;
         let mut leased = Vec::new();
         for (id, email, snapshot, attempts, created_at) in rows {
-            let got = on_pool!(self, |pool| sqlx::query(
-                "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = $4 \
-                 AND (lease_until IS NULL OR lease_until < $3)"
-            )
-            .bind(now + lease)
-            .bind(id)
-            .bind(now)
-            .bind(MailStatus::Pending.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if got == 1 {
+            if self.lease(id, now, lease).await? {
                 leased.push(QueuedNotice {
                     id,
                     recipient_email: email,
@@ -279,6 +257,22 @@ impl Store {
             }
         }
         Ok(leased)
+    }
+
+    /// Takes one due message for `lease`, unless another sender holds it.
+    async fn lease(&self, id: Uuid, now: DateTime<Utc>, lease: Duration) -> Result<bool> {
+        let got = on_pool!(self, |pool| sqlx::query(
+            "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = $4 \
+             AND (lease_until IS NULL OR lease_until < $3)"
+        )
+        .bind(now + lease)
+        .bind(id)
+        .bind(now)
+        .bind(MailStatus::Pending.as_str())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(got == 1)
     }
 
     /// Records a try at sending a notice.

@@ -156,8 +156,22 @@ async fn check(backend: &str, store: &Store, coordinator: &User) {
     };
     let _ = page(store, coordinator, &one_day).await;
 
-    let (few_queries, few) = page(store, coordinator, &one_day).await;
-    let (many_queries, many) = page(store, coordinator, &everything).await;
+    // The fewest of three runs each: the pool now and then opens a
+    // connection mid-run, and its set-up statements are counted with the
+    // page's (seen once in CI as 23 against 22). A page whose statements
+    // grow with its rows grows on every run, so the minimum still shows it.
+    let (mut few_queries, mut few) = page(store, coordinator, &one_day).await;
+    let (mut many_queries, mut many) = page(store, coordinator, &everything).await;
+    for _ in 0..2 {
+        let (q, p) = page(store, coordinator, &one_day).await;
+        if q < few_queries {
+            (few_queries, few) = (q, p);
+        }
+        let (q, p) = page(store, coordinator, &everything).await;
+        if q < many_queries {
+            (many_queries, many) = (q, p);
+        }
+    }
     eprintln!(
         "{backend}: {} sessions in {few_queries} statements, {} in {many_queries}",
         few.rows.len(),

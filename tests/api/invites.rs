@@ -258,11 +258,23 @@ async fn bookings_moves_and_cancellations_reach_staff_by_email(backend: Backend)
     }
 
     // The refused mailbox is recorded and shown to school A's coordinator;
-    // the greylisted one shows the retry.
-    let record = coord_a
-        .get(&format!("/api/schools/{}/invites", world.a.id))
-        .await
-        .json();
+    // the greylisted one shows the retry. The coordinators' mail can arrive
+    // a moment before the sender has tried teacher.a's last invite, so wait
+    // for that try to be recorded.
+    let mut record = serde_json::Value::Null;
+    for _ in 0..100 {
+        record = coord_a
+            .get(&format!("/api/schools/{}/invites", world.a.id))
+            .await
+            .json();
+        let waiting = record.as_array().unwrap().iter().any(|m| {
+            m["recipient_email"] == "teacher.a@refused.example" && m["status"] == "pending"
+        });
+        if !waiting {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let refused: Vec<&serde_json::Value> = record
         .as_array()
         .unwrap()

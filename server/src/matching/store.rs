@@ -213,14 +213,15 @@ pub(crate) async fn end_matches_in_tx(tx: &mut Tx, referral: Uuid) -> Result<u64
     .map(|r| r.rows_affected()))?)
 }
 
-/// The columns of a [`Pair`] (`open` from the match's status).
+/// The columns of a [`crate::matching::Pair`] (`open` from the match's
+/// status).
 const PAIR_COLUMNS: &str =
-    "id, partnership_id, mentee_id, mentor_id, (status = 'approved') AS open FROM matches";
+    "id, partnership_id, mentee_id, mentor_id, (status = 'approved') AS open";
 
 impl Store {
     /// A match as a pair, for its thread.
     pub async fn pair(&self, id: Uuid) -> Result<crate::matching::Pair> {
-        let sql = format!("SELECT {PAIR_COLUMNS} WHERE id = $1");
+        let sql = format!("SELECT {PAIR_COLUMNS} FROM matches WHERE id = $1");
         let pair: Option<crate::matching::Pair> = on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(pool)
@@ -231,7 +232,7 @@ impl Store {
     /// Every match `user` is or was in, newest first.
     pub async fn pairs_of(&self, user: Uuid) -> Result<Vec<crate::matching::Pair>> {
         let sql = format!(
-            "SELECT {PAIR_COLUMNS} WHERE mentee_id = $1 OR mentor_id = $1 ORDER BY approved_at DESC, id"
+            "SELECT {PAIR_COLUMNS} FROM matches WHERE mentee_id = $1 OR mentor_id = $1 ORDER BY approved_at DESC, id"
         );
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(user)
@@ -244,7 +245,7 @@ impl Store {
         let mut pairs = Vec::new();
         for chunk in partnerships.chunks(crate::store::IN_LIST_MAX) {
             let sql = format!(
-                "SELECT {PAIR_COLUMNS} WHERE partnership_id IN ({}) ORDER BY approved_at DESC, id",
+                "SELECT {PAIR_COLUMNS} FROM matches WHERE partnership_id IN ({}) ORDER BY approved_at DESC, id",
                 crate::store::placeholders(1, chunk.len())
             );
             let rows: Vec<crate::matching::Pair> = on_pool!(self, |pool| {

@@ -144,15 +144,7 @@ pub async fn concern_from_thread(
     if thread.access == ThreadAccess::Oversee {
         return Err(Error::Forbidden);
     }
-    let text = input.checked_text()?;
-    let concern = state
-        .store
-        .raise_concern(actor.user.id, id, input.session_id, &text)
-        .await?;
-    for school in thread.schools.into_iter().flatten() {
-        crate::safeguarding::alert(&state.store, school).await?;
-    }
-    Ok(concern)
+    crate::safeguarding::raise_concern(&state.store, actor.user.id, &thread.pair, None, input).await
 }
 
 async fn api_threads(

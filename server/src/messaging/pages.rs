@@ -6,9 +6,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::Entry;
 use super::http::{concern_from_thread, send};
-use super::threads::{ThreadLine, thread_view, threads_of};
-use super::{Entry, WHO_CAN_READ};
+use super::threads::{ThreadLine, ThreadView, thread_view, threads_of};
 use crate::auth::Actor;
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
@@ -68,22 +68,15 @@ struct ThreadPage {
     worried: bool,
 }
 
-async fn show(
-    state: &AppState,
+/// The page for a thread as `view` shows it to `actor`.
+fn page_of(
     actor: &Actor,
-    id: Uuid,
+    view: ThreadView,
     typed: String,
     notice: Option<String>,
     error: Option<String>,
-) -> Result<ThreadPage> {
-    let view = thread_view(&state.store, actor, id).await?;
-    let with_line = threads_of(&state.store, actor)
-        .await?
-        .into_iter()
-        .find(|t| t.match_id == id)
-        .map(|t| t.with)
-        .unwrap_or_default();
-    let other_name = with_line.split(" (").next().unwrap_or_default().to_owned();
+) -> ThreadPage {
+    let (other_name, school) = view.with.unwrap_or_default();
     let lines = view
         .entries
         .into_iter()
@@ -97,18 +90,31 @@ async fn show(
             entry,
         })
         .collect();
-    Ok(ThreadPage {
+    ThreadPage {
         nav: Nav::for_actor(actor),
-        match_id: id,
-        with: with_line,
+        match_id: view.match_id,
+        with: format!("{other_name} ({school})"),
         open: view.open,
-        who_can_read: WHO_CAN_READ,
+        who_can_read: view.who_can_read,
         lines,
         typed,
         notice,
         error,
         worried: false,
-    })
+    }
+}
+
+/// The thread page, read afresh.
+async fn show(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    typed: String,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<ThreadPage> {
+    let view = thread_view(&state.store, actor, id).await?;
+    Ok(page_of(actor, view, typed, notice, error))
 }
 
 async fn thread_page(
@@ -121,10 +127,8 @@ async fn thread_page(
         // A safeguarding lead reads the full record on their own page.
         return Ok(Redirect::to(&format!("/safeguarding/threads/{id}")).into_response());
     }
-    Ok(Html(render(
-        &show(&state, &actor, id, String::new(), None, None).await?,
-    ))
-    .into_response())
+    let page = page_of(&actor, view, String::new(), None, None);
+    Ok(Html(render(&page)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -178,10 +182,7 @@ async fn worried_submit(
     Path(id): Path<Uuid>,
     PageForm(form): PageForm<WorriedForm>,
 ) -> Result<Response, PageError> {
-    let input = ConcernInput {
-        text: form.text,
-        session_id: None,
-    };
+    let input = ConcernInput { text: form.text };
     concern_from_thread(&state, &actor, id, &input).await?;
     let mut page = show(
         &state,

@@ -73,6 +73,8 @@ pub struct ThreadView {
     /// Whether new messages can be sent.
     pub open: bool,
     pub who_can_read: &'static str,
+    /// For a student: the other student's given name and school.
+    pub with: Option<(String, String)>,
     pub entries: Vec<Entry>,
     /// Everything, for a safeguarding lead (held and blocked too).
     pub record: Option<Vec<Message>>,
@@ -88,6 +90,7 @@ pub async fn thread_view(store: &Store, actor: &Actor, id: Uuid) -> Result<Threa
             match_id: id,
             open: thread.pair.open,
             who_can_read: WHO_CAN_READ,
+            with: None,
             entries: Vec::new(),
             record: Some(messages),
         });
@@ -103,9 +106,20 @@ pub async fn thread_view(store: &Store, actor: &Actor, id: Uuid) -> Result<Threa
         match_id: id,
         open: thread.pair.open,
         who_can_read: WHO_CAN_READ,
+        with: Some(partner(store, &thread.pair, actor.user.id).await?),
         entries,
         record: None,
     })
+}
+
+/// The other student of `pair`, for `reader`: given name and school.
+async fn partner(store: &Store, pair: &Pair, reader: Uuid) -> Result<(String, String)> {
+    let other = store.user(pair.other(reader)).await?;
+    let school = match other.school_id {
+        Some(s) => store.school(s).await?.name,
+        None => String::new(),
+    };
+    Ok((other.given_name, school))
 }
 
 /// One of a student's threads, for their list and home page.
@@ -123,14 +137,10 @@ pub async fn threads_of(store: &Store, actor: &Actor) -> Result<Vec<ThreadLine>>
     let now = Utc::now();
     let mut lines = Vec::new();
     for pair in store.pairs_of(actor.user.id).await? {
-        let other = store.user(pair.other(actor.user.id)).await?;
-        let school = match other.school_id {
-            Some(s) => store.school(s).await?.name,
-            None => String::new(),
-        };
+        let (name, school) = partner(store, &pair, actor.user.id).await?;
         lines.push(ThreadLine {
             match_id: pair.id,
-            with: format!("{} ({school})", other.given_name),
+            with: format!("{name} ({school})"),
             open: pair.open,
             unread: store.unread_in(pair.id, actor.user.id, now).await?,
         });

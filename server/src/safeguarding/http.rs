@@ -414,17 +414,8 @@ pub async fn concern_from_call(
 ) -> Result<Concern> {
     let session = state.store.session(session).await?;
     crate::attendance::call_role(&state.store, &actor.user, &session).await?;
-    let text = input.checked_text()?;
-    let concern = state
-        .store
-        .raise_concern(actor.user.id, session.match_id, Some(session.id), &text)
-        .await?;
-    for pupil in [session.mentee_id, session.mentor_id] {
-        if let Some(school) = state.store.user(pupil).await?.school_id {
-            super::alert(&state.store, school).await?;
-        }
-    }
-    Ok(concern)
+    let pair = state.store.pair(session.match_id).await?;
+    super::raise_concern(&state.store, actor.user.id, &pair, Some(session.id), input).await
 }
 
 async fn api_call_concern(

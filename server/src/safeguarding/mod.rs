@@ -71,6 +71,28 @@ pub async fn alert(store: &Store, school: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// Raises a concern about `pair` (from its thread, or from `session`'s
+/// call) and alerts the safeguarding leads of both pupils' schools. Who
+/// may raise it is the caller's check.
+pub async fn raise_concern(
+    store: &Store,
+    reporter: Uuid,
+    pair: &crate::matching::Pair,
+    session: Option<Uuid>,
+    input: &ConcernInput,
+) -> Result<Concern> {
+    let text = input.checked_text()?;
+    let concern = store
+        .raise_concern(reporter, pair.id, session, &text)
+        .await?;
+    for pupil in [pair.mentee_id, pair.mentor_id] {
+        if let Some(school) = store.user(pupil).await?.school_id {
+            alert(store, school).await?;
+        }
+    }
+    Ok(concern)
+}
+
 /// The longest entry on a school's word list, in characters.
 pub const MAX_WORD_CHARS: usize = 60;
 
@@ -366,9 +388,6 @@ pub struct ConcernInput {
     /// What worries them (may be short: a pupil may not want to write much).
     #[serde(default)]
     pub text: String,
-    /// The call it was raised from.
-    #[serde(default)]
-    pub session_id: Option<Uuid>,
 }
 
 impl ConcernInput {

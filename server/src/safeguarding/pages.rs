@@ -537,10 +537,7 @@ async fn register_concern_submit(
     Path(session): Path<Uuid>,
     PageForm(form): PageForm<RegisterConcernForm>,
 ) -> Result<Response, PageError> {
-    let input = super::ConcernInput {
-        text: form.text,
-        session_id: Some(session),
-    };
+    let input = super::ConcernInput { text: form.text };
     super::http::concern_from_call(&state, &actor, session, &input).await?;
     Ok(axum::response::Redirect::to("/sessions/today?concern=sent").into_response())
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
-use super::moderate::{Action, Category, Policy, WordList};
+use super::moderate::{Action, Policy, WordList};
 use super::{
     Concern, ConcernMove, ConcernState, Decide, ReadKind, Review, SchoolRules, StaffRead,
     checked_word,
@@ -457,9 +457,4 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(removed == 1)
     }
-}
-
-/// The category a stored name stands for.
-pub fn category_named(name: &str) -> Option<Category> {
-    name.parse().ok()
 }

@@ -74,7 +74,9 @@ pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
 
 /// The tasks that run beside the server: storing room events as attendance,
 /// settling sessions whose rooms have closed, sweeping the hub, and (with a
-/// mail server configured) sending the invite outbox.
+/// mail server configured) sending the invite outbox. Each is supervised: a
+/// panic is logged and the task started again, so one bad row cannot stop
+/// every school's invites or attendance until a restart.
 pub struct Background(Vec<JoinHandle<()>>);
 
 impl Background {
@@ -84,24 +86,32 @@ impl Background {
         if let Some(mail) = &state.settings.mail {
             let mailer = crate::invites::mail::Mailer::new(mail, &state.settings.base_url())
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let mailer = Arc::new(mailer);
+            let store = state.store.clone();
             // Stopping mid-send is safe: the message's lease runs out and
             // it is sent again (calendars match it by UID and SEQUENCE).
-            tasks.push(tokio::spawn(mailer.run(state.store.clone())));
+            tasks.push(tokio::spawn(supervised("sending mail", move || {
+                let (mailer, store) = (mailer.clone(), store.clone());
+                async move { mailer.run(&store).await }
+            })));
         }
-        tasks.push(tokio::spawn(crate::attendance::record_events(
-            state.store.clone(),
-            state.moderator.clone(),
-            events,
-        )));
-        tasks.push(tokio::spawn(crate::attendance::settle_forever(
-            state.store.clone(),
-        )));
-        tasks.push(tokio::spawn(
-            state
-                .hub
-                .clone()
-                .sweep_forever(std::time::Duration::from_secs(1)),
-        ));
+        let events = Arc::new(tokio::sync::Mutex::new(events));
+        let (store, moderator) = (state.store.clone(), state.moderator.clone());
+        tasks.push(tokio::spawn(supervised("storing room events", move || {
+            let (store, moderator, events) = (store.clone(), moderator.clone(), events.clone());
+            async move {
+                let mut events = events.lock().await;
+                crate::attendance::record_events(store, moderator, &mut events).await;
+            }
+        })));
+        let store = state.store.clone();
+        tasks.push(tokio::spawn(supervised("settling sessions", move || {
+            crate::attendance::settle_forever(store.clone())
+        })));
+        let hub = state.hub.clone();
+        tasks.push(tokio::spawn(supervised("sweeping calls", move || {
+            hub.clone().sweep_forever(std::time::Duration::from_secs(1))
+        })));
         Ok(Background(tasks))
     }
 
@@ -109,6 +119,31 @@ impl Background {
     pub fn stop(self) {
         for task in self.0 {
             task.abort();
+        }
+    }
+}
+
+/// Runs the task `start` makes until it returns; when it panics, logs the
+/// panic and starts it again a second later (not at once, so a panic on
+/// every try does not spin a core).
+pub async fn supervised<F, Fut>(name: &'static str, mut start: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    use futures_util::FutureExt;
+    loop {
+        match std::panic::AssertUnwindSafe(start()).catch_unwind().await {
+            Ok(()) => return,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(task = name, panic = %why, "a background task panicked; starting it again");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
         }
     }
 }

@@ -52,6 +52,15 @@ pub enum Error {
         /// Seconds until another attempt is allowed.
         retry_after_secs: u64,
     },
+    /// Busy for now, for the reason given; try again after the given
+    /// number of seconds (429).
+    #[error("{message}")]
+    TryLater {
+        /// What the person is waiting for, in their words.
+        message: String,
+        /// Seconds until trying again can work.
+        retry_after_secs: u64,
+    },
     /// The database failed (500, detail logged).
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -113,7 +122,7 @@ impl Error {
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. } | Error::TryLater { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Database(_) | Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,7 +137,7 @@ impl Error {
             Error::Unauthenticated => "unauthenticated",
             Error::Forbidden => "forbidden",
             Error::NotFound(_) => "not_found",
-            Error::RateLimited { .. } => "rate_limited",
+            Error::RateLimited { .. } | Error::TryLater { .. } => "rate_limited",
             Error::Database(_) | Error::Internal { .. } => "internal",
         }
     }
@@ -169,7 +178,10 @@ impl Error {
 
     fn retry_after(&self) -> Option<HeaderValue> {
         match self {
-            Error::RateLimited { retry_after_secs } => Some(HeaderValue::from(*retry_after_secs)),
+            Error::RateLimited { retry_after_secs }
+            | Error::TryLater {
+                retry_after_secs, ..
+            } => Some(HeaderValue::from(*retry_after_secs)),
             _ => None,
         }
     }

@@ -206,6 +206,13 @@ pub(crate) fn read_csv(
                 ),
             ));
         }
+        // A quoted cell can hold a line break; no name or label may.
+        for (i, cell) in record.iter().enumerate() {
+            if let Some(problem) = crate::text::one_line_problem(cell) {
+                let column = found.get(i).map_or("", String::as_str);
+                return Err(ctx.err(Some(line), Some(column), problem));
+            }
+        }
         rows.push(CsvRow {
             line,
             cells: record.iter().map(str::to_owned).collect(),
@@ -215,4 +222,22 @@ pub(crate) fn read_csv(
         return Err(ctx.err(None, None, "the file has a header but no rows"));
     }
     Ok(Csv { columns, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_with_a_line_break_is_refused_naming_its_line_and_column() {
+        let ctx = FileCtx { file: "roster.csv" };
+        let text =
+            "given_name,family_name\nAda,Lovelace\n\"Grace\r\nBcc: all@example.org\",Hopper\n";
+        let err = read_csv(&ctx, text, Header::Exactly(&["given_name", "family_name"]))
+            .err()
+            .expect("refused");
+        assert_eq!(err.line, Some(3), "{err}");
+        assert_eq!(err.field.as_deref(), Some("given_name"));
+        assert!(err.message.contains("line break"), "{err}");
+    }
 }

@@ -19,7 +19,9 @@
 //!   [`extract`]: request extractors whose rejections speak that format;
 //!   [`web`]: askama templates and static assets, embedded in the binary.
 //! - [`import`]: what every file import shares (errors naming file, line and
-//!   field; a CSV reader that keeps line numbers).
+//!   field; a CSV reader that keeps line numbers, refusing a cell that is
+//!   not one line of text); [`text`]: the one rule for every name and
+//!   label a person sets (one line, no control characters or overrides).
 //! - [`auth`]: sign-in sessions (`store`, `password`, `rate_limit`), the
 //!   `middleware` that turns a cookie into an actor and guards every state
 //!   change against CSRF, and [`auth::policy`], the one authorization policy
@@ -110,6 +112,7 @@ pub mod extract;
 pub mod web;
 
 pub mod import;
+pub mod text;
 
 pub mod auth;
 

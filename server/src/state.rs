@@ -29,6 +29,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed sign-in counts.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Relay credentials minted for each person's pre-call checks.
+    pub precall_ice_limiter: Arc<crate::auth::rate_limit::PerPerson>,
     /// The signalling rooms (served at `/ws`).
     pub hub: Hub,
     /// Signs join tokens (the hub checks them with the same secret).
@@ -61,6 +63,10 @@ impl AppState {
             store,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::default()),
+            precall_ice_limiter: Arc::new(crate::auth::rate_limit::PerPerson::new(
+                crate::attendance::PRECALL_CHECKS_PER_TEN_MINUTES,
+                std::time::Duration::from_secs(600),
+            )),
             hub: signalling.hub,
             join_key: signalling.join_key,
             precall: signalling.precall,

@@ -75,6 +75,14 @@ impl std::fmt::Debug for IceConfig {
 
 impl crate::hub::IceProvider for IceConfig {
     fn servers(&self, user: uuid::Uuid) -> Vec<IceServer> {
+        self.servers_for(user, self.ttl)
+    }
+}
+
+impl IceConfig {
+    /// The servers for `user`, with TURN credentials valid for `ttl` (at
+    /// least a minute).
+    pub fn servers_for(&self, user: uuid::Uuid, ttl: std::time::Duration) -> Vec<IceServer> {
         let mut out = Vec::new();
         if !self.stun.is_empty() {
             out.push(IceServer {
@@ -84,7 +92,7 @@ impl crate::hub::IceProvider for IceConfig {
             });
         }
         if let (false, Some(secret)) = (self.turn.is_empty(), &self.turn_secret) {
-            let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(3600).max(60);
+            let ttl = i64::try_from(ttl.as_secs()).unwrap_or(3600).max(60);
             let expires = chrono::Utc::now().timestamp() + ttl;
             let (username, credential) = turn_credentials(secret, &user.to_string(), expires);
             out.push(IceServer {

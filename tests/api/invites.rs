@@ -460,6 +460,63 @@ async fn a_partnership_across_time_zones_gives_each_school_its_own_local_time(ba
     );
 }
 
+/// A name with a line break cannot go into a mail header. As typed it is
+/// refused; one already stored (from before the rule) fails its own invites,
+/// recorded against them, while everyone else's are sent.
+async fn a_name_that_cannot_head_an_email_stops_only_its_own_invites(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let world = app.world().await;
+    let coord = app.signed_in("coord.a").await;
+    let staff = json!({"username": "ms.bcc", "password": "cobalt-fern-ladder",
+        "given_name": "Ada\r\nBcc: everyone@example.org", "family_name": "B", "role": "teacher"});
+    let reply = coord
+        .post_json(&format!("/api/schools/{}/staff", world.a.id), &staff)
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.error_field().as_deref(), Some("given_name"));
+    assert!(reply.text.contains("line break"), "{}", reply.text);
+
+    app.execute_sql(
+        "UPDATE users SET given_name = 'Ada\r\nBcc: everyone@example.org' WHERE username = 'teacher.a'",
+    )
+    .await;
+    set_email(&app, "teacher.a", "teacher.a@school-a.example").await;
+    app.ready_to_match(&world).await;
+    app.approve_as_both(&world).await;
+    let n = sessions_of(&app, &world).await.len();
+    let smtp = SmtpServer::start();
+    let mailer =
+        mentorbridge::invites::mail::Mailer::new(&quick_mail(&smtp), "http://mentoring.test")
+            .unwrap();
+    let round = mailer
+        .send_due(&app.store)
+        .await
+        .expect("a round of sending");
+    // coord.a and coord.b get theirs; teacher.a's are sent with the name
+    // folded onto one line, and nobody is added by the name.
+    assert_eq!(round.sent, 3 * n, "{round:?}");
+    let inbox = smtp.inbox();
+    assert!(
+        inbox
+            .iter()
+            .all(|m| m.to.iter().all(|to| !to.contains("everyone@"))),
+        "the name added no recipient"
+    );
+    let to_teacher = inbox
+        .iter()
+        .find(|m| m.to.iter().any(|to| to.contains("teacher.a@")))
+        .expect("teacher.a's invite");
+    let raw = String::from_utf8_lossy(&to_teacher.data);
+    assert!(!raw.contains("\r\nBcc:"), "{raw}");
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -478,6 +535,7 @@ macro_rules! both {
 }
 
 both!(
+    a_name_that_cannot_head_an_email_stops_only_its_own_invites,
     a_partnership_across_time_zones_gives_each_school_its_own_local_time,
     bookings_moves_and_cancellations_reach_staff_by_email,
     invites_wait_in_the_outbox_until_a_mail_server_takes_them,

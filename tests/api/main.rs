@@ -6,6 +6,7 @@ mod authorization;
 mod bookings;
 mod calendar;
 mod calls;
+mod hardening;
 mod health;
 mod invites;
 mod matching;

@@ -42,6 +42,18 @@ pub struct TestApp {
     _db: FreshDatabase,
 }
 
+impl TestApp {
+    /// Runs one SQL statement on the app's database as it is, for a test
+    /// that must set up data no route can make (rows from before a rule).
+    pub async fn execute_sql(&self, sql: &str) {
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+            Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -67,7 +67,7 @@ async function post(path, body) {
 }
 
 async function network() {
-  const iceServers = await (await fetch("/api/me/ice-servers", { credentials: "same-origin" })).json();
+  const iceServers = await post("/api/precall/ice-servers", {});
   const pc = new RTCPeerConnection({ iceServers });
   const dc = pc.createDataChannel("probe");
   const opened = new Promise((resolve, reject) => {

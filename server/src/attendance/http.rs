@@ -27,22 +27,28 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/api/sessions/{session_id}/join", api_join)
         .get("/api/sessions/{session_id}/attendance", api_attendance)
         .post("/api/sessions/{session_id}/attendance", api_correct)
-        .get("/api/me/ice-servers", api_ice_servers)
+        .post("/api/precall/ice-servers", api_ice_servers)
         .post("/api/precall", api_precall)
         .get("/ws", websocket)
 }
 
-/// The STUN/TURN servers for the signed-in person (TURN credentials are
-/// minted for them, valid for an hour).
+/// The STUN/TURN servers for the signed-in person's pre-call check. TURN
+/// credentials are minted for them, valid for a few minutes (coturn checks
+/// a credential when an allocation is made, not while it lasts), and a few
+/// times in ten minutes at most: a relay is bandwidth a school pays for,
+/// and these are the only credentials issued outside a call's welcome.
 async fn api_ice_servers(
     State(state): State<AppState>,
     actor: Actor,
 ) -> Result<Json<Vec<mentorbridge_signalling::ice::IceServer>>, ApiError> {
     authorize(&actor, Action::PrecallCheck)?;
-    Ok(Json(mentorbridge_signalling::hub::IceProvider::servers(
-        &state.settings.ice,
-        actor.user.id,
-    )))
+    state.precall_ice_limiter.check(actor.user.id)?;
+    Ok(Json(
+        state
+            .settings
+            .ice
+            .servers_for(actor.user.id, super::PRECALL_TURN_LIFETIME),
+    ))
 }
 
 /// A complete SDP offer, or answer.
@@ -64,9 +70,10 @@ async fn api_precall(
     if offer.sdp.len() > 64 * 1024 {
         return Err(Error::invalid("sdp", "an offer is at most 64 KB").into());
     }
-    match state.precall.answer(&offer.sdp).await {
+    match state.precall.answer(actor.user.id, &offer.sdp).await {
         Ok(sdp) => Ok(Json(Sdp { sdp })),
-        Err(PrecallError::Busy) => Err(Error::RateLimited {
+        Err(why @ (PrecallError::Busy | PrecallError::AlreadyRunning)) => Err(Error::TryLater {
+            message: why.to_string(),
             retry_after_secs: 60,
         }
         .into()),

@@ -12,6 +12,15 @@
 //! domains' functions; [`http`] the JSON API and the websocket route;
 //! [`pages`] the call page, the pre-call check and *Today's calls*.
 
+/// How long the TURN credentials of a pre-call check last: the check holds
+/// its connection for a minute.
+pub const PRECALL_TURN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Pre-call checks' relay credentials per person in ten minutes (a check,
+/// and a few tries again).
+pub const PRECALL_CHECKS_PER_TEN_MINUTES: std::num::NonZeroU32 =
+    std::num::NonZeroU32::new(5).unwrap();
+
 pub mod http;
 pub mod pages;
 pub mod store;
@@ -504,7 +513,7 @@ pub async fn settle_forever(store: Store) {
 pub async fn record_events(
     store: Store,
     moderator: std::sync::Arc<crate::safeguarding::Moderator>,
-    mut events: mpsc::UnboundedReceiver<RoomEvent>,
+    events: &mut mpsc::UnboundedReceiver<RoomEvent>,
 ) {
     while let Some(event) = events.recv().await {
         let stored = match &event {

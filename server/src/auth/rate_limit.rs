@@ -124,3 +124,31 @@ mod tests {
         }
     }
 }
+
+/// At most a few of something per person in a period (minting relay
+/// credentials): a burst of `n`, then one more each `period / n`.
+#[derive(Debug)]
+pub struct PerPerson(governor::DefaultKeyedRateLimiter<uuid::Uuid>);
+
+impl PerPerson {
+    pub fn new(n: std::num::NonZeroU32, period: Duration) -> Self {
+        let quota = governor::Quota::with_period(period / n.get())
+            .unwrap_or_else(|| governor::Quota::per_second(n))
+            .allow_burst(n);
+        PerPerson(governor::RateLimiter::keyed(quota))
+    }
+
+    /// Counts one for `who`, or says how long until they may.
+    pub fn check(&self, who: uuid::Uuid) -> crate::error::Result<()> {
+        use governor::clock::Clock;
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
+        self.0.check_key(&who).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            crate::error::Error::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+}

@@ -201,6 +201,9 @@ impl ClosureInput {
                 "say what the closure is, in at most 80 characters",
             ));
         }
+        if let Some(problem) = crate::text::one_line_problem(label) {
+            return Err(Error::invalid("label", problem));
+        }
         Ok((end, label))
     }
 }

@@ -235,7 +235,10 @@ fn ice_settings(args: &ServerArgs, file: &FileSettings) -> anyhow::Result<IceCon
         stun: pick(&args.stun_urls, &file.stun_urls),
         turn,
         turn_secret: secret.map(String::into_bytes),
-        ttl: std::time::Duration::from_secs(3600),
+        // Only a call's welcome and a pre-call check get credentials, and
+        // coturn checks one when an allocation is made, not while it lasts:
+        // a few minutes is enough and limits what a leaked one is worth.
+        ttl: std::time::Duration::from_secs(300),
     })
 }
 

@@ -152,11 +152,13 @@ impl Mailer {
             "\nSee today's sessions and join from a school iPad: {}/sessions\n",
             self.base_url
         ));
+        // Names are one line since they were checked as typed; an older
+        // name is folded rather than trusted to be.
         let to_name = snap
             .attendees
             .iter()
             .find(|a| a.email == queued.recipient_email)
-            .map(|a| a.name.clone());
+            .map(|a| crate::text::fold_to_line(&a.name));
         let to = Mailbox::new(
             to_name,
             queued
@@ -201,7 +203,7 @@ impl Mailer {
         if queued.snapshot.session.ends_at < now {
             return Outcome::Expired;
         }
-        let message = match self.message(queued) {
+        let message = match built(|| self.message(queued)) {
             Ok(m) => m,
             Err(e) => return Outcome::Refused(e.to_string()),
         };
@@ -242,7 +244,7 @@ impl Mailer {
             .lease_due_notices(now, Duration::minutes(5), 100)
             .await?
         {
-            let outcome = match self.notice_message(&queued) {
+            let outcome = match built(|| self.notice_message(&queued)) {
                 Err(e) => Outcome::Refused(e.to_string()),
                 Ok(message) => match self.transport.send(message).await {
                     Ok(_) => Outcome::Sent,
@@ -284,14 +286,37 @@ impl Mailer {
     }
 
     /// Sends due invites every `poll` until the task is dropped.
-    pub async fn run(self, store: Store) {
+    pub async fn run(&self, store: &Store) {
         let mut tick = tokio::time::interval(self.settings.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = self.send_due(&store).await {
+            if let Err(e) = self.send_due(store).await {
                 tracing::error!(error = %e, "sending invites");
             }
         }
+    }
+}
+
+/// A message built by `build`, or why not. lettre panics on some header
+/// values it cannot encode; that becomes a refusal recorded against the one
+/// message, never a panic that stops every school's mail.
+fn built(build: impl FnOnce() -> Result<Message>) -> Result<Message> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)).unwrap_or_else(|_| {
+        Err(Error::invalid(
+            "email",
+            "the message could not be built from the names and details it carries",
+        ))
+    })
+}
+
+#[cfg(test)]
+mod built_tests {
+    use super::*;
+
+    #[test]
+    fn a_message_that_panics_while_built_is_a_refusal() {
+        let refused = built(|| panic!("lettre could not encode a header")).unwrap_err();
+        assert!(refused.public_message().contains("could not be built"));
     }
 }

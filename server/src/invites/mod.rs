@@ -181,8 +181,8 @@ pub fn itip(
     let mut cal = calendar(method.as_str());
     let mut ev = event(entry, base_url, stamp);
     // A CN is a quoted parameter: a double quote inside one cannot be
-    // escaped in iCalendar, so it goes.
-    let cn = |name: &str| name.replace('"', "");
+    // escaped in iCalendar, so it goes, and so does a line break.
+    let cn = |name: &str| crate::text::fold_to_line(name).replace('"', "");
     ev.append_property(
         Property::new("ORGANIZER", format!("mailto:{}", organizer.email))
             .add_parameter("CN", &cn(&organizer.name))

@@ -168,10 +168,10 @@ pub(super) const BOOKING: &[Row] = &[
         body: none,
     },
     Row {
-        method: "GET",
-        path: "/api/me/ice-servers",
+        method: "POST",
+        path: "/api/precall/ice-servers",
         allowed: WITH_A_SCHOOL,
-        body: none,
+        body: |_| Body::Json(json!({})),
     },
     Row {
         method: "POST",

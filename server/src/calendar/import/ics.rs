@@ -215,10 +215,12 @@ fn entry_of(ctx: &Ctx<'_>, ev: IcsEvent) -> Result<CalendarEntry, ImportError> {
     } else {
         EntryKind::Closure
     };
-    let label = if ev.summary.is_empty() {
+    // A published calendar's title may break across lines; fold it.
+    let summary = crate::text::fold_to_line(&ev.summary);
+    let label = if summary.is_empty() {
         kind.as_str().to_owned()
     } else {
-        ev.summary
+        summary
     };
     Ok(CalendarEntry {
         start,

@@ -132,14 +132,7 @@ impl NewPassword {
 /// A person's given name (required) or family name (may be empty: not
 /// everyone has one).
 fn parse_name(field: &'static str, raw: &str) -> Result<String> {
-    let s = raw.trim();
-    if s.is_empty() && field == "given_name" {
-        return Err(Error::invalid(field, "must not be empty"));
-    }
-    if s.chars().count() > 80 {
-        return Err(Error::invalid(field, "must be at most 80 characters"));
-    }
-    Ok(s.to_owned())
+    crate::text::line(field, raw, 80, field == "given_name")
 }
 
 /// A staff work address: blank means none. Deliberately loose (one `@`, a
@@ -174,10 +167,13 @@ pub fn parse_email(raw: &str) -> Result<Option<String>> {
 fn parse_subjects(raw: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for s in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        if s.chars().count() > 60 || s.contains(',') {
+        if s.chars().count() > 60 || s.contains(',') || crate::text::unwanted_char(s).is_some() {
             return Err(Error::invalid(
                 "subjects",
-                format!("`{s}` is not a subject name (at most 60 characters, no commas)"),
+                format!(
+                    "`{}` is not a subject name (one line of at most 60 characters, no commas)",
+                    s.escape_debug()
+                ),
             ));
         }
         if !out.iter().any(|o| o.eq_ignore_ascii_case(s)) {

@@ -152,16 +152,9 @@ impl Locale {
 pub struct SchoolName(pub(crate) String);
 
 impl SchoolName {
-    /// Not blank, at most 120 characters.
+    /// One line, not blank, at most 120 characters.
     pub fn parse(raw: &str) -> Result<Self> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(Error::invalid("name", "must not be empty"));
-        }
-        if s.chars().count() > 120 {
-            return Err(Error::invalid("name", "must be at most 120 characters"));
-        }
-        Ok(SchoolName(s.to_owned()))
+        crate::text::line("name", raw, 120, true).map(SchoolName)
     }
 }
 

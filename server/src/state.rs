@@ -29,6 +29,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed sign-in counts.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Reads and writes the cookies that mark a browser as known for the
+    /// people who signed in on it.
+    pub known_devices: crate::auth::rate_limit::KnownDevices,
     /// Relay credentials minted for each person's pre-call checks.
     pub precall_ice_limiter: Arc<crate::auth::rate_limit::PerPerson>,
     /// The signalling rooms (served at `/ws`).
@@ -59,8 +62,11 @@ pub struct Signalling {
 impl AppState {
     /// State over an open store and started signalling.
     pub fn new(store: Store, settings: Settings, signalling: Signalling) -> Self {
+        let known_devices =
+            crate::auth::rate_limit::KnownDevices::new(settings.secret_key.expose().as_bytes());
         AppState {
             store,
+            known_devices,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::default()),
             precall_ice_limiter: Arc::new(crate::auth::rate_limit::PerPerson::new(

@@ -125,6 +125,52 @@ async fn the_precall_check_is_one_at_a_time_and_ignores_loopback(backend: Backen
     );
 }
 
+/// A class of 200 signs in at once from one school address (its iPads
+/// share it), a few of them mistyping first: every one gets in.
+async fn a_class_of_200_signs_in_at_once_from_one_address(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let world = app.world().await;
+    let coord = app.signed_in("coord.a").await;
+    let path = format!("/api/schools/{}/students", world.a.id);
+    let adds = (0..200).map(|i| {
+        let coord = coord.clone();
+        let path = path.clone();
+        async move {
+            let body = json!({"username": format!("pupil{i:03}"), "password": "lemon-harbour-kite",
+                "given_name": "Pupil", "family_name": format!("{i}"), "year_group": 8,
+                "kind": "mentee", "subjects": []});
+            let reply = coord.post_json(&path, &body).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        }
+    });
+    futures_util::future::join_all(adds).await;
+    let sign_ins = (0..200).map(|i| {
+        let mut ipad = app.client();
+        async move {
+            let username = format!("pupil{i:03}");
+            if i % 40 == 7 {
+                let typo = ipad.sign_in(&username, "lemon-harbor-kite").await;
+                assert_eq!(typo.status, StatusCode::UNAUTHORIZED, "{}", typo.text);
+            }
+            ipad.sign_in(&username, "lemon-harbour-kite").await
+        }
+    });
+    let replies = futures_util::future::join_all(sign_ins).await;
+    let refused: Vec<String> = replies
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.status != StatusCode::OK)
+        .map(|(i, r)| format!("pupil{i:03}: {} {}", r.status, r.text))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{} refused: {refused:#?}",
+        refused.len()
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -143,6 +189,7 @@ macro_rules! both {
 }
 
 both!(
+    a_class_of_200_signs_in_at_once_from_one_address,
     relay_credentials_are_few_and_short_lived,
     the_precall_check_is_one_at_a_time_and_ignores_loopback,
 );

@@ -7,6 +7,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 
+use std::time::Instant;
+
+use super::rate_limit::KNOWN_DEVICE_COOKIE;
 use super::{Actor, MaybeActor, NewSession, SESSION_COOKIE, password};
 use crate::error::{ApiError, Error, PageError, Result};
 use crate::extract::{ApiJson, ClientAddr, PageForm};
@@ -25,13 +28,16 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/me", api_me)
 }
 
-/// Checks a username and password, minding the rate limit, and starts a session.
+/// Checks a username and password, minding the rate limit, and starts a
+/// session. `known` is the browser's known-device cookie; a success returns
+/// its new value, naming this username too.
 async fn sign_in(
     state: &AppState,
     username: &str,
     pass: String,
     addr: ClientAddr,
-) -> Result<(User, NewSession)> {
+    known: Option<&str>,
+) -> Result<(User, NewSession, String)> {
     if username.trim().is_empty() {
         return Err(Error::invalid("username", "enter your username"));
     }
@@ -41,24 +47,33 @@ async fn sign_in(
     if username.len() > 64 {
         return Err(Error::Unauthenticated);
     }
+    let is_known = state.known_devices.knows(known, username);
+    // The limit is checked holding a turn to hash, so the few tries being
+    // checked are all that can be allowed and not yet counted.
+    let turn = password::hashing_permit().await?;
     state
         .login_limiter
-        .begin_attempt(username, addr.0)
+        .check(username, addr.0, is_known, Instant::now())
         .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
     let found = state.store.user_for_sign_in(username).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let ok = password::verify(pass, hash).await?;
+    let ok = password::verify(&turn, pass, hash).await?;
+    drop(turn);
     match user {
         Some(user) if ok => {
-            state.login_limiter.record_success(username, addr.0);
+            state.login_limiter.record_success(username);
             let session = state.store.create_session(user.id).await?;
             tracing::info!(user = %user.id, "signed in");
-            Ok((user, session))
+            let known = state.known_devices.add(known, username);
+            Ok((user, session, known))
         }
         _ => {
+            state
+                .login_limiter
+                .record_failure(username, addr.0, Instant::now());
             tracing::info!("failed sign-in");
             Err(Error::Unauthenticated)
         }
@@ -116,8 +131,17 @@ async fn login_submit(
     addr: ClientAddr,
     PageForm(form): PageForm<LoginForm>,
 ) -> Response {
-    match sign_in(&state, &form.username, form.password, addr).await {
-        Ok((_, session)) => {
+    let known = jar.get(KNOWN_DEVICE_COOKIE).map(|c| c.value().to_owned());
+    match sign_in(
+        &state,
+        &form.username,
+        form.password,
+        addr,
+        known.as_deref(),
+    )
+    .await
+    {
+        Ok((_, session, known)) => {
             if let Some(old) = jar.get(SESSION_COOKIE)
                 && let Err(err) = state.store.end_session(old.value()).await
             {
@@ -125,7 +149,8 @@ async fn login_submit(
             }
             let jar = jar
                 .remove(super::PRE_SESSION_COOKIE)
-                .add(super::session_cookie(&state, &session));
+                .add(super::session_cookie(&state, &session))
+                .add(super::known_device_cookie(&state, known));
             (jar, Redirect::to("/home")).into_response()
         }
         Err(err) => {
@@ -190,11 +215,21 @@ async fn api_login(
     addr: ClientAddr,
     ApiJson(body): ApiJson<ApiLogin>,
 ) -> Result<Response, ApiError> {
-    let (user, session) = sign_in(&state, &body.username, body.password, addr).await?;
+    let known = jar.get(KNOWN_DEVICE_COOKIE).map(|c| c.value().to_owned());
+    let (user, session, known) = sign_in(
+        &state,
+        &body.username,
+        body.password,
+        addr,
+        known.as_deref(),
+    )
+    .await?;
     if let Some(old) = jar.get(SESSION_COOKIE) {
         state.store.end_session(old.value()).await?;
     }
-    let jar = jar.add(super::session_cookie(&state, &session));
+    let jar = jar
+        .add(super::session_cookie(&state, &session))
+        .add(super::known_device_cookie(&state, known));
     let info = SessionInfo {
         user,
         csrf_token: session.csrf_token,

@@ -40,6 +40,19 @@ pub(crate) fn session_cookie(state: &AppState, session: &NewSession) -> Cookie<'
         .build()
 }
 
+/// The cookie that marks this browser as one where these people have
+/// signed in before (see [`super::rate_limit::KnownDevices`]): kept for a
+/// school year, and sent only to this server.
+pub(crate) fn known_device_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((super::rate_limit::KNOWN_DEVICE_COOKIE, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.secure_cookies())
+        .path("/")
+        .max_age(time_duration(400 * 24 * 3600))
+        .build()
+}
+
 /// The jar with the session cookie deleted (expired, not merely emptied).
 pub(crate) fn remove_session_cookie(jar: CookieJar) -> CookieJar {
     jar.remove(Cookie::build(SESSION_COOKIE).path("/"))

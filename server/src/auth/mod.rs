@@ -22,7 +22,9 @@ pub mod rate_limit;
 pub mod store;
 
 pub use middleware::{AuthRejection, MaybeActor, authenticate, csrf_guard};
-pub(crate) use middleware::{pre_session, remove_session_cookie, session_cookie};
+pub(crate) use middleware::{
+    known_device_cookie, pre_session, remove_session_cookie, session_cookie,
+};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

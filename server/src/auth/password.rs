@@ -15,10 +15,19 @@ use crate::people::accounts::NewPassword;
 /// starving every other request of CPU; the rest wait their turn.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
-async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
+/// A turn to run argon2: held while one hash is checked or made.
+pub struct HashingPermit {
+    _turn: tokio::sync::SemaphorePermit<'static>,
+}
+
+/// Waits for a turn to run argon2. Sign-in takes one before it checks the
+/// rate limit, so that at most [`HASHING`]'s few attempts are ever between
+/// being allowed and being counted.
+pub async fn hashing_permit() -> Result<HashingPermit> {
     HASHING
         .acquire()
         .await
+        .map(|turn| HashingPermit { _turn: turn })
         .map_err(|e| Error::internal_from("hashing semaphore closed", e))
 }
 
@@ -69,8 +78,11 @@ fn hash_now(password: &str) -> Result<PasswordHash> {
 /// Checks `password` against `stored`, or against a fixed dummy hash when
 /// there is no such account, so that the time taken does not reveal which
 /// usernames exist.
-pub async fn verify(password: String, stored: Option<PasswordHash>) -> Result<bool> {
-    let _permit = hashing_permit().await?;
+pub async fn verify(
+    _turn: &HashingPermit,
+    password: String,
+    stored: Option<PasswordHash>,
+) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
         let (phc, exists) = match &stored {

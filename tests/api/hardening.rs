@@ -171,6 +171,100 @@ async fn a_class_of_200_signs_in_at_once_from_one_address(backend: Backend) {
     );
 }
 
+/// The partner school sees the students pairing is about (ready mentors,
+/// countersigned mentees), its supervisors by name rather than by the
+/// usernames they sign in with, and no referral priorities of the other
+/// school in an approval's answer.
+async fn the_partner_school_sees_only_what_pairing_needs(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let world = app.world().await;
+    let pid = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let students = |c: &mentorbridge_tests::Client| {
+        let c = c.clone();
+        async move {
+            let reply = c.get(&format!("/api/partnerships/{pid}/students")).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            reply
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        !students(&coord_b)
+            .await
+            .contains(&world.mentor_a.id.to_string()),
+        "a mentor not yet trained and cleared is not shown"
+    );
+    assert!(
+        !students(&coord_a)
+            .await
+            .contains(&world.mentee_b.id.to_string()),
+        "a mentee with no countersigned referral is not shown"
+    );
+    app.ready_to_match(&world).await;
+    assert!(
+        students(&coord_b)
+            .await
+            .contains(&world.mentor_a.id.to_string())
+    );
+    assert!(
+        students(&coord_a)
+            .await
+            .contains(&world.mentee_b.id.to_string())
+    );
+
+    let policy_path = format!("/api/partnerships/{pid}/policy");
+    let own = coord_a.get(&policy_path).await.json();
+    assert!(
+        own.to_string().contains("\"teacher.a\""),
+        "own supervisors by username: {own}"
+    );
+    let seen_by_b = coord_b.get(&policy_path).await;
+    assert_eq!(seen_by_b.status, StatusCode::OK);
+    for username in ["teacher.a", "coord.a", "dsl.a"] {
+        assert!(
+            !seen_by_b.text.contains(&format!("\"{username}\"")),
+            "{username} shown to the partner: {}",
+            seen_by_b.text
+        );
+    }
+    let saved = coord_b.put_json(&policy_path, &seen_by_b.json()).await;
+    assert_eq!(
+        saved.status,
+        StatusCode::OK,
+        "the policy as shown saves back: {}",
+        saved.text
+    );
+
+    let run = coord_a
+        .post_json(&format!("/api/partnerships/{pid}/proposal"), &json!({}))
+        .await;
+    assert_eq!(run.status, StatusCode::CREATED, "{}", run.text);
+    let id = run.json()["id"].as_str().unwrap().to_owned();
+    let approved = coord_a
+        .post_json(
+            &format!("/api/partnerships/{pid}/proposal/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    let body = approved.json();
+    let matches = body["matches"].as_array().expect("matches");
+    assert!(!matches.is_empty(), "{body}");
+    assert!(
+        matches.iter().all(|m| m["priority"].is_null()),
+        "school B's priorities reach school A: {body}"
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -189,6 +283,7 @@ macro_rules! both {
 }
 
 both!(
+    the_partner_school_sees_only_what_pairing_needs,
     a_class_of_200_signs_in_at_once_from_one_address,
     relay_credentials_are_few_and_short_lived,
     the_precall_check_is_one_at_a_time_and_ignores_loopback,

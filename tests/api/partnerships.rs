@@ -67,6 +67,7 @@ async fn a_school_cannot_partner_itself_or_the_same_school_twice(app: TestApp) {
 
 async fn partner_staff_see_only_first_name_year_and_subjects(app: TestApp) {
     let world = app.world().await;
+    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
     let coord_b = app.signed_in("coord.b").await;
     let reply = coord_b
         .get(&format!(
@@ -118,6 +119,7 @@ async fn the_partnership_pages_propose_and_accept(app: TestApp) {
         .post_form(&format!("/partnerships/{id}/accept"), &[])
         .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
     let students = coord_c.get(&format!("/partnerships/{id}")).await;
     assert!(students.text.contains("mentor.a-given"));
     assert!(!students.text.contains("mentor.a-family"));

@@ -143,7 +143,9 @@ async fn api_policy(
         .slot_policy(id)
         .await?
         .ok_or(Error::NotFound("slot policy"))?;
-    Ok(Json(policy_input(&state.store, &policy).await?))
+    Ok(Json(
+        policy_input(&state.store, &policy, actor.school_id()).await?,
+    ))
 }
 
 async fn api_put_policy(

@@ -101,12 +101,11 @@ async fn api_approve(
     Path((id, proposal_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Proposal>, ApiError> {
     let p = partnership_for(&state, &actor, id, manage).await?;
-    Ok(Json(
-        state
-            .store
-            .approve_proposal(&p, proposal_id, &actor)
-            .await?,
-    ))
+    let approved = state
+        .store
+        .approve_proposal(&p, proposal_id, &actor)
+        .await?;
+    Ok(Json(for_viewer(approved, &actor)))
 }
 
 async fn api_rules(

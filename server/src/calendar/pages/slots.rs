@@ -205,8 +205,10 @@ async fn policy_text(
 ) -> Result<String> {
     Ok(match (submitted, policy) {
         (Some(text), _) => text,
-        (None, Some(policy)) => toml::to_string(&policy_input(&state.store, policy).await?)
-            .map_err(|e| Error::internal_from("policy does not print as TOML", e))?,
+        (None, Some(policy)) => {
+            toml::to_string(&policy_input(&state.store, policy, actor.school_id()).await?)
+                .map_err(|e| Error::internal_from("policy does not print as TOML", e))?
+        }
         (None, None) => {
             // Each school writes its own share; the partner adds theirs.
             let own = match actor.school_id() {

@@ -49,8 +49,11 @@ pub async fn parse_policy(
                 )
             })?;
         if editor.is_some_and(|e| e != school.id) {
+            // The editor saw the other school's share as `shown_to_partner`
+            // gives it; given back unchanged (in that form, or as stored),
+            // the stored share stays.
             let current = stored.schools.get(&school.id).cloned().unwrap_or_default();
-            if &current != share {
+            if &current != share && &shown_to_partner(store, school.id, &current).await? != share {
                 return Err(Error::invalid(
                     "schools",
                     format!(
@@ -59,6 +62,10 @@ pub async fn parse_policy(
                     ),
                 ));
             }
+            if let Some(current) = stored.schools.get(&school.id) {
+                schools.insert(school.id, current.clone());
+            }
+            continue;
         }
         let staff = store
             .users_at_school(
@@ -107,15 +114,57 @@ fn fill_missing_shares(
 }
 
 /// The policy with schools named by slug again, for showing and editing.
-pub async fn policy_input(store: &Store, policy: &SlotPolicy) -> Result<PolicyInput> {
+pub async fn policy_input(
+    store: &Store,
+    policy: &SlotPolicy,
+    viewer: Option<Uuid>,
+) -> Result<PolicyInput> {
     let mut schools = BTreeMap::new();
     for (id, p) in &policy.schools {
-        schools.insert(store.school(*id).await?.slug, p.clone());
+        let share = match viewer {
+            Some(viewer) if viewer != *id => shown_to_partner(store, *id, p).await?,
+            _ => p.clone(),
+        };
+        schools.insert(store.school(*id).await?.slug, share);
     }
     Ok(PolicyInput {
         session_minutes: policy.session_minutes,
         schools,
     })
+}
+
+/// `share` of `school` as the partner school's staff see it: supervisors by
+/// name, not by the usernames they sign in with (a username is half of what
+/// a guesser needs).
+async fn shown_to_partner(
+    store: &Store,
+    school: Uuid,
+    share: &SchoolSlotPolicy,
+) -> Result<SchoolSlotPolicy> {
+    let staff = store
+        .users_at_school(
+            school,
+            &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
+        )
+        .await?;
+    let name = |username: &String| {
+        staff.iter().find(|u| &u.username == username).map_or_else(
+            || "a former member of staff".to_owned(),
+            |u| {
+                format!("{} {}", u.given_name, u.family_name)
+                    .trim()
+                    .to_owned()
+            },
+        )
+    };
+    let mut shown = share.clone();
+    shown.supervisors = share.supervisors.iter().map(name).collect();
+    for period in shown.periods.values_mut() {
+        if let Some(list) = &mut period.supervisors {
+            *list = list.iter().map(name).collect();
+        }
+    }
+    Ok(shown)
 }
 
 /// Aligns a partnership's two calendars over `from..=to` (local dates of the

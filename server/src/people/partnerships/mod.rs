@@ -217,7 +217,11 @@ pub async fn partner_school(store: &Store, actor: &Actor, id: Uuid) -> Result<(P
     Ok((p, partner))
 }
 
-/// The partner school's students, cut down to what pairing needs.
+/// The partner school's students that pairing is about, cut down to what
+/// it needs: mentors who are ready (trained, cleared, offering something)
+/// and mentees whose referral the partner may see (countersigned, and not
+/// yet closed). A draft referral or a mentor not yet cleared is the
+/// school's own business.
 pub async fn partner_students(
     store: &Store,
     actor: &Actor,
@@ -225,10 +229,25 @@ pub async fn partner_students(
 ) -> Result<(Partnership, School, Vec<PartnerStudentView>)> {
     let (p, partner) = partner_school(store, actor, id).await?;
     let partner = store.school(partner).await?;
+    let ready: std::collections::HashSet<Uuid> = store
+        .mentor_profiles(partner.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.ready)
+        .map(|m| m.user_id)
+        .collect();
+    let referred: std::collections::HashSet<Uuid> = store
+        .referrals_at(partner.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.status.shown_to_partner())
+        .map(|r| r.mentee_id)
+        .collect();
     let students = store
         .users_at_school(partner.id, &[Role::Student])
         .await?
         .into_iter()
+        .filter(|u| ready.contains(&u.id) || referred.contains(&u.id))
         .map(PartnerStudentView::from)
         .collect();
     Ok((p, partner, students))

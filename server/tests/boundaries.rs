@@ -22,6 +22,7 @@ const TABLES: &[(&str, &str)] = &[
     ("partnerships", "people::partnerships"),
     ("mentor_profiles", "people::mentors"),
     ("referrals", "people::referrals"),
+    ("referral_changes", "people::referrals"),
     ("sessions", "auth"),
     ("calendar_entries", "calendar"),
     ("bell_schedules", "calendar"),

@@ -104,6 +104,61 @@ async fn a_referral_goes_from_draft_to_approved_with_consent_and_a_second_signat
     assert_eq!(closed.json()["closed_reason"], "Moved school");
 }
 
+/// A coordinator who rewrites a submitted referral cannot then countersign
+/// it: the second person's check would check their own words. Consent is
+/// credited to whoever recorded it as it stands, and the changes are kept.
+async fn whoever_changed_a_referral_cannot_countersign_it(app: TestApp) {
+    let world = app.world().await;
+    let mentee = world.mentee_b.id.to_string();
+    app.add_staff(&world.b, "teacher.b", "teacher").await;
+    app.add_staff(&world.b, "coord.b2", "coordinator").await;
+    let referrer = app.signed_in("teacher.b").await;
+    let mut body = referral(&mentee);
+    body["consent"] = json!({"given_by": "Mrs Murphy (mother)", "date": "2026-11-20"});
+    body["entry_criteria_met"] = json!(true);
+    let id = referrer
+        .post_json(&format!("/api/schools/{}/referrals", world.b.id), &body)
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let to = |status: &str| json!({"to": status});
+    referrer
+        .post_json(&format!("/api/referrals/{id}/status"), &to("submitted"))
+        .await;
+    let coordinator = app.signed_in("coord.b").await;
+    let mut rewritten = body.clone();
+    rewritten["reasons"] = json!("Needs a mentor for Maths, urgently");
+    rewritten["consent"] = json!({"given_by": "Mr Murphy (father)", "date": "2026-11-21"});
+    let edited = coordinator
+        .put_json(&format!("/api/referrals/{id}"), &rewritten)
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(
+        edited.json()["consent_recorded_by"],
+        json!(world.coord_b.id),
+        "the consent as it now stands was recorded by the coordinator"
+    );
+    let own = coordinator
+        .post_json(&format!("/api/referrals/{id}/status"), &to("approved"))
+        .await;
+    assert_eq!(own.status, StatusCode::CONFLICT, "{}", own.text);
+    assert!(own.text.contains("you changed it"), "{}", own.text);
+    let changes = coordinator
+        .get(&format!("/api/referrals/{id}/changes"))
+        .await
+        .json();
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{changes}");
+    assert_eq!(changes[0]["changed_by"], json!(world.coord_b.id));
+    assert_eq!(changes[0]["fields"], json!(["reasons", "consent"]));
+    let second = app.signed_in("coord.b2").await;
+    let approved = second
+        .post_json(&format!("/api/referrals/{id}/status"), &to("approved"))
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+}
+
 async fn the_referrer_cannot_countersign_their_own_referral(app: TestApp) {
     let world = app.world().await;
     let coordinator = app.signed_in("coord.b").await;
@@ -294,6 +349,7 @@ on_both_backends!(
     staff_refer_and_countersign_through_the_referrals_page,
     a_referral_goes_from_draft_to_approved_with_consent_and_a_second_signature,
     the_referrer_cannot_countersign_their_own_referral,
+    whoever_changed_a_referral_cannot_countersign_it,
     bad_referrals_name_their_field,
     the_partner_school_sees_only_first_name_year_and_focus_of_approved_referrals,
 );

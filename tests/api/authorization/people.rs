@@ -367,6 +367,12 @@ pub(super) const PEOPLE: &[Row] = &[
         body: none,
     },
     Row {
+        method: "GET",
+        path: "/api/referrals/{referral_id}/changes",
+        allowed: STAFF_OF_A,
+        body: none,
+    },
+    Row {
         method: "PUT",
         path: "/api/referrals/{referral_id}",
         allowed: STAFF_OF_A,

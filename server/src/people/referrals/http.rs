@@ -8,7 +8,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    PartnerReferralView, Referral, ReferralInput, ReferralStatus, partner_referrals, visible,
+    PartnerReferralView, Referral, ReferralChange, ReferralInput, ReferralStatus,
+    partner_referrals, visible,
 };
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
@@ -22,6 +23,7 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/api/schools/{school_id}/referrals", api_create)
         .get("/api/referrals/{referral_id}", api_get)
         .put("/api/referrals/{referral_id}", api_update)
+        .get("/api/referrals/{referral_id}/changes", api_changes)
         .post("/api/referrals/{referral_id}/status", api_status)
         .get(
             "/api/partnerships/{partnership_id}/referrals",
@@ -56,6 +58,16 @@ async fn api_get(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Referral>, ApiError> {
     Ok(Json(visible(&state.store, &actor, id).await?))
+}
+
+/// Who changed the referral after it was written, when, and which fields.
+async fn api_changes(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<ReferralChange>>, ApiError> {
+    let referral = visible(&state.store, &actor, id).await?;
+    Ok(Json(state.store.referral_changes(referral.id).await?))
 }
 
 async fn api_update(

@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::people::partnerships::partner_school;
 use crate::store::Store;
 
-pub(crate) use rules::{check, check_edit, consent_recorder};
+pub(crate) use rules::{changed_fields, check, check_edit, consent_recorder};
 pub use rules::{may_move, next_status};
 
 /// Where a referral stands.
@@ -198,14 +198,27 @@ pub struct Referral {
     pub agencies: String,
     pub consent_given_by: Option<String>,
     pub consent_date: Option<NaiveDate>,
-    /// Which member of staff recorded the consent.
+    /// Which member of staff recorded the consent (as it now stands).
     pub consent_recorded_by: Option<Uuid>,
+    /// Staff who changed it after it was written: none of them, nor its
+    /// referrer, may countersign it.
+    pub editors: Vec<Uuid>,
     pub entry_criteria_met: bool,
     pub planned_weeks: i32,
     pub review_date: Option<NaiveDate>,
     pub closed_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One change to a referral after it was written.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferralChange {
+    /// Who made it (`None` once their account is gone).
+    pub changed_by: Option<Uuid>,
+    pub changed_at: DateTime<Utc>,
+    /// The fields it changed, by their API names.
+    pub fields: Vec<String>,
 }
 
 /// What the partner school sees of a referral: enough to find a mentor.

@@ -143,18 +143,58 @@ pub(crate) fn check_edit(referral: &Referral, input: &ReferralInput) -> Result<(
 }
 
 /// Who is recorded as having taken the consent after an edit: whoever
-/// first recorded it, or `editor` if this edit adds it; nobody once it is
-/// removed.
+/// recorded it as it now stands (`editor`, if this edit adds or changes
+/// who gave it or when); nobody once it is removed.
 pub(crate) fn consent_recorder(
     referral: &Referral,
     checked: &Checked,
     editor: Uuid,
 ) -> Option<Uuid> {
-    match (&checked.consent, referral.consent_date) {
-        (Some(_), None) => Some(editor),
-        (Some(_), Some(_)) => referral.consent_recorded_by,
-        (None, _) => None,
+    match &checked.consent {
+        None => None,
+        Some(c)
+            if referral.consent_date == Some(c.date)
+                && referral.consent_given_by.as_deref() == Some(c.given_by.trim()) =>
+        {
+            referral.consent_recorded_by
+        }
+        Some(_) => Some(editor),
     }
+}
+
+/// The fields an edit changes, by their API names.
+pub(crate) fn changed_fields(referral: &Referral, c: &Checked) -> Vec<&'static str> {
+    let consent_now = c.consent.as_ref().map(|c| (c.given_by.trim(), c.date));
+    let consent_was = referral
+        .consent_given_by
+        .as_deref()
+        .zip(referral.consent_date);
+    [
+        ("priority", referral.priority != c.priority),
+        ("strengths", referral.strengths != c.strengths),
+        ("concerns", referral.concerns.join("\n") != c.concerns),
+        ("reasons", referral.reasons != c.reasons),
+        ("focus", referral.focus.join("\n") != c.focus),
+        (
+            "support_received",
+            referral.support_received != c.support_received,
+        ),
+        (
+            "strategies_tried",
+            referral.strategies_tried != c.strategies_tried,
+        ),
+        ("agencies", referral.agencies != c.agencies),
+        ("consent", consent_was != consent_now),
+        (
+            "entry_criteria_met",
+            referral.entry_criteria_met != c.entry_criteria_met,
+        ),
+        ("planned_weeks", referral.planned_weeks != c.planned_weeks),
+        ("review_date", referral.review_date != c.review_date),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }
 
 /// Whether `actor` may move a referral from its status to `to`, and what
@@ -217,6 +257,11 @@ fn step_rules(
         (Submitted, Approved) => {
             if actor.user.id == referral.referred_by {
                 return refuse("it needs a second person's countersignature");
+            }
+            if referral.editors.contains(&actor.user.id) {
+                return refuse(
+                    "you changed it after it was written, so someone who did not must countersign it",
+                );
             }
             if referral.consent_date.is_none() {
                 return Err(Error::invalid(

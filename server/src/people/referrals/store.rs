@@ -1,4 +1,4 @@
-//! The `referrals` table. A referral's mentee (name, year group) is the
+//! The `referrals` and `referral_changes` tables. A referral's mentee (name, year group) is the
 //! accounts domain's: it is read through the accounts store and joined to
 //! the rows here, not in SQL.
 
@@ -8,7 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    Referral, ReferralInput, ReferralStatus, check, check_edit, consent_recorder, next_status,
+    Referral, ReferralChange, ReferralInput, ReferralStatus, changed_fields, check, check_edit,
+    consent_recorder, next_status,
 };
 use crate::auth::Actor;
 use crate::error::{Error, Result};
@@ -18,7 +19,7 @@ use crate::{on_pool, on_tx};
 
 const COLUMNS: &str = "id, school_id, mentee_id, referred_by, countersigned_by, status, priority, \
      strengths, concerns, reasons, focus, support_received, strategies_tried, agencies, \
-     consent_given_by, consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, \
+     consent_given_by, consent_date, consent_recorded_by, editors, entry_criteria_met, planned_weeks, \
      review_date, closed_reason, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
@@ -40,6 +41,8 @@ struct Row {
     consent_given_by: Option<String>,
     consent_date: Option<NaiveDate>,
     consent_recorded_by: Option<Uuid>,
+    /// Space-separated ids.
+    editors: String,
     entry_criteria_met: bool,
     planned_weeks: i32,
     review_date: Option<NaiveDate>,
@@ -81,6 +84,14 @@ impl Row {
             consent_given_by: self.consent_given_by,
             consent_date: self.consent_date,
             consent_recorded_by: self.consent_recorded_by,
+            editors: self
+                .editors
+                .split_ascii_whitespace()
+                .map(|id| {
+                    id.parse()
+                        .map_err(|e| Error::internal_from("stored referral editor", e))
+                })
+                .collect::<Result<_>>()?,
             entry_criteria_met: self.entry_criteria_met,
             planned_weeks: self.planned_weeks,
             review_date: self.review_date,
@@ -151,7 +162,7 @@ impl Store {
     }
 
     /// Rewrites a referral's content (not its status), once `check_edit`
-    /// allows it.
+    /// allows it, and records who changed which fields.
     pub async fn update_referral(
         &self,
         referral: &Referral,
@@ -160,12 +171,23 @@ impl Store {
     ) -> Result<Referral> {
         check_edit(referral, input)?;
         let c = check(input)?;
+        let fields = changed_fields(referral, &c);
+        if fields.is_empty() {
+            return Ok(referral.clone());
+        }
         let consent_recorded_by = consent_recorder(referral, &c, actor.user.id);
+        let mut editors = referral.editors.clone();
+        if actor.user.id != referral.referred_by && !editors.contains(&actor.user.id) {
+            editors.push(actor.user.id);
+        }
+        let editors: Vec<String> = editors.iter().map(Uuid::to_string).collect();
+        let now = Utc::now();
         let sql = "UPDATE referrals SET priority = $1, strengths = $2, concerns = $3, reasons = $4, focus = $5, \
                    support_received = $6, strategies_tried = $7, agencies = $8, consent_given_by = $9, consent_date = $10, \
-                   consent_recorded_by = $11, entry_criteria_met = $12, planned_weeks = $13, review_date = $14, updated_at = $15 \
-                   WHERE id = $16";
-        on_pool!(self, |pool| sqlx::query(sql)
+                   consent_recorded_by = $11, entry_criteria_met = $12, planned_weeks = $13, review_date = $14, updated_at = $15, \
+                   editors = $17 WHERE id = $16 AND updated_at = $18";
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |conn| sqlx::query(sql)
             .bind(c.priority)
             .bind(&c.strengths)
             .bind(&c.concerns)
@@ -180,12 +202,54 @@ impl Store {
             .bind(c.entry_criteria_met)
             .bind(c.planned_weeks)
             .bind(c.review_date)
-            .bind(Utc::now())
+            .bind(now)
             .bind(referral.id)
-            .execute(pool)
+            .bind(editors.join(" "))
+            .bind(referral.updated_at)
+            .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(Error::conflict(
+                "updated_at",
+                "someone else changed this referral a moment ago; open it again to see their changes",
+            ));
+        }
+        on_tx!(&mut tx, |conn| sqlx::query(
+            "INSERT INTO referral_changes (id, referral_id, changed_by, changed_at, fields) \
+             VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(Uuid::new_v4())
+        .bind(referral.id)
+        .bind(actor.user.id)
+        .bind(now)
+        .bind(fields.join(" "))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
         self.referral(referral.id).await
+    }
+
+    /// What was changed in a referral after it was written, oldest first.
+    pub async fn referral_changes(&self, id: Uuid) -> Result<Vec<ReferralChange>> {
+        let rows: Vec<(Option<Uuid>, DateTime<Utc>, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT changed_by, changed_at, fields FROM referral_changes \
+                 WHERE referral_id = $1 ORDER BY changed_at",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(changed_by, changed_at, fields)| ReferralChange {
+                changed_by,
+                changed_at,
+                fields: fields.split_ascii_whitespace().map(str::to_owned).collect(),
+            })
+            .collect())
     }
 
     /// Moves a referral on, once [`next_status`] has allowed it. The old

@@ -265,6 +265,105 @@ async fn the_partner_school_sees_only_what_pairing_needs(backend: Backend) {
     );
 }
 
+/// Coordinators acting at once (moves of many sessions into one slot,
+/// cancelling one session twice, approving a proposal from both schools)
+/// each get an answer: done (200) or a conflict that says why (409), on
+/// SQLite as on PostgreSQL, never a 500 from a locked database.
+async fn concurrent_changes_answer_done_or_a_conflict(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    let pid = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let proposal = coord_a
+        .post_json(&format!("/api/partnerships/{pid}/proposal"), &json!({}))
+        .await
+        .json();
+    let approve = format!(
+        "/api/partnerships/{pid}/proposal/{}/approve",
+        proposal["id"].as_str().unwrap()
+    );
+    let approvals = [&coord_a, &coord_b, &coord_a, &coord_b].map(|c| {
+        let (c, approve) = (c.clone(), approve.clone());
+        async move { c.post_json(&approve, &json!({})).await }
+    });
+    let mut replies = futures_util::future::join_all(approvals).await;
+    let to = (Utc::now() + chrono::Duration::days(400)).date_naive();
+    let sessions = app
+        .signed_in("mentee.b")
+        .await
+        .get(&format!("/api/me/sessions?to={to}"))
+        .await
+        .json();
+    let sessions = sessions.as_array().unwrap().clone();
+    assert!(sessions.len() >= 6, "a series was booked: {sessions:?}");
+    let taken: Vec<String> = sessions
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .collect();
+    let slots = coord_a
+        .get(&format!("/api/partnerships/{pid}/slots"))
+        .await
+        .json();
+    let free = slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_utc"].as_str().unwrap().to_owned())
+        .find(|start| {
+            start.parse::<chrono::DateTime<Utc>>().unwrap() > Utc::now()
+                && !taken.iter().any(|t| {
+                    t.parse::<chrono::DateTime<Utc>>().unwrap()
+                        == start.parse::<chrono::DateTime<Utc>>().unwrap()
+                })
+        })
+        .expect("a free slot");
+    let (cancelled, moving) = sessions.split_first().unwrap();
+    let cancel = format!("/api/sessions/{}/cancel", cancelled["id"].as_str().unwrap());
+    let mut changes = Vec::new();
+    for s in moving {
+        let (c, path, free) = (
+            coord_b.clone(),
+            format!("/api/sessions/{}/move", s["id"].as_str().unwrap()),
+            free.clone(),
+        );
+        changes.push(tokio::spawn(async move {
+            c.post_json(&path, &json!({"starts_at": free, "reason": "Assembly"}))
+                .await
+        }));
+    }
+    for c in [&coord_a, &coord_b, &coord_a] {
+        let (c, path) = (c.clone(), cancel.clone());
+        changes.push(tokio::spawn(async move {
+            c.post_json(&path, &json!({"reason": "Trip"})).await
+        }));
+    }
+    for change in changes {
+        replies.push(change.await.unwrap());
+    }
+    let odd: Vec<String> = replies
+        .iter()
+        .filter(|r| r.status != StatusCode::OK && r.status != StatusCode::CONFLICT)
+        .map(|r| format!("{} {}", r.status, r.text))
+        .collect();
+    assert!(
+        odd.is_empty(),
+        "{} answers were neither 200 nor 409: {odd:#?}",
+        odd.len()
+    );
+    let moved = replies[4..4 + moving.len()]
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(
+        moved, 1,
+        "one session moves into the slot; the others are told it is taken"
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -283,6 +382,7 @@ macro_rules! both {
 }
 
 both!(
+    concurrent_changes_answer_done_or_a_conflict,
     the_partner_school_sees_only_what_pairing_needs,
     a_class_of_200_signs_in_at_once_from_one_address,
     relay_credentials_are_few_and_short_lived,

@@ -163,9 +163,16 @@ impl Store {
         .map_err(StoreError::Migrate)
     }
 
+    /// Starts a transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that read first and then
+    /// tries to write, while another writer has committed, fails at once
+    /// with "database is locked" whatever the busy timeout, where taking
+    /// the lock up front makes it wait its turn. Transactions here are
+    /// short and nearly all write, so both databases answer alike: a
+    /// conflict the rules name, not a 500.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

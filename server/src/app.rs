@@ -278,7 +278,11 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state
+        .store
+        .ping(std::time::Duration::from_millis(800))
+        .await
+    {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");

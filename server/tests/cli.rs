@@ -170,6 +170,73 @@ fn a_database_url_of_an_unknown_kind_is_named_in_the_error() {
     );
 }
 
+/// A database that is not there is named (where, as whom), at once, in one
+/// line, even with backtraces asked for.
+#[test]
+fn a_database_that_does_not_answer_is_named_in_one_line() {
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_mentorbridge"))
+        .args([
+            "migrate",
+            "--database-url",
+            "postgres://mentorbridge:secret-pw@127.0.0.1:9/school",
+        ])
+        .env("RUST_BACKTRACE", "1")
+        .env("MENTORBRIDGE_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("127.0.0.1:9") && err.contains("school"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret-pw"),
+        "the password is never printed: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line, no backtrace: {err}"
+    );
+}
+
+/// `mentorbridge … | head` stops reading early; the command ends quietly.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let cli = Cli::new();
+    assert!(cli.run(&["migrate"], "").status.success());
+    for slug in ["north", "south", "east"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mentorbridge"))
+            .args([
+                "school",
+                "add",
+                "--slug",
+                slug,
+                "--name",
+                "A School",
+                "--tz",
+                "Europe/London",
+            ])
+            .args(["--database-url", &cli.url])
+            .env("MENTORBRIDGE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
+
 #[test]
 fn a_settings_file_with_an_unknown_key_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -92,9 +92,11 @@ async fn roster(ctx: &Context, args: RosterArgs) -> anyhow::Result<()> {
         .await
         .map_err(user_error)?;
     bar.finish_and_clear();
-    println!(
+    say!(
         "{}: {} new students (no password yet), {} updated",
-        school.name, summary.created, summary.updated
+        school.name,
+        summary.created,
+        summary.updated
     );
     Ok(())
 }
@@ -130,7 +132,7 @@ async fn term_dates(ctx: &Context, args: TermDatesArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(user_error)?;
-    println!("{}: {n} terms and closures imported", school.name);
+    say!("{}: {n} terms and closures imported", school.name);
     Ok(())
 }
 
@@ -148,7 +150,7 @@ async fn bells(ctx: &Context, args: BellsArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(user_error)?;
-    println!(
+    say!(
         "{}: {} periods in a {}-week cycle imported",
         school.name,
         schedule.periods.len(),

@@ -29,7 +29,7 @@ pub(super) async fn run(ctx: &Context, args: MatchArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let proposal = proposal?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&proposal)?);
+        say!("{}", serde_json::to_string_pretty(&proposal)?);
     } else {
         print_proposal(&proposal);
     }
@@ -38,7 +38,7 @@ pub(super) async fn run(ctx: &Context, args: MatchArgs) -> anyhow::Result<()> {
 
 fn print_proposal(proposal: &Proposal) {
     let body = &proposal.body;
-    println!(
+    say!(
         "{} of {} mentees matched ({}; a first-come pass would match {})",
         body.summary.matched,
         body.summary.mentees,
@@ -50,15 +50,15 @@ fn print_proposal(proposal: &Proposal) {
         body.summary.greedy_matched
     );
     for m in &body.matches {
-        println!("\n{} with {}", m.mentee.given_name, m.mentor.given_name);
+        say!("\n{} with {}", m.mentee.given_name, m.mentor.given_name);
         for reason in &m.because {
-            println!("  - {reason}");
+            say!("  - {reason}");
         }
     }
     if !body.unmatched.is_empty() {
-        println!("\nNot matched:");
+        say!("\nNot matched:");
         for u in &body.unmatched {
-            println!(
+            say!(
                 "  {} (priority {}): {}",
                 u.mentee.given_name,
                 u.priority.unwrap_or_default(),
@@ -66,7 +66,7 @@ fn print_proposal(proposal: &Proposal) {
             );
         }
     }
-    println!(
+    say!(
         "\nProposal {} waits for both coordinators to approve it.",
         proposal.id
     );

@@ -62,7 +62,7 @@ async fn words(ctx: &Context, args: WordsArgs) -> anyhow::Result<()> {
             .add_school_word(school.id, word, None)
             .await
             .map_err(|e| anyhow::anyhow!("--add: {}", user_error(e)))?;
-        println!(
+        say!(
             "{}",
             if added {
                 format!(
@@ -90,14 +90,14 @@ async fn words(ctx: &Context, args: WordsArgs) -> anyhow::Result<()> {
                 school.name
             );
         }
-        println!(
+        say!(
             "Removed “{}” from {}'s list.",
             word.trim().to_lowercase(),
             school.name
         );
     } else if args.list {
         for word in store.school_words(school.id).await.map_err(user_error)? {
-            println!("{word}");
+            say!("{word}");
         }
     } else {
         bail!("say what to do: --add WORD, --remove WORD or --list");
@@ -131,7 +131,7 @@ async fn check_lines(ctx: &Context, args: CheckArgs) -> anyhow::Result<()> {
                 "error": why.to_string(),
             }),
         };
-        println!("{out}");
+        say!("{out}");
     }
     Ok(())
 }

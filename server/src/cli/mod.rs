@@ -16,6 +16,15 @@
 //! - [`import`]: `import roster`, `import term-dates`, `import bells`.
 //! - [`slots`], [`matching`], [`sessions`]: `slots`, `match`, `sessions`.
 
+/// Prints a line to standard output, as `println!` does, except that a
+/// reader that has gone (`mentorbridge … | head`) ends the program quietly
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::say_line(format_args!($($arg)*))
+    };
+}
+
 mod import;
 mod matching;
 mod messages;
@@ -136,6 +145,19 @@ pub fn init_tracing() {
 }
 
 /// Runs the command the arguments name.
+/// Writes one line for [`say!`].
+pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mentorbridge: could not write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::load(cli.config.as_deref())?;
     match cli.command {
@@ -155,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn migrate(ctx: &Context, db: &DbArgs) -> anyhow::Result<()> {
     let store = ctx.open(db).await?;
-    println!("{} database is up to date", store.backend_name());
+    say!("{} database is up to date", store.backend_name());
     Ok(())
 }
 

@@ -52,7 +52,7 @@ async fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         .create_accepted_partnership(a.id, b.id)
         .await
         .map_err(user_error)?;
-    println!("{}", p.id);
+    say!("{}", p.id);
     Ok(())
 }
 
@@ -71,6 +71,6 @@ async fn policy(ctx: &Context, args: PolicyArgs) -> anyhow::Result<()> {
         .put_slot_policy(id, &policy)
         .await
         .map_err(user_error)?;
-    println!("policy set: {}-minute sessions", policy.session_minutes);
+    say!("policy set: {}-minute sessions", policy.session_minutes);
     Ok(())
 }

@@ -82,7 +82,7 @@ async fn cycle(ctx: &Context, args: CycleArgs) -> anyhow::Result<()> {
     calendar::store::save_cycle(&store, school.id, &input)
         .await
         .map_err(user_error)?;
-    println!("{}: week cycle saved", school.name);
+    say!("{}: week cycle saved", school.name);
     Ok(())
 }
 
@@ -100,6 +100,6 @@ async fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         .create_school(&NewSchool::parse(&input).map_err(user_error)?, None)
         .await
         .map_err(user_error)?;
-    println!("{}", school.id);
+    say!("{}", school.id);
     Ok(())
 }

@@ -154,7 +154,7 @@ async fn run_server(settings: Settings, banner: Option<String>) -> anyhow::Resul
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend_name(), "mentorbridge is listening");
     if let Some(banner) = banner {
-        println!("{}", banner.replace("{url}", &format!("http://{addr}")));
+        say!("{}", banner.replace("{url}", &format!("http://{addr}")));
     }
     app::install_crypto_provider();
     let (signalling, events) = app::start_signalling(&settings);

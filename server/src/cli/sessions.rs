@@ -33,7 +33,7 @@ pub(super) async fn run(ctx: &Context, args: SessionsArgs) -> anyhow::Result<()>
         .await
         .map_err(user_error)?;
     if args.list.json {
-        println!("{}", serde_json::to_string_pretty(&sessions)?);
+        say!("{}", serde_json::to_string_pretty(&sessions)?);
     } else {
         print_sessions(&store, &school, &sessions).await?;
     }
@@ -52,7 +52,7 @@ async fn print_sessions(
             || format!("{} UTC", s.starts_at.format("%a %d %b %H:%M")),
             |e| format!("{} {}", e.date.format("%a %d %b"), e.start.format("%H:%M")),
         );
-        println!(
+        say!(
             "{local}  {:<10} {} ({}) with {} ({})",
             s.status.as_str(),
             names.mentee,
@@ -61,6 +61,6 @@ async fn print_sessions(
             names.mentor_school
         );
     }
-    println!("\n{} sessions at {}", sessions.len(), school.name);
+    say!("\n{} sessions at {}", sessions.len(), school.name);
     Ok(())
 }

@@ -23,7 +23,7 @@ pub(super) async fn run(ctx: &Context, args: SlotsArgs) -> anyhow::Result<()> {
         .await
         .map_err(user_error)?;
     if args.list.json {
-        println!("{}", serde_json::to_string_pretty(&found.alignment.slots)?);
+        say!("{}", serde_json::to_string_pretty(&found.alignment.slots)?);
     } else {
         print_slots(&found);
     }
@@ -32,7 +32,7 @@ pub(super) async fn run(ctx: &Context, args: SlotsArgs) -> anyhow::Result<()> {
 
 fn print_slots(found: &calendar::PartnershipSlots) {
     let (a, b) = (&found.a, &found.b);
-    println!(
+    say!(
         "{:<16} {:<24} {:<24}",
         "UTC",
         format!("{} ({})", a.name, a.time_zone),
@@ -50,7 +50,7 @@ fn print_slots(found: &calendar::PartnershipSlots) {
                 )
             })
         };
-        println!(
+        say!(
             "{:<16} {:<24} {:<24}",
             slot.start_utc.format("%Y-%m-%d %H:%M"),
             side(&a.slug),
@@ -58,13 +58,13 @@ fn print_slots(found: &calendar::PartnershipSlots) {
         );
     }
     let weekdays_without = found.alignment.empty_days.len();
-    println!(
+    say!(
         "\n{} slots of {} minutes; {weekdays_without} weekdays without one",
         found.alignment.slots.len(),
         found.session_minutes
     );
     for day in &found.alignment.empty_days {
-        println!(
+        say!(
             "  {}: {}",
             day.date.format("%a %d %b"),
             day.reasons.join("; ")

@@ -69,7 +69,7 @@ async fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         .create_user(&account.hash().await.map_err(user_error)?, school_id)
         .await
         .map_err(user_error)?;
-    println!("{}", user.id);
+    say!("{}", user.id);
     Ok(())
 }
 

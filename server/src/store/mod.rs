@@ -115,6 +115,14 @@ pub enum StoreError {
     /// The driver refused the URL or the connection.
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
+    /// The server named did not answer.
+    #[error("could not connect to the database at {place}: {source}")]
+    Unreachable {
+        /// Where it was tried (host, port and database; no password).
+        place: String,
+        #[source]
+        source: sqlx::Error,
+    },
     /// A migration failed.
     #[error("could not migrate the database: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
@@ -141,12 +149,37 @@ impl Store {
             Ok(Store::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+            let place = format!(
+                "{}:{} (database `{}`, user `{}`)",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or("postgres"),
+                options.get_username()
+            );
+            // One connection first, so a wrong address is said at start-up,
+            // within seconds, with the driver's reason and where it was tried.
+            use sqlx::Connection;
+            match tokio::time::timeout(
+                Duration::from_secs(5),
+                sqlx::PgConnection::connect_with(&options),
+            )
+            .await
+            {
+                Ok(Ok(first)) => {
+                    let _ = first.close().await;
+                }
+                Ok(Err(source)) => return Err(StoreError::Unreachable { place, source }),
+                Err(_) => {
+                    return Err(StoreError::Unreachable {
+                        place,
+                        source: sqlx::Error::PoolTimedOut,
+                    });
+                }
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
-                .await
-                .map_err(StoreError::Connect)?;
+                .connect_lazy_with(options);
             Ok(Store::Postgres(pool))
         } else {
             let scheme: String = url.chars().take_while(|c| *c != ':').take(16).collect();
@@ -177,12 +210,19 @@ impl Store {
         })
     }
 
-    /// Checks that the database answers a trivial query (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_pool!(self, |pool| sqlx::query("SELECT 1")
-            .execute(pool)
+    /// Checks that the database answers a trivial query within `within`
+    /// (for `/readyz`: a load balancer wants its answer in a second, not
+    /// after the pool's ten-second wait for a connection).
+    pub async fn ping(&self, within: Duration) -> Result<(), sqlx::Error> {
+        let ping = async {
+            on_pool!(self, |pool| sqlx::query("SELECT 1")
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))
+        };
+        tokio::time::timeout(within, ping)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
         Ok(())
     }
 

@@ -165,11 +165,15 @@ impl Settings {
         }
     }
 
-    /// The address links in messages point at.
+    /// The address every link points at (invites, calendar feeds, pages):
+    /// the public URL, never a request's `Host`, which its sender chooses.
+    /// Without one (tests and embedding; `serve` requires it, and `demo`
+    /// sets its own address) it is the bind address.
     pub fn base_url(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         self.public_url
-            .clone()
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("{scheme}://{}", self.bind))
     }
 

@@ -207,6 +207,16 @@ fn a_database_that_does_not_answer_is_named_in_one_line() {
     );
 }
 
+/// `serve` builds every link from the public URL, so it will not start
+/// without one (it would otherwise take them from each request's `Host`).
+#[test]
+fn serve_needs_the_public_url() {
+    let cli = Cli::new();
+    let out = cli.run(&["serve", "--bind", "127.0.0.1:0"], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--public-url"), "{}", stderr(&out));
+}
+
 /// `mentorbridge … | head` stops reading early; the command ends quietly.
 #[test]
 fn output_into_a_closed_pipe_ends_quietly() {

@@ -364,6 +364,40 @@ async fn concurrent_changes_answer_done_or_a_conflict(backend: Backend) {
     );
 }
 
+/// A calendar link is built from the server's own address, whatever `Host`
+/// the request claims, even with no public URL set (`serve` requires one;
+/// this is the embedded default).
+async fn links_come_from_the_public_url_not_the_request(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.public_url = None;
+        s.bind = "192.0.2.7:8443".parse().unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    app.world().await;
+    let pupil = app.signed_in("mentee.b").await;
+    let reply = pupil
+        .http
+        .post(format!("{}/api/me/calendar-feed", app.base))
+        .header("host", "evil.example")
+        .header("x-csrf-token", pupil.csrf.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    let links: serde_json::Value = reply.json().await.unwrap();
+    assert!(
+        links["webcal"]
+            .as_str()
+            .unwrap()
+            .starts_with("webcal://192.0.2.7:8443/"),
+        "{links}"
+    );
+    assert!(!links.to_string().contains("evil"), "{links}");
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -382,6 +416,7 @@ macro_rules! both {
 }
 
 both!(
+    links_come_from_the_public_url_not_the_request,
     concurrent_changes_answer_done_or_a_conflict,
     the_partner_school_sees_only_what_pairing_needs,
     a_class_of_200_signs_in_at_once_from_one_address,

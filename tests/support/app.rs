@@ -139,6 +139,8 @@ pub async fn spawn_app_with(
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel();
     let mut settings = Settings::for_database(&db.url);
+    // Links point where this server listens, as `demo`'s do.
+    settings.public_url = Some(format!("http://{addr}"));
     configure(&mut settings);
     app::install_crypto_provider();
     let (signalling, events) = app::start_signalling(&settings);

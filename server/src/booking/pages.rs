@@ -3,7 +3,6 @@
 //! partnership's coordinators and teachers, and a calendar subscription.
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
-use crate::invites::feeds::{FeedOwner, base_url, feed_links};
+use crate::invites::feeds::{FeedOwner, feed_links};
 use crate::invites::outbox::InviteSummary;
 use crate::people::accounts::Role;
 use crate::people::partnerships::Partnership;
@@ -125,15 +124,11 @@ async fn show(
 async fn school_feed_submit(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(&actor, Action::ManageSchoolFeed { school })?;
     let token = state.store.new_feed(FeedOwner::School(school)).await?;
-    let links = feed_links(
-        &base_url(state.settings.public_url.as_deref(), &headers),
-        &token,
-    );
+    let links = feed_links(&state.settings.base_url(), &token);
     let mut page = show(
         &state,
         &actor,
@@ -185,14 +180,10 @@ async fn sessions_page(
 async fn feed_submit(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
 ) -> Result<Html<String>, PageError> {
     authorize(&actor, Action::OwnCalendar)?;
     let token = state.store.new_feed(FeedOwner::User(actor.user.id)).await?;
-    let links = feed_links(
-        &base_url(state.settings.public_url.as_deref(), &headers),
-        &token,
-    );
+    let links = feed_links(&state.settings.base_url(), &token);
     // The link is shown once, on this page; only its hash is kept.
     Ok(Html(render(
         &show(

@@ -69,15 +69,35 @@ pub(super) struct ServerArgs {
     tls_key: Option<PathBuf>,
 }
 
-/// `serve`: the app on the configured database until shut down.
+/// `serve`: the app on the configured database until shut down. It needs
+/// the public URL: every link in an invite or a calendar feed is built from
+/// it, never from what a request says its host is.
 pub(super) async fn serve(ctx: &Context, args: &ServerArgs) -> anyhow::Result<()> {
-    run_server(settings(ctx, args, DEFAULT_DATABASE_URL)?, None).await
+    let settings = settings(ctx, args, DEFAULT_DATABASE_URL)?;
+    let Some(url) = settings.public_url.as_deref() else {
+        anyhow::bail!(
+            "serve needs --public-url, the address people reach mentorbridge at (e.g. \
+             https://mentoring.example.sch.uk): links in invites and calendar feeds are built from it"
+        );
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
+        anyhow::bail!(
+            "--public-url: `{url}` is not an address like https://mentoring.example.sch.uk"
+        );
+    }
+    run_server(settings, None).await
 }
 
 /// `demo`: a fresh demo database (an old SQLite one is deleted first),
 /// seeded, then served with a banner of the accounts to sign in as.
 pub(super) async fn demo(ctx: &Context, args: &ServerArgs) -> anyhow::Result<()> {
-    let settings = settings(ctx, args, "sqlite:mentorbridge-demo.db")?;
+    let mut settings = settings(ctx, args, "sqlite:mentorbridge-demo.db")?;
+    // The demo's links point where it listens.
+    if settings.public_url.is_none() {
+        settings.public_url = Some(settings.base_url());
+    }
     remove_old_demo_database(&settings.database_url)?;
     let logins = seed_demo(&settings.database_url).await?;
     let mut banner = String::from(

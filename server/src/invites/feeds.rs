@@ -55,19 +55,6 @@ pub fn feed_links(base: &str, token: &str) -> FeedLinks {
     FeedLinks { webcal, url }
 }
 
-/// The address people reach the server at, for links in feeds and pages:
-/// the configured public URL, or the `Host` a request came in on.
-pub fn base_url(public_url: Option<&str>, request: &axum::http::HeaderMap) -> String {
-    if let Some(url) = public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = request
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// How a person reads their own sessions.
 pub(crate) fn reader_for(role: Role, kind: Option<StudentKind>) -> Reader {
     match (role, kind) {

@@ -3,13 +3,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::feeds::{FeedLinks, FeedOwner, base_url, feed_links, reader_for, window};
+use super::feeds::{FeedLinks, FeedOwner, feed_links, reader_for, window};
 use super::outbox::{OutboxMessage, TryKind};
 use super::{Entry, Reader, feed};
 use crate::auth::Actor;
@@ -83,26 +83,21 @@ async fn api_school_invites(
 
 async fn created_feed(
     state: &AppState,
-    headers: &HeaderMap,
     owner: FeedOwner,
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
     let token = state.store.new_feed(owner).await?;
     Ok((
         StatusCode::CREATED,
-        Json(feed_links(
-            &base_url(state.settings.public_url.as_deref(), headers),
-            &token,
-        )),
+        Json(feed_links(&state.settings.base_url(), &token)),
     ))
 }
 
 async fn api_my_feed(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
     authorize(&actor, Action::OwnCalendar)?;
-    created_feed(&state, &headers, FeedOwner::User(actor.user.id)).await
+    created_feed(&state, FeedOwner::User(actor.user.id)).await
 }
 
 async fn api_revoke_my_feed(
@@ -131,10 +126,9 @@ async fn api_school_feed(
     State(state): State<AppState>,
     actor: Actor,
     Path(school): Path<Uuid>,
-    headers: HeaderMap,
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
     authorize(&actor, Action::ManageSchoolFeed { school })?;
-    created_feed(&state, &headers, FeedOwner::School(school)).await
+    created_feed(&state, FeedOwner::School(school)).await
 }
 
 /// A feed's title, its sessions and how they read.
@@ -175,7 +169,6 @@ async fn feed_contents(
 async fn calendar_file(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let token = file.strip_suffix(".ics").unwrap_or(&file);
     let owner = state
@@ -195,12 +188,7 @@ async fn calendar_file(
             reader,
         })
         .collect();
-    let body = feed(
-        &name,
-        &entries,
-        &base_url(state.settings.public_url.as_deref(), &headers),
-        now,
-    );
+    let body = feed(&name, &entries, &state.settings.base_url(), now);
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),

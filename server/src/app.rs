@@ -190,6 +190,11 @@ pub fn route_table() -> Vec<RouteSpec> {
 /// The whole application, ready to serve or to call in-process.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    // Over https, browsers are told to come back only over https.
+    let hsts = state
+        .settings
+        .secure_cookies()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     all_routes()
         .into_router()
         .fallback(not_found)
@@ -225,6 +230,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| hsts.clone(),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

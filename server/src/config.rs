@@ -117,6 +117,8 @@ pub struct Settings {
     pub mail: Option<MailSettings>,
     /// STUN and TURN servers for calls.
     pub ice: mentorbridge_signalling::ice::IceConfig,
+    /// How long sessions last without a request.
+    pub idle_limits: crate::auth::IdleLimits,
     /// Serve https with this certificate chain and key (PEM files), so a
     /// school can run mentorbridge on its own network: iPads allow the
     /// camera only on https pages.
@@ -143,6 +145,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail", &self.mail)
             .field("ice", &self.ice)
+            .field("idle_limits", &self.idle_limits)
             .field("tls", &self.tls)
             .finish()
     }
@@ -161,6 +164,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             mail: None,
             ice: mentorbridge_signalling::ice::IceConfig::default(),
+            idle_limits: crate::auth::IdleLimits::default(),
             tls: None,
         }
     }

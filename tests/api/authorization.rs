@@ -211,7 +211,11 @@ async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
     };
     // A fresh session per request: some rows (sign-out, password resets)
     // end sessions.
-    let session = app.store.create_session(user.id).await.unwrap();
+    let session = app
+        .store
+        .create_session(user.id, chrono::Duration::hours(1))
+        .await
+        .unwrap();
     let mut client = app.client();
     let url: reqwest::Url = app.base.parse().unwrap();
     let jar = reqwest::cookie::Jar::default();

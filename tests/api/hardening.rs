@@ -398,6 +398,70 @@ async fn links_come_from_the_public_url_not_the_request(backend: Backend) {
     assert!(!links.to_string().contains("evil"), "{links}");
 }
 
+/// On a shared iPad: a pupil's session cookie ends with the browser and
+/// their session after a few idle minutes (staff keep theirs longer); no
+/// signed-in page is kept in a cache; and over https browsers are told to
+/// stay on https.
+async fn a_shared_ipad_forgets_the_last_pupil(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.public_url = Some("https://mentoring.school.test".into());
+        s.idle_limits.student = Duration::from_secs(2);
+    })
+    .await
+    else {
+        return;
+    };
+    app.world().await;
+    let session_cookie = |r: &mentorbridge_tests::Reply| {
+        r.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .find(|c| c.starts_with("mb_session="))
+            .expect("a session cookie")
+            .to_owned()
+    };
+    let mut pupil = app.client();
+    let signed_in = pupil
+        .sign_in("mentee.b", mentorbridge_tests::PASSWORD)
+        .await;
+    let cookie = session_cookie(&signed_in);
+    assert!(
+        !cookie.contains("Max-Age") && !cookie.contains("Expires"),
+        "a pupil's cookie lasts while the browser is open: {cookie}"
+    );
+    let mut staff = app.client();
+    let staff_cookie =
+        session_cookie(&staff.sign_in("coord.a", mentorbridge_tests::PASSWORD).await);
+    assert!(staff_cookie.contains("Max-Age"), "{staff_cookie}");
+
+    let home = pupil.get("/home").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.headers["cache-control"], "no-store");
+    assert_eq!(
+        pupil.get("/api/me").await.headers["cache-control"],
+        "no-store"
+    );
+    assert!(
+        home.headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="),
+    );
+    // Requests keep a session alive; a few idle seconds (here) end it.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert_eq!(pupil.get("/api/me").await.status, StatusCode::OK);
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(pupil.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        staff.get("/api/me").await.status,
+        StatusCode::OK,
+        "staff idle longer"
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -416,6 +480,7 @@ macro_rules! both {
 }
 
 both!(
+    a_shared_ipad_forgets_the_last_pupil,
     links_come_from_the_public_url_not_the_request,
     concurrent_changes_answer_done_or_a_conflict,
     the_partner_school_sees_only_what_pairing_needs,

@@ -526,3 +526,10 @@ gate();
 setInterval(() => {
   if (!$("join").hidden && !state.socket) gate();
 }, 5000);
+
+// A call carries on over its socket with no page requests, but a pupil's
+// sign-in ends after 15 idle minutes; while this page is open it stays
+// signed in, so Rejoin still works at the end of a long call.
+setInterval(() => {
+  fetch("/api/me", { credentials: "same-origin" }).catch((e) => warn("keeping the sign-in alive", e));
+}, 5 * 60 * 1000);

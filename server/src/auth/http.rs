@@ -65,7 +65,10 @@ async fn sign_in(
     match user {
         Some(user) if ok => {
             state.login_limiter.record_success(username);
-            let session = state.store.create_session(user.id).await?;
+            let session = state
+                .store
+                .create_session(user.id, state.settings.idle_limits.of(user.role))
+                .await?;
             tracing::info!(user = %user.id, "signed in");
             let known = state.known_devices.add(known, username);
             Ok((user, session, known))
@@ -141,7 +144,7 @@ async fn login_submit(
     )
     .await
     {
-        Ok((_, session, known)) => {
+        Ok((user, session, known)) => {
             if let Some(old) = jar.get(SESSION_COOKIE)
                 && let Err(err) = state.store.end_session(old.value()).await
             {
@@ -149,7 +152,7 @@ async fn login_submit(
             }
             let jar = jar
                 .remove(super::PRE_SESSION_COOKIE)
-                .add(super::session_cookie(&state, &session))
+                .add(super::session_cookie(&state, &session, user.role))
                 .add(super::known_device_cookie(&state, known));
             (jar, Redirect::to("/home")).into_response()
         }
@@ -228,7 +231,7 @@ async fn api_login(
         state.store.end_session(old.value()).await?;
     }
     let jar = jar
-        .add(super::session_cookie(&state, &session))
+        .add(super::session_cookie(&state, &session, user.role))
         .add(super::known_device_cookie(&state, known));
     let info = SessionInfo {
         user,

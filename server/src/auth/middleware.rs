@@ -30,14 +30,24 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// The session cookie for a new session.
-pub(crate) fn session_cookie(state: &AppState, session: &NewSession) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, session.token.clone()))
+/// The session cookie. A pupil's lasts only while the browser is open (a
+/// shared iPad's next user starts signed out); staff keep theirs for the
+/// day.
+pub(crate) fn session_cookie(
+    state: &AppState,
+    session: &NewSession,
+    role: crate::people::accounts::Role,
+) -> Cookie<'static> {
+    let cookie = Cookie::build((SESSION_COOKIE, session.token.clone()))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.settings.secure_cookies())
-        .path("/")
-        .max_age(time_duration(SESSION_HOURS * 3600))
-        .build()
+        .path("/");
+    if role == crate::people::accounts::Role::Student {
+        cookie.build()
+    } else {
+        cookie.max_age(time_duration(SESSION_HOURS * 3600)).build()
+    }
 }
 
 /// The cookie that marks this browser as one where these people have
@@ -106,7 +116,11 @@ pub async fn authenticate(
         .filter(|v| !v.is_empty())
     {
         None => None,
-        Some(token) => match state.store.session_actor(token).await {
+        Some(token) => match state
+            .store
+            .session_actor(token, &state.settings.idle_limits)
+            .await
+        {
             Ok(actor) => actor,
             Err(err) => return ApiError(err).into_response(),
         },
@@ -114,8 +128,18 @@ pub async fn authenticate(
     if let Some(actor) = &actor {
         tracing::Span::current().record("user", tracing::field::display(actor.user.id));
     }
+    let signed_in = actor.is_some() && !req.uri().path().starts_with("/static/");
     req.extensions_mut().insert(Authenticated(actor));
-    next.run(req).await
+    let mut response = next.run(req).await;
+    if signed_in {
+        // A shared iPad's browser must not keep a page of someone's
+        // referrals or messages for the next pupil's Back button.
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
 }
 
 /// The largest form body the CSRF guard will read.

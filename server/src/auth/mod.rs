@@ -43,8 +43,38 @@ pub const PRE_SESSION_COOKIE: &str = "mb_presession";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field pages take the CSRF token in.
 pub const CSRF_FIELD: &str = "csrf";
-/// How long a session lasts: a school day and then some.
+/// The longest a session lasts, however busy: a school day and then some.
 pub const SESSION_HOURS: i64 = 12;
+
+/// How long a session lasts without a request before it ends. A pupil's
+/// iPad is shared with the next class, so a pupil who walks away is signed
+/// out soon; staff work in longer stretches.
+#[derive(Clone, Copy, Debug)]
+pub struct IdleLimits {
+    pub student: std::time::Duration,
+    pub staff: std::time::Duration,
+}
+
+impl Default for IdleLimits {
+    fn default() -> Self {
+        IdleLimits {
+            student: std::time::Duration::from_secs(15 * 60),
+            staff: std::time::Duration::from_secs(2 * 60 * 60),
+        }
+    }
+}
+
+impl IdleLimits {
+    /// The idle limit of someone in `role`.
+    pub fn of(&self, role: Role) -> chrono::Duration {
+        let limit = if role == Role::Student {
+            self.student
+        } else {
+            self.staff
+        };
+        chrono::Duration::from_std(limit).unwrap_or(chrono::Duration::minutes(15))
+    }
+}
 
 /// The signed-in person making a request.
 #[derive(Clone, Debug)]

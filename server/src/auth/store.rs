@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Actor, NewSession, SESSION_HOURS, random_token, token_hash};
+use super::{Actor, IdleLimits, NewSession, SESSION_HOURS, random_token, token_hash};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
@@ -13,16 +13,18 @@ use crate::{on_pool, on_tx};
 struct SessionRow {
     user_id: Uuid,
     csrf_token: String,
+    created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 }
 
 impl Store {
-    /// Starts a session for a user who has just proved who they are.
-    pub async fn create_session(&self, user_id: Uuid) -> Result<NewSession> {
+    /// Starts a session for a user who has just proved who they are,
+    /// ending after `idle` without a request.
+    pub async fn create_session(&self, user_id: Uuid, idle: Duration) -> Result<NewSession> {
         let session = NewSession {
             token: random_token(),
             csrf_token: random_token(),
-            expires_at: Utc::now() + Duration::hours(SESSION_HOURS),
+            expires_at: Utc::now() + idle.min(Duration::hours(SESSION_HOURS)),
         };
         // Sweep lapsed sessions as new ones begin, so the table stays small.
         on_pool!(self, |pool| sqlx::query(
@@ -46,14 +48,19 @@ impl Store {
         Ok(session)
     }
 
-    /// The actor a session token belongs to, if the session is live.
-    pub async fn session_actor(&self, token: &str) -> Result<Option<Actor>> {
-        let sql = "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1";
+    /// The actor a session token belongs to, if the session is live; a
+    /// request keeps it alive for the person's idle limit more (up to
+    /// [`SESSION_HOURS`] from sign-in). The new end is written when it has
+    /// moved a minute (or a quarter of the limit), not on every request.
+    pub async fn session_actor(&self, token: &str, idle: &IdleLimits) -> Result<Option<Actor>> {
+        let sql = "SELECT user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = $1";
+        let hash = token_hash(token);
         let row: Option<SessionRow> = on_pool!(self, |pool| sqlx::query_as(sql)
-            .bind(token_hash(token))
+            .bind(&hash)
             .fetch_optional(pool)
             .await)?;
-        let Some(row) = row.filter(|r| r.expires_at > Utc::now()) else {
+        let now = Utc::now();
+        let Some(row) = row.filter(|r| r.expires_at > now) else {
             return Ok(None);
         };
         let user = match self.user(row.user_id).await {
@@ -61,6 +68,18 @@ impl Store {
             Err(Error::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
+        let limit = idle.of(user.role);
+        let until = (now + limit).min(row.created_at + Duration::hours(SESSION_HOURS));
+        if until - row.expires_at > Duration::minutes(1).min(limit / 4) {
+            on_pool!(self, |pool| sqlx::query(
+                "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2"
+            )
+            .bind(until)
+            .bind(&hash)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
         Ok(Some(Actor {
             user,
             csrf_token: row.csrf_token,

@@ -14,7 +14,11 @@ pub(super) async fn upgrade(app: &TestApp, world: &World, who: Who, path: &str) 
         .into_client_request()
         .unwrap();
     if let Some(user) = user_of(world, who) {
-        let session = app.store.create_session(user.id).await.unwrap();
+        let session = app
+            .store
+            .create_session(user.id, chrono::Duration::hours(1))
+            .await
+            .unwrap();
         let cookie = format!("mb_session={}", session.token);
         request
             .headers_mut()

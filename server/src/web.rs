@@ -122,6 +122,10 @@ pub struct NoticeQuery {
 pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
         "created" => Some("Saved."),
+        "disabled" => Some(
+            "Account turned off. They cannot sign in and have been signed out; their records are kept.",
+        ),
+        "enabled" => Some("Account turned on again. They can sign in with their password."),
         "password" => Some("Password changed. The student has been signed out everywhere."),
         "proposed" => {
             Some("Partnership proposed. The other school's coordinator can now accept it.")

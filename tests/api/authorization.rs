@@ -109,6 +109,8 @@ enum Fresh {
     Concern,
     /// A word on the caller's school's list, for `{word}`.
     Word,
+    /// A new pupil at school A, for `{user_id}`: an account to turn off or on.
+    Account,
     /// A new teacher at school A, for `{fresh_staff}` in the body; for
     /// `{user_id}` in the path, already named a deputy.
     Staff,
@@ -128,6 +130,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.contains("{concern_id}") => Some(Fresh::Concern),
         (_, p) if p.contains("{word}") => Some(Fresh::Word),
         (_, p) if p.contains("deputies") => Some(Fresh::Staff),
+        (_, p) if p.ends_with("/disable") || p.ends_with("/enable") => Some(Fresh::Account),
         _ => None,
     }
 }
@@ -369,6 +372,12 @@ async fn prepare(
         Some(Fresh::Closure) => {
             let id = fresh_closure(app, world, n).await;
             out.path = out.path.replace("{entry_id}", &id.to_string());
+        }
+        Some(Fresh::Account) => {
+            let pupil = app
+                .add_student(&world.a, &format!("fresh.pupil{n}"), "mentee", 8)
+                .await;
+            out.path = row.path.replace("{user_id}", &pupil.id.to_string());
         }
         Some(Fresh::Mentee) => {
             // At the caller's own school: the page acts on one's own school.

@@ -462,6 +462,123 @@ async fn a_shared_ipad_forgets_the_last_pupil(backend: Backend) {
     );
 }
 
+/// Over a school year: anyone changes their own password (a weak one is
+/// refused in words a person understands); a coordinator turns an account
+/// off (sign-in refused, sessions ended, records kept) and on again.
+async fn accounts_over_a_school_year(backend: Backend) {
+    use mentorbridge_tests::PASSWORD;
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let world = app.world().await;
+    let pupil = app.signed_in("mentee.b").await;
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let wrong = pupil
+        .post_json(
+            "/api/me/password",
+            &change("not-my-password", "otter-kettle-lantern"),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text
+    );
+    assert_eq!(wrong.error_field().as_deref(), Some("current_password"));
+    for weak in ["password1234", "qwertyuiop1"] {
+        let refused = pupil
+            .post_json("/api/me/password", &change(PASSWORD, weak))
+            .await;
+        assert_eq!(
+            refused.error_field().as_deref(),
+            Some("password"),
+            "{weak}: {}",
+            refused.text
+        );
+        assert!(refused.text.contains("easy to guess"), "{}", refused.text);
+    }
+    let changed = pupil
+        .post_json(
+            "/api/me/password",
+            &change(PASSWORD, "otter-kettle-lantern"),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text);
+    assert_eq!(
+        pupil.get("/api/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "signed out everywhere"
+    );
+    let mut again = app.client();
+    assert_eq!(
+        again
+            .sign_in("mentee.b", "otter-kettle-lantern")
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let mentor = app.signed_in("mentor.a").await;
+    let coord_a = app.signed_in("coord.a").await;
+    let id = world.mentor_a.id;
+    let outsider = app.signed_in("coord.b").await;
+    assert_eq!(
+        outsider
+            .post_json(&format!("/api/users/{id}/disable"), &json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let self_off = coord_a
+        .post_json(
+            &format!("/api/users/{}/disable", world.coord_a.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(self_off.status, StatusCode::CONFLICT, "{}", self_off.text);
+    let off = coord_a
+        .post_json(&format!("/api/users/{id}/disable"), &json!({}))
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    assert!(off.json()["disabled_at"].is_string());
+    assert_eq!(
+        mentor.get("/api/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "their session ended"
+    );
+    let refused = app.client().sign_in("mentor.a", PASSWORD).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("turned off"), "{}", refused.text);
+    let wrong = app.client().sign_in("mentor.a", "not-my-password").await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNAUTHORIZED,
+        "a guesser learns nothing new"
+    );
+    let students = coord_a
+        .get(&format!("/api/schools/{}/students", world.a.id))
+        .await;
+    assert!(
+        students.text.contains(&id.to_string()),
+        "the record is kept"
+    );
+    let on = coord_a
+        .post_json(&format!("/api/users/{id}/enable"), &json!({}))
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    assert_eq!(
+        app.client().sign_in("mentor.a", PASSWORD).await.status,
+        StatusCode::OK
+    );
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -480,6 +597,7 @@ macro_rules! both {
 }
 
 both!(
+    accounts_over_a_school_year,
     a_shared_ipad_forgets_the_last_pupil,
     links_come_from_the_public_url_not_the_request,
     concurrent_changes_answer_done_or_a_conflict,

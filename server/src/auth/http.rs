@@ -63,6 +63,11 @@ async fn sign_in(
     let ok = password::verify(&turn, pass, hash).await?;
     drop(turn);
     match user {
+        // Said only to someone who knows the password.
+        Some(user) if ok && user.disabled_at.is_some() => Err(Error::invalid(
+            "username",
+            "this account has been turned off by the school; ask the school's coordinator",
+        )),
         Some(user) if ok => {
             state.login_limiter.record_success(username);
             let session = state
@@ -88,6 +93,7 @@ async fn sign_in(
 struct LoginPage {
     csrf: String,
     signed_out: bool,
+    password_changed: bool,
     username: String,
     error: Option<String>,
 }
@@ -95,6 +101,7 @@ struct LoginPage {
 #[derive(Deserialize)]
 struct LoginQuery {
     signed_out: Option<String>,
+    password_changed: Option<String>,
 }
 
 async fn login_page(
@@ -114,6 +121,7 @@ async fn login_page(
     let page = LoginPage {
         csrf,
         signed_out: q.signed_out.is_some(),
+        password_changed: q.password_changed.is_some(),
         username: String::new(),
         error: None,
     };
@@ -169,6 +177,7 @@ async fn login_submit(
             let page = LoginPage {
                 csrf,
                 signed_out: false,
+                password_changed: false,
                 username: form.username,
                 error: Some(message),
             };

@@ -102,3 +102,29 @@ pub async fn verify(
     .await
     .map_err(|e| Error::internal_from("verification task failed", e))?
 }
+
+/// Whether `password` is the signed-in person's own, as sign-in checks it:
+/// under the hashing turn and the same guessing limits, so a session left
+/// open on a shared iPad cannot be used to guess its owner's password.
+pub async fn check_own(
+    store: &crate::store::Store,
+    limiter: &super::rate_limit::LoginLimiter,
+    actor: &super::Actor,
+    addr: Option<std::net::IpAddr>,
+    password: String,
+) -> Result<bool> {
+    let username = actor.user.username.as_str();
+    let turn = hashing_permit().await?;
+    limiter
+        .check(username, addr, false, std::time::Instant::now())
+        .map_err(|retry_after_secs| Error::RateLimited { retry_after_secs })?;
+    let stored = store
+        .user_for_sign_in(username)
+        .await?
+        .map(|(_, hash)| hash);
+    let ok = verify(&turn, password, stored).await?;
+    if !ok {
+        limiter.record_failure(username, addr, std::time::Instant::now());
+    }
+    Ok(ok)
+}

@@ -46,6 +46,13 @@ pub enum Action<'a> {
         /// The student's school.
         school: Uuid,
     },
+    /// Turn an account at a school off, or on again.
+    DisableAccount {
+        /// The account's school.
+        school: Uuid,
+    },
+    /// Change one's own password.
+    ChangeOwnPassword,
     /// See the partnerships a school is in.
     ViewPartnerships { school: Uuid },
     /// Propose a partnership on behalf of a school.
@@ -177,6 +184,8 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator | Teacher | SafeguardingLead, ViewStudents { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ResetStudentPassword { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewPartnerships { school }) => at(school),
+        (Coordinator, DisableAccount { school }) => at(school),
+        (_, ChangeOwnPassword) => true,
         (SafeguardingLead | Teacher, ViewStaff { school }) => at(school),
 
         // Only the school that did not propose can accept (whether it is

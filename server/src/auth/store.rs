@@ -64,8 +64,8 @@ impl Store {
             return Ok(None);
         };
         let user = match self.user(row.user_id).await {
-            Ok(user) => user,
-            Err(Error::NotFound(_)) => return Ok(None),
+            Ok(user) if user.disabled_at.is_none() => user,
+            Ok(_) | Err(Error::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         let limit = idle.of(user.role);

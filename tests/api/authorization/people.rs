@@ -152,6 +152,55 @@ pub(super) const PEOPLE: &[Row] = &[
         allowed: STAFF_OF_A,
         body: |_| Body::Json(json!({"password": PASSWORD})),
     },
+    // A fresh pupil's account, turned off and on.
+    Row {
+        method: "POST",
+        path: "/api/users/{user_id}/disable",
+        allowed: &[CoordA],
+        body: |_| Body::Json(json!({})),
+    },
+    Row {
+        method: "POST",
+        path: "/api/users/{user_id}/enable",
+        allowed: &[CoordA],
+        body: |_| Body::Json(json!({})),
+    },
+    Row {
+        method: "POST",
+        path: "/school/accounts/{user_id}/disable",
+        allowed: &[CoordA],
+        body: |_| Body::Form(vec![]),
+    },
+    Row {
+        method: "POST",
+        path: "/school/accounts/{user_id}/enable",
+        allowed: &[CoordA],
+        body: |_| Body::Form(vec![]),
+    },
+    // Everyone's own password, changed to itself.
+    Row {
+        method: "POST",
+        path: "/api/me/password",
+        allowed: SIGNED_IN,
+        body: |_| Body::Json(json!({"current_password": PASSWORD, "new_password": PASSWORD})),
+    },
+    Row {
+        method: "POST",
+        path: "/account/password",
+        allowed: SIGNED_IN,
+        body: |_| {
+            Body::Form(vec![
+                ("current_password", PASSWORD.into()),
+                ("new_password", PASSWORD.into()),
+            ])
+        },
+    },
+    Row {
+        method: "GET",
+        path: "/account",
+        allowed: SIGNED_IN,
+        body: none,
+    },
     // The signed-in person's own school.
     Row {
         method: "GET",

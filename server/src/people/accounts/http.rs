@@ -8,13 +8,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Role, STAFF_ROLES, StaffInput, StudentInput, User, create_staff, create_student, parse_email,
-    reset_password,
+    Role, STAFF_ROLES, StaffInput, StudentInput, User, change_own_password, create_staff,
+    create_student, parse_email, reset_password, set_disabled,
 };
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::extract::ClientAddr;
 use crate::state::{AppState, Routes};
 
 pub fn routes(routes: Routes) -> Routes {
@@ -25,6 +26,55 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/api/schools/{school_id}/students", api_create_student)
         .post("/api/students/{user_id}/password", api_reset_password)
         .put("/api/me/email", api_set_my_email)
+        .post("/api/me/password", api_change_my_password)
+        .post("/api/users/{user_id}/disable", api_disable)
+        .post("/api/users/{user_id}/enable", api_enable)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the signed-in person's password; they sign in again with it.
+async fn api_change_my_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    addr: ClientAddr,
+    ApiJson(body): ApiJson<ChangePassword>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::ChangeOwnPassword)?;
+    let ok = crate::auth::password::check_own(
+        &state.store,
+        &state.login_limiter,
+        &actor,
+        addr.0,
+        body.current_password,
+    )
+    .await?;
+    change_own_password(&actor, &state.store, ok, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turns an account off: sign-in is refused and its sessions end; its
+/// records stay.
+async fn api_disable(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(user): Path<Uuid>,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(set_disabled(&state.store, &actor, user, true).await?))
+}
+
+/// Turns an account on again.
+async fn api_enable(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(user): Path<Uuid>,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(set_disabled(&state.store, &actor, user, false).await?))
 }
 
 /// A new invite address; blank or null removes it.

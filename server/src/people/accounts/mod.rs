@@ -182,6 +182,8 @@ pub struct User {
     /// Staff only: where calendar invites go.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// When a coordinator turned the account off (it cannot sign in).
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -263,6 +265,52 @@ pub async fn create_student(
 
 /// Sets a student's password. Only students can be reset this way, so a
 /// teacher cannot take over a colleague's account.
+/// Turns an account at the actor's school off (`off`) or on again. Nobody
+/// turns off their own account (a school cannot lose its last coordinator
+/// that way).
+pub async fn set_disabled(store: &Store, actor: &Actor, user_id: Uuid, off: bool) -> Result<User> {
+    let user = match store.user(user_id).await {
+        Ok(u) => u,
+        Err(Error::NotFound(_)) => return Err(Error::NotFound("account")),
+        Err(e) => return Err(e),
+    };
+    let school = user.school_id.ok_or(Error::NotFound("account"))?;
+    authorize(actor, Action::DisableAccount { school })?;
+    if off && user.id == actor.user.id {
+        return Err(Error::conflict(
+            "user_id",
+            "you cannot turn off your own account; ask another coordinator",
+        ));
+    }
+    store
+        .set_disabled(user.id, off.then_some(actor.user.id))
+        .await?;
+    tracing::info!(account = %user.id, by = %actor.user.id, off, "account turned off or on");
+    store.user(user.id).await
+}
+
+/// Changes the actor's own password, once they have given their current
+/// one; every session of theirs ends, this one too.
+pub async fn change_own_password(
+    actor: &Actor,
+    store: &Store,
+    current_ok: bool,
+    new_password: &str,
+) -> Result<()> {
+    authorize(actor, Action::ChangeOwnPassword)?;
+    if !current_ok {
+        return Err(Error::invalid(
+            "current_password",
+            "that is not your current password",
+        ));
+    }
+    let username = Username::parse(&actor.user.username)?;
+    let hash = PasswordHash::new(NewPassword::parse(new_password, &username)?).await?;
+    store.set_password(actor.user.id, &hash).await?;
+    tracing::info!(user = %actor.user.id, "password changed");
+    Ok(())
+}
+
 pub async fn reset_password(
     store: &Store,
     actor: &Actor,

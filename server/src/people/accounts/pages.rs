@@ -11,8 +11,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Role, STAFF_ROLES, StaffInput, StudentInput, StudentKind, User, create_staff, create_student,
-    reset_password,
+    Role, STAFF_ROLES, StaffInput, StudentInput, StudentKind, User, change_own_password,
+    create_staff, create_student, reset_password, set_disabled,
 };
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
@@ -35,6 +35,109 @@ pub fn routes(routes: Routes) -> Routes {
             student_reset_password,
         )
         .post("/school/students/roster", upload_roster)
+        .post("/school/accounts/{user_id}/disable", account_disable)
+        .post("/school/accounts/{user_id}/enable", account_enable)
+        .get("/account", account_page)
+        .post("/account/password", account_password)
+}
+
+/// Turns an account off or on from the Staff or Students page, and goes
+/// back to the page it was on.
+async fn set_account(
+    state: &AppState,
+    actor: &Actor,
+    user: Uuid,
+    off: bool,
+) -> Result<Response, PageError> {
+    let result = set_disabled(&state.store, actor, user, off).await;
+    let page = match &result {
+        Ok(u) if u.role == Role::Student => "/school/students",
+        _ => "/school/staff",
+    };
+    let notice = if off { "disabled" } else { "enabled" };
+    after_form(result, &format!("{page}?notice={notice}"), |error| {
+        show_staff(state, actor, None, Some(error), StaffForm::default())
+    })
+    .await
+}
+
+async fn account_disable(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(user): Path<Uuid>,
+    PageForm(_): PageForm<Empty>,
+) -> Result<Response, PageError> {
+    set_account(&state, &actor, user, true).await
+}
+
+async fn account_enable(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(user): Path<Uuid>,
+    PageForm(_): PageForm<Empty>,
+) -> Result<Response, PageError> {
+    set_account(&state, &actor, user, false).await
+}
+
+/// A form with nothing in it but its CSRF token.
+#[derive(Deserialize)]
+struct Empty {}
+
+#[derive(askama::Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    nav: Nav,
+    user: User,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn account_page(actor: Actor) -> Result<Html<String>, PageError> {
+    authorize(&actor, Action::ChangeOwnPassword)?;
+    Ok(Html(render(&AccountPage {
+        nav: Nav::for_actor(&actor),
+        user: actor.user.clone(),
+        notice: None,
+        error: None,
+    })))
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Changes the person's own password; they then sign in with the new one.
+async fn account_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    addr: crate::extract::ClientAddr,
+    PageForm(form): PageForm<ChangePasswordForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let ok = crate::auth::password::check_own(
+            &state.store,
+            &state.login_limiter,
+            &actor,
+            addr.0,
+            form.current_password,
+        )
+        .await?;
+        change_own_password(&actor, &state.store, ok, &form.new_password).await
+    }
+    .await;
+    after_form(result, "/login?password_changed=1", |error| async {
+        Ok(AccountPage {
+            nav: Nav::for_actor(&actor),
+            user: actor.user.clone(),
+            notice: None,
+            error: Some(error),
+        })
+    })
+    .await
 }
 
 /// The signed-in person's own school: the pages act on nothing else.
@@ -58,6 +161,8 @@ struct StaffPage {
     school: School,
     staff: Vec<User>,
     can_create: bool,
+    /// Whether the viewer may turn accounts off and on.
+    can_disable: bool,
     notice: Option<&'static str>,
     error: Option<String>,
     form: StaffForm,
@@ -99,6 +204,11 @@ async fn show_staff(
             },
         )
         .is_ok(),
+        can_disable: crate::auth::policy::allowed(
+            actor.role(),
+            actor.school_id(),
+            Action::DisableAccount { school: school.id },
+        ),
         school,
         notice,
         error,
@@ -154,6 +264,8 @@ struct StudentsPage {
     school: School,
     students: Vec<User>,
     can_create: bool,
+    /// Whether the viewer may turn accounts off and on.
+    can_disable: bool,
     notice: Option<&'static str>,
     error: Option<String>,
     form: StudentForm,
@@ -194,6 +306,11 @@ async fn show_students(
             .users_at_school(school.id, &[Role::Student])
             .await?,
         can_create: authorize(actor, Action::CreateStudent { school: school.id }).is_ok(),
+        can_disable: crate::auth::policy::allowed(
+            actor.role(),
+            actor.school_id(),
+            Action::DisableAccount { school: school.id },
+        ),
         school,
         notice,
         error,

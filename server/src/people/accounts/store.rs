@@ -29,6 +29,7 @@ struct UserRow {
     student_ref: Option<String>,
     has_password: bool,
     email: Option<String>,
+    disabled_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -62,6 +63,7 @@ impl TryFrom<UserRow> for User {
             student_ref: row.student_ref,
             has_password: row.has_password,
             email: row.email,
+            disabled_at: row.disabled_at,
         })
     }
 }
@@ -69,7 +71,7 @@ impl TryFrom<UserRow> for User {
 // `'!'` is `PasswordHash::NONE`: a rostered account without a password yet.
 const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_name, \
                             year_group, student_kind, subjects, created_at, student_ref, \
-                            password_hash <> '!' AS has_password, email";
+                            password_hash <> '!' AS has_password, email, disabled_at";
 
 fn map_user_conflict(err: sqlx::Error, username: &Username) -> Error {
     match Constraint::of(&err) {
@@ -302,6 +304,29 @@ impl Store {
     }
 
     /// Replaces an account's password and signs it out everywhere.
+    /// Turns an account off (`by` is who did it) or, with `None`, on again;
+    /// turning it off ends its sessions in the same step.
+    pub async fn set_disabled(&self, user_id: Uuid, by: Option<Uuid>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let updated = on_tx!(&mut tx, |conn| sqlx::query(
+            "UPDATE users SET disabled_at = $1, disabled_by = $2 WHERE id = $3"
+        )
+        .bind(by.map(|_| Utc::now()))
+        .bind(by)
+        .bind(user_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if updated == 0 {
+            return Err(Error::NotFound("account"));
+        }
+        if by.is_some() {
+            crate::auth::store::end_sessions_of_in_tx(&mut tx, user_id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_password(&self, user_id: Uuid, hash: &PasswordHash) -> Result<()> {
         let mut tx = self.begin().await?;
         let updated = on_tx!(&mut tx, |conn| sqlx::query(

@@ -291,6 +291,11 @@ pub fn pong(payload: &[u8]) -> Bytes {
     f.finish()
 }
 
+/// Whether `frame`, one of the server's own, is a pong.
+pub fn is_pong(frame: &[u8]) -> bool {
+    frame.first() == Some(&(0x80 | Opcode::Pong.bits()))
+}
+
 /// A client's frame, masked with `mask`: what a client sends (the load
 /// generator and the tests use it; the server never sends one).
 pub fn client_frame(fin: bool, opcode: Opcode, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {

@@ -9,6 +9,7 @@ use std::task::Waker;
 
 use bytes::Bytes;
 
+use crate::frame;
 use crate::protocol::ErrorCode;
 
 /// A connection's send queue: the hub fills it (never waiting), the
@@ -97,8 +98,29 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues the pong answering a client's ping. At most one waits: a
+    /// pong still queued is replaced by this one, which answers the most
+    /// recent ping, as RFC 6455 section 5.5.3 allows. (Answered one for
+    /// one, a flood of 6-byte pings from a client that never reads grew
+    /// the server by ten times its size.)
+    pub fn push_pong(&self, pong: Bytes) {
+        let mut inner = self.lock();
+        if inner.gone || inner.close.is_some() {
+            return;
+        }
+        match inner.frames.iter_mut().rev().find(|f| frame::is_pong(f)) {
+            Some(waiting) => *waiting = pong,
+            None => inner.frames.push_back(pong),
+        }
+        if let Some(w) = inner.waker.take() {
+            w.wake();
+        }
+    }
+
     /// Queues a frame from the connection itself (its own error replies):
     /// these are not counted against the limit, which is for the room.
+    /// Each is bounded by the connection (its strikes, its resume's
+    /// backlog), not by this queue.
     pub fn push_own(&self, frame: Bytes) {
         let mut inner = self.lock();
         if !inner.gone {

@@ -211,7 +211,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     fn poll_conn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
-            if self.phase == Phase::Open || self.phase == Phase::Lingering {
+            // Back-pressure: while the client is not taking what is
+            // written to it, nothing more is read from it (and so nothing
+            // more queued for it); its own socket fills and its writes
+            // wait instead of the server's memory growing.
+            let reading = self.phase == Phase::Lingering
+                || (self.phase == Phase::Open && self.stalled == NEVER);
+            if reading {
                 self.poll_read(cx);
             }
             if matches!(self.phase, Phase::Open | Phase::Closing) {
@@ -219,6 +225,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
             if self.phase == Phase::Done {
                 return Poll::Ready(());
+            }
+            if !reading && self.phase == Phase::Open && self.stalled == NEVER {
+                // The writes flowed again: read what waited.
+                continue;
             }
             // No timer of its own: the hub's ticker wakes it once the
             // first deadline has passed.

@@ -29,7 +29,7 @@ const STRIKES: u8 = 20;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Whether the client may send a message now, under the rate limit.
-    fn within_rate(&mut self) -> bool {
+    pub(super) fn within_rate(&mut self) -> bool {
         let config = self.hub.config();
         let interval = 1_000_000 / u64::from(config.rate_per_second.max(1));
         let tolerance = interval * u64::from(config.burst.max(1) - 1);
@@ -43,7 +43,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Counts a strike: true once there have been too many.
-    fn count_strike(&mut self) -> bool {
+    pub(super) fn count_strike(&mut self) -> bool {
         self.strikes = self.strikes.saturating_add(1);
         self.strikes > STRIKES
     }

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::conn::{Conn, Phase};
 use crate::frame::{self, Frame, FrameError, Opcode};
+use crate::protocol::ErrorCode;
 
 /// Reads in a row before a busy connection lets others run.
 const READS_PER_TURN: usize = 16;
@@ -142,8 +143,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     fn on_frame(&mut self, f: Frame<'_>) {
         self.heard = self.hub.now_micros();
+        // Whole messages are counted as they are handed on; every other
+        // frame is counted here, or pings and fragments, each a few bytes,
+        // could be sent as fast as the server can read them.
+        let counted = f.opcode.is_control() || !f.fin;
+        if counted && f.opcode != Opcode::Close && !self.within_rate() {
+            if self.count_strike() {
+                self.end_with(ErrorCode::RateLimited, "too many frames; disconnected");
+            }
+            return;
+        }
         match f.opcode {
-            Opcode::Ping => self.outbox.push_own(frame::pong(f.payload)),
+            Opcode::Ping => self.outbox.push_pong(frame::pong(f.payload)),
             Opcode::Pong => {}
             Opcode::Close => {
                 // Answer the client's close with the same code.

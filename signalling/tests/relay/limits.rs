@@ -146,3 +146,36 @@ async fn silence_past_the_idle_time_and_the_end_of_the_window_close_the_connecti
     });
     assert!(closed);
 }
+
+#[tokio::test]
+async fn pings_count_against_the_rate_limit_and_a_ping_flood_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(Config {
+        rate_per_second: 5,
+        burst: 10,
+        ..Config::default()
+    })
+    .await;
+    let mut tcp = crate::support::raw_socket(server.addr).await;
+    let pings = crate::support::masked(0x9, true, b"").repeat(1000);
+    // Written from another task: the server may stop reading before
+    // all of it is in.
+    let (mut rd, mut wr) = tcp.split();
+    let write = async {
+        let _ = wr.write_all(&pings).await;
+    };
+    let read = async {
+        let mut all = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), rd.read_to_end(&mut all)).await;
+        all
+    };
+    let ((), answered) = tokio::join!(write, read);
+    // Pongs are two bytes each; at most the burst's worth came back
+    // before the cut, and the connection ended (read_to_end returned).
+    let pongs = answered.windows(2).filter(|w| w == &[0x8A, 0x00]).count();
+    assert!(pongs <= 10, "{pongs} pongs answered 1000 pings");
+    assert!(
+        answered.windows(2).any(|w| w[0] == 0x88),
+        "the flooding client is closed"
+    );
+}

@@ -1,7 +1,6 @@
 //! The websocket wire itself, by hand: fragments, trickled bytes, pings,
 //! frames the RFC forbids, and requests that are not an upgrade.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use mentorbridge_signalling::hub::Config;
@@ -9,65 +8,7 @@ use mentorbridge_signalling::token::CallRole;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{claims, start};
-
-/// Opens `/ws` by hand, for frames no websocket library would send.
-async fn raw_socket(addr: SocketAddr) -> tokio::net::TcpStream {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(
-        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        tcp.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
-    tcp
-}
-
-/// A masked client frame.
-fn masked(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-    use mentorbridge_signalling::frame::{Opcode, client_frame};
-    let opcode = match opcode {
-        0x0 => Opcode::Continuation,
-        0x1 => Opcode::Text,
-        0x9 => Opcode::Ping,
-        other => panic!("no test sends opcode {other}"),
-    };
-    client_frame(fin, opcode, payload, [0x9e, 0x11, 0x5a, 0xc3])
-}
-
-/// The next server frame: opcode and payload.
-async fn server_frame(tcp: &mut tokio::net::TcpStream) -> (u8, Vec<u8>) {
-    use tokio::io::AsyncReadExt;
-    let read = async {
-        let mut head = [0u8; 2];
-        tcp.read_exact(&mut head).await.unwrap();
-        assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
-        let len = match head[1] & 0x7f {
-            126 => {
-                let mut l = [0u8; 2];
-                tcp.read_exact(&mut l).await.unwrap();
-                usize::from(u16::from_be_bytes(l))
-            }
-            127 => panic!("no frame here is that long"),
-            n => usize::from(n),
-        };
-        let mut payload = vec![0u8; len];
-        tcp.read_exact(&mut payload).await.unwrap();
-        (head[0] & 0x0f, payload)
-    };
-    tokio::time::timeout(Duration::from_secs(5), read)
-        .await
-        .unwrap()
-}
+use crate::support::{claims, masked, raw_socket, server_frame, start};
 
 #[tokio::test]
 async fn fragmented_trickled_and_pinged_frames_are_read_and_bad_ones_closed_with_the_rfcs_code() {

@@ -100,8 +100,11 @@ pub(super) struct Conn<S> {
     /// Since when a write has been waiting for the client to read
     /// ([`NEVER`]: none is).
     pub(super) stalled: u64,
-    /// Closing: when it began (a goodbye not out within [`SEND_TIMEOUT`]
-    /// is abandoned). Lingering: when lingering ends.
+    /// Open: when the connection was upgraded (the hello deadline counts
+    /// from it, whatever the client sends meanwhile). Closing: when it
+    /// began (a goodbye not out within [`SEND_TIMEOUT`] is abandoned).
+    /// Lingering: when lingering ends. (One field for the three, as the
+    /// connection has no bytes to spare: see `a_connection_fits_a_256_byte_task`.)
     pub(super) phase_at: u64,
     pub(super) written: u32,
     pub(super) strikes: u8,
@@ -141,7 +144,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             allowance_at: 0,
             heard: now,
             stalled: NEVER,
-            phase_at: 0,
+            phase_at: now,
             written: 0,
             strikes: 0,
             phase: Phase::Open,
@@ -250,11 +253,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         match self.phase {
             Phase::Open => {
                 let quiet = if self.member.is_some() {
-                    config.idle_timeout
+                    self.heard.saturating_add(micros(config.idle_timeout))
                 } else {
-                    config.hello_timeout
+                    // From the upgrade, not from the last frame: pings
+                    // must not keep an anonymous socket open for ever.
+                    self.phase_at.saturating_add(micros(config.hello_timeout))
                 };
-                Some(self.heard.saturating_add(micros(quiet)).min(stalled_until))
+                Some(quiet.min(stalled_until))
             }
             Phase::Closing => Some(
                 self.phase_at
@@ -277,7 +282,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             return true;
         }
         match self.phase {
-            Phase::Open if self.member.is_none() && since(self.heard, config.hello_timeout) => {
+            Phase::Open if self.member.is_none() && since(self.phase_at, config.hello_timeout) => {
                 self.end_with(ErrorCode::HelloFirst, "send hello with a join token first");
             }
             Phase::Open if self.member.is_some() && since(self.heard, config.idle_timeout) => {

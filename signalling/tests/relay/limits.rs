@@ -179,3 +179,39 @@ async fn pings_count_against_the_rate_limit_and_a_ping_flood_is_cut_off() {
         "the flooding client is closed"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_pings_but_never_says_hello_is_closed_at_the_hello_deadline() {
+    let server = start(Config {
+        hello_timeout: Duration::from_millis(1500),
+        ..Config::default()
+    })
+    .await;
+    let started = tokio::time::Instant::now();
+    let mut c = Client::connect(server.addr).await;
+    let mut every = tokio::time::interval(Duration::from_millis(500));
+    let code = loop {
+        tokio::select! {
+            _ = every.tick() => {
+                c.ws.send(Message::Ping(b"still here".to_vec().into())).await.unwrap();
+            }
+            got = c.ws.next() => match got {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    break v["code"].as_str().unwrap().to_owned();
+                }
+                Some(Ok(_)) => {}
+                other => panic!("closed without an error: {other:?}"),
+            },
+            () = tokio::time::sleep_until(started + Duration::from_secs(4)) => {
+                panic!("still open after 4 s of pings without hello");
+            }
+        }
+    };
+    assert_eq!(code, "hello_first");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_millis(2500),
+        "closed after {took:?}, the deadline being 1.5 s after the upgrade"
+    );
+}

@@ -54,8 +54,9 @@ pub(super) enum QueueError {
 pub enum Goodbye {
     /// Send this error, then close (code 4000).
     Error(ErrorCode, String),
-    /// Just close: the connection has queued its own last frame.
-    Quiet,
+    /// Just a close frame with this code and reason (a protocol error,
+    /// the answer to the client's own close, or leaving).
+    Close(u16, String),
 }
 
 /// What [`Outbox::take`] found.
@@ -123,7 +124,7 @@ impl Outbox {
     /// backlog), not by this queue.
     pub fn push_own(&self, frame: Bytes) {
         let mut inner = self.lock();
-        if !inner.gone {
+        if !inner.gone && inner.close.is_none() {
             inner.frames.push_back(frame);
         }
     }
@@ -135,9 +136,22 @@ impl Outbox {
     }
 
     /// Closes after what is queued, as `goodbye` says (the first wins).
+    /// The close frame is made only once everything before it is out, and
+    /// nothing is queued after it: no frame can slip in behind the close.
     pub fn say_goodbye(&self, goodbye: Goodbye) {
+        self.set_goodbye(goodbye, false);
+    }
+
+    /// Answers the client's close frame with `goodbye`, instead of any
+    /// goodbye not yet begun: the client has closed, so the answer must be
+    /// a close frame (an error message would be data after its close).
+    pub fn answer_close(&self, goodbye: Goodbye) {
+        self.set_goodbye(goodbye, true);
+    }
+
+    fn set_goodbye(&self, goodbye: Goodbye, replace: bool) {
         let mut inner = self.lock();
-        if inner.close.is_none() && !inner.gone {
+        if (replace || inner.close.is_none()) && !inner.gone {
             inner.close = Some(Box::new(goodbye));
         }
         if let Some(w) = inner.waker.take() {

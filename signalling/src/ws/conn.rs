@@ -205,10 +205,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Ends the connection with a bare close frame (a protocol error, or
-    /// the answer to the client's own close).
+    /// leaving).
     pub(super) fn end_quietly(&mut self, close_code: u16, reason: &str) {
-        self.outbox.push_own(frame::close(close_code, reason));
-        self.outbox.say_goodbye(Goodbye::Quiet);
+        self.outbox
+            .say_goodbye(Goodbye::Close(close_code, reason.to_owned()));
+        self.begin_closing();
+    }
+
+    /// Answers the client's close frame, whose payload is `body`.
+    pub(super) fn answer_close(&mut self, body: &[u8]) {
+        let (code, reason) = frame::close_answer(body);
+        self.outbox
+            .answer_close(Goodbye::Close(code, reason.to_owned()));
         self.begin_closing();
     }
 

@@ -156,14 +156,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         match f.opcode {
             Opcode::Ping => self.outbox.push_pong(frame::pong(f.payload)),
             Opcode::Pong => {}
-            Opcode::Close => {
-                // Answer the client's close with the same code.
-                let code = match f.payload {
-                    [a, b, ..] => u16::from_be_bytes([*a, *b]),
-                    _ => 1000,
-                };
-                self.end_quietly(code, "");
-            }
+            Opcode::Close => self.answer_close(f.payload),
             Opcode::Text | Opcode::Binary
                 if self.partial.as_ref().is_some_and(|p| p.message.is_some()) =>
             {

@@ -79,6 +79,13 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// The longest chat message, in characters.
     pub max_chat_chars: usize,
+    /// The origins (`https://host[:port]`, as browsers send them) whose
+    /// pages may open a websocket; an upgrade from a browser on any other
+    /// origin is refused (403), so another site's page cannot use a
+    /// visitor's browser against the server. Clients that send no
+    /// `Origin` (not browsers) are let through: the join token is what
+    /// admits them. Empty: any origin (the load generator, tests).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -95,6 +102,7 @@ impl Default for Config {
             hello_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             max_chat_chars: 1000,
+            allowed_origins: Vec::new(),
         }
     }
 }

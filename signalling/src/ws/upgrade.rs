@@ -67,6 +67,13 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
         )
             .into_response();
     }
+    if !origin_allowed(headers, &hub.config().allowed_origins) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this page's origin may not open the signalling socket",
+        )
+            .into_response();
+    }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
         return not_upgrade("Sec-WebSocket-Key is missing");
     };
@@ -101,6 +108,25 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
         ],
     )
         .into_response()
+}
+
+/// Whether the request's `Origin` (if any) is one of `allowed` (all are,
+/// if `allowed` is empty). Browsers always send `Origin` on a websocket
+/// upgrade; its scheme and host are lower case, but a port or a host
+/// could be written otherwise in the configuration, so case is ignored.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let origin = origin.as_bytes();
+    allowed.iter().any(|a| {
+        a.trim_end_matches('/')
+            .as_bytes()
+            .eq_ignore_ascii_case(origin)
+    })
 }
 
 /// `Sec-WebSocket-Accept` for a client's key.

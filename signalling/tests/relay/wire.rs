@@ -210,3 +210,51 @@ async fn nothing_follows_the_servers_close_frame() {
         "frames after the server's close: {opcodes:?}"
     );
 }
+
+/// The status line of the server's answer to an upgrade with `headers`.
+async fn upgrade_status(addr: std::net::SocketAddr, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut byte));
+        read.await.unwrap().unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap().trim_end().to_owned()
+}
+
+#[tokio::test]
+async fn a_browser_from_another_origin_is_refused_and_clients_without_an_origin_are_not() {
+    let server = start(Config {
+        allowed_origins: vec!["https://mentorbridge.example".into()],
+        ..Config::default()
+    })
+    .await;
+    let ours = upgrade_status(server.addr, "Origin: https://mentorbridge.example\r\n").await;
+    assert!(ours.starts_with("HTTP/1.1 101"), "{ours}");
+    let evil = upgrade_status(server.addr, "Origin: https://evil.example\r\n").await;
+    assert!(evil.starts_with("HTTP/1.1 403"), "{evil}");
+    // A look-alike is not the origin: no prefix or suffix matching.
+    let near = upgrade_status(
+        server.addr,
+        "Origin: https://mentorbridge.example.evil.example\r\n",
+    )
+    .await;
+    assert!(near.starts_with("HTTP/1.1 403"), "{near}");
+    let opaque = upgrade_status(server.addr, "Origin: null\r\n").await;
+    assert!(opaque.starts_with("HTTP/1.1 403"), "{opaque}");
+    // Not a browser (the load generator, a native client): no Origin.
+    let native = upgrade_status(server.addr, "").await;
+    assert!(native.starts_with("HTTP/1.1 101"), "{native}");
+
+    // With no origins configured, any is allowed.
+    let open = start(Config::default()).await;
+    let any = upgrade_status(open.addr, "Origin: https://anywhere.example\r\n").await;
+    assert!(any.starts_with("HTTP/1.1 101"), "{any}");
+}

@@ -114,6 +114,7 @@ fn leave_reason_name(reason: &LeaveReason) -> &'static str {
         LeaveReason::TimedOut => "timed_out",
         LeaveReason::Ended => "ended",
         LeaveReason::WindowClosed => "window_closed",
+        LeaveReason::ServerShutdown => "server_shutdown",
     }
 }
 

@@ -24,6 +24,7 @@
 //! - `events`: the [`RoomEvent`]s out to the server.
 //! - `providers`: what the server plugs in ([`ChatFilter`], [`IceProvider`]).
 //! - `clock`: the hub's clock and the ticker that wakes connections.
+//! - `shutdown`: connections counted, and the hub's graceful shutdown.
 
 mod admit;
 mod clock;
@@ -34,9 +35,10 @@ mod providers;
 mod relay;
 mod replay;
 mod room;
+mod shutdown;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -53,6 +55,7 @@ pub use events::RoomEvent;
 pub use outbox::{Goodbye, Next, Outbox};
 pub use providers::{ChatFilter, ChatVerdict, IceProvider, NoFilter, StaticIce};
 pub use relay::SdpKind;
+pub(crate) use shutdown::going_away;
 
 /// Limits and timings.
 #[derive(Clone, Debug)]
@@ -132,8 +135,16 @@ struct Inner {
     config: Config,
     ice: Box<dyn IceProvider>,
     filter: Box<dyn ChatFilter>,
-    events: mpsc::UnboundedSender<RoomEvent>,
+    /// Where room events go; `None` once [`Hub::shutdown`] has handed
+    /// over the last of them.
+    events: Mutex<Option<mpsc::UnboundedSender<RoomEvent>>>,
     state: Mutex<State>,
+    /// Shutting down: no new upgrades, no new members.
+    closing: AtomicBool,
+    /// Connections whose task has not yet ended.
+    live: AtomicUsize,
+    /// Notified when `live` falls to 0.
+    all_closed: tokio::sync::Notify,
     /// Every connection's outbox, for the ticker to ring alarms.
     alarms: Mutex<Vec<Weak<Outbox>>>,
     /// Whether the ticker is running.
@@ -156,7 +167,9 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// A hub checking tokens with `key`, sending room events to `events`.
+    /// A hub checking tokens with `key`, sending room events to `events`
+    /// until [`Hub::shutdown`] has resolved: then it drops the sender, so
+    /// the receiver's `recv()` returns `None` after the last event.
     pub fn new(
         key: TokenKey,
         config: Config,
@@ -169,11 +182,14 @@ impl Hub {
             config,
             ice,
             filter,
-            events,
+            events: Mutex::new(Some(events)),
             state: Mutex::new(State {
                 rooms: HashMap::new(),
                 next_conn: 1,
             }),
+            closing: AtomicBool::new(false),
+            live: AtomicUsize::new(0),
+            all_closed: tokio::sync::Notify::new(),
             alarms: Mutex::new(Vec::new()),
             ticking: AtomicBool::new(false),
             epoch: std::time::Instant::now(),
@@ -191,7 +207,13 @@ impl Hub {
     }
 
     fn emit(&self, event: RoomEvent) {
-        let _ = self.0.events.send(event);
+        let events = self.0.events.lock().unwrap_or_else(|p| p.into_inner());
+        match &*events {
+            Some(tx) => {
+                let _ = tx.send(event);
+            }
+            None => tracing::warn!(?event, "a room event after shutdown is not recorded"),
+        }
     }
 
     /// How many rooms and members there are now.

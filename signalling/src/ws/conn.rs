@@ -127,12 +127,18 @@ impl<S> Drop for Conn<S> {
         {
             self.hub.dropped(&member.seat, member.conn, Utc::now());
         }
+        self.hub.conn_closed();
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     fn new(hub: Hub, io: S) -> Self {
+        hub.conn_opened();
         let outbox = hub.outbox();
+        if hub.is_shutting_down() {
+            // Upgraded as shutdown began: told at once, like the rest.
+            outbox.say_goodbye(crate::hub::going_away());
+        }
         let now = hub.now_micros();
         Conn {
             io,

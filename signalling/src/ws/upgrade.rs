@@ -48,6 +48,13 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 /// An axum handler for `GET /ws`: checks the upgrade (RFC 6455 section
 /// 4.2), answers `101 Switching Protocols` and serves the connection.
 pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
+    if hub.is_shutting_down() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the signalling server is shutting down",
+        )
+            .into_response();
+    }
     let headers = request.headers();
     if !header_has(headers, header::CONNECTION, "upgrade") {
         return not_upgrade("Connection must include `upgrade`");

@@ -191,6 +191,14 @@ impl Server {
             .unwrap()
     }
 
+    /// The next event, or `None` once the hub has let go of its sender
+    /// and every event is read (5 s at most).
+    pub async fn next_event(&mut self) -> Option<RoomEvent> {
+        tokio::time::timeout(Duration::from_secs(5), self.events.recv())
+            .await
+            .expect("an event, or the end of them, within 5 s")
+    }
+
     pub fn drain_events(&mut self) -> Vec<RoomEvent> {
         let mut out = Vec::new();
         while let Ok(e) = self.events.try_recv() {
@@ -308,4 +316,22 @@ pub async fn server_frame(tcp: &mut tokio::net::TcpStream) -> (u8, Vec<u8>) {
     tokio::time::timeout(Duration::from_secs(5), read)
         .await
         .unwrap()
+}
+
+/// The status line of the server's answer to an upgrade with `headers`.
+pub async fn upgrade_status(addr: SocketAddr, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut byte));
+        read.await.unwrap().unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap().trim_end().to_owned()
 }

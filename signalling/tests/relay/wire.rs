@@ -8,7 +8,7 @@ use mentorbridge_signalling::token::CallRole;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{claims, masked, raw_socket, server_frame, start};
+use crate::support::{claims, masked, raw_socket, server_frame, start, upgrade_status};
 
 #[tokio::test]
 async fn fragmented_trickled_and_pinged_frames_are_read_and_bad_ones_closed_with_the_rfcs_code() {
@@ -209,24 +209,6 @@ async fn nothing_follows_the_servers_close_frame() {
         opcodes.len() - 1,
         "frames after the server's close: {opcodes:?}"
     );
-}
-
-/// The status line of the server's answer to an upgrade with `headers`.
-async fn upgrade_status(addr: std::net::SocketAddr, headers: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n") {
-        let mut byte = [0u8; 1];
-        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut byte));
-        read.await.unwrap().unwrap();
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).unwrap().trim_end().to_owned()
 }
 
 #[tokio::test]

@@ -505,7 +505,7 @@ pub async fn settle_forever(store: Store) {
 pub async fn record_events(
     store: Store,
     moderator: std::sync::Arc<crate::safeguarding::Moderator>,
-    mut events: mpsc::UnboundedReceiver<RoomEvent>,
+    mut events: mpsc::Receiver<RoomEvent>,
 ) {
     while let Some(event) = events.recv().await {
         let stored = match &event {

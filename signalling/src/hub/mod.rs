@@ -135,9 +135,8 @@ struct Inner {
     config: Config,
     ice: Box<dyn IceProvider>,
     filter: Box<dyn ChatFilter>,
-    /// Where room events go; `None` once [`Hub::shutdown`] has handed
-    /// over the last of them.
-    events: Mutex<Option<mpsc::UnboundedSender<RoomEvent>>>,
+    /// Where room events go, and those waiting for room in the channel.
+    events: Mutex<events::EventQueue>,
     state: Mutex<State>,
     /// Shutting down: no new upgrades, no new members.
     closing: AtomicBool,
@@ -167,22 +166,28 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// A hub checking tokens with `key`, sending room events to `events`
-    /// until [`Hub::shutdown`] has resolved: then it drops the sender, so
-    /// the receiver's `recv()` returns `None` after the last event.
+    /// A hub checking tokens with `key`, sending room events to `events`.
+    ///
+    /// The channel is bounded, and no event is lost when it is full: the
+    /// event waits in the hub, and connections wait before handling any
+    /// message that could add another (see `hub::events`), so a server
+    /// slow to store events slows the calls' sign-ins and leaves rather
+    /// than losing them. Once [`Hub::shutdown`] has resolved, every event
+    /// is in the channel and the hub has dropped its sender: the
+    /// receiver's `recv()` returns `None` after the last one.
     pub fn new(
         key: TokenKey,
         config: Config,
         ice: Box<dyn IceProvider>,
         filter: Box<dyn ChatFilter>,
-        events: mpsc::UnboundedSender<RoomEvent>,
+        events: mpsc::Sender<RoomEvent>,
     ) -> Hub {
         Hub(Arc::new(Inner {
             key,
             config,
             ice,
             filter,
-            events: Mutex::new(Some(events)),
+            events: Mutex::new(events::EventQueue::new(events)),
             state: Mutex::new(State {
                 rooms: HashMap::new(),
                 next_conn: 1,
@@ -204,16 +209,6 @@ impl Hub {
         // A panic while holding the lock leaves maps that are still
         // consistent (every change is a single insert or remove).
         self.0.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn emit(&self, event: RoomEvent) {
-        let events = self.0.events.lock().unwrap_or_else(|p| p.into_inner());
-        match &*events {
-            Some(tx) => {
-                let _ = tx.send(event);
-            }
-            None => tracing::warn!(?event, "a room event after shutdown is not recorded"),
-        }
     }
 
     /// How many rooms and members there are now.

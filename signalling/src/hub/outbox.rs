@@ -151,7 +151,13 @@ impl Outbox {
 
     fn set_goodbye(&self, goodbye: Goodbye, replace: bool) {
         let mut inner = self.lock();
-        if (replace || inner.close.is_none()) && !inner.gone {
+        if inner.gone {
+            // Its goodbye is under way: nothing to wake it for. (Taking
+            // the waker here would leave a lingering connection deaf to
+            // its alarm, see `set_alarm`.)
+            return;
+        }
+        if replace || inner.close.is_none() {
             inner.close = Some(Box::new(goodbye));
         }
         if let Some(w) = inner.waker.take() {
@@ -185,6 +191,9 @@ impl Outbox {
     /// Asks to be woken (through `waker`) once the hub's clock passes `at`
     /// ([`Hub::micros`](super::Hub::micros)).
     pub fn set_alarm(&self, at: u64, waker: &Waker) {
+        // The same alarm as before: its waker is still here, as only
+        // `ring_if_due` (which clears the alarm) and wakes that lead the
+        // connection to `take` (which puts it back) remove it.
         if self.alarm.swap(at, Ordering::Relaxed) == at {
             return;
         }

@@ -36,9 +36,12 @@ impl Hub {
     ///    is sent `1001 Going Away` after what is already queued for it;
     /// 3. once the connections have closed (the clients answer the close,
     ///    or linger and send timeouts end them), or `wait` is over, the
-    ///    hub drops its room-event sender. The receiver then yields every
-    ///    event still buffered, the leaves above included, and then
-    ///    `None`: that is how the server knows it has them all.
+    ///    events still held for want of room in the channel are sent (this
+    ///    waits for the server to read them, however long that takes), and
+    ///    the hub drops its room-event sender. The receiver then yields
+    ///    every event still buffered, the leaves above included, and then
+    ///    `None`: that is how the server knows it has them all. (Keep
+    ///    reading the receiver while this runs.)
     pub async fn shutdown(&self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         // Set before the rooms are emptied, under the same lock that
@@ -91,11 +94,9 @@ impl Hub {
                 break;
             }
         }
-        self.0
-            .events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        // Not bounded by `wait`: these are attendance, and the server is
+        // reading them (a receiver that is gone empties the queue at once).
+        self.hand_over_events().await;
     }
 
     /// A connection's task has begun; it closes itself at once if the

@@ -73,6 +73,10 @@ pub(super) struct Partial {
     pub(super) tail: Vec<u8>,
     /// A message arriving in fragments: its opcode and what has come.
     pub(super) message: Option<(Opcode, Vec<u8>)>,
+    /// A whole message that could make a room event, kept until the
+    /// hub's held events are sent (see `hub::events`); nothing more is
+    /// read meanwhile.
+    pub(super) held: Option<String>,
 }
 
 /// The state of one connection.
@@ -174,10 +178,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         if self
             .partial
             .as_ref()
-            .is_some_and(|p| p.tail.is_empty() && p.message.is_none())
+            .is_some_and(|p| p.tail.is_empty() && p.message.is_none() && p.held.is_none())
         {
             self.partial = None;
         }
+    }
+
+    /// Whether a message is kept until the hub's held events are sent.
+    pub(super) fn holding(&self) -> bool {
+        self.partial.as_ref().is_some_and(|p| p.held.is_some())
+    }
+
+    /// Handles the kept message once the hub's events are sent, then what
+    /// arrived behind it; true if it did (false: still waiting, and woken
+    /// when it may).
+    fn release_held(&mut self, cx: &Context<'_>) -> bool {
+        if !self.holding() || self.hub.events_held_wake(cx.waker()) {
+            return false;
+        }
+        let Some(text) = self.partial.as_mut().and_then(|p| p.held.take()) else {
+            return false;
+        };
+        self.on_text(&text);
+        self.handle_tail();
+        self.tidy_partial();
+        true
     }
 
     /// Notes that a write is waiting for the client, if none was.
@@ -228,12 +253,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     fn poll_conn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
+            if self.phase == Phase::Open {
+                self.release_held(cx);
+            }
             // Back-pressure: while the client is not taking what is
             // written to it, nothing more is read from it (and so nothing
             // more queued for it); its own socket fills and its writes
-            // wait instead of the server's memory growing.
+            // wait instead of the server's memory growing. The same while
+            // a message waits for the hub's room events to be sent.
             let reading = self.phase == Phase::Lingering
-                || (self.phase == Phase::Open && self.stalled == NEVER);
+                || (self.phase == Phase::Open && self.stalled == NEVER && !self.holding());
             if reading {
                 self.poll_read(cx);
             }
@@ -243,7 +272,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if self.phase == Phase::Done {
                 return Poll::Ready(());
             }
-            if !reading && self.phase == Phase::Open && self.stalled == NEVER {
+            let may_read = self.phase == Phase::Open && self.stalled == NEVER;
+            if may_read && self.holding() && self.release_held(cx) {
+                continue;
+            }
+            if !reading && may_read && !self.holding() {
                 // The writes flowed again: read what waited.
                 continue;
             }

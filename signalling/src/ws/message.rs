@@ -70,6 +70,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             self.end_quietly(1007, "text must be UTF-8");
             return;
         };
+        if self.hub.events_held() && self.may_make_an_event(text) {
+            // Back-pressure on room events: this waits for them to be
+            // sent (see `hub::events`), and nothing more is read.
+            self.partial.get_or_insert_default().held = Some(text.to_owned());
+            return;
+        }
+        self.on_text(text);
+    }
+
+    /// Whether `text` is a message that can make a room event: `hello`
+    /// (joined, resumed), `state` (media), `chat`, `leave` and `end`.
+    /// Asked only while events are held, so it may parse.
+    fn may_make_an_event(&self, text: &str) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Kind<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        match serde_json::from_str::<Kind<'_>>(text) {
+            Ok(Kind { kind }) => {
+                self.member.is_none() || matches!(&*kind, "state" | "chat" | "leave" | "end")
+            }
+            // Refused whole, with no event.
+            Err(_) => false,
+        }
+    }
+
+    /// Handles a whole text message.
+    pub(super) fn on_text(&mut self, text: &str) {
         match self.member.take() {
             None => self.on_hello(text),
             Some(member) => {

@@ -40,7 +40,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     return;
                 }
                 Poll::Ready(true) => {
-                    if !matches!(self.phase, Phase::Open | Phase::Lingering) {
+                    if !matches!(self.phase, Phase::Open | Phase::Lingering) || self.holding() {
                         return;
                     }
                 }
@@ -121,7 +121,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
         let limit = self.transport_limit();
         let mut at = 0;
-        while self.phase == Phase::Open && at < buf.len() {
+        // Frames behind a kept message wait, still masked, in the tail.
+        while self.phase == Phase::Open && at < buf.len() && !self.holding() {
             match frame::parse(&mut buf[at..], limit) {
                 Ok(Some((f, used))) => {
                     at += used;
@@ -135,6 +136,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
         }
         at
+    }
+
+    /// Handles the whole frames already in the kept tail (those that
+    /// arrived behind a message that was kept).
+    pub(super) fn handle_tail(&mut self) {
+        let Some(mut tail) = self.partial.as_mut().map(|p| std::mem::take(&mut p.tail)) else {
+            return;
+        };
+        let used = self.handle(&mut tail);
+        if used < tail.len() && self.phase == Phase::Open {
+            tail.drain(..used);
+            self.partial.get_or_insert_default().tail = tail;
+        }
     }
 
     fn protocol_error(&mut self, e: FrameError) {

@@ -36,12 +36,17 @@ impl ChatFilter for BlockWord {
 pub struct Server {
     pub addr: SocketAddr,
     pub hub: Hub,
-    events: mpsc::UnboundedReceiver<RoomEvent>,
+    pub events: mpsc::Receiver<RoomEvent>,
     signer: TokenKey,
 }
 
 pub async fn start(config: Config) -> Server {
-    let (tx, events) = mpsc::unbounded_channel();
+    start_with_events(config, 1024).await
+}
+
+/// A server whose room events go through a channel of `capacity`.
+pub async fn start_with_events(config: Config, capacity: usize) -> Server {
+    let (tx, events) = mpsc::channel(capacity);
     let hub = Hub::new(
         TokenKey::new(SECRET),
         config,

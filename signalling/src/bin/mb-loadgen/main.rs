@@ -116,7 +116,7 @@ async fn main() {
 /// per-connection rate (raised so one connection can be driven flat out;
 /// PeerJS has no such limit).
 async fn serve(port: u16) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     // Room events are drained, as the server's recorder would.
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let hub = Hub::new(

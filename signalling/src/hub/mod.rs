@@ -20,6 +20,7 @@
 //! - `relay`: offers, answers, candidates, chat and pings.
 //! - `replay`: what is kept for a resume, and replayed.
 //! - `outbox`: each connection's send queue ([`Outbox`]).
+//! - `pending`: connections not yet signed in, capped ([`PendingSlot`]).
 //! - `leave`: Leave, End, drops, and the sweep.
 //! - `events`: the [`RoomEvent`]s out to the server.
 //! - `providers`: what the server plugs in ([`ChatFilter`], [`IceProvider`]).
@@ -31,6 +32,7 @@ mod clock;
 mod events;
 mod leave;
 mod outbox;
+mod pending;
 mod providers;
 mod relay;
 mod replay;
@@ -53,6 +55,7 @@ pub use admit::{Admitted, Refused, Seat};
 pub use clock::TICK;
 pub use events::RoomEvent;
 pub use outbox::{Goodbye, Next, Outbox};
+pub use pending::PendingSlot;
 pub use providers::{ChatFilter, ChatVerdict, IceProvider, NoFilter, StaticIce};
 pub use relay::SdpKind;
 pub(crate) use shutdown::going_away;
@@ -89,6 +92,13 @@ pub struct Config {
     /// `Origin` (not browsers) are let through: the join token is what
     /// admits them. Empty: any origin (the load generator, tests).
     pub allowed_origins: Vec<String>,
+    /// Connections that have not said `hello` yet, at most, in all: an
+    /// upgrade past it is refused (503). Members of calls are not
+    /// counted, so a flood of anonymous sockets cannot push them out.
+    pub max_pending: usize,
+    /// And at most this many from one address (an IPv6 /64 counting as
+    /// one, as that is what one household or school is given).
+    pub max_pending_per_address: usize,
 }
 
 impl Default for Config {
@@ -106,6 +116,18 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(30),
             max_chat_chars: 1000,
             allowed_origins: Vec::new(),
+            // A connection is pending for one round trip, from the upgrade
+            // to the welcome (tens of milliseconds, a second on a poor
+            // school network), unless it means harm: then it is bounded
+            // by the hello timeout. A school's 200 iPads behind one
+            // address open their calls over the seconds around the bell,
+            // each page loading first, so 64 at once leaves them room;
+            // one attacker's address holds at most 64. 1,024 in all lets
+            // sixteen such schools start at the same instant while keeping
+            // what anonymous sockets can hold to about a megabyte (about
+            // 1 KiB each when idle).
+            max_pending: 1024,
+            max_pending_per_address: 64,
         }
     }
 }
@@ -144,6 +166,8 @@ struct Inner {
     live: AtomicUsize,
     /// Notified when `live` falls to 0.
     all_closed: tokio::sync::Notify,
+    /// Connections that have not said `hello`, per address and in all.
+    pending: Mutex<pending::Pending>,
     /// Every connection's outbox, for the ticker to ring alarms.
     alarms: Mutex<Vec<Weak<Outbox>>>,
     /// Whether the ticker is running.
@@ -195,6 +219,7 @@ impl Hub {
             closing: AtomicBool::new(false),
             live: AtomicUsize::new(0),
             all_closed: tokio::sync::Notify::new(),
+            pending: Mutex::new(pending::Pending::default()),
             alarms: Mutex::new(Vec::new()),
             ticking: AtomicBool::new(false),
             epoch: std::time::Instant::now(),

@@ -14,7 +14,7 @@ use chrono::Utc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::frame::{self, Opcode};
-use crate::hub::{ConnId, Goodbye, Hub, Outbox, Seat};
+use crate::hub::{ConnId, Goodbye, Hub, Outbox, PendingSlot, Seat};
 use crate::protocol::{ErrorCode, ServerBody, ServerMessage};
 
 /// The longest wait for a client to take what is written to it.
@@ -65,8 +65,10 @@ pub(super) struct Member {
     pub(super) conn: ConnId,
 }
 
-/// What a connection keeps of a message still arriving: both are rare,
-/// so they live behind one pointer that is null when neither is there.
+/// What a connection keeps for a while only: a message still arriving,
+/// one waiting for the hub's events, its place before `hello`. All are
+/// rare or brief, so they live behind one pointer that is null when none
+/// is there (as for an idle member).
 #[derive(Default)]
 pub(super) struct Partial {
     /// The unread tail of a frame that has not all arrived.
@@ -77,6 +79,10 @@ pub(super) struct Partial {
     /// hub's held events are sent (see `hub::events`); nothing more is
     /// read meanwhile.
     pub(super) held: Option<String>,
+    /// Until `hello` is accepted, the connection's place among those not
+    /// signed in (so every such connection has this box; a member's is
+    /// freed with it).
+    pub(super) pending: Option<PendingSlot>,
 }
 
 /// The state of one connection.
@@ -136,7 +142,7 @@ impl<S> Drop for Conn<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
-    fn new(hub: Hub, io: S) -> Self {
+    fn new(hub: Hub, io: S, pending: PendingSlot) -> Self {
         hub.conn_opened();
         let outbox = hub.outbox();
         if hub.is_shutting_down() {
@@ -149,7 +155,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             hub,
             outbox,
             member: None,
-            partial: None,
+            partial: Some(Box::new(Partial {
+                pending: Some(pending),
+                ..Partial::default()
+            })),
             writing: VecDeque::new(),
             allowance_at: 0,
             heard: now,
@@ -175,11 +184,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Frees what was kept of a partial message once there is none.
     pub(super) fn tidy_partial(&mut self) {
-        if self
-            .partial
-            .as_ref()
-            .is_some_and(|p| p.tail.is_empty() && p.message.is_none() && p.held.is_none())
-        {
+        if self.partial.as_ref().is_some_and(|p| {
+            p.tail.is_empty() && p.message.is_none() && p.held.is_none() && p.pending.is_none()
+        }) {
             self.partial = None;
         }
     }
@@ -230,8 +237,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         if self.phase == Phase::Open {
             self.phase = Phase::Closing;
             self.phase_at = self.hub.now_micros();
-            // Half a frame will never be finished now.
-            self.partial = None;
+            // Half a frame will never be finished now, nor a kept message
+            // handled. (A place before `hello` is kept until the
+            // connection has gone: closing, it still holds a socket.)
+            if let Some(p) = &mut self.partial {
+                p.tail = Vec::new();
+                p.message = None;
+                p.held = None;
+            }
+            self.tidy_partial();
         }
     }
 
@@ -359,7 +373,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Future for Serve<S> {
     }
 }
 
-/// Serves one websocket (after the upgrade) until it closes.
-pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(hub: Hub, io: S) -> impl Future<Output = ()> {
-    Serve(Conn::new(hub, io))
+/// Serves one websocket (after the upgrade) until it closes; `pending`
+/// is its place until it says `hello` ([`Hub::reserve_pending`]).
+pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    hub: Hub,
+    io: S,
+    pending: PendingSlot,
+) -> impl Future<Output = ()> {
+    Serve(Conn::new(hub, io, pending))
 }

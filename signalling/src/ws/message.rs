@@ -137,6 +137,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     seat: admitted.seat,
                     conn: admitted.conn,
                 }));
+                // Signed in: no longer counted among the anonymous.
+                if let Some(p) = &mut self.partial {
+                    p.pending = None;
+                }
+                self.tidy_partial();
             }
             Err(refused) => self.end_with(refused.code, refused.message),
         }

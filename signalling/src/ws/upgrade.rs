@@ -1,7 +1,9 @@
 //! The HTTP side of a connection: the listening socket, and the upgrade
 //! of `GET /ws` to a websocket (RFC 6455, section 4.2).
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -90,6 +92,18 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
     {
         return not_upgrade("Sec-WebSocket-Key must be 16 bytes in base64");
     }
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    let Some(pending) = hub.reserve_pending(address) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "too many connections are waiting to sign in; try again in a moment",
+        )
+            .into_response();
+    };
     let accept = accept_key(key.as_bytes());
     let Some(on_upgrade) = request
         .extensions_mut()
@@ -103,7 +117,7 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
     // too, and take a larger size class).
     tokio::spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            tokio::spawn(serve(hub, TokioIo::new(upgraded)));
+            tokio::spawn(serve(hub, TokioIo::new(upgraded), pending));
         }
     });
     (

@@ -215,3 +215,56 @@ async fn a_client_that_pings_but_never_says_hello_is_closed_at_the_hello_deadlin
         "closed after {took:?}, the deadline being 1.5 s after the upgrade"
     );
 }
+
+#[tokio::test]
+async fn sockets_that_have_not_said_hello_are_capped_per_address_and_in_all() {
+    use crate::support::upgrade_from;
+    use tokio::io::AsyncWriteExt;
+    let server = start(Config {
+        max_pending: 3,
+        max_pending_per_address: 2,
+        ..Config::default()
+    })
+    .await;
+    let addr = server.addr;
+    let (s, mut a1) = upgrade_from(addr, [127, 0, 0, 1]).await;
+    assert!(s.starts_with("HTTP/1.1 101"), "{s}");
+    let (s, a2) = upgrade_from(addr, [127, 0, 0, 1]).await;
+    assert!(s.starts_with("HTTP/1.1 101"), "{s}");
+    let (s, _) = upgrade_from(addr, [127, 0, 0, 1]).await;
+    assert!(
+        s.starts_with("HTTP/1.1 503"),
+        "a third from one address: {s}"
+    );
+    let (s, _b1) = upgrade_from(addr, [127, 0, 0, 2]).await;
+    assert!(s.starts_with("HTTP/1.1 101"), "another address: {s}");
+    let (s, _) = upgrade_from(addr, [127, 0, 0, 3]).await;
+    assert!(s.starts_with("HTTP/1.1 503"), "a fourth in all: {s}");
+
+    // Signed in, a connection no longer counts.
+    let hello = json!({"type": "hello", "token": server.token(&claims(Uuid::new_v4(), Uuid::new_v4(), CallRole::Mentor))});
+    a1.write_all(&crate::support::masked(
+        0x1,
+        true,
+        hello.to_string().as_bytes(),
+    ))
+    .await
+    .unwrap();
+    let (_, welcome) = crate::support::server_frame(&mut a1).await;
+    assert!(String::from_utf8_lossy(&welcome).contains("welcome"));
+    let (s, _b2) = upgrade_from(addr, [127, 0, 0, 3]).await;
+    assert!(s.starts_with("HTTP/1.1 101"), "a place freed by hello: {s}");
+
+    // Nor does one that has gone.
+    drop(a2);
+    let mut freed = false;
+    for _ in 0..50 {
+        let (s, _c) = upgrade_from(addr, [127, 0, 0, 4]).await;
+        if s.starts_with("HTTP/1.1 101") {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(freed, "a place freed by a socket closing");
+}

@@ -62,6 +62,8 @@ pub async fn start_with_events(config: Config, capacity: usize) -> Server {
         .with_state(hub.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // With the client's address, as `mentorbridge serve` gives it.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server {
         addr,
@@ -339,4 +341,30 @@ pub async fn upgrade_status(addr: SocketAddr, headers: &str) -> String {
         head.push(byte[0]);
     }
     String::from_utf8(head).unwrap().trim_end().to_owned()
+}
+
+/// Upgrades from `local` (any 127.0.0.0/8 address is this machine): the
+/// status line, and the socket, kept open.
+pub async fn upgrade_from(addr: SocketAddr, local: [u8; 4]) -> (String, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((local, 0))).unwrap();
+    let mut tcp = socket.connect(addr).await.unwrap();
+    tcp.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut byte));
+        if read.await.unwrap().is_err() {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, tcp)
 }

@@ -64,11 +64,13 @@ struct Args {
     server_pid: Option<u32>,
     /// A window of messages per write, not one message per write.
     batched: bool,
+    /// Messages each pair keeps in flight in the throughput step.
+    window: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage:\n  mb-loadgen serve [--port 7700]\n  mb-loadgen run --target mentorbridge|peerjs --url WS_URL [--rooms 500] [--payload 4000] [--seconds 5] [--rate 2000] [--idle 1000] [--hold 0] [--server-pid PID] [--batched]"
+        "usage:\n  mb-loadgen serve [--port 7700]\n  mb-loadgen run --target mentorbridge|peerjs --url WS_URL [--rooms 500] [--payload 4000] [--seconds 5] [--rate 2000] [--idle 1000] [--hold 0] [--server-pid PID] [--batched] [--window 8]"
     );
     std::process::exit(2)
 }
@@ -112,6 +114,7 @@ async fn main() {
                 hold: number(&args, "--hold", 0),
                 server_pid: flag(&args, "--server-pid").and_then(|p| p.parse().ok()),
                 batched: args.iter().any(|a| a == "--batched"),
+                window: number(&args, "--window", 8).max(1),
             })
             .await;
         }

@@ -157,7 +157,7 @@ struct Pumped {
 }
 
 /// Step 3, relayed messages per second, flat out: each pair sends a->b
-/// with a window of 8 in flight; and, given the server's pid, the
+/// with a window of `--window` (8) in flight; and, given the server's pid, the
 /// server's CPU time per relayed message over the step (which does not
 /// depend on how fast the load generator itself is).
 async fn measure_throughput(args: &Args, pairs: Vec<Pair>) -> Pumped {
@@ -179,7 +179,7 @@ async fn measure_throughput(args: &Args, pairs: Vec<Pair>) -> Pumped {
             a.wr,
             b.rd,
             frame,
-            8,
+            args.window,
             args.batched,
             until,
             d,
@@ -196,11 +196,15 @@ async fn measure_throughput(args: &Args, pairs: Vec<Pair>) -> Pumped {
         _ => 0,
     };
     let n = delivered.load(Ordering::Relaxed);
-    let mode = if args.batched {
-        "a window per write"
-    } else {
-        "one frame per write"
-    };
+    let mode = format!(
+        "{} in flight, {}",
+        args.window,
+        if args.batched {
+            "a window per write"
+        } else {
+            "one frame per write"
+        }
+    );
     let per_message = if n > 0 && args.server_pid.is_some() {
         format!(
             ", server CPU {:.1} µs per relayed message",

@@ -164,8 +164,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         if counted && f.opcode != Opcode::Close && !self.within_rate() {
             if self.count_strike() {
                 self.end_with(ErrorCode::RateLimited, "too many frames; disconnected");
+                return;
             }
-            return;
+            if f.opcode.is_control() {
+                // Over the rate, a ping goes unanswered. (A fragment is
+                // kept all the same: dropped, it would corrupt its message;
+                // the strike is what counts.)
+                return;
+            }
         }
         match f.opcode {
             Opcode::Ping => self.outbox.push_pong(frame::pong(f.payload)),

@@ -268,3 +268,51 @@ async fn sockets_that_have_not_said_hello_are_capped_per_address_and_in_all() {
     }
     assert!(freed, "a place freed by a socket closing");
 }
+
+#[tokio::test]
+async fn fragments_over_the_rate_are_not_dropped_from_the_middle_of_their_message() {
+    use tokio::io::AsyncWriteExt;
+    let server = start(Config {
+        rate_per_second: 5,
+        burst: 10,
+        ..Config::default()
+    })
+    .await;
+    let mut tcp = crate::support::raw_socket(server.addr).await;
+    let hello = json!({"type": "hello", "token": server.token(&claims(Uuid::new_v4(), Uuid::new_v4(), CallRole::Mentor))});
+    tcp.write_all(&crate::support::masked(
+        0x1,
+        true,
+        hello.to_string().as_bytes(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        crate::support::server_frame(&mut tcp).await.0,
+        0x1,
+        "welcome"
+    );
+    // Twelve fragments at once, two past the burst of ten; then, once the
+    // allowance has refilled, the last: the message must be whole.
+    let chat = json!({"type": "chat", "text": "twelve pieces and a last one"}).to_string();
+    let bytes = chat.as_bytes();
+    let (head, last) = bytes.split_at(bytes.len() - 3);
+    let mut wire = Vec::new();
+    for i in 0..12 {
+        let piece = &head[i * head.len() / 12..(i + 1) * head.len() / 12];
+        wire.extend(crate::support::masked(
+            if i == 0 { 0x1 } else { 0x0 },
+            false,
+            piece,
+        ));
+    }
+    tcp.write_all(&wire).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tcp.write_all(&crate::support::masked(0x0, true, last))
+        .await
+        .unwrap();
+    let (opcode, echoed) = crate::support::server_frame(&mut tcp).await;
+    assert_eq!(opcode, 0x1, "not closed: {echoed:?}");
+    let echoed: Value = serde_json::from_slice(&echoed).unwrap();
+    assert_eq!(echoed["text"], "twelve pieces and a last one", "{echoed}");
+}

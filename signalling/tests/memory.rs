@@ -49,6 +49,10 @@ async fn a_ping_flood_before_hello_from_a_client_that_never_reads_keeps_the_serv
         }
     }
     let grown = rss().saturating_sub(before);
+    eprintln!(
+        "{sent} bytes of pings; the process grew by {} KiB",
+        grown >> 10
+    );
     assert!(
         grown < 10 << 20,
         "{sent} bytes of pings grew the server by {} KiB",

@@ -316,3 +316,56 @@ async fn fragments_over_the_rate_are_not_dropped_from_the_middle_of_their_messag
     let echoed: Value = serde_json::from_slice(&echoed).unwrap();
     assert_eq!(echoed["text"], "twelve pieces and a last one", "{echoed}");
 }
+
+#[tokio::test]
+async fn a_member_that_never_reads_is_pushed_back_rather_than_queued_for() {
+    use tokio::io::AsyncWriteExt;
+    let mut server = start(Config {
+        rate_per_second: 1_000_000,
+        burst: 1_000_000,
+        max_chat_chars: 1000,
+        ..Config::default()
+    })
+    .await;
+    // The server's attendance recorder, reading as it goes.
+    let (_, none) = tokio::sync::mpsc::channel(1);
+    let mut events = std::mem::replace(&mut server.events, none);
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let mut tcp = crate::support::raw_socket(server.addr).await;
+    let hello = json!({"type": "hello", "token": server.token(&claims(Uuid::new_v4(), Uuid::new_v4(), CallRole::Mentor))});
+    tcp.write_all(&crate::support::masked(
+        0x1,
+        true,
+        hello.to_string().as_bytes(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        crate::support::server_frame(&mut tcp).await.0,
+        0x1,
+        "welcome"
+    );
+    // Each chat comes back to its sender (about 1 KB); the client never
+    // reads them. Once its socket is full the server stops reading from
+    // it, so the client's own writes stop going through.
+    let chat = json!({"type": "chat", "text": "x".repeat(1000)}).to_string();
+    let burst = crate::support::masked(0x1, true, chat.as_bytes()).repeat(100);
+    let mut sent = 0usize;
+    let pushed_back = loop {
+        match tokio::time::timeout(Duration::from_secs(1), tcp.write_all(&burst)).await {
+            Ok(Ok(())) => sent += burst.len(),
+            Ok(Err(e)) => panic!("cut off after {sent} bytes: {e}"),
+            Err(_) => break true,
+        }
+        if sent > 200 << 20 {
+            break false;
+        }
+    };
+    assert!(
+        pushed_back,
+        "the server read {sent} bytes from a client that reads nothing"
+    );
+    // Pushed back, not cut off as a slow consumer: nothing piled up.
+    assert_eq!(server.hub.stats().connected, 1);
+    assert_eq!(server.hub.stats().dropped, 0);
+}

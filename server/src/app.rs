@@ -20,7 +20,7 @@ use mentorbridge_signalling::hub::{Config, Hub, IceProvider, RoomEvent};
 use mentorbridge_signalling::precall::PrecallPeer;
 use mentorbridge_signalling::token::TokenKey;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 use tokio::task::JoinHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -33,7 +33,7 @@ use crate::state::{AppState, RouteSpec, Routes, Signalling};
 use crate::web;
 
 /// The room events the hub emits, for [`Background`] to store as attendance.
-pub type RoomEvents = UnboundedReceiver<RoomEvent>;
+pub type RoomEvents = Receiver<RoomEvent>;
 
 /// Names one rustls crypto provider for the process. Two back-ends are linked
 /// (ring, and aws-lc-rs through a dependency), and WebRTC's DTLS needs one
@@ -45,7 +45,10 @@ pub fn install_crypto_provider() {
 /// Builds the signalling hub, the key that signs its join tokens, and the
 /// pre-call peer; returns them with the hub's room events.
 pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // Bounded: when storing falls behind, the hub holds the calls' sign-ins
+    // and leaves back rather than dropping events (a school's lesson start
+    // is a few hundred joins at once).
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
     let secret = settings.secret_key.expose().as_bytes().to_vec();
     // The chat filter is the thread's moderation, on the rules the
     // moderator holds for each call's two schools.

@@ -74,6 +74,10 @@ pub enum FrameError {
     /// A control frame that is fragmented or longer than 125 bytes.
     #[error("bad control frame")]
     Control,
+    /// A 64-bit length with its most significant bit set, which RFC 6455
+    /// section 5.2 forbids: malformed, whatever the size limit.
+    #[error("64-bit length with the top bit set")]
+    Length,
     /// Longer than the connection allows.
     #[error("frame too large")]
     TooLarge,
@@ -131,6 +135,9 @@ fn header(buf: &[u8], max_payload: usize) -> Result<Option<Header>, FrameError> 
             Some(bytes) => {
                 let mut be = [0u8; 8];
                 be.copy_from_slice(bytes);
+                if be[0] & 0x80 != 0 {
+                    return Err(FrameError::Length);
+                }
                 (u64::from_be_bytes(be), 8)
             }
             None => return Ok(None),
@@ -264,6 +271,36 @@ impl std::io::Write for FrameBuf {
     }
 }
 
+/// Whether a close frame may carry `code` (RFC 6455 section 7.4 and the
+/// IANA registry it set up): 1000–1003 and 1007–1014 are defined, 3000–4999
+/// are for libraries and applications. The rest are unassigned, or (1005,
+/// 1006, 1015) stand for a missing code and must never be sent.
+pub fn is_valid_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+/// The close frame answering a client's close whose payload is `body`
+/// (sections 5.5.1 and 7.4): its code echoed when the body is well formed,
+/// 1000 for an empty body; 1002 for a 1-byte body or a code no one may
+/// send, 1007 for a reason that is not UTF-8 (as Autobahn's case 7.5.1
+/// expects).
+pub fn close_answer(body: &[u8]) -> (u16, &'static str) {
+    match body {
+        [] => (1000, ""),
+        [_] => (1002, "a close body starts with a 2-byte code"),
+        [a, b, reason @ ..] => {
+            let code = u16::from_be_bytes([*a, *b]);
+            if !is_valid_close_code(code) {
+                (1002, "invalid close code")
+            } else if std::str::from_utf8(reason).is_err() {
+                (1007, "close reason must be UTF-8")
+            } else {
+                (code, "")
+            }
+        }
+    }
+}
+
 /// A whole text frame holding `text`.
 pub fn text(text: &str) -> Bytes {
     let mut f = FrameBuf::new(Opcode::Text, text.len());
@@ -289,6 +326,11 @@ pub fn pong(payload: &[u8]) -> Bytes {
     let mut f = FrameBuf::new(Opcode::Pong, payload.len());
     f.push(payload);
     f.finish()
+}
+
+/// Whether `frame`, one of the server's own, is a pong.
+pub fn is_pong(frame: &[u8]) -> bool {
+    frame.first() == Some(&(0x80 | Opcode::Pong.bits()))
 }
 
 /// A client's frame, masked with `mask`: what a client sends (the load

@@ -97,6 +97,9 @@ pub enum LeaveReason {
     Ended,
     /// The booked window closed.
     WindowClosed,
+    /// The signalling server shut down (for a restart, say) while they
+    /// were in the call.
+    ServerShutdown,
 }
 
 /// What went wrong, for the client to act on.
@@ -140,6 +143,8 @@ pub enum ErrorCode {
     ChatHeld,
     /// Students chat once a supervising teacher is in the call.
     ChatWaitingForSupervisor,
+    /// The server is shutting down: connect again in a moment.
+    ShuttingDown,
 }
 
 /// A server message's content.

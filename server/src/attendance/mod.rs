@@ -123,6 +123,7 @@ fn leave_reason_name(reason: &LeaveReason) -> &'static str {
         LeaveReason::TimedOut => "timed_out",
         LeaveReason::Ended => "ended",
         LeaveReason::WindowClosed => "window_closed",
+        LeaveReason::ServerShutdown => "server_shutdown",
     }
 }
 
@@ -513,7 +514,7 @@ pub async fn settle_forever(store: Store) {
 pub async fn record_events(
     store: Store,
     moderator: std::sync::Arc<crate::safeguarding::Moderator>,
-    events: &mut mpsc::UnboundedReceiver<RoomEvent>,
+    events: &mut mpsc::Receiver<RoomEvent>,
 ) {
     while let Some(event) = events.recv().await {
         let stored = match &event {

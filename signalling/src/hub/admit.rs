@@ -83,6 +83,12 @@ impl Hub {
     ) -> Result<Admitted, Refused> {
         let claims = self.0.key.verify(token, now).map_err(token_refused)?;
         let mut state = self.lock();
+        if self.is_shutting_down() {
+            return Err(refused(
+                ErrorCode::ShuttingDown,
+                "the server is shutting down; connect again in a moment",
+            ));
+        }
         let conn = state.next_conn_id();
         let room = state.open_room(&claims)?;
         let welcome = self.welcome(&claims, room);

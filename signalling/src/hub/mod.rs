@@ -20,23 +20,27 @@
 //! - `relay`: offers, answers, candidates, chat and pings.
 //! - `replay`: what is kept for a resume, and replayed.
 //! - `outbox`: each connection's send queue ([`Outbox`]).
+//! - `pending`: connections not yet signed in, capped ([`PendingSlot`]).
 //! - `leave`: Leave, End, drops, and the sweep.
 //! - `events`: the [`RoomEvent`]s out to the server.
 //! - `providers`: what the server plugs in ([`ChatFilter`], [`IceProvider`]).
 //! - `clock`: the hub's clock and the ticker that wakes connections.
+//! - `shutdown`: connections counted, and the hub's graceful shutdown.
 
 mod admit;
 mod clock;
 mod events;
 mod leave;
 mod outbox;
+mod pending;
 mod providers;
 mod relay;
 mod replay;
 mod room;
+mod shutdown;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -51,8 +55,10 @@ pub use admit::{Admitted, Refused, Seat};
 pub use clock::TICK;
 pub use events::RoomEvent;
 pub use outbox::{Goodbye, Next, Outbox};
+pub use pending::PendingSlot;
 pub use providers::{ChatFilter, ChatVerdict, IceProvider, NoFilter, StaticIce};
 pub use relay::SdpKind;
+pub(crate) use shutdown::going_away;
 
 /// Limits and timings.
 #[derive(Clone, Debug)]
@@ -79,6 +85,20 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// The longest chat message, in characters.
     pub max_chat_chars: usize,
+    /// The origins (`https://host[:port]`, as browsers send them) whose
+    /// pages may open a websocket; an upgrade from a browser on any other
+    /// origin is refused (403), so another site's page cannot use a
+    /// visitor's browser against the server. Clients that send no
+    /// `Origin` (not browsers) are let through: the join token is what
+    /// admits them. Empty: any origin (the load generator, tests).
+    pub allowed_origins: Vec<String>,
+    /// Connections that have not said `hello` yet, at most, in all: an
+    /// upgrade past it is refused (503). Members of calls are not
+    /// counted, so a flood of anonymous sockets cannot push them out.
+    pub max_pending: usize,
+    /// And at most this many from one address (an IPv6 /64 counting as
+    /// one, as that is what one household or school is given).
+    pub max_pending_per_address: usize,
 }
 
 impl Default for Config {
@@ -95,6 +115,19 @@ impl Default for Config {
             hello_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
             max_chat_chars: 1000,
+            allowed_origins: Vec::new(),
+            // A connection is pending for one round trip, from the upgrade
+            // to the welcome (tens of milliseconds, a second on a poor
+            // school network), unless it means harm: then it is bounded
+            // by the hello timeout. A school's 200 iPads behind one
+            // address open their calls over the seconds around the bell,
+            // each page loading first, so 64 at once leaves them room;
+            // one attacker's address holds at most 64. 1,024 in all lets
+            // sixteen such schools start at the same instant while keeping
+            // what anonymous sockets can hold to about a megabyte (about
+            // 1 KiB each when idle).
+            max_pending: 1024,
+            max_pending_per_address: 64,
         }
     }
 }
@@ -124,8 +157,17 @@ struct Inner {
     config: Config,
     ice: Box<dyn IceProvider>,
     filter: Box<dyn ChatFilter>,
-    events: mpsc::UnboundedSender<RoomEvent>,
+    /// Where room events go, and those waiting for room in the channel.
+    events: Mutex<events::EventQueue>,
     state: Mutex<State>,
+    /// Shutting down: no new upgrades, no new members.
+    closing: AtomicBool,
+    /// Connections whose task has not yet ended.
+    live: AtomicUsize,
+    /// Notified when `live` falls to 0.
+    all_closed: tokio::sync::Notify,
+    /// Connections that have not said `hello`, per address and in all.
+    pending: Mutex<pending::Pending>,
     /// Every connection's outbox, for the ticker to ring alarms.
     alarms: Mutex<Vec<Weak<Outbox>>>,
     /// Whether the ticker is running.
@@ -149,23 +191,35 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// A hub checking tokens with `key`, sending room events to `events`.
+    ///
+    /// The channel is bounded, and no event is lost when it is full: the
+    /// event waits in the hub, and connections wait before handling any
+    /// message that could add another (see `hub::events`), so a server
+    /// slow to store events slows the calls' sign-ins and leaves rather
+    /// than losing them. Once [`Hub::shutdown`] has resolved, every event
+    /// is in the channel and the hub has dropped its sender: the
+    /// receiver's `recv()` returns `None` after the last one.
     pub fn new(
         key: TokenKey,
         config: Config,
         ice: Box<dyn IceProvider>,
         filter: Box<dyn ChatFilter>,
-        events: mpsc::UnboundedSender<RoomEvent>,
+        events: mpsc::Sender<RoomEvent>,
     ) -> Hub {
         Hub(Arc::new(Inner {
             key,
             config,
             ice,
             filter,
-            events,
+            events: Mutex::new(events::EventQueue::new(events)),
             state: Mutex::new(State {
                 rooms: HashMap::new(),
                 next_conn: 1,
             }),
+            closing: AtomicBool::new(false),
+            live: AtomicUsize::new(0),
+            all_closed: tokio::sync::Notify::new(),
+            pending: Mutex::new(pending::Pending::default()),
             alarms: Mutex::new(Vec::new()),
             ticking: AtomicBool::new(false),
             epoch: std::time::Instant::now(),
@@ -180,10 +234,6 @@ impl Hub {
         // A panic while holding the lock leaves maps that are still
         // consistent (every change is a single insert or remove).
         self.0.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn emit(&self, event: RoomEvent) {
-        let _ = self.0.events.send(event);
     }
 
     /// How many rooms and members there are now.

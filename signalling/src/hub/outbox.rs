@@ -9,6 +9,7 @@ use std::task::Waker;
 
 use bytes::Bytes;
 
+use crate::frame;
 use crate::protocol::ErrorCode;
 
 /// A connection's send queue: the hub fills it (never waiting), the
@@ -53,8 +54,9 @@ pub(super) enum QueueError {
 pub enum Goodbye {
     /// Send this error, then close (code 4000).
     Error(ErrorCode, String),
-    /// Just close: the connection has queued its own last frame.
-    Quiet,
+    /// Just a close frame with this code and reason (a protocol error,
+    /// the answer to the client's own close, or leaving).
+    Close(u16, String),
 }
 
 /// What [`Outbox::take`] found.
@@ -97,11 +99,32 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues the pong answering a client's ping. At most one waits: a
+    /// pong still queued is replaced by this one, which answers the most
+    /// recent ping, as RFC 6455 section 5.5.3 allows. (Answered one for
+    /// one, a flood of 6-byte pings from a client that never reads grew
+    /// the server by ten times its size.)
+    pub fn push_pong(&self, pong: Bytes) {
+        let mut inner = self.lock();
+        if inner.gone || inner.close.is_some() {
+            return;
+        }
+        match inner.frames.iter_mut().rev().find(|f| frame::is_pong(f)) {
+            Some(waiting) => *waiting = pong,
+            None => inner.frames.push_back(pong),
+        }
+        if let Some(w) = inner.waker.take() {
+            w.wake();
+        }
+    }
+
     /// Queues a frame from the connection itself (its own error replies):
     /// these are not counted against the limit, which is for the room.
+    /// Each is bounded by the connection (its strikes, its resume's
+    /// backlog), not by this queue.
     pub fn push_own(&self, frame: Bytes) {
         let mut inner = self.lock();
-        if !inner.gone {
+        if !inner.gone && inner.close.is_none() {
             inner.frames.push_back(frame);
         }
     }
@@ -113,9 +136,28 @@ impl Outbox {
     }
 
     /// Closes after what is queued, as `goodbye` says (the first wins).
+    /// The close frame is made only once everything before it is out, and
+    /// nothing is queued after it: no frame can slip in behind the close.
     pub fn say_goodbye(&self, goodbye: Goodbye) {
+        self.set_goodbye(goodbye, false);
+    }
+
+    /// Answers the client's close frame with `goodbye`, instead of any
+    /// goodbye not yet begun: the client has closed, so the answer must be
+    /// a close frame (an error message would be data after its close).
+    pub fn answer_close(&self, goodbye: Goodbye) {
+        self.set_goodbye(goodbye, true);
+    }
+
+    fn set_goodbye(&self, goodbye: Goodbye, replace: bool) {
         let mut inner = self.lock();
-        if inner.close.is_none() && !inner.gone {
+        if inner.gone {
+            // Its goodbye is under way: nothing to wake it for. (Taking
+            // the waker here would leave a lingering connection deaf to
+            // its alarm, see `set_alarm`.)
+            return;
+        }
+        if replace || inner.close.is_none() {
             inner.close = Some(Box::new(goodbye));
         }
         if let Some(w) = inner.waker.take() {
@@ -149,6 +191,9 @@ impl Outbox {
     /// Asks to be woken (through `waker`) once the hub's clock passes `at`
     /// ([`Hub::micros`](super::Hub::micros)).
     pub fn set_alarm(&self, at: u64, waker: &Waker) {
+        // The same alarm as before: its waker is still here, as only
+        // `ring_if_due` (which clears the alarm) and wakes that lead the
+        // connection to `take` (which puts it back) remove it.
         if self.alarm.swap(at, Ordering::Relaxed) == at {
             return;
         }

@@ -14,7 +14,7 @@ use chrono::Utc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::frame::{self, Opcode};
-use crate::hub::{ConnId, Goodbye, Hub, Outbox, Seat};
+use crate::hub::{ConnId, Goodbye, Hub, Outbox, PendingSlot, Seat};
 use crate::protocol::{ErrorCode, ServerBody, ServerMessage};
 
 /// The longest wait for a client to take what is written to it.
@@ -65,14 +65,24 @@ pub(super) struct Member {
     pub(super) conn: ConnId,
 }
 
-/// What a connection keeps of a message still arriving: both are rare,
-/// so they live behind one pointer that is null when neither is there.
+/// What a connection keeps for a while only: a message still arriving,
+/// one waiting for the hub's events, its place before `hello`. All are
+/// rare or brief, so they live behind one pointer that is null when none
+/// is there (as for an idle member).
 #[derive(Default)]
 pub(super) struct Partial {
     /// The unread tail of a frame that has not all arrived.
     pub(super) tail: Vec<u8>,
     /// A message arriving in fragments: its opcode and what has come.
     pub(super) message: Option<(Opcode, Vec<u8>)>,
+    /// A whole message that could make a room event, kept until the
+    /// hub's held events are sent (see `hub::events`); nothing more is
+    /// read meanwhile.
+    pub(super) held: Option<String>,
+    /// Until `hello` is accepted, the connection's place among those not
+    /// signed in (so every such connection has this box; a member's is
+    /// freed with it).
+    pub(super) pending: Option<PendingSlot>,
 }
 
 /// The state of one connection.
@@ -100,8 +110,11 @@ pub(super) struct Conn<S> {
     /// Since when a write has been waiting for the client to read
     /// ([`NEVER`]: none is).
     pub(super) stalled: u64,
-    /// Closing: when it began (a goodbye not out within [`SEND_TIMEOUT`]
-    /// is abandoned). Lingering: when lingering ends.
+    /// Open: when the connection was upgraded (the hello deadline counts
+    /// from it, whatever the client sends meanwhile). Closing: when it
+    /// began (a goodbye not out within [`SEND_TIMEOUT`] is abandoned).
+    /// Lingering: when lingering ends. (One field for the three, as the
+    /// connection has no bytes to spare: see `a_connection_fits_a_256_byte_task`.)
     pub(super) phase_at: u64,
     pub(super) written: u32,
     pub(super) strikes: u8,
@@ -124,24 +137,33 @@ impl<S> Drop for Conn<S> {
         {
             self.hub.dropped(&member.seat, member.conn, Utc::now());
         }
+        self.hub.conn_closed();
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
-    fn new(hub: Hub, io: S) -> Self {
+    fn new(hub: Hub, io: S, pending: PendingSlot) -> Self {
+        hub.conn_opened();
         let outbox = hub.outbox();
+        if hub.is_shutting_down() {
+            // Upgraded as shutdown began: told at once, like the rest.
+            outbox.say_goodbye(crate::hub::going_away());
+        }
         let now = hub.now_micros();
         Conn {
             io,
             hub,
             outbox,
             member: None,
-            partial: None,
+            partial: Some(Box::new(Partial {
+                pending: Some(pending),
+                ..Partial::default()
+            })),
             writing: VecDeque::new(),
             allowance_at: 0,
             heard: now,
             stalled: NEVER,
-            phase_at: 0,
+            phase_at: now,
             written: 0,
             strikes: 0,
             phase: Phase::Open,
@@ -162,13 +184,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Frees what was kept of a partial message once there is none.
     pub(super) fn tidy_partial(&mut self) {
-        if self
-            .partial
-            .as_ref()
-            .is_some_and(|p| p.tail.is_empty() && p.message.is_none())
-        {
+        if self.partial.as_ref().is_some_and(|p| {
+            p.tail.is_empty() && p.message.is_none() && p.held.is_none() && p.pending.is_none()
+        }) {
             self.partial = None;
         }
+    }
+
+    /// Whether a message is kept until the hub's held events are sent.
+    pub(super) fn holding(&self) -> bool {
+        self.partial.as_ref().is_some_and(|p| p.held.is_some())
+    }
+
+    /// Handles the kept message once the hub's events are sent, then what
+    /// arrived behind it; true if it did (false: still waiting, and woken
+    /// when it may).
+    fn release_held(&mut self, cx: &Context<'_>) -> bool {
+        if !self.holding() || self.hub.events_held_wake(cx.waker()) {
+            return false;
+        }
+        let Some(text) = self.partial.as_mut().and_then(|p| p.held.take()) else {
+            return false;
+        };
+        self.on_text(&text);
+        self.handle_tail();
+        self.tidy_partial();
+        true
     }
 
     /// Notes that a write is waiting for the client, if none was.
@@ -196,22 +237,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         if self.phase == Phase::Open {
             self.phase = Phase::Closing;
             self.phase_at = self.hub.now_micros();
-            // Half a frame will never be finished now.
-            self.partial = None;
+            // Half a frame will never be finished now, nor a kept message
+            // handled. (A place before `hello` is kept until the
+            // connection has gone: closing, it still holds a socket.)
+            if let Some(p) = &mut self.partial {
+                p.tail = Vec::new();
+                p.message = None;
+                p.held = None;
+            }
+            self.tidy_partial();
         }
     }
 
     /// Ends the connection with a bare close frame (a protocol error, or
-    /// the answer to the client's own close).
+    /// leaving).
     pub(super) fn end_quietly(&mut self, close_code: u16, reason: &str) {
-        self.outbox.push_own(frame::close(close_code, reason));
-        self.outbox.say_goodbye(Goodbye::Quiet);
+        self.outbox
+            .say_goodbye(Goodbye::Close(close_code, reason.to_owned()));
+        self.begin_closing();
+    }
+
+    /// Answers the client's close frame, whose payload is `body`.
+    pub(super) fn answer_close(&mut self, body: &[u8]) {
+        let (code, reason) = frame::close_answer(body);
+        self.outbox
+            .answer_close(Goodbye::Close(code, reason.to_owned()));
         self.begin_closing();
     }
 
     fn poll_conn(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
-            if self.phase == Phase::Open || self.phase == Phase::Lingering {
+            if self.phase == Phase::Open {
+                self.release_held(cx);
+            }
+            // Back-pressure: while the client is not taking what is
+            // written to it, nothing more is read from it (and so nothing
+            // more queued for it); its own socket fills and its writes
+            // wait instead of the server's memory growing. The same while
+            // a message waits for the hub's room events to be sent.
+            let reading = self.phase == Phase::Lingering
+                || (self.phase == Phase::Open && self.stalled == NEVER && !self.holding());
+            if reading {
                 self.poll_read(cx);
             }
             if matches!(self.phase, Phase::Open | Phase::Closing) {
@@ -219,6 +285,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
             if self.phase == Phase::Done {
                 return Poll::Ready(());
+            }
+            let may_read = self.phase == Phase::Open && self.stalled == NEVER;
+            if may_read && self.holding() && self.release_held(cx) {
+                continue;
+            }
+            if !reading && may_read && !self.holding() {
+                // The writes flowed again: read what waited.
+                continue;
             }
             // No timer of its own: the hub's ticker wakes it once the
             // first deadline has passed.
@@ -240,11 +314,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         match self.phase {
             Phase::Open => {
                 let quiet = if self.member.is_some() {
-                    config.idle_timeout
+                    self.heard.saturating_add(micros(config.idle_timeout))
                 } else {
-                    config.hello_timeout
+                    // From the upgrade, not from the last frame: pings
+                    // must not keep an anonymous socket open for ever.
+                    self.phase_at.saturating_add(micros(config.hello_timeout))
                 };
-                Some(self.heard.saturating_add(micros(quiet)).min(stalled_until))
+                Some(quiet.min(stalled_until))
             }
             Phase::Closing => Some(
                 self.phase_at
@@ -267,7 +343,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             return true;
         }
         match self.phase {
-            Phase::Open if self.member.is_none() && since(self.heard, config.hello_timeout) => {
+            Phase::Open if self.member.is_none() && since(self.phase_at, config.hello_timeout) => {
                 self.end_with(ErrorCode::HelloFirst, "send hello with a join token first");
             }
             Phase::Open if self.member.is_some() && since(self.heard, config.idle_timeout) => {
@@ -297,7 +373,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Future for Serve<S> {
     }
 }
 
-/// Serves one websocket (after the upgrade) until it closes.
-pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(hub: Hub, io: S) -> impl Future<Output = ()> {
-    Serve(Conn::new(hub, io))
+/// Serves one websocket (after the upgrade) until it closes; `pending`
+/// is its place until it says `hello` ([`Hub::reserve_pending`]).
+pub fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    hub: Hub,
+    io: S,
+    pending: PendingSlot,
+) -> impl Future<Output = ()> {
+    Serve(Conn::new(hub, io, pending))
 }

@@ -29,7 +29,7 @@ const STRIKES: u8 = 20;
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Whether the client may send a message now, under the rate limit.
-    fn within_rate(&mut self) -> bool {
+    pub(super) fn within_rate(&mut self) -> bool {
         let config = self.hub.config();
         let interval = 1_000_000 / u64::from(config.rate_per_second.max(1));
         let tolerance = interval * u64::from(config.burst.max(1) - 1);
@@ -43,7 +43,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Counts a strike: true once there have been too many.
-    fn count_strike(&mut self) -> bool {
+    pub(super) fn count_strike(&mut self) -> bool {
         self.strikes = self.strikes.saturating_add(1);
         self.strikes > STRIKES
     }
@@ -70,6 +70,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             self.end_quietly(1007, "text must be UTF-8");
             return;
         };
+        if self.hub.events_held() && self.may_make_an_event(text) {
+            // Back-pressure on room events: this waits for them to be
+            // sent (see `hub::events`), and nothing more is read.
+            self.partial.get_or_insert_default().held = Some(text.to_owned());
+            return;
+        }
+        self.on_text(text);
+    }
+
+    /// Whether `text` is a message that can make a room event: `hello`
+    /// (joined, resumed), `state` (media), `chat`, `leave` and `end`.
+    /// Asked only while events are held, so it may parse.
+    fn may_make_an_event(&self, text: &str) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Kind<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        match serde_json::from_str::<Kind<'_>>(text) {
+            Ok(Kind { kind }) => {
+                self.member.is_none() || matches!(&*kind, "state" | "chat" | "leave" | "end")
+            }
+            // Refused whole, with no event.
+            Err(_) => false,
+        }
+    }
+
+    /// Handles a whole text message.
+    pub(super) fn on_text(&mut self, text: &str) {
         match self.member.take() {
             None => self.on_hello(text),
             Some(member) => {
@@ -108,6 +137,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     seat: admitted.seat,
                     conn: admitted.conn,
                 }));
+                // Signed in: no longer counted among the anonymous.
+                if let Some(p) = &mut self.partial {
+                    p.pending = None;
+                }
+                self.tidy_partial();
             }
             Err(refused) => self.end_with(refused.code, refused.message),
         }

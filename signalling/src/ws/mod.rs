@@ -3,9 +3,11 @@
 //! A connection is one task driving one `Conn`: it reads the client's
 //! frames, hands each message to the [`Hub`](crate::hub::Hub) (which never waits on
 //! anyone), and writes out what the hub has queued for it in its
-//! [`Outbox`](crate::hub::Outbox). A client that sends too much, too large or too fast is
-//! answered with an error code, then cut off if it keeps on; one that
-//! stops reading fills only its own queue and is cut off alone.
+//! [`Outbox`](crate::hub::Outbox). A client that sends too much, too large or too fast
+//! (control frames included) is answered with an error code, then cut off
+//! if it keeps on; one that stops reading fills only its own queue (one
+//! pong at most, whatever it pings), is read no more while its writes
+//! wait, and is cut off alone.
 //!
 //! ## Memory
 //! Almost every connection is idle almost all the time (a call's

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::conn::{Conn, Phase};
 use crate::frame::{self, Frame, FrameError, Opcode};
+use crate::protocol::ErrorCode;
 
 /// Reads in a row before a busy connection lets others run.
 const READS_PER_TURN: usize = 16;
@@ -39,7 +40,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     return;
                 }
                 Poll::Ready(true) => {
-                    if !matches!(self.phase, Phase::Open | Phase::Lingering) {
+                    if !matches!(self.phase, Phase::Open | Phase::Lingering) || self.holding() {
                         return;
                     }
                 }
@@ -120,7 +121,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
         let limit = self.transport_limit();
         let mut at = 0;
-        while self.phase == Phase::Open && at < buf.len() {
+        // Frames behind a kept message wait, still masked, in the tail.
+        while self.phase == Phase::Open && at < buf.len() && !self.holding() {
             match frame::parse(&mut buf[at..], limit) {
                 Ok(Some((f, used))) => {
                     at += used;
@@ -136,23 +138,45 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         at
     }
 
+    /// Handles the whole frames already in the kept tail (those that
+    /// arrived behind a message that was kept).
+    pub(super) fn handle_tail(&mut self) {
+        let Some(mut tail) = self.partial.as_mut().map(|p| std::mem::take(&mut p.tail)) else {
+            return;
+        };
+        let used = self.handle(&mut tail);
+        if used < tail.len() && self.phase == Phase::Open {
+            tail.drain(..used);
+            self.partial.get_or_insert_default().tail = tail;
+        }
+    }
+
     fn protocol_error(&mut self, e: FrameError) {
         self.end_quietly(e.close_code(), &e.to_string());
     }
 
     fn on_frame(&mut self, f: Frame<'_>) {
         self.heard = self.hub.now_micros();
-        match f.opcode {
-            Opcode::Ping => self.outbox.push_own(frame::pong(f.payload)),
-            Opcode::Pong => {}
-            Opcode::Close => {
-                // Answer the client's close with the same code.
-                let code = match f.payload {
-                    [a, b, ..] => u16::from_be_bytes([*a, *b]),
-                    _ => 1000,
-                };
-                self.end_quietly(code, "");
+        // Whole messages are counted as they are handed on; every other
+        // frame is counted here, or pings and fragments, each a few bytes,
+        // could be sent as fast as the server can read them.
+        let counted = f.opcode.is_control() || !f.fin;
+        if counted && f.opcode != Opcode::Close && !self.within_rate() {
+            if self.count_strike() {
+                self.end_with(ErrorCode::RateLimited, "too many frames; disconnected");
+                return;
             }
+            if f.opcode.is_control() {
+                // Over the rate, a ping goes unanswered. (A fragment is
+                // kept all the same: dropped, it would corrupt its message;
+                // the strike is what counts.)
+                return;
+            }
+        }
+        match f.opcode {
+            Opcode::Ping => self.outbox.push_pong(frame::pong(f.payload)),
+            Opcode::Pong => {}
+            Opcode::Close => self.answer_close(f.payload),
             Opcode::Text | Opcode::Binary
                 if self.partial.as_ref().is_some_and(|p| p.message.is_some()) =>
             {

@@ -1,7 +1,9 @@
 //! The HTTP side of a connection: the listening socket, and the upgrade
 //! of `GET /ws` to a websocket (RFC 6455, section 4.2).
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -48,6 +50,13 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 /// An axum handler for `GET /ws`: checks the upgrade (RFC 6455 section
 /// 4.2), answers `101 Switching Protocols` and serves the connection.
 pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
+    if hub.is_shutting_down() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the signalling server is shutting down",
+        )
+            .into_response();
+    }
     let headers = request.headers();
     if !header_has(headers, header::CONNECTION, "upgrade") {
         return not_upgrade("Connection must include `upgrade`");
@@ -67,6 +76,13 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
         )
             .into_response();
     }
+    if !origin_allowed(headers, &hub.config().allowed_origins) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this page's origin may not open the signalling socket",
+        )
+            .into_response();
+    }
     let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
         return not_upgrade("Sec-WebSocket-Key is missing");
     };
@@ -76,6 +92,18 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
     {
         return not_upgrade("Sec-WebSocket-Key must be 16 bytes in base64");
     }
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    let Some(pending) = hub.reserve_pending(address) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            "too many connections are waiting to sign in; try again in a moment",
+        )
+            .into_response();
+    };
     let accept = accept_key(key.as_bytes());
     let Some(on_upgrade) = request
         .extensions_mut()
@@ -89,7 +117,7 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
     // too, and take a larger size class).
     tokio::spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            tokio::spawn(serve(hub, TokioIo::new(upgraded)));
+            tokio::spawn(serve(hub, TokioIo::new(upgraded), pending));
         }
     });
     (
@@ -101,6 +129,25 @@ pub async fn handler(State(hub): State<Hub>, mut request: Request) -> Response {
         ],
     )
         .into_response()
+}
+
+/// Whether the request's `Origin` (if any) is one of `allowed` (all are,
+/// if `allowed` is empty). Browsers always send `Origin` on a websocket
+/// upgrade; its scheme and host are lower case, but a port or a host
+/// could be written otherwise in the configuration, so case is ignored.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let origin = origin.as_bytes();
+    allowed.iter().any(|a| {
+        a.trim_end_matches('/')
+            .as_bytes()
+            .eq_ignore_ascii_case(origin)
+    })
 }
 
 /// `Sec-WebSocket-Accept` for a client's key.

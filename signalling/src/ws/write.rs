@@ -52,15 +52,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
             Next::Close(goodbye) => {
                 self.said_goodbye = true;
-                if let Goodbye::Error(code, message) = goodbye {
-                    self.left |= matches!(
-                        code,
-                        ErrorCode::Replaced | ErrorCode::CallEnded | ErrorCode::OutsideWindow
-                    );
-                    self.writing.push_back(error_frame(code, &message));
-                    // 4000-range close codes are the application's own.
-                    self.writing
-                        .push_back(frame::close(4000, &format!("{code:?}")));
+                match goodbye {
+                    Goodbye::Error(code, message) => {
+                        self.left |= matches!(
+                            code,
+                            ErrorCode::Replaced | ErrorCode::CallEnded | ErrorCode::OutsideWindow
+                        );
+                        self.writing.push_back(error_frame(code, &message));
+                        // 4000-range close codes are the application's own.
+                        self.writing
+                            .push_back(frame::close(4000, &format!("{code:?}")));
+                    }
+                    Goodbye::Close(code, reason) => {
+                        self.writing.push_back(frame::close(code, &reason));
+                    }
                 }
                 self.begin_closing();
                 true

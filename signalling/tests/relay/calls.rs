@@ -176,3 +176,118 @@ async fn chat_passes_the_filter_or_is_kept_back_and_logged() {
     );
     assert!(matches!(kept[1].1, ChatVerdict::Hold(_)));
 }
+
+#[tokio::test]
+async fn room_events_are_never_lost_however_slowly_the_server_reads_them() {
+    use mentorbridge_signalling::hub::RoomEvent;
+    use std::time::Duration;
+    // Room for one event at a time, read every 20 ms.
+    let mut server = crate::support::start_with_events(Config::default(), 1).await;
+    let (_, none) = tokio::sync::mpsc::channel(1);
+    let mut events = std::mem::replace(&mut server.events, none);
+    let reader = tokio::spawn(async move {
+        let mut all = Vec::new();
+        while let Some(e) = events.recv().await {
+            all.push(e);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        all
+    });
+    let mut clients = Vec::new();
+    let mut users = Vec::new();
+    for _ in 0..10 {
+        let user = Uuid::new_v4();
+        let (c, _) = server.join(Uuid::new_v4(), user, CallRole::Mentor).await;
+        clients.push(c);
+        users.push(user);
+    }
+    // Half leave, and report their media first; the rest are still in
+    // when the server shuts down.
+    for c in &mut clients[..5] {
+        c.send(json!({"type": "state", "pc_state": "connected"}))
+            .await;
+        c.send(json!({"type": "leave"})).await;
+    }
+    for c in &mut clients[..5] {
+        assert!(c.next().await.is_none(), "closed after leaving");
+    }
+    server.hub.shutdown(Duration::from_secs(10)).await;
+    let all = tokio::time::timeout(Duration::from_secs(20), reader)
+        .await
+        .expect("every event read, then the end")
+        .unwrap();
+    let count = |f: &dyn Fn(&RoomEvent) -> bool| all.iter().filter(|e| f(e)).count();
+    assert_eq!(
+        count(&|e| matches!(e, RoomEvent::Joined { .. })),
+        10,
+        "{all:?}"
+    );
+    assert_eq!(
+        count(&|e| matches!(e, RoomEvent::Media { .. })),
+        5,
+        "{all:?}"
+    );
+    assert_eq!(
+        count(&|e| matches!(
+            e,
+            RoomEvent::Left {
+                reason: LeaveReason::Left,
+                ..
+            }
+        )),
+        5,
+        "{all:?}"
+    );
+    assert_eq!(
+        count(&|e| matches!(
+            e,
+            RoomEvent::Left {
+                reason: LeaveReason::ServerShutdown,
+                ..
+            }
+        )),
+        5,
+        "{all:?}"
+    );
+    // Each person's events in the order they happened.
+    for user in &users[..5] {
+        let mine: Vec<&str> = all
+            .iter()
+            .filter_map(|e| match e {
+                RoomEvent::Joined { user: u, .. } if u == user => Some("joined"),
+                RoomEvent::Media { user: u, .. } if u == user => Some("media"),
+                RoomEvent::Left { user: u, .. } if u == user => Some("left"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(mine, ["joined", "media", "left"]);
+    }
+}
+
+#[tokio::test]
+async fn a_connection_whose_messages_would_make_events_waits_while_the_server_is_behind() {
+    use mentorbridge_signalling::hub::RoomEvent;
+    let mut server = crate::support::start_with_events(Config::default(), 1).await;
+    let (mut a, _) = server
+        .join(Uuid::new_v4(), Uuid::new_v4(), CallRole::Mentor)
+        .await;
+    // `joined` fills the channel; the first `state` waits in the hub; the
+    // second waits in the connection, which reads nothing more, so the
+    // ping behind it goes unanswered for now.
+    a.send(json!({"type": "state", "pc_state": "connecting"}))
+        .await;
+    a.send(json!({"type": "state", "pc_state": "connected"}))
+        .await;
+    a.send(json!({"type": "ping"})).await;
+    a.quiet().await;
+    let mut kinds = Vec::new();
+    for _ in 0..3 {
+        kinds.push(match server.event().await {
+            RoomEvent::Joined { .. } => "joined".to_owned(),
+            RoomEvent::Media { state, .. } => state,
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(kinds, ["joined", "connecting", "connected"]);
+    a.expect("pong").await;
+}

@@ -9,5 +9,6 @@ mod support;
 mod calls;
 mod limits;
 mod resume;
+mod shutdown;
 mod tokens;
 mod wire;

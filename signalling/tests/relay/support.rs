@@ -36,12 +36,17 @@ impl ChatFilter for BlockWord {
 pub struct Server {
     pub addr: SocketAddr,
     pub hub: Hub,
-    events: mpsc::UnboundedReceiver<RoomEvent>,
+    pub events: mpsc::Receiver<RoomEvent>,
     signer: TokenKey,
 }
 
 pub async fn start(config: Config) -> Server {
-    let (tx, events) = mpsc::unbounded_channel();
+    start_with_events(config, 1024).await
+}
+
+/// A server whose room events go through a channel of `capacity`.
+pub async fn start_with_events(config: Config, capacity: usize) -> Server {
+    let (tx, events) = mpsc::channel(capacity);
     let hub = Hub::new(
         TokenKey::new(SECRET),
         config,
@@ -57,6 +62,8 @@ pub async fn start(config: Config) -> Server {
         .with_state(hub.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // With the client's address, as `mentorbridge serve` gives it.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server {
         addr,
@@ -191,6 +198,14 @@ impl Server {
             .unwrap()
     }
 
+    /// The next event, or `None` once the hub has let go of its sender
+    /// and every event is read (5 s at most).
+    pub async fn next_event(&mut self) -> Option<RoomEvent> {
+        tokio::time::timeout(Duration::from_secs(5), self.events.recv())
+            .await
+            .expect("an event, or the end of them, within 5 s")
+    }
+
     pub fn drain_events(&mut self) -> Vec<RoomEvent> {
         let mut out = Vec::new();
         while let Ok(e) = self.events.try_recv() {
@@ -237,4 +252,119 @@ pub fn sdp(size: usize) -> String {
         "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n{}",
         "a=x\r\n".repeat(size / 5)
     )
+}
+
+/// Opens `/ws` by hand, for frames no websocket library would send.
+pub async fn raw_socket(addr: SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+    tcp
+}
+
+/// A masked client frame, built here byte by byte (not with the crate's
+/// own framing, which is what is under test): any opcode, even reserved ones.
+pub fn masked(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x9e, 0x11, 0x5a, 0xc3];
+    let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+/// The next server frame: opcode and payload.
+pub async fn server_frame(tcp: &mut tokio::net::TcpStream) -> (u8, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let read = async {
+        let mut head = [0u8; 2];
+        tcp.read_exact(&mut head).await.unwrap();
+        assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut l = [0u8; 2];
+                tcp.read_exact(&mut l).await.unwrap();
+                usize::from(u16::from_be_bytes(l))
+            }
+            127 => {
+                let mut l = [0u8; 8];
+                tcp.read_exact(&mut l).await.unwrap();
+                usize::try_from(u64::from_be_bytes(l)).unwrap()
+            }
+            n => usize::from(n),
+        };
+        let mut payload = vec![0u8; len];
+        tcp.read_exact(&mut payload).await.unwrap();
+        (head[0] & 0x0f, payload)
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .unwrap()
+}
+
+/// The status line of the server's answer to an upgrade with `headers`.
+pub async fn upgrade_status(addr: SocketAddr, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut byte));
+        read.await.unwrap().unwrap();
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap().trim_end().to_owned()
+}
+
+/// Upgrades from `local` (any 127.0.0.0/8 address is this machine): the
+/// status line, and the socket, kept open.
+pub async fn upgrade_from(addr: SocketAddr, local: [u8; 4]) -> (String, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((local, 0))).unwrap();
+    let mut tcp = socket.connect(addr).await.unwrap();
+    tcp.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut byte));
+        if read.await.unwrap().is_err() {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, tcp)
 }

@@ -27,15 +27,31 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// The server's CPU time so far (user and system), in microseconds, from
+/// `/proc/<pid>/stat`, whose times are in USER_HZ ticks (100 a second on
+/// Linux whatever the kernel's own tick).
+fn cpu_micros(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (which may hold spaces), in brackets: the
+    // state is field 3, utime and stime fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10_000)
+}
+
 /// Drives one direction of a pair: keeps `window` copies of `frame` in
-/// flight (topping the window up in one write after each read), the
+/// flight (topping the window up after each read: one frame per write, as
+/// a browser sends them, or all in one write when `batched`), the
 /// receiver's arrivals counted in `delivered`, until `until`.
+#[allow(clippy::too_many_arguments)]
 async fn pump(
     target: Target,
     mut from: OwnedWriteHalf,
     mut to: Reader,
     frame: Vec<u8>,
     window: usize,
+    batched: bool,
     until: Instant,
     delivered: Arc<AtomicU64>,
 ) -> (OwnedWriteHalf, Reader) {
@@ -44,7 +60,19 @@ async fn pump(
     loop {
         if in_flight < window && Instant::now() < until {
             let n = window - in_flight;
-            if from.write_all(&burst[..n * frame.len()]).await.is_err() {
+            let written = if batched {
+                from.write_all(&burst[..n * frame.len()]).await
+            } else {
+                let mut each = Ok(());
+                for _ in 0..n {
+                    each = from.write_all(&frame).await;
+                    if each.is_err() {
+                        break;
+                    }
+                }
+                each
+            };
+            if written.is_err() {
                 return (from, to);
             }
             in_flight = window;
@@ -129,13 +157,16 @@ struct Pumped {
 }
 
 /// Step 3, relayed messages per second, flat out: each pair sends a->b
-/// with a window of 8 in flight.
+/// with a window of `--window` (8) in flight; and, given the server's pid, the
+/// server's CPU time per relayed message over the step (which does not
+/// depend on how fast the load generator itself is).
 async fn measure_throughput(args: &Args, pairs: Vec<Pair>) -> Pumped {
     let target = args.target;
     let body = "a=x".repeat(args.payload / 3);
     let delivered = Arc::new(AtomicU64::new(0));
     let until = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
+    let cpu_before = args.server_pid.and_then(cpu_micros);
     let mut tasks = Vec::new();
     let mut rest = Vec::new();
     for p in pairs {
@@ -143,7 +174,16 @@ async fn measure_throughput(args: &Args, pairs: Vec<Pair>) -> Pumped {
         let frame = client_frame(text.as_bytes(), fresh_mask());
         let d = delivered.clone();
         let Pair { a, b, b_user } = p;
-        tasks.push(tokio::spawn(pump(target, a.wr, b.rd, frame, 8, until, d)));
+        tasks.push(tokio::spawn(pump(
+            target,
+            a.wr,
+            b.rd,
+            frame,
+            args.window,
+            args.batched,
+            until,
+            d,
+        )));
         rest.push((a.rd, b.wr, b.id, b_user));
     }
     let mut halves = Vec::new();
@@ -151,9 +191,30 @@ async fn measure_throughput(args: &Args, pairs: Vec<Pair>) -> Pumped {
         halves.push(t.await.unwrap());
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = match (cpu_before, args.server_pid.and_then(cpu_micros)) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => 0,
+    };
     let n = delivered.load(Ordering::Relaxed);
+    let mode = format!(
+        "{} in flight, {}",
+        args.window,
+        if args.batched {
+            "a window per write"
+        } else {
+            "one frame per write"
+        }
+    );
+    let per_message = if n > 0 && args.server_pid.is_some() {
+        format!(
+            ", server CPU {:.1} µs per relayed message",
+            cpu as f64 / n as f64
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "throughput: {n} messages of {} bytes relayed in {secs:.2} s = {:.0} msg/s",
+        "throughput ({mode}): {n} messages of {} bytes relayed in {secs:.2} s = {:.0} msg/s{per_message}",
         args.payload,
         n as f64 / secs
     );

@@ -9,7 +9,6 @@
 //! building the state.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -55,7 +54,10 @@ pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
     let moderator = Arc::new(crate::safeguarding::Moderator::default());
     let hub = Hub::new(
         TokenKey::new(&secret),
-        Config::default(),
+        Config {
+            allowed_origins: allowed_origins(settings),
+            ..Config::default()
+        },
         Box::new(settings.ice.clone()),
         Box::new(crate::safeguarding::CallFilter(moderator.clone())),
         tx,
@@ -75,12 +77,41 @@ pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
     (signalling, rx)
 }
 
+/// The pages' own origin, the only one whose pages may open the signalling
+/// socket (a page elsewhere could otherwise use a visitor's join token).
+/// Served on a loopback address, `localhost` is the same server.
+fn allowed_origins(settings: &Settings) -> Vec<String> {
+    let base = settings.base_url();
+    let origin = match base.find("://") {
+        Some(i) => match base[i + 3..].find('/') {
+            Some(j) => base[..i + 3 + j].to_owned(),
+            None => base.clone(),
+        },
+        None => base.clone(),
+    };
+    let mut origins = vec![origin];
+    if settings.bind.ip().is_loopback() {
+        let scheme = if settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        origins.push(format!("{scheme}://localhost:{}", settings.bind.port()));
+    }
+    origins
+}
+
 /// The tasks that run beside the server: storing room events as attendance,
 /// settling sessions whose rooms have closed, sweeping the hub, and (with a
 /// mail server configured) sending the invite outbox. Each is supervised: a
 /// panic is logged and the task started again, so one bad row cannot stop
 /// every school's invites or attendance until a restart.
-pub struct Background(Vec<JoinHandle<()>>);
+pub struct Background {
+    /// Storing room events: it ends by itself once the hub has let go of
+    /// the events and every one is stored.
+    events: JoinHandle<()>,
+    others: Vec<JoinHandle<()>>,
+}
 
 impl Background {
     /// Starts every background task.
@@ -100,13 +131,13 @@ impl Background {
         }
         let events = Arc::new(tokio::sync::Mutex::new(events));
         let (store, moderator) = (state.store.clone(), state.moderator.clone());
-        tasks.push(tokio::spawn(supervised("storing room events", move || {
+        let events = tokio::spawn(supervised("storing room events", move || {
             let (store, moderator, events) = (store.clone(), moderator.clone(), events.clone());
             async move {
                 let mut events = events.lock().await;
                 crate::attendance::record_events(store, moderator, &mut events).await;
             }
-        })));
+        }));
         let store = state.store.clone();
         tasks.push(tokio::spawn(supervised("settling sessions", move || {
             crate::attendance::settle_forever(store.clone())
@@ -115,12 +146,23 @@ impl Background {
         tasks.push(tokio::spawn(supervised("sweeping calls", move || {
             hub.clone().sweep_forever(std::time::Duration::from_secs(1))
         })));
-        Ok(Background(tasks))
+        Ok(Background {
+            events,
+            others: tasks,
+        })
     }
 
-    /// Stops every background task.
-    pub fn stop(self) {
-        for task in self.0 {
+    /// Waits (for at most `wait`) until every room event is stored, then
+    /// stops the other tasks. Call it once the hub has shut down.
+    pub async fn finish(self, wait: std::time::Duration) {
+        let mut events = self.events;
+        if tokio::time::timeout(wait, &mut events).await.is_err() {
+            tracing::error!(
+                "room events were still arriving at shutdown; some attendance may be missing"
+            );
+            events.abort();
+        }
+        for task in self.others {
             task.abort();
         }
     }
@@ -247,8 +289,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the app on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight; the [`Background`] tasks run meanwhile.
+/// Serves the app on `listener` until `shutdown` resolves; the
+/// [`Background`] tasks run meanwhile. Then, in order:
+/// 1. no new connection is accepted, and the requests in flight finish
+///    (for at most ten seconds); at the same time every call is told the
+///    server is going (`1001 Going Away`) and its members are recorded as
+///    having left;
+/// 2. every room event still on its way is stored, so no attendance is
+///    lost;
+/// 3. the other background tasks stop.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -257,31 +306,34 @@ pub async fn run(
 ) -> std::io::Result<()> {
     // Read the certificate before anything starts, so a wrong file stops start-up.
     let tls = match &state.settings.tls {
-        Some(files) => Some(crate::tls::server_config(files).map_err(std::io::Error::other)?),
+        Some(files) => Some(tokio_rustls::TlsAcceptor::from(
+            crate::tls::server_config(files).map_err(std::io::Error::other)?,
+        )),
         None => None,
     };
     let background = Background::start(&state, events)?;
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    use axum::serve::ListenerExt;
-    let served = match tls {
-        Some(config) => {
-            // `tap_io` lends the TLS listener axum's client-address plumbing.
-            let listener = crate::tls::TlsListener::new(listener, config)?.tap_io(|_| {});
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
-        None => {
-            // Signalling messages are small and each one matters now: no Nagle.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stopping| *stopping).await;
+    };
+    let hub = state.hub.clone();
+    let calls = {
+        let stopped = stopped(stop_rx.clone());
+        async move {
+            stopped.await;
+            hub.shutdown(std::time::Duration::from_secs(5)).await;
         }
     };
-    background.stop();
+    let gate = state.gate.clone();
+    let (served, ()) = tokio::join!(
+        crate::net::serve(listener, tls, router(state), gate, stopped(stop_rx)),
+        calls
+    );
+    background.finish(std::time::Duration::from_secs(10)).await;
     served
 }
 

@@ -119,6 +119,8 @@ pub struct Settings {
     pub ice: mentorbridge_signalling::ice::IceConfig,
     /// How long sessions last without a request.
     pub idle_limits: crate::auth::IdleLimits,
+    /// What connections may take (timeouts and caps).
+    pub net_limits: crate::net::Limits,
     /// Serve https with this certificate chain and key (PEM files), so a
     /// school can run mentorbridge on its own network: iPads allow the
     /// camera only on https pages.
@@ -146,6 +148,7 @@ impl fmt::Debug for Settings {
             .field("mail", &self.mail)
             .field("ice", &self.ice)
             .field("idle_limits", &self.idle_limits)
+            .field("net_limits", &self.net_limits)
             .field("tls", &self.tls)
             .finish()
     }
@@ -165,6 +168,7 @@ impl Settings {
             mail: None,
             ice: mentorbridge_signalling::ice::IceConfig::default(),
             idle_limits: crate::auth::IdleLimits::default(),
+            net_limits: crate::net::Limits::default(),
             tls: None,
         }
     }

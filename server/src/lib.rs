@@ -14,7 +14,10 @@
 //!   tests and `run(listener, state, events, shutdown)` for a socket.
 //! - [`store`]: `enum Store { Sqlite, Postgres }`, chosen by URL; migrations;
 //!   [`store::Constraint`], each constraint known by its name on both backends.
-//! - [`config`], [`tls`]: settings (flags, environment, TOML) and https.
+//! - [`config`], [`tls`]: settings (flags, environment, TOML) and https;
+//!   [`net`]: the HTTP/1.1 server itself (hyper with a timer: header and idle
+//!   timeouts, connection caps that keep room for the signed-in, a graceful
+//!   stop), in place of `axum::serve`.
 //! - [`error`]: the one domain error and its API and page renderings;
 //!   [`extract`]: request extractors whose rejections speak that format;
 //!   [`web`]: askama templates and static assets, embedded in the binary.
@@ -105,6 +108,7 @@ pub mod app;
 pub mod store;
 
 pub mod config;
+pub mod net;
 pub mod tls;
 
 pub mod error;

@@ -32,6 +32,8 @@ pub struct AppState {
     /// Reads and writes the cookies that mark a browser as known for the
     /// people who signed in on it.
     pub known_devices: crate::auth::rate_limit::KnownDevices,
+    /// The server's connection counts (see [`crate::net`]).
+    pub gate: Arc<crate::net::Gate>,
     /// Relay credentials minted for each person's pre-call checks.
     pub precall_ice_limiter: Arc<crate::auth::rate_limit::PerPerson>,
     /// The signalling rooms (served at `/ws`).
@@ -64,11 +66,13 @@ impl AppState {
     pub fn new(store: Store, settings: Settings, signalling: Signalling) -> Self {
         let known_devices =
             crate::auth::rate_limit::KnownDevices::new(settings.secret_key.expose().as_bytes());
+        let gate = crate::net::Gate::new(settings.net_limits);
         AppState {
             store,
             known_devices,
             settings: Arc::new(settings),
             login_limiter: Arc::new(LoginLimiter::default()),
+            gate,
             precall_ice_limiter: Arc::new(crate::auth::rate_limit::PerPerson::new(
                 crate::attendance::PRECALL_CHECKS_PER_TEN_MINUTES,
                 std::time::Duration::from_secs(600),

@@ -1,24 +1,17 @@
 //! Serving https directly (rustls), for a school that runs mentorbridge on
 //! its own network without a reverse proxy.
 //!
-//! Handshakes run in their own tasks, so one slow or stalled client cannot
-//! hold up the accept loop; finished connections reach axum through a
-//! channel. Only HTTP/1.1 is offered: the signalling websocket upgrades an
-//! HTTP/1.1 connection.
+//! The handshakes themselves run in each connection's own task, with a
+//! deadline ([`crate::net`]), so one slow or stalled client cannot hold up
+//! the accept loop. Only HTTP/1.1 is offered: the signalling websocket
+//! upgrades an HTTP/1.1 connection.
 
-use std::io;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use crate::config::TlsFiles;
 
@@ -55,74 +48,4 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, String> {
             })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// A listener that hands axum finished TLS connections.
-pub struct TlsListener {
-    incoming: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-    _accepting: tokio::task::JoinHandle<()>,
-}
-
-impl TlsListener {
-    /// Accepts on `tcp`, completing handshakes with `config`.
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> io::Result<Self> {
-        let local = tcp.local_addr()?;
-        let acceptor = TlsAcceptor::from(config);
-        let (tx, incoming) = mpsc::channel(128);
-        let accepting = tokio::spawn(async move {
-            loop {
-                let (stream, addr) = match tcp.accept().await {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Out of file descriptors and the like: pause, go on.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, addr)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%addr, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(TlsListener {
-            incoming,
-            local,
-            _accepting: accepting,
-        })
-    }
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self._accepting.abort();
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.incoming.recv().await {
-            Some(conn) => conn,
-            // The accept loop ended: nothing more will come.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }

@@ -19,3 +19,4 @@ mod schema;
 mod schools;
 mod sessions;
 mod tls;
+mod transport;

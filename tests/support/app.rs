@@ -39,10 +39,21 @@ pub struct TestApp {
     pub store: Store,
     pub backend: Backend,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
     _db: FreshDatabase,
 }
 
 impl TestApp {
+    /// Stops the server as SIGTERM does, and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("the server stops cleanly");
+        }
+    }
+
     /// Runs one SQL statement on the app's database as it is, for a test
     /// that must set up data no route can make (rows from before a rule).
     pub async fn execute_sql(&self, sql: &str) {
@@ -145,7 +156,7 @@ pub async fn spawn_app_with(
     app::install_crypto_provider();
     let (signalling, events) = app::start_signalling(&settings);
     let state = AppState::new(store.clone(), settings, signalling);
-    tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         run(listener, state, events, async {
             let _ = rx.await;
         })
@@ -158,6 +169,7 @@ pub async fn spawn_app_with(
         store,
         backend,
         shutdown: Some(tx),
+        server: Some(server),
         _db: db,
     })
 }

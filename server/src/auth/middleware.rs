@@ -128,6 +128,34 @@ pub async fn authenticate(
     if let Some(actor) = &actor {
         tracing::Span::current().record("user", tracing::field::display(actor.user.id));
     }
+    if let Some(slot) = req
+        .extensions()
+        .get::<std::sync::Arc<crate::net::ConnSlot>>()
+    {
+        if actor.is_some() {
+            slot.identify();
+        } else if slot.refused_as_anonymous() && req.uri().path() != "/ws" {
+            // Taken while the server was full of connections nobody has
+            // signed in on: only the signed-in are served on it. (The
+            // signalling socket's authority is its join token, and the hub
+            // caps the sockets that have not said hello itself.)
+            let mut busy = (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "The server is very busy. Try again in a few seconds.",
+            )
+                .into_response();
+            let headers = busy.headers_mut();
+            headers.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+            headers.insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return busy;
+        }
+    }
     let signed_in = actor.is_some() && !req.uri().path().starts_with("/static/");
     req.extensions_mut().insert(Authenticated(actor));
     let mut response = next.run(req).await;

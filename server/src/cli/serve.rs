@@ -213,6 +213,7 @@ fn settings(ctx: &Context, args: &ServerArgs, default_db: &str) -> anyhow::Resul
         mail: mail_settings(args, file)?,
         ice: ice_settings(args, file)?,
         idle_limits: mentorbridge::auth::IdleLimits::default(),
+        net_limits: mentorbridge::net::Limits::default(),
         tls: tls_files(args, file)?,
     })
 }

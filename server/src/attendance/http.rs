@@ -247,9 +247,16 @@ async fn api_join(
 #[derive(Debug, Serialize)]
 pub struct AttendanceView {
     pub session_id: Uuid,
+    /// Where the media figures come from.
+    pub media: &'static str,
     /// Each person.
     pub people: Vec<Presence>,
 }
+
+/// What the media figures are: the devices' reports, counted only where
+/// both ends of a connection agree.
+pub const MEDIA_SOURCE: &str =
+    "reported by the devices; connected minutes count only while both ends of a call said so";
 
 async fn attendance_of(
     state: &AppState,
@@ -276,6 +283,7 @@ async fn api_attendance(
     let (session, people) = attendance_of(&state, &actor, id).await?;
     Ok(Json(AttendanceView {
         session_id: session.id,
+        media: MEDIA_SOURCE,
         people,
     }))
 }
@@ -311,6 +319,7 @@ async fn api_correct(
     let (session, people) = attendance_of(&state, &actor, id).await?;
     Ok(Json(AttendanceView {
         session_id: session.id,
+        media: MEDIA_SOURCE,
         people,
     }))
 }

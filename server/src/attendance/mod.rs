@@ -283,10 +283,15 @@ pub struct Presence {
     pub left_at: Option<DateTime<Utc>>,
     /// In the room now.
     pub in_call: bool,
-    /// Their media is connected now.
+    /// Their media is connected now, as both ends say: they and someone
+    /// else in the call both report it.
     pub connected: bool,
-    /// Minutes with media connected.
+    /// Minutes with media connected, counted only while both ends of a
+    /// connection said so (a device's word alone proves nothing: a client
+    /// can send `connected` without any media).
     pub connected_minutes: i64,
+    /// Minutes this person's own device said it was connected.
+    pub reported_minutes: i64,
     /// Joined more than [`LATE_AFTER`] after the start.
     pub late: bool,
     /// Expected (mentor or mentee), and the session is over without them.
@@ -313,11 +318,30 @@ pub fn derive(
             people.push((e.user_id, String::new(), call_role_named(&e.detail)));
         }
     }
+    let until = now.min(session.ends_at + CLOSES_AFTER);
+    let tracks: Vec<Track> = people
+        .iter()
+        .map(|(user, _, _)| {
+            let mine: Vec<&Event> = events.iter().filter(|e| e.user_id == *user).collect();
+            Track::follow(&mine, until)
+        })
+        .collect();
     people
         .into_iter()
-        .map(|(user, name, role)| {
+        .zip(&tracks)
+        .enumerate()
+        .map(|(i, ((user, name, role), track))| {
             let mine: Vec<&Event> = events.iter().filter(|e| e.user_id == user).collect();
-            let track = Track::follow(&mine, now.min(session.ends_at + CLOSES_AFTER));
+            let others: Vec<&Track> = tracks
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, t)| t)
+                .collect();
+            let confirmed = confirmed_secs(track, &others);
+            let someone_else_connected = others
+                .iter()
+                .any(|t| t.in_call && t.connected_since.is_some());
             let correction = corrections
                 .iter()
                 .filter(|c| c.user_id == user)
@@ -338,8 +362,11 @@ pub fn derive(
                 joined_at,
                 left_at: track.left_at,
                 in_call: track.in_call,
-                connected: track.in_call && track.connected_since.is_some(),
-                connected_minutes: (track.connected_secs.max(0) + 30) / 60,
+                connected: track.in_call
+                    && track.connected_since.is_some()
+                    && someone_else_connected,
+                connected_minutes: (confirmed.max(0) + 30) / 60,
+                reported_minutes: (track.connected_secs.max(0) + 30) / 60,
                 late: joined_at.is_some_and(|j| j > session.starts_at + LATE_AFTER),
                 no_show: expected && now >= session.ends_at && !present,
                 present,
@@ -349,6 +376,33 @@ pub fn derive(
         .collect()
 }
 
+/// Seconds of `track`'s connected time during which at least one of
+/// `others` was connected too.
+fn confirmed_secs(track: &Track, others: &[&Track]) -> i64 {
+    let mut theirs: Vec<(DateTime<Utc>, DateTime<Utc>)> = others
+        .iter()
+        .flat_map(|t| t.spans.iter().copied())
+        .collect();
+    theirs.sort();
+    // Their spans merged, so an overlap is not counted twice.
+    let mut merged: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for (start, end) in theirs {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    track
+        .spans
+        .iter()
+        .flat_map(|&(a, b)| {
+            merged
+                .iter()
+                .map(move |&(c, d)| (b.min(d) - a.max(c)).num_seconds().max(0))
+        })
+        .sum()
+}
+
 /// One person's way through a call, followed event by event.
 struct Track {
     in_call: bool,
@@ -356,6 +410,8 @@ struct Track {
     /// Media connected since then, and not since disconnected.
     connected_since: Option<DateTime<Utc>>,
     connected_secs: i64,
+    /// Each stretch of connected media, the last one up to `until`.
+    spans: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl Track {
@@ -367,6 +423,7 @@ impl Track {
             left_at: None,
             connected_since: None,
             connected_secs: 0,
+            spans: Vec::new(),
         };
         for e in events {
             match (e.kind, e.detail.as_str()) {
@@ -387,6 +444,7 @@ impl Track {
         }
         if let Some(s) = track.connected_since {
             track.connected_secs += (until - s).num_seconds();
+            track.spans.push((s, until));
         }
         track
     }
@@ -394,6 +452,7 @@ impl Track {
     fn disconnect(&mut self, at: DateTime<Utc>) {
         if let Some(s) = self.connected_since.take() {
             self.connected_secs += (at - s).num_seconds();
+            self.spans.push((s, at));
         }
     }
 }
@@ -575,5 +634,73 @@ mod tests {
         let still = Track::follow(&all[..4], start + Duration::minutes(8));
         assert!(still.in_call && still.connected_since.is_some());
         assert_eq!(still.connected_secs, 6 * 60);
+    }
+
+    #[test]
+    fn connected_minutes_count_only_while_both_ends_say_so() {
+        let start = Utc::now();
+        let event = |user, kind, detail: &str, minutes| Event {
+            user_id: user,
+            kind,
+            detail: detail.to_owned(),
+            at: start + Duration::minutes(minutes),
+        };
+        let (mentee, mentor) = (Uuid::new_v4(), Uuid::new_v4());
+        let session = crate::booking::Session {
+            id: Uuid::new_v4(),
+            match_id: Uuid::new_v4(),
+            partnership_id: Uuid::new_v4(),
+            mentee_id: mentee,
+            mentor_id: mentor,
+            uid: String::new(),
+            sequence: 0,
+            starts_at: start,
+            ends_at: start + Duration::minutes(20),
+            slot_key: String::new(),
+            local: Default::default(),
+            status: crate::booking::SessionStatus::Scheduled,
+            reason: None,
+            supervisors: Vec::new(),
+            updated_at: start,
+        };
+        let names = [
+            (mentee, "Aoife".to_owned(), CallRole::Mentee),
+            (mentor, "Sam".to_owned(), CallRole::Mentor),
+        ];
+        // The mentee's client says it is connected from minute 1; the
+        // mentor joins at 5 and connects at 6, until 16.
+        let events = [
+            event(mentee, EventKind::Joined, "mentee", 0),
+            event(mentee, EventKind::Media, "connected", 1),
+            event(mentor, EventKind::Joined, "mentor", 5),
+            event(mentor, EventKind::Media, "connected", 6),
+            event(mentor, EventKind::Left, "left", 16),
+            event(mentee, EventKind::Left, "left", 18),
+        ];
+        let people = derive(
+            &session,
+            &events,
+            &[],
+            &names,
+            start + Duration::minutes(30),
+        );
+        let of = |u| people.iter().find(|p| p.user_id == u).unwrap();
+        assert_eq!(of(mentee).reported_minutes, 17, "what its own device said");
+        assert_eq!(
+            of(mentee).connected_minutes,
+            10,
+            "only while the mentor's said so too"
+        );
+        assert_eq!(of(mentor).connected_minutes, 10);
+        // A client alone in the room, claiming media, is not connected.
+        let alone = derive(
+            &session,
+            &events[..2],
+            &[],
+            &names,
+            start + Duration::minutes(3),
+        );
+        assert!(!alone[0].connected);
+        assert_eq!(alone[0].connected_minutes, 0);
     }
 }

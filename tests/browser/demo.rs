@@ -48,6 +48,30 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         let url = browser.current_url().await.unwrap();
         assert_eq!(url.path(), "/home", "{}", login.username);
         save_screenshot(&browser, &format!("home-{}", login.username)).await;
+        if login.username == "rpatel" {
+            // A coordinator turns an account off from the Staff page, told
+            // first what that does.
+            browser
+                .goto(&format!("{}/school/staff", app.base))
+                .await
+                .unwrap();
+            wait_for_text(&browser, "h1", "Staff at").await;
+            let first = browser
+                .find(Locator::Css("details.confirm summary"))
+                .await
+                .unwrap();
+            first.click().await.unwrap();
+            let said = text_of(&browser, "details.confirm[open]").await;
+            assert!(said.contains("will not be able to sign in"), "{said}");
+            save_screenshot(&browser, "staff-rpatel").await;
+        }
+        if login.who.starts_with("mentee in the demo call") {
+            browser.goto(&format!("{}/account", app.base)).await.unwrap();
+            wait_for_text(&browser, "h1", "Your account").await;
+            save_screenshot(&browser, "account-mentee").await;
+            browser.goto(&format!("{}/home", app.base)).await.unwrap();
+            wait_for_text(&browser, "#home-heading", "Hello").await;
+        }
         if login.username == "tokafor" {
             // Home counts today's calls and leads to them: the demo call is
             // on today's register, with who is in it.

@@ -79,6 +79,13 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         page.school_name = Some(store.school(school_id).await?.name);
         if actor.role() == Role::Student {
             page.next = store.students_next(&actor.user, NEXT_SESSIONS).await?;
+            // A call a teacher has ended is over: nothing to join.
+            for row in &mut page.next {
+                if state.hub.has_ended(row.session.id) {
+                    row.can_join = false;
+                    row.call_ended = true;
+                }
+            }
             let threads = crate::messaging::threads::threads_of(store, &actor).await?;
             page.unread = Some(threads.iter().map(|t| t.unread).sum());
         }

@@ -79,6 +79,7 @@ pub struct ErrorPage {
 const APP_CSS: &str = include_str!("../../web/static/app.css");
 const CALL_JS: &str = include_str!("../../web/static/call.js");
 const PRECALL_JS: &str = include_str!("../../web/static/precall.js");
+const TODAY_JS: &str = include_str!("../../web/static/today.js");
 
 /// Serves an embedded static asset.
 pub async fn static_file(Path(file): Path<String>) -> Response {
@@ -105,6 +106,14 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
                 (header::CACHE_CONTROL, "public, max-age=300"),
             ],
             PRECALL_JS,
+        )
+            .into_response(),
+        "today.js" => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            TODAY_JS,
         )
             .into_response(),
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),

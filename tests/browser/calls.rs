@@ -289,9 +289,22 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
         .await
         .unwrap();
     click(teacher, Locator::Id("end")).await;
+    // Each student is told what happened and what comes next: not to join
+    // again, but home, or signing out to hand the iPad back.
     for page in [mentee, mentor] {
-        wait_for_text(page, "#status", "A teacher ended the call.").await;
+        wait_for_text(page, "#after-what", "A teacher ended the call for everyone").await;
+        let next = eval(
+            page,
+            "return [document.getElementById('rejoin').hidden, !!document.getElementById('after-home'), !!document.getElementById('after-sign-out')];",
+        )
+        .await;
+        assert_eq!(next, serde_json::json!([true, true, true]), "{next}");
     }
+    save_screenshot(mentee, "call-ended-mentee").await;
+    // Home no longer offers to join the ended call.
+    mentee.goto(&format!("{}/home", app.base)).await.unwrap();
+    let home = wait_for_text(mentee, "#next-sessions", "The call has ended").await;
+    assert!(!home.contains("Join the call"), "{home}");
     let events = app.store.attendance_events(session.id).await.unwrap();
     assert!(
         events
@@ -301,4 +314,208 @@ async fn students_wait_for_their_supervisor_who_watches_both_and_ends_the_call()
     for page in pages {
         let _ = page.close().await;
     }
+}
+
+/// When the camera is refused or missing, or the browser cannot make
+/// calls, the page says so in words a pupil can act on (the iPad's own
+/// steps), never the browser's raw message; Leave asks once, and then
+/// offers to join again while the room is open.
+#[tokio::test]
+async fn a_refused_camera_is_said_plainly_and_leave_offers_to_join_again() {
+    let _one_call_at_a_time = CALLS.lock().await;
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    app.calls_without_supervisor(&world).await;
+    app.approve_as_both(&world).await;
+    let session = app.session_now(&world).await;
+    let profile = tempfile::tempdir().unwrap();
+    let page = call_browser_as(&driver, &chromium, profile.path(), &app, "mentee.b").await;
+    let call = format!("{}/sessions/{}/call", app.base, session.id);
+    for (name, raw, said) in [
+        (
+            "NotAllowedError",
+            "Permission denied",
+            "Settings, then Safari, then Camera",
+        ),
+        (
+            "NotFoundError",
+            "Requested device not found",
+            "No camera or microphone was found",
+        ),
+        (
+            "OverconstrainedError",
+            "Invalid constraint",
+            "No camera or microphone was found",
+        ),
+        (
+            "NotReadableError",
+            "Could not start video source",
+            "Another app is using the camera",
+        ),
+    ] {
+        page.goto(&call).await.unwrap();
+        page.execute(
+            &format!(
+                "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('{raw}', '{name}')); return true;"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(&page, Locator::Id("join")).await;
+        let status = wait_for_text(&page, "#status", said).await;
+        assert!(!status.contains(raw), "the browser's own words: {status}");
+        if name == "NotAllowedError" {
+            save_screenshot(&page, "call-camera-refused").await;
+        }
+    }
+    page.goto(&call).await.unwrap();
+    page.execute("delete window.RTCPeerConnection; return true;", vec![])
+        .await
+        .unwrap();
+    click(&page, Locator::Id("join")).await;
+    wait_for_text(&page, "#status", "cannot make video calls").await;
+
+    // A real join; Leave asks once, then offers to join again.
+    page.goto(&call).await.unwrap();
+    click(&page, Locator::Id("join")).await;
+    wait_until(
+        &page,
+        "joined",
+        "return !document.getElementById('leave').hidden;",
+        15,
+    )
+    .await;
+    click(&page, Locator::Id("leave")).await;
+    let asked = text_of(&page, "#leave").await;
+    assert!(asked.contains("Tap again"), "{asked}");
+    assert!(
+        eval(&page, "return document.getElementById('after').hidden;").await == true,
+        "one tap does not leave"
+    );
+    click(&page, Locator::Id("leave")).await;
+    wait_for_text(&page, "#after-what", "You left the call").await;
+    save_screenshot(&page, "call-left-mentee").await;
+    click(&page, Locator::Id("rejoin")).await;
+    wait_until(&page, "joined again", "return !document.getElementById('leave').hidden && document.getElementById('after').hidden;", 15).await;
+    let warnings = eval(&page, "return window.__mentorbridge.warnings;").await;
+    let _ = page.close().await;
+    let events = app.store.attendance_events(session.id).await.unwrap();
+    let joins = events
+        .iter()
+        .filter(|e| e.user_id == world.mentee_b.id && e.kind.as_str() == "joined")
+        .count();
+    assert_eq!(
+        joins, 2,
+        "joined, left, joined again: {events:?} ({warnings})"
+    );
+}
+
+/// Today's calls updates in place: a teacher's half-typed correction stays
+/// while the register shows who came in and when, and a call a supervisor
+/// ended shows as ended, with nothing to open.
+#[tokio::test]
+async fn todays_calls_updates_in_place_and_keeps_what_is_typed() {
+    use futures_util::{SinkExt, StreamExt};
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    app.calls_without_supervisor(&world).await;
+    app.approve_as_both(&world).await;
+    let session = app.session_now(&world).await;
+    let browser = open_browser(&driver, &chromium).await;
+    sign_in(&browser, &app, "teacher.a", mentorbridge_tests::PASSWORD).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    browser
+        .goto(&format!("{}/sessions/today", app.base))
+        .await
+        .unwrap();
+    wait_for_text(&browser, "h1", "Today's calls").await;
+    click(
+        &browser,
+        Locator::Css("[data-testid=today-session] details:last-of-type summary"),
+    )
+    .await;
+    let form = browser
+        .find(Locator::Css("[data-testid=today-session] form.grid"))
+        .await
+        .unwrap();
+    fill(&form, "input[name=reason]", "Joined on the other iPad").await;
+
+    // The mentee joins (a websocket client, as an iPad would).
+    let mentee = app.signed_in("mentee.b").await;
+    let token = mentee
+        .post_json(
+            &format!("/api/sessions/{}/join", session.id),
+            &serde_json::json!({}),
+        )
+        .await
+        .json()["token"]
+        .clone();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr))
+        .await
+        .unwrap();
+    let hello = serde_json::json!({"type": "hello", "token": token});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        hello.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    let _welcome = ws.next().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser
+        .execute("return window.__refreshToday();", vec![])
+        .await
+        .unwrap();
+    let register = wait_for_text(&browser, ".register", "in the room").await;
+    assert!(register.contains("joined "), "{register}");
+    let typed = eval(
+        &browser,
+        "return document.querySelector('input[name=reason]').value;",
+    )
+    .await;
+    assert_eq!(typed, "Joined on the other iPad", "what was typed stays");
+    save_screenshot(&browser, "today-live").await;
+
+    // A supervisor ends the call: it shows as ended, with nothing to open.
+    let teacher = app.signed_in("teacher.a").await;
+    let token = teacher
+        .post_json(
+            &format!("/api/sessions/{}/join", session.id),
+            &serde_json::json!({}),
+        )
+        .await
+        .json()["token"]
+        .clone();
+    let (mut tws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr))
+        .await
+        .unwrap();
+    let hello = serde_json::json!({"type": "hello", "token": token});
+    tws.send(tokio_tungstenite::tungstenite::Message::Text(
+        hello.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    let _welcome = tws.next().await;
+    let end = serde_json::json!({"type": "end"});
+    tws.send(tokio_tungstenite::tungstenite::Message::Text(
+        end.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser
+        .goto(&format!("{}/sessions/today", app.base))
+        .await
+        .unwrap();
+    let card = wait_for_text(&browser, "[data-testid=today-session]", "ended").await;
+    assert!(!card.contains("Open the call"), "{card}");
+    let _ = browser.close().await;
 }

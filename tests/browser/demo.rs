@@ -66,7 +66,10 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             save_screenshot(&browser, "staff-rpatel").await;
         }
         if login.who.starts_with("mentee in the demo call") {
-            browser.goto(&format!("{}/account", app.base)).await.unwrap();
+            browser
+                .goto(&format!("{}/account", app.base))
+                .await
+                .unwrap();
             wait_for_text(&browser, "h1", "Your account").await;
             save_screenshot(&browser, "account-mentee").await;
             browser.goto(&format!("{}/home", app.base)).await.unwrap();

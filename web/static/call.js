@@ -19,6 +19,7 @@ const sessionId = root.dataset.session;
 const role = root.dataset.role;
 const csrf = root.dataset.csrf;
 const opensAt = new Date(root.dataset.opensAt);
+const closesAt = () => new Date(root.dataset.closesAt).getTime();
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -42,6 +43,17 @@ const state = {
 };
 // For support staff and tests: the live state of this page.
 window.__mentorbridge = state;
+
+// Nothing fails unseen: whatever escapes a handler reaches the warnings
+// and the status line, never only the console.
+window.addEventListener("error", (e) => {
+  warn("page", e.error || e.message);
+  status("Something went wrong on this page. If the call stops, tap Join again or ask a teacher.");
+});
+window.addEventListener("unhandledrejection", (e) => {
+  warn("page", e.reason);
+  status("Something went wrong on this page. If the call stops, tap Join again or ask a teacher.");
+});
 
 function warn(what, e) {
   console.warn(what, e);
@@ -301,18 +313,69 @@ function addChat(from, text) {
   $("chat-log").append(li);
 }
 
-function finish(text) {
+// The call is over for this page: say what happened, and offer what comes
+// next (rejoining while the room is open and the call was not ended for
+// everyone, home, and signing out to hand the iPad back).
+function finish(text, { rejoin = false } = {}) {
   state.ended = true;
   clearInterval(state.pingTimer);
   for (const id of [...state.peers.keys()]) dropPeer(id);
   state.local?.getTracks().forEach((t) => t.stop());
+  state.local = null;
   state.socket?.close();
   banner(null);
   $("waiting").hidden = true;
   for (const b of ["mute", "camera", "leave", "end", "speak"]) {
     if ($(b)) $(b).hidden = true;
   }
-  status(text);
+  // Said once, in the panel with the next steps.
+  status("");
+  const self = document.querySelector(".tile.self");
+  if (self) self.hidden = true;
+  $("after-what").textContent = text;
+  $("rejoin").hidden = !rejoin;
+  $("after").hidden = false;
+  $("after").scrollIntoView({ block: "nearest" });
+}
+
+// A camera or microphone that would not start, said in words a pupil can
+// act on, with the iPad's own steps. The browser's own words ("Requested
+// device not found", WebKit's "Invalid constraint") go to the warnings.
+function mediaProblem(e) {
+  warn("camera", e);
+  switch (e?.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "The iPad is not letting this page use the camera and microphone. Open Settings, then Safari, then Camera, and choose Allow (and the same for Microphone). Then come back and tap Join.";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No camera or microphone was found. Check nothing is covering the camera, then tap Join again. If it still does not work, ask a teacher.";
+    case "NotReadableError":
+    case "AbortError":
+      return "Another app is using the camera. Close FaceTime, the Camera app or any other video call, then tap Join again.";
+    default:
+      return "The camera did not start. Close other apps that use it, then tap Join again. If it keeps happening, ask a teacher.";
+  }
+}
+
+// Whether this browser can make calls at all.
+function canCall() {
+  return Boolean(window.RTCPeerConnection && navigator.mediaDevices?.getUserMedia);
+}
+
+// The camera and microphone, asking plainly first and again with no
+// preferences if the camera cannot meet them (an older iPad's camera).
+async function camera() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+      audio: true,
+      video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
+    });
+  } catch (e) {
+    if (e?.name !== "OverconstrainedError" && !/constraint/i.test(e?.message || "")) throw e;
+    warn("camera preferences", e);
+    return navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  }
 }
 
 async function onMessage(event) {
@@ -372,15 +435,17 @@ async function onMessage(event) {
       addChat(m.from, m.text);
       break;
     case "ended":
-      finish("A teacher ended the call.");
+      finish("A teacher ended the call for everyone. The session is over.");
       break;
     case "error":
-      if (["call_ended", "outside_window"].includes(m.code)) {
+      if (m.code === "call_ended") {
+        finish("A teacher ended this call. The session is over.");
+      } else if (m.code === "outside_window") {
         finish(m.message);
       } else if (["chat_held", "chat_blocked", "chat_waiting_for_supervisor"].includes(m.code)) {
         addChatNote(m.message);
       } else if (m.code === "replaced") {
-        finish("This call carried on in another window.");
+        finish("This call carried on in another window or on another iPad.");
       } else {
         status(m.message);
       }
@@ -430,13 +495,20 @@ async function reconnect() {
 
 async function join() {
   $("join").disabled = true;
+  if (!canCall()) {
+    status("This browser cannot make video calls. On an iPad, use Safari. On a computer, use a recent Chrome, Edge, Firefox or Safari.");
+    return;
+  }
   status("Starting…");
   try {
     if (role !== "supervisor") {
-      state.local = await navigator.mediaDevices.getUserMedia({
-        audio: true,
-        video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
-      });
+      try {
+        state.local = await camera();
+      } catch (e) {
+        $("join").disabled = false;
+        status(mediaProblem(e));
+        return;
+      }
       $("local").srcObject = state.local;
     }
     const info = await joinToken();
@@ -446,8 +518,11 @@ async function join() {
       if ($(b) && (state.local || !["mute", "camera"].includes(b))) $(b).hidden = false;
     }
   } catch (e) {
+    warn("join", e);
+    state.local?.getTracks().forEach((t) => t.stop());
+    state.local = null;
     $("join").disabled = false;
-    status(e.name === "NotAllowedError" ? "Allow the camera and microphone, then tap Join again." : e.message);
+    status(`${e?.message || "The call could not start."} Tap Join to try again.`);
   }
 }
 
@@ -462,10 +537,34 @@ function toggle(kind, button, on, off) {
 $("join").addEventListener("click", join);
 $("mute").addEventListener("click", (e) => toggle("audio", e.currentTarget, "Mute", "Unmute"));
 $("camera").addEventListener("click", (e) => toggle("video", e.currentTarget, "Camera off", "Camera on"));
+// Leave asks once: the first tap says what a second will do.
+let leaveArmed = null;
 $("leave").addEventListener("click", () => {
+  if (!leaveArmed) {
+    $("leave").textContent = "Tap again to leave";
+    leaveArmed = setTimeout(() => {
+      leaveArmed = null;
+      $("leave").textContent = "Leave";
+    }, 4000);
+    return;
+  }
+  clearTimeout(leaveArmed);
+  leaveArmed = null;
+  $("leave").textContent = "Leave";
   state.leaving = true;
   send({ type: "leave" });
-  finish("You left the call.");
+  finish("You left the call.", { rejoin: Date.now() < closesAt() });
+});
+$("rejoin").addEventListener("click", () => {
+  $("after").hidden = true;
+  const self = document.querySelector(".tile.self");
+  if (self && role !== "supervisor") self.hidden = false;
+  state.leaving = false;
+  state.ended = false;
+  state.sid = null;
+  state.lastSeq = 0;
+  $("join").hidden = false;
+  join();
 });
 $("end")?.addEventListener("click", () => {
   if (confirm("End the call for everyone?")) send({ type: "end" });
@@ -478,7 +577,7 @@ $("speak")?.addEventListener("click", async () => {
   try {
     mic = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch (e) {
-    status(e.name === "NotAllowedError" ? "Allow the microphone, then tap Speak again." : e.message);
+    status(mediaProblem(e).replaceAll("tap Join", "tap Speak"));
     return;
   }
   state.local = mic;

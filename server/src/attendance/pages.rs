@@ -49,6 +49,7 @@ struct CallPage {
     when: String,
     role: &'static str,
     opens_at: String,
+    closes_at: String,
 }
 
 async fn call_page(
@@ -82,13 +83,14 @@ async fn call_page(
             )
         })
         .unwrap_or_else(|| session.starts_at.format("%a %-d %b %H:%M UTC").to_string());
-    let (opens_at, _) = window(&session);
+    let (opens_at, closes_at) = window(&session);
     Ok(Html(render(&CallPage {
         nav: Nav::for_actor(&actor),
         title,
         when,
         role: call_role_name(role),
         opens_at: opens_at.to_rfc3339(),
+        closes_at: closes_at.to_rfc3339(),
         session,
     })))
 }
@@ -102,6 +104,10 @@ pub struct TodayRow {
     pub who: String,
     /// Each person's attendance.
     pub people: Vec<Presence>,
+    /// The school's time zone, for when people joined and left.
+    pub tz: chrono_tz::Tz,
+    /// A supervisor has ended the call.
+    pub ended: bool,
     /// Whether the viewer may join (booked or supervising).
     pub can_join: bool,
     /// Whether the viewer may correct the record.
@@ -109,6 +115,18 @@ pub struct TodayRow {
 }
 
 impl TodayRow {
+    /// When `p` joined and left, at the school ("joined 08:41, left 08:59").
+    pub fn times_of(&self, p: &Presence) -> String {
+        let at = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&self.tz).format("%H:%M").to_string()
+        };
+        match (p.joined_at, p.left_at) {
+            (Some(j), Some(l)) => format!("joined {}, left {}", at(j), at(l)),
+            (Some(j), None) => format!("joined {}", at(j)),
+            _ => String::new(),
+        }
+    }
+
     /// A person's state in words.
     pub fn state_of(p: &Presence) -> &'static str {
         match (p.in_call, p.connected, p.present, p.no_show) {
@@ -136,6 +154,8 @@ async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> R
     authorize(actor, Action::ViewTodaysCalls { school })?;
     let mut rows = Vec::new();
     let calls = state.store.todays_calls(school).await?;
+    let tz =
+        crate::people::schools::SchoolTz::parse(&state.store.school(school).await?.time_zone)?.tz();
     let sessions: Vec<Session> = calls.iter().map(|(s, _)| s.clone()).collect();
     let names = state.store.session_names(&sessions).await?;
     for ((session, end), n) in calls.into_iter().zip(names) {
@@ -143,7 +163,7 @@ async fn show_today(state: &AppState, actor: &Actor, error: Option<String>) -> R
             "{} ({}) with {} ({})",
             n.mentee, n.mentee_school, n.mentor, n.mentor_school
         );
-        rows.push(today_row(state, actor, session, &end, who).await?);
+        rows.push(today_row(state, actor, session, &end, who, tz).await?);
     }
     Ok(TodayPage {
         nav: Nav::for_actor(actor),
@@ -161,6 +181,7 @@ async fn today_row(
     session: Session,
     end: &SlotEnd,
     who: String,
+    tz: chrono_tz::Tz,
 ) -> Result<TodayRow> {
     let partnership = state.store.partnership(session.partnership_id).await?;
     let people = if authorize(
@@ -179,6 +200,8 @@ async fn today_row(
         time: format!("{}–{}", end.start.format("%H:%M"), end.end.format("%H:%M")),
         who,
         people,
+        tz,
+        ended: state.hub.has_ended(session.id),
         can_join: call_role(&state.store, &actor.user, &session).await.is_ok(),
         can_correct: authorize(
             actor,

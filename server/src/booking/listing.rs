@@ -62,6 +62,8 @@ pub struct Row {
     pub supervisor: Option<String>,
     /// Today, and the viewer is in it (booked or supervising): a Join link.
     pub can_join: bool,
+    /// A supervisor has ended its call today.
+    pub call_ended: bool,
 }
 
 impl Row {

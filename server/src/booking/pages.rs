@@ -92,10 +92,17 @@ async fn show(
     let may_change = |partnership: &Partnership| {
         staff && authorize(actor, Action::ManageSession { partnership }).is_ok()
     };
-    let listing = state
+    let mut listing = state
         .store
         .sessions_page(&actor.user, &page_filter(filter), may_change)
         .await?;
+    // A call a teacher has ended is over: nothing to join.
+    for row in &mut listing.rows {
+        if row.can_join && state.hub.has_ended(row.session.id) {
+            row.can_join = false;
+            row.call_ended = true;
+        }
+    }
     let invites = if authorize(actor, Action::ViewInvites { school }).is_ok() {
         Some(state.store.invite_summary(school).await?)
     } else {

@@ -236,6 +236,15 @@ impl Hub {
         self.0.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether a supervisor has ended `session`'s call (as far as this hub
+    /// has seen: its rooms live in memory), so no page offers to join it.
+    pub fn has_ended(&self, session: uuid::Uuid) -> bool {
+        self.lock()
+            .rooms
+            .get(&session)
+            .is_some_and(|room| room.ended)
+    }
+
     /// How many rooms and members there are now.
     pub fn stats(&self) -> Stats {
         let state = self.lock();

@@ -304,6 +304,7 @@ impl Page<'_> {
             moves,
             supervisor,
             can_join,
+            call_ended: false,
             session,
         })
     }

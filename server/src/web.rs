@@ -80,6 +80,7 @@ const APP_CSS: &str = include_str!("../../web/static/app.css");
 const CALL_JS: &str = include_str!("../../web/static/call.js");
 const PRECALL_JS: &str = include_str!("../../web/static/precall.js");
 const TODAY_JS: &str = include_str!("../../web/static/today.js");
+const WORDS_JS: &str = include_str!("../../web/static/words.js");
 
 /// Serves an embedded static asset.
 pub async fn static_file(Path(file): Path<String>) -> Response {
@@ -114,6 +115,14 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
                 (header::CACHE_CONTROL, "public, max-age=300"),
             ],
             TODAY_JS,
+        )
+            .into_response(),
+        "words.js" => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            WORDS_JS,
         )
             .into_response(),
         _ => (StatusCode::NOT_FOUND, "not found").into_response(),

@@ -142,9 +142,12 @@ async fn the_pre_call_check_finds_the_camera_microphone_and_a_connection_to_ment
     save_screenshot(&browser, "precall-mentee").await;
     let verdict = text_of(&browser, "#verdict").await;
     let checks = text_of(&browser, ".checks").await;
-    assert_eq!(verdict, "This iPad is ready for mentoring.", "{checks}");
-    assert!(checks.contains("Camera: working"), "{checks}");
-    assert!(checks.contains("Microphone: hearing sound"), "{checks}");
+    assert_eq!(verdict, "✓ This iPad is ready for mentoring.", "{checks}");
+    assert!(checks.contains("Camera: ✓ passed: working"), "{checks}");
+    assert!(
+        checks.contains("Microphone: ✓ passed: hearing sound"),
+        "{checks}"
+    );
     // A real connection to the server's own WebRTC peer, with a measured
     // round trip and no loss on loopback.
     let network = eval(
@@ -156,6 +159,39 @@ async fn the_pre_call_check_finds_the_camera_microphone_and_a_connection_to_ment
     assert_eq!(network[1], "direct");
     assert!(network[2].as_f64().unwrap() < 200.0, "{network}");
     assert_eq!(network[3], 0, "{network}");
+
+    // A refused camera is said with the iPad's steps, and a browser that
+    // cannot make calls is told so, without blaming the network.
+    browser
+        .goto(&format!("{}/precall", app.base))
+        .await
+        .unwrap();
+    browser
+        .execute(
+            "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError')); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&browser, Locator::Id("start")).await;
+    let camera = wait_for_text(&browser, "#check-camera", "not working").await;
+    assert!(
+        camera.contains("Settings, then Safari, then Camera"),
+        "{camera}"
+    );
+    assert!(!camera.contains("Permission denied"), "{camera}");
+    browser
+        .goto(&format!("{}/precall", app.base))
+        .await
+        .unwrap();
+    browser
+        .execute("delete window.RTCPeerConnection; return true;", vec![])
+        .await
+        .unwrap();
+    click(&browser, Locator::Id("start")).await;
+    let net = wait_for_text(&browser, "#check-network", "this browser cannot make calls").await;
+    assert!(!net.contains("network"), "{net}");
+    save_screenshot(&browser, "precall-no-webrtc").await;
     let _ = browser.close().await;
 }
 
@@ -378,7 +414,7 @@ async fn a_refused_camera_is_said_plainly_and_leave_offers_to_join_again() {
         .await
         .unwrap();
     click(&page, Locator::Id("join")).await;
-    wait_for_text(&page, "#status", "cannot make video calls").await;
+    wait_for_text(&page, "#no-video", "cannot make video calls").await;
 
     // A real join; Leave asks once, then offers to join again.
     page.goto(&call).await.unwrap();

@@ -14,6 +14,8 @@
 // - Chat goes through the server, never peer to peer, so the school's
 //   filter and record apply.
 
+import * as words from "/static/words.js";
+
 const root = document.getElementById("call");
 const sessionId = root.dataset.session;
 const role = root.dataset.role;
@@ -146,6 +148,9 @@ function reportMedia() {
 }
 
 function mayConnect(otherRole) {
+  // Without WebRTC there is no video to connect; the room, its waiting
+  // screen and its chat still work.
+  if (!window.RTCPeerConnection) return false;
   if (!state.needsSupervisor || role === "supervisor" || otherRole === "supervisor") return true;
   return [...state.roster.values()].includes("supervisor");
 }
@@ -338,29 +343,11 @@ function finish(text, { rejoin = false } = {}) {
   $("after").scrollIntoView({ block: "nearest" });
 }
 
-// A camera or microphone that would not start, said in words a pupil can
-// act on, with the iPad's own steps. The browser's own words ("Requested
-// device not found", WebKit's "Invalid constraint") go to the warnings.
-function mediaProblem(e) {
+// A camera or microphone that would not start, in words a pupil can act
+// on; the browser's own words go to the warnings.
+function mediaProblem(e, again) {
   warn("camera", e);
-  switch (e?.name) {
-    case "NotAllowedError":
-    case "SecurityError":
-      return "The iPad is not letting this page use the camera and microphone. Open Settings, then Safari, then Camera, and choose Allow (and the same for Microphone). Then come back and tap Join.";
-    case "NotFoundError":
-    case "OverconstrainedError":
-      return "No camera or microphone was found. Check nothing is covering the camera, then tap Join again. If it still does not work, ask a teacher.";
-    case "NotReadableError":
-    case "AbortError":
-      return "Another app is using the camera. Close FaceTime, the Camera app or any other video call, then tap Join again.";
-    default:
-      return "The camera did not start. Close other apps that use it, then tap Join again. If it keeps happening, ask a teacher.";
-  }
-}
-
-// Whether this browser can make calls at all.
-function canCall() {
-  return Boolean(window.RTCPeerConnection && navigator.mediaDevices?.getUserMedia);
+  return words.mediaProblem(e, again);
 }
 
 // The camera and microphone, asking plainly first and again with no
@@ -495,10 +482,14 @@ async function reconnect() {
 
 async function join() {
   $("join").disabled = true;
-  if (!canCall()) {
-    status("This browser cannot make video calls. On an iPad, use Safari. On a computer, use a recent Chrome, Edge, Firefox or Safari.");
+  if (!navigator.mediaDevices?.getUserMedia && role !== "supervisor") {
+    status(words.NO_CALLS);
+    $("join").disabled = false;
     return;
   }
+  // No WebRTC (a browser without it): say so, and join for the rest.
+  $("no-video").hidden = words.canCall();
+  $("no-video").textContent = words.NO_CALLS;
   status("Starting…");
   try {
     if (role !== "supervisor") {
@@ -577,7 +568,7 @@ $("speak")?.addEventListener("click", async () => {
   try {
     mic = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch (e) {
-    status(mediaProblem(e).replaceAll("tap Join", "tap Speak"));
+    status(mediaProblem(e, "tap Speak again"));
     return;
   }
   state.local = mic;

@@ -2,13 +2,16 @@
 // mentorbridge's own peer (which echoes a data channel), reporting whether
 // it is direct or through TURN, with round-trip time and loss.
 
+import { NO_CALLS, canCall, mediaProblem } from "/static/words.js";
+
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector("input[name=csrf]")?.value || document.body.dataset.csrf || "";
 
+// One step's result: passed, or failed with what to do about it.
 function mark(id, ok, text) {
   const li = $(id);
   li.dataset.ok = String(ok);
-  li.querySelector("span").textContent = text;
+  li.querySelector("span").textContent = `${ok ? "✓ passed" : "✗ not working"}: ${text}`;
 }
 
 async function camera() {
@@ -20,8 +23,9 @@ async function camera() {
     mark("check-camera", !!track, track ? `working (${s.width || "?"}×${s.height || "?"})` : "no camera found");
     return stream;
   } catch (e) {
-    mark("check-camera", false, e.name === "NotAllowedError" ? "not allowed: allow the camera in Settings › Safari" : e.message);
-    mark("check-microphone", false, "not checked (no permission)");
+    console.warn("camera", e);
+    mark("check-camera", false, mediaProblem(e, "tap Check again"));
+    mark("check-microphone", false, "not checked, as the camera and microphone are asked for together (see above)");
     return null;
   }
 }
@@ -130,6 +134,16 @@ async function network() {
 
 $("start").addEventListener("click", async () => {
   $("start").disabled = true;
+  if (!canCall()) {
+    // The browser, not the network, is what cannot make calls.
+    mark("check-camera", false, NO_CALLS);
+    mark("check-microphone", false, "not checked: this browser cannot make calls");
+    mark("check-network", false, "not checked: this browser cannot make calls");
+    $("verdict").dataset.ok = "false";
+    $("verdict").textContent = NO_CALLS;
+    $("start").disabled = false;
+    return;
+  }
   $("verdict").textContent = "Checking…";
   const stream = await camera();
   await microphone(stream);
@@ -137,12 +151,22 @@ $("start").addEventListener("click", async () => {
   try {
     net = await network();
   } catch (e) {
-    mark("check-network", false, `could not connect: ${e.message}. The school's network may block calls; ask IT to allow mentorbridge's TURN server.`);
+    console.warn("network", e);
+    const busy = /running|wait|too many/i.test(e?.message || "");
+    mark(
+      "check-network",
+      false,
+      busy
+        ? `${e.message}`
+        : "could not connect to mentorbridge the way a call does. The school's network may block calls: ask the school's IT team to allow mentorbridge and its TURN relay (port 443). Then tap Check again.",
+    );
   }
   stream?.getTracks().forEach((t) => t.stop());
   const ok = ["check-camera", "check-microphone", "check-network"].every((id) => $(id).dataset.ok === "true");
   $("verdict").dataset.ok = String(ok && net);
-  $("verdict").textContent = ok ? "This iPad is ready for mentoring." : "Something needs fixing before the first session: see above.";
+  $("verdict").textContent = ok
+    ? "✓ This iPad is ready for mentoring."
+    : "Something needs fixing before the first session: each step above says what to do.";
   $("start").disabled = false;
   $("start").textContent = "Check again";
 });

@@ -14,3 +14,4 @@ mod demo;
 mod matching;
 mod messages;
 mod sessions;
+mod webkit;

@@ -579,24 +579,7 @@ async fn accounts_over_a_school_year(backend: Backend) {
     );
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(mentorbridge_tests::Backend::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(mentorbridge_tests::Backend::Postgres).await
-            })*
-        }
-    };
-}
-
-both!(
+mentorbridge_tests::on_both_databases!(
     accounts_over_a_school_year,
     a_shared_ipad_forgets_the_last_pupil,
     links_come_from_the_public_url_not_the_request,

@@ -517,24 +517,7 @@ async fn a_name_that_cannot_head_an_email_stops_only_its_own_invites(backend: Ba
     assert!(!raw.contains("\r\nBcc:"), "{raw}");
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(mentorbridge_tests::Backend::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(mentorbridge_tests::Backend::Postgres).await
-            })*
-        }
-    };
-}
-
-both!(
+mentorbridge_tests::on_both_databases!(
     a_name_that_cannot_head_an_email_stops_only_its_own_invites,
     a_partnership_across_time_zones_gives_each_school_its_own_local_time,
     bookings_moves_and_cancellations_reach_staff_by_email,

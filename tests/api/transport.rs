@@ -226,24 +226,7 @@ async fn a_stop_tells_the_call_and_loses_no_attendance(backend: Backend) {
     }
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(mentorbridge_tests::Backend::Sqlite).await
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(mentorbridge_tests::Backend::Postgres).await
-            })*
-        }
-    };
-}
-
-both!(
+mentorbridge_tests::on_both_databases!(
     a_full_server_keeps_room_for_the_signed_in,
     a_stop_tells_the_call_and_loses_no_attendance,
     the_signalling_socket_opens_only_for_its_own_pages,

@@ -451,12 +451,42 @@ async fn a_refused_camera_is_said_plainly_and_leave_offers_to_join_again() {
     );
 }
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// `username` in `session`'s call over a websocket of the test's own (as an
+/// iPad's page would be), past its welcome.
+async fn in_the_call(app: &TestApp, username: &str, session: uuid::Uuid) -> Socket {
+    use futures_util::{SinkExt, StreamExt};
+    let token = app
+        .signed_in(username)
+        .await
+        .post_json(
+            &format!("/api/sessions/{session}/join"),
+            &serde_json::json!({}),
+        )
+        .await
+        .json()["token"]
+        .clone();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr))
+        .await
+        .unwrap();
+    let hello = serde_json::json!({"type": "hello", "token": token});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        hello.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    let _welcome = ws.next().await;
+    ws
+}
+
 /// Today's calls updates in place: a teacher's half-typed correction stays
 /// while the register shows who came in and when, and a call a supervisor
 /// ended shows as ended, with nothing to open.
 #[tokio::test]
 async fn todays_calls_updates_in_place_and_keeps_what_is_typed() {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     let Some((driver, chromium)) = start_driver().await else {
         return;
     };
@@ -486,25 +516,7 @@ async fn todays_calls_updates_in_place_and_keeps_what_is_typed() {
     fill(&form, "input[name=reason]", "Joined on the other iPad").await;
 
     // The mentee joins (a websocket client, as an iPad would).
-    let mentee = app.signed_in("mentee.b").await;
-    let token = mentee
-        .post_json(
-            &format!("/api/sessions/{}/join", session.id),
-            &serde_json::json!({}),
-        )
-        .await
-        .json()["token"]
-        .clone();
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr))
-        .await
-        .unwrap();
-    let hello = serde_json::json!({"type": "hello", "token": token});
-    ws.send(tokio_tungstenite::tungstenite::Message::Text(
-        hello.to_string().into(),
-    ))
-    .await
-    .unwrap();
-    let _welcome = ws.next().await;
+    let _mentee = in_the_call(&app, "mentee.b", session.id).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     browser
         .execute("return window.__refreshToday();", vec![])
@@ -521,25 +533,7 @@ async fn todays_calls_updates_in_place_and_keeps_what_is_typed() {
     save_screenshot(&browser, "today-live").await;
 
     // A supervisor ends the call: it shows as ended, with nothing to open.
-    let teacher = app.signed_in("teacher.a").await;
-    let token = teacher
-        .post_json(
-            &format!("/api/sessions/{}/join", session.id),
-            &serde_json::json!({}),
-        )
-        .await
-        .json()["token"]
-        .clone();
-    let (mut tws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr))
-        .await
-        .unwrap();
-    let hello = serde_json::json!({"type": "hello", "token": token});
-    tws.send(tokio_tungstenite::tungstenite::Message::Text(
-        hello.to_string().into(),
-    ))
-    .await
-    .unwrap();
-    let _welcome = tws.next().await;
+    let mut tws = in_the_call(&app, "teacher.a", session.id).await;
     let end = serde_json::json!({"type": "end"});
     tws.send(tokio_tungstenite::tungstenite::Message::Text(
         end.to_string().into(),

@@ -67,17 +67,7 @@ pub(crate) async fn start_driver() -> Option<(Driver, PathBuf)> {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
     let url = format!("http://127.0.0.1:{port}");
-    // Ready when its status endpoint answers; bounded, never an open-ended sleep.
-    let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if http.get(format!("{url}/status")).send().await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "chromedriver did not start within 10 s");
+    wait_until_answers(&url, "chromedriver").await;
     Some((
         Driver {
             child,
@@ -86,6 +76,19 @@ pub(crate) async fn start_driver() -> Option<(Driver, PathBuf)> {
         },
         chromium,
     ))
+}
+
+/// Waits until the WebDriver at `url` answers on its status endpoint:
+/// bounded (10 s), never an open-ended sleep.
+pub(crate) async fn wait_until_answers(url: &str, what: &str) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{url}/status")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not start within 10 s");
 }
 
 /// Chromium's window: an iPad in portrait (820 × 1180), or in landscape

@@ -103,16 +103,7 @@ async fn start_webkit() -> Option<WebKit> {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
     let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if http.get(format!("{url}/status")).send().await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "WebKitWebDriver did not start within 10 s");
+    wait_until_answers(&url, "WebKitWebDriver").await;
     Some(WebKit {
         driver: child,
         xvfb,

@@ -174,6 +174,27 @@ pub async fn spawn_app_with(
     })
 }
 
+/// Declares each listed `async fn name(backend: Backend)` as two tests,
+/// `sqlite::name` and `postgres::name`, for tests that start the app
+/// themselves (with adjusted settings).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
 /// Declares each listed `async fn name(app: TestApp)` as two tests,
 /// `sqlite::name` and `postgres::name`.
 #[macro_export]

@@ -821,7 +821,91 @@ async fn the_rest_of_a_series_moves_to_another_weekly_slot_together(app: TestApp
     assert_eq!(before_ids, after_ids);
 }
 
+/// A feed holds the last term behind and the booked year ahead (four
+/// months ahead cut a term's series in half), says how often to look
+/// again, and answers a calendar's conditional request with 304 until
+/// something changes.
+async fn a_feed_holds_the_term_behind_and_the_year_ahead_and_answers_304_when_unchanged(
+    app: TestApp,
+) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    let record = the_match(&app, &world).await;
+    let slot = slots_ahead(&app, &world, 14)
+        .await
+        .alignment
+        .slots
+        .remove(0);
+    let mut booked = Vec::new();
+    for weeks in [-10, 29] {
+        let mut s = slot.clone();
+        s.start_utc += Duration::weeks(weeks);
+        s.end_utc += Duration::weeks(weeks);
+        booked.push(app.store.book_session(&record, &s).await.unwrap());
+    }
+    let mentee = app.signed_in("mentee.b").await;
+    let links = mentee
+        .post_json("/api/me/calendar-feed", &json!({}))
+        .await
+        .json();
+    let path = feed_path(&links);
+    let reader = app.client();
+    let first = reader.get(&path).await;
+    assert_eq!(first.status, reqwest::StatusCode::OK);
+    let uids: Vec<String> = events(&first.text).into_iter().map(|e| e.0).collect();
+    for session in &booked {
+        assert!(
+            uids.contains(&session.uid),
+            "{} is in the feed: {}",
+            session.starts_at,
+            first.text
+        );
+    }
+    assert!(
+        first.text.contains("REFRESH-INTERVAL;VALUE=DURATION:PT1H"),
+        "{}",
+        first.text
+    );
+    assert!(first.text.contains("X-PUBLISHED-TTL:PT1H"));
+    let etag = first.headers["etag"].to_str().unwrap().to_owned();
+    assert!(first.headers.contains_key("last-modified"));
+    let again = reader
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::NOT_MODIFIED);
+    assert!(again.text().await.unwrap().is_empty());
+    // A change makes a new feed.
+    let coord_a = app.signed_in("coord.a").await;
+    let cancelled = coord_a
+        .post_json(
+            &format!("/api/sessions/{}/cancel", booked[1].id),
+            &json!({"reason": "Exams"}),
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        reqwest::StatusCode::OK,
+        "{}",
+        cancelled.text
+    );
+    let changed = reader
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), reqwest::StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+}
+
 on_both_backends!(
+    a_feed_holds_the_term_behind_and_the_year_ahead_and_answers_304_when_unchanged,
     the_rest_of_a_series_is_cancelled_together,
     new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches,
     the_rest_of_a_series_moves_to_another_weekly_slot_together,

@@ -64,8 +64,10 @@ pub(crate) fn reader_for(role: Role, kind: Option<StudentKind>) -> Reader {
     }
 }
 
-/// The sessions a feed holds: from four weeks ago to four months ahead,
-/// cancelled ones included so calendars drop them.
+/// The sessions a feed holds: the last term behind (about four months) and
+/// the whole booked series ahead (a school year and more), cancelled ones
+/// included so calendars drop them. Four months ahead cut a term's series
+/// in half once its holidays were counted.
 pub(crate) fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    (now - Duration::days(28), now + Duration::days(120))
+    (now - Duration::days(120), now + Duration::days(400))
 }

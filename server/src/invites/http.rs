@@ -169,6 +169,7 @@ async fn feed_contents(
 async fn calendar_file(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let token = file.strip_suffix(".ics").unwrap_or(&file);
     let owner = state
@@ -188,12 +189,44 @@ async fn calendar_file(
             reader,
         })
         .collect();
-    let body = feed(&name, &entries, &state.settings.base_url(), now);
+    // Stamped with the latest change, not the time of asking, so the same
+    // sessions give the same bytes and a calendar's conditional request
+    // can be answered 304.
+    let changed = sessions
+        .iter()
+        .map(|s| s.updated_at)
+        .max()
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH);
+    let body = feed(&name, &entries, &state.settings.base_url(), changed);
+    let etag = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(body.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("\"{hex}\"")
+    };
+    let last_modified = changed.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let unchanged = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .is_some_and(|since| changed.timestamp() <= since.timestamp()),
+    };
+    let cache = [
+        (header::ETAG, etag),
+        (header::LAST_MODIFIED, last_modified),
+        (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+    ];
+    if unchanged {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
     Ok((
-        [
-            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
-            (header::CACHE_CONTROL, "private, max-age=300"),
-        ],
+        cache,
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
         body,
     )
         .into_response())

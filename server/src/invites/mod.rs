@@ -162,6 +162,14 @@ fn calendar(method: &str) -> Calendar {
 pub fn feed(name: &str, entries: &[Entry<'_>], base_url: &str, stamp: DateTime<Utc>) -> String {
     let mut cal = calendar("PUBLISH");
     cal.append_property(("X-WR-CALNAME", name));
+    // How often a subscribing calendar should look again (RFC 7986, and
+    // the older name Outlook reads).
+    cal.append_property(
+        icalendar::Property::new("REFRESH-INTERVAL", "PT1H")
+            .add_parameter("VALUE", "DURATION")
+            .done(),
+    );
+    cal.append_property(("X-PUBLISHED-TTL", "PT1H"));
     for entry in entries {
         cal.push(event(entry, base_url, stamp));
     }

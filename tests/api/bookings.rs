@@ -904,7 +904,49 @@ async fn a_feed_holds_the_term_behind_and_the_year_ahead_and_answers_304_when_un
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
 }
 
+/// A teacher's own calendar holds the sessions they supervise, not every
+/// session at the school (that is the school feed, for coordinators).
+async fn a_teachers_own_calendar_holds_the_sessions_they_supervise(app: TestApp) {
+    let world = app.world().await;
+    app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    app.add_staff(&world.a, "teacher.other", "teacher").await;
+    let feed_of = |username: &'static str| {
+        let app = &app;
+        async move {
+            let client = app.signed_in(username).await;
+            let links = client
+                .post_json("/api/me/calendar-feed", &json!({}))
+                .await
+                .json();
+            events(&app.client().get(&feed_path(&links)).await.text)
+        }
+    };
+    let supervising = feed_of("teacher.a").await;
+    assert!(
+        !supervising.is_empty(),
+        "teacher.a supervises the pair's sessions"
+    );
+    let other = feed_of("teacher.other").await;
+    assert!(other.is_empty(), "a teacher who supervises none: {other:?}");
+    let coordinator = app.signed_in("coord.a").await;
+    let school = coordinator
+        .post_json(
+            &format!("/api/schools/{}/calendar-feed", world.a.id),
+            &json!({}),
+        )
+        .await
+        .json();
+    let all = events(&app.client().get(&feed_path(&school)).await.text);
+    assert_eq!(
+        all.len(),
+        supervising.len(),
+        "the school feed holds them all"
+    );
+}
+
 on_both_backends!(
+    a_teachers_own_calendar_holds_the_sessions_they_supervise,
     a_feed_holds_the_term_behind_and_the_year_ahead_and_answers_304_when_unchanged,
     the_rest_of_a_series_is_cancelled_together,
     new_term_dates_cancel_the_sessions_on_days_the_school_no_longer_teaches,

@@ -142,12 +142,17 @@ async fn feed_contents(
         FeedOwner::User(user) => {
             let user = state.store.user(user).await?;
             let reader = reader_for(user.role, user.kind);
-            // A member of staff's own calendar holds their school's sessions.
+            // A member of staff's own calendar holds the sessions they
+            // supervise; the whole school's is the school feed.
             let sessions = match (user.role, user.school_id) {
                 (Role::Student, _) | (_, None) => {
                     state.store.sessions_of_student(user.id, from, to).await?
                 }
-                (_, Some(school)) => state.store.sessions_at_school(school, from, to).await?,
+                (_, Some(school)) => {
+                    let mut sessions = state.store.sessions_at_school(school, from, to).await?;
+                    sessions.retain(|s| s.supervisors.contains(&user.id));
+                    sessions
+                }
             };
             (format!("Mentoring — {}", user.given_name), sessions, reader)
         }
@@ -163,9 +168,9 @@ async fn feed_contents(
     })
 }
 
-/// A feed by its private token: sessions from four weeks ago to four
-/// months ahead, cancelled ones included so calendars drop them. An
-/// unknown or revoked token is a plain 404 that says nothing more.
+/// A feed by its private token: the sessions of [`window`], cancelled ones
+/// included so calendars drop them. An unknown or revoked token is a plain
+/// 404 that says nothing more.
 async fn calendar_file(
     State(state): State<AppState>,
     Path(file): Path<String>,

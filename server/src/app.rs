@@ -82,12 +82,12 @@ pub fn start_signalling(settings: &Settings) -> (Signalling, RoomEvents) {
 /// Served on a loopback address, `localhost` is the same server.
 fn allowed_origins(settings: &Settings) -> Vec<String> {
     let base = settings.base_url();
-    let origin = match base.find("://") {
-        Some(i) => match base[i + 3..].find('/') {
-            Some(j) => base[..i + 3 + j].to_owned(),
-            None => base.clone(),
+    let origin = match base.parse::<axum::http::Uri>() {
+        Ok(uri) => match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            _ => base,
         },
-        None => base.clone(),
+        Err(_) => base,
     };
     let mut origins = vec![origin];
     if settings.bind.ip().is_loopback() {

@@ -10,16 +10,19 @@
 
 use crate::error::{Error, Result};
 
+/// A bidirectional embedding, override or isolate: it reorders the text
+/// after it on screen, so what a reader sees is not what was written (the
+/// "Trojan Source" characters). Message moderation refuses these too.
+pub fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// The first character that has no place in a one-line name: a control
 /// character (line breaks and tabs among them), a line or paragraph
 /// separator, or a bidirectional override or isolate.
 pub fn unwanted_char(s: &str) -> Option<char> {
-    s.chars().find(|&c| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}')
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    })
+    s.chars()
+        .find(|&c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_override(c))
 }
 
 /// What to tell a person about `c`, in words they understand.

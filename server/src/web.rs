@@ -76,56 +76,50 @@ pub struct ErrorPage {
     pub message: String,
 }
 
-const APP_CSS: &str = include_str!("../../web/static/app.css");
-const CALL_JS: &str = include_str!("../../web/static/call.js");
-const PRECALL_JS: &str = include_str!("../../web/static/precall.js");
-const TODAY_JS: &str = include_str!("../../web/static/today.js");
-const WORDS_JS: &str = include_str!("../../web/static/words.js");
+/// The embedded static assets: name, content type, seconds a browser may
+/// keep it, and the file.
+const STATIC: &[(&str, &str, u32, &str)] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        3600,
+        include_str!("../../web/static/app.css"),
+    ),
+    ("call.js", JS, 300, include_str!("../../web/static/call.js")),
+    (
+        "precall.js",
+        JS,
+        300,
+        include_str!("../../web/static/precall.js"),
+    ),
+    (
+        "today.js",
+        JS,
+        300,
+        include_str!("../../web/static/today.js"),
+    ),
+    (
+        "words.js",
+        JS,
+        300,
+        include_str!("../../web/static/words.js"),
+    ),
+];
+
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// Serves an embedded static asset.
 pub async fn static_file(Path(file): Path<String>) -> Response {
-    match file.as_str() {
-        "app.css" => (
+    match STATIC.iter().find(|(name, ..)| *name == file) {
+        Some((_, content_type, max_age, body)) => (
             [
-                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
+                (header::CONTENT_TYPE, (*content_type).to_owned()),
+                (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
             ],
-            APP_CSS,
+            *body,
         )
             .into_response(),
-        "call.js" => (
-            [
-                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=300"),
-            ],
-            CALL_JS,
-        )
-            .into_response(),
-        "precall.js" => (
-            [
-                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=300"),
-            ],
-            PRECALL_JS,
-        )
-            .into_response(),
-        "today.js" => (
-            [
-                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=300"),
-            ],
-            TODAY_JS,
-        )
-            .into_response(),
-        "words.js" => (
-            [
-                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=300"),
-            ],
-            WORDS_JS,
-        )
-            .into_response(),
-        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
 

@@ -45,16 +45,14 @@ async fn api_change_my_password(
     addr: ClientAddr,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
-    authorize(&actor, Action::ChangeOwnPassword)?;
-    let ok = crate::auth::password::check_own(
-        &state.store,
-        &state.login_limiter,
+    change_own_password(
+        &state,
         &actor,
         addr.0,
         body.current_password,
+        &body.new_password,
     )
     .await?;
-    change_own_password(&actor, &state.store, ok, &body.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

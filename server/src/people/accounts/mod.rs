@@ -290,14 +290,19 @@ pub async fn set_disabled(store: &Store, actor: &Actor, user_id: Uuid, off: bool
 }
 
 /// Changes the actor's own password, once they have given their current
-/// one; every session of theirs ends, this one too.
+/// one (checked as sign-in checks it, under its guessing limits, from
+/// `addr`); every session of theirs ends, this one too.
 pub async fn change_own_password(
+    state: &crate::state::AppState,
     actor: &Actor,
-    store: &Store,
-    current_ok: bool,
+    addr: Option<std::net::IpAddr>,
+    current: String,
     new_password: &str,
 ) -> Result<()> {
     authorize(actor, Action::ChangeOwnPassword)?;
+    let current_ok =
+        crate::auth::password::check_own(&state.store, &state.login_limiter, actor, addr, current)
+            .await?;
     if !current_ok {
         return Err(Error::invalid(
             "current_password",
@@ -306,7 +311,7 @@ pub async fn change_own_password(
     }
     let username = Username::parse(&actor.user.username)?;
     let hash = PasswordHash::new(NewPassword::parse(new_password, &username)?).await?;
-    store.set_password(actor.user.id, &hash).await?;
+    state.store.set_password(actor.user.id, &hash).await?;
     tracing::info!(user = %actor.user.id, "password changed");
     Ok(())
 }

@@ -117,17 +117,13 @@ async fn account_password(
     addr: crate::extract::ClientAddr,
     PageForm(form): PageForm<ChangePasswordForm>,
 ) -> Result<Response, PageError> {
-    let result = async {
-        let ok = crate::auth::password::check_own(
-            &state.store,
-            &state.login_limiter,
-            &actor,
-            addr.0,
-            form.current_password,
-        )
-        .await?;
-        change_own_password(&actor, &state.store, ok, &form.new_password).await
-    }
+    let result = change_own_password(
+        &state,
+        &actor,
+        addr.0,
+        form.current_password,
+        &form.new_password,
+    )
     .await;
     after_form(result, "/login?password_changed=1", |error| async {
         Ok(AccountPage {

@@ -30,9 +30,10 @@ pub enum Unsendable {
 pub const MAX_CHARS: usize = 2000;
 
 /// Characters that reorder text on screen, so what a reader sees is not
-/// what was sent (the "Trojan Source" characters).
+/// what was sent: the overrides a name may not hold either, and the
+/// direction marks.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    crate::text::is_bidi_override(c) || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Invisible characters that only split words ("f\u{200B}ck"): dropped from

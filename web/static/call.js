@@ -330,6 +330,9 @@ function finish(text, { rejoin = false } = {}) {
   state.socket?.close();
   banner(null);
   $("waiting").hidden = true;
+  // Nobody is "here" once the call is over for this page.
+  state.roster.clear();
+  $("room").hidden = true;
   for (const b of ["mute", "camera", "leave", "end", "speak"]) {
     if ($(b)) $(b).hidden = true;
   }

@@ -63,6 +63,9 @@ pub struct MailSettings {
     pub retry_base: std::time::Duration,
     /// Tries before a message is given up as failed.
     pub max_attempts: u32,
+    /// The local time at each school after which that day's digest of
+    /// changes goes to the coordinators who asked for one.
+    pub digest_at: chrono::NaiveTime,
 }
 
 impl MailSettings {
@@ -76,6 +79,7 @@ impl MailSettings {
             poll: std::time::Duration::from_secs(5),
             retry_base: std::time::Duration::from_secs(60),
             max_attempts: 8,
+            digest_at: chrono::NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default(),
         }
     }
 
@@ -94,6 +98,7 @@ impl fmt::Debug for MailSettings {
             .field("poll", &self.poll)
             .field("retry_base", &self.retry_base)
             .field("max_attempts", &self.max_attempts)
+            .field("digest_at", &self.digest_at)
             .finish()
     }
 }

@@ -653,6 +653,8 @@ mod tests {
             mentee_id: mentee,
             mentor_id: mentor,
             uid: String::new(),
+            series_uid: String::new(),
+            recurrence_at: start,
             sequence: 0,
             starts_at: start,
             ends_at: start + Duration::minutes(20),

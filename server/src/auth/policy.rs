@@ -115,6 +115,9 @@ pub enum Action<'a> {
     /// Set where one's own invites are emailed (staff only: students have
     /// no address in mentorbridge).
     OwnInviteAddress,
+    /// Ask for (or stop) one email a day listing the changes to sessions at
+    /// one's own school (coordinators, who are not invited to sessions).
+    OwnInviteDigest,
     /// See every session with a student of a school in it.
     ViewSessions { school: Uuid },
     /// See *Today's calls* at a school: the live register of its calls
@@ -215,6 +218,7 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, ManageMatching { partnership }) => member(partnership),
         (Student | Coordinator | Teacher | SafeguardingLead, OwnCalendar) => own_school.is_some(),
         (Coordinator | Teacher | SafeguardingLead, OwnInviteAddress) => own_school.is_some(),
+        (Coordinator, OwnInviteDigest) => own_school.is_some(),
         (Student | Coordinator | Teacher | SafeguardingLead, PrecallCheck) => own_school.is_some(),
         (Coordinator | Teacher | SafeguardingLead, ViewSessions { school }) => at(school),
         // Staff see every call at their school today; whether each shows its

@@ -92,8 +92,14 @@ pub struct Session {
     pub partnership_id: Uuid,
     pub mentee_id: Uuid,
     pub mentor_id: Uuid,
-    /// Its iCalendar UID, for life.
+    /// Its own id for life (the `session-…` part of links and logs).
     pub uid: String,
+    /// The UID of the series it is an instance of: one calendar event for
+    /// a pair's run of weekly sessions.
+    pub series_uid: String,
+    /// Its RECURRENCE-ID: the time it was first booked at, which a move of
+    /// this one session keeps.
+    pub recurrence_at: DateTime<Utc>,
     /// Its iCalendar SEQUENCE: rises on every change.
     pub sequence: i32,
     pub starts_at: DateTime<Utc>,

@@ -27,6 +27,7 @@ pub fn page_routes(routes: Routes) -> Routes {
         .post("/sessions/feed", feed_submit)
         .post("/sessions/school-feed", school_feed_submit)
         .post("/sessions/email", email_submit)
+        .post("/sessions/digest", digest_submit)
         .post("/sessions/{session_id}/cancel", cancel_submit)
         .post("/sessions/{session_id}/move", move_submit)
 }
@@ -47,6 +48,8 @@ struct SessionsPage {
     can_school_feed: bool,
     /// The viewer's invite address (staff).
     email: Option<String>,
+    /// Whether the viewer gets the daily digest (coordinators only).
+    digest: Option<bool>,
     invites: Option<InviteSummary>,
     mail_configured: bool,
     notice: Option<&'static str>,
@@ -121,6 +124,10 @@ async fn show(
         school_feed: None,
         can_school_feed: authorize(actor, Action::ManageSchoolFeed { school }).is_ok(),
         email: actor.user.email.clone(),
+        digest: match authorize(actor, Action::OwnInviteDigest) {
+            Ok(()) => Some(state.store.wants_digest(actor.user.id).await?),
+            Err(_) => None,
+        },
         invites,
         mail_configured: state.settings.mail.is_some(),
         notice,
@@ -168,6 +175,32 @@ async fn email_submit(
     .await;
     let filter = Filter::default();
     after_form(result, "/sessions?notice=email", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct DigestForm {
+    #[serde(default)]
+    daily: Option<String>,
+}
+
+async fn digest_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<DigestForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        authorize(&actor, Action::OwnInviteDigest)?;
+        state
+            .store
+            .set_digest(actor.user.id, form.daily.is_some())
+            .await
+    }
+    .await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=digest", |error| {
         show(&state, &actor, &filter, None, None, Some(error))
     })
     .await

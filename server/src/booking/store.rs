@@ -24,6 +24,8 @@ struct Row {
     mentee_id: Uuid,
     mentor_id: Uuid,
     uid: String,
+    series_uid: Option<String>,
+    recurrence_at: Option<DateTime<Utc>>,
     sequence: i32,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
@@ -45,6 +47,8 @@ impl TryFrom<Row> for Session {
             partnership_id: r.partnership_id,
             mentee_id: r.mentee_id,
             mentor_id: r.mentor_id,
+            series_uid: r.series_uid.unwrap_or_else(|| r.uid.clone()),
+            recurrence_at: r.recurrence_at.unwrap_or(r.starts_at),
             uid: r.uid,
             sequence: r.sequence,
             starts_at: r.starts_at,
@@ -61,7 +65,7 @@ impl TryFrom<Row> for Session {
     }
 }
 
-const COLUMNS: &str = "id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, \
+const COLUMNS: &str = "id, match_id, partnership_id, mentee_id, mentor_id, uid, series_uid, recurrence_at, sequence, starts_at, \
      ends_at, slot_key, local, status, reason, supervisors, updated_at";
 
 /// The live sessions still to come that a [`Cancel`] takes.
@@ -126,14 +130,52 @@ pub async fn cancel_in_tx(tx: &mut Tx, which: Cancel, reason: &str) -> Result<u6
     Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
 }
 
-/// One session, read inside `tx` (so it sees the transaction's changes).
-pub(crate) async fn session_in(tx: &mut Tx, id: Uuid) -> Result<Session> {
-    let sql = format!("SELECT {COLUMNS} FROM mentoring_sessions WHERE id = $1");
-    let row: Option<Row> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(conn)
+/// Every session of a series, earliest RECURRENCE-ID first, read inside
+/// `tx`.
+pub(crate) async fn series_in(tx: &mut Tx, series_uid: &str) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM mentoring_sessions WHERE series_uid = $1 ORDER BY recurrence_at, id"
+    );
+    let rows: Vec<Row> = on_tx!(&mut *tx, |conn| sqlx::query_as(&sql)
+        .bind(series_uid)
+        .fetch_all(conn)
         .await)?;
-    row.ok_or(Error::NotFound("session"))?.try_into()
+    rows.into_iter().map(Session::try_from).collect()
+}
+
+/// The series of these sessions, read inside `tx`.
+pub(crate) async fn series_of_in(tx: &mut Tx, sessions: &[Uuid]) -> Result<Vec<String>> {
+    let mut uids = Vec::new();
+    for chunk in sessions.chunks(IN_LIST_MAX) {
+        let sql = format!(
+            "SELECT DISTINCT series_uid FROM mentoring_sessions WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<(Option<String>,)> = on_tx!(&mut *tx, |conn| {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.fetch_all(conn).await
+        })?;
+        uids.extend(rows.into_iter().filter_map(|(u,)| u));
+    }
+    uids.sort();
+    uids.dedup();
+    Ok(uids)
+}
+
+/// The series a member of staff supervises any session of.
+pub(crate) async fn series_supervised_by(tx: &mut Tx, user: Uuid) -> Result<Vec<String>> {
+    // `supervisors` is a JSON array of ids: a pattern finds them on both
+    // databases, and the id's own hyphens make it exact.
+    let rows: Vec<(Option<String>,)> = on_tx!(&mut *tx, |conn| sqlx::query_as(
+        "SELECT DISTINCT series_uid FROM mentoring_sessions WHERE supervisors LIKE $1"
+    )
+    .bind(format!("%{user}%"))
+    .fetch_all(conn)
+    .await)?;
+    Ok(rows.into_iter().filter_map(|(u,)| u).collect())
 }
 
 impl Store {

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::feeds::{FeedLinks, FeedOwner, feed_links, reader_for, window};
 use super::outbox::{OutboxMessage, TryKind};
-use super::{Entry, Reader, feed};
+use super::series::{Instance, Transp, View};
+use super::{Reader, feed};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::booking::Session;
@@ -29,6 +30,7 @@ pub fn routes(routes: Routes) -> Routes {
             api_revoke_school_feed,
         )
         .get("/api/schools/{school_id}/invites", api_school_invites)
+        .put("/api/me/invite-digest", api_set_digest)
         .get("/calendar/{file}", calendar_file)
 }
 
@@ -81,6 +83,23 @@ async fn api_school_invites(
     ))
 }
 
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DigestInput {
+    daily: bool,
+}
+
+/// Starts or stops the signed-in coordinator's daily digest of changes.
+async fn api_set_digest(
+    State(state): State<AppState>,
+    actor: Actor,
+    crate::extract::ApiJson(input): crate::extract::ApiJson<DigestInput>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&actor, Action::OwnInviteDigest)?;
+    state.store.set_digest(actor.user.id, input.daily).await?;
+    Ok(Json(serde_json::json!({ "daily": input.daily })))
+}
+
 async fn created_feed(
     state: &AppState,
     owner: FeedOwner,
@@ -131,17 +150,27 @@ async fn api_school_feed(
     created_feed(&state, FeedOwner::School(school)).await
 }
 
+/// What a feed holds: its title, zone, sessions, and how they read.
+struct Contents {
+    name: String,
+    tz: chrono_tz::Tz,
+    sessions: Vec<Session>,
+    reader: Reader,
+    transp: Transp,
+}
+
 /// A feed's title, its sessions and how they read.
-async fn feed_contents(
-    state: &AppState,
-    owner: FeedOwner,
-    now: DateTime<Utc>,
-) -> Result<(String, Vec<Session>, Reader)> {
+async fn feed_contents(state: &AppState, owner: FeedOwner, now: DateTime<Utc>) -> Result<Contents> {
     let (from, to) = window(now);
+    let zone = |tz: &str| tz.parse().unwrap_or(chrono_tz::UTC);
     Ok(match owner {
         FeedOwner::User(user) => {
             let user = state.store.user(user).await?;
             let reader = reader_for(user.role, user.kind);
+            let tz = match user.school_id {
+                Some(school) => zone(&state.store.school(school).await?.time_zone),
+                None => chrono_tz::UTC,
+            };
             // A member of staff's own calendar holds the sessions they
             // supervise; the whole school's is the school feed.
             let sessions = match (user.role, user.school_id) {
@@ -154,16 +183,26 @@ async fn feed_contents(
                     sessions
                 }
             };
-            (format!("Mentoring — {}", user.given_name), sessions, reader)
+            Contents {
+                name: format!("Mentoring — {}", user.given_name),
+                tz,
+                sessions,
+                reader,
+                transp: Transp::Opaque,
+            }
         }
         FeedOwner::School(school) => {
             let school = state.store.school(school).await?;
             let sessions = state.store.sessions_at_school(school.id, from, to).await?;
-            (
-                format!("Mentoring — {}", school.name),
+            Contents {
+                name: format!("Mentoring — {}", school.name),
+                tz: zone(&school.time_zone),
                 sessions,
-                Reader::Staff,
-            )
+                reader: Reader::Staff,
+                // Coordinators follow the school's sessions; they are not
+                // in them, so their free time stays free.
+                transp: Transp::Transparent,
+            }
         }
     })
 }
@@ -183,17 +222,44 @@ async fn calendar_file(
         .await?
         .ok_or(Error::NotFound("calendar"))?;
     let now = Utc::now();
-    let (name, sessions, reader) = feed_contents(&state, owner, now).await?;
-    let names = state.store.session_names(&sessions).await?;
-    let entries: Vec<Entry<'_>> = sessions
+    let contents = feed_contents(&state, owner, now).await?;
+    let sessions = &contents.sessions;
+    let names = state.store.session_names(sessions).await?;
+    // One event per series, with the same UID and SEQUENCE its invites
+    // carry.
+    let mut series: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            &sessions[i].series_uid,
+            sessions[i].recurrence_at,
+            sessions[i].id,
+        )
+    });
+    for i in order {
+        match series.last_mut() {
+            Some((uid, members)) if *uid == sessions[i].series_uid => members.push(i),
+            _ => series.push((&sessions[i].series_uid, vec![i])),
+        }
+    }
+    let uids: Vec<String> = series.iter().map(|(u, _)| (*u).to_owned()).collect();
+    let sequences = state.store.series_sequences(&uids).await?;
+    let mut views: Vec<View<'_>> = series
         .iter()
-        .zip(&names)
-        .map(|(session, names)| Entry {
-            session,
-            names,
-            reader,
+        .map(|(uid, members)| View {
+            uid,
+            sequence: sequences.get(*uid).copied().unwrap_or(0),
+            names: &names[members[0]],
+            reader: contents.reader,
+            tz: contents.tz,
+            instances: members
+                .iter()
+                .map(|&i| Instance::from(&sessions[i]))
+                .collect(),
+            transp: contents.transp,
         })
         .collect();
+    views.sort_by_key(|v| v.instances.first().map(|i| i.recurrence));
     // Stamped with the latest change, not the time of asking, so the same
     // sessions give the same bytes and a calendar's conditional request
     // can be answered 304.
@@ -202,7 +268,13 @@ async fn calendar_file(
         .map(|s| s.updated_at)
         .max()
         .unwrap_or(chrono::DateTime::UNIX_EPOCH);
-    let body = feed(&name, &entries, &state.settings.base_url(), changed);
+    let body = feed(
+        &contents.name,
+        contents.tz,
+        &views,
+        &state.settings.base_url(),
+        changed,
+    );
     let etag = {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(body.as_bytes());

@@ -1,7 +1,8 @@
-//! Sending the outbox: each queued invite goes out over SMTP (lettre) as a
-//! `multipart/alternative` message, a plain-text part for people and a
-//! `text/calendar; method=…` part for calendars, whose `method=` matches
-//! the `METHOD` inside (RFC 6047).
+//! Sending the outbox: each round first announces the series whose changes
+//! are due and queues the day's digests, then sends over SMTP (lettre).
+//! An invite is a plain-text part for people and a `text/calendar;
+//! method=…` part for calendars, whose `method=` matches the `METHOD`
+//! inside (RFC 6047), with the calendar attached as `invite.ics` too.
 //!
 //! A temporary failure (the server unreachable, a 4xx reply) is tried again
 //! with exponential backoff; a refusal (a 5xx reply, such as an unknown
@@ -12,12 +13,12 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::outbox::{Next, OutboxMessage, Outcome, QueuedNotice};
-use super::{CalendarUser, Entry, Method, Reader, itip};
+use super::store::Announcer;
 use crate::config::MailSettings;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -89,78 +90,16 @@ impl Mailer {
         })
     }
 
-    /// The organizer every invite names: the scheme's mailbox.
-    fn organizer(&self) -> CalendarUser {
-        CalendarUser {
-            name: self
-                .from
-                .name
-                .clone()
-                .unwrap_or_else(|| "mentorbridge".into()),
-            email: self.from.email.to_string(),
-        }
-    }
-
     /// The message for one queued invite, exactly as it will be sent (the
-    /// same bytes on every try, bar the transport's own headers).
+    /// same bytes on every try, bar the transport's own headers): a
+    /// `multipart/mixed` of a `multipart/alternative` (text for people,
+    /// `text/calendar; method=…` for calendars) and the same calendar as an
+    /// `invite.ics` attachment, as Google and Apple send them.
     pub fn message(&self, queued: &OutboxMessage) -> Result<Message> {
         let snap = &queued.snapshot;
         let method = queued.method;
-        let entry = Entry {
-            session: &snap.session,
-            names: &snap.names,
-            reader: Reader::Staff,
-        };
-        let ics = itip(
-            method,
-            &entry,
-            &self.organizer(),
-            &snap.attendees,
-            &self.base_url,
-            queued.created_at,
-        );
-        let local = snap.session.local.get(&snap.school_slug);
-        let when = match local {
-            Some(end) => format!(
-                "{} {}–{} ({})",
-                end.date.format("%a %-d %b %Y"),
-                end.start.format("%H:%M"),
-                end.end.format("%H:%M"),
-                end.period
-            ),
-            None => snap
-                .session
-                .starts_at
-                .format("%a %-d %b %Y %H:%M UTC")
-                .to_string(),
-        };
-        let n = &snap.names;
-        let what = format!(
-            "{} ({}) with {} ({})",
-            n.mentee, n.mentee_school, n.mentor, n.mentor_school
-        );
-        let (subject, lead) = match (method, snap.session.sequence) {
-            (Method::Cancel, _) => (format!("Cancelled: mentoring {when}"), "has been cancelled"),
-            (Method::Request, 0) => (format!("Mentoring {when}"), "is booked"),
-            (Method::Request, _) => (format!("Changed: mentoring {when}"), "has changed"),
-        };
-        let mut text = format!("The mentoring session {what} {lead}: {when}.\n");
-        if let Some(reason) = &snap.session.reason {
-            text.push_str(&format!("Reason: {reason}\n"));
-        }
-        text.push_str(&format!(
-            "\nSee today's sessions and join from a school iPad: {}/sessions\n",
-            self.base_url
-        ));
-        // Names are one line since they were checked as typed; an older
-        // name is folded rather than trusted to be.
-        let to_name = snap
-            .attendees
-            .iter()
-            .find(|a| a.email == queued.recipient_email)
-            .map(|a| crate::text::fold_to_line(&a.name));
         let to = Mailbox::new(
-            to_name,
+            snap.to_name.clone(),
             queued
                 .recipient_email
                 .parse()
@@ -171,17 +110,34 @@ impl Mailer {
             method.as_str()
         ))
         .map_err(|e| Error::internal_from("calendar content type", e))?;
+        let attachment_type = ContentType::parse(&format!(
+            "application/ics; method={}; name=invite.ics",
+            method.as_str()
+        ))
+        .map_err(|e| Error::internal_from("calendar attachment type", e))?;
         let from_domain = self.from.email.domain().to_owned();
         Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(subject)
+            .subject(snap.subject.clone())
             .message_id(Some(format!("<{}@{from_domain}>", queued.id)))
             .date(queued.created_at.into())
+            .header(AutoSubmitted)
             .multipart(
-                MultiPart::alternative()
-                    .singlepart(SinglePart::plain(text))
-                    .singlepart(SinglePart::builder().header(calendar_type).body(ics)),
+                MultiPart::mixed()
+                    .multipart(
+                        MultiPart::alternative()
+                            .singlepart(SinglePart::plain(snap.text.clone()))
+                            .singlepart(
+                                SinglePart::builder()
+                                    .header(calendar_type)
+                                    .body(snap.ics.clone()),
+                            ),
+                    )
+                    .singlepart(
+                        Attachment::new("invite.ics".to_owned())
+                            .body(snap.ics.clone(), attachment_type),
+                    ),
             )
             .map_err(|e| Error::internal_from("building an invite", e))
     }
@@ -200,7 +156,7 @@ impl Mailer {
 
     /// Sends one queued invite and says what came of it.
     async fn try_send(&self, queued: &OutboxMessage, now: DateTime<Utc>) -> Outcome {
-        if queued.snapshot.session.ends_at < now {
+        if queued.snapshot.until < now {
             return Outcome::Expired;
         }
         let message = match built(|| self.message(queued)) {
@@ -232,6 +188,7 @@ impl Mailer {
             .subject(n.subject.clone())
             .message_id(Some(format!("<{}@{from_domain}>", queued.id)))
             .date(queued.created_at.into())
+            .header(AutoSubmitted)
             .singlepart(SinglePart::plain(text))
             .map_err(|e| Error::internal_from("building a notice", e))
     }
@@ -262,8 +219,18 @@ impl Mailer {
         Ok(())
     }
 
-    /// Sends every invite and notice now due, and records each try.
+    /// Announces the series whose changes are due, queues the day's
+    /// digests, then sends every invite and notice now due, and records
+    /// each try.
     pub async fn send_due(&self, store: &Store) -> Result<Round> {
+        let announcer = Announcer {
+            from_email: self.from.email.as_ref(),
+            base_url: &self.base_url,
+        };
+        store.announce_due(&announcer, Utc::now()).await?;
+        store
+            .queue_digests(self.settings.digest_at, Utc::now())
+            .await?;
         let now = Utc::now();
         let due = store.lease_due_mail(now, Duration::minutes(5), 100).await?;
         let mut round = Round::default();
@@ -295,6 +262,25 @@ impl Mailer {
                 tracing::error!(error = %e, "sending invites");
             }
         }
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): no auto-reply or
+/// out-of-office answer should come back to a message nobody reads.
+#[derive(Clone, Copy, Debug)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> std::result::Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_owned())
     }
 }
 

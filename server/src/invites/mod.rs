@@ -1,35 +1,46 @@
 //! Sessions as iCalendar: subscription feeds and iTIP messages (RFC 5545,
-//! RFC 5546), written with the `icalendar` crate.
+//! RFC 5546), written by [`ics`] and checked with independent parsers.
 //!
 //! Choices that make every calendar (Outlook, Google, Apple) agree:
-//! - a session's UID never changes, and its SEQUENCE rises on every change,
-//!   cancellation included, so a calendar replaces its copy rather than
-//!   adding a second;
-//! - times are in UTC (`…Z`), so no VTIMEZONE is needed and no calendar has
-//!   to know a school's zone rules; each calendar shows local time;
+//! - a pair's run of sessions is one recurring event, a [`series`], with
+//!   one UID for life in every invite and feed; a session moved alone is an
+//!   override (`RECURRENCE-ID`), the rest of a series moved is a new series
+//!   (the old one's rule ends), and the series' SEQUENCE rises with every
+//!   round of changes announced;
+//! - times are local with a `TZID`, and each calendar object carries the
+//!   `VTIMEZONE` it uses, built from chrono-tz, so local times hold across
+//!   clock changes;
 //! - DTSTAMP is the clock passed in, so the same sessions and clock give
-//!   byte-identical output (tests use a fixed clock);
-//! - a cancelled session stays in a feed with `STATUS:CANCELLED` for a
-//!   while, and goes out as `METHOD:CANCEL`, so calendars drop it rather
-//!   than keep a stale copy.
+//!   byte-identical output (a feed's ETag, every retry of an invite);
+//! - a cancelled session stays in a feed as a cancelled, transparent
+//!   override, and goes out as a `CANCEL` naming it, so calendars drop it
+//!   rather than keep a stale copy;
+//! - nobody reads replies, so attendees are asked for none (`RSVP=FALSE`)
+//!   and the invite says so.
 //!
 //! What a title says depends on who reads it: first names and school names
 //! only, never a surname or contact detail of a student at the other school.
 //!
-//! Invites come after booking in the flow: booking queues a message in the
-//! [`outbox`] with every change, [`mail`] sends it; [`feeds`] are the
-//! subscription links; [`store`] holds the SQL and [`http`] the routes.
+//! Invites come after booking in the flow: a change to sessions marks
+//! their series changed in the same transaction ([`store::enqueue`]); the
+//! sender works out what each supervisor's calendar lacks ([`copies`]),
+//! queues it in the [`outbox`] and sends it ([`mail`]), with an optional
+//! daily digest for coordinators; [`feeds`] are the subscription links;
+//! [`store`] holds the SQL and [`http`] the routes.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Attendee, Calendar, Component, EventLike, EventStatus, Property};
 
-use crate::booking::{Session, SessionNames, SessionStatus};
+use self::ics::Writer;
+use self::series::{Instance, Parties, View};
 use crate::error::{Error, Result};
 
+pub mod copies;
 pub mod feeds;
 pub mod http;
+pub mod ics;
 pub mod mail;
 pub mod outbox;
+pub mod series;
 pub mod store;
 
 /// The product identifier every calendar object carries.
@@ -44,14 +55,6 @@ pub enum Reader {
     Mentor,
     /// A member of staff.
     Staff,
-}
-
-/// One session as a reader sees it.
-#[derive(Clone, Debug)]
-pub struct Entry<'a> {
-    pub session: &'a Session,
-    pub names: &'a SessionNames,
-    pub reader: Reader,
 }
 
 /// An iTIP method.
@@ -93,114 +96,64 @@ pub struct CalendarUser {
     pub email: String,
 }
 
-fn summary(entry: &Entry<'_>) -> String {
-    let n = entry.names;
-    let what = match entry.reader {
-        Reader::Mentee => format!("Mentoring with {} ({})", n.mentor, n.mentor_school),
-        Reader::Mentor => format!("Mentoring {} ({})", n.mentee, n.mentee_school),
-        Reader::Staff => format!(
-            "Mentoring: {} ({}) with {} ({})",
-            n.mentee, n.mentee_school, n.mentor, n.mentor_school
-        ),
-    };
-    if entry.session.status == SessionStatus::Cancelled {
-        format!("Cancelled: {what}")
-    } else {
-        what
-    }
-}
-
-fn event(entry: &Entry<'_>, base_url: &str, stamp: DateTime<Utc>) -> icalendar::Event {
-    let session = entry.session;
-    let link = format!("{}/sessions", base_url.trim_end_matches('/'));
-    let mut description = format!(
-        "Join on a school iPad from mentorbridge: {link}\nSign in with your own account; only the people booked can join."
-    );
-    let word = match session.status {
-        SessionStatus::Cancelled => Some("Cancelled"),
-        SessionStatus::Moved => Some("Moved"),
-        _ => None,
-    };
-    if let Some(word) = word {
-        // Staff wrote the reason for staff ("Asha has a detention"): a
-        // student's calendar says only that the school changed it.
-        match (&session.reason, entry.reader) {
-            (Some(reason), Reader::Staff) => description.push_str(&format!("\n{word}: {reason}")),
-            _ => description.push_str(&format!("\n{word} by the school.")),
-        }
-    }
-    let status = if session.status == SessionStatus::Cancelled {
-        EventStatus::Cancelled
-    } else {
-        EventStatus::Confirmed
-    };
-    icalendar::Event::new()
-        .uid(&session.uid)
-        .sequence(u32::try_from(session.sequence).unwrap_or(0))
-        .timestamp(stamp)
-        .starts(session.starts_at)
-        .ends(session.ends_at)
-        .summary(&summary(entry))
-        .description(&description)
-        .location("mentorbridge (school iPad)")
-        .url(&link)
-        .status(status)
-        .done()
-}
-
-fn calendar(method: &str) -> Calendar {
-    let mut cal = Calendar::empty();
-    cal.append_property(("VERSION", "2.0"))
-        .append_property(("PRODID", PRODID))
-        .append_property(("CALSCALE", "GREGORIAN"))
-        .append_property(("METHOD", method));
-    cal
-}
-
-/// A subscription feed (`METHOD:PUBLISH`) of sessions for one reader or
-/// one school.
-pub fn feed(name: &str, entries: &[Entry<'_>], base_url: &str, stamp: DateTime<Utc>) -> String {
-    let mut cal = calendar("PUBLISH");
-    cal.append_property(("X-WR-CALNAME", name));
-    // How often a subscribing calendar should look again (RFC 7986, and
-    // the older name Outlook reads).
-    cal.append_property(
-        icalendar::Property::new("REFRESH-INTERVAL", "PT1H")
-            .add_parameter("VALUE", "DURATION")
-            .done(),
-    );
-    cal.append_property(("X-PUBLISHED-TTL", "PT1H"));
-    for entry in entries {
-        cal.push(event(entry, base_url, stamp));
-    }
-    cal.to_string()
-}
-
-/// An iTIP message for one session: `REQUEST` for a new or changed session,
-/// `CANCEL` for a cancelled one, from the scheme's mailbox to `attendees`.
-pub fn itip(
-    method: Method,
-    entry: &Entry<'_>,
-    organizer: &CalendarUser,
-    attendees: &[CalendarUser],
+/// A subscription feed (`METHOD:PUBLISH`) of series for one reader or one
+/// school, every time in `tz` (the reader's school's zone).
+pub fn feed(
+    name: &str,
+    tz: chrono_tz::Tz,
+    views: &[View<'_>],
     base_url: &str,
     stamp: DateTime<Utc>,
 ) -> String {
-    let mut cal = calendar(method.as_str());
-    let mut ev = event(entry, base_url, stamp);
-    // A CN is a quoted parameter: a double quote inside one cannot be
-    // escaped in iCalendar, so it goes, and so does a line break.
-    let cn = |name: &str| crate::text::fold_to_line(name).replace('"', "");
-    ev.append_property(
-        Property::new("ORGANIZER", format!("mailto:{}", organizer.email))
-            .add_parameter("CN", &cn(&organizer.name))
-            .done(),
-    );
-    for a in attendees {
-        ev.attendee(Attendee::new(format!("mailto:{}", a.email)).cn(cn(&a.name)));
+    let mut w = Writer::new();
+    series::write_head(&mut w, "PUBLISH");
+    w.text("X-WR-CALNAME", &[], name);
+    w.raw("X-WR-TIMEZONE", &[], tz.name());
+    // How often a subscribing calendar should look again (RFC 7986, and
+    // the older name Outlook reads).
+    w.raw("REFRESH-INTERVAL", &[("VALUE", "DURATION")], "PT1H");
+    w.raw("X-PUBLISHED-TTL", &[], "PT1H");
+    if let Some((from, to)) = series::span(views) {
+        series::write_vtimezone(&mut w, tz, from, to);
     }
-    cal.push(ev);
-    cal.to_string()
+    for view in views {
+        series::write_events(&mut w, view, stamp, base_url, None);
+    }
+    w.end("VCALENDAR");
+    w.finish()
+}
+
+/// An iTIP message about one series: `REQUEST` with the whole series, or
+/// `CANCEL` of the sessions in `cancelled` (all of it when `None`), from
+/// the school's scheme to `attendees`.
+pub fn itip(
+    method: Method,
+    view: &View<'_>,
+    cancelled: Option<&[Instance]>,
+    parties: Parties<'_>,
+    base_url: &str,
+    stamp: DateTime<Utc>,
+) -> String {
+    let mut w = Writer::new();
+    series::write_head(&mut w, method.as_str());
+    let mut times: Vec<&View<'_>> = vec![view];
+    let only;
+    if let Some(c) = cancelled {
+        only = View {
+            instances: c.to_vec(),
+            ..view.clone()
+        };
+        times.push(&only);
+    }
+    if let Some((from, to)) = series::span(times) {
+        series::write_vtimezone(&mut w, view.tz, from, to);
+    }
+    match method {
+        Method::Request => series::write_events(&mut w, view, stamp, base_url, Some(parties)),
+        Method::Cancel => series::write_cancel(&mut w, view, cancelled, stamp, base_url, parties),
+    }
+    w.end("VCALENDAR");
+    w.finish()
 }
 
 #[cfg(test)]

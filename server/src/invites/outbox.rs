@@ -1,19 +1,22 @@
-//! The invite outbox: every change to a session queues an iTIP message for
-//! each member of staff who should hear of it, in the same transaction as
-//! the change. A change is therefore never committed without its invites,
-//! and an invite never sent for a change that rolled back; a restart loses
-//! nothing, because the queue is the database. This file holds the
-//! outbox's types and rules; its SQL is in [`super::store`].
+//! The invite outbox: every message to a member of staff waits here until a
+//! mail server takes it. A change to sessions marks their series changed in
+//! the same transaction, so a change is never committed without its
+//! invites, and none is sent for a change that rolled back; the sender
+//! turns each changed series into messages ([`super::copies`]) and queues
+//! them here, and a restart loses nothing, because the queue is the
+//! database. This file holds the outbox's types and rules; its SQL is in
+//! [`super::store`].
 //!
-//! Who hears: the coordinators of both schools and the session's supervisor
-//! at each end, where they have a work address. Students have no address
+//! Who hears: the teachers who supervise a series at each school, where
+//! they have a work address. Coordinators are not attendees (they have the
+//! school feed, and may ask for a daily digest); students have no address
 //! (they follow their sessions through their own calendar feed). Each
 //! recipient's message lists as attendees only the staff of their own
 //! school: a partner school's staff addresses are not passed across.
 //!
-//! A row holds a *snapshot* of what the message says (the session as it
-//! was, its names, the attendees). The sender renders it with DTSTAMP set
-//! to the row's creation time, so every retry sends the same bytes.
+//! A row holds a *snapshot* of the message as it was made (subject, text
+//! and calendar, DTSTAMP its creation time), so every retry sends the same
+//! bytes.
 
 use std::str::FromStr;
 
@@ -21,21 +24,31 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CalendarUser, Method, SessionNames};
-use crate::booking::{Session, SessionStatus};
-use crate::error::{Error, Result};
-use crate::people::accounts::Role;
+use std::collections::BTreeMap;
 
-/// What one queued message says, as it was when the change was made.
+use super::copies::{CopyState, Send, difference};
+use super::series::{Instance, Parties, Transp, View};
+use super::{CalendarUser, Method};
+use crate::booking::{Session, SessionNames, SessionStatus};
+use crate::error::{Error, Result};
+
+/// One queued message, as it was made.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Snapshot {
-    /// The session after the change.
-    pub session: Session,
-    pub names: SessionNames,
-    /// Staff of the recipient's school who receive it.
-    pub attendees: Vec<CalendarUser>,
-    /// The recipient's school slug (whose local time the subject gives).
-    pub school_slug: String,
+    /// The series it is about.
+    pub series_uid: String,
+    pub subject: String,
+    /// The plain-text part, for people.
+    pub text: String,
+    /// The iCalendar object, for calendars.
+    pub ics: String,
+    /// The recipient's name, for the `To:` header.
+    pub to_name: Option<String>,
+    /// When the last session it is about ends: not sent after that.
+    pub until: DateTime<Utc>,
+    /// Its first session's day and time, where the recipient is, for a
+    /// coordinator's list of problems.
+    pub when: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,8 +100,9 @@ pub struct OutboxMessage {
     pub id: Uuid,
     /// The recipient's school.
     pub school_id: Uuid,
+    /// The first session of the series it is about.
     pub session_id: Uuid,
-    /// The session's SEQUENCE in it.
+    /// The series' SEQUENCE in it.
     pub sequence: i32,
     pub method: Method,
     pub recipient_id: Uuid,
@@ -213,86 +227,27 @@ impl Next {
 }
 
 /// A member of staff (or a student) of one of a session's two schools, as
-/// the outbox reads them to address invites.
+/// the sender reads them to address invites.
 pub(crate) struct Person {
     pub id: Uuid,
     pub given_name: String,
     pub family_name: String,
-    pub role: String,
     pub email: Option<String>,
     pub school_id: Option<Uuid>,
     pub school_name: String,
-    pub school_slug: String,
+    pub school_tz: chrono_tz::Tz,
 }
 
-/// One invite to queue.
-pub(crate) struct Addressed {
-    pub school: Uuid,
-    pub recipient: Uuid,
-    pub email: String,
-    pub snapshot: Snapshot,
-}
-
-impl Snapshot {
-    pub fn method(&self) -> Method {
-        if self.session.status == SessionStatus::Cancelled {
-            Method::Cancel
-        } else {
-            Method::Request
-        }
+impl Person {
+    /// Their name as an invite gives it.
+    pub fn calendar_user(&self) -> Option<CalendarUser> {
+        self.email.as_ref().map(|e| CalendarUser {
+            name: format!("{} {}", self.given_name, self.family_name)
+                .trim()
+                .to_owned(),
+            email: e.clone(),
+        })
     }
-}
-
-/// The invites a session's change sends: one to each coordinator of both
-/// schools and each of the session's supervisors who has a work address,
-/// each listing as attendees only the staff of the recipient's school.
-pub(crate) fn address(session: &Session, people: &[Person]) -> Result<Vec<Addressed>> {
-    let find = |user: Uuid| people.iter().find(|p| p.id == user);
-    let (Some(mentee), Some(mentor)) = (find(session.mentee_id), find(session.mentor_id)) else {
-        return Err(Error::internal("a session's students have no school"));
-    };
-    let names = SessionNames {
-        mentee: mentee.given_name.clone(),
-        mentee_school: mentee.school_name.clone(),
-        mentor: mentor.given_name.clone(),
-        mentor_school: mentor.school_name.clone(),
-    };
-    let mut recipients: Vec<&Person> = people
-        .iter()
-        .filter(|p| p.email.is_some())
-        .filter(|p| p.role == Role::Coordinator.as_str() || session.supervisors.contains(&p.id))
-        .collect();
-    recipients.sort_by_key(|p| (p.school_slug.clone(), p.email.clone()));
-    let mut out = Vec::new();
-    for person in &recipients {
-        let (Some(email), Some(school)) = (&person.email, person.school_id) else {
-            continue;
-        };
-        let attendees = recipients
-            .iter()
-            .filter(|p| p.school_id == Some(school))
-            .filter_map(|p| {
-                p.email.as_ref().map(|e| CalendarUser {
-                    name: format!("{} {}", p.given_name, p.family_name)
-                        .trim()
-                        .to_owned(),
-                    email: e.clone(),
-                })
-            })
-            .collect();
-        out.push(Addressed {
-            school,
-            recipient: person.id,
-            email: email.clone(),
-            snapshot: Snapshot {
-                session: session.clone(),
-                names: names.clone(),
-                attendees,
-                school_slug: person.school_slug.clone(),
-            },
-        });
-    }
-    Ok(out)
 }
 
 /// How a school's emailed invites stand, for its coordinators.
@@ -316,16 +271,9 @@ impl InviteSummary {
             .filter(|m| m.status == MailStatus::Failed)
             .take(20)
             .map(|m| {
-                let when = m
-                    .snapshot
-                    .session
-                    .local
-                    .get(&m.snapshot.school_slug)
-                    .map(|e| format!("{} {}", e.date.format("%a %-d %b"), e.start.format("%H:%M")))
-                    .unwrap_or_default();
                 (
                     m.recipient_email.clone(),
-                    when,
+                    m.snapshot.when.clone(),
                     m.last_error.clone().unwrap_or_default(),
                 )
             })
@@ -357,4 +305,465 @@ pub struct QueuedNotice {
     pub notice: Notice,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
+}
+
+/// The copy of a series one holder should have now.
+pub(crate) struct Wanted {
+    pub school: Uuid,
+    pub email: Option<String>,
+    pub state: CopyState,
+}
+
+/// A message ready to queue.
+pub(crate) struct Composed {
+    pub school: Uuid,
+    pub recipient: Uuid,
+    pub email: String,
+    pub method: Method,
+    pub snapshot: Snapshot,
+    pub session: Option<Uuid>,
+}
+
+/// The key of a school's own copy of a series.
+fn school_holder(school: Uuid) -> String {
+    format!("school:{school}")
+}
+
+/// The names a series shows, from its first session's students.
+fn names_of(sessions: &[Session], people: &[Person]) -> Option<(SessionNames, [Uuid; 2])> {
+    let first = sessions.first()?;
+    let find = |user: Uuid| people.iter().find(|p| p.id == user);
+    let (mentee, mentor) = (find(first.mentee_id)?, find(first.mentor_id)?);
+    Some((
+        SessionNames {
+            mentee: mentee.given_name.clone(),
+            mentee_school: mentee.school_name.clone(),
+            mentor: mentor.given_name.clone(),
+            mentor_school: mentor.school_name.clone(),
+        },
+        [mentee.school_id?, mentor.school_id?],
+    ))
+}
+
+fn what(names: &SessionNames) -> String {
+    format!(
+        "{} ({}) with {} ({})",
+        names.mentee, names.mentee_school, names.mentor, names.mentor_school
+    )
+}
+
+/// The staff of `school` who supervise any live session of the series and
+/// have a work address.
+fn supervisors_at<'a>(sessions: &[Session], people: &'a [Person], school: Uuid) -> Vec<&'a Person> {
+    let mut out: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.school_id == Some(school) && p.email.is_some())
+        .filter(|p| {
+            sessions
+                .iter()
+                .any(|s| s.status != SessionStatus::Cancelled && s.supervisors.contains(&p.id))
+        })
+        .collect();
+    out.sort_by_key(|p| (p.family_name.clone(), p.given_name.clone(), p.id));
+    out
+}
+
+/// The copies a series' sessions call for: each supervisor with a work
+/// address holds the sessions they supervise; each school holds them all.
+pub(crate) fn wanted_copies(
+    sessions: &[Session],
+    people: &[Person],
+) -> Result<BTreeMap<String, Wanted>> {
+    let mut out = BTreeMap::new();
+    let Some((names, schools)) = names_of(sessions, people) else {
+        return Ok(out);
+    };
+    let what = what(&names);
+    for school in schools {
+        let tz = people
+            .iter()
+            .find(|p| p.school_id == Some(school))
+            .map_or(chrono_tz::UTC, |p| p.school_tz);
+        let supervisors = supervisors_at(sessions, people, school);
+        let attendees: Vec<String> = supervisors.iter().filter_map(|p| p.email.clone()).collect();
+        let header = format!(
+            "{}|{}|{}",
+            super::series::title(&names, super::Reader::Staff),
+            tz.name(),
+            attendees.join(",")
+        );
+        let all: Vec<Instance> = sessions.iter().map(Instance::from).collect();
+        if let Some(state) = CopyState::of(header.clone(), what.clone(), &all) {
+            out.insert(
+                school_holder(school),
+                Wanted {
+                    school,
+                    email: None,
+                    state,
+                },
+            );
+        }
+        for person in supervisors {
+            let theirs: Vec<Instance> = sessions
+                .iter()
+                .filter(|s| s.supervisors.contains(&person.id))
+                .map(Instance::from)
+                .collect();
+            if let Some(state) = CopyState::of(header.clone(), what.clone(), &theirs) {
+                out.insert(
+                    person.id.to_string(),
+                    Wanted {
+                        school,
+                        email: person.email.clone(),
+                        state,
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The lines a people-readable message lists: each session's day and time.
+fn session_lines(tz: chrono_tz::Tz, instances: &[Instance]) -> String {
+    instances
+        .iter()
+        .map(|i| {
+            let start = i.starts.with_timezone(&tz);
+            let end = i.ends.with_timezone(&tz);
+            let mut line = format!(
+                "- {}–{}",
+                start.format("%a %-d %b %Y %H:%M"),
+                end.format("%H:%M")
+            );
+            if i.starts != i.recurrence {
+                line.push_str(&format!(
+                    " (moved from {}",
+                    super::series::when(tz, i.recurrence)
+                ));
+                if let Some(reason) = &i.reason {
+                    line.push_str(&format!(": {reason}"));
+                }
+                line.push(')');
+            }
+            line.push('\n');
+            line
+        })
+        .collect()
+}
+
+/// The messages (none, one, or a cancellation at an old address and the
+/// series at the new) that bring one holder's calendar from `before` (the
+/// address it went to, and what it held) to `after`. A school's own copy
+/// gets no message.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn messages_for(
+    holder: &str,
+    uid: &str,
+    sequence: i32,
+    before: Option<(Option<&str>, &CopyState)>,
+    after: Option<&Wanted>,
+    sessions: &[Session],
+    people: &[Person],
+    announcer: &super::store::Announcer<'_>,
+    stamp: DateTime<Utc>,
+) -> Result<Vec<Composed>> {
+    let Ok(recipient) = holder.parse::<Uuid>() else {
+        return Ok(Vec::new());
+    };
+    let Some((names, _)) = names_of(sessions, people) else {
+        return Ok(Vec::new());
+    };
+    let Some(person) = people.iter().find(|p| p.id == recipient) else {
+        return Ok(Vec::new());
+    };
+    let Some(school) = person.school_id else {
+        return Ok(Vec::new());
+    };
+    let tz = person.school_tz;
+    let organizer = CalendarUser {
+        name: format!("{} mentoring scheme", person.school_name),
+        email: announcer.from_email.to_owned(),
+    };
+    let attendees: Vec<CalendarUser> = supervisors_at(sessions, people, school)
+        .into_iter()
+        .filter_map(Person::calendar_user)
+        .collect();
+    let to_name = Some(crate::text::fold_to_line(
+        format!("{} {}", person.given_name, person.family_name).trim(),
+    ));
+    let what = what(&names);
+    let short = format!("{} with {}", names.mentee, names.mentor);
+    let view = |instances: Vec<Instance>| View {
+        uid,
+        sequence,
+        names: &names,
+        reader: super::Reader::Staff,
+        tz,
+        instances,
+        transp: Transp::Opaque,
+    };
+    let reply = "No reply is needed: answers to this invite are not read. Your mentoring coordinator makes any change.\n";
+    let join = format!(
+        "\nSee today's sessions and join from a school iPad: {}/sessions\n",
+        announcer.base_url
+    );
+    let compose = |method: Method,
+                   email: &str,
+                   instances: Vec<Instance>,
+                   cancelled: Option<Vec<Instance>>,
+                   subject: String,
+                   text: String|
+     -> Composed {
+        let v = view(instances);
+        // The people listed are those the message is about: the
+        // recipient's own school's supervisors, and the recipient.
+        let mut to: Vec<CalendarUser> = attendees.clone();
+        if !to.iter().any(|a| a.email == email) {
+            to.push(CalendarUser {
+                name: to_name.clone().unwrap_or_default(),
+                email: email.to_owned(),
+            });
+        }
+        let shown = cancelled.as_deref().unwrap_or(&v.instances);
+        let until = shown.iter().map(|i| i.ends).max().unwrap_or(stamp);
+        let when = shown
+            .first()
+            .map(|i| super::series::when(tz, i.starts))
+            .unwrap_or_default();
+        let ics = super::itip(
+            method,
+            &v,
+            cancelled.as_deref(),
+            Parties {
+                organizer: &organizer,
+                attendees: &to,
+            },
+            announcer.base_url,
+            stamp,
+        );
+        Composed {
+            school,
+            recipient,
+            email: email.to_owned(),
+            method,
+            snapshot: Snapshot {
+                series_uid: uid.to_owned(),
+                subject,
+                text,
+                ics,
+                to_name: to_name.clone(),
+                until,
+                when,
+            },
+            session: sessions.first().map(|s| s.id),
+        }
+    };
+    let request = |email: &str, state: &CopyState, first: bool| {
+        let instances = state.instances();
+        let cadence = super::series::cadence(tz, &instances);
+        let count = instances.len();
+        let sessions_word = if count == 1 { "session" } else { "sessions" };
+        let (subject, lead) = if first {
+            (
+                format!("Mentoring: {short}, {cadence} ({count} {sessions_word})"),
+                format!("You are supervising the mentoring of {what}. The {sessions_word} booked:"),
+            )
+        } else {
+            (
+                format!("Changed: mentoring {short}, {cadence}"),
+                format!(
+                    "The mentoring of {what} has changed. The {sessions_word} you supervise are now:"
+                ),
+            )
+        };
+        let text = format!("{lead}\n\n{}{join}\n{reply}", session_lines(tz, &instances));
+        compose(Method::Request, email, instances, None, subject, text)
+    };
+    let cancel_all = |email: &str, state: &CopyState, why: &str| {
+        let instances = state.instances();
+        let cadence = super::series::cadence(tz, &instances);
+        let subject = format!("Cancelled: mentoring {short}, {cadence}");
+        let text = format!("{why}\n\n{}\n{reply}", session_lines(tz, &instances));
+        compose(Method::Cancel, email, instances, None, subject, text)
+    };
+    let mut out = Vec::new();
+    match (before, after) {
+        (None, None) => {}
+        (Some((Some(old), held)), Some(now)) if now.email.as_deref() != Some(old) => {
+            out.push(cancel_all(
+                old,
+                held,
+                &format!("Invites for the mentoring of {what} now go to your new address, so this calendar entry is cancelled here."),
+            ));
+            if let Some(email) = &now.email {
+                out.push(request(email, &now.state, true));
+            }
+        }
+        (None, Some(now)) | (Some((None, _)), Some(now)) => {
+            if let Some(email) = &now.email {
+                out.push(request(email, &now.state, true));
+            }
+        }
+        (Some((email, held)), now) => {
+            let Some(email) = email else {
+                return Ok(out);
+            };
+            match difference(Some(held), now.map(|n| &n.state)) {
+                None => {}
+                Some(Send::Request) => {
+                    if let Some(now) = now {
+                        out.push(request(email, &now.state, false));
+                    }
+                }
+                Some(Send::CancelAll) => {
+                    out.push(cancel_all(
+                        email,
+                        held,
+                        &format!("You no longer supervise the mentoring of {what}: these sessions are off your calendar."),
+                    ));
+                }
+                Some(Send::CancelSome(gone)) => {
+                    let cancelled: Vec<Instance> = gone
+                        .iter()
+                        .filter_map(|at| {
+                            let h = held.instances.get(at)?;
+                            let now_row = sessions.iter().find(|s| s.recurrence_at == *at);
+                            Some(Instance {
+                                recurrence: *at,
+                                starts: h.starts,
+                                ends: h.ends,
+                                status: SessionStatus::Cancelled,
+                                reason: now_row.and_then(|s| s.reason.clone()),
+                            })
+                        })
+                        .collect();
+                    let dates: Vec<String> = cancelled
+                        .iter()
+                        .map(|i| super::series::when(tz, i.starts))
+                        .collect();
+                    let reasons: Vec<String> = cancelled
+                        .iter()
+                        .filter_map(|i| i.reason.clone())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    let mut text = format!(
+                        "Cancelled: the mentoring of {what} on {}.\n",
+                        dates.join(", ")
+                    );
+                    if !reasons.is_empty() {
+                        text.push_str(&format!("Reason: {}\n", reasons.join("; ")));
+                    }
+                    text.push_str(&format!("\n{reply}"));
+                    let subject = format!("Cancelled: mentoring {short} on {}", dates.join(", "));
+                    let remaining = now.map(|n| n.state.instances()).unwrap_or_default();
+                    out.push(compose(
+                        Method::Cancel,
+                        email,
+                        remaining,
+                        Some(cancelled),
+                        subject,
+                        text,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a school's digest says of one change to a series, or `None` for
+/// a holder that is not a school or a change of nothing.
+pub(crate) fn digest_lines(
+    holder: &str,
+    before: Option<&CopyState>,
+    after: Option<&Wanted>,
+    sessions: &[Session],
+    people: &[Person],
+) -> Option<Vec<String>> {
+    let school: Uuid = holder.strip_prefix("school:")?.parse().ok()?;
+    let tz = people
+        .iter()
+        .find(|p| p.school_id == Some(school))
+        .map_or(chrono_tz::UTC, |p| p.school_tz);
+    let after = after.map(|a| &a.state);
+    let what = after.or(before).map(|c| c.what.clone())?;
+    let list = |keys: &[DateTime<Utc>], of: &CopyState| -> String {
+        keys.iter()
+            .filter_map(|k| of.instances.get(k))
+            .map(|h| super::series::when(tz, h.starts))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines = Vec::new();
+    match (before, after) {
+        (None, None) => {}
+        (None, Some(now)) => {
+            let instances = now.instances();
+            lines.push(format!(
+                "Booked: {what}, {} sessions, {} from {}",
+                instances.len(),
+                super::series::cadence(tz, &instances),
+                instances
+                    .first()
+                    .map(|i| i
+                        .starts
+                        .with_timezone(&tz)
+                        .format("%a %-d %b %Y")
+                        .to_string())
+                    .unwrap_or_default()
+            ));
+        }
+        (Some(old), None) => {
+            let keys: Vec<DateTime<Utc>> = old.instances.keys().copied().collect();
+            lines.push(format!(
+                "Cancelled: {what}, every session: {}",
+                list(&keys, old)
+            ));
+        }
+        (Some(old), Some(now)) => {
+            let gone: Vec<DateTime<Utc>> = old
+                .instances
+                .keys()
+                .filter(|k| !now.instances.contains_key(k))
+                .copied()
+                .collect();
+            let added: Vec<DateTime<Utc>> = now
+                .instances
+                .keys()
+                .filter(|k| !old.instances.contains_key(k))
+                .copied()
+                .collect();
+            if !gone.is_empty() {
+                let reason = gone
+                    .iter()
+                    .find_map(|k| {
+                        sessions
+                            .iter()
+                            .find(|s| s.recurrence_at == *k)?
+                            .reason
+                            .clone()
+                    })
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                lines.push(format!("Cancelled: {what} on {}{reason}", list(&gone, old)));
+            }
+            for (k, h) in &now.instances {
+                if let Some(was) = old.instances.get(k)
+                    && was.starts != h.starts
+                {
+                    lines.push(format!(
+                        "Moved: {what}, {} to {}",
+                        super::series::when(tz, was.starts),
+                        super::series::when(tz, h.starts)
+                    ));
+                }
+            }
+            if !added.is_empty() {
+                lines.push(format!("Booked: {what} on {}", list(&added, now)));
+            }
+        }
+    }
+    Some(lines)
 }

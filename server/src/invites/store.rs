@@ -6,9 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::feeds::FeedOwner;
+use std::collections::BTreeMap;
+
+use super::copies::CopyState;
 use super::outbox::{
     InviteSummary, MailStatus, Next, Notice, OutboxMessage, Outcome, Person, QueuedNotice, TryKind,
-    address,
 };
 use crate::auth::{random_token, token_hash};
 use crate::error::{Error, Result};
@@ -67,7 +69,8 @@ impl TryFrom<Row> for OutboxMessage {
 const COLUMNS: &str = "id, school_id, session_id, sequence, method, recipient_id, recipient_email, snapshot, \
      status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
-/// Everyone at the schools of two students, with their school's name.
+/// Everyone at the schools of two students, with their school's name and
+/// zone.
 async fn people_of_pair(tx: &mut Tx, mentee: Uuid, mentor: Uuid) -> Result<Vec<Person>> {
     let users = crate::people::accounts::store::at_schools_of_in_tx(tx, mentee, mentor).await?;
     let mut ids: Vec<Uuid> = users.iter().filter_map(|u| u.school_id).collect();
@@ -80,9 +83,8 @@ async fn people_of_pair(tx: &mut Tx, mentee: Uuid, mentor: Uuid) -> Result<Vec<P
             let school = schools.iter().find(|s| Some(s.id) == u.school_id)?;
             Some(Person {
                 id: u.id,
-                role: u.role.as_str().to_owned(),
                 school_name: school.name.clone(),
-                school_slug: school.slug.clone(),
+                school_tz: school.time_zone.parse().unwrap_or(chrono_tz::UTC),
                 given_name: u.given_name,
                 family_name: u.family_name,
                 email: u.email,
@@ -92,48 +94,301 @@ async fn people_of_pair(tx: &mut Tx, mentee: Uuid, mentor: Uuid) -> Result<Vec<P
         .collect())
 }
 
-/// Queues, inside `tx`, the invites for sessions just changed there: a
-/// `REQUEST` for a booked or moved session, a `CANCEL` for a cancelled one,
-/// to each coordinator of both schools and each of the session's
-/// supervisors who has a work address. Returns how many were queued.
-pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<u64> {
+/// Marks, inside `tx`, the series `uids` as changed, to be announced from
+/// `due`: the SEQUENCE rises once for all the changes made before the next
+/// announcement (and stays 0 until the first).
+async fn mark(tx: &mut Tx, uids: &[String], due: DateTime<Utc>) -> Result<()> {
     let now = Utc::now();
-    let mut queued = 0;
-    // A series is one pair: its two schools' people are read once.
-    let mut known: Option<((Uuid, Uuid), Vec<Person>)> = None;
-    for &id in sessions {
-        let session = crate::booking::store::session_in(tx, id).await?;
-        let pair = (session.mentee_id, session.mentor_id);
-        if known.as_ref().is_none_or(|(p, _)| *p != pair) {
-            known = Some((pair, people_of_pair(tx, pair.0, pair.1).await?));
+    for uid in uids {
+        on_tx!(&mut *tx, |conn| sqlx::query(
+            "INSERT INTO invite_series (uid, sequence, due_at, changed_at) VALUES ($1, 0, $2, $3) \
+             ON CONFLICT (uid) DO UPDATE SET due_at = $2, changed_at = $3, \
+             sequence = CASE WHEN invite_series.sent_sequence IS NULL THEN invite_series.sequence \
+             ELSE invite_series.sent_sequence + 1 END"
+        )
+        .bind(uid)
+        .bind(due)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Marks, inside `tx`, the series of sessions just changed there, to be
+/// announced by the sender's next round: what each supervisor's calendar
+/// lacks of them, at most one message each.
+pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<()> {
+    let uids = crate::booking::store::series_of_in(tx, sessions).await?;
+    mark(tx, &uids, Utc::now()).await
+}
+
+/// Marks series changed inside `tx` (such as one whose later sessions just
+/// moved to a series of their own), to be announced by the next round.
+pub async fn enqueue_series(tx: &mut Tx, uids: &[String]) -> Result<()> {
+    mark(tx, uids, Utc::now()).await
+}
+
+/// How long a series still being booked waits to be announced, should its
+/// booking never finish (the server stopped half way).
+const BOOKING_GRACE: i64 = 120;
+
+/// Like [`enqueue`], for a session of a series still being booked: it is
+/// announced by [`announce`] once the run is done, so a calendar gets the
+/// series once, not once per session.
+pub async fn enqueue_later(tx: &mut Tx, sessions: &[Uuid]) -> Result<()> {
+    let uids = crate::booking::store::series_of_in(tx, sessions).await?;
+    mark(tx, &uids, Utc::now() + Duration::seconds(BOOKING_GRACE)).await
+}
+
+/// A series whose booking run is done is announced by the next round.
+pub async fn announce(store: &Store, uid: &str) -> Result<()> {
+    on_pool!(store, |pool| sqlx::query(
+        "UPDATE invite_series SET due_at = $1 WHERE uid = $2 AND due_at IS NOT NULL"
+    )
+    .bind(Utc::now())
+    .bind(uid)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A member of staff's address changed: every series they supervise is
+/// sent again, to the new address, and cancelled at the old one.
+pub async fn recipient_changed(store: &Store, user: Uuid) -> Result<()> {
+    let mut tx = store.begin().await?;
+    let mut uids = crate::booking::store::series_supervised_by(&mut tx, user).await?;
+    let held: Vec<(String,)> = on_tx!(&mut tx, |conn| sqlx::query_as(
+        "SELECT series_uid FROM invite_copies WHERE holder = $1"
+    )
+    .bind(user.to_string())
+    .fetch_all(conn)
+    .await)?;
+    uids.extend(held.into_iter().map(|(u,)| u));
+    uids.sort();
+    uids.dedup();
+    mark(&mut tx, &uids, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One copy of a series as the sender last left it.
+struct HeldCopy {
+    school: Uuid,
+    email: Option<String>,
+    state: CopyState,
+}
+
+/// What the sender needs to announce series: the scheme's mailbox and
+/// where links point.
+pub struct Announcer<'a> {
+    pub from_email: &'a str,
+    pub base_url: &'a str,
+}
+
+impl Store {
+    /// Announces every series whose changes are due: for each, the
+    /// messages each supervisor's calendar needs (queued in the outbox, in
+    /// the order of the series' first sessions), its new copies, and the
+    /// lines of the schools' digests, in one transaction per series.
+    /// Returns how many messages were queued.
+    pub async fn announce_due(
+        &self,
+        announcer: &Announcer<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let due: Vec<(String,)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT s.uid FROM invite_series s WHERE s.due_at IS NOT NULL AND s.due_at <= $1 \
+             ORDER BY (SELECT MIN(m.recurrence_at) FROM mentoring_sessions m WHERE m.series_uid = s.uid), s.uid"
+        )
+        .bind(now)
+        .fetch_all(pool)
+        .await
+        })?;
+        let mut queued = 0;
+        let mut clock = now;
+        for (uid,) in due {
+            let mut tx = self.begin().await?;
+            queued += announce_in(&mut tx, &uid, announcer, &mut clock).await?;
+            tx.commit().await?;
         }
-        let people: &[Person] = known.as_ref().map_or(&[], |(_, p)| p);
-        for invite in address(&session, people)? {
-            let json = serde_json::to_string(&invite.snapshot)
-                .map_err(|e| Error::internal_from("invite JSON", e))?;
-            queued += on_tx!(&mut *tx, |conn| {
-                sqlx::query(
-                "INSERT INTO outbox (id, school_id, session_id, sequence, method, recipient_id, recipient_email, \
-                 snapshot, status, attempts, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, $9, $9)"
-            )
-            .bind(Uuid::new_v4())
-            .bind(invite.school)
-            .bind(session.id)
-            .bind(session.sequence)
-            .bind(invite.snapshot.method().as_str())
-            .bind(invite.recipient)
-            .bind(&invite.email)
-            .bind(&json)
-            .bind(now)
-            .bind(MailStatus::Pending.as_str())
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
+        Ok(queued)
+    }
+}
+
+/// Announces one series inside `tx`; `clock` gives each message a later
+/// creation time than the last, so they are sent in order.
+async fn announce_in(
+    tx: &mut Tx,
+    uid: &str,
+    announcer: &Announcer<'_>,
+    clock: &mut DateTime<Utc>,
+) -> Result<usize> {
+    let (sequence, sent): (i32, Option<i32>) = on_tx!(&mut *tx, |conn| sqlx::query_as(
+        "SELECT sequence, sent_sequence FROM invite_series WHERE uid = $1"
+    )
+    .bind(uid)
+    .fetch_one(conn)
+    .await)?;
+    let sessions = crate::booking::store::series_in(tx, uid).await?;
+    let held: Vec<(String, Uuid, Option<String>, String)> =
+        on_tx!(&mut *tx, |conn| sqlx::query_as(
+            "SELECT holder, school_id, email, state FROM invite_copies WHERE series_uid = $1"
+        )
+        .bind(uid)
+        .fetch_all(conn)
+        .await)?;
+    let mut copies: BTreeMap<String, HeldCopy> = BTreeMap::new();
+    for (holder, school, email, state) in held {
+        let state = serde_json::from_str(&state)
+            .map_err(|e| Error::internal_from("stored invite copy", e))?;
+        copies.insert(
+            holder,
+            HeldCopy {
+                school,
+                email,
+                state,
+            },
+        );
+    }
+    let people = match sessions.first() {
+        Some(s) => people_of_pair(tx, s.mentee_id, s.mentor_id).await?,
+        None => Vec::new(),
+    };
+    let wanted = super::outbox::wanted_copies(&sessions, &people)?;
+    let mut holders: Vec<String> = copies.keys().chain(wanted.keys()).cloned().collect();
+    holders.sort();
+    holders.dedup();
+    let mut queued = 0;
+    for holder in holders {
+        let before = copies.get(&holder);
+        let after = wanted.get(&holder);
+        let messages = super::outbox::messages_for(
+            &holder,
+            uid,
+            sequence,
+            before.map(|c| (c.email.as_deref(), &c.state)),
+            after,
+            &sessions,
+            &people,
+            announcer,
+            *clock,
+        )?;
+        for m in &messages {
+            *clock += Duration::milliseconds(1);
+            queue_in(tx, m, &sessions, sequence, *clock).await?;
+            queued += 1;
+        }
+        if let Some(lines) = super::outbox::digest_lines(
+            &holder,
+            before.map(|c| &c.state),
+            after,
+            &sessions,
+            &people,
+        ) {
+            let school = after.map(|a| a.school).or(before.map(|b| b.school));
+            if let Some(school) = school {
+                for line in lines {
+                    on_tx!(&mut *tx, |conn| {
+                        sqlx::query(
+                        "INSERT INTO invite_digest_lines (id, school_id, at, line) VALUES ($1, $2, $3, $4)"
+                    )
+                    .bind(Uuid::new_v4())
+                    .bind(school)
+                    .bind(*clock)
+                    .bind(&line)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected())
+                    })?;
+                }
+            }
+        }
+        match after {
+            Some(copy) => {
+                let state = serde_json::to_string(&copy.state)
+                    .map_err(|e| Error::internal_from("invite copy JSON", e))?;
+                on_tx!(&mut *tx, |conn| {
+                    sqlx::query(
+                    "INSERT INTO invite_copies (series_uid, holder, school_id, email, state) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (series_uid, holder) DO UPDATE SET school_id = $3, email = $4, state = $5"
+                )
+                .bind(uid)
+                .bind(&holder)
+                .bind(copy.school)
+                .bind(copy.email.as_deref())
+                .bind(&state)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+            }
+            None => {
+                on_tx!(&mut *tx, |conn| sqlx::query(
+                    "DELETE FROM invite_copies WHERE series_uid = $1 AND holder = $2"
+                )
+                .bind(uid)
+                .bind(&holder)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+            }
         }
     }
+    let sent_now = if queued > 0 { Some(sequence) } else { sent };
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE invite_series SET due_at = NULL, sent_sequence = $2 WHERE uid = $1"
+    )
+    .bind(uid)
+    .bind(sent_now)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(queued)
+}
+
+/// Queues one message inside `tx`.
+async fn queue_in(
+    tx: &mut Tx,
+    message: &super::outbox::Composed,
+    sessions: &[crate::booking::Session],
+    sequence: i32,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let json = serde_json::to_string(&message.snapshot)
+        .map_err(|e| Error::internal_from("invite JSON", e))?;
+    // The row names a session of the series (its first), which the
+    // outbox's own rules ask every invite for.
+    let first = sessions
+        .first()
+        .map(|s| s.id)
+        .or(message.session)
+        .ok_or_else(|| Error::internal("an invite for a series with no sessions"))?;
+    on_tx!(&mut *tx, |conn| {
+        sqlx::query(
+        "INSERT INTO outbox (id, school_id, session_id, sequence, method, recipient_id, recipient_email, \
+         snapshot, status, attempts, next_attempt_at, created_at, series_uid) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, $9, $9, $11)"
+    )
+    .bind(Uuid::new_v4())
+    .bind(message.school)
+    .bind(first)
+    .bind(sequence)
+    .bind(message.method.as_str())
+    .bind(message.recipient)
+    .bind(&message.email)
+    .bind(&json)
+    .bind(at)
+    .bind(MailStatus::Pending.as_str())
+    .bind(&message.snapshot.series_uid)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
 }
 
 /// Revokes `owner`'s live feed inside `tx`, if there is one.
@@ -428,5 +683,151 @@ impl Store {
         .await
         })?;
         Ok(row.and_then(|(user, school)| FeedOwner::from_columns(user, school)))
+    }
+}
+
+impl Store {
+    /// The SEQUENCE each of these series is at (a series never announced
+    /// is at 0, and is left out).
+    pub async fn series_sequences(
+        &self,
+        uids: &[String],
+    ) -> Result<std::collections::HashMap<String, i32>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in uids.chunks(crate::store::IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT uid, sequence FROM invite_series WHERE uid IN ({})",
+                crate::store::placeholders(1, chunk.len())
+            );
+            let rows: Vec<(String, i32)> = on_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql);
+                for uid in chunk {
+                    query = query.bind(uid);
+                }
+                query.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
+
+/// A coordinator's digest as the sender reads it.
+#[derive(sqlx::FromRow)]
+struct Subscriber {
+    user_id: Uuid,
+    since: DateTime<Utc>,
+    last_sent_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Whether a member of staff gets the daily digest of changes.
+    pub async fn wants_digest(&self, user: Uuid) -> Result<bool> {
+        let row: Option<(Uuid,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT user_id FROM invite_digest_subscribers WHERE user_id = $1"
+        )
+        .bind(user)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.is_some())
+    }
+
+    /// Starts or stops a member of staff's daily digest. Starting lists
+    /// changes from now on.
+    pub async fn set_digest(&self, user: Uuid, daily: bool) -> Result<()> {
+        if daily {
+            on_pool!(self, |pool| sqlx::query(
+                "INSERT INTO invite_digest_subscribers (user_id, since) VALUES ($1, $2) \
+                 ON CONFLICT (user_id) DO NOTHING"
+            )
+            .bind(user)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        } else {
+            on_pool!(self, |pool| sqlx::query(
+                "DELETE FROM invite_digest_subscribers WHERE user_id = $1"
+            )
+            .bind(user)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
+    /// Queues each subscriber's digest once a day, after `at` local time at
+    /// their school, when something changed there since their last one: a
+    /// plain email listing the changes, with no calendar in it.
+    pub async fn queue_digests(&self, at: chrono::NaiveTime, now: DateTime<Utc>) -> Result<()> {
+        let subscribers: Vec<Subscriber> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT user_id, since, last_sent_at FROM invite_digest_subscribers"
+        )
+        .fetch_all(pool)
+        .await)?;
+        for sub in subscribers {
+            let user = self.user(sub.user_id).await?;
+            let (Some(school), Some(email)) = (user.school_id, user.email.clone()) else {
+                continue;
+            };
+            let school = self.school(school).await?;
+            let tz: chrono_tz::Tz = school.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let local = now.with_timezone(&tz);
+            if local.time() < at {
+                continue;
+            }
+            let today = local.date_naive();
+            if sub
+                .last_sent_at
+                .is_some_and(|last| last.with_timezone(&tz).date_naive() >= today)
+            {
+                continue;
+            }
+            let from = sub.last_sent_at.unwrap_or(sub.since);
+            let lines: Vec<(String,)> = on_pool!(self, |pool| {
+                sqlx::query_as(
+                "SELECT line FROM invite_digest_lines WHERE school_id = $1 AND at > $2 AND at <= $3 ORDER BY at, id"
+            )
+            .bind(school.id)
+            .bind(from)
+            .bind(now)
+            .fetch_all(pool)
+            .await
+            })?;
+            if lines.is_empty() {
+                continue;
+            }
+            let count = lines.len();
+            let mut text = format!(
+                "Changes to mentoring sessions at {} since {}:\n\n",
+                school.name,
+                from.with_timezone(&tz).format("%a %-d %b %H:%M")
+            );
+            for (line,) in &lines {
+                text.push_str(&format!("- {line}\n"));
+            }
+            text.push_str("\nThe supervising teachers have had their invites. The school calendar and the sessions page show every session:");
+            let notice = Notice {
+                subject: format!(
+                    "Mentoring at {}: {count} {} today",
+                    school.name,
+                    if count == 1 { "change" } else { "changes" }
+                ),
+                text,
+                path: "/sessions".into(),
+            };
+            self.queue_notice(school.id, user.id, &email, &notice)
+                .await?;
+            on_pool!(self, |pool| sqlx::query(
+                "UPDATE invite_digest_subscribers SET last_sent_at = $1 WHERE user_id = $2"
+            )
+            .bind(now)
+            .bind(user.id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
     }
 }

@@ -197,6 +197,12 @@ pub(super) const BOOKING: &[Row] = &[
         body: |_| Body::Json(json!({"email": "me@school.example"})),
     },
     Row {
+        method: "PUT",
+        path: "/api/me/invite-digest",
+        allowed: &[CoordA, CoordB, CoordC],
+        body: |_| Body::Json(json!({"daily": true})),
+    },
+    Row {
         method: "GET",
         path: "/api/schools/{school_id}/invites",
         allowed: &[CoordA],
@@ -237,6 +243,12 @@ pub(super) const BOOKING: &[Row] = &[
         path: "/sessions/email",
         allowed: &[CoordA, TeacherA, DslA, CoordB, CoordC],
         body: |_| Body::Form(vec![("email", "me@school.example".into())]),
+    },
+    Row {
+        method: "POST",
+        path: "/sessions/digest",
+        allowed: &[CoordA, CoordB, CoordC],
+        body: |_| Body::Form(vec![("daily", "yes".into())]),
     },
     Row {
         method: "POST",

@@ -24,6 +24,23 @@ use crate::{on_pool, on_tx};
 type Step<T> = std::result::Result<T, Attempt>;
 
 /// What one session holds, and who supervises it.
+/// The series a booking run adds its sessions to, and whether each
+/// session is announced as it is booked or the run as a whole at its end.
+struct Series {
+    uid: String,
+    announce_now: bool,
+}
+
+impl Series {
+    /// A new series, announced when its run is done.
+    fn new(id: Uuid) -> Series {
+        Series {
+            uid: format!("series-{id}@mentorbridge"),
+            announce_now: false,
+        }
+    }
+}
+
 struct Claims {
     claims: Vec<Claim>,
     supervisors: Vec<Uuid>,
@@ -178,13 +195,17 @@ impl Store {
                 .flatten()
                 .filter(|s| s.start_utc > now && key_of(s) == record.slot.key)
                 .take(usize::try_from(planned).unwrap_or(0));
+            // One series, announced once it is all booked: a calendar
+            // gets one invite for the run, not one per session.
+            let run = Series::new(Uuid::new_v4());
             for slot in series {
-                match self.book_session(&record, slot).await {
+                match with_retries(|| self.try_book_session(&record, slot, &run)).await {
                     Ok(session) => report.booked.push(session),
                     Err(Error::Conflict { message, .. }) => report.skipped.push(message),
                     Err(other) => return Err(other),
                 }
             }
+            crate::invites::store::announce(self, &run.uid).await?;
         }
         Ok(report)
     }
@@ -192,11 +213,50 @@ impl Store {
     /// Books one session of a match into a dated slot: the session and its
     /// claims on both students and an iPad at each school, all or nothing.
     /// A clash is a conflict naming the date; the database decides it.
+    /// It joins the match's latest series, unless that already has an
+    /// instance at this time (then it starts one of its own), and is
+    /// announced at once.
     pub async fn book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
-        with_retries(|| self.try_book_session(record, slot)).await
+        let latest = self.latest_series(record.id, slot.start_utc).await?;
+        let run = Series {
+            uid: latest.unwrap_or_else(|| Series::new(Uuid::new_v4()).uid),
+            announce_now: true,
+        };
+        with_retries(|| self.try_book_session(record, slot, &run)).await
     }
 
-    async fn try_book_session(&self, record: &MatchRecord, slot: &Slot) -> Step<Session> {
+    /// The uid of the match's series with the latest instance, unless it
+    /// already has one at `at`.
+    async fn latest_series(&self, match_id: Uuid, at: DateTime<Utc>) -> Result<Option<String>> {
+        let latest: Option<(Option<String>,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT series_uid FROM mentoring_sessions WHERE match_id = $1 \
+             ORDER BY recurrence_at DESC, id LIMIT 1"
+        )
+        .bind(match_id)
+        .fetch_optional(pool)
+        .await)?;
+        let Some((Some(uid),)) = latest else {
+            return Ok(None);
+        };
+        let (clash,): (i64,) =
+            on_pool!(self, |pool| {
+                sqlx::query_as(
+            "SELECT COUNT(*) FROM mentoring_sessions WHERE series_uid = $1 AND recurrence_at = $2"
+        )
+        .bind(&uid)
+        .bind(at)
+        .fetch_one(pool)
+        .await
+            })?;
+        Ok((clash == 0).then_some(uid))
+    }
+
+    async fn try_book_session(
+        &self,
+        record: &MatchRecord,
+        slot: &Slot,
+        series: &Series,
+    ) -> Step<Session> {
         let id = Uuid::new_v4();
         let now = Utc::now();
         let local = local_json(slot)?;
@@ -213,8 +273,8 @@ impl Store {
         on_tx!(&mut tx, |conn| {
             sqlx::query(
             "INSERT INTO mentoring_sessions (id, match_id, partnership_id, mentee_id, mentor_id, uid, sequence, starts_at, ends_at, \
-             slot_key, local, status, reason, created_at, updated_at, supervisors) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $13, NULL, $11, $11, $12)"
+             slot_key, local, status, reason, created_at, updated_at, supervisors, series_uid, recurrence_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $13, NULL, $11, $11, $12, $14, $7)"
         )
         .bind(id)
         .bind(record.id)
@@ -229,12 +289,17 @@ impl Store {
         .bind(now)
         .bind(claims.supervisors_json()?)
         .bind(SessionStatus::Scheduled.as_str())
+        .bind(&series.uid)
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
         })?;
         claim(&mut tx, id, &claims.claims, slot).await?;
-        crate::invites::store::enqueue(&mut tx, &[id]).await?;
+        if series.announce_now {
+            crate::invites::store::enqueue(&mut tx, &[id]).await?;
+        } else {
+            crate::invites::store::enqueue_later(&mut tx, &[id]).await?;
+        }
         tx.commit().await?;
         Ok(self.session(id).await?)
     }
@@ -332,7 +397,9 @@ impl Store {
         self.check_move(session, &slot).await?;
         let series = std::slice::from_ref(session);
         let targets = [&slot];
-        let moved = with_retries(|| self.try_move_series(series, &targets, reason)).await?;
+        // One session moved is an override of its series: it keeps its
+        // RECURRENCE-ID.
+        let moved = with_retries(|| self.try_move_series(series, &targets, reason, None)).await?;
         moved
             .into_iter()
             .next()
@@ -382,7 +449,10 @@ impl Store {
             ));
         }
         self.check_move(session, first).await?;
-        with_retries(|| self.try_move_series(&series, &targets, &reason)).await
+        // The rest of a series moved is a new series: the old one's rule
+        // ends where it was moved.
+        let run = Series::new(Uuid::new_v4());
+        with_retries(|| self.try_move_series(&series, &targets, &reason, Some(&run.uid))).await
     }
 
     async fn try_move_series(
@@ -390,6 +460,7 @@ impl Store {
         series: &[Session],
         targets: &[&Slot],
         reason: &str,
+        new_series: Option<&str>,
     ) -> Step<Vec<Session>> {
         let mut plans = Vec::with_capacity(series.len());
         let mut queue = Vec::new();
@@ -422,9 +493,14 @@ impl Store {
             release_claims(&mut tx, session.id).await?;
         }
         for (session, slot, claims) in &plans {
-            move_one(&mut tx, session, slot, claims, reason).await?;
+            move_one(&mut tx, session, slot, claims, reason, new_series).await?;
         }
         let ids: Vec<Uuid> = series.iter().map(|s| s.id).collect();
+        // The series they were in changes too (its rule ends, or one
+        // instance moves) as well as the one they are in now.
+        let mut was: Vec<String> = series.iter().map(|s| s.series_uid.clone()).collect();
+        was.dedup();
+        crate::invites::store::enqueue_series(&mut tx, &was).await?;
         crate::invites::store::enqueue(&mut tx, &ids).await?;
         tx.commit().await?;
         let mut moved = Vec::with_capacity(series.len());
@@ -489,14 +565,16 @@ async fn move_one(
     slot: &Slot,
     claims: &Claims,
     reason: &str,
+    new_series: Option<&str>,
 ) -> Step<()> {
     let local = local_json(slot)?;
     let supervisors = claims.supervisors_json()?;
     let done = on_tx!(&mut *tx, |conn| {
         sqlx::query(
         "UPDATE mentoring_sessions SET starts_at = $1, ends_at = $2, slot_key = $3, local = $4, status = $10, \
-         reason = $5, sequence = sequence + 1, updated_at = $6, supervisors = $9 WHERE id = $7 AND sequence = $8 \
-         AND status IN ($11, $10)"
+         reason = $5, sequence = sequence + 1, updated_at = $6, supervisors = $9, \
+         series_uid = COALESCE($12, series_uid), recurrence_at = CASE WHEN $12 IS NULL THEN recurrence_at ELSE $1 END \
+         WHERE id = $7 AND sequence = $8 AND status IN ($11, $10)"
     )
     .bind(slot.start_utc)
     .bind(slot.end_utc)
@@ -509,6 +587,7 @@ async fn move_one(
     .bind(&supervisors)
     .bind(SessionStatus::Moved.as_str())
     .bind(SessionStatus::Scheduled.as_str())
+    .bind(new_series)
     .execute(conn)
     .await
     .map(|r| r.rows_affected())

@@ -224,7 +224,9 @@ impl Store {
         if done == 0 {
             return Err(Error::NotFound("account"));
         }
-        Ok(())
+        // The series they supervise go to the new address, and are
+        // cancelled at the old one.
+        crate::invites::store::recipient_changed(self, user).await
     }
 
     /// The accounts of one school with the given roles, by family then given name.

@@ -18,5 +18,6 @@ pub use support::app::{
     Backend, FreshDatabase, PASSWORD, TestApp, skip, spawn_app, spawn_app_with,
 };
 pub use support::client::{Client, DATA_CHANNEL_OFFER, Reply};
+pub use support::expand::{Occurrence, expanded};
 pub use support::smtp::{Delivered, SmtpServer, quick_mail};
 pub use support::world::World;

@@ -717,15 +717,26 @@ async fn two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_whil
 }
 
 async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_changes(app: TestApp) {
-    use mentorbridge::invites::{CalendarUser, Entry, Method, Reader, itip};
+    use mentorbridge::invites::series::{Instance, Parties, Transp, View};
+    use mentorbridge::invites::{CalendarUser, Method, Reader, itip};
     let world = app.world().await;
     app.ready_to_match(&world).await;
     approve_the_pair(&app, &world).await;
     let record = the_match(&app, &world).await;
     // 08:40 in London: GMT after the autumn change, BST after the spring one.
-    for (day, start, end) in [
-        ("2026-10-26", "20261026T084000Z", "20261026T090000Z"),
-        ("2027-03-29", "20270329T074000Z", "20270329T080000Z"),
+    for (day, local, start, end) in [
+        (
+            "2026-10-26",
+            "20261026T084000",
+            "2026-10-26T08:40:00Z",
+            "2026-10-26T09:00:00Z",
+        ),
+        (
+            "2027-03-29",
+            "20270329T084000",
+            "2027-03-29T07:40:00Z",
+            "2027-03-29T08:00:00Z",
+        ),
     ] {
         let date: chrono::NaiveDate = day.parse().unwrap();
         let slot = partnership_slots(&app.store, &world.partnership, date, date)
@@ -736,38 +747,51 @@ async fn invites_carry_the_right_instant_on_the_mondays_after_both_uk_clock_chan
             .remove(0);
         let session = app.store.book_session(&record, &slot).await.unwrap();
         let names = mentorbridge::booking::SessionNames::default();
-        let entry = Entry {
-            session: &session,
-            names: &names,
-            reader: Reader::Staff,
-        };
         let someone = CalendarUser {
             name: "Coordinator".into(),
             email: "coord@school-b.example".into(),
         };
+        let view = View {
+            uid: &session.series_uid,
+            sequence: 0,
+            names: &names,
+            reader: Reader::Staff,
+            tz: chrono_tz::Europe::London,
+            instances: vec![Instance::from(&session)],
+            transp: Transp::Opaque,
+        };
         let text = itip(
             Method::Request,
-            &entry,
-            &someone,
-            std::slice::from_ref(&someone),
+            &view,
+            None,
+            Parties {
+                organizer: &someone,
+                attendees: std::slice::from_ref(&someone),
+            },
             "https://mb.example",
             Utc::now(),
         );
-        let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
-        let calendar = parser.next().unwrap().unwrap();
-        let value = |name: &str| {
-            calendar.events[0]
-                .properties
-                .iter()
-                .find(|p| p.name == name)
-                .and_then(|p| p.value.clone())
-                .unwrap()
-        };
-        assert_eq!(
-            (value("DTSTART").as_str(), value("DTEND").as_str()),
-            (start, end),
-            "{day}"
+        assert!(
+            text.contains(&format!("DTSTART;TZID=Europe/London:{local}")),
+            "{text}"
         );
+        if let Some(parsed) = mentorbridge_tests::expanded(&text) {
+            for (parser, found) in parsed {
+                assert_eq!(found.len(), 1, "{parser}");
+                assert_eq!(
+                    (
+                        found[0]
+                            .start
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        found[0]
+                            .end
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                    (start.to_owned(), end.to_owned()),
+                    "{parser} on {day}"
+                );
+            }
+        }
         assert_eq!(session.local["school-a"].start.to_string(), "08:40:00");
     }
 }

@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod client;
+pub mod expand;
 pub mod smtp;
 pub mod world;

@@ -195,60 +195,43 @@ impl Store {
                 .flatten()
                 .filter(|s| s.start_utc > now && key_of(s) == record.slot.key)
                 .take(usize::try_from(planned).unwrap_or(0));
-            // One series, announced once it is all booked: a calendar
-            // gets one invite for the run, not one per session.
-            let run = Series::new(Uuid::new_v4());
-            for slot in series {
-                match with_retries(|| self.try_book_session(&record, slot, &run)).await {
-                    Ok(session) => report.booked.push(session),
-                    Err(Error::Conflict { message, .. }) => report.skipped.push(message),
-                    Err(other) => return Err(other),
-                }
-            }
-            crate::invites::store::announce(self, &run.uid).await?;
+            let slots: Vec<&Slot> = series.collect();
+            let run = self.book_series(&record, &slots).await?;
+            report.booked.extend(run.booked);
+            report.skipped.extend(run.skipped);
         }
+        Ok(report)
+    }
+
+    /// Books a series of a match: a session in each of `slots`, as one
+    /// new series that is announced once, when all are booked (a calendar
+    /// gets one invite for the run, not one per session). A slot that
+    /// clashes is skipped and said why.
+    pub async fn book_series(&self, record: &MatchRecord, slots: &[&Slot]) -> Result<SeriesReport> {
+        let run = Series::new(Uuid::new_v4());
+        let mut report = SeriesReport::default();
+        for slot in slots {
+            match with_retries(|| self.try_book_session(record, slot, &run)).await {
+                Ok(session) => report.booked.push(session),
+                Err(Error::Conflict { message, .. }) => report.skipped.push(message),
+                Err(other) => return Err(other),
+            }
+        }
+        crate::invites::store::announce(self, &run.uid).await?;
         Ok(report)
     }
 
     /// Books one session of a match into a dated slot: the session and its
     /// claims on both students and an iPad at each school, all or nothing.
-    /// A clash is a conflict naming the date; the database decides it.
-    /// It joins the match's latest series, unless that already has an
-    /// instance at this time (then it starts one of its own), and is
-    /// announced at once.
+    /// A clash is a conflict naming the date; the database decides it. It
+    /// is a series of its own (a one-off, not part of the weekly run), and
+    /// is announced at once.
     pub async fn book_session(&self, record: &MatchRecord, slot: &Slot) -> Result<Session> {
-        let latest = self.latest_series(record.id, slot.start_utc).await?;
         let run = Series {
-            uid: latest.unwrap_or_else(|| Series::new(Uuid::new_v4()).uid),
             announce_now: true,
+            ..Series::new(Uuid::new_v4())
         };
         with_retries(|| self.try_book_session(record, slot, &run)).await
-    }
-
-    /// The uid of the match's series with the latest instance, unless it
-    /// already has one at `at`.
-    async fn latest_series(&self, match_id: Uuid, at: DateTime<Utc>) -> Result<Option<String>> {
-        let latest: Option<(Option<String>,)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT series_uid FROM mentoring_sessions WHERE match_id = $1 \
-             ORDER BY recurrence_at DESC, id LIMIT 1"
-        )
-        .bind(match_id)
-        .fetch_optional(pool)
-        .await)?;
-        let Some((Some(uid),)) = latest else {
-            return Ok(None);
-        };
-        let (clash,): (i64,) =
-            on_pool!(self, |pool| {
-                sqlx::query_as(
-            "SELECT COUNT(*) FROM mentoring_sessions WHERE series_uid = $1 AND recurrence_at = $2"
-        )
-        .bind(&uid)
-        .bind(at)
-        .fetch_one(pool)
-        .await
-            })?;
-        Ok((clash == 0).then_some(uid))
     }
 
     async fn try_book_session(

@@ -7,9 +7,9 @@ ALTER TABLE mentoring_sessions ADD COLUMN recurrence_at TIMESTAMPTZ;
 UPDATE mentoring_sessions SET series_uid = uid, recurrence_at = starts_at;
 CREATE INDEX mentoring_sessions_series_idx ON mentoring_sessions (series_uid, recurrence_at);
 
--- A series as calendars know it: its SEQUENCE (0 until first announced,
--- then one more than the last announced for each round of changes), and
--- when its changes are next to be announced (NULL when nothing waits).
+-- A series as calendars know it: its SEQUENCE (0 as first booked, one more
+-- for each change after), the SEQUENCE last sent, and when its changes are
+-- next to be announced (NULL when nothing waits).
 CREATE TABLE invite_series (
     uid           TEXT PRIMARY KEY,
     sequence      INTEGER NOT NULL DEFAULT 0,
@@ -48,3 +48,16 @@ CREATE TABLE invite_digest_lines (
     line      TEXT NOT NULL
 );
 CREATE INDEX invite_digest_lines_school_idx ON invite_digest_lines (school_id, at);
+
+-- Several calendar links per person and per school, each named for where
+-- it is used ("Phone", "Laptop") and revoked on its own, instead of one
+-- link that the next silently replaced.
+ALTER TABLE calendar_feeds ADD COLUMN id UUID;
+UPDATE calendar_feeds SET id = gen_random_uuid();
+ALTER TABLE calendar_feeds ALTER COLUMN id SET NOT NULL;
+ALTER TABLE calendar_feeds ADD COLUMN label TEXT NOT NULL DEFAULT 'Calendar link';
+CREATE UNIQUE INDEX calendar_feeds_id_key ON calendar_feeds (id);
+DROP INDEX calendar_feeds_live_user_key;
+DROP INDEX calendar_feeds_live_school_key;
+CREATE UNIQUE INDEX calendar_feeds_live_user_key ON calendar_feeds (user_id, label) WHERE revoked_at IS NULL AND user_id IS NOT NULL;
+CREATE UNIQUE INDEX calendar_feeds_live_school_key ON calendar_feeds (school_id, label) WHERE revoked_at IS NULL AND school_id IS NOT NULL;

@@ -52,9 +52,14 @@
 //!   students, iPads and supervisors; `listing` shapes the Sessions page's
 //!   rows; its store has `book`, `listing` (a page of sessions in a fixed
 //!   number of queries), `names` and `settle`.
-//! - [`invites`]: iCalendar output: `feeds` (subscription links), `outbox`
-//!   (iTIP messages queued with each change, and staff notices) and `mail`
-//!   (the SMTP sender).
+//! - [`invites`]: iCalendar output: `series` (a pair's sessions as one
+//!   recurring event, with its `VTIMEZONE`) written by `ics`, `copies`
+//!   (what each recipient's calendar holds, and the one message a change
+//!   sends them), `feeds` (subscription links), `outbox` (queued messages,
+//!   and staff notices) and `mail` (the SMTP sender, which announces
+//!   changed series each round). A change marks its series in the change's
+//!   transaction; the messages are worked out by the sender, so a series
+//!   booked session by session is announced once.
 //! - [`attendance`]: the call around the signalling hub (join tokens, `/ws`,
 //!   the call and pre-call pages, Today's calls) and the attendance its
 //!   events record.

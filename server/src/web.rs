@@ -134,6 +134,9 @@ pub struct NoticeQuery {
 pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
     match code? {
         "created" => Some("Saved."),
+        "revoked" => Some(
+            "Link revoked. Calendars that used it stop updating; your other links keep working.",
+        ),
         "digest" => Some("Saved. A digest comes once a day when something has changed."),
         "disabled" => Some(
             "Account turned off. They cannot sign in and have been signed out; their records are kept.",

@@ -111,6 +111,10 @@ enum Fresh {
     Word,
     /// A new pupil at school A, for `{user_id}`: an account to turn off or on.
     Account,
+    /// A new calendar link of the caller (or, on a school's routes, of the
+    /// school: A in an API path, the caller's own on a page), for
+    /// `{feed_id}`.
+    FeedLink,
     /// A new teacher at school A, for `{fresh_staff}` in the body; for
     /// `{user_id}` in the path, already named a deputy.
     Staff,
@@ -129,6 +133,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.contains("{message_id}") => Some(Fresh::HeldMessage),
         (_, p) if p.contains("{concern_id}") => Some(Fresh::Concern),
         (_, p) if p.contains("{word}") => Some(Fresh::Word),
+        (_, p) if p.contains("{feed_id}") => Some(Fresh::FeedLink),
         (_, p) if p.contains("deputies") => Some(Fresh::Staff),
         (_, p) if p.ends_with("/disable") || p.ends_with("/enable") => Some(Fresh::Account),
         _ => None,
@@ -316,9 +321,13 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
     let feed_file = format!(
         "{}.ics",
         app.store
-            .new_feed(mentorbridge::invites::feeds::FeedOwner::User(teacher_b.id))
+            .new_feed(
+                mentorbridge::invites::feeds::FeedOwner::User(teacher_b.id),
+                "Phone"
+            )
             .await
             .unwrap()
+            .1
     );
     let match_id = app.store.session(session_now).await.unwrap().match_id;
     Setup {
@@ -372,6 +381,32 @@ async fn prepare(
         Some(Fresh::Closure) => {
             let id = fresh_closure(app, world, n).await;
             out.path = out.path.replace("{entry_id}", &id.to_string());
+        }
+        Some(Fresh::FeedLink) => {
+            use mentorbridge::invites::feeds::FeedOwner;
+            let own_school = match who {
+                CoordB | MenteeB => world.b.id,
+                CoordC => world.c.id,
+                _ => world.a.id,
+            };
+            let owner = if row.path.starts_with("/api/schools/") {
+                FeedOwner::School(world.a.id)
+            } else if row.path.contains("school-feeds") {
+                FeedOwner::School(own_school)
+            } else {
+                match user_of(world, who) {
+                    Some(user) => FeedOwner::User(user.id),
+                    None => FeedOwner::School(world.a.id),
+                }
+            };
+            // Earlier rows' links go first: an owner may have only ten.
+            app.store.revoke_feed(owner).await.unwrap();
+            let (id, _) = app
+                .store
+                .new_feed(owner, &format!("Link {n}"))
+                .await
+                .unwrap();
+            out.path = out.path.replace("{feed_id}", &id.to_string());
         }
         Some(Fresh::Account) => {
             let pupil = app

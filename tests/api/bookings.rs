@@ -351,22 +351,44 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
             .unwrap()
             .starts_with("text/calendar")
     );
+    // One event for the series, its sessions the occurrences of its rule.
     let before = events(&first.text);
-    // Four months ahead holds at least the first few weekly sessions.
-    assert!(before.len() >= 4, "{}", first.text);
+    assert_eq!(before.len(), 1, "one event per series: {}", first.text);
     let (uid, sequence, status, summary) = before[0].clone();
     assert_eq!((sequence.as_str(), status.as_str()), ("0", "CONFIRMED"));
     assert_eq!(summary, "Mentoring with mentor.a-given (School A)");
+    assert!(first.text.contains("RRULE:FREQ=WEEKLY"), "{}", first.text);
     assert!(!first.text.contains("-family"), "no surnames in a feed");
+    let booked = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(400),
+        )
+        .await
+        .unwrap();
+    assert!(booked.iter().all(|s| s.series_uid == uid));
+    if let Some(parsed) = mentorbridge_tests::expanded(&first.text) {
+        for (parser, found) in parsed {
+            let got: Vec<_> = found.iter().map(|o| (o.start, o.end)).collect();
+            let want: Vec<_> = booked.iter().map(|s| (s.starts_at, s.ends_at)).collect();
+            assert_eq!(
+                got, want,
+                "{parser} expands the feed to every booked session"
+            );
+        }
+    }
 
-    // A coordinator cancels the first session: same UID, SEQUENCE 1, CANCELLED.
+    // A coordinator cancels the first session: the same series, SEQUENCE 1,
+    // and an override marking that one CANCELLED.
     let to = (Utc::now() + Duration::days(200)).date_naive();
     let sessions = mentee
         .get(&format!("/api/me/sessions?to={to}"))
         .await
         .json();
     let id = sessions[0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(sessions[0]["uid"], uid.as_str());
+    assert_eq!(sessions[0]["series_uid"], uid.as_str());
     let coord_a = app.signed_in("coord.a").await;
     let cancelled = coord_a
         .post_json(
@@ -387,25 +409,92 @@ async fn a_private_feed_follows_a_cancellation_and_can_be_revoked(app: TestApp) 
         )
         .await;
     assert_eq!(twice.status, reqwest::StatusCode::CONFLICT);
-    let after = events(&anonymous.get(&path).await.text);
-    let same = after.iter().find(|e| e.0 == uid).unwrap();
-    assert_eq!((same.1.as_str(), same.2.as_str()), ("1", "CANCELLED"));
-    assert_eq!(
-        after.len(),
-        before.len(),
-        "a cancelled session stays, marked"
-    );
+    let text = anonymous.get(&path).await.text;
+    let after = events(&text);
+    assert!(after.iter().all(|e| e.0 == uid && e.1 == "1"), "{after:?}");
+    let off: Vec<_> = after.iter().filter(|e| e.2 == "CANCELLED").collect();
+    assert_eq!(off.len(), 1, "the cancelled session stays, marked: {text}");
+    assert!(off[0].3.starts_with("Cancelled: "), "{}", off[0].3);
+    if let Some(parsed) = mentorbridge_tests::expanded(&text) {
+        for (parser, found) in parsed {
+            let cancelled: Vec<_> = found
+                .iter()
+                .filter(|o| o.status == "CANCELLED")
+                .map(|o| o.start)
+                .collect();
+            assert_eq!(cancelled, [booked[0].starts_at], "{parser}");
+        }
+    }
 
-    // Regenerating revokes the old link; revoking leaves none.
-    let newer = mentee
-        .post_json("/api/me/calendar-feed", &json!({}))
-        .await
-        .json();
+    // A second link, for another device, keeps the first working; each is
+    // revoked on its own, and revoking all leaves none.
+    let laptop = mentee
+        .post_json("/api/me/calendar-feed", &json!({"name": "Laptop"}))
+        .await;
     assert_eq!(
-        anonymous.get(&path).await.status,
+        laptop.status,
+        reqwest::StatusCode::CREATED,
+        "{}",
+        laptop.text
+    );
+    let laptop = laptop.json();
+    assert_eq!(anonymous.get(&path).await.status, reqwest::StatusCode::OK);
+    let laptop_path = feed_path(&laptop);
+    assert_eq!(
+        anonymous.get(&laptop_path).await.status,
+        reqwest::StatusCode::OK
+    );
+    let same_name = mentee
+        .post_json("/api/me/calendar-feed", &json!({"name": "Laptop"}))
+        .await;
+    assert_eq!(same_name.status, reqwest::StatusCode::CONFLICT);
+    assert!(
+        same_name.text.contains("already a calendar link called"),
+        "{}",
+        same_name.text
+    );
+    let listed = mentee.get("/api/me/calendar-feeds").await.json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Calendar link", "Laptop"]);
+    assert!(
+        !listed.to_string().contains("/calendar/"),
+        "a list never shows a token again"
+    );
+    let revoked = mentee
+        .delete(&format!(
+            "/api/me/calendar-feeds/{}",
+            laptop["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(revoked.status, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(
+        anonymous.get(&laptop_path).await.status,
         reqwest::StatusCode::NOT_FOUND
     );
-    let newer_path = feed_path(&newer);
+    assert_eq!(
+        anonymous.get(&path).await.status,
+        reqwest::StatusCode::OK,
+        "the other link still works"
+    );
+    let someone_else = app.signed_in("coord.a").await;
+    assert_eq!(
+        someone_else
+            .delete(&format!(
+                "/api/me/calendar-feeds/{}",
+                listed[0]["id"].as_str().unwrap()
+            ))
+            .await
+            .status,
+        reqwest::StatusCode::NOT_FOUND,
+        "nobody else can revoke it"
+    );
+
+    let newer_path = path.clone();
     assert_eq!(
         anonymous.get(&newer_path).await.status,
         reqwest::StatusCode::OK
@@ -880,7 +969,7 @@ async fn a_feed_holds_the_term_behind_and_the_year_ahead_and_answers_304_when_un
     let uids: Vec<String> = events(&first.text).into_iter().map(|e| e.0).collect();
     for session in &booked {
         assert!(
-            uids.contains(&session.uid),
+            uids.contains(&session.series_uid),
             "{} is in the feed: {}",
             session.starts_at,
             first.text

@@ -14,7 +14,7 @@ use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
-use crate::invites::feeds::{FeedOwner, feed_links};
+use crate::invites::feeds::{FeedLink, FeedOwner, feed_links};
 use crate::invites::outbox::InviteSummary;
 use crate::people::accounts::Role;
 use crate::people::partnerships::Partnership;
@@ -26,6 +26,11 @@ pub fn page_routes(routes: Routes) -> Routes {
         .get("/sessions", sessions_page)
         .post("/sessions/feed", feed_submit)
         .post("/sessions/school-feed", school_feed_submit)
+        .post("/sessions/feeds/{feed_id}/revoke", feed_revoke_submit)
+        .post(
+            "/sessions/school-feeds/{feed_id}/revoke",
+            school_feed_revoke_submit,
+        )
         .post("/sessions/email", email_submit)
         .post("/sessions/digest", digest_submit)
         .post("/sessions/{session_id}/cancel", cancel_submit)
@@ -46,6 +51,12 @@ struct SessionsPage {
     feed: Option<(String, String)>,
     school_feed: Option<(String, String)>,
     can_school_feed: bool,
+    /// The viewer's live calendar links, and their school's.
+    my_links: Vec<FeedLink>,
+    school_links: Vec<FeedLink>,
+    /// A new link's name as typed, kept when it was refused.
+    feed_name: String,
+    school_feed_name: String,
     /// The viewer's invite address (staff).
     email: Option<String>,
     /// Whether the viewer gets the daily digest (coordinators only).
@@ -123,6 +134,17 @@ async fn show(
         feed,
         school_feed: None,
         can_school_feed: authorize(actor, Action::ManageSchoolFeed { school }).is_ok(),
+        my_links: state
+            .store
+            .feed_links_of(FeedOwner::User(actor.user.id))
+            .await?,
+        school_links: if authorize(actor, Action::ManageSchoolFeed { school }).is_ok() {
+            state.store.feed_links_of(FeedOwner::School(school)).await?
+        } else {
+            Vec::new()
+        },
+        feed_name: String::new(),
+        school_feed_name: String::new(),
         email: actor.user.email.clone(),
         digest: match authorize(actor, Action::OwnInviteDigest) {
             Ok(()) => Some(state.store.wants_digest(actor.user.id).await?),
@@ -135,25 +157,111 @@ async fn show(
     })
 }
 
+#[derive(Default, Deserialize)]
+struct FeedForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Makes a named calendar link for the viewer (or their school) and shows
+/// it once; a refusal (a name already used) keeps the name typed.
+async fn make_feed(
+    state: &AppState,
+    actor: &Actor,
+    owner: FeedOwner,
+    name: &str,
+) -> Result<Html<String>, PageError> {
+    let school_link = matches!(owner, FeedOwner::School(_));
+    match state.store.new_feed(owner, name).await {
+        Ok((id, token)) => {
+            let links = feed_links(&state.settings.base_url(), id, name, &token);
+            let mut page = show(
+                state,
+                actor,
+                &Filter::default(),
+                None,
+                Some("The calendar link is ready. Your other links keep working."),
+                None,
+            )
+            .await?;
+            // The link is shown once, on this page; only its hash is kept.
+            if school_link {
+                page.school_feed = Some((links.webcal, links.url));
+            } else {
+                page.feed = Some((links.webcal, links.url));
+            }
+            Ok(Html(render(&page)))
+        }
+        Err(e @ (Error::Conflict { .. } | Error::Invalid { .. })) => {
+            let mut page = show(
+                state,
+                actor,
+                &Filter::default(),
+                None,
+                None,
+                Some(e.public_message()),
+            )
+            .await?;
+            if school_link {
+                page.school_feed_name = name.to_owned();
+            } else {
+                page.feed_name = name.to_owned();
+            }
+            Ok(Html(render(&page)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn school_feed_submit(
     State(state): State<AppState>,
     actor: Actor,
+    PageForm(form): PageForm<FeedForm>,
 ) -> Result<Html<String>, PageError> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(&actor, Action::ManageSchoolFeed { school })?;
-    let token = state.store.new_feed(FeedOwner::School(school)).await?;
-    let links = feed_links(&state.settings.base_url(), &token);
-    let mut page = show(
-        &state,
-        &actor,
-        &Filter::default(),
-        None,
-        Some("The school's calendar link is ready. Any earlier school link no longer works."),
-        None,
-    )
-    .await?;
-    page.school_feed = Some((links.webcal, links.url));
-    Ok(Html(render(&page)))
+    make_feed(&state, &actor, FeedOwner::School(school), &form.name).await
+}
+
+async fn feed_revoke_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let result = async {
+        authorize(&actor, Action::OwnCalendar)?;
+        state
+            .store
+            .revoke_feed_link(FeedOwner::User(actor.user.id), id)
+            .await
+    }
+    .await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=revoked", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
+}
+
+async fn school_feed_revoke_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let school = actor.school_id().ok_or(Error::Forbidden)?;
+        authorize(&actor, Action::ManageSchoolFeed { school })?;
+        state
+            .store
+            .revoke_feed_link(FeedOwner::School(school), id)
+            .await
+    }
+    .await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=revoked", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -220,22 +328,10 @@ async fn sessions_page(
 async fn feed_submit(
     State(state): State<AppState>,
     actor: Actor,
+    PageForm(form): PageForm<FeedForm>,
 ) -> Result<Html<String>, PageError> {
     authorize(&actor, Action::OwnCalendar)?;
-    let token = state.store.new_feed(FeedOwner::User(actor.user.id)).await?;
-    let links = feed_links(&state.settings.base_url(), &token);
-    // The link is shown once, on this page; only its hash is kept.
-    Ok(Html(render(
-        &show(
-            &state,
-            &actor,
-            &Filter::default(),
-            Some((links.webcal, links.url)),
-            Some("Your calendar link is ready. Any earlier link no longer works."),
-            None,
-        )
-        .await?,
-    )))
+    make_feed(&state, &actor, FeedOwner::User(actor.user.id), &form.name).await
 }
 
 #[derive(Deserialize)]

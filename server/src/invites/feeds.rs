@@ -1,7 +1,8 @@
-//! Calendar subscriptions: a private link (a random token, of which only
+//! Calendar subscriptions: private links (a random token, of which only
 //! the hash is kept) to a person's or a school's sessions as an `.ics`
-//! feed. Making a new link revokes the old one. The SQL is in
-//! [`super::store`], the routes in [`super::http`].
+//! feed. Each link has a name (where it is used: "Phone", "Laptop") and is
+//! revoked on its own, so a new one never silently breaks another. The SQL
+//! is in [`super::store`], the routes in [`super::http`].
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -37,9 +38,20 @@ impl FeedOwner {
     }
 }
 
+/// One live link as its owner sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeedLink {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Where a new feed can be subscribed to.
 #[derive(Debug, Serialize)]
 pub struct FeedLinks {
+    /// Its id, to revoke it by.
+    pub id: Uuid,
+    pub name: String,
     /// For calendar apps (`webcal://…`).
     pub webcal: String,
     /// The same over http(s).
@@ -47,12 +59,17 @@ pub struct FeedLinks {
 }
 
 /// The subscription links for a feed token.
-pub fn feed_links(base: &str, token: &str) -> FeedLinks {
+pub fn feed_links(base: &str, id: Uuid, name: &str, token: &str) -> FeedLinks {
     let url = format!("{base}/calendar/{token}.ics");
     let webcal = url
         .replacen("https://", "webcal://", 1)
         .replacen("http://", "webcal://", 1);
-    FeedLinks { webcal, url }
+    FeedLinks {
+        id,
+        name: name.to_owned(),
+        webcal,
+        url,
+    }
 }
 
 /// How a person reads their own sessions.

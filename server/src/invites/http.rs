@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::feeds::{FeedLinks, FeedOwner, feed_links, reader_for, window};
+use super::feeds::{FeedLink, FeedLinks, FeedOwner, feed_links, reader_for, window};
 use super::outbox::{OutboxMessage, TryKind};
 use super::series::{Instance, Transp, View};
 use super::{Reader, feed};
@@ -24,6 +24,13 @@ pub fn routes(routes: Routes) -> Routes {
     routes
         .post("/api/me/calendar-feed", api_my_feed)
         .delete("/api/me/calendar-feed", api_revoke_my_feed)
+        .get("/api/me/calendar-feeds", api_my_feeds)
+        .delete("/api/me/calendar-feeds/{feed_id}", api_revoke_my_feed_link)
+        .get("/api/schools/{school_id}/calendar-feeds", api_school_feeds)
+        .delete(
+            "/api/schools/{school_id}/calendar-feeds/{feed_id}",
+            api_revoke_school_feed_link,
+        )
         .post("/api/schools/{school_id}/calendar-feed", api_school_feed)
         .delete(
             "/api/schools/{school_id}/calendar-feed",
@@ -100,25 +107,86 @@ async fn api_set_digest(
     Ok(Json(serde_json::json!({ "daily": input.daily })))
 }
 
+/// A new link's name, from a JSON body (`{"name": "Phone"}`); an empty
+/// body or no name gives the default.
+fn feed_name(body: &[u8]) -> Result<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct FeedInput {
+        #[serde(default)]
+        name: String,
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(String::new());
+    }
+    serde_json::from_slice::<FeedInput>(body)
+        .map(|f| f.name)
+        .map_err(|e| {
+            Error::invalid(
+                "name",
+                format!("send {{\"name\": \"Phone\"}} or nothing: {e}"),
+            )
+        })
+}
+
 async fn created_feed(
     state: &AppState,
     owner: FeedOwner,
+    body: &[u8],
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
-    let token = state.store.new_feed(owner).await?;
+    let name = feed_name(body)?;
+    let (id, token) = state.store.new_feed(owner, &name).await?;
+    let label = state
+        .store
+        .feed_links_of(owner)
+        .await?
+        .into_iter()
+        .find(|l| l.id == id)
+        .map(|l| l.name)
+        .unwrap_or(name);
     Ok((
         StatusCode::CREATED,
-        Json(feed_links(&state.settings.base_url(), &token)),
+        Json(feed_links(&state.settings.base_url(), id, &label, &token)),
     ))
 }
 
 async fn api_my_feed(
     State(state): State<AppState>,
     actor: Actor,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
     authorize(&actor, Action::OwnCalendar)?;
-    created_feed(&state, FeedOwner::User(actor.user.id)).await
+    created_feed(&state, FeedOwner::User(actor.user.id), &body).await
 }
 
+/// The signed-in person's live calendar links.
+async fn api_my_feeds(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Vec<FeedLink>>, ApiError> {
+    authorize(&actor, Action::OwnCalendar)?;
+    Ok(Json(
+        state
+            .store
+            .feed_links_of(FeedOwner::User(actor.user.id))
+            .await?,
+    ))
+}
+
+async fn api_revoke_my_feed_link(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::OwnCalendar)?;
+    state
+        .store
+        .revoke_feed_link(FeedOwner::User(actor.user.id), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes every one of the signed-in person's links.
 async fn api_revoke_my_feed(
     State(state): State<AppState>,
     actor: Actor,
@@ -141,13 +209,38 @@ async fn api_revoke_school_feed(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn api_school_feeds(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+) -> Result<Json<Vec<FeedLink>>, ApiError> {
+    authorize(&actor, Action::ManageSchoolFeed { school })?;
+    Ok(Json(
+        state.store.feed_links_of(FeedOwner::School(school)).await?,
+    ))
+}
+
+async fn api_revoke_school_feed_link(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((school, id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::ManageSchoolFeed { school })?;
+    state
+        .store
+        .revoke_feed_link(FeedOwner::School(school), id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn api_school_feed(
     State(state): State<AppState>,
     actor: Actor,
     Path(school): Path<Uuid>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
     authorize(&actor, Action::ManageSchoolFeed { school })?;
-    created_feed(&state, FeedOwner::School(school)).await
+    created_feed(&state, FeedOwner::School(school), &body).await
 }
 
 /// What a feed holds: its title, zone, sessions, and how they read.

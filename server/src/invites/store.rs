@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::feeds::FeedOwner;
+use super::feeds::{FeedLink, FeedOwner};
 use std::collections::BTreeMap;
 
 use super::copies::CopyState;
@@ -95,20 +95,21 @@ async fn people_of_pair(tx: &mut Tx, mentee: Uuid, mentor: Uuid) -> Result<Vec<P
 }
 
 /// Marks, inside `tx`, the series `uids` as changed, to be announced from
-/// `due`: the SEQUENCE rises once for all the changes made before the next
-/// announcement (and stays 0 until the first).
-async fn mark(tx: &mut Tx, uids: &[String], due: DateTime<Utc>) -> Result<()> {
+/// `due`. A change to a series already booked raises its SEQUENCE (feeds
+/// show it at once; invites when announced); sessions added while a series
+/// is first being booked do not.
+async fn mark(tx: &mut Tx, uids: &[String], due: DateTime<Utc>, bump: bool) -> Result<()> {
     let now = Utc::now();
     for uid in uids {
         on_tx!(&mut *tx, |conn| sqlx::query(
             "INSERT INTO invite_series (uid, sequence, due_at, changed_at) VALUES ($1, 0, $2, $3) \
              ON CONFLICT (uid) DO UPDATE SET due_at = $2, changed_at = $3, \
-             sequence = CASE WHEN invite_series.sent_sequence IS NULL THEN invite_series.sequence \
-             ELSE invite_series.sent_sequence + 1 END"
+             sequence = invite_series.sequence + $4"
         )
         .bind(uid)
         .bind(due)
         .bind(now)
+        .bind(i32::from(bump))
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -121,13 +122,13 @@ async fn mark(tx: &mut Tx, uids: &[String], due: DateTime<Utc>) -> Result<()> {
 /// lacks of them, at most one message each.
 pub async fn enqueue(tx: &mut Tx, sessions: &[Uuid]) -> Result<()> {
     let uids = crate::booking::store::series_of_in(tx, sessions).await?;
-    mark(tx, &uids, Utc::now()).await
+    mark(tx, &uids, Utc::now(), true).await
 }
 
 /// Marks series changed inside `tx` (such as one whose later sessions just
 /// moved to a series of their own), to be announced by the next round.
 pub async fn enqueue_series(tx: &mut Tx, uids: &[String]) -> Result<()> {
-    mark(tx, uids, Utc::now()).await
+    mark(tx, uids, Utc::now(), true).await
 }
 
 /// How long a series still being booked waits to be announced, should its
@@ -139,7 +140,13 @@ const BOOKING_GRACE: i64 = 120;
 /// series once, not once per session.
 pub async fn enqueue_later(tx: &mut Tx, sessions: &[Uuid]) -> Result<()> {
     let uids = crate::booking::store::series_of_in(tx, sessions).await?;
-    mark(tx, &uids, Utc::now() + Duration::seconds(BOOKING_GRACE)).await
+    mark(
+        tx,
+        &uids,
+        Utc::now() + Duration::seconds(BOOKING_GRACE),
+        false,
+    )
+    .await
 }
 
 /// A series whose booking run is done is announced by the next round.
@@ -169,7 +176,7 @@ pub async fn recipient_changed(store: &Store, user: Uuid) -> Result<()> {
     uids.extend(held.into_iter().map(|(u,)| u));
     uids.sort();
     uids.dedup();
-    mark(&mut tx, &uids, Utc::now()).await?;
+    mark(&mut tx, &uids, Utc::now(), true).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -391,7 +398,28 @@ async fn queue_in(
     Ok(())
 }
 
-/// Revokes `owner`'s live feed inside `tx`, if there is one.
+/// The most live links one person or school may have.
+const MAX_FEEDS: i64 = 10;
+
+/// A link's name as typed: one line, 1 to 40 characters; none given is
+/// "Calendar link".
+fn feed_label(raw: &str) -> Result<String> {
+    let label = crate::text::fold_to_line(raw.trim());
+    let label = if label.is_empty() {
+        "Calendar link".to_owned()
+    } else {
+        label
+    };
+    if label.chars().count() > 40 {
+        return Err(Error::invalid(
+            "name",
+            "a link's name is at most 40 characters, such as “Phone” or “Laptop”",
+        ));
+    }
+    Ok(label)
+}
+
+/// Revokes every live link of `owner` inside `tx`.
 async fn revoke_in(tx: &mut Tx, owner: FeedOwner, now: DateTime<Utc>) -> Result<()> {
     let (user, school) = owner.columns();
     on_tx!(&mut *tx, |conn| {
@@ -626,27 +654,48 @@ impl Store {
             .collect()
     }
 
-    /// A new private feed token for `owner`, revoking any earlier one.
-    pub async fn new_feed(&self, owner: FeedOwner) -> Result<String> {
+    /// A new private feed link for `owner`, named `label` (where it is
+    /// used: "Phone", "Laptop"), beside any others it has. Returns its id
+    /// and token (only the token's hash is kept).
+    pub async fn new_feed(&self, owner: FeedOwner, label: &str) -> Result<(Uuid, String)> {
+        let label = feed_label(label)?;
         let token = random_token();
+        let id = Uuid::new_v4();
         let (user, school) = owner.columns();
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        revoke_in(&mut tx, owner, now).await?;
+        let (live,): (i64,) = on_tx!(&mut tx, |conn| {
+            sqlx::query_as(
+            "SELECT COUNT(*) FROM calendar_feeds WHERE revoked_at IS NULL AND (user_id = $1 OR school_id = $2)"
+        )
+        .bind(user)
+        .bind(school)
+        .fetch_one(conn)
+        .await
+        })?;
+        if live >= MAX_FEEDS {
+            return Err(Error::conflict(
+                "name",
+                format!(
+                    "there are already {MAX_FEEDS} calendar links: revoke one you no longer use first"
+                ),
+            ));
+        }
         let inserted = on_tx!(&mut tx, |conn| {
             sqlx::query(
-            "INSERT INTO calendar_feeds (token_hash, user_id, school_id, created_at) VALUES ($1, $2, $3, $4)"
+            "INSERT INTO calendar_feeds (id, token_hash, user_id, school_id, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
         )
+        .bind(id)
         .bind(token_hash(&token))
         .bind(user)
         .bind(school)
+        .bind(&label)
         .bind(now)
         .execute(conn)
         .await
         .map(|r| r.rows_affected())
         });
         match inserted {
-            // Someone made a link for the same calendar at the same moment.
             Err(e)
                 if matches!(
                     Constraint::of(&e),
@@ -654,17 +703,61 @@ impl Store {
                 ) =>
             {
                 return Err(Error::conflict(
-                    "calendar",
-                    "a new link was made at the same moment; try again",
+                    "name",
+                    format!(
+                        "there is already a calendar link called “{label}”: give this one another name, or revoke that one first"
+                    ),
                 ));
             }
             other => other?,
         };
         tx.commit().await?;
-        Ok(token)
+        Ok((id, token))
     }
 
-    /// Revokes a person's or a school's feed, if there is one.
+    /// `owner`'s live calendar links, oldest first (names and dates: the
+    /// tokens themselves are not kept).
+    pub async fn feed_links_of(&self, owner: FeedOwner) -> Result<Vec<FeedLink>> {
+        let (user, school) = owner.columns();
+        let rows: Vec<(Uuid, String, DateTime<Utc>)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, label, created_at FROM calendar_feeds WHERE revoked_at IS NULL \
+             AND (user_id = $1 OR school_id = $2) ORDER BY created_at, label"
+        )
+        .bind(user)
+        .bind(school)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created_at)| FeedLink {
+                id,
+                name,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// Revokes one of `owner`'s links: calendars using it stop updating.
+    pub async fn revoke_feed_link(&self, owner: FeedOwner, id: Uuid) -> Result<()> {
+        let (user, school) = owner.columns();
+        let done = on_pool!(self, |pool| sqlx::query(
+            "UPDATE calendar_feeds SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+             AND (user_id = $3 OR school_id = $4)"
+        )
+        .bind(Utc::now())
+        .bind(id)
+        .bind(user)
+        .bind(school)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(Error::NotFound("calendar link"));
+        }
+        Ok(())
+    }
+
+    /// Revokes every link of a person or a school.
     pub async fn revoke_feed(&self, owner: FeedOwner) -> Result<()> {
         let mut tx = self.begin().await?;
         revoke_in(&mut tx, owner, Utc::now()).await?;

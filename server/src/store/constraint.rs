@@ -36,9 +36,9 @@ pub enum Constraint {
     MatchMentorPeriod,
     /// A referral has one approved match.
     MatchReferral,
-    /// One live calendar link per person.
+    /// One live calendar link of each name per person.
     FeedLiveUser,
-    /// One live calendar link per school.
+    /// One live calendar link of each name per school.
     FeedLiveSchool,
     /// No two claims on one resource for overlapping times: an exclusion
     /// constraint on PostgreSQL, a trigger on SQLite.
@@ -114,8 +114,8 @@ impl Constraint {
             }
             Constraint::MatchMentorPeriod => Unique("matches.mentor_id, matches.mentor_period"),
             Constraint::MatchReferral => Unique("matches.referral_id"),
-            Constraint::FeedLiveUser => Unique("calendar_feeds.user_id"),
-            Constraint::FeedLiveSchool => Unique("calendar_feeds.school_id"),
+            Constraint::FeedLiveUser => Unique("calendar_feeds.user_id, calendar_feeds.label"),
+            Constraint::FeedLiveSchool => Unique("calendar_feeds.school_id, calendar_feeds.label"),
             Constraint::SessionClaimOverlap => Trigger("session_claims_no_overlap"),
         }
     }

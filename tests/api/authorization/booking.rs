@@ -89,7 +89,43 @@ pub(super) const BOOKING: &[Row] = &[
         method: "POST",
         path: "/api/me/calendar-feed",
         allowed: WITH_A_SCHOOL,
-        body: |_| Body::Json(json!({})),
+        body: |_| Body::Json(json!({"name": "Laptop"})),
+    },
+    Row {
+        method: "GET",
+        path: "/api/me/calendar-feeds",
+        allowed: WITH_A_SCHOOL,
+        body: none,
+    },
+    Row {
+        method: "DELETE",
+        path: "/api/me/calendar-feeds/{feed_id}",
+        allowed: WITH_A_SCHOOL,
+        body: none,
+    },
+    Row {
+        method: "GET",
+        path: "/api/schools/{school_id}/calendar-feeds",
+        allowed: &[CoordA],
+        body: none,
+    },
+    Row {
+        method: "DELETE",
+        path: "/api/schools/{school_id}/calendar-feeds/{feed_id}",
+        allowed: &[CoordA],
+        body: none,
+    },
+    Row {
+        method: "POST",
+        path: "/sessions/feeds/{feed_id}/revoke",
+        allowed: WITH_A_SCHOOL,
+        body: |_| Body::Form(vec![]),
+    },
+    Row {
+        method: "POST",
+        path: "/sessions/school-feeds/{feed_id}/revoke",
+        allowed: &[CoordA, CoordB, CoordC],
+        body: |_| Body::Form(vec![]),
     },
     Row {
         method: "DELETE",
@@ -107,7 +143,7 @@ pub(super) const BOOKING: &[Row] = &[
         method: "POST",
         path: "/api/schools/{school_id}/calendar-feed",
         allowed: &[CoordA],
-        body: |_| Body::Json(json!({})),
+        body: |_| Body::Json(json!({"name": "Staffroom"})),
     },
     Row {
         method: "DELETE",

@@ -54,7 +54,6 @@ CREATE INDEX invite_digest_lines_school_idx ON invite_digest_lines (school_id, a
 -- link that the next silently replaced.
 ALTER TABLE calendar_feeds ADD COLUMN id UUID;
 UPDATE calendar_feeds SET id = gen_random_uuid();
-ALTER TABLE calendar_feeds ALTER COLUMN id SET NOT NULL;
 ALTER TABLE calendar_feeds ADD COLUMN label TEXT NOT NULL DEFAULT 'Calendar link';
 CREATE UNIQUE INDEX calendar_feeds_id_key ON calendar_feeds (id);
 DROP INDEX calendar_feeds_live_user_key;

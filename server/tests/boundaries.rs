@@ -38,6 +38,10 @@ const TABLES: &[(&str, &str)] = &[
     ("calendar_feeds", "invites"),
     ("outbox", "invites"),
     ("outbox_attempts", "invites"),
+    ("invite_series", "invites"),
+    ("invite_copies", "invites"),
+    ("invite_digest_subscribers", "invites"),
+    ("invite_digest_lines", "invites"),
     // 0013's rebuild of the two, renamed into place.
     ("outbox_next", "invites"),
     ("outbox_attempts_next", "invites"),

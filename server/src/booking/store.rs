@@ -179,6 +179,29 @@ pub(crate) async fn series_supervised_by(tx: &mut Tx, user: Uuid) -> Result<Vec<
 }
 
 impl Store {
+    /// When each of these series first meets (its earliest RECURRENCE-ID).
+    pub async fn series_starts(
+        &self,
+        uids: &[String],
+    ) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in uids.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT series_uid, MIN(recurrence_at) FROM mentoring_sessions WHERE series_uid IN ({}) GROUP BY series_uid",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<(String, Option<DateTime<Utc>>)> = on_pool!(self, |pool| {
+                let mut query = sqlx::query_as(&sql);
+                for uid in chunk {
+                    query = query.bind(uid);
+                }
+                query.fetch_all(pool).await
+            })?;
+            out.extend(rows.into_iter().filter_map(|(u, at)| Some((u, at?))));
+        }
+        Ok(out)
+    }
+
     pub async fn session(&self, id: Uuid) -> Result<Session> {
         let sql = format!("SELECT {COLUMNS} FROM mentoring_sessions WHERE id = $1");
         let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)

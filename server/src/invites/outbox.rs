@@ -238,18 +238,6 @@ pub(crate) struct Person {
     pub school_tz: chrono_tz::Tz,
 }
 
-impl Person {
-    /// Their name as an invite gives it.
-    pub fn calendar_user(&self) -> Option<CalendarUser> {
-        self.email.as_ref().map(|e| CalendarUser {
-            name: format!("{} {}", self.given_name, self.family_name)
-                .trim()
-                .to_owned(),
-            email: e.clone(),
-        })
-    }
-}
-
 /// How a school's emailed invites stand, for its coordinators.
 pub struct InviteSummary {
     /// Accepted by the mail server.
@@ -385,12 +373,12 @@ pub(crate) fn wanted_copies(
             .find(|p| p.school_id == Some(school))
             .map_or(chrono_tz::UTC, |p| p.school_tz);
         let supervisors = supervisors_at(sessions, people, school);
-        let attendees: Vec<String> = supervisors.iter().filter_map(|p| p.email.clone()).collect();
+        // The title and zone: what a supervisor's copy says besides its
+        // sessions (each copy's only attendee is its holder).
         let header = format!(
-            "{}|{}|{}",
+            "{}|{}",
             super::series::title(&names, super::Reader::Staff),
-            tz.name(),
-            attendees.join(",")
+            tz.name()
         );
         let all: Vec<Instance> = sessions.iter().map(Instance::from).collect();
         if let Some(state) = CopyState::of(header.clone(), what.clone(), &all) {
@@ -485,10 +473,6 @@ pub(crate) fn messages_for(
         name: format!("{} mentoring scheme", person.school_name),
         email: announcer.from_email.to_owned(),
     };
-    let attendees: Vec<CalendarUser> = supervisors_at(sessions, people, school)
-        .into_iter()
-        .filter_map(Person::calendar_user)
-        .collect();
     let to_name = Some(crate::text::fold_to_line(
         format!("{} {}", person.given_name, person.family_name).trim(),
     ));
@@ -516,15 +500,13 @@ pub(crate) fn messages_for(
                    text: String|
      -> Composed {
         let v = view(instances);
-        // The people listed are those the message is about: the
-        // recipient's own school's supervisors, and the recipient.
-        let mut to: Vec<CalendarUser> = attendees.clone();
-        if !to.iter().any(|a| a.email == email) {
-            to.push(CalendarUser {
-                name: to_name.clone().unwrap_or_default(),
-                email: email.to_owned(),
-            });
-        }
+        // The one attendee is the recipient: another supervisor's address
+        // is not theirs to see, and a rota change that moves a session to a
+        // colleague is then only that session, not the whole series again.
+        let to = [CalendarUser {
+            name: to_name.clone().unwrap_or_default(),
+            email: email.to_owned(),
+        }];
         let shown = cancelled.as_deref().unwrap_or(&v.instances);
         let until = shown.iter().map(|i| i.ends).max().unwrap_or(stamp);
         let when = shown
@@ -766,4 +748,110 @@ pub(crate) fn digest_lines(
         }
     }
     Some(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::invites::store::Announcer;
+
+    fn person(id: u128, given: &str, school: u128, email: Option<&str>) -> Person {
+        Person {
+            id: Uuid::from_u128(id),
+            given_name: given.into(),
+            family_name: "Family".into(),
+            email: email.map(str::to_owned),
+            school_id: Some(Uuid::from_u128(school)),
+            school_name: format!("School {school}"),
+            school_tz: chrono_tz::Europe::London,
+        }
+    }
+
+    fn weekly(supervisors: &[&[u128]]) -> Vec<Session> {
+        let first = Utc.with_ymd_and_hms(2026, 11, 2, 8, 40, 0).unwrap();
+        supervisors
+            .iter()
+            .enumerate()
+            .map(|(w, who)| {
+                let at = first + Duration::weeks(i64::try_from(w).unwrap());
+                Session {
+                    id: Uuid::from_u128(100 + w as u128),
+                    match_id: Uuid::from_u128(9),
+                    partnership_id: Uuid::from_u128(8),
+                    mentee_id: Uuid::from_u128(1),
+                    mentor_id: Uuid::from_u128(2),
+                    uid: String::new(),
+                    series_uid: "series-9@mentorbridge".into(),
+                    recurrence_at: at,
+                    sequence: 0,
+                    starts_at: at,
+                    ends_at: at + Duration::minutes(20),
+                    slot_key: String::new(),
+                    local: BTreeMap::new(),
+                    status: SessionStatus::Scheduled,
+                    reason: None,
+                    supervisors: who.iter().map(|u| Uuid::from_u128(*u)).collect(),
+                    updated_at: at,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rota_change_cancels_the_sessions_taken_from_one_supervisor_and_tells_the_other() {
+        let people = [
+            person(1, "Asha", 50, None),
+            person(2, "Ben", 60, None),
+            person(10, "Tom", 50, Some("tom@a.example")),
+            person(11, "Una", 50, Some("una@a.example")),
+            person(20, "Zed", 60, Some("zed@b.example")),
+        ];
+        let before = weekly(&[&[10, 20], &[10, 20], &[10, 20], &[10, 20]]);
+        // The rota gives Una the third week.
+        let mut after = before.clone();
+        after[2].supervisors = vec![Uuid::from_u128(11), Uuid::from_u128(20)];
+        let held = wanted_copies(&before, &people).unwrap();
+        let wanted = wanted_copies(&after, &people).unwrap();
+        let announcer = Announcer {
+            from_email: "mentoring@scheme.example",
+            base_url: "https://m.example",
+        };
+        let stamp = Utc.with_ymd_and_hms(2026, 10, 1, 12, 0, 0).unwrap();
+        let send = |holder: u128| {
+            let key = Uuid::from_u128(holder).to_string();
+            messages_for(
+                &key,
+                "series-9@mentorbridge",
+                1,
+                held.get(&key).map(|c| (c.email.as_deref(), &c.state)),
+                wanted.get(&key),
+                &after,
+                &people,
+                &announcer,
+                stamp,
+            )
+            .unwrap()
+        };
+        let tom = send(10);
+        assert_eq!(tom.len(), 1);
+        assert_eq!(tom[0].method, Method::Cancel);
+        assert!(
+            tom[0]
+                .snapshot
+                .ics
+                .contains("RECURRENCE-ID;TZID=Europe/London:20261116T084000"),
+            "{}",
+            tom[0].snapshot.ics
+        );
+        let una = send(11);
+        assert_eq!(una.len(), 1);
+        assert_eq!(una[0].method, Method::Request);
+        assert_eq!(una[0].email, "una@a.example");
+        // Zed at the other school still supervises every week: nothing.
+        assert!(send(20).is_empty());
+        // Students have no address and get no message.
+        assert!(send(1).is_empty());
+    }
 }

@@ -449,7 +449,7 @@ pub fn write_vtimezone(w: &mut Writer, tz: Tz, from: DateTime<Utc>, to: DateTime
 fn utc_offset(seconds: i32) -> String {
     let sign = if seconds < 0 { '-' } else { '+' };
     let s = seconds.unsigned_abs();
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         format!("{sign}{:02}{:02}", s / 3600, s / 60 % 60)
     } else {
         format!("{sign}{:02}{:02}{:02}", s / 3600, s / 60 % 60, s % 60)

@@ -206,18 +206,20 @@ impl Store {
         announcer: &Announcer<'_>,
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let due: Vec<(String,)> = on_pool!(self, |pool| {
-            sqlx::query_as(
-            "SELECT s.uid FROM invite_series s WHERE s.due_at IS NOT NULL AND s.due_at <= $1 \
-             ORDER BY (SELECT MIN(m.recurrence_at) FROM mentoring_sessions m WHERE m.series_uid = s.uid), s.uid"
+        let due: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT uid FROM invite_series WHERE due_at IS NOT NULL AND due_at <= $1"
         )
         .bind(now)
         .fetch_all(pool)
-        .await
-        })?;
+        .await)?;
+        let mut due: Vec<String> = due.into_iter().map(|(u,)| u).collect();
+        // In the order of the series' first sessions, so one change's
+        // messages go out in date order.
+        let starts = self.series_starts(&due).await?;
+        due.sort_by_key(|u| (starts.get(u).copied(), u.clone()));
         let mut queued = 0;
         let mut clock = now;
-        for (uid,) in due {
+        for uid in due {
             let mut tx = self.begin().await?;
             queued += announce_in(&mut tx, &uid, announcer, &mut clock).await?;
             tx.commit().await?;

@@ -481,9 +481,11 @@ impl Store {
         let ids: Vec<Uuid> = series.iter().map(|s| s.id).collect();
         // The series they were in changes too (its rule ends, or one
         // instance moves) as well as the one they are in now.
-        let mut was: Vec<String> = series.iter().map(|s| s.series_uid.clone()).collect();
-        was.dedup();
-        crate::invites::store::enqueue_series(&mut tx, &was).await?;
+        if new_series.is_some() {
+            let mut was: Vec<String> = series.iter().map(|s| s.series_uid.clone()).collect();
+            was.dedup();
+            crate::invites::store::enqueue_series(&mut tx, &was).await?;
+        }
         crate::invites::store::enqueue(&mut tx, &ids).await?;
         tx.commit().await?;
         let mut moved = Vec::with_capacity(series.len());

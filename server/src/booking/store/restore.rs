@@ -224,10 +224,10 @@ impl Store {
     /// left (planned weeks less those held or still booked), on the next
     /// free occurrences of the match's weekly slot. Where a cancelled
     /// session of theirs stands at an occurrence it is restored (its UID
-    /// kept, its SEQUENCE up); elsewhere a session is booked as approval
-    /// books one. An occurrence someone else has taken is skipped, saying
-    /// why, and the next one tried. Refused while the pair still has a
-    /// session to come.
+    /// kept, its SEQUENCE up); the other occurrences are booked as approval
+    /// books a series ([`Store::book_series`]). An occurrence someone else
+    /// has taken is skipped, saying why, and one after it tried. Refused
+    /// while the pair still has a session to come.
     pub async fn book_again(&self, record: &MatchRecord) -> Result<SeriesReport> {
         let standing = self.standing(record).await?;
         if standing.ahead > 0 {
@@ -255,28 +255,43 @@ impl Store {
             .slots;
         let want = usize::try_from(standing.weeks_left).unwrap_or(usize::MAX);
         let now = Utc::now();
-        let mut report = SeriesReport::default();
-        for slot in slots
+        let mut occurrences = slots
             .iter()
-            .filter(|s| s.start_utc > now && key_of(s) == record.slot.key)
-        {
-            if report.booked.len() == want {
+            .filter(|s| s.start_utc > now && key_of(s) == record.slot.key);
+        let mut report = SeriesReport::default();
+        // In date order: a cancelled session of theirs standing at an
+        // occurrence is restored; the other occurrences are booked as one
+        // new series (announced once), and any of those someone else took
+        // is made up from the occurrences after.
+        while report.booked.len() < want {
+            let mut batch: Vec<&Slot> = Vec::new();
+            for slot in occurrences.by_ref() {
+                let cancelled = standing
+                    .cancelled_ahead
+                    .iter()
+                    .find(|s| s.starts_at == slot.start_utc && s.ends_at == slot.end_utc);
+                match cancelled {
+                    None => batch.push(slot),
+                    Some(session) => {
+                        match with_retries(|| self.try_restore(record, session, slot)).await {
+                            Ok(session) => report.booked.push(session),
+                            Err(Error::Conflict { message, .. }) => report.skipped.push(message),
+                            Err(other) => return Err(other),
+                        }
+                    }
+                }
+                if report.booked.len() + batch.len() >= want {
+                    break;
+                }
+            }
+            if batch.is_empty() {
                 break;
             }
-            let cancelled = standing
-                .cancelled_ahead
-                .iter()
-                .find(|s| s.starts_at == slot.start_utc && s.ends_at == slot.end_utc);
-            let done = match cancelled {
-                Some(session) => with_retries(|| self.try_restore(record, session, slot)).await,
-                None => self.book_session(record, slot).await,
-            };
-            match done {
-                Ok(session) => report.booked.push(session),
-                Err(Error::Conflict { message, .. }) => report.skipped.push(message),
-                Err(other) => return Err(other),
-            }
+            let run = self.book_series(record, &batch).await?;
+            report.booked.extend(run.booked);
+            report.skipped.extend(run.skipped);
         }
+        report.booked.sort_by_key(|s| (s.starts_at, s.id));
         if report.booked.len() < want {
             report.skipped.push(format!(
                 "only {} of the {want} weeks left could be booked in the year ahead",

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::calendar::align::SlotEnd;
-use crate::calendar::model::{DayStatus, SchoolCalendar};
+use crate::calendar::model::{DayStatus, SchoolCalendar, week_label};
 
 /// A session a calendar change cancels (or, in a dry run, would cancel).
 #[derive(Clone, Debug, Serialize)]
@@ -107,7 +107,8 @@ fn no_room(calendar: &SchoolCalendar, school: &str, end: &SlotEnd) -> Option<Str
         }
     }
     let week = calendar.cycle_week(date);
-    let held = calendar.schedule_for(date).is_some_and(|schedule| {
+    let schedule = calendar.schedule_for(date);
+    let held = schedule.is_some_and(|schedule| {
         schedule.periods.iter().any(|p| {
             p.day == date.weekday()
                 && p.week.is_none_or(|w| Some(w) == week)
@@ -115,9 +116,15 @@ fn no_room(calendar: &SchoolCalendar, school: &str, end: &SlotEnd) -> Option<Str
                 && end.end <= p.end
         })
     });
+    // A change of term dates can change which cycle week a date is in
+    // (holidays do not count), so the week is worth naming.
+    let which_week = match (schedule.map(|s| s.cycle_weeks), week) {
+        (Some(2..), Some(w)) => format!(" (Week {})", week_label(w)),
+        _ => String::new(),
+    };
     (!held).then(|| {
         format!(
-            "{school}'s bell schedule has no period at {}–{} on {}",
+            "{school}'s bell schedule has no period at {}–{} on {}{which_week}",
             end.start.format("%H:%M"),
             end.end.format("%H:%M"),
             date.format("%a %-d %b %Y")

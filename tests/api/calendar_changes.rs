@@ -397,7 +397,11 @@ async fn a_pair_whose_sessions_were_all_cancelled_is_booked_again_keeping_their_
     );
     let twice = coord_a.post_json(&path, &json!({})).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
-    assert!(twice.text.contains("still has 12 sessions booked"), "{}", twice.text);
+    assert!(
+        twice.text.contains("every week of this pair's plan is held or booked"),
+        "{}",
+        twice.text
+    );
 }
 
 /// Only the partnership's coordinators undo cancellations, and only a

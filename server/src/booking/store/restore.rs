@@ -1,7 +1,8 @@
 //! Undoing cancellations: restoring a cancelled session while its slot is
-//! still free, and booking a pair again from its approved match when it has
-//! no session left to come (after a calendar change took them, or a
-//! cancellation made by mistake). Both take their claims the way booking
+//! still free, and booking a pair again from its approved match when
+//! fewer of its planned weeks are held or booked than it planned (after a
+//! calendar change took them, or a cancellation made by mistake: a pair
+//! left with no session to come is the plainest case). Both take their claims the way booking
 //! does, in the transaction that writes the session, so the database's
 //! claim constraint decides every race.
 
@@ -19,8 +20,8 @@ use crate::people::partnerships::Partnership;
 use crate::store::Store;
 use crate::on_tx;
 
-/// A pair with an approved match and no live session still to come, and
-/// what booking them again would book.
+/// A pair with an approved match and weeks of its plan neither held nor
+/// booked, and what booking them again would book.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Unbooked {
     pub match_id: Uuid,
@@ -30,6 +31,8 @@ pub struct Unbooked {
     pub mentor: String,
     /// Planned weeks not yet held or booked: what "Book again" books.
     pub weeks_left: u32,
+    /// Their live sessions still to come.
+    pub booked_ahead: usize,
     /// Their sessions still to come that were cancelled.
     pub cancelled_ahead: usize,
 }
@@ -37,7 +40,7 @@ pub struct Unbooked {
 /// Where a match's series stands now.
 struct Standing {
     /// Live sessions still to come.
-    ahead: usize,
+    ahead: Vec<Session>,
     /// Planned weeks neither held (completed or missed) nor still booked.
     weeks_left: u32,
     /// Cancelled sessions still to come, by start: booking again restores
@@ -184,7 +187,8 @@ impl Store {
         let ahead = sessions
             .iter()
             .filter(|s| s.status.is_live() && s.starts_at > now)
-            .count();
+            .cloned()
+            .collect();
         let cancelled_ahead = sessions
             .into_iter()
             .filter(|s| s.status == SessionStatus::Cancelled && s.starts_at > now)
@@ -198,13 +202,13 @@ impl Store {
         })
     }
 
-    /// The partnership's pairs with an approved match, weeks of their plan
-    /// left, and no live session still to come: the pairs "Book again" is for.
+    /// The partnership's pairs with an approved match and weeks of their
+    /// plan left unbooked: the pairs "Book again" is for.
     pub async fn unbooked_pairs(&self, partnership: Uuid) -> Result<Vec<Unbooked>> {
         let mut out = Vec::new();
         for record in self.partnership_matches(partnership).await? {
             let standing = self.standing(&record).await?;
-            if standing.ahead > 0 || standing.weeks_left == 0 {
+            if standing.weeks_left == 0 {
                 continue;
             }
             let mentee = self.user(record.mentee_id).await?.given_name;
@@ -214,6 +218,7 @@ impl Store {
                 mentee,
                 mentor,
                 weeks_left: standing.weeks_left,
+                booked_ahead: standing.ahead.len(),
                 cancelled_ahead: standing.cancelled_ahead.len(),
             });
         }
@@ -226,24 +231,15 @@ impl Store {
     /// session of theirs stands at an occurrence it is restored (its UID
     /// kept, its SEQUENCE up); the other occurrences are booked as approval
     /// books a series ([`Store::book_series`]). An occurrence someone else
-    /// has taken is skipped, saying why, and one after it tried. Refused
-    /// while the pair still has a session to come.
+    /// has taken is skipped, saying why, and one after it tried; one they
+    /// are booked in already is passed over. Refused when every planned
+    /// week is held or booked.
     pub async fn book_again(&self, record: &MatchRecord) -> Result<SeriesReport> {
         let standing = self.standing(record).await?;
-        if standing.ahead > 0 {
-            return Err(Error::conflict(
-                "match_id",
-                format!(
-                    "this pair still has {} session{} booked; restore or move single sessions instead",
-                    standing.ahead,
-                    if standing.ahead == 1 { "" } else { "s" }
-                ),
-            ));
-        }
         if standing.weeks_left == 0 {
             return Err(Error::conflict(
                 "match_id",
-                "this pair has had every week of their plan",
+                "every week of this pair's plan is held or booked already",
             ));
         }
         let partnership = self.partnership(record.partnership_id).await?;
@@ -255,9 +251,12 @@ impl Store {
             .slots;
         let want = usize::try_from(standing.weeks_left).unwrap_or(usize::MAX);
         let now = Utc::now();
-        let mut occurrences = slots
-            .iter()
-            .filter(|s| s.start_utc > now && key_of(s) == record.slot.key);
+        // The occurrences they are not already booked in.
+        let mut occurrences = slots.iter().filter(|s| {
+            s.start_utc > now
+                && key_of(s) == record.slot.key
+                && !standing.ahead.iter().any(|a| a.starts_at == s.start_utc)
+        });
         let mut report = SeriesReport::default();
         // In date order: a cancelled session of theirs standing at an
         // occurrence is restored; the other occurrences are booked as one

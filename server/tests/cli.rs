@@ -558,17 +558,28 @@ fn term_dates_that_would_cancel_sessions_are_listed_with_dry_run_and_refused_wit
         "{listed}"
     );
     assert!(listed.contains("nothing changed (--dry-run)"), "{listed}");
-    assert_eq!(cancelled_sessions(&cli), before, "a dry run cancels nothing");
+    assert_eq!(
+        cancelled_sessions(&cli),
+        before,
+        "a dry run cancels nothing"
+    );
 
     let refused = cli.run(&import, "");
     assert!(!refused.status.success());
     let why = stderr(&refused);
     let count = format!("would cancel {} sessions", lines.len());
     assert!(why.contains(&count) && why.contains("--yes"), "{why}");
-    assert_eq!(cancelled_sessions(&cli), before, "refused, it changes nothing");
+    assert_eq!(
+        cancelled_sessions(&cli),
+        before,
+        "refused, it changes nothing"
+    );
 
     let done = cli.ok(&[&import[..], &["--yes"]].concat(), "");
-    assert!(done.contains(&format!("this cancelled {} sessions", lines.len())), "{done}");
+    assert!(
+        done.contains(&format!("this cancelled {} sessions", lines.len())),
+        "{done}"
+    );
     assert_eq!(cancelled_sessions(&cli), before + lines.len());
     // The same file again cancels nothing more, so needs no --yes.
     let again = cli.ok(&import, "");

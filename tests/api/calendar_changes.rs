@@ -99,7 +99,10 @@ async fn term_dates_that_drop_a_term_are_listed_first_and_cancel_exactly_that_li
 
     let preview = put_terms(&coord_b, &world, &terms, true).await;
     assert_eq!(preview["dry_run"], true);
-    assert_eq!((preview["sessions"].as_u64(), preview["pairs"].as_u64()), (Some(7), Some(1)));
+    assert_eq!(
+        (preview["sessions"].as_u64(), preview["pairs"].as_u64()),
+        (Some(7), Some(1))
+    );
     assert_eq!(listed(&preview), ids(&expected));
     let first = &preview["cancels"][0];
     assert_eq!(first["mentee"], "mentee.b-given");
@@ -214,7 +217,10 @@ async fn new_bells_cancel_what_their_dry_run_listed_and_the_pair_is_booked_again
     assert_eq!(unbooked[0]["weeks_left"], 12);
     assert_eq!(unbooked[0]["mentee"], "mentee.b-given");
     let again = coord_a
-        .post_json(&format!("/api/partnerships/{partnership}/book-again"), &json!({}))
+        .post_json(
+            &format!("/api/partnerships/{partnership}/book-again"),
+            &json!({}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     assert_eq!(again.json()[0]["booked"].as_array().unwrap().len(), 12);
@@ -295,7 +301,11 @@ async fn a_cancelled_session_is_restored_while_its_slot_is_free_and_refused_once
     .unwrap();
     assert!(app.store.book_session(&record, &slot).await.is_err());
     let again = restore(series[0].id).await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "a live session is not restored");
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "a live session is not restored"
+    );
 
     // Refused once its slot is taken: the students are booked then.
     cancel(series[1].id).await;
@@ -317,7 +327,9 @@ async fn a_cancelled_session_is_restored_while_its_slot_is_free_and_refused_once
     let refused = restore(series[1].id).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     assert!(
-        refused.text.contains("a student in it is already booked then"),
+        refused
+            .text
+            .contains("a student in it is already booked then"),
         "{}",
         refused.text
     );
@@ -344,15 +356,15 @@ async fn a_cancelled_session_is_restored_while_its_slot_is_free_and_refused_once
     let closed = restore(series[2].id).await;
     assert_eq!(closed.status, StatusCode::CONFLICT, "{}", closed.text);
     assert!(
-        closed.text.contains("School B is closed that day: Snow day"),
+        closed
+            .text
+            .contains("School B is closed that day: Snow day"),
         "{}",
         closed.text
     );
 }
 
-async fn a_pair_whose_sessions_were_all_cancelled_is_booked_again_keeping_their_uids(
-    app: TestApp,
-) {
+async fn a_pair_whose_sessions_were_all_cancelled_is_booked_again_keeping_their_uids(app: TestApp) {
     let world = app.world().await;
     let series = a_booked_pair(&app, &world).await;
     let coord_a = app.signed_in("coord.a").await;
@@ -398,7 +410,9 @@ async fn a_pair_whose_sessions_were_all_cancelled_is_booked_again_keeping_their_
     let twice = coord_a.post_json(&path, &json!({})).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
     assert!(
-        twice.text.contains("every week of this pair's plan is held or booked"),
+        twice
+            .text
+            .contains("every week of this pair's plan is held or booked"),
         "{}",
         twice.text
     );
@@ -431,7 +445,11 @@ async fn only_the_partnerships_coordinators_restore_and_book_again(app: TestApp)
             let reply = client.post_json(path, &json!({})).await;
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{who} {path}");
         }
-        assert_eq!(client.get(&list).await.status, StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(
+            client.get(&list).await.status,
+            StatusCode::FORBIDDEN,
+            "{who}"
+        );
         let reply = client
             .put_raw(&terms, "text/csv", "start_date,end_date,kind,label\n")
             .await;

@@ -64,9 +64,8 @@ impl Cancellations {
 
     /// "57 sessions of 9 pairs", "1 session of 1 pair".
     pub fn counted(&self) -> String {
-        let plural = |n: usize, one: &str, many: &str| {
-            format!("{n} {}", if n == 1 { one } else { many })
-        };
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         format!(
             "{} of {}",
             plural(self.sessions, "session", "sessions"),

@@ -26,7 +26,10 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/api/sessions/{session_id}/move", api_move)
         .post("/api/sessions/{session_id}/restore", api_restore)
         .get("/api/partnerships/{partnership_id}/unbooked", api_unbooked)
-        .post("/api/partnerships/{partnership_id}/book-again", api_book_again_all)
+        .post(
+            "/api/partnerships/{partnership_id}/book-again",
+            api_book_again_all,
+        )
         .post(
             "/api/partnerships/{partnership_id}/matches/{match_id}/book-again",
             api_book_again,

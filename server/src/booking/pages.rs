@@ -144,7 +144,9 @@ async fn show(
     for row in &mut listing.rows {
         row.can_restore = row.session.status == super::SessionStatus::Cancelled
             && row.session.starts_at > now
-            && restorable.iter().any(|p| p.id == row.session.partnership_id);
+            && restorable
+                .iter()
+                .any(|p| p.id == row.session.partnership_id);
     }
     let mut unbooked = Vec::new();
     for p in &restorable {

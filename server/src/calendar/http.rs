@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::import::uploaded_text;
 use super::model::SchoolCalendar;
 use super::store::{
-    change_bells, change_closure, change_term_dates, parse_policy, partnership_slots,
-    policy_input, save_cycle,
+    change_bells, change_closure, change_term_dates, parse_policy, partnership_slots, policy_input,
+    save_cycle,
 };
 use super::{ClosureInput, CycleInput, PartnershipSlots, PolicyInput};
 use crate::auth::Actor;

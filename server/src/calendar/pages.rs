@@ -402,9 +402,8 @@ async fn upload_terms(
     let school = own_calendar(&actor)?;
     let result = async {
         let upload = read_upload(form).await?;
-        let change = |dry_run| {
-            change_term_dates(&state.store, school, &upload.name, &upload.text, dry_run)
-        };
+        let change =
+            |dry_run| change_term_dates(&state.store, school, &upload.name, &upload.text, dry_run);
         let (_, preview) = change(true).await?;
         let confirm = upload.fields.get("confirm").map(String::as_str);
         let next = step(&actor, &preview, confirm, |nav| {
@@ -442,14 +441,22 @@ async fn upload_bells(
             .get("effective_from")
             .map(|s| s.trim().to_owned())
             .unwrap_or_default();
-        let from = match raw_from.as_str() {
-            "" => None,
-            raw => Some(raw.parse::<NaiveDate>().map_err(|_| {
-                Error::invalid("effective_from", format!("`{raw}` is not a date"))
-            })?),
-        };
+        let from =
+            match raw_from.as_str() {
+                "" => None,
+                raw => Some(raw.parse::<NaiveDate>().map_err(|_| {
+                    Error::invalid("effective_from", format!("`{raw}` is not a date"))
+                })?),
+            };
         let change = |dry_run| {
-            change_bells(&state.store, school, &upload.name, &upload.text, from, dry_run)
+            change_bells(
+                &state.store,
+                school,
+                &upload.name,
+                &upload.text,
+                from,
+                dry_run,
+            )
         };
         let (_, preview) = change(true).await?;
         let confirm = upload.fields.get("confirm").map(String::as_str);
@@ -578,7 +585,10 @@ async fn closure_submit(
                     ("end".into(), form.end.clone()),
                     ("label".into(), form.label.clone()),
                 ],
-                &format!("Add the closure and cancel {}", preview.cancellations.counted()),
+                &format!(
+                    "Add the closure and cancel {}",
+                    preview.cancellations.counted()
+                ),
             )
         });
         Ok(Some(match next {

@@ -146,7 +146,11 @@ fn print_cancels(school: &str, change: &calendar::store::CalendarChange) {
     }
     say!(
         "{school}: this {} {}:",
-        if change.dry_run { "would cancel" } else { "cancelled" },
+        if change.dry_run {
+            "would cancel"
+        } else {
+            "cancelled"
+        },
         c.counted()
     );
     for s in &c.cancels {
@@ -184,13 +188,15 @@ async fn term_dates(ctx: &Context, args: TermDatesArgs) -> anyhow::Result<()> {
     let school = school_by_slug(&store, "--school", &args.school).await?;
     let text = read_file(&args.file)?;
     let name = args.file.display().to_string();
-    let change = |dry_run| {
-        calendar::store::change_term_dates(&store, school.id, &name, &text, dry_run)
-    };
+    let change =
+        |dry_run| calendar::store::change_term_dates(&store, school.id, &name, &text, dry_run);
     let (n, preview) = change(true).await.map_err(user_error)?;
     if args.cancel.dry_run {
         print_cancels(&school.name, &preview);
-        say!("{}: {n} terms and closures read; nothing changed (--dry-run)", school.name);
+        say!(
+            "{}: {n} terms and closures read; nothing changed (--dry-run)",
+            school.name
+        );
         return Ok(());
     }
     check_cancels(&school.name, &args.cancel, &preview)?;

@@ -16,9 +16,9 @@ use crate::calendar::model::DayStatus;
 use crate::calendar::store::partnership_slots;
 use crate::error::{Error, Result};
 use crate::matching::{MatchRecord, key_of};
+use crate::on_tx;
 use crate::people::partnerships::Partnership;
 use crate::store::Store;
-use crate::on_tx;
 
 /// A pair with an approved match and weeks of its plan neither held nor
 /// booked, and what booking them again would book.
@@ -96,7 +96,9 @@ impl Store {
             let school = self.school_by_slug(slug).await?;
             let reason = match self.school_calendar(school.id).await?.day_status(end.date) {
                 DayStatus::InSession => continue,
-                DayStatus::Closed { label } => format!("{} is closed that day: {label}", school.name),
+                DayStatus::Closed { label } => {
+                    format!("{} is closed that day: {label}", school.name)
+                }
                 DayStatus::Holiday | DayStatus::Weekend => format!(
                     "{} is not in term on {}",
                     school.name,
@@ -134,7 +136,12 @@ impl Store {
         slot: &Slot,
     ) -> Step<Session> {
         let claims = self
-            .claims_for(record.partnership_id, record.mentee_id, record.mentor_id, slot)
+            .claims_for(
+                record.partnership_id,
+                record.mentee_id,
+                record.mentor_id,
+                slot,
+            )
             .await?;
         let local = local_json(slot)?;
         let supervisors = claims.supervisors_json()?;
@@ -318,7 +325,11 @@ impl Store {
     }
 
     /// One approved match of a partnership.
-    pub async fn approved_match_of(&self, partnership: Uuid, match_id: Uuid) -> Result<MatchRecord> {
+    pub async fn approved_match_of(
+        &self,
+        partnership: Uuid,
+        match_id: Uuid,
+    ) -> Result<MatchRecord> {
         self.partnership_matches(partnership)
             .await?
             .into_iter()

@@ -270,13 +270,14 @@ async fn seed_partnership(store: &Store, hillside: Uuid, columba: Uuid) -> Resul
     Ok(logins)
 }
 
-/// Cancellations to undo: the last pair's every session still to come
-/// (for "Book again" on the Sessions page, as after a term-dates file that
-/// dropped a term), and the second pair's next session (for "Restore").
+/// Cancellations to undo: the last pair's sessions from five weeks on (for
+/// "Book again" on the Sessions page, as after a term-dates file that
+/// dropped a term; beyond the page's four weeks, so those stay as they
+/// were), and the second pair's next session (for "Restore").
 async fn demo_cancellations(store: &Store, partnership: &Partnership) -> Result<()> {
     let matches = store.partnership_matches(partnership.id).await?;
     let now = Utc::now();
-    let next_of = |record: &MatchRecord| {
+    let next_of = |record: &MatchRecord, after: DateTime<Utc>| {
         let id = record.id;
         async move {
             Ok::<_, Error>(
@@ -284,14 +285,14 @@ async fn demo_cancellations(store: &Store, partnership: &Partnership) -> Result<
                     .sessions_of_match(id)
                     .await?
                     .into_iter()
-                    .find(|s| s.status.is_live() && s.starts_at > now),
+                    .find(|s| s.status.is_live() && s.starts_at > after),
             )
         }
     };
     // The first pair is the demo call's; leave it be.
     if matches.len() > 2
         && let Some(last) = matches.last()
-        && let Some(first) = next_of(last).await?
+        && let Some(first) = next_of(last, now + Duration::days(35)).await?
     {
         store
             .cancel_series(
@@ -301,7 +302,7 @@ async fn demo_cancellations(store: &Store, partnership: &Partnership) -> Result<
             .await?;
     }
     if let Some(second) = matches.get(1)
-        && let Some(next) = next_of(second).await?
+        && let Some(next) = next_of(second, now).await?
     {
         store
             .cancel_session(

@@ -467,7 +467,68 @@ async fn only_the_partnerships_coordinators_restore_and_book_again(app: TestApp)
     );
 }
 
+/// The confirm step's fingerprint, from its page.
+fn fingerprint(page: &str) -> String {
+    let at = page
+        .find("name=\"confirm\" value=\"")
+        .unwrap_or_else(|| panic!("no confirm step in {page}"));
+    let rest = &page[at + "name=\"confirm\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// The closure form asks first, carrying what was typed; only the
+/// confirmation of the list shown cancels, and a list that changed in
+/// between is shown again instead.
+async fn the_closure_form_cancels_nothing_until_the_list_it_showed_is_confirmed(app: TestApp) {
+    let world = app.world().await;
+    let before = a_booked_pair(&app, &world).await;
+    let day = before[2].local["school-b"].date.to_string();
+    let coord_b = app.signed_in("coord.b").await;
+    let form = [("start", day.as_str()), ("end", ""), ("label", "Snow day")];
+    let asked = coord_b.post_form("/school/calendar/closures", &form).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.text.contains("This cancels 1 session of 1 pair")
+            && asked.text.contains("value=\"Snow day\""),
+        "{}",
+        asked.text
+    );
+    assert!(cancelled_now(&app, &world).await.is_empty());
+    assert!(
+        app.store
+            .calendar_entries(world.b.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.label != "Snow day")
+    );
+    let shown = fingerprint(&asked.text);
+
+    // A confirmation of another list (someone booked or cancelled in
+    // between) is not this one's: the page asks again.
+    let stale = [&form[..], &[("confirm", "0123456789ab")]].concat();
+    let again = coord_b.post_form("/school/calendar/closures", &stale).await;
+    assert!(
+        again.text.contains("has changed since you last looked"),
+        "{}",
+        again.text
+    );
+    assert!(cancelled_now(&app, &world).await.is_empty());
+
+    let confirmed = [&form[..], &[("confirm", shown.as_str())]].concat();
+    let done = coord_b
+        .post_form("/school/calendar/closures", &confirmed)
+        .await;
+    assert!(
+        done.status.is_redirection() || done.status.is_success(),
+        "{}",
+        done.status
+    );
+    assert_eq!(cancelled_now(&app, &world).await, ids(&[&before[2]]));
+}
+
 on_both_backends!(
+    the_closure_form_cancels_nothing_until_the_list_it_showed_is_confirmed,
     term_dates_that_drop_a_term_are_listed_first_and_cancel_exactly_that_list,
     a_dry_run_of_a_closure_lists_the_one_session_it_then_cancels,
     new_bells_cancel_what_their_dry_run_listed_and_the_pair_is_booked_again_once_corrected,

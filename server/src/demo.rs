@@ -265,7 +265,53 @@ async fn seed_partnership(store: &Store, hillside: Uuid, columba: Uuid) -> Resul
             .approve_proposal(&partnership, proposal.id, &actor)
             .await?;
     }
-    demo_calls(store, &partnership).await
+    let logins = demo_calls(store, &partnership).await?;
+    demo_cancellations(store, &partnership).await?;
+    Ok(logins)
+}
+
+/// Cancellations to undo: the last pair's sessions from five weeks on (for
+/// "Book again" on the Sessions page, as after a term-dates file that
+/// dropped a term; beyond the page's four weeks, so those stay as they
+/// were), and the second pair's next session (for "Restore").
+async fn demo_cancellations(store: &Store, partnership: &Partnership) -> Result<()> {
+    let matches = store.partnership_matches(partnership.id).await?;
+    let now = Utc::now();
+    let next_of = |record: &MatchRecord, after: DateTime<Utc>| {
+        let id = record.id;
+        async move {
+            Ok::<_, Error>(
+                store
+                    .sessions_of_match(id)
+                    .await?
+                    .into_iter()
+                    .find(|s| s.status.is_live() && s.starts_at > after),
+            )
+        }
+    };
+    // The first pair is the demo call's; leave it be.
+    if matches.len() > 2
+        && let Some(last) = matches.last()
+        && let Some(first) = next_of(last, now + Duration::days(35)).await?
+    {
+        store
+            .cancel_series(
+                &first,
+                "Cancelled by mistake: book the pair again from the Sessions page",
+            )
+            .await?;
+    }
+    if let Some(second) = matches.get(1)
+        && let Some(next) = next_of(second, now).await?
+    {
+        store
+            .cancel_session(
+                &next,
+                "Cancelled by mistake: restore it from the Sessions page",
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// For the first pair: a call open now (so a newcomer can join it from two

@@ -160,6 +160,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
             "Closure added. Slots on those days are gone, and sessions booked on them are cancelled.",
         ),
         "removed" => Some("Removed from the calendar."),
+        "calendar_cancelled" => Some(
+            "Calendar changed, and the sessions it took are cancelled. A cancelled session can be restored while its slot is free, and pairs left with nothing booked can be booked again, from the Sessions page.",
+        ),
         "policy" => Some("Slot policy saved. The slots below use it."),
         "matched" => Some(
             "The optimiser has proposed new pairs. Both coordinators approve them before they are booked.",
@@ -167,6 +170,12 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "rule" => Some("Rule saved and the optimiser run again with it."),
         "session_cancelled" => Some("Session cancelled. Everyone's calendar will drop it."),
         "session_moved" => Some("Session moved. Everyone's calendar will show the new time."),
+        "session_restored" => {
+            Some("Session restored. It is booked again, and everyone's calendar will show it.")
+        }
+        "booked_again" => Some(
+            "Booked again from the approved matches. Everyone's calendar will show the sessions.",
+        ),
         "email" => Some("Saved. Invites for your sessions go to that address from now on."),
         "match_approval" => {
             Some("Approved for your school. The other school's coordinator approves next.")

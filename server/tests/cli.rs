@@ -489,3 +489,99 @@ fn a_school_keeps_its_own_words_and_checks_messages_as_the_server_does() {
         "no school has the slug",
     );
 }
+
+/// The demo's Hillside term dates without the spring term: the file a
+/// coordinator uploads by mistake.
+fn hillside_without_spring() -> String {
+    std::fs::read_to_string(demo_file("hillside-terms.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("2027-01-") && !l.contains("2027-02-") && !l.contains("2027-03-"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// How many of the demo's sessions are cancelled, read from its database.
+fn cancelled_sessions(cli: &Cli) -> usize {
+    let url = cli.url.clone();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let store = mentorbridge::store::Store::connect(&url).await.unwrap();
+            let hillside = store.school_by_slug("hillside").await.unwrap();
+            let now = chrono::Utc::now();
+            store
+                .sessions_at_school(hillside.id, now, now + chrono::Duration::days(400))
+                .await
+                .unwrap()
+                .iter()
+                .filter(|s| s.status == mentorbridge::booking::SessionStatus::Cancelled)
+                .count()
+        })
+}
+
+#[test]
+fn term_dates_that_would_cancel_sessions_are_listed_with_dry_run_and_refused_without_yes() {
+    let cli = Cli::new();
+    let url = cli.url.clone();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let store = mentorbridge::store::Store::connect(&url).await.unwrap();
+            store.migrate().await.unwrap();
+            mentorbridge::demo::seed(&store, |_| {}).await.unwrap();
+        });
+    let file = cli._dir.path().join("hillside-terms.csv");
+    std::fs::write(&file, hillside_without_spring()).unwrap();
+    let file = file.display().to_string();
+    let before = cancelled_sessions(&cli);
+    let import = ["import", "term-dates", "--school", "hillside", &file];
+
+    let listed = cli.ok(&[&import[..], &["--dry-run"]].concat(), "");
+    assert!(
+        listed.contains("Hillside Academy: this would cancel ") && listed.contains(" pairs:"),
+        "{listed}"
+    );
+    // One line a session: date, time, the pair's first names, and why (not
+    // in term; or, after the gap, a different cycle week without the
+    // period: holidays do not advance Week A/B).
+    let lines: Vec<&str> = listed.lines().filter(|l| l.starts_with("  ")).collect();
+    assert!(!lines.is_empty(), "{listed}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(" with ") && l.contains("(Hillside Academy")),
+        "{listed}"
+    );
+    assert!(listed.contains("nothing changed (--dry-run)"), "{listed}");
+    assert_eq!(
+        cancelled_sessions(&cli),
+        before,
+        "a dry run cancels nothing"
+    );
+
+    let refused = cli.run(&import, "");
+    assert!(!refused.status.success());
+    let why = stderr(&refused);
+    let count = format!("would cancel {} sessions", lines.len());
+    assert!(why.contains(&count) && why.contains("--yes"), "{why}");
+    assert_eq!(
+        cancelled_sessions(&cli),
+        before,
+        "refused, it changes nothing"
+    );
+
+    let done = cli.ok(&[&import[..], &["--yes"]].concat(), "");
+    assert!(
+        done.contains(&format!("this cancelled {} sessions", lines.len())),
+        "{done}"
+    );
+    assert_eq!(cancelled_sessions(&cli), before + lines.len());
+    // The same file again cancels nothing more, so needs no --yes.
+    let again = cli.ok(&import, "");
+    assert!(again.contains("terms and closures imported"), "{again}");
+}

@@ -72,7 +72,9 @@ const ROSTER_CSV: &str = "student_ref,given_name,family_name,year_group,role,sub
 /// Long enough that uploading it leaves the booked series whole for the
 /// rows that later cancel and move its sessions.
 const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2030-07-19,term,Long term\n";
-const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n";
+/// The bells the schools already have (registration every weekday), so
+/// that uploading them cancels none of the booked series.
+const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n*,Tue,REG,08:40,09:00,registration\n*,Wed,REG,08:40,09:00,registration\n*,Thu,REG,08:40,09:00,registration\n*,Fri,REG,08:40,09:00,registration\n";
 /// The same policy as `TestApp::matching_policy`, so that either
 /// coordinator may send it (neither changes the other school's share).
 const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"teacher.a\"]\n[schools.school-b]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"coord.b\"]\n";
@@ -103,6 +105,11 @@ enum Fresh {
     MatchProposal,
     /// A booked session not yet cancelled, for `{session_id}`.
     Session,
+    /// A cancelled session whose slot is free, for `{session_id}`.
+    CancelledSession,
+    /// The pair's match with every session still to come cancelled, for
+    /// the rows that book a pair again.
+    Unbooked,
     /// A message from mentor.a held for review, for `{message_id}`.
     HeldMessage,
     /// A new concern about the pair, for `{concern_id}`.
@@ -130,6 +137,8 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", p) if p.contains("/approve") => Some(Fresh::MatchProposal),
         ("POST", p) if p.ends_with("/cancel") || p.ends_with("/move") => Some(Fresh::Session),
+        ("POST", p) if p.ends_with("/restore") => Some(Fresh::CancelledSession),
+        ("POST", p) if p.ends_with("/book-again") => Some(Fresh::Unbooked),
         (_, p) if p.contains("{message_id}") => Some(Fresh::HeldMessage),
         (_, p) if p.contains("{concern_id}") => Some(Fresh::Concern),
         (_, p) if p.contains("{word}") => Some(Fresh::Word),
@@ -443,6 +452,11 @@ async fn prepare(
             out.path = out.path.replace("{session_id}", &session.to_string());
             out.free_slot = free_slot;
         }
+        Some(Fresh::CancelledSession) => {
+            let id = cancelled_session(app, world).await;
+            out.path = out.path.replace("{session_id}", &id.to_string());
+        }
+        Some(Fresh::Unbooked) => nothing_booked_ahead(app, world).await,
         Some(Fresh::HeldMessage) => {
             let held = app
                 .store
@@ -572,6 +586,55 @@ async fn live_session_and_free_slot(app: &TestApp, world: &World) -> (uuid::Uuid
     (session, free_slot)
 }
 
+/// What the restore rows cancel, so that they find it again.
+const TO_RESTORE: &str = "Cancelled for a restore row";
+
+/// A session of mentee.b's that is cancelled and whose slot is free: one
+/// an earlier refused caller left cancelled, or a live one cancelled now.
+async fn cancelled_session(app: &TestApp, world: &World) -> uuid::Uuid {
+    let ahead = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+            chrono::Utc::now() + chrono::Duration::days(400),
+        )
+        .await
+        .unwrap();
+    if let Some(left) = ahead
+        .iter()
+        .find(|s| s.reason.as_deref() == Some(TO_RESTORE) && !s.status.is_live())
+    {
+        return left.id;
+    }
+    let live = ahead
+        .iter()
+        .find(|s| s.status.is_live())
+        .expect("a live session to cancel and restore");
+    app.store.cancel_session(live, TO_RESTORE).await.unwrap();
+    live.id
+}
+
+/// Cancels every live session still to come of mentee.b's, so that the
+/// pair has nothing booked and may be booked again.
+async fn nothing_booked_ahead(app: &TestApp, world: &World) {
+    let ahead = app
+        .store
+        .sessions_of_student(
+            world.mentee_b.id,
+            chrono::Utc::now(),
+            chrono::Utc::now() + chrono::Duration::days(400),
+        )
+        .await
+        .unwrap();
+    for s in ahead.iter().filter(|s| s.status.is_live()) {
+        app.store
+            .cancel_session(s, "Cancelled for a book-again row")
+            .await
+            .unwrap();
+    }
+}
+
 /// The row's body with its placeholders filled in.
 fn filled_body(row: &Row, n: usize, prepared: &Prepared, setup: &Setup, world: &World) -> Body {
     let mut body = (row.body)(n);
@@ -583,6 +646,7 @@ fn filled_body(row: &Row, n: usize, prepared: &Prepared, setup: &Setup, world: &
             .replace("{mentor_a}", &world.mentor_a.id.to_string())
             .replace("{proposal_id}", &prepared.proposal_id)
             .replace("{free_slot}", &prepared.free_slot)
+            .replace("{partnership_id}", &world.partnership.id.to_string())
     };
     if let Body::Json(Value::Object(map)) = &mut body {
         for v in map.values_mut() {

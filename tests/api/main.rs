@@ -5,6 +5,7 @@ mod accounts;
 mod authorization;
 mod bookings;
 mod calendar;
+mod calendar_changes;
 mod calls;
 mod hardening;
 mod health;

@@ -149,6 +149,11 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             let sessions = text_of(&browser, "section[aria-labelledby=list]").await;
             assert!(sessions.contains("booked"), "{sessions}");
             save_screenshot(&browser, "sessions-rpatel").await;
+            // The demo has cancellations to undo: a session to restore,
+            // and a pair to book again.
+            assert!(sessions.contains("Restore…"), "{sessions}");
+            let again = text_of(&browser, "[data-testid=unbooked]").await;
+            assert!(again.contains("Book again"), "{again}");
             // The school pages sit behind the School menu.
             click(&browser, Locator::Css("details.menu summary")).await;
             save_screenshot(&browser, "menu-rpatel").await;

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod calendar_changes;
 mod calendars;
 mod calls;
 mod demo;

@@ -57,9 +57,17 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
         .await;
         wait_for_text(&browser, ".notice", "Mentor updated").await;
 
+        // Clearing asks once, saying what it records.
         click(
             &browser,
-            Locator::XPath(&format!("{card}//button[. = 'Clear for mentoring']")),
+            Locator::XPath(&format!("{card}//summary[. = 'Clear for mentoring…']")),
+        )
+        .await;
+        click(
+            &browser,
+            Locator::XPath(&format!(
+                "{card}//button[. = 'Clear this mentor for mentoring']"
+            )),
         )
         .await;
         wait_for_text(&browser, ".notice", "Mentor cleared").await;

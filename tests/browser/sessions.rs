@@ -56,7 +56,22 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
 
     let booked = "(//article[@data-testid='session'][.//span[. = 'booked']])[1]";
     let reason = "input[name=reason][required]";
-    act_on_session(&browser, booked, reason, "Mock exams in the hall", "Cancel").await;
+    // Cancelling asks once, naming the day and what goes with it.
+    click(&browser, Locator::XPath(&format!("{booked}//summary"))).await;
+    click(
+        &browser,
+        Locator::XPath(&format!("{booked}//summary[. = 'Cancel…']")),
+    )
+    .await;
+    let card = browser.find(Locator::XPath(booked)).await.unwrap();
+    fill(&card, reason, "Mock exams in the hall").await;
+    click(
+        &browser,
+        Locator::XPath(&format!(
+            "{booked}//button[starts-with(., 'Cancel ') and contains(., ' only')]"
+        )),
+    )
+    .await;
     wait_for_text(&browser, ".notice", "Session cancelled").await;
     let list = text_of(&browser, "section[aria-labelledby=list]").await;
     assert!(

@@ -129,6 +129,9 @@ pub enum Action<'a> {
     ViewInvites { school: Uuid },
     /// Move or cancel a session of a partnership.
     ManageSession { partnership: &'a Partnership },
+    /// Undo cancellations in a partnership: restore a cancelled session,
+    /// or book a pair left with no sessions again from its approved match.
+    RestoreSessions { partnership: &'a Partnership },
     /// See who attended a partnership's sessions.
     ViewAttendance { partnership: &'a Partnership },
     /// Correct the attendance record, with a reason.
@@ -228,6 +231,9 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, ManageSchoolFeed { school }) => at(school),
         (Coordinator, ViewInvites { school }) => at(school),
         (Coordinator | Teacher, ManageSession { partnership }) => member(partnership),
+        // Booking again takes students, iPads and supervisors at both
+        // schools, as approving matches does: the coordinators' call.
+        (Coordinator, RestoreSessions { partnership }) => member(partnership),
         (Coordinator | Teacher | SafeguardingLead, ViewAttendance { partnership }) => {
             member(partnership)
         }
@@ -551,6 +557,22 @@ mod tests {
             Some(elsewhere),
             Action::MoveReferral { school, to: Closed }
         ));
+    }
+
+    #[test]
+    fn only_the_partnerships_coordinators_undo_cancellations() {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let accepted = partnership(a, b, PartnershipStatus::Accepted);
+        let proposed = partnership(a, b, PartnershipStatus::Proposed);
+        let undo = |p| Action::RestoreSessions { partnership: p };
+        assert!(allowed(Role::Coordinator, Some(a), undo(&accepted)));
+        assert!(allowed(Role::Coordinator, Some(b), undo(&accepted)));
+        assert!(!allowed(Role::Coordinator, Some(c), undo(&accepted)));
+        assert!(!allowed(Role::Coordinator, Some(a), undo(&proposed)));
+        for role in [Role::Teacher, Role::SafeguardingLead, Role::Student] {
+            assert!(!allowed(role, Some(a), undo(&accepted)), "{role}");
+        }
+        assert!(!allowed(Role::Admin, None, undo(&accepted)));
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Sessions over the JSON API: a person's or a school's sessions, and
-//! moving and cancelling them. (Calendar feeds are in `invites`.)
+//! Sessions over the JSON API: a person's or a school's sessions, moving
+//! and cancelling them, and undoing cancellations: restoring a cancelled
+//! session, and booking again a pair left with no sessions. (Calendar
+//! feeds are in `invites`.)
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -22,6 +24,16 @@ pub fn routes(routes: Routes) -> Routes {
         .get("/api/schools/{school_id}/sessions", api_school_sessions)
         .post("/api/sessions/{session_id}/cancel", api_cancel)
         .post("/api/sessions/{session_id}/move", api_move)
+        .post("/api/sessions/{session_id}/restore", api_restore)
+        .get("/api/partnerships/{partnership_id}/unbooked", api_unbooked)
+        .post(
+            "/api/partnerships/{partnership_id}/book-again",
+            api_book_again_all,
+        )
+        .post(
+            "/api/partnerships/{partnership_id}/matches/{match_id}/book-again",
+            api_book_again,
+        )
 }
 
 /// A session as the API shows it to one reader.
@@ -199,4 +211,91 @@ async fn api_move(
     };
     tracing::info!(session = %id, by = %actor.user.id, sessions = moved.len(), "moved");
     Ok(Json(moved))
+}
+
+/// A partnership the actor may undo cancellations in (its coordinators).
+pub(crate) async fn partnership_to_restore(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<crate::people::partnerships::Partnership> {
+    let partnership = state.store.partnership(id).await?;
+    authorize(
+        actor,
+        Action::RestoreSessions {
+            partnership: &partnership,
+        },
+    )?;
+    Ok(partnership)
+}
+
+/// A cancelled session the actor may restore.
+pub(crate) async fn session_to_restore(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<Session> {
+    let session = state.store.session(id).await?;
+    partnership_to_restore(state, actor, session.partnership_id).await?;
+    Ok(session)
+}
+
+/// Restores a cancelled session at its own time; a 409 says why not (the
+/// day is no longer a school day, a student or every iPad is booked then).
+async fn api_restore(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Session>, ApiError> {
+    let session = session_to_restore(&state, &actor, id).await?;
+    let restored = state.store.restore_session(&session).await?;
+    tracing::info!(session = %id, by = %actor.user.id, "session restored");
+    Ok(Json(restored))
+}
+
+/// The partnership's pairs with an approved match and nothing booked ahead.
+async fn api_unbooked(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<crate::booking::store::Unbooked>>, ApiError> {
+    let p = partnership_to_restore(&state, &actor, id).await?;
+    Ok(Json(state.store.unbooked_pairs(p.id).await?))
+}
+
+/// What booking one pair again did.
+#[derive(Debug, Serialize)]
+struct BookedAgain {
+    match_id: Uuid,
+    #[serde(flatten)]
+    report: super::SeriesReport,
+}
+
+/// Books one pair again from its approved match.
+async fn api_book_again(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, match_id)): Path<(Uuid, Uuid)>,
+) -> Result<Json<BookedAgain>, ApiError> {
+    let p = partnership_to_restore(&state, &actor, id).await?;
+    let record = state.store.approved_match_of(p.id, match_id).await?;
+    let report = state.store.book_again(&record).await?;
+    tracing::info!(%match_id, by = %actor.user.id, booked = report.booked.len(), "pair booked again");
+    Ok(Json(BookedAgain { match_id, report }))
+}
+
+/// Books again every pair of the partnership left with nothing ahead.
+async fn api_book_again_all(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<BookedAgain>>, ApiError> {
+    let p = partnership_to_restore(&state, &actor, id).await?;
+    let done = state.store.book_again_all(&p).await?;
+    tracing::info!(partnership = %id, by = %actor.user.id, pairs = done.len(), "pairs booked again");
+    Ok(Json(
+        done.into_iter()
+            .map(|(match_id, report)| BookedAgain { match_id, report })
+            .collect(),
+    ))
 }

@@ -56,6 +56,9 @@ pub struct Row {
     pub who: String,
     /// Whether the viewer may move or cancel it.
     pub can_change: bool,
+    /// Whether the viewer may restore it (cancelled, still to come, and
+    /// the viewer one of its partnership's coordinators).
+    pub can_restore: bool,
     /// Where it could move to.
     pub moves: Vec<MoveOption>,
     /// Who supervises it at the viewer's school (staff only).

@@ -16,10 +16,12 @@
 //! single writer makes the trigger's check and the insert one step). Any
 //! number of simultaneous attempts therefore leave exactly one booking.
 //!
-//! Layout: this file holds the types and rules; [`store`] all the SQL (on
+//! Layout: this file holds the types and rules; [`change`] the rule for
+//! which sessions a calendar change takes; [`store`] all the SQL (on
 //! `mentoring_sessions` and `session_claims`), [`listing`] the sessions
 //! page's rows, [`http`] the JSON API and [`pages`] the Sessions page.
 
+pub mod change;
 pub mod http;
 pub mod listing;
 pub mod pages;

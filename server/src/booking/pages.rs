@@ -1,14 +1,16 @@
 //! The sessions page: "my sessions" for students, the school's sessions for
 //! staff (by day, partnership and supervisor), with moving and cancelling for the
 //! partnership's coordinators and teachers, and a calendar subscription.
+//! Its coordinators also undo cancellations here: restoring a cancelled
+//! session, and booking again the pairs left with nothing booked.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::http::session_to_change;
+use super::http::{partnership_to_restore, session_to_change, session_to_restore};
 use super::listing::{Choice, PageFilter, Row};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
@@ -35,6 +37,16 @@ pub fn page_routes(routes: Routes) -> Routes {
         .post("/sessions/digest", digest_submit)
         .post("/sessions/{session_id}/cancel", cancel_submit)
         .post("/sessions/{session_id}/move", move_submit)
+        .post("/sessions/{session_id}/restore", restore_submit)
+        .post("/sessions/book-again", book_again_submit)
+}
+
+/// A partnership's pairs left with nothing booked ahead, for "Book again".
+pub struct UnbookedGroup {
+    pub partnership_id: Uuid,
+    /// The other school's name.
+    pub partner: String,
+    pub pairs: Vec<crate::booking::store::Unbooked>,
 }
 
 #[derive(askama::Template)]
@@ -63,6 +75,8 @@ struct SessionsPage {
     digest: Option<bool>,
     invites: Option<InviteSummary>,
     mail_configured: bool,
+    /// Pairs the viewer may book again, by partnership.
+    unbooked: Vec<UnbookedGroup>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -117,6 +131,34 @@ async fn show(
             row.call_ended = true;
         }
     }
+    // The partnerships whose cancellations the viewer may undo.
+    let mut restorable = Vec::new();
+    if staff {
+        for p in state.store.partnerships_of(school).await? {
+            if authorize(actor, Action::RestoreSessions { partnership: &p }).is_ok() {
+                restorable.push(p);
+            }
+        }
+    }
+    let now = Utc::now();
+    for row in &mut listing.rows {
+        row.can_restore = row.session.status == super::SessionStatus::Cancelled
+            && row.session.starts_at > now
+            && restorable
+                .iter()
+                .any(|p| p.id == row.session.partnership_id);
+    }
+    let mut unbooked = Vec::new();
+    for p in &restorable {
+        let pairs = state.store.unbooked_pairs(p.id).await?;
+        if !pairs.is_empty() {
+            unbooked.push(UnbookedGroup {
+                partnership_id: p.id,
+                partner: state.store.school(p.partner_of(school)).await?.name,
+                pairs,
+            });
+        }
+    }
     let invites = if authorize(actor, Action::ViewInvites { school }).is_ok() {
         Some(state.store.invite_summary(school).await?)
     } else {
@@ -152,6 +194,7 @@ async fn show(
         },
         invites,
         mail_configured: state.settings.mail.is_some(),
+        unbooked,
         notice,
         error,
     })
@@ -409,6 +452,87 @@ async fn move_submit(
     .await;
     let filter = Filter::default();
     after_form(result, "/sessions?notice=session_moved", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
+}
+
+async fn restore_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let session = session_to_restore(&state, &actor, id).await?;
+    let result = state.store.restore_session(&session).await;
+    let filter = Filter::default();
+    after_form(result, "/sessions?notice=session_restored", |error| {
+        show(&state, &actor, &filter, None, None, Some(error))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct BookAgainForm {
+    #[serde(default)]
+    partnership_id: String,
+    /// One pair's match; every pair left with nothing booked when empty.
+    #[serde(default)]
+    match_id: String,
+}
+
+async fn book_again_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<BookAgainForm>,
+) -> Result<Response, PageError> {
+    let id: Uuid = form
+        .partnership_id
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid("partnership_id", "choose a partnership"))?;
+    let partnership = partnership_to_restore(&state, &actor, id).await?;
+    let result = async {
+        match form.match_id.trim() {
+            "" => Ok(state
+                .store
+                .book_again_all(&partnership)
+                .await?
+                .into_iter()
+                .map(|(_, report)| report)
+                .collect::<Vec<_>>()),
+            raw => {
+                let match_id: Uuid = raw
+                    .parse()
+                    .map_err(|_| Error::invalid("match_id", "choose a pair"))?;
+                let record = state
+                    .store
+                    .approved_match_of(partnership.id, match_id)
+                    .await?;
+                Ok(vec![state.store.book_again(&record).await?])
+            }
+        }
+    }
+    .await;
+    let filter = Filter::default();
+    // What could not be booked is worth saying on the page, not lost in a
+    // redirect.
+    if let Ok(reports) = &result {
+        let skipped: Vec<&str> = reports
+            .iter()
+            .flat_map(|r| r.skipped.iter().map(String::as_str))
+            .collect();
+        if !skipped.is_empty() {
+            let booked: usize = reports.iter().map(|r| r.booked.len()).sum();
+            let error = format!(
+                "{booked} session{} booked; not booked: {}",
+                if booked == 1 { "" } else { "s" },
+                skipped.join("; ")
+            );
+            let page = show(&state, &actor, &filter, None, None, Some(error)).await?;
+            return Ok(Html(render(&page)).into_response());
+        }
+    }
+    after_form(result, "/sessions?notice=booked_again", |error| {
         show(&state, &actor, &filter, None, None, Some(error))
     })
     .await

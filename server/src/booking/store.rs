@@ -1,12 +1,19 @@
 //! Booking's SQL, on its own tables: `mentoring_sessions` and
 //! `session_claims`. Reading and cancelling sessions live here; booking and
-//! moving them (which take claims) in `book`, the display names of a list
-//! of sessions in `names`, and a page of sessions in [`listing`].
+//! moving them (which take claims) in `book`, restoring a cancelled one and
+//! booking a pair again in `restore`, the sessions a calendar change takes
+//! in `change`, the display names of a list of sessions in `names`, and a
+//! page of sessions in [`listing`].
 
 mod book;
+mod change;
 pub mod listing;
 mod names;
+mod restore;
 mod settle;
+
+pub use change::cancel_taken_in_tx;
+pub use restore::Unbooked;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -335,79 +342,15 @@ impl Store {
         self.session(session.id).await
     }
 
-    /// What a session cancelled by a school's closure says.
-    pub async fn closure_reason(&self, school: Uuid, label: &str) -> Result<String> {
-        Ok(format!(
-            "{} is closed: {label}",
-            self.school(school).await?.name
-        ))
-    }
-
-    /// The live sessions still to come with a student of `school` on its
-    /// local dates `start..=end`.
-    pub async fn sessions_on_days(
-        &self,
-        school: Uuid,
-        start: chrono::NaiveDate,
-        end: chrono::NaiveDate,
-    ) -> Result<Vec<Uuid>> {
-        let slug = self.school(school).await?.slug;
-        let from = start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(1);
-        let to = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(2);
-        let now = Utc::now();
-        Ok(self
-            .sessions_at_school(school, from, to)
-            .await?
-            .into_iter()
-            .filter(|s| s.status.is_live() && s.starts_at > now)
-            .filter(|s| {
-                s.local
-                    .get(&slug)
-                    .is_some_and(|e| start <= e.date && e.date <= end)
-            })
-            .map(|s| s.id)
-            .collect())
-    }
-
-    /// Cancels, in one transaction, the live sessions still to come on days
-    /// `school` no longer teaches (after its term dates changed): a closure
-    /// says which, a day outside every term says so. Returns how many.
-    pub async fn cancel_on_days_off(&self, school: Uuid) -> Result<u64> {
-        use crate::calendar::model::DayStatus;
-        let own = self.school(school).await?;
-        let calendar = self.school_calendar(school).await?;
-        let now = Utc::now();
-        let mut off = Vec::new();
-        for session in self
-            .sessions_at_school(school, now, now + Duration::days(400))
-            .await?
-        {
-            let Some(end) = session.local.get(&own.slug) else {
-                continue;
-            };
-            if !session.status.is_live() {
-                continue;
-            }
-            let reason = match calendar.day_status(end.date) {
-                DayStatus::InSession => continue,
-                DayStatus::Closed { label } => self.closure_reason(school, &label).await?,
-                DayStatus::Holiday | DayStatus::Weekend => format!(
-                    "{} is not in term on {}",
-                    own.name,
-                    end.date.format("%a %-d %b %Y")
-                ),
-            };
-            off.push((session.id, reason));
-        }
-        if off.is_empty() {
-            return Ok(0);
-        }
-        let mut tx = self.begin().await?;
-        let mut cancelled = 0;
-        for (id, reason) in off {
-            cancelled += cancel_in_tx(&mut tx, Cancel::Session(id), &reason).await?;
-        }
-        tx.commit().await?;
-        Ok(cancelled)
+    /// Every session of a match, earliest first.
+    pub async fn sessions_of_match(&self, match_id: Uuid) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mentoring_sessions WHERE match_id = $1 ORDER BY starts_at, id"
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(match_id)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Session::try_from).collect()
     }
 }

@@ -1,6 +1,12 @@
 //! The calendar's JSON API: a school's calendar, uploading term dates and
 //! bell schedules, the cycle and closures; a partnership's slot policy and
 //! its aligned slots. The same as HTML is in [`super::pages`].
+//!
+//! The three changes that can cancel sessions (term dates, bells, a
+//! closure) take `?dry_run=true`: nothing is written, and the answer lists
+//! the sessions the change would cancel. Every answer of theirs carries
+//! `dry_run`, `sessions`, `pairs` and `cancels` (each session's id, match,
+//! start, local date and time, the pair's first names and the reason).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,7 +19,7 @@ use uuid::Uuid;
 use super::import::uploaded_text;
 use super::model::SchoolCalendar;
 use super::store::{
-    add_closure, import_bells, import_term_dates, parse_policy, partnership_slots, policy_input,
+    change_bells, change_closure, change_term_dates, parse_policy, partnership_slots, policy_input,
     save_cycle,
 };
 use super::{ClosureInput, CycleInput, PartnershipSlots, PolicyInput};
@@ -57,6 +63,29 @@ struct UploadQuery {
     file: Option<String>,
     /// Bells only: the first date the schedule applies to.
     effective_from: Option<NaiveDate>,
+    /// Write nothing; list what the change would cancel.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Deserialize)]
+struct DryRunQuery {
+    /// Write nothing; list what the change would cancel.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// A change's answer: its own fields beside what it cancels (or would).
+fn with_change(
+    mut fields: serde_json::Value,
+    change: &super::store::CalendarChange,
+) -> Result<serde_json::Value, Error> {
+    let extra = serde_json::to_value(change)
+        .map_err(|e| Error::internal_from("calendar change JSON", e))?;
+    if let (Some(out), serde_json::Value::Object(extra)) = (fields.as_object_mut(), extra) {
+        out.extend(extra);
+    }
+    Ok(fields)
 }
 
 async fn api_put_terms(
@@ -68,8 +97,12 @@ async fn api_put_terms(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&actor, Action::ManageCalendar { school })?;
     let name = q.file.unwrap_or_else(|| "terms".into());
-    let n = import_term_dates(&state.store, school, &name, &uploaded_text(&body, &name)?).await?;
-    Ok(Json(serde_json::json!({ "imported": n })))
+    let text = uploaded_text(&body, &name)?;
+    let (n, change) = change_term_dates(&state.store, school, &name, &text, q.dry_run).await?;
+    Ok(Json(with_change(
+        serde_json::json!({ "imported": if q.dry_run { 0 } else { n }, "entries": n }),
+        &change,
+    )?))
 }
 
 async fn api_put_bells(
@@ -81,19 +114,23 @@ async fn api_put_bells(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&actor, Action::ManageCalendar { school })?;
     let name = q.file.unwrap_or_else(|| "bells".into());
-    let schedule = import_bells(
+    let (schedule, change) = change_bells(
         &state.store,
         school,
         &name,
         &uploaded_text(&body, &name)?,
         q.effective_from,
+        q.dry_run,
     )
     .await?;
-    Ok(Json(serde_json::json!({
-        "effective_from": schedule.effective_from,
-        "cycle_weeks": schedule.cycle_weeks,
-        "periods": schedule.periods.len(),
-    })))
+    Ok(Json(with_change(
+        serde_json::json!({
+            "effective_from": schedule.effective_from,
+            "cycle_weeks": schedule.cycle_weeks,
+            "periods": schedule.periods.len(),
+        }),
+        &change,
+    )?))
 }
 
 async fn api_put_cycle(
@@ -111,13 +148,27 @@ async fn api_add_closure(
     State(state): State<AppState>,
     actor: Actor,
     Path(school): Path<Uuid>,
+    Query(q): Query<DryRunQuery>,
     ApiJson(input): ApiJson<ClosureInput>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&actor, Action::ManageCalendar { school })?;
-    let cancelled = add_closure(&state.store, school, &input).await?;
+    let change = change_closure(&state.store, school, &input, q.dry_run).await?;
+    let cancelled = if q.dry_run {
+        0
+    } else {
+        change.cancellations.sessions
+    };
+    let status = if q.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "sessions_cancelled": cancelled })),
+        status,
+        Json(with_change(
+            serde_json::json!({ "sessions_cancelled": cancelled }),
+            &change,
+        )?),
     ))
 }
 

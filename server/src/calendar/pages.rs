@@ -2,20 +2,26 @@
 //! schedule as a week view, the cycle) with its upload and edit forms, and
 //! a partnership's slot grid with its policy form (`slots`). The same as
 //! JSON is in [`super::http`].
+//!
+//! Uploading term dates or bells, or adding a closure, that would cancel
+//! sessions first shows a confirm step listing them ([`ConfirmPage`]); its
+//! form carries what was uploaded or typed back, with a fingerprint of the
+//! list, so the coordinator does not choose the file again and nothing is
+//! cancelled that they were not shown.
 
 mod slots;
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{NaiveDate, NaiveTime, Utc, Weekday};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::import::uploaded_text;
 use super::model::{EntryKind, PeriodKind, SchoolCalendar, week_label};
-use super::store::{add_closure, import_bells, import_term_dates, save_cycle};
+use super::store::{CalendarChange, change_bells, change_closure, change_term_dates, save_cycle};
 use super::{ClosureInput, CycleInput, since_always};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
@@ -269,7 +275,7 @@ async fn read_upload(mut form: Multipart) -> Result<Upload> {
         .map_err(|e| Error::Malformed(format!("the upload could not be read: {e}")))?
     {
         let key = field.name().unwrap_or("").to_owned();
-        if key == "file" {
+        if key == "file" && field.file_name().is_some_and(|n| !n.is_empty()) {
             upload.name = field.file_name().unwrap_or("upload").to_owned();
             let bytes = field
                 .bytes()
@@ -284,10 +290,108 @@ async fn read_upload(mut form: Multipart) -> Result<Upload> {
             upload.fields.insert(key, value);
         }
     }
+    // The confirm step sends the file back as text, not as a file.
+    if upload.text.is_empty()
+        && let Some(text) = upload.fields.remove("file_text")
+    {
+        upload.text = text;
+        upload.name = upload.fields.remove("file_name").unwrap_or_default();
+    }
     if upload.text.trim().is_empty() {
         return Err(Error::invalid("file", "choose a file to upload"));
     }
     Ok(upload)
+}
+
+/// A calendar change's confirm step: what it would cancel, and a form that
+/// sends the same change back with the list's fingerprint.
+#[derive(askama::Template)]
+#[template(path = "calendar_confirm.html")]
+struct ConfirmPage {
+    nav: Nav,
+    /// "Uploading terms.csv".
+    what: String,
+    /// "57 sessions of 9 pairs".
+    counted: String,
+    action: String,
+    multipart: bool,
+    /// What the form carries back (the file's text, the closure's fields).
+    fields: Vec<(String, String)>,
+    fingerprint: String,
+    button: String,
+    /// Shown again because the list changed since the last look.
+    changed: bool,
+    cancels: Vec<crate::booking::change::Cancellation>,
+}
+
+/// Where a calendar form's change stands once its dry run is known.
+enum Step {
+    /// Nothing to confirm (it cancels nothing, or the coordinator has
+    /// confirmed exactly this list): go ahead.
+    Apply,
+    /// Show the confirm step.
+    Confirm(Box<ConfirmPage>),
+}
+
+/// What the form's change would do, as `preview` says, decides: go ahead,
+/// or ask first. `confirm` is the fingerprint the confirm step sent back.
+fn step(
+    actor: &Actor,
+    preview: &CalendarChange,
+    confirm: Option<&str>,
+    page: impl FnOnce(Nav) -> ConfirmPage,
+) -> Step {
+    let list = &preview.cancellations;
+    let fingerprint = list.fingerprint();
+    if list.is_empty() || confirm == Some(fingerprint.as_str()) {
+        return Step::Apply;
+    }
+    let mut shown = page(Nav::for_actor(actor));
+    shown.counted = list.counted();
+    shown.fingerprint = fingerprint;
+    shown.changed = confirm.is_some_and(|c| !c.is_empty());
+    shown.cancels = list.cancels.clone();
+    Step::Confirm(Box::new(shown))
+}
+
+fn confirm_page(
+    nav: Nav,
+    what: String,
+    action: String,
+    multipart: bool,
+    fields: Vec<(String, String)>,
+    button: &str,
+) -> ConfirmPage {
+    ConfirmPage {
+        nav,
+        what,
+        counted: String::new(),
+        action,
+        multipart,
+        fields,
+        fingerprint: String::new(),
+        button: button.to_owned(),
+        changed: false,
+        cancels: Vec::new(),
+    }
+}
+
+/// After a calendar form: its confirm step, or back to the calendar (with
+/// `notice`, or `cancelled` when the change cancelled sessions).
+async fn finish_change(
+    state: &AppState,
+    actor: &Actor,
+    result: Result<Option<(Step, CalendarChange)>>,
+    notice: &str,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(Some((Step::Confirm(page), _))) => Ok(Html(render(&*page)).into_response()),
+        Ok(Some((Step::Apply, done))) if !done.cancellations.is_empty() => {
+            back_to_calendar(state, actor, Ok(()), "calendar_cancelled").await
+        }
+        Ok(_) => back_to_calendar(state, actor, Ok(()), notice).await,
+        Err(e) => back_to_calendar(state, actor, Err::<(), _>(e), notice).await,
+    }
 }
 
 async fn upload_terms(
@@ -296,11 +400,32 @@ async fn upload_terms(
     form: Multipart,
 ) -> Result<Response, PageError> {
     let school = own_calendar(&actor)?;
-    let result = match read_upload(form).await {
-        Ok(upload) => import_term_dates(&state.store, school, &upload.name, &upload.text).await,
-        Err(e) => Err(e),
-    };
-    back_to_calendar(&state, &actor, result, "terms").await
+    let result = async {
+        let upload = read_upload(form).await?;
+        let change =
+            |dry_run| change_term_dates(&state.store, school, &upload.name, &upload.text, dry_run);
+        let (_, preview) = change(true).await?;
+        let confirm = upload.fields.get("confirm").map(String::as_str);
+        let next = step(&actor, &preview, confirm, |nav| {
+            confirm_page(
+                nav,
+                format!("Uploading {}", upload.name),
+                format!("/school/calendar/terms?csrf={}", actor.csrf_token),
+                true,
+                vec![
+                    ("file_name".into(), upload.name.clone()),
+                    ("file_text".into(), upload.text.clone()),
+                ],
+                &format!("Upload and cancel {}", preview.cancellations.counted()),
+            )
+        });
+        Ok(Some(match next {
+            Step::Apply => (Step::Apply, change(false).await?.1),
+            confirm => (confirm, preview),
+        }))
+    }
+    .await;
+    finish_change(&state, &actor, result, "terms").await
 }
 
 async fn upload_bells(
@@ -311,22 +436,51 @@ async fn upload_bells(
     let school = own_calendar(&actor)?;
     let result = async {
         let upload = read_upload(form).await?;
+        let raw_from = upload
+            .fields
+            .get("effective_from")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default();
         let from =
-            match upload
-                .fields
-                .get("effective_from")
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-            {
-                None => None,
-                Some(raw) => Some(raw.parse::<NaiveDate>().map_err(|_| {
+            match raw_from.as_str() {
+                "" => None,
+                raw => Some(raw.parse::<NaiveDate>().map_err(|_| {
                     Error::invalid("effective_from", format!("`{raw}` is not a date"))
                 })?),
             };
-        import_bells(&state.store, school, &upload.name, &upload.text, from).await
+        let change = |dry_run| {
+            change_bells(
+                &state.store,
+                school,
+                &upload.name,
+                &upload.text,
+                from,
+                dry_run,
+            )
+        };
+        let (_, preview) = change(true).await?;
+        let confirm = upload.fields.get("confirm").map(String::as_str);
+        let next = step(&actor, &preview, confirm, |nav| {
+            confirm_page(
+                nav,
+                format!("Uploading the bell schedule {}", upload.name),
+                format!("/school/calendar/bells?csrf={}", actor.csrf_token),
+                true,
+                vec![
+                    ("file_name".into(), upload.name.clone()),
+                    ("file_text".into(), upload.text.clone()),
+                    ("effective_from".into(), raw_from.clone()),
+                ],
+                &format!("Upload and cancel {}", preview.cancellations.counted()),
+            )
+        });
+        Ok(Some(match next {
+            Step::Apply => (Step::Apply, change(false).await?.1),
+            confirm => (confirm, preview),
+        }))
     }
     .await;
-    back_to_calendar(&state, &actor, result, "bells").await
+    finish_change(&state, &actor, result, "bells").await
 }
 
 #[derive(Deserialize)]
@@ -383,6 +537,9 @@ struct ClosureForm {
     end: String,
     #[serde(default)]
     label: String,
+    /// The fingerprint of what the confirm step showed it cancels.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 async fn closure_submit(
@@ -406,10 +563,44 @@ async fn closure_submit(
             },
             label: form.label.clone(),
         };
-        add_closure(&state.store, school, &input).await
+        let preview = change_closure(&state.store, school, &input, true).await?;
+        let (end, label) = input.checked()?;
+        let what = if end == input.start {
+            format!("Closing on {} ({label})", long_date(input.start))
+        } else {
+            format!(
+                "Closing from {} to {} ({label})",
+                long_date(input.start),
+                long_date(end)
+            )
+        };
+        let next = step(&actor, &preview, form.confirm.as_deref(), |nav| {
+            confirm_page(
+                nav,
+                what,
+                "/school/calendar/closures".into(),
+                false,
+                vec![
+                    ("start".into(), form.start.clone()),
+                    ("end".into(), form.end.clone()),
+                    ("label".into(), form.label.clone()),
+                ],
+                &format!(
+                    "Add the closure and cancel {}",
+                    preview.cancellations.counted()
+                ),
+            )
+        });
+        Ok(Some(match next {
+            Step::Apply => (
+                Step::Apply,
+                change_closure(&state.store, school, &input, false).await?,
+            ),
+            confirm => (confirm, preview),
+        }))
     }
     .await;
-    back_to_calendar(&state, &actor, result, "closure").await
+    finish_change(&state, &actor, result, "closure").await
 }
 
 async fn entry_delete_submit(

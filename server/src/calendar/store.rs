@@ -23,7 +23,10 @@ use crate::people::schools::store::set_cycle_in_tx;
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
-pub use changes::{add_closure, import_bells, import_term_dates, save_cycle};
+pub use changes::{
+    CalendarChange, add_closure, change_bells, change_closure, change_term_dates, import_bells,
+    import_term_dates, save_cycle,
+};
 pub use policy::{parse_policy, partnership_slots, policy_input};
 
 #[derive(sqlx::FromRow)]
@@ -102,28 +105,7 @@ impl Store {
         entries: &[CalendarEntry],
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "DELETE FROM calendar_entries WHERE school_id = $1 AND manual = FALSE"
-        )
-        .bind(school)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        for e in entries {
-            on_tx!(&mut tx, |conn| sqlx::query(
-                "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label) \
-                 VALUES ($1, $2, $3, $4, $5, $6)"
-            )
-            .bind(Uuid::new_v4())
-            .bind(school)
-            .bind(e.start)
-            .bind(e.end)
-            .bind(e.kind.as_str())
-            .bind(&e.label)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        }
+        replace_entries_in_tx(&mut tx, school, entries).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -132,56 +114,31 @@ impl Store {
     /// that starts on the same date; earlier schedules keep their history.
     pub async fn put_bell_schedule(&self, school: Uuid, schedule: &BellSchedule) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "DELETE FROM bell_periods WHERE schedule_id IN \
-             (SELECT id FROM bell_schedules WHERE school_id = $1 AND effective_from = $2)"
-        )
-        .bind(school)
-        .bind(schedule.effective_from)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        on_tx!(&mut tx, |conn| sqlx::query(
-            "DELETE FROM bell_schedules WHERE school_id = $1 AND effective_from = $2"
-        )
-        .bind(school)
-        .bind(schedule.effective_from)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        let id = Uuid::new_v4();
-        on_tx!(&mut tx, |conn| {
-            sqlx::query(
-            "INSERT INTO bell_schedules (id, school_id, effective_from, cycle_weeks) VALUES ($1, $2, $3, $4)"
-        )
-        .bind(id)
-        .bind(school)
-        .bind(schedule.effective_from)
-        .bind(i32::from(schedule.cycle_weeks))
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        for p in &schedule.periods {
-            on_tx!(&mut tx, |conn| {
-                sqlx::query(
-                "INSERT INTO bell_periods (schedule_id, week, day, code, start_time, end_time, kind) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            )
-            .bind(id)
-            .bind(p.week.map(i32::from))
-            .bind(i32::try_from(p.day.num_days_from_monday()).unwrap_or(0))
-            .bind(&p.code)
-            .bind(p.start)
-            .bind(p.end)
-            .bind(p.kind.as_str())
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-        }
+        put_bell_schedule_in_tx(&mut tx, school, schedule).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A school's closures added by hand, which a new term-dates file keeps.
+    async fn manual_closures(&self, school: Uuid) -> Result<Vec<CalendarEntry>> {
+        let rows: Vec<EntryRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, start_date, end_date, kind, label FROM calendar_entries \
+             WHERE school_id = $1 AND manual = TRUE ORDER BY start_date, end_date"
+        )
+        .bind(school)
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter()
+            .map(|r| {
+                let e = StoredEntry::try_from(r)?;
+                Ok(CalendarEntry {
+                    start: e.start_date,
+                    end: e.end_date,
+                    kind: e.kind,
+                    label: e.label,
+                })
+            })
+            .collect()
     }
 
     /// Sets how a school counts its timetable cycle, and the weeks it has
@@ -374,6 +331,87 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Replaces a school's imported terms and closures inside `tx` (closures
+/// added by hand stay).
+async fn replace_entries_in_tx(tx: &mut Tx, school: Uuid, entries: &[CalendarEntry]) -> Result<()> {
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "DELETE FROM calendar_entries WHERE school_id = $1 AND manual = FALSE"
+    )
+    .bind(school)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for e in entries {
+        on_tx!(&mut *tx, |conn| sqlx::query(
+            "INSERT INTO calendar_entries (id, school_id, start_date, end_date, kind, label) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        )
+        .bind(Uuid::new_v4())
+        .bind(school)
+        .bind(e.start)
+        .bind(e.end)
+        .bind(e.kind.as_str())
+        .bind(&e.label)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Adds a bell schedule inside `tx`, replacing one from the same date.
+async fn put_bell_schedule_in_tx(tx: &mut Tx, school: Uuid, schedule: &BellSchedule) -> Result<()> {
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "DELETE FROM bell_periods WHERE schedule_id IN \
+         (SELECT id FROM bell_schedules WHERE school_id = $1 AND effective_from = $2)"
+    )
+    .bind(school)
+    .bind(schedule.effective_from)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(&mut *tx, |conn| sqlx::query(
+        "DELETE FROM bell_schedules WHERE school_id = $1 AND effective_from = $2"
+    )
+    .bind(school)
+    .bind(schedule.effective_from)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let id = Uuid::new_v4();
+    on_tx!(&mut *tx, |conn| {
+        sqlx::query(
+        "INSERT INTO bell_schedules (id, school_id, effective_from, cycle_weeks) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(id)
+    .bind(school)
+    .bind(schedule.effective_from)
+    .bind(i32::from(schedule.cycle_weeks))
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    for p in &schedule.periods {
+        on_tx!(&mut *tx, |conn| {
+            sqlx::query(
+            "INSERT INTO bell_periods (schedule_id, week, day, code, start_time, end_time, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(id)
+        .bind(p.week.map(i32::from))
+        .bind(i32::try_from(p.day.num_days_from_monday()).unwrap_or(0))
+        .bind(&p.code)
+        .bind(p.start)
+        .bind(p.end)
+        .bind(p.kind.as_str())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 /// Adds a closure by hand (`manual`, so a re-imported file keeps it) inside

@@ -1,5 +1,9 @@
 //! `import roster`, `import term-dates` and `import bells`: a school's files
 //! read from disk and handed to the same parsers the upload pages use.
+//!
+//! A calendar file that would cancel sessions is refused unless `--yes`
+//! says to go ahead; `--dry-run` lists what it would cancel and changes
+//! nothing. Both use the same rule as the change itself.
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +41,17 @@ pub(super) struct RosterArgs {
     db: DbArgs,
 }
 
+// What a calendar import does about the sessions it would cancel.
+#[derive(Args)]
+pub(super) struct CancelArgs {
+    /// Change nothing: list the sessions the file would cancel.
+    #[arg(long)]
+    dry_run: bool,
+    /// Go ahead even though the file cancels sessions.
+    #[arg(long, conflicts_with = "dry_run")]
+    yes: bool,
+}
+
 #[derive(Args)]
 pub(super) struct TermDatesArgs {
     /// The school's slug.
@@ -44,6 +59,8 @@ pub(super) struct TermDatesArgs {
     school: String,
     /// The file.
     file: PathBuf,
+    #[command(flatten)]
+    cancel: CancelArgs,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -58,6 +75,8 @@ pub(super) struct BellsArgs {
     effective_from: Option<chrono::NaiveDate>,
     /// The file.
     file: PathBuf,
+    #[command(flatten)]
+    cancel: CancelArgs,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -119,37 +138,105 @@ fn read_oneroster(folder: &Path) -> anyhow::Result<OneRosterFiles> {
     Ok(files)
 }
 
-/// Replaces the school's terms and closures; prints how many.
+/// Prints the sessions a calendar change cancels (or would), one a line.
+fn print_cancels(school: &str, change: &calendar::store::CalendarChange) {
+    let c = &change.cancellations;
+    if c.is_empty() {
+        return;
+    }
+    say!(
+        "{school}: this {} {}:",
+        if change.dry_run {
+            "would cancel"
+        } else {
+            "cancelled"
+        },
+        c.counted()
+    );
+    for s in &c.cancels {
+        say!(
+            "  {} {}  {} with {}  ({})",
+            s.date.format("%a %-d %b %Y"),
+            s.time,
+            s.mentee,
+            s.mentor,
+            s.reason
+        );
+    }
+}
+
+/// Refuses a change that cancels sessions unless `--yes` said to go ahead.
+fn check_cancels(
+    school: &str,
+    args: &CancelArgs,
+    preview: &calendar::store::CalendarChange,
+) -> anyhow::Result<()> {
+    if args.yes || preview.cancellations.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{school}: this file would cancel {}; nothing was changed. \
+         Run again with --dry-run to list them, or with --yes to go ahead",
+        preview.cancellations.counted()
+    )
+}
+
+/// Replaces the school's terms and closures; prints how many, and what it
+/// cancelled. `--dry-run` only lists what it would cancel.
 async fn term_dates(ctx: &Context, args: TermDatesArgs) -> anyhow::Result<()> {
     let store = ctx.open(&args.db).await?;
     let school = school_by_slug(&store, "--school", &args.school).await?;
     let text = read_file(&args.file)?;
-    let n = calendar::store::import_term_dates(
-        &store,
-        school.id,
-        &args.file.display().to_string(),
-        &text,
-    )
-    .await
-    .map_err(user_error)?;
+    let name = args.file.display().to_string();
+    let change =
+        |dry_run| calendar::store::change_term_dates(&store, school.id, &name, &text, dry_run);
+    let (n, preview) = change(true).await.map_err(user_error)?;
+    if args.cancel.dry_run {
+        print_cancels(&school.name, &preview);
+        say!(
+            "{}: {n} terms and closures read; nothing changed (--dry-run)",
+            school.name
+        );
+        return Ok(());
+    }
+    check_cancels(&school.name, &args.cancel, &preview)?;
+    let (n, done) = change(false).await.map_err(user_error)?;
+    print_cancels(&school.name, &done);
     say!("{}: {n} terms and closures imported", school.name);
     Ok(())
 }
 
-/// Adds a bell schedule; prints its size.
+/// Adds a bell schedule; prints its size, and what it cancelled.
+/// `--dry-run` only lists what it would cancel.
 async fn bells(ctx: &Context, args: BellsArgs) -> anyhow::Result<()> {
     let store = ctx.open(&args.db).await?;
     let school = school_by_slug(&store, "--school", &args.school).await?;
     let text = read_file(&args.file)?;
-    let schedule = calendar::store::import_bells(
-        &store,
-        school.id,
-        &args.file.display().to_string(),
-        &text,
-        args.effective_from,
-    )
-    .await
-    .map_err(user_error)?;
+    let name = args.file.display().to_string();
+    let change = |dry_run| {
+        calendar::store::change_bells(
+            &store,
+            school.id,
+            &name,
+            &text,
+            args.effective_from,
+            dry_run,
+        )
+    };
+    let (schedule, preview) = change(true).await.map_err(user_error)?;
+    if args.cancel.dry_run {
+        print_cancels(&school.name, &preview);
+        say!(
+            "{}: {} periods in a {}-week cycle read; nothing changed (--dry-run)",
+            school.name,
+            schedule.periods.len(),
+            schedule.cycle_weeks
+        );
+        return Ok(());
+    }
+    check_cancels(&school.name, &args.cancel, &preview)?;
+    let (schedule, done) = change(false).await.map_err(user_error)?;
+    print_cancels(&school.name, &done);
     say!(
         "{}: {} periods in a {}-week cycle imported",
         school.name,

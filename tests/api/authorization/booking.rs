@@ -339,4 +339,43 @@ pub(super) const BOOKING: &[Row] = &[
         allowed: &[CoordA, CoordB],
         body: |_| Body::Form(vec![("policy", POLICY_TOML.into())]),
     },
+    // Undoing cancellations takes students, iPads and supervisors at both
+    // schools: the partnership's coordinators only. Last, as booking a pair
+    // again first cancels everything the pair has ahead.
+    Row {
+        method: "POST",
+        path: "/api/sessions/{session_id}/restore",
+        allowed: &[CoordA, CoordB],
+        body: |_| Body::Json(json!({})),
+    },
+    Row {
+        method: "POST",
+        path: "/sessions/{session_id}/restore",
+        allowed: &[CoordA, CoordB],
+        body: |_| Body::Form(vec![]),
+    },
+    Row {
+        method: "GET",
+        path: "/api/partnerships/{partnership_id}/unbooked",
+        allowed: &[CoordA, CoordB],
+        body: none,
+    },
+    Row {
+        method: "POST",
+        path: "/api/partnerships/{partnership_id}/book-again",
+        allowed: &[CoordA, CoordB],
+        body: |_| Body::Json(json!({})),
+    },
+    Row {
+        method: "POST",
+        path: "/api/partnerships/{partnership_id}/matches/{match_id}/book-again",
+        allowed: &[CoordA, CoordB],
+        body: |_| Body::Json(json!({})),
+    },
+    Row {
+        method: "POST",
+        path: "/sessions/book-again",
+        allowed: &[CoordA, CoordB],
+        body: |_| Body::Form(vec![("partnership_id", "{partnership_id}".into())]),
+    },
 ];

@@ -21,7 +21,7 @@ use crate::people::partnerships::Partnership;
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
-type Step<T> = std::result::Result<T, Attempt>;
+pub(super) type Step<T> = std::result::Result<T, Attempt>;
 
 /// What one session holds, and who supervises it.
 /// The series a booking run adds its sessions to, and whether each
@@ -41,19 +41,19 @@ impl Series {
     }
 }
 
-struct Claims {
-    claims: Vec<Claim>,
+pub(super) struct Claims {
+    pub(super) claims: Vec<Claim>,
     supervisors: Vec<Uuid>,
 }
 
 impl Claims {
-    fn supervisors_json(&self) -> Result<String> {
+    pub(super) fn supervisors_json(&self) -> Result<String> {
         serde_json::to_string(&self.supervisors)
             .map_err(|e| Error::internal_from("supervisors JSON", e))
     }
 }
 
-fn local_json(slot: &Slot) -> Result<String> {
+pub(super) fn local_json(slot: &Slot) -> Result<String> {
     serde_json::to_string(&slot.schools).map_err(|e| Error::internal_from("session times JSON", e))
 }
 
@@ -62,7 +62,7 @@ fn local_json(slot: &Slot) -> Result<String> {
 /// exclusion constraint then turns a later booking away at once, instead of
 /// two bookings each waiting for the other's check into a deadlock. SQLite
 /// has one writer, so it needs no queue.
-async fn queue_for(tx: &mut Tx, claims: &[Claim]) -> Result<()> {
+pub(super) async fn queue_for(tx: &mut Tx, claims: &[Claim]) -> Result<()> {
     if let Tx::Postgres(t) = tx {
         let mut sorted: Vec<String> = claims.iter().map(|c| c.to_stored()).collect();
         sorted.sort();
@@ -81,7 +81,7 @@ async fn queue_for(tx: &mut Tx, claims: &[Claim]) -> Result<()> {
 /// an overlapping claim: a student's is a conflict on `starts_at`; an
 /// iPad's is a conflict on `device` (another booking took that iPad first,
 /// and trying again picks the next one).
-async fn claim(tx: &mut Tx, session: Uuid, claims: &[Claim], slot: &Slot) -> Step<()> {
+pub(super) async fn claim(tx: &mut Tx, session: Uuid, claims: &[Claim], slot: &Slot) -> Step<()> {
     for resource in claims {
         let claimed = on_tx!(&mut *tx, |conn| {
             sqlx::query(
@@ -290,7 +290,7 @@ impl Store {
     /// What a session in `slot` must claim: both students, and at each of
     /// their schools an iPad (the lowest-numbered one free) and a place with
     /// a supervisor of that period (the one watching fewest pairs then).
-    async fn claims_for(
+    pub(super) async fn claims_for(
         &self,
         partnership: Uuid,
         mentee: Uuid,

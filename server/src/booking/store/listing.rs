@@ -301,6 +301,7 @@ impl Page<'_> {
             date,
             time,
             can_change,
+            can_restore: false,
             moves,
             supervisor,
             can_join,

@@ -410,7 +410,7 @@ async fn prepare(
             };
             // Earlier rows' links go first: an owner may have only ten.
             app.store.revoke_feed(owner).await.unwrap();
-            let (id, _) = app
+            let (id, _, _) = app
                 .store
                 .new_feed(owner, &format!("Link {n}"))
                 .await

@@ -26,10 +26,41 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
         !list.contains("Move or cancel"),
         "students cannot change sessions"
     );
+    // A link for each device, named; revoking one leaves the other.
+    let name_field = browser.find(Locator::Id("feed-name")).await.unwrap();
+    name_field.send_keys("iPad").await.unwrap();
     click(&browser, Locator::Id("make-feed")).await;
     let url = text_of(&browser, "#feed-url").await;
     assert!(url.contains("/calendar/") && url.ends_with(".ics"), "{url}");
+    let ipad_feed = url[url.find("/calendar/").unwrap()..].to_owned();
+    let name_field = browser.find(Locator::Id("feed-name")).await.unwrap();
+    name_field.send_keys("Phone").await.unwrap();
+    click(&browser, Locator::Id("make-feed")).await;
+    let links = text_of(&browser, "#my-links").await;
+    assert!(links.contains("iPad") && links.contains("Phone"), "{links}");
     save_screenshot(&browser, "sessions-mentee").await;
+    click(
+        &browser,
+        Locator::XPath("//ul[@id='my-links']/li[strong[. = 'iPad']]//summary"),
+    )
+    .await;
+    let asks = text_of(&browser, "#my-links").await;
+    assert!(asks.contains("stops showing your sessions"), "{asks}");
+    click(
+        &browser,
+        Locator::XPath("//ul[@id='my-links']/li[strong[. = 'iPad']]//button"),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "Link revoked").await;
+    let links = text_of(&browser, "#my-links").await;
+    assert!(
+        !links.contains("iPad") && links.contains("Phone"),
+        "{links}"
+    );
+    assert_eq!(
+        app.client().get(&ipad_feed).await.status,
+        reqwest::StatusCode::NOT_FOUND
+    );
     sign_out(&browser).await;
 
     // A coordinator moves the first session and cancels the next.
@@ -49,6 +80,12 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     assert_eq!(counts.len(), 1);
     let counts = counts[0].text().await.unwrap();
     assert!(counts.contains("waiting"), "{counts}");
+    // A coordinator may ask for one digest a day instead of invites.
+    click(&browser, Locator::Css("#digest input[name=daily]")).await;
+    click(&browser, Locator::Css("#digest button")).await;
+    wait_for_text(&browser, ".notice", "A digest comes once a day").await;
+    assert!(app.store.wants_digest(world.coord_b.id).await.unwrap());
+    save_screenshot(&browser, "sessions-coordinator").await;
     let first = "(//article[@data-testid='session'])[1]";
     let sports_day = "input[name=reason][placeholder='Sports day']";
     act_on_session(&browser, first, sports_day, "Sports day", "Move").await;

@@ -69,6 +69,8 @@ struct SessionsPage {
     /// A new link's name as typed, kept when it was refused.
     feed_name: String,
     school_feed_name: String,
+    /// The name of the link just made (shown once).
+    made_name: String,
     /// The viewer's invite address (staff).
     email: Option<String>,
     /// Whether the viewer gets the daily digest (coordinators only).
@@ -187,6 +189,7 @@ async fn show(
         },
         feed_name: String::new(),
         school_feed_name: String::new(),
+        made_name: String::new(),
         email: actor.user.email.clone(),
         digest: match authorize(actor, Action::OwnInviteDigest) {
             Ok(()) => Some(state.store.wants_digest(actor.user.id).await?),
@@ -216,8 +219,8 @@ async fn make_feed(
 ) -> Result<Html<String>, PageError> {
     let school_link = matches!(owner, FeedOwner::School(_));
     match state.store.new_feed(owner, name).await {
-        Ok((id, token)) => {
-            let links = feed_links(&state.settings.base_url(), id, name, &token);
+        Ok((id, token, label)) => {
+            let links = feed_links(&state.settings.base_url(), id, &label, &token);
             let mut page = show(
                 state,
                 actor,
@@ -228,6 +231,7 @@ async fn make_feed(
             )
             .await?;
             // The link is shown once, on this page; only its hash is kept.
+            page.made_name = links.name.clone();
             if school_link {
                 page.school_feed = Some((links.webcal, links.url));
             } else {

@@ -135,15 +135,7 @@ async fn created_feed(
     body: &[u8],
 ) -> Result<(StatusCode, Json<FeedLinks>), ApiError> {
     let name = feed_name(body)?;
-    let (id, token) = state.store.new_feed(owner, &name).await?;
-    let label = state
-        .store
-        .feed_links_of(owner)
-        .await?
-        .into_iter()
-        .find(|l| l.id == id)
-        .map(|l| l.name)
-        .unwrap_or(name);
+    let (id, token, label) = state.store.new_feed(owner, &name).await?;
     Ok((
         StatusCode::CREATED,
         Json(feed_links(&state.settings.base_url(), id, &label, &token)),

@@ -657,9 +657,9 @@ impl Store {
     }
 
     /// A new private feed link for `owner`, named `label` (where it is
-    /// used: "Phone", "Laptop"), beside any others it has. Returns its id
-    /// and token (only the token's hash is kept).
-    pub async fn new_feed(&self, owner: FeedOwner, label: &str) -> Result<(Uuid, String)> {
+    /// used: "Phone", "Laptop"), beside any others it has. Returns its id,
+    /// token (only the token's hash is kept) and name as kept.
+    pub async fn new_feed(&self, owner: FeedOwner, label: &str) -> Result<(Uuid, String, String)> {
         let label = feed_label(label)?;
         let token = random_token();
         let id = Uuid::new_v4();
@@ -714,7 +714,7 @@ impl Store {
             other => other?,
         };
         tx.commit().await?;
-        Ok((id, token))
+        Ok((id, token, label))
     }
 
     /// `owner`'s live calendar links, oldest first (names and dates: the

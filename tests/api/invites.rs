@@ -544,6 +544,101 @@ async fn a_partnership_across_time_zones_gives_each_school_its_own_local_time(ba
     expands_to(&[feed.as_str()], &live(&all));
 }
 
+/// A weekly series that crosses both UK clock changes (31 October 2027 and
+/// 26 March 2028), booked as one run: its invite and its feed expand, in
+/// both independent parsers, to exactly the booked sessions at 08:40 local
+/// time, an hour apart in UTC either side of each change.
+async fn a_weekly_series_across_both_clock_changes_expands_to_its_sessions(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = spawn_app_with(backend, |s| s.mail = Some(quick_mail(&smtp))).await else {
+        return;
+    };
+    let world = app.world().await;
+    app.calendars_with_registration(&world, "08:40", "08:40")
+        .await;
+    app.ready_pair(&world).await;
+    app.approve_as_both(&world).await;
+    let record = app
+        .store
+        .partnership_matches(world.partnership.id)
+        .await
+        .unwrap()
+        .remove(0);
+    exactly(&smtp, "the approved series to each supervisor", 2).await;
+    // Its weekly slot from mid October to mid April, every week it falls.
+    let aligned = mentorbridge::calendar::store::partnership_slots(
+        &app.store,
+        &world.partnership,
+        "2027-10-11".parse().unwrap(),
+        "2028-04-14".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .alignment
+    .slots;
+    let weekly: Vec<&mentorbridge::calendar::align::Slot> = aligned
+        .iter()
+        .filter(|s| mentorbridge::matching::key_of(s) == record.slot.key)
+        .collect();
+    assert!(weekly.len() > 20, "{} weeks", weekly.len());
+    let report = app.store.book_series(&record, &weekly).await.unwrap();
+    assert_eq!(report.booked.len(), weekly.len(), "{:?}", report.skipped);
+    let uid = report.booked[0].series_uid.clone();
+    assert!(report.booked.iter().all(|s| s.series_uid == uid));
+    let london = chrono_tz::Europe::London;
+    let utc_hours: std::collections::BTreeSet<u32> = report
+        .booked
+        .iter()
+        .map(|s| chrono::Timelike::hour(&s.starts_at))
+        .collect();
+    assert_eq!(
+        utc_hours.len(),
+        2,
+        "BST and GMT both in the run: {utc_hours:?}"
+    );
+    assert!(report.booked.iter().all(|s| {
+        s.starts_at
+            .with_timezone(&london)
+            .format("%H:%M")
+            .to_string()
+            == "08:40"
+    }));
+    let inbox = exactly(&smtp, "the new series to each supervisor", 4).await;
+    let invite = inbox[2..]
+        .iter()
+        .map(open)
+        .find(|i| i.to.starts_with("teacher.a"))
+        .expect("teacher.a's invite");
+    assert_eq!(invite.uid, uid);
+    let want: Vec<_> = report
+        .booked
+        .iter()
+        .map(|s| (s.series_uid.clone(), s.starts_at, s.ends_at))
+        .collect();
+    let mut want = want;
+    want.sort();
+    expands_to(&[invite.ics.as_str()], &want);
+    // The supervisor's own feed has the same series with the same UID.
+    let teacher = app.signed_in("teacher.a").await;
+    let links = teacher
+        .post_json("/api/me/calendar-feed", &json!({"name": "Laptop"}))
+        .await
+        .json();
+    let url = links["url"].as_str().unwrap();
+    let feed = app
+        .client()
+        .get(&url[url.find("/calendar/").unwrap()..])
+        .await
+        .text;
+    let from_feed: Vec<_> = sessions_of(&app, &world)
+        .await
+        .into_iter()
+        .filter(|s| s.starts_at < Utc::now() + Duration::days(400))
+        .collect();
+    expands_to(&[feed.as_str()], &live(&from_feed));
+    assert!(feed.contains(&uid), "the feed carries the invite's UID");
+}
+
 /// The demo's approved matches, through a real mail server: one message
 /// per supervisor per series, none to a coordinator as an attendee, and one
 /// digest a day (no calendar in it) to each coordinator who asked for one.
@@ -766,6 +861,7 @@ mentorbridge_tests::on_both_databases!(
     a_new_address_gets_the_series_and_the_old_one_a_cancellation,
     a_partnership_across_time_zones_gives_each_school_its_own_local_time,
     a_series_is_one_invite_to_each_supervisor_and_each_change_one_more,
+    a_weekly_series_across_both_clock_changes_expands_to_its_sessions,
     approving_the_demo_s_matches_sends_one_message_per_supervisor_per_series,
     invites_wait_in_the_outbox_until_a_mail_server_takes_them,
 );

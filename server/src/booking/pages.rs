@@ -283,11 +283,7 @@ async fn feed_revoke_submit(
             .await
     }
     .await;
-    let filter = Filter::default();
-    after_form(result, "/sessions?notice=revoked", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
-    })
-    .await
+    back_to_sessions(&state, &actor, result, "revoked").await
 }
 
 async fn school_feed_revoke_submit(
@@ -304,11 +300,7 @@ async fn school_feed_revoke_submit(
             .await
     }
     .await;
-    let filter = Filter::default();
-    after_form(result, "/sessions?notice=revoked", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
-    })
-    .await
+    back_to_sessions(&state, &actor, result, "revoked").await
 }
 
 #[derive(Deserialize)]
@@ -328,11 +320,7 @@ async fn email_submit(
         state.store.set_email(actor.user.id, email.as_deref()).await
     }
     .await;
-    let filter = Filter::default();
-    after_form(result, "/sessions?notice=email", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
-    })
-    .await
+    back_to_sessions(&state, &actor, result, "email").await
 }
 
 #[derive(Deserialize)]
@@ -354,9 +342,20 @@ async fn digest_submit(
             .await
     }
     .await;
+    back_to_sessions(&state, &actor, result, "digest").await
+}
+
+/// After a form on the Sessions page: back to the page with `notice` when
+/// it went through, or the page again with the refusal said on it.
+async fn back_to_sessions<T>(
+    state: &AppState,
+    actor: &Actor,
+    result: Result<T>,
+    notice: &str,
+) -> Result<Response, PageError> {
     let filter = Filter::default();
-    after_form(result, "/sessions?notice=digest", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
+    after_form(result, &format!("/sessions?notice={notice}"), |error| {
+        show(state, actor, &filter, None, None, Some(error))
     })
     .await
 }
@@ -409,11 +408,7 @@ async fn cancel_submit(
             .await
             .map(|_| ())
     };
-    let filter = Filter::default();
-    after_form(result, "/sessions?notice=session_cancelled", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
-    })
-    .await
+    back_to_sessions(&state, &actor, result, "session_cancelled").await
 }
 
 #[derive(Deserialize)]
@@ -454,11 +449,7 @@ async fn move_submit(
         }
     }
     .await;
-    let filter = Filter::default();
-    after_form(result, "/sessions?notice=session_moved", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
-    })
-    .await
+    back_to_sessions(&state, &actor, result, "session_moved").await
 }
 
 async fn restore_submit(
@@ -468,11 +459,7 @@ async fn restore_submit(
 ) -> Result<Response, PageError> {
     let session = session_to_restore(&state, &actor, id).await?;
     let result = state.store.restore_session(&session).await;
-    let filter = Filter::default();
-    after_form(result, "/sessions?notice=session_restored", |error| {
-        show(&state, &actor, &filter, None, None, Some(error))
-    })
-    .await
+    back_to_sessions(&state, &actor, result, "session_restored").await
 }
 
 #[derive(Deserialize)]

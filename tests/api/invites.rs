@@ -431,6 +431,13 @@ async fn invites_wait_in_the_outbox_until_a_mail_server_takes_them(backend: Back
     app.ready_to_match(&world).await;
     app.approve_as_both(&world).await;
     assert!(sessions_of(&app, &world).await.len() > 1);
+    // The coordinator sees that the pair's invites are still to be sent.
+    let coord_a = app.signed_in("coord.a").await;
+    let page = coord_a.get("/sessions").await.text;
+    assert!(
+        page.contains("1 pair's sessions changed, invites still to be written"),
+        "{page}"
+    );
     let smtp = SmtpServer::start();
     let mailer =
         mentorbridge::invites::mail::Mailer::new(&quick_mail(&smtp), "http://mentoring.test")
@@ -441,6 +448,8 @@ async fn invites_wait_in_the_outbox_until_a_mail_server_takes_them(backend: Back
     assert_eq!(smtp.inbox().len(), 2);
     let again = mailer.send_due(&app.store).await.unwrap();
     assert_eq!(again.sent, 0, "nothing is sent twice");
+    let page = coord_a.get("/sessions").await.text;
+    assert!(!page.contains("invites still to be written"), "{page}");
 }
 
 /// School B in Berlin (an hour ahead of London all year: both change their

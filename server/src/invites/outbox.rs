@@ -249,6 +249,8 @@ pub struct InviteSummary {
     /// The failed ones (at most 20): who, about which session, and what
     /// the server said.
     pub problems: Vec<(String, String, String)>,
+    /// Series whose changes are not yet messages (no sender has run).
+    pub unsent_changes: usize,
 }
 
 impl InviteSummary {
@@ -271,6 +273,7 @@ impl InviteSummary {
             pending: count(MailStatus::Pending),
             failed: count(MailStatus::Failed),
             problems,
+            unsent_changes: 0,
         }
     }
 }

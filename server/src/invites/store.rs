@@ -629,7 +629,36 @@ impl Store {
 
     /// How the school's last 500 invites stand, for its coordinators.
     pub async fn invite_summary(&self, school: Uuid) -> Result<InviteSummary> {
-        Ok(InviteSummary::of(&self.school_mail(school, 500).await?))
+        let mut summary = InviteSummary::of(&self.school_mail(school, 500).await?);
+        summary.unsent_changes = self.changes_waiting(school).await?;
+        Ok(summary)
+    }
+
+    /// How many series with a student of `school` have changes the sender
+    /// has not yet turned into messages (none is set up, or it has not
+    /// run since).
+    async fn changes_waiting(&self, school: Uuid) -> Result<usize> {
+        let due: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT uid FROM invite_series WHERE due_at IS NOT NULL"
+        )
+        .fetch_all(pool)
+        .await)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let due: std::collections::HashSet<String> = due.into_iter().map(|(u,)| u).collect();
+        let now = Utc::now();
+        let (from, to) = super::feeds::window(now);
+        let mut at_school: Vec<String> = self
+            .sessions_at_school(school, from, to)
+            .await?
+            .into_iter()
+            .map(|s| s.series_uid)
+            .filter(|u| due.contains(u))
+            .collect();
+        at_school.sort();
+        at_school.dedup();
+        Ok(at_school.len())
     }
 
     /// Every try at sending a school's messages created since `since`,

@@ -54,8 +54,8 @@
 //!   number of queries), `names` and `settle`.
 //! - [`invites`]: iCalendar output: `series` (a pair's sessions as one
 //!   recurring event, with its `VTIMEZONE`) written by `ics`, `copies`
-//!   (what each recipient's calendar holds, and the one message a change
-//!   sends them), `feeds` (subscription links), `outbox` (queued messages,
+//!   (what each recipient's calendar holds, and which one message a change
+//!   sends them), `announce` (those messages and the digest's lines), `feeds` (subscription links), `outbox` (queued messages,
 //!   and staff notices) and `mail` (the SMTP sender, which announces
 //!   changed series each round). A change marks its series in the change's
 //!   transaction; the messages are worked out by the sender, so a series

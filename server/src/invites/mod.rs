@@ -23,8 +23,9 @@
 //!
 //! Invites come after booking in the flow: a change to sessions marks
 //! their series changed in the same transaction ([`store::enqueue`]); the
-//! sender works out what each supervisor's calendar lacks ([`copies`]),
-//! queues it in the [`outbox`] and sends it ([`mail`]), with an optional
+//! sender works out what each supervisor's calendar lacks ([`copies`] has
+//! the rule, [`announce`] writes the messages and digest lines), queues it
+//! in the [`outbox`] and sends it ([`mail`]), with an optional
 //! daily digest for coordinators; [`feeds`] are the subscription links;
 //! [`store`] holds the SQL and [`http`] the routes.
 
@@ -34,6 +35,7 @@ use self::ics::Writer;
 use self::series::{Instance, Parties, View};
 use crate::error::{Error, Result};
 
+pub mod announce;
 pub mod copies;
 pub mod feeds;
 pub mod http;

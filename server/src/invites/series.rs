@@ -167,8 +167,7 @@ pub fn title(names: &SessionNames, reader: Reader) -> String {
     }
 }
 
-fn description(view: &View<'_>, instance: Option<&Instance>, base_url: &str, itip: bool) -> String {
-    let link = format!("{}/sessions", base_url.trim_end_matches('/'));
+fn description(view: &View<'_>, instance: Option<&Instance>, link: &str, itip: bool) -> String {
     let (word, reason) = match instance {
         Some(i) if i.status == SessionStatus::Cancelled => (Some("Cancelled"), i.reason.as_deref()),
         Some(i) if i.starts != i.recurrence || i.status == SessionStatus::Moved => {
@@ -222,17 +221,17 @@ fn parties(w: &mut Writer, parties: Option<Parties<'_>>) {
     }
 }
 
-/// The properties every component of the series carries.
-#[allow(clippy::too_many_arguments)]
+/// The properties every component of the series carries: the master's
+/// (`instance` is `None`) or one session's, cancelled when it is.
 fn common(
     w: &mut Writer,
     view: &View<'_>,
     instance: Option<&Instance>,
-    cancelled: bool,
     stamp: DateTime<Utc>,
     base_url: &str,
     who: Option<Parties<'_>>,
 ) {
+    let cancelled = instance.is_some_and(|i| i.status == SessionStatus::Cancelled);
     let link = format!("{}/sessions", base_url.trim_end_matches('/'));
     let title = title(view.names, view.reader);
     w.text(
@@ -247,7 +246,7 @@ fn common(
     w.text(
         "DESCRIPTION",
         &[],
-        &description(view, instance, base_url, who.is_some()),
+        &description(view, instance, &link, who.is_some()),
     );
     w.text("LOCATION", &[], "mentorbridge (school iPad)");
     if !cancelled {
@@ -319,7 +318,7 @@ pub fn write_events(
             w.raw("RDATE", &[("TZID", tz.name())], &list.join(","));
         }
     }
-    common(w, view, None, false, stamp, base_url, who);
+    common(w, view, None, stamp, base_url, who);
     w.end("VEVENT");
     for instance in &view.instances {
         let cancelled = instance.status == SessionStatus::Cancelled;
@@ -335,7 +334,7 @@ pub fn write_events(
         at_local(w, "RECURRENCE-ID", tz, instance.recurrence);
         at_local(w, "DTSTART", tz, instance.starts);
         at_local(w, "DTEND", tz, instance.ends);
-        common(w, view, Some(instance), cancelled, stamp, base_url, who);
+        common(w, view, Some(instance), stamp, base_url, who);
         w.end("VEVENT");
     }
 }
@@ -361,7 +360,11 @@ pub fn write_cancel(
                 at_local(w, "RECURRENCE-ID", tz, instance.recurrence);
                 at_local(w, "DTSTART", tz, instance.starts);
                 at_local(w, "DTEND", tz, instance.ends);
-                common(w, view, Some(instance), true, stamp, base_url, Some(who));
+                let off = Instance {
+                    status: SessionStatus::Cancelled,
+                    ..instance.clone()
+                };
+                common(w, view, Some(&off), stamp, base_url, Some(who));
                 w.end("VEVENT");
             }
         }
@@ -378,7 +381,7 @@ pub fn write_cancel(
                 status: SessionStatus::Cancelled,
                 ..first.clone()
             };
-            common(w, view, Some(&all), true, stamp, base_url, Some(who));
+            common(w, view, Some(&all), stamp, base_url, Some(who));
             w.end("VEVENT");
         }
     }

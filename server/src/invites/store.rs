@@ -8,9 +8,10 @@ use uuid::Uuid;
 use super::feeds::{FeedLink, FeedOwner};
 use std::collections::BTreeMap;
 
+use super::announce::Person;
 use super::copies::CopyState;
 use super::outbox::{
-    InviteSummary, MailStatus, Next, Notice, OutboxMessage, Outcome, Person, QueuedNotice, TryKind,
+    InviteSummary, MailStatus, Next, Notice, OutboxMessage, Outcome, QueuedNotice, TryKind,
 };
 use crate::auth::{random_token, token_hash};
 use crate::error::{Error, Result};
@@ -267,7 +268,7 @@ async fn announce_in(
         Some(s) => people_of_pair(tx, s.mentee_id, s.mentor_id).await?,
         None => Vec::new(),
     };
-    let wanted = super::outbox::wanted_copies(&sessions, &people)?;
+    let wanted = super::announce::wanted_copies(&sessions, &people)?;
     let mut holders: Vec<String> = copies.keys().chain(wanted.keys()).cloned().collect();
     holders.sort();
     holders.dedup();
@@ -275,7 +276,7 @@ async fn announce_in(
     for holder in holders {
         let before = copies.get(&holder);
         let after = wanted.get(&holder);
-        let messages = super::outbox::messages_for(
+        let messages = super::announce::messages_for(
             &holder,
             uid,
             sequence,
@@ -291,7 +292,7 @@ async fn announce_in(
             queue_in(tx, m, &sessions, sequence, *clock).await?;
             queued += 1;
         }
-        if let Some(lines) = super::outbox::digest_lines(
+        if let Some(lines) = super::announce::digest_lines(
             &holder,
             before.map(|c| &c.state),
             after,
@@ -362,7 +363,7 @@ async fn announce_in(
 /// Queues one message inside `tx`.
 async fn queue_in(
     tx: &mut Tx,
-    message: &super::outbox::Composed,
+    message: &super::announce::Composed,
     sessions: &[crate::booking::Session],
     sequence: i32,
     at: DateTime<Utc>,
@@ -374,7 +375,6 @@ async fn queue_in(
     let first = sessions
         .first()
         .map(|s| s.id)
-        .or(message.session)
         .ok_or_else(|| Error::internal("an invite for a series with no sessions"))?;
     on_tx!(&mut *tx, |conn| {
         sqlx::query(

@@ -141,6 +141,8 @@ pub mod messaging;
 
 pub mod safeguarding;
 
+pub mod record;
+
 pub mod home;
 
 pub mod demo;

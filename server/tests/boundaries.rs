@@ -58,6 +58,15 @@ const TABLES: &[(&str, &str)] = &[
     ("staff_reads", "safeguarding"),
     ("safeguarding_alerts", "safeguarding"),
     ("safeguarding_deputies", "safeguarding"),
+    ("record_identifiers", "record"),
+    ("record_assessments", "record"),
+    ("record_scores", "record"),
+    ("record_targets", "record"),
+    ("record_progress", "record"),
+    ("record_session_notes", "record"),
+    ("record_reviews", "record"),
+    ("record_exits", "record"),
+    ("record_feedback", "record"),
 ];
 
 /// The domain a source file belongs to, or `None` for the shared parts
@@ -74,7 +83,9 @@ fn domain_of(rel: &Path) -> Option<String> {
         }
         [first, ..] => match first.as_str() {
             "auth" | "calendar" | "matching" | "booking" | "invites" | "attendance"
-            | "messaging" | "safeguarding" | "home" => Some(first.clone()),
+            | "messaging" | "safeguarding" | "record" | "reports" | "certificates" | "home" => {
+                Some(first.clone())
+            }
             _ => None,
         },
         [] => None,

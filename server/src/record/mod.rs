@@ -7,3 +7,5 @@
 //!
 //! The record hangs off the referral, which is the mentee's programme from
 //! referral to exit; its sessions are those of every match the referral had.
+
+pub mod store;

@@ -1,0 +1,3 @@
+//! The record's SQL, on its own tables only.
+
+mod figures;

@@ -1,0 +1,1 @@
+//! The record's figures for reports: sums over many programmes at once.

@@ -63,6 +63,35 @@ pub fn line(field: &'static str, raw: &str, max: usize, required: bool) -> Resul
     Ok(s.to_owned())
 }
 
+/// `raw` trimmed, as a few lines of writing (a note, a target, feedback)
+/// of at most `max` characters: line breaks are welcome, but control
+/// characters and bidirectional overrides are refused as in [`line`].
+pub fn paragraphs(field: &'static str, raw: &str, max: usize, required: bool) -> Result<String> {
+    let s = raw.trim();
+    if required && s.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    let stray = s
+        .chars()
+        .find(|&c| (c.is_control() && c != '\n' && c != '\r') || is_bidi_override(c));
+    if let Some(c) = stray {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "contains {}; type it again without copying in hidden characters",
+                describe(c)
+            ),
+        ));
+    }
+    Ok(s.replace("\r\n", "\n"))
+}
+
 /// Text read from a file someone else wrote (a school's published
 /// calendar), where a line break inside a title is common and harmless to
 /// fold: every run of unwanted characters and spaces becomes one space.

@@ -14,6 +14,7 @@ mod matching;
 mod mentors;
 mod messaging;
 mod partnerships;
+mod record;
 mod referrals;
 mod rosters;
 mod schema;

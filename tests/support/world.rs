@@ -231,6 +231,77 @@ impl TestApp {
         self.store.book_session(&record, &slot).await.unwrap()
     }
 
+    /// A session of the world's approved match at `start` (any time, past
+    /// or future), twenty minutes long, booked as a one-off.
+    pub async fn session_at(
+        &self,
+        world: &World,
+        start: chrono::DateTime<chrono::Utc>,
+    ) -> mentorbridge::booking::Session {
+        use chrono::{Duration, Utc};
+        let record = self
+            .store
+            .partnership_matches(world.partnership.id)
+            .await
+            .unwrap()
+            .remove(0);
+        let today = Utc::now().date_naive();
+        let mut slot = mentorbridge::calendar::store::partnership_slots(
+            &self.store,
+            &world.partnership,
+            today,
+            today + Duration::days(14),
+        )
+        .await
+        .unwrap()
+        .alignment
+        .slots
+        .remove(0);
+        let start = chrono::DateTime::from_timestamp(start.timestamp(), 0).unwrap();
+        slot.start_utc = start;
+        slot.end_utc = start + Duration::minutes(20);
+        for end in slot.schools.values_mut() {
+            end.date = start.date_naive();
+            end.start = start.time();
+            end.end = (start + Duration::minutes(20)).time();
+        }
+        self.store.book_session(&record, &slot).await.unwrap()
+    }
+
+    /// A session of the world's match `days_ago` days back, with the
+    /// mentee's and mentor's attendance as given (a teacher's correction, as
+    /// after a call the signalling missed) and settled: `completed` when
+    /// both were there, `missed` otherwise.
+    pub async fn past_session(
+        &self,
+        world: &World,
+        days_ago: i64,
+        mentee_there: bool,
+        mentor_there: bool,
+    ) -> mentorbridge::booking::Session {
+        use chrono::{Duration, Utc};
+        let session = self
+            .session_at(world, Utc::now() - Duration::days(days_ago))
+            .await;
+        for (user, present) in [
+            (session.mentee_id, mentee_there),
+            (session.mentor_id, mentor_there),
+        ] {
+            let input = mentorbridge::attendance::CorrectionInput {
+                user_id: user,
+                present,
+                minutes: None,
+                reason: "register taken on paper".into(),
+            };
+            self.store
+                .correct_attendance(&session, &input, world.teacher_a.id)
+                .await
+                .unwrap();
+        }
+        self.store.settle_sessions(Utc::now()).await.unwrap();
+        self.store.session(session.id).await.unwrap()
+    }
+
     /// The slot policy [`TestApp::ready_to_match`] sets: registration at
     /// both schools, two iPads each, teacher.a and coord.b supervising.
     pub async fn matching_policy(&self, world: &World) {

@@ -11,8 +11,13 @@
 use mentorbridge_signalling::token::CallRole;
 use uuid::Uuid;
 
+mod record;
 mod threads;
 
+pub use record::{
+    RecordAccess, RecordParties, feedback_role, may_exit, may_plan, may_review, note_kind,
+    record_access,
+};
 pub use threads::{ThreadAccess, may_deputise, thread_access};
 
 use super::Actor;
@@ -145,6 +150,11 @@ pub enum Action<'a> {
     OverseeMessages { school: Uuid },
     /// Name or remove the school's deputy safeguarding leads.
     NameDeputies { school: Uuid },
+    /// Set what a school's mentees score themselves on. A record itself is
+    /// judged person by person: [`record_access`].
+    ManageRecordIdentifiers { school: Uuid },
+    /// See the list of a school's mentees' records.
+    ViewRecords { school: Uuid },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -246,6 +256,8 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator | SafeguardingLead, ManageMessageRules { school }) => at(school),
         (SafeguardingLead, OverseeMessages { school }) => at(school),
         (SafeguardingLead, NameDeputies { school }) => at(school),
+        (Coordinator, ManageRecordIdentifiers { school }) => at(school),
+        (Coordinator | Teacher | SafeguardingLead, ViewRecords { school }) => at(school),
 
         _ => false,
     }

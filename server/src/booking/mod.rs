@@ -118,6 +118,20 @@ pub struct Session {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Session {
+    /// Minutes of mentoring this session delivered: its booked length once
+    /// attendance has settled it `completed` (both students were there, by
+    /// the signalling or a correction), else none. Every count of hours
+    /// delivered (the record, reports, certificates) is this one rule.
+    pub fn delivered_minutes(&self) -> i64 {
+        if self.status == SessionStatus::Completed {
+            (self.ends_at - self.starts_at).num_minutes()
+        } else {
+            0
+        }
+    }
+}
+
 /// The names a session may show: first names and school names only, never
 /// a surname or contact detail of a student at the other school.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

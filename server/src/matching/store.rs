@@ -229,6 +229,28 @@ impl Store {
         pair.ok_or(crate::error::Error::NotFound("thread"))
     }
 
+    /// The referral a match was made for.
+    pub async fn referral_of_match(&self, match_id: Uuid) -> Result<Uuid> {
+        let id: Option<Uuid> = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT referral_id FROM matches WHERE id = $1"
+        )
+        .bind(match_id)
+        .fetch_optional(pool)
+        .await)?;
+        id.ok_or(Error::NotFound("match"))
+    }
+
+    /// Every match a referral has had, running or ended, oldest first.
+    pub async fn pairs_of_referral(&self, referral: Uuid) -> Result<Vec<crate::matching::Pair>> {
+        let sql = format!(
+            "SELECT {PAIR_COLUMNS} FROM matches WHERE referral_id = $1 ORDER BY approved_at, id"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(referral)
+            .fetch_all(pool)
+            .await)?)
+    }
+
     /// Every match `user` is or was in, newest first.
     pub async fn pairs_of(&self, user: Uuid) -> Result<Vec<crate::matching::Pair>> {
         let sql = format!(

@@ -43,6 +43,10 @@ pub enum Constraint {
     /// No two claims on one resource for overlapping times: an exclusion
     /// constraint on PostgreSQL, a trigger on SQLite.
     SessionClaimOverlap,
+    /// A mentee's own assessment, and the school's, once per stage.
+    RecordAssessmentStage,
+    /// Feedback at the end, once per person.
+    RecordFeedbackEnd,
 }
 
 /// How SQLite names a constraint in its error message.
@@ -57,7 +61,7 @@ pub enum SqliteSignature {
 
 impl Constraint {
     /// Every known constraint.
-    pub const ALL: [Constraint; 13] = [
+    pub const ALL: [Constraint; 15] = [
         Constraint::SchoolSlug,
         Constraint::UserUsername,
         Constraint::UserStudentRef,
@@ -71,6 +75,8 @@ impl Constraint {
         Constraint::FeedLiveUser,
         Constraint::FeedLiveSchool,
         Constraint::SessionClaimOverlap,
+        Constraint::RecordAssessmentStage,
+        Constraint::RecordFeedbackEnd,
     ];
 
     /// Its name in the PostgreSQL schema (constraint or unique index).
@@ -89,6 +95,8 @@ impl Constraint {
             Constraint::FeedLiveUser => "calendar_feeds_live_user_key",
             Constraint::FeedLiveSchool => "calendar_feeds_live_school_key",
             Constraint::SessionClaimOverlap => "session_claims_no_overlap",
+            Constraint::RecordAssessmentStage => "record_assessments_stage_key",
+            Constraint::RecordFeedbackEnd => "record_feedback_end_key",
         }
     }
 
@@ -117,6 +125,12 @@ impl Constraint {
             Constraint::FeedLiveUser => Unique("calendar_feeds.user_id, calendar_feeds.label"),
             Constraint::FeedLiveSchool => Unique("calendar_feeds.school_id, calendar_feeds.label"),
             Constraint::SessionClaimOverlap => Trigger("session_claims_no_overlap"),
+            Constraint::RecordAssessmentStage => Unique(
+                "record_assessments.referral_id, record_assessments.stage, record_assessments.view",
+            ),
+            Constraint::RecordFeedbackEnd => {
+                Unique("record_feedback.referral_id, record_feedback.by_user")
+            }
         }
     }
 

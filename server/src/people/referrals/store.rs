@@ -285,20 +285,7 @@ impl Store {
         .map(|r| r.rows_affected())
         })?;
         if to == ReferralStatus::Closed {
-            // The match ends with the referral: the mentor's place, their
-            // period and the iPads are free for someone else.
-            crate::matching::store::end_matches_in_tx(&mut tx, referral.id).await?;
-            // Its sessions still to come are off: they let go of their
-            // students and iPads, and every calendar drops them. A match is
-            // the one link from a session to its referral.
-            for id in crate::matching::store::match_ids_in_tx(&mut tx, referral.id).await? {
-                crate::booking::store::cancel_in_tx(
-                    &mut tx,
-                    crate::booking::Cancel::RestOfMatch(id),
-                    "The mentoring has ended",
-                )
-                .await?;
-            }
+            end_programme_in_tx(&mut tx, referral.id).await?;
         }
         tx.commit().await?;
         if done == 0 {
@@ -308,6 +295,22 @@ impl Store {
             ));
         }
         self.referral(referral.id).await
+    }
+
+    /// A mentee's newest referral that reached a match (running or
+    /// closed): the programme their own pages show.
+    pub async fn newest_referral_of(&self, mentee: Uuid) -> Result<Option<Uuid>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT id FROM referrals WHERE mentee_id = $1 AND status IN ($2, $3, $4, $5) \
+             ORDER BY created_at DESC LIMIT 1"
+        )
+        .bind(mentee)
+        .bind(ReferralStatus::Matched.as_str())
+        .bind(ReferralStatus::Active.as_str())
+        .bind(ReferralStatus::Review.as_str())
+        .bind(ReferralStatus::Closed.as_str())
+        .fetch_optional(pool)
+        .await)?)
     }
 
     pub async fn referral(&self, id: Uuid) -> Result<Referral> {
@@ -353,6 +356,55 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Ends what a closing referral leaves running, inside the caller's
+/// transaction: its match (the mentor's place, their period and the iPads
+/// are free for someone else) and its sessions still to come (they let go
+/// of their students and iPads, and every calendar drops them). A match is
+/// the one link from a session to its referral. Returns how many sessions
+/// were cancelled.
+async fn end_programme_in_tx(tx: &mut Tx, referral: Uuid) -> Result<u64> {
+    crate::matching::store::end_matches_in_tx(tx, referral).await?;
+    let mut cancelled = 0;
+    for id in crate::matching::store::match_ids_in_tx(tx, referral).await? {
+        cancelled += crate::booking::store::cancel_in_tx(
+            tx,
+            crate::booking::Cancel::RestOfMatch(id),
+            "The mentoring has ended",
+        )
+        .await?;
+    }
+    Ok(cancelled)
+}
+
+/// Closes a referral that is under way (matched, active or at review)
+/// inside the caller's transaction, as the mentoring record's exit does:
+/// the status, its reason, the match ended and the sessions still to come
+/// cancelled. Returns how many sessions were cancelled, or a conflict when
+/// the referral was not under way (someone closed it first).
+pub(crate) async fn close_in_tx(tx: &mut Tx, referral: Uuid, reason: &str) -> Result<u64> {
+    let moved = on_tx!(&mut *tx, |conn| sqlx::query(
+        "UPDATE referrals SET status = $1, closed_reason = $2, updated_at = $3 \
+         WHERE id = $4 AND status IN ($5, $6, $7)"
+    )
+    .bind(ReferralStatus::Closed.as_str())
+    .bind(reason)
+    .bind(Utc::now())
+    .bind(referral)
+    .bind(ReferralStatus::Matched.as_str())
+    .bind(ReferralStatus::Active.as_str())
+    .bind(ReferralStatus::Review.as_str())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if moved == 0 {
+        return Err(Error::conflict(
+            "status",
+            "this mentoring is not under way (it may have been closed a moment ago); reload the record",
+        ));
+    }
+    end_programme_in_tx(tx, referral).await
 }
 
 /// Moves an approved referral to `matched` inside the caller's transaction

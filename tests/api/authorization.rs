@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 mod booking;
 mod messaging;
 mod people;
+mod record;
 mod websocket;
 
 use websocket::upgrade;
@@ -125,6 +126,11 @@ enum Fresh {
     /// A new teacher at school A, for `{fresh_staff}` in the body; for
     /// `{user_id}` in the path, already named a deputy.
     Staff,
+    /// A new target on mentee.b's plan, for `{target_id}`.
+    Target,
+    /// For the one caller allowed to end it, a new running programme to
+    /// exit, for `{referral_id}`.
+    Programme,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -145,6 +151,8 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.contains("{feed_id}") => Some(Fresh::FeedLink),
         (_, p) if p.contains("deputies") => Some(Fresh::Staff),
         (_, p) if p.ends_with("/disable") || p.ends_with("/enable") => Some(Fresh::Account),
+        (_, p) if p.contains("{target_id}") => Some(Fresh::Target),
+        ("POST", p) if p.ends_with("/{referral_id}/exit") => Some(Fresh::Programme),
         _ => None,
     }
 }
@@ -159,7 +167,13 @@ fn none(_: usize) -> Body {
 
 /// Every row, in the order of the data flow.
 fn matrix() -> Vec<Row> {
-    [people::PEOPLE, booking::BOOKING, messaging::MESSAGING].concat()
+    [
+        people::PEOPLE,
+        booking::BOOKING,
+        messaging::MESSAGING,
+        record::RECORD,
+    ]
+    .concat()
 }
 
 #[test]
@@ -273,6 +287,10 @@ struct Setup {
     /// teacher.b's calendar feed: teacher.b is no caller, so no row
     /// regenerates it.
     feed_file: String,
+    /// mentee.b's programme with mentor.a, for the record's rows.
+    programme: uuid::Uuid,
+    /// A session of theirs held two days ago, for the note rows.
+    held: uuid::Uuid,
 }
 
 async fn set_up(app: &TestApp, world: &World) -> Setup {
@@ -310,8 +328,9 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
     let referral = new_referral(app, world, mentee).await;
     // A partnership with an approved match and its sessions booked, a
     // second mentee waiting to be matched, and a proposal to read.
-    app.ready_to_match(world).await;
+    let programme = app.ready_to_match(world).await;
     app.approve_as_both(world).await;
+    let held = app.past_session(world, 2, true, true).await.id;
     let teacher_b = app
         .store
         .user_for_sign_in("teacher.b")
@@ -345,6 +364,8 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
         session_now,
         match_id,
         feed_file,
+        programme,
+        held,
     }
 }
 
@@ -507,7 +528,23 @@ async fn prepare(
             }
             out.fresh_staff = staff.id.to_string();
         }
-        None => {}
+        Some(Fresh::Target) => {
+            let id = record::fresh_target(app, world, setup.programme).await;
+            out.path = out.path.replace("{target_id}", &id.to_string());
+        }
+        Some(Fresh::Programme) if who == CoordB => {
+            let id = record::fresh_programme(app, world, n).await;
+            out.path = out.path.replace("{referral_id}", &id.to_string());
+        }
+        Some(Fresh::Programme) | None => {}
+    }
+    if record::on_programme(row.path) {
+        out.path = out
+            .path
+            .replace("{referral_id}", &setup.programme.to_string());
+    }
+    if row.path.ends_with("/note") {
+        out.path = out.path.replace("{session_id}", &setup.held.to_string());
     }
     if row.path.starts_with("/calendar/") {
         out.path = row.path.replace("{file}", &setup.feed_file);

@@ -1,6 +1,8 @@
 //! `mentorbridge demo`: a fresh database with two partner schools in it, so a
 //! newcomer can sign in as every role and see the product working.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use mentorbridge_signalling::hub::RoomEvent;
 use mentorbridge_signalling::protocol::LeaveReason;
@@ -269,10 +271,271 @@ async fn seed_partnership(store: &Store, hillside: Uuid, columba: Uuid) -> Resul
             .approve_proposal(&partnership, proposal.id, &actor)
             .await?;
     }
+    demo_history(store, &partnership).await?;
     let logins = demo_calls(store, &partnership).await?;
     demo_cancellations(store, &partnership).await?;
     Ok(logins)
 }
+
+/// How many weeks of sessions the demo has already held.
+const HISTORY_WEEKS: i64 = 13;
+
+/// A term of history for every pair: their weekly session for the last
+/// [`HISTORY_WEEKS`] weeks (one series each, as the signalling recorded
+/// them: most held, a few missed), each mentor's notes, check-ins,
+/// action plans with progress, a review, and two programmes that ended
+/// this week with their exit check-ins and feedback.
+async fn demo_history(store: &Store, partnership: &Partnership) -> Result<()> {
+    use crate::record::store::Side;
+    let matches = store.partnership_matches(partnership.id).await?;
+    let today = Utc::now().date_naive();
+    // The last ten days stay clear for the demo call's own sessions.
+    let slots = crate::calendar::store::partnership_slots(
+        store,
+        partnership,
+        today - Duration::weeks(HISTORY_WEEKS),
+        today - Duration::days(10),
+    )
+    .await?
+    .alignment
+    .slots;
+    let tokafor = as_user(store, "tokafor").await?;
+    let cbyrne = as_user(store, "cbyrne").await?;
+    let dwalsh = as_user(store, "dwalsh").await?;
+    for (i, record) in matches.iter().enumerate() {
+        let weekly: Vec<&Slot> = slots
+            .iter()
+            .filter(|s| crate::matching::weekly::key_of(s) == record.slot.key)
+            .collect();
+        let run = store.book_series(record, &weekly).await?;
+        for (n, past) in run.booked.iter().enumerate() {
+            // Every fifth pair's mentee missed their fourth session.
+            let mentee_came = !(n == 3 && i % 5 == 1);
+            for event in &past_events(record, past, mentee_came) {
+                store.record_room_event(event).await?;
+            }
+        }
+        store.settle_sessions(Utc::now()).await?;
+        let mentee = store.user(record.mentee_id).await?;
+        let mentor = store.user(record.mentor_id).await?;
+        let school = mentee.school_id.unwrap_or_default();
+        let identifiers = store.record_identifiers(school).await?;
+        let scores = |base: i64, step: i64| -> BTreeMap<String, i64> {
+            identifiers
+                .iter()
+                .enumerate()
+                .map(|(k, id)| {
+                    let k = i64::try_from(k).unwrap_or(0);
+                    let n = i64::try_from(i).unwrap_or(0);
+                    (id.key.clone(), (base + (k * 3 + n) % 4 + step).clamp(1, 10))
+                })
+                .collect()
+        };
+        let checked = |stage, view, scores, note: &str| {
+            crate::record::check_assessment(
+                &crate::record::AssessmentInput {
+                    stage,
+                    view,
+                    scores,
+                    note: note.into(),
+                },
+                &identifiers,
+            )
+        };
+        let referral = record.referral_id;
+        store
+            .save_assessment(
+                referral,
+                mentee.id,
+                &checked(
+                    crate::record::Stage::Baseline,
+                    crate::record::View::Mentee,
+                    scores(3, 0),
+                    "",
+                )?,
+            )
+            .await?;
+        let subject = mentee.subjects.first().cloned().unwrap_or("school".into());
+        let targets = [
+            (
+                format!("Ask one question in every {subject} lesson"),
+                "A tally in my planner, checked at each session",
+            ),
+            (
+                "Hand in every homework on time".to_owned(),
+                "Homework planner signed by my form tutor each Friday",
+            ),
+        ];
+        let mut first_target = None;
+        for (what, measure) in targets {
+            let target = store
+                .add_target(
+                    referral,
+                    mentor.id,
+                    Side::Mentor,
+                    &crate::record::CheckedTarget {
+                        what,
+                        measure: measure.into(),
+                        by_date: today + Duration::weeks(4),
+                        review_date: Some(today + Duration::weeks(2)),
+                    },
+                )
+                .await?;
+            store.agree_target(target.id, Side::Mentee).await?;
+            first_target.get_or_insert(target);
+        }
+        for (n, past) in run.booked.iter().enumerate() {
+            if store.session(past.id).await?.status != crate::booking::SessionStatus::Completed {
+                continue;
+            }
+            let (did, next) = DEMO_NOTES[(n + i) % DEMO_NOTES.len()];
+            store
+                .save_session_note(
+                    past.id,
+                    mentor.id,
+                    crate::record::NoteKind::Mentor,
+                    &did.replace("{subject}", &subject),
+                    next,
+                )
+                .await?;
+            if n % 4 == 1 {
+                store
+                    .save_session_note(
+                        past.id,
+                        tokafor.user.id,
+                        crate::record::NoteKind::Observer,
+                        "Settled quickly and talked easily; good rapport on both sides.",
+                        "",
+                    )
+                    .await?;
+            }
+            if n == 2
+                && let Some(target) = &first_target
+            {
+                store
+                    .add_progress(
+                        target.id,
+                        mentee.id,
+                        Some(past.id),
+                        "Asked two questions this week, one in front of the whole class",
+                    )
+                    .await?;
+            }
+        }
+        match i {
+            1 => {
+                let review = crate::record::check_review(
+                    &crate::record::ReviewInput {
+                        decision: Some(crate::record::Decision::Continue),
+                        note: format!(
+                            "{} attends every week and is more settled in {subject}; keep going to the planned end.",
+                            mentee.given_name
+                        ),
+                        plan_reviewed: true,
+                        next_review: Some(today + Duration::weeks(6)),
+                        exit_reason: None,
+                    },
+                    today,
+                )?;
+                store.add_review(referral, cbyrne.user.id, &review).await?;
+            }
+            2 | 3 => {
+                if let Some(target) = &first_target {
+                    let met = store.target(target.id).await?;
+                    store
+                        .set_outcome(&met, mentor.id, crate::record::Outcome::Met, "")
+                        .await?;
+                }
+                store
+                    .save_assessment(
+                        referral,
+                        mentee.id,
+                        &checked(
+                            crate::record::Stage::Exit,
+                            crate::record::View::Mentee,
+                            scores(5, 1),
+                            "",
+                        )?,
+                    )
+                    .await?;
+                let review = crate::record::check_review(
+                    &crate::record::ReviewInput {
+                        decision: Some(crate::record::Decision::Close),
+                        note: format!(
+                            "{} has met the targets set with {}: mentoring closes at the planned length.",
+                            mentee.given_name, mentor.given_name
+                        ),
+                        plan_reviewed: true,
+                        next_review: None,
+                        exit_reason: Some(crate::record::ExitReason::PlannedLengthEnded),
+                    },
+                    today,
+                )?;
+                store.add_review(referral, cbyrne.user.id, &review).await?;
+                for (who, from, rating, well) in [
+                    (
+                        mentee.id,
+                        crate::record::FeedbackFrom::Mentee,
+                        5,
+                        "Having someone older to ask things. I am not scared of fractions now.",
+                    ),
+                    (
+                        mentor.id,
+                        crate::record::FeedbackFrom::Mentor,
+                        4,
+                        "Seeing my mentee grow in confidence week by week.",
+                    ),
+                    (
+                        dwalsh.user.id,
+                        crate::record::FeedbackFrom::Teacher,
+                        4,
+                        "Noticeably more willing to answer in class; homework handed in.",
+                    ),
+                ] {
+                    store
+                        .add_feedback(
+                            referral,
+                            who,
+                            from,
+                            &crate::record::FeedbackInput {
+                                stage: crate::record::FeedbackStage::End,
+                                rating: Some(rating),
+                                went_well: well.into(),
+                                even_better: "Longer sessions, or two a week".into(),
+                            },
+                        )
+                        .await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// What demo mentors wrote after their sessions, and their next step.
+const DEMO_NOTES: &[(&str, &str)] = &[
+    (
+        "Got to know each other: hobbies, favourite lessons, what is hard about {subject}.",
+        "Bring this week's {subject} homework",
+    ),
+    (
+        "Went through the {subject} homework together; talked about the test coming up.",
+        "Make a revision card for the test",
+    ),
+    (
+        "Practised asking for help in class with a role play.",
+        "Try asking one question in a lesson",
+    ),
+    (
+        "Looked back at the week: two homeworks in on time, one late.",
+        "Plan homework nights in the planner",
+    ),
+    (
+        "Talked about friendships at break and how to join in.",
+        "Say hello to someone new",
+    ),
+];
 
 /// Cancellations to undo: the last pair's sessions from five weeks on (for
 /// "Book again" on the Sessions page, as after a term-dates file that

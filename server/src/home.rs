@@ -47,6 +47,10 @@ struct HomePage {
     /// For a safeguarding lead: held messages waiting, and new concerns.
     held: Option<usize>,
     new_concerns: Option<usize>,
+    /// A student's record: where it is and what waits for them there.
+    record: Option<crate::record::programme::StudentSummary>,
+    /// For the mentee's school's staff: programmes with a review due.
+    reviews_due: Option<usize>,
 }
 
 /// How many coming sessions a student's home page lists.
@@ -71,6 +75,8 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         unread: None,
         held: None,
         new_concerns: None,
+        record: None,
+        reviews_due: None,
     };
     if actor.role() == Role::Admin {
         page.schools = store.list_schools().await?.len();
@@ -88,6 +94,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
             }
             let threads = crate::messaging::threads::threads_of(store, &actor).await?;
             page.unread = Some(threads.iter().map(|t| t.unread).sum());
+            page.record = crate::record::programme::student_summary(store, &actor).await?;
         }
         // What the page shows is what the policy lets this person see;
         // `allowed` asks without logging a refusal for every student's visit.
@@ -121,6 +128,9 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
                     .filter(|c| c.state == crate::safeguarding::ConcernState::New.as_str())
                     .count(),
             );
+        }
+        if may(Action::ViewRecords { school: school_id }) {
+            page.reviews_due = Some(crate::record::programme::reviews_due(store, school_id).await?);
         }
         if may(Action::ViewTodaysCalls { school: school_id }) {
             page.calls_today = Some(store.todays_calls(school_id).await?.len());

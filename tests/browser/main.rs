@@ -14,5 +14,6 @@ mod calls;
 mod demo;
 mod matching;
 mod messages;
+mod record;
 mod sessions;
 mod webkit;

@@ -49,7 +49,8 @@ pub async fn assess(
         ));
     }
     let exited = store.exit(programme.referral.id).await?.is_some();
-    if !programme.under_way() && !(exited && input.stage == super::Stage::Exit) {
+    let open = programme.under_way() || exited && input.stage == super::Stage::Exit;
+    if !open {
         return Err(Error::conflict(
             "stage",
             "this mentoring has ended; only the end check-in is still open",

@@ -449,13 +449,13 @@ pub fn check_target(input: &TargetInput, today: NaiveDate) -> Result<CheckedTarg
             format!("{by_date} has already passed; choose a date from today on"),
         ));
     }
-    if let Some(review) = input.review_date {
-        if review < today || review > by_date {
-            return Err(Error::invalid(
-                "review_date",
-                format!("choose a review date between today and {by_date}"),
-            ));
-        }
+    if let Some(review) = input.review_date
+        && (review < today || review > by_date)
+    {
+        return Err(Error::invalid(
+            "review_date",
+            format!("choose a review date between today and {by_date}"),
+        ));
     }
     Ok(CheckedTarget {
         what,
@@ -790,9 +790,10 @@ impl FeedbackFrom {
 }
 
 /// At the end, or at a term's end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackStage {
+    #[default]
     End,
     Term,
 }
@@ -814,12 +815,6 @@ pub struct FeedbackInput {
 
 fn end_stage() -> FeedbackStage {
     FeedbackStage::End
-}
-
-impl Default for FeedbackStage {
-    fn default() -> Self {
-        FeedbackStage::End
-    }
 }
 
 /// A rating from 1 to 5 and a few words on what went well.
@@ -995,12 +990,11 @@ impl Record {
                     for s in &mut self.sessions {
                         s.notes.retain(|n| n.kind == NoteKind::Mentor);
                     }
+                    self.feedback.retain(|f| f.by_user == viewer);
+                } else {
+                    self.feedback
+                        .retain(|f| f.from_role == FeedbackFrom::Mentor);
                 }
-                self.feedback.retain(|f| {
-                    f.from_role == FeedbackFrom::Mentor && f.by_user == viewer
-                        || self.access == RecordAccess::Partner
-                            && f.from_role == FeedbackFrom::Mentor
-                });
                 self.hide_referral();
             }
         }

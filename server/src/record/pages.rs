@@ -153,9 +153,24 @@ struct RecordPage {
     decisions: &'static [Decision],
     exit_reasons: &'static [ExitReason],
     viewer: Uuid,
+    /// Where the timeline folds: the sessions from here on (after the next
+    /// few still to come) are behind "more booked sessions".
+    later_from: usize,
 }
 
+/// How many sessions still to come the timeline shows before it folds.
+const NEXT_SHOWN: usize = 3;
+
 impl RecordPage {
+    /// Whether the viewer has written their note on `s` already.
+    pub fn has_note(&self, s: &super::TimelineSession) -> bool {
+        s.notes.iter().any(|n| n.author == self.viewer)
+    }
+
+    pub fn is_mentor(&self) -> bool {
+        self.record.access == RecordAccess::Mentor
+    }
+
     pub fn is_school(&self) -> bool {
         self.record.access == RecordAccess::School
     }
@@ -298,7 +313,16 @@ async fn show(
         Vec::new()
     };
     let today = super::programme::today_at(&state.store, programme.referral.school_id).await?;
+    let now = chrono::Utc::now();
+    let later_from = record
+        .sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.starts_at > now)
+        .nth(NEXT_SHOWN)
+        .map_or(record.sessions.len(), |(i, _)| i);
     Ok(RecordPage {
+        later_from,
         nav: Nav::for_actor(actor),
         rows: score_rows(&record),
         check_in: if record.abilities.assess_own {
@@ -406,6 +430,8 @@ struct CheckInPage {
     items: Vec<CheckInItem>,
     error: Option<String>,
     first_name: String,
+    /// The first question left unanswered, to jump to from the error.
+    first_missing: Option<String>,
 }
 
 /// One identifier on the check-in, with what was chosen before a refusal.
@@ -436,7 +462,12 @@ async fn check_in_form(
         .record_identifiers(programme.referral.school_id)
         .await?;
     let tried = error.is_some();
+    let first_missing = identifiers
+        .iter()
+        .find(|i| tried && !chosen.contains_key(&i.key))
+        .map(|i| i.key.clone());
     Ok(CheckInPage {
+        first_missing,
         nav: Nav::for_actor(actor),
         referral_id: programme.referral.id,
         stage,
@@ -555,18 +586,30 @@ async fn check_in_submit(
     }
 }
 
+/// A record form as it was sent: which form, what was typed, and where
+/// success lands (the notice to show and the part of the page).
+struct Sent<'a> {
+    form: &'a str,
+    fields: &'a [(String, String)],
+    notice: &'a str,
+    anchor: &'a str,
+}
+
 /// Finishes a record form: back to the record on success; on a refusal
-/// the record again with the error beside `form` and what was typed.
+/// the record again with the error beside the form and what was typed.
 async fn finish(
     state: &AppState,
     actor: &Actor,
     programme: &Programme,
     result: Result<()>,
-    form: &str,
-    fields: &[(String, String)],
-    notice: &str,
-    anchor: &str,
+    sent: Sent<'_>,
 ) -> Result<Response, PageError> {
+    let Sent {
+        form,
+        fields,
+        notice,
+        anchor,
+    } = sent;
     match result {
         Ok(()) => Ok(back(programme.referral.id, notice, anchor)),
         Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
@@ -638,10 +681,12 @@ async fn staff_view_submit(
         &actor,
         &programme,
         result,
-        "staff",
-        &f,
-        "staff_view",
-        "scores",
+        Sent {
+            form: "staff",
+            fields: &f,
+            notice: "staff_view",
+            anchor: "scores",
+        },
     )
     .await
 }
@@ -666,7 +711,16 @@ async fn target_submit(
     }
     .await;
     finish(
-        &state, &actor, &programme, result, "target", &f, "target", "plan",
+        &state,
+        &actor,
+        &programme,
+        result,
+        Sent {
+            form: "target",
+            fields: &f,
+            notice: "target",
+            anchor: "plan",
+        },
     )
     .await
 }
@@ -685,10 +739,12 @@ async fn agree_submit(
         &actor,
         &programme,
         result,
-        &format!("target-{id}"),
-        &[],
-        "agreed",
-        "plan",
+        Sent {
+            form: &format!("target-{id}"),
+            fields: &[],
+            notice: "agreed",
+            anchor: "plan",
+        },
     )
     .await
 }
@@ -708,10 +764,12 @@ async fn progress_submit(
         &actor,
         &programme,
         result,
-        &format!("target-{id}"),
-        &f,
-        "progress",
-        "plan",
+        Sent {
+            form: &format!("target-{id}"),
+            fields: &f,
+            notice: "progress",
+            anchor: "plan",
+        },
     )
     .await
 }
@@ -749,10 +807,12 @@ async fn outcome_submit(
         &actor,
         &programme,
         result,
-        &format!("outcome-{id}"),
-        &f,
-        "outcome",
-        "plan",
+        Sent {
+            form: &format!("outcome-{id}"),
+            fields: &f,
+            notice: "outcome",
+            anchor: "plan",
+        },
     )
     .await
 }
@@ -777,10 +837,12 @@ async fn note_submit(
         &actor,
         &programme,
         result,
-        &format!("note-{session}"),
-        &f,
-        "note",
-        &format!("session-{session}"),
+        Sent {
+            form: &format!("note-{session}"),
+            fields: &f,
+            notice: "note",
+            anchor: &format!("session-{session}"),
+        },
     )
     .await
 }
@@ -811,7 +873,16 @@ async fn review_submit(
     }
     .await;
     finish(
-        &state, &actor, &programme, result, "review", &f, "review", "reviews",
+        &state,
+        &actor,
+        &programme,
+        result,
+        Sent {
+            form: "review",
+            fields: &f,
+            notice: "review",
+            anchor: "reviews",
+        },
     )
     .await
 }
@@ -836,7 +907,16 @@ async fn exit_submit(
         .await
         .map(|_| ());
     finish(
-        &state, &actor, &programme, result, "exit", &f, "exit", "exit",
+        &state,
+        &actor,
+        &programme,
+        result,
+        Sent {
+            form: "exit",
+            fields: &f,
+            notice: "exit",
+            anchor: "exit",
+        },
     )
     .await
 }
@@ -861,7 +941,16 @@ async fn feedback_submit(
     };
     let result = actions::give_feedback(&state.store, &actor, &programme, &input).await;
     finish(
-        &state, &actor, &programme, result, "feedback", &f, "feedback", "feedback",
+        &state,
+        &actor,
+        &programme,
+        result,
+        Sent {
+            form: "feedback",
+            fields: &f,
+            notice: "feedback",
+            anchor: "feedback",
+        },
     )
     .await
 }

@@ -291,3 +291,119 @@ pub async fn today_at(store: &Store, school: Uuid) -> Result<NaiveDate> {
     let tz: Tz = school.time_zone.parse().unwrap_or(chrono_tz::UTC);
     Ok(Utc::now().with_timezone(&tz).date_naive())
 }
+
+/// What a student's home page says of their record: where it is, and the
+/// one thing waiting for them there, if any.
+#[derive(Clone, Debug)]
+pub struct StudentSummary {
+    pub referral_id: Uuid,
+    /// The check-in the mentee is asked to do next.
+    pub check_in: Option<super::Stage>,
+    /// The mentor's latest session that has no note from them yet, with
+    /// its date as the mentee's school reads it.
+    pub note_due: Option<(Uuid, String)>,
+    /// Targets waiting for this student to agree them.
+    pub to_agree: usize,
+}
+
+/// The [`StudentSummary`] of `actor`, if they are a student with a
+/// programme.
+pub async fn student_summary(store: &Store, actor: &Actor) -> Result<Option<StudentSummary>> {
+    if actor.role() != Role::Student {
+        return Ok(None);
+    }
+    let Some(programme) = Programme::own(store, actor).await? else {
+        return Ok(None);
+    };
+    let referral = programme.referral.id;
+    let assessments = store.assessments(referral).await?;
+    let exit = store.exit(referral).await?;
+    let done = |stage| {
+        assessments
+            .iter()
+            .any(|a| a.view == super::View::Mentee && a.stage == stage)
+    };
+    let check_in = (programme.access == RecordAccess::Mentee).then(|| {
+        if !done(super::Stage::Baseline) && programme.under_way() {
+            Some(super::Stage::Baseline)
+        } else if exit.is_some() && !done(super::Stage::Exit) {
+            Some(super::Stage::Exit)
+        } else {
+            None
+        }
+    });
+    let targets = store.targets(referral).await?;
+    let to_agree = if programme.closed() {
+        0
+    } else {
+        targets
+            .iter()
+            .filter(|t| t.outcome.is_none())
+            .filter(|t| match programme.access {
+                RecordAccess::Mentee => t.mentee_agreed_at.is_none(),
+                RecordAccess::Mentor => t.mentor_agreed_at.is_none(),
+                _ => false,
+            })
+            .count()
+    };
+    let mut note_due = None;
+    if programme.access == RecordAccess::Mentor {
+        let now = Utc::now();
+        let held: Vec<Session> = sessions(store, &programme)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.mentor_id == actor.user.id
+                    && s.starts_at <= now
+                    && s.status == SessionStatus::Completed
+            })
+            .collect();
+        if let Some(last) = held.last() {
+            let notes = store.session_notes(&[last.id]).await?;
+            if !notes.iter().any(|n| n.author == actor.user.id) {
+                let school = store.school(programme.referral.school_id).await?;
+                let tz: Tz = school.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                note_due = Some((last.id, when(last, &school.slug, tz)));
+            }
+        }
+    }
+    Ok(Some(StudentSummary {
+        referral_id: referral,
+        check_in: check_in.flatten(),
+        note_due,
+        to_agree,
+    }))
+}
+
+/// How many of a school's running programmes have a review due within a
+/// week (or overdue): the latest review's next date, else the referral's
+/// review date.
+pub async fn reviews_due(store: &Store, school: Uuid) -> Result<usize> {
+    let running: Vec<Referral> = store
+        .referrals_at(school)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                ReferralStatus::Matched | ReferralStatus::Active | ReferralStatus::Review
+            )
+        })
+        .collect();
+    let ids: Vec<Uuid> = running.iter().map(|r| r.id).collect();
+    let latest = store.latest_reviews(&ids).await?;
+    let school_row = store.school(school).await?;
+    let tz: Tz = school_row.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let soon =
+        Utc::now().with_timezone(&tz).date_naive() + chrono::Duration::days(super::REMIND_DAYS);
+    Ok(running
+        .iter()
+        .filter(|r| {
+            let due = match latest.get(&r.id) {
+                Some(next) => *next,
+                None => r.review_date,
+            };
+            due.is_some_and(|d| d <= soon)
+        })
+        .count())
+}

@@ -256,15 +256,15 @@ impl Store {
             .bind(referral)
             .fetch_all(pool)
             .await)?;
-        let progress: Vec<(Uuid, Uuid, Option<Uuid>, String, DateTime<Utc>)> =
-            on_pool!(self, |pool| sqlx::query_as(
-                "SELECT p.target_id, p.by_user, p.session_id, p.note, p.at FROM record_progress p \
+        type ProgressRow = (Uuid, Uuid, Option<Uuid>, String, DateTime<Utc>);
+        let progress: Vec<ProgressRow> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT p.target_id, p.by_user, p.session_id, p.note, p.at FROM record_progress p \
                  JOIN record_targets t ON t.id = p.target_id \
                  WHERE t.referral_id = $1 ORDER BY p.at, p.id"
-            )
-            .bind(referral)
-            .fetch_all(pool)
-            .await)?;
+        )
+        .bind(referral)
+        .fetch_all(pool)
+        .await)?;
         let mut names: HashMap<Uuid, String> = HashMap::new();
         let mut by_target: HashMap<Uuid, Vec<Progress>> = HashMap::new();
         for (target, by_user, session_id, note, at) in progress {
@@ -528,6 +528,34 @@ impl Store {
                 by_name: self.user(by_user).await?.full_name(),
                 at,
             });
+        }
+        Ok(out)
+    }
+
+    /// For each of these programmes that has been reviewed, the next
+    /// review its latest review set (`None` when it set none).
+    pub async fn latest_reviews(
+        &self,
+        referrals: &[Uuid],
+    ) -> Result<HashMap<Uuid, Option<NaiveDate>>> {
+        let mut out = HashMap::new();
+        for chunk in referrals.chunks(crate::store::IN_LIST_MAX) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "SELECT referral_id, next_review FROM record_reviews WHERE referral_id IN ({}) ORDER BY at",
+                crate::store::placeholders(1, chunk.len())
+            );
+            let rows: Vec<(Uuid, Option<NaiveDate>)> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            // Oldest first, so the latest is left standing.
+            out.extend(rows);
         }
         Ok(out)
     }

@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 mod booking;
+mod certificates;
 mod messaging;
 mod people;
 mod websocket;
@@ -159,7 +160,13 @@ fn none(_: usize) -> Body {
 
 /// Every row, in the order of the data flow.
 fn matrix() -> Vec<Row> {
-    [people::PEOPLE, booking::BOOKING, messaging::MESSAGING].concat()
+    [
+        people::PEOPLE,
+        booking::BOOKING,
+        messaging::MESSAGING,
+        certificates::CERTIFICATES,
+    ]
+    .concat()
 }
 
 #[test]
@@ -273,6 +280,8 @@ struct Setup {
     /// teacher.b's calendar feed: teacher.b is no caller, so no row
     /// regenerates it.
     feed_file: String,
+    /// The code of a certificate issued to mentor.a, for `{code}`.
+    certificate_code: String,
 }
 
 async fn set_up(app: &TestApp, world: &World) -> Setup {
@@ -339,12 +348,22 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
             .1
     );
     let match_id = app.store.session(session_now).await.unwrap().match_id;
+    // A session mentor.a delivered last week, so a certificate can be
+    // issued (and one already has been, to download and check).
+    app.past_sessions(world, &[(7, true)]).await;
+    let certificate_code =
+        mentorbridge::certificates::issue(&app.store, &world.mentor_a, &world.coord_a)
+            .await
+            .unwrap()
+            .code
+            .to_string();
     Setup {
         mentee,
         referral,
         session_now,
         match_id,
         feed_file,
+        certificate_code,
     }
 }
 
@@ -518,7 +537,8 @@ async fn prepare(
         .path
         .replace("{session_id}", &setup.session_now.to_string())
         .replace("{match_id}", &setup.match_id.to_string())
-        .replace("{referral_id}", &setup.referral.to_string());
+        .replace("{referral_id}", &setup.referral.to_string())
+        .replace("{code}", &setup.certificate_code);
     out
 }
 

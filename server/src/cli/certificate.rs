@@ -74,6 +74,9 @@ pub(super) async fn run(ctx: &Context, args: CertificateArgs) -> anyhow::Result<
     let store = ctx.open(&args.db).await?;
     let mentor = account(&store, "--mentor", &args.mentor).await?;
     let signer = signer(&store, &args, &mentor).await?;
+    let mut certificate = mentorbridge::certificates::prepare(&store, &mentor, &signer)
+        .await
+        .map_err(|e| flagged(user_error(e)))?;
     let base_url = match args
         .public_url
         .clone()
@@ -87,9 +90,6 @@ pub(super) async fn run(ctx: &Context, args: CertificateArgs) -> anyhow::Result<
             format!("http://{DEFAULT_BIND}")
         }
     };
-    let mut certificate = mentorbridge::certificates::prepare(&store, &mentor, &signer)
-        .await
-        .map_err(|e| flagged(user_error(e)))?;
     let pdf =
         mentorbridge::certificates::pdf::render(&certificate, &base_url).map_err(user_error)?;
     let part = part_path(&args.out)?;
@@ -117,9 +117,10 @@ pub(super) async fn run(ctx: &Context, args: CertificateArgs) -> anyhow::Result<
     }
     let p = &certificate.printed;
     say!(
-        "{}: {} sessions, {}, {} to {}; signed by {}",
+        "{}: {} session{}, {}, {} to {}; signed by {}",
         p.mentor,
         p.sessions,
+        if p.sessions == 1 { "" } else { "s" },
         p.hours_text(),
         p.first_date,
         p.last_date,

@@ -98,10 +98,10 @@ fn ink() -> rgb::Color {
     rgb::Color::new(0x1d, 0x26, 0x33)
 }
 fn muted() -> rgb::Color {
-    rgb::Color::new(0x55, 0x60, 0x70)
+    rgb::Color::new(0x5b, 0x64, 0x75)
 }
 fn accent() -> rgb::Color {
-    rgb::Color::new(0x1f, 0x5f, 0x8b)
+    rgb::Color::new(0x1f, 0x5f, 0xbf)
 }
 
 /// Draws on one page, keeping the line the text has reached.

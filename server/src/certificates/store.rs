@@ -60,9 +60,8 @@ impl Store {
         let minutes = i32::try_from(p.minutes).unwrap_or(i32::MAX);
         let (first, last): (NaiveDate, NaiveDate) = (p.first_date, p.last_date);
         for _ in 0..3 {
-            let inserted =
-                on_pool!(self, |pool| {
-                    sqlx::query(
+            let inserted = on_pool!(self, |pool| {
+                sqlx::query(
                 "INSERT INTO certificates (id, code, mentor_id, school_id, signed_by, issued_at, \
                  sessions, minutes, first_date, last_date, printed) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -81,7 +80,7 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
-                });
+            });
             match inserted {
                 Ok(_) => return Ok(()),
                 Err(e) if code_taken(&e) => certificate.code = VerificationCode::generate(),

@@ -369,13 +369,25 @@ fn mentor_school(mentor: &User) -> Result<Uuid> {
 }
 
 /// Checks that `signer` may sign for a mentor of `school`: one of its
-/// coordinators, with an address an assessor can write to. Returns it.
+/// coordinators, whose account is on, with an address an assessor can
+/// write to. Returns the address.
 fn signer_email(signer: &User, school: &School) -> Result<String> {
     if signer.role != Role::Coordinator || signer.school_id != Some(school.id) {
         return Err(Error::invalid(
             "signed_by",
             format!(
                 "{} ({}) is not a coordinator at {}: a coordinator of the mentor's school signs",
+                signer.full_name(),
+                signer.username,
+                school.name
+            ),
+        ));
+    }
+    if signer.disabled_at.is_some() {
+        return Err(Error::invalid(
+            "signed_by",
+            format!(
+                "{} ({})'s account is turned off; a coordinator who is still at {} signs",
                 signer.full_name(),
                 signer.username,
                 school.name
@@ -518,7 +530,7 @@ pub async fn demo_certificates(store: &Store) -> Result<usize> {
             .await?;
         let Some(signer) = people
             .iter()
-            .find(|u| u.role == Role::Coordinator && u.email.is_some())
+            .find(|u| u.role == Role::Coordinator && u.email.is_some() && u.disabled_at.is_none())
         else {
             continue;
         };
@@ -640,6 +652,73 @@ mod tests {
         assert!(
             activity(3, &["A".into(), "B".into(), "C".into()])
                 .contains("3 younger students at A, B and C")
+        );
+    }
+
+    #[test]
+    fn only_a_coordinator_of_the_school_with_an_address_and_an_account_that_is_on_signs() {
+        let school = School {
+            id: Uuid::new_v4(),
+            slug: "hillside".into(),
+            name: "Hillside Academy".into(),
+            time_zone: "Europe/London".into(),
+            country: "GB".into(),
+            region: None,
+            created_at: Utc::now(),
+        };
+        let coordinator = User {
+            id: Uuid::new_v4(),
+            school_id: Some(school.id),
+            username: "rpatel".into(),
+            role: Role::Coordinator,
+            given_name: "Rachel".into(),
+            family_name: "Patel".into(),
+            year_group: None,
+            kind: None,
+            subjects: Vec::new(),
+            created_at: Utc::now(),
+            student_ref: None,
+            has_password: true,
+            email: Some("rpatel@hillside.example".into()),
+            disabled_at: None,
+        };
+        assert_eq!(
+            signer_email(&coordinator, &school).unwrap(),
+            "rpatel@hillside.example"
+        );
+        let refused = |u: &User| signer_email(u, &school).unwrap_err();
+        let teacher = User {
+            role: Role::Teacher,
+            ..coordinator.clone()
+        };
+        assert!(
+            refused(&teacher)
+                .to_string()
+                .contains("is not a coordinator at Hillside Academy")
+        );
+        let elsewhere = User {
+            school_id: Some(Uuid::new_v4()),
+            ..coordinator.clone()
+        };
+        assert_eq!(refused(&elsewhere).field(), Some("signed_by"));
+        let no_address = User {
+            email: Some("  ".into()),
+            ..coordinator.clone()
+        };
+        assert!(
+            refused(&no_address)
+                .to_string()
+                .contains("has no email address")
+        );
+        let off = User {
+            disabled_at: Some(Utc::now()),
+            ..coordinator.clone()
+        };
+        assert!(refused(&off).to_string().contains("turned off"));
+        // A mentor is a student who mentors.
+        assert_eq!(
+            mentor_school(&coordinator).unwrap_err().field(),
+            Some("mentor")
         );
     }
 }

@@ -52,10 +52,13 @@ async fn signer(store: &Store, args: &CertificateArgs, mentor: &User) -> anyhow:
     let Some(school) = mentor.school_id else {
         bail!("--mentor: `{}` belongs to no school", mentor.username);
     };
-    let coordinators = store
+    let coordinators: Vec<User> = store
         .users_at_school(school, &[Role::Coordinator])
         .await
-        .map_err(user_error)?;
+        .map_err(user_error)?
+        .into_iter()
+        .filter(|u| u.disabled_at.is_none())
+        .collect();
     match &coordinators[..] {
         [one] => Ok(one.clone()),
         [] => bail!("--signed-by: the mentor's school has no coordinator to sign; name one"),

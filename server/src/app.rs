@@ -225,6 +225,8 @@ fn all_routes() -> Routes {
     let routes = crate::safeguarding::pages::routes(routes);
     let routes = crate::record::http::routes(routes);
     let routes = crate::record::pages::routes(routes);
+    let routes = crate::certificates::http::routes(routes);
+    let routes = crate::certificates::pages::routes(routes);
     let routes = partnerships::http::routes(routes);
     partnerships::pages::routes(routes)
 }

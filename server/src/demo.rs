@@ -149,6 +149,7 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
         // supervising teachers get the invites themselves.
         let rpatel = as_user(store, "rpatel").await?;
         store.set_digest(rpatel.user.id, true).await?;
+        crate::certificates::demo_certificates(store).await?;
     }
     Ok(logins)
 }

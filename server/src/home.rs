@@ -44,6 +44,9 @@ struct HomePage {
     next: Vec<crate::booking::listing::Row>,
     /// A student's unread messages, over all their threads.
     unread: Option<i64>,
+    /// A mentor's newest volunteering certificate: its code and the date
+    /// it was signed.
+    certificate: Option<(String, String)>,
     /// For a safeguarding lead: held messages waiting, and new concerns.
     held: Option<usize>,
     new_concerns: Option<usize>,
@@ -73,6 +76,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         subjects: actor.user.subjects.join(", "),
         next: Vec::new(),
         unread: None,
+        certificate: None,
         held: None,
         new_concerns: None,
         record: None,
@@ -83,6 +87,9 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
     }
     if let Some(school_id) = actor.school_id() {
         page.school_name = Some(store.school(school_id).await?.name);
+        // What the page shows is what the policy lets this person see;
+        // `allowed` asks without logging a refusal for every student's visit.
+        let may = |action| allowed(actor.role(), Some(school_id), action);
         if actor.role() == Role::Student {
             page.next = store.students_next(&actor.user, NEXT_SESSIONS).await?;
             // A call a teacher has ended is over: nothing to join.
@@ -95,10 +102,23 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
             let threads = crate::messaging::threads::threads_of(store, &actor).await?;
             page.unread = Some(threads.iter().map(|t| t.unread).sum());
             page.record = crate::record::programme::student_summary(store, &actor).await?;
+            if actor.user.kind == Some(StudentKind::Mentor)
+                && may(Action::ViewCertificates {
+                    school: school_id,
+                    own: true,
+                })
+            {
+                page.certificate = store
+                    .certificates_of(actor.user.id)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .map(|c| {
+                        let signed = crate::certificates::Printed::date_text(c.printed.signed_on);
+                        (c.code.to_string(), signed)
+                    });
+            }
         }
-        // What the page shows is what the policy lets this person see;
-        // `allowed` asks without logging a refusal for every student's visit.
-        let may = |action| allowed(actor.role(), Some(school_id), action);
         if may(Action::ViewStudents { school: school_id }) {
             let people = store.users_at_school(school_id, &Role::ALL).await?;
             page.mentors = people

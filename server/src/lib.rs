@@ -51,7 +51,8 @@
 //! - [`booking`]: approved matches become series of sessions that claim
 //!   students, iPads and supervisors; `listing` shapes the Sessions page's
 //!   rows; its store has `book`, `listing` (a page of sessions in a fixed
-//!   number of queries), `names` and `settle`.
+//!   number of queries), `names`, `settle` and `delivered` (a mentor's
+//!   delivered sessions, counted by `booking::delivered_minutes`).
 //! - [`invites`]: iCalendar output: `series` (a pair's sessions as one
 //!   recurring event, with its `VTIMEZONE`) written by `ics`, `copies`
 //!   (what each recipient's calendar holds, and which one message a change
@@ -70,6 +71,10 @@
 //!   in-memory `Moderator` and the hub's chat filter, each school's word
 //!   list and rules, the review of held messages, concerns, and the record
 //!   of staff reads.
+//! - [`certificates`]: mentors' volunteering certificates: what a mentor
+//!   delivered (booking's `delivered_minutes`) signed by a coordinator, a
+//!   PDF (`pdf`, krilla with DejaVu Sans embedded) and a public page that
+//!   checks a certificate's code and shows nothing else.
 //! - [`home`]: each role's landing page, drawn from the domains above.
 //! - [`demo`]: the demo data behind `mentorbridge demo`.
 //!
@@ -142,6 +147,8 @@ pub mod messaging;
 pub mod safeguarding;
 
 pub mod record;
+
+pub mod certificates;
 
 pub mod home;
 

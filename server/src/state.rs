@@ -36,6 +36,8 @@ pub struct AppState {
     pub gate: Arc<crate::net::Gate>,
     /// Relay credentials minted for each person's pre-call checks.
     pub precall_ice_limiter: Arc<crate::auth::rate_limit::PerPerson>,
+    /// Codes checked on the public certificate page, per address.
+    pub certificate_checks: Arc<crate::auth::rate_limit::PerAddress>,
     /// The signalling rooms (served at `/ws`).
     pub hub: Hub,
     /// Signs join tokens (the hub checks them with the same secret).
@@ -75,6 +77,10 @@ impl AppState {
             gate,
             precall_ice_limiter: Arc::new(crate::auth::rate_limit::PerPerson::new(
                 crate::attendance::PRECALL_CHECKS_PER_TEN_MINUTES,
+                std::time::Duration::from_secs(600),
+            )),
+            certificate_checks: Arc::new(crate::auth::rate_limit::PerAddress::new(
+                crate::certificates::CHECKS_PER_TEN_MINUTES,
                 std::time::Duration::from_secs(600),
             )),
             hub: signalling.hub,

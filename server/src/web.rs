@@ -156,6 +156,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "referral" => Some("Referral updated."),
         "mentor" => Some("Mentor updated."),
         "cleared" => Some("Mentor cleared. They can now be matched."),
+        "certificate" => Some(
+            "Certificate issued in your name. Download the PDF below; the mentor can download it from their home page too.",
+        ),
         "closure" => Some(
             "Closure added. Slots on those days are gone, and sessions booked on them are cancelled.",
         ),

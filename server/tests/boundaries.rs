@@ -67,6 +67,7 @@ const TABLES: &[(&str, &str)] = &[
     ("record_reviews", "record"),
     ("record_exits", "record"),
     ("record_feedback", "record"),
+    ("certificates", "certificates"),
 ];
 
 /// The domain a source file belongs to, or `None` for the shared parts

@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 mod booking;
+mod certificates;
 mod messaging;
 mod people;
 mod record;
@@ -172,6 +173,7 @@ fn matrix() -> Vec<Row> {
         booking::BOOKING,
         messaging::MESSAGING,
         record::RECORD,
+        certificates::CERTIFICATES,
     ]
     .concat()
 }
@@ -291,6 +293,8 @@ struct Setup {
     programme: uuid::Uuid,
     /// A session of theirs held two days ago, for the note rows.
     held: uuid::Uuid,
+    /// The code of a certificate issued to mentor.a, for `{code}`.
+    certificate_code: String,
 }
 
 async fn set_up(app: &TestApp, world: &World) -> Setup {
@@ -358,6 +362,15 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
             .1
     );
     let match_id = app.store.session(session_now).await.unwrap().match_id;
+    // A session mentor.a delivered last week, so a certificate can be
+    // issued (and one already has been, to download and check).
+    app.past_sessions(world, &[(7, true)]).await;
+    let certificate_code =
+        mentorbridge::certificates::issue(&app.store, &world.mentor_a, &world.coord_a)
+            .await
+            .unwrap()
+            .code
+            .to_string();
     Setup {
         mentee,
         referral,
@@ -366,6 +379,7 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
         feed_file,
         programme,
         held,
+        certificate_code,
     }
 }
 
@@ -555,7 +569,8 @@ async fn prepare(
         .path
         .replace("{session_id}", &setup.session_now.to_string())
         .replace("{match_id}", &setup.match_id.to_string())
-        .replace("{referral_id}", &setup.referral.to_string());
+        .replace("{referral_id}", &setup.referral.to_string())
+        .replace("{code}", &setup.certificate_code);
     out
 }
 

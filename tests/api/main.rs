@@ -7,6 +7,7 @@ mod bookings;
 mod calendar;
 mod calendar_changes;
 mod calls;
+mod certificates;
 mod hardening;
 mod health;
 mod invites;

@@ -302,6 +302,73 @@ impl TestApp {
         self.store.session(session.id).await.unwrap()
     }
 
+    /// Sessions of the world's approved match in the past, settled from
+    /// what the signalling saw: one for each `(days_ago, both_came)`,
+    /// booked in the pair's next slot moved back `days_ago` days (its
+    /// local dates with it), joined by the mentor and, when `both_came`,
+    /// the mentee. So each is `completed` (delivered) or `missed`. Returns
+    /// them as settled.
+    pub async fn past_sessions(
+        &self,
+        world: &World,
+        sessions: &[(i64, bool)],
+    ) -> Vec<mentorbridge::booking::Session> {
+        use chrono::{Duration, Utc};
+        use mentorbridge_signalling::hub::RoomEvent;
+        use mentorbridge_signalling::token::CallRole;
+        let record = self
+            .store
+            .partnership_matches(world.partnership.id)
+            .await
+            .unwrap()
+            .remove(0);
+        let today = Utc::now().date_naive();
+        let template = mentorbridge::calendar::store::partnership_slots(
+            &self.store,
+            &world.partnership,
+            today,
+            today + Duration::days(14),
+        )
+        .await
+        .unwrap()
+        .alignment
+        .slots
+        .remove(0);
+        let mut booked = Vec::new();
+        for &(days_ago, both_came) in sessions {
+            let mut slot = template.clone();
+            let back = Duration::days(days_ago);
+            slot.start_utc -= back;
+            slot.end_utc -= back;
+            for end in slot.schools.values_mut() {
+                end.date -= back;
+            }
+            let session = self.store.book_session(&record, &slot).await.unwrap();
+            let mut came = vec![(record.mentor_id, CallRole::Mentor)];
+            if both_came {
+                came.push((record.mentee_id, CallRole::Mentee));
+            }
+            for (user, role) in came {
+                self.store
+                    .record_room_event(&RoomEvent::Joined {
+                        session: session.id,
+                        user,
+                        role,
+                        at: session.starts_at,
+                    })
+                    .await
+                    .unwrap();
+            }
+            booked.push(session.id);
+        }
+        self.store.settle_sessions(Utc::now()).await.unwrap();
+        let mut settled = Vec::new();
+        for id in booked {
+            settled.push(self.store.session(id).await.unwrap());
+        }
+        settled
+    }
+
     /// The slot policy [`TestApp::ready_to_match`] sets: registration at
     /// both schools, two iPads each, teacher.a and coord.b supervising.
     pub async fn matching_policy(&self, world: &World) {

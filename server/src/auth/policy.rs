@@ -155,6 +155,20 @@ pub enum Action<'a> {
     ManageRecordIdentifiers { school: Uuid },
     /// See the list of a school's mentees' records.
     ViewRecords { school: Uuid },
+    /// Issue a volunteering certificate, signed in one's own name, to a
+    /// mentor of a school.
+    IssueCertificate {
+        /// The mentor's school.
+        school: Uuid,
+    },
+    /// List and download the certificates issued to a mentor of a school.
+    /// (Checking one by its code is public: the verification page.)
+    ViewCertificates {
+        /// The mentor's school.
+        school: Uuid,
+        /// Whether the mentor is the one asking.
+        own: bool,
+    },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
@@ -258,6 +272,10 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (SafeguardingLead, NameDeputies { school }) => at(school),
         (Coordinator, ManageRecordIdentifiers { school }) => at(school),
         (Coordinator | Teacher | SafeguardingLead, ViewRecords { school }) => at(school),
+        // The coordinator signs as the mentor's assessor, so it is theirs
+        // alone to issue; the mentor keeps their own certificates.
+        (Coordinator, IssueCertificate { school } | ViewCertificates { school, .. }) => at(school),
+        (Student, ViewCertificates { school, own: true }) => at(school),
 
         _ => false,
     }
@@ -647,5 +665,24 @@ mod tests {
         );
         assert!(watches_by_school(Role::SafeguardingLead));
         assert!(!watches_by_school(Role::Coordinator));
+    }
+
+    #[test]
+    fn a_coordinator_issues_certificates_and_a_mentor_downloads_only_their_own() {
+        let (mine, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let issue = Action::IssueCertificate { school: mine };
+        let view = |own| Action::ViewCertificates { school: mine, own };
+        assert!(allowed(Role::Coordinator, Some(mine), issue));
+        assert!(allowed(Role::Coordinator, Some(mine), view(false)));
+        assert!(!allowed(Role::Coordinator, Some(other), issue));
+        assert!(!allowed(Role::Coordinator, Some(other), view(false)));
+        for role in [Role::Teacher, Role::SafeguardingLead, Role::Student] {
+            assert!(!allowed(role, Some(mine), issue), "{role}");
+            assert!(!allowed(role, Some(mine), view(false)), "{role}");
+        }
+        assert!(allowed(Role::Student, Some(mine), view(true)));
+        assert!(!allowed(Role::Student, Some(other), view(true)));
+        assert!(!allowed(Role::Admin, None, issue));
+        assert!(!allowed(Role::Admin, None, view(false)));
     }
 }

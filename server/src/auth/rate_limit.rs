@@ -331,3 +331,34 @@ impl PerPerson {
         })
     }
 }
+
+/// At most a few of something per client address in a period (checking
+/// certificate codes on the public page, where nobody is signed in): a
+/// burst of `n`, then one more each `period / n`.
+#[derive(Debug)]
+pub struct PerAddress(governor::DefaultKeyedRateLimiter<IpAddr>);
+
+impl PerAddress {
+    pub fn new(n: std::num::NonZeroU32, period: Duration) -> Self {
+        let quota = governor::Quota::with_period(period / n.get())
+            .unwrap_or_else(|| governor::Quota::per_second(n))
+            .allow_burst(n);
+        PerAddress(governor::RateLimiter::keyed(quota))
+    }
+
+    /// Counts one for `addr` (an unknown address counts as one address),
+    /// or says how long until it may.
+    pub fn check(&self, addr: Option<IpAddr>) -> crate::error::Result<()> {
+        use governor::clock::Clock;
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
+        let key = addr.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        self.0.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            crate::error::Error::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+}

@@ -118,20 +118,6 @@ pub struct Session {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Session {
-    /// Minutes of mentoring this session delivered: its booked length once
-    /// attendance has settled it `completed` (both students were there, by
-    /// the signalling or a correction), else none. Every count of hours
-    /// delivered (the record, reports, certificates) is this one rule.
-    pub fn delivered_minutes(&self) -> i64 {
-        if self.status == SessionStatus::Completed {
-            (self.ends_at - self.starts_at).num_minutes()
-        } else {
-            0
-        }
-    }
-}
-
 /// The names a session may show: first names and school names only, never
 /// a surname or contact detail of a student at the other school.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -142,6 +128,28 @@ pub struct SessionNames {
     /// The mentor's given name.
     pub mentor: String,
     pub mentor_school: String,
+}
+
+/// The status of a *delivered* session: one that took place, as attendance
+/// settled it (both students were present, by what the signalling saw or
+/// by a teacher's correction). Reports, certificates and anything else
+/// that counts mentoring delivered count these and only these.
+pub const DELIVERED: SessionStatus = SessionStatus::Completed;
+
+/// The minutes of mentoring `session` delivered: its booked length
+/// (`ends_at - starts_at`) when its status is [`DELIVERED`], else none.
+///
+/// The booked length, not the minutes anyone was connected: a session is
+/// timetabled, supervised and counted as a whole, as a lesson is, and the
+/// connection times the signalling records are partial (an iPad that
+/// dropped and rejoined, or a correction with no minutes given). This is
+/// the one definition of hours delivered; reports use it too.
+pub fn delivered_minutes(session: &Session) -> i64 {
+    if session.status == DELIVERED {
+        (session.ends_at - session.starts_at).num_minutes().max(0)
+    } else {
+        0
+    }
 }
 
 /// What booking a series did.
@@ -431,5 +439,38 @@ mod tests {
             assert_eq!(Claim::parse(&claim.to_stored()), Some(claim));
         }
         assert_eq!(Claim::parse("room:1"), None);
+    }
+
+    #[test]
+    fn only_completed_sessions_deliver_minutes_and_they_deliver_their_booked_length() {
+        let start: DateTime<Utc> = "2026-11-02T08:40:00Z".parse().unwrap();
+        let session = |status| Session {
+            id: Uuid::nil(),
+            match_id: Uuid::nil(),
+            partnership_id: Uuid::nil(),
+            mentee_id: Uuid::nil(),
+            mentor_id: Uuid::nil(),
+            uid: "session-1".into(),
+            series_uid: "session-1".into(),
+            recurrence_at: start,
+            sequence: 0,
+            starts_at: start,
+            ends_at: start + chrono::Duration::minutes(25),
+            slot_key: String::new(),
+            local: BTreeMap::new(),
+            status,
+            reason: None,
+            supervisors: Vec::new(),
+            updated_at: start,
+        };
+        assert_eq!(delivered_minutes(&session(SessionStatus::Completed)), 25);
+        for status in [
+            SessionStatus::Scheduled,
+            SessionStatus::Moved,
+            SessionStatus::Cancelled,
+            SessionStatus::Missed,
+        ] {
+            assert_eq!(delivered_minutes(&session(status)), 0, "{status:?}");
+        }
     }
 }

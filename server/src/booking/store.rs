@@ -2,11 +2,13 @@
 //! `session_claims`. Reading and cancelling sessions live here; booking and
 //! moving them (which take claims) in `book`, restoring a cancelled one and
 //! booking a pair again in `restore`, the sessions a calendar change takes
-//! in `change`, the display names of a list of sessions in `names`, and a
-//! page of sessions in [`listing`].
+//! in `change`, the display names of a list of sessions in `names`, the
+//! sessions a mentor delivered in `delivered`, and a page of sessions in
+//! [`listing`].
 
 mod book;
 mod change;
+mod delivered;
 pub mod listing;
 mod names;
 mod restore;

@@ -15,6 +15,7 @@
 //! - [`partnership`]: `partnership add`, `partnership policy`.
 //! - [`import`]: `import roster`, `import term-dates`, `import bells`.
 //! - [`slots`], [`matching`], [`sessions`]: `slots`, `match`, `sessions`.
+//! - [`certificate`]: `certificate` (a mentor's volunteering certificate as a PDF).
 
 /// Prints a line to standard output, as `println!` does, except that a
 /// reader that has gone (`mentorbridge … | head`) ends the program quietly
@@ -25,6 +26,7 @@ macro_rules! say {
     };
 }
 
+mod certificate;
 mod import;
 mod matching;
 mod messages;
@@ -91,6 +93,9 @@ enum Command {
     /// A school's own word list, and checking messages as the server does.
     #[command(subcommand)]
     Messages(messages::MessagesCommand),
+    /// Issue a mentor's volunteering certificate (sessions and hours
+    /// delivered, signed by a coordinator) and write it as a PDF.
+    Certificate(certificate::CertificateArgs),
 }
 
 // Which database a command works on.
@@ -172,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sessions(args) => sessions::run(&ctx, args).await,
         Command::Match(args) => matching::run(&ctx, args).await,
         Command::Messages(command) => messages::run(&ctx, command).await,
+        Command::Certificate(args) => certificate::run(&ctx, args).await,
     }
 }
 

@@ -169,6 +169,29 @@ impl Store {
             .await)?;
         rows.into_iter().map(MatchRecord::try_from).collect()
     }
+
+    /// The matches `ids` name, whatever their status now (a match that has
+    /// ended still says which referral its sessions served).
+    pub async fn matches_by_id(&self, ids: &[Uuid]) -> Result<Vec<MatchRecord>> {
+        let mut records = Vec::new();
+        for chunk in ids.chunks(crate::store::IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT {MATCH_COLUMNS} FROM matches WHERE id IN ({}) ORDER BY approved_at, id",
+                crate::store::placeholders(1, chunk.len())
+            );
+            let rows: Vec<MatchRow> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            for row in rows {
+                records.push(MatchRecord::try_from(row)?);
+            }
+        }
+        Ok(records)
+    }
 }
 
 /// A proposal made under the old rules (or replaced by a new run) must not

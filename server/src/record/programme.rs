@@ -176,9 +176,9 @@ pub async fn record(store: &Store, actor: &Actor, programme: &Programme) -> Resu
         } else {
             (None, None)
         };
-        if s.status == SessionStatus::Completed {
+        if s.status == crate::booking::DELIVERED {
             delivered_sessions += 1;
-            delivered_minutes += s.delivered_minutes();
+            delivered_minutes += crate::booking::delivered_minutes(s);
         }
         let begun = s.starts_at <= now && s.status != SessionStatus::Cancelled;
         let may_note = begun

@@ -1,6 +1,8 @@
 //! The school's Mentors page: each mentor's readiness, and the forms that
 //! set a profile (offers and free periods written as text), record
-//! training and clear a mentor.
+//! training and clear a mentor, and the button that issues a mentor's
+//! volunteering certificate (the certificates domain's, signed by the
+//! coordinator who presses it).
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
@@ -21,6 +23,7 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/school/mentors/{user_id}/profile", profile_submit)
         .post("/school/mentors/{user_id}/training", training_submit)
         .post("/school/mentors/{user_id}/clearance", clearance_submit)
+        .post("/school/mentors/{user_id}/certificate", certificate_submit)
 }
 
 /// A mentor as a row on the page, with their offers and free periods as text.
@@ -30,6 +33,16 @@ pub struct MentorRow {
     pub offers_text: String,
     /// "A Mon TUT; * Thu TUT".
     pub free_text: String,
+    /// Their newest volunteering certificate, if they have one.
+    pub certificate: Option<CertificateLine>,
+}
+
+/// A mentor's newest certificate, as the Mentors page mentions it.
+pub struct CertificateLine {
+    pub code: String,
+    pub issued_on: String,
+    /// "3 sessions, 1 hour".
+    pub figures: String,
 }
 
 #[derive(askama::Template)]
@@ -39,6 +52,7 @@ struct MentorsPage {
     rows: Vec<MentorRow>,
     can_manage: bool,
     can_clear: bool,
+    can_certify: bool,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -137,6 +151,12 @@ async fn show(
 ) -> Result<MentorsPage> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::ViewStudents { school })?;
+    let can_certify = authorize(actor, Action::IssueCertificate { school }).is_ok();
+    let mut certificates = if can_certify {
+        state.store.latest_certificates(school).await?
+    } else {
+        Default::default()
+    };
     let rows = state
         .store
         .mentor_profiles(school)
@@ -145,6 +165,16 @@ async fn show(
         .map(|p| MentorRow {
             offers_text: offers_text(&p.offers),
             free_text: free_text(&p.free_periods),
+            certificate: certificates.remove(&p.user_id).map(|c| CertificateLine {
+                code: c.code.to_string(),
+                issued_on: crate::certificates::Printed::date_text(c.printed.signed_on),
+                figures: format!(
+                    "{} session{}, {}",
+                    c.printed.sessions,
+                    if c.printed.sessions == 1 { "" } else { "s" },
+                    c.printed.hours_text()
+                ),
+            }),
             profile: p,
         })
         .collect();
@@ -153,6 +183,7 @@ async fn show(
         rows,
         can_manage: authorize(actor, Action::ManageMentor { school }).is_ok(),
         can_clear: authorize(actor, Action::ClearMentor { school }).is_ok(),
+        can_certify,
         notice,
         error,
     })
@@ -254,6 +285,27 @@ async fn clearance_submit(
     authorize(&actor, Action::ClearMentor { school })?;
     let result = state.store.clear_mentor(id, &actor).await;
     after_form(result, "/school/mentors?notice=cleared", |error| {
+        show(&state, &actor, None, Some(error))
+    })
+    .await
+}
+
+/// Issues a certificate signed by the coordinator pressing the button; a
+/// mentor with nothing delivered yet is told so on the page.
+async fn certificate_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let school = state.store.mentor_school(id).await?;
+    authorize(&actor, Action::IssueCertificate { school })?;
+    let result = async {
+        let mentor = state.store.user(id).await?;
+        crate::certificates::issue(&state.store, &mentor, &actor.user).await
+    }
+    .await;
+    let done = format!("/school/mentors?notice=certificate#mentor-{id}");
+    after_form(result, &done, |error| {
         show(&state, &actor, None, Some(error))
     })
     .await

@@ -223,6 +223,10 @@ fn all_routes() -> Routes {
     let routes = crate::messaging::pages::routes(routes);
     let routes = crate::safeguarding::http::routes(routes);
     let routes = crate::safeguarding::pages::routes(routes);
+    let routes = crate::people::groups::http::routes(routes);
+    let routes = crate::people::groups::pages::routes(routes);
+    let routes = crate::reports::http::routes(routes);
+    let routes = crate::reports::pages::routes(routes);
     let routes = partnerships::http::routes(routes);
     partnerships::pages::routes(routes)
 }

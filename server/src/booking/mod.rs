@@ -74,6 +74,16 @@ impl SessionStatus {
     pub fn is_live(self) -> bool {
         matches!(self, SessionStatus::Scheduled | SessionStatus::Moved)
     }
+
+    /// Whether the session counts as mentoring *delivered*: `completed`,
+    /// which settling sets from attendance when both students were
+    /// present. Reports (hours delivered, attendance rate) and mentors'
+    /// certificates use this one definition; the hours of a delivered
+    /// session are its booked length (`ends_at - starts_at`), not the
+    /// minutes anyone was connected.
+    pub fn is_delivered(self) -> bool {
+        self == SessionStatus::Completed
+    }
 }
 
 impl FromStr for SessionStatus {

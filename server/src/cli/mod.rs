@@ -15,6 +15,7 @@
 //! - [`partnership`]: `partnership add`, `partnership policy`.
 //! - [`import`]: `import roster`, `import term-dates`, `import bells`.
 //! - [`slots`], [`matching`], [`sessions`]: `slots`, `match`, `sessions`.
+//! - [`report`]: `report` (a school's, partnership's or group's figures).
 
 /// Prints a line to standard output, as `println!` does, except that a
 /// reader that has gone (`mentorbridge … | head`) ends the program quietly
@@ -29,6 +30,7 @@ mod import;
 mod matching;
 mod messages;
 mod partnership;
+mod report;
 mod school;
 mod serve;
 mod sessions;
@@ -91,6 +93,10 @@ enum Command {
     /// A school's own word list, and checking messages as the server does.
     #[command(subcommand)]
     Messages(messages::MessagesCommand),
+    /// A school's, a partnership's or a group's report: mentors, mentees,
+    /// sessions, hours, attendance, change from baseline to exit, targets
+    /// and feedback, for a range of dates and by term.
+    Report(report::ReportArgs),
 }
 
 // Which database a command works on.
@@ -172,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sessions(args) => sessions::run(&ctx, args).await,
         Command::Match(args) => matching::run(&ctx, args).await,
         Command::Messages(command) => messages::run(&ctx, command).await,
+        Command::Report(args) => report::run(&ctx, args).await,
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Constraint {
     /// No two claims on one resource for overlapping times: an exclusion
     /// constraint on PostgreSQL, a trigger on SQLite.
     SessionClaimOverlap,
+    /// A group of schools' name is unique.
+    GroupName,
 }
 
 /// How SQLite names a constraint in its error message.
@@ -57,7 +59,7 @@ pub enum SqliteSignature {
 
 impl Constraint {
     /// Every known constraint.
-    pub const ALL: [Constraint; 13] = [
+    pub const ALL: [Constraint; 14] = [
         Constraint::SchoolSlug,
         Constraint::UserUsername,
         Constraint::UserStudentRef,
@@ -71,6 +73,7 @@ impl Constraint {
         Constraint::FeedLiveUser,
         Constraint::FeedLiveSchool,
         Constraint::SessionClaimOverlap,
+        Constraint::GroupName,
     ];
 
     /// Its name in the PostgreSQL schema (constraint or unique index).
@@ -89,6 +92,7 @@ impl Constraint {
             Constraint::FeedLiveUser => "calendar_feeds_live_user_key",
             Constraint::FeedLiveSchool => "calendar_feeds_live_school_key",
             Constraint::SessionClaimOverlap => "session_claims_no_overlap",
+            Constraint::GroupName => "school_groups_name_key",
         }
     }
 
@@ -117,6 +121,7 @@ impl Constraint {
             Constraint::FeedLiveUser => Unique("calendar_feeds.user_id, calendar_feeds.label"),
             Constraint::FeedLiveSchool => Unique("calendar_feeds.school_id, calendar_feeds.label"),
             Constraint::SessionClaimOverlap => Trigger("session_claims_no_overlap"),
+            Constraint::GroupName => Unique("school_groups.name"),
         }
     }
 

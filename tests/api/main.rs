@@ -15,6 +15,7 @@ mod mentors;
 mod messaging;
 mod partnerships;
 mod referrals;
+mod reports;
 mod rosters;
 mod schema;
 mod schools;

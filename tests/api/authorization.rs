@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 mod booking;
 mod messaging;
 mod people;
+mod reports;
 mod websocket;
 
 use websocket::upgrade;
@@ -33,16 +34,23 @@ enum Who {
     CoordB,
     MenteeB,
     CoordC,
+    /// The scheme lead of a group that schools A, B and C are invited to
+    /// and A has agreed to join: a row that does not name them proves they
+    /// cannot reach it, pupil-level routes above all.
+    SchemeLead,
 }
 
 use Who::*;
 
 const EVERYONE: &[Who] = &[
-    Anonymous, Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC,
+    Anonymous, Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC, SchemeLead,
 ];
 const SIGNED_IN: &[Who] = &[
-    Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC,
+    Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC, SchemeLead,
 ];
+
+/// The scheme lead's username (made in [`set_up`]).
+const SCHEME_LEAD: &str = "lead.group";
 /// Staff of any school acting on their own school.
 const ANY_STAFF: &[Who] = &[CoordA, TeacherA, DslA, CoordB, CoordC];
 const ANY_COORDINATOR: &[Who] = &[CoordA, CoordB, CoordC];
@@ -125,6 +133,10 @@ enum Fresh {
     /// A new teacher at school A, for `{fresh_staff}` in the body; for
     /// `{user_id}` in the path, already named a deputy.
     Staff,
+    /// The group with schools A, B and C invited again and A agreed, so
+    /// that each coordinator may agree or leave and the group's report has
+    /// A's figures, whatever the rows before did.
+    Group,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -145,6 +157,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.contains("{feed_id}") => Some(Fresh::FeedLink),
         (_, p) if p.contains("deputies") => Some(Fresh::Staff),
         (_, p) if p.ends_with("/disable") || p.ends_with("/enable") => Some(Fresh::Account),
+        (_, p) if p.contains("{group_id}") => Some(Fresh::Group),
         _ => None,
     }
 }
@@ -159,7 +172,13 @@ fn none(_: usize) -> Body {
 
 /// Every row, in the order of the data flow.
 fn matrix() -> Vec<Row> {
-    [people::PEOPLE, booking::BOOKING, messaging::MESSAGING].concat()
+    [
+        people::PEOPLE,
+        booking::BOOKING,
+        messaging::MESSAGING,
+        reports::REPORTS,
+    ]
+    .concat()
 }
 
 #[test]
@@ -204,9 +223,11 @@ fn concrete_path(pattern: &str, world: &World) -> String {
         .replace("{file}", "app.css")
 }
 
+/// The caller's account; `None` for an anonymous caller and for the
+/// scheme lead, who is not in the [`World`] (see [`client_for`]).
 fn user_of(world: &World, who: Who) -> Option<&mentorbridge::people::accounts::User> {
     Some(match who {
-        Anonymous => return None,
+        Anonymous | SchemeLead => return None,
         Admin => &world.admin,
         CoordA => &world.coord_a,
         TeacherA => &world.teacher_a,
@@ -219,7 +240,18 @@ fn user_of(world: &World, who: Who) -> Option<&mentorbridge::people::accounts::U
 }
 
 async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
-    let Some(user) = user_of(world, who) else {
+    let lead = match who {
+        SchemeLead => Some(
+            app.store
+                .user_for_sign_in(SCHEME_LEAD)
+                .await
+                .unwrap()
+                .expect("the scheme lead made in set_up")
+                .0,
+        ),
+        _ => None,
+    };
+    let Some(user) = user_of(world, who).or(lead.as_ref()) else {
         // Anonymous callers hold a sign-in form token, so that a refusal
         // below is the policy speaking, not the CSRF guard.
         let mut client = app.client();
@@ -273,6 +305,8 @@ struct Setup {
     /// teacher.b's calendar feed: teacher.b is no caller, so no row
     /// regenerates it.
     feed_file: String,
+    /// The group of schools the scheme lead leads.
+    group: uuid::Uuid,
 }
 
 async fn set_up(app: &TestApp, world: &World) -> Setup {
@@ -339,13 +373,34 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
             .1
     );
     let match_id = app.store.session(session_now).await.unwrap().match_id;
+    let group = add_scheme_lead(app).await;
     Setup {
         mentee,
         referral,
         session_now,
         match_id,
         feed_file,
+        group,
     }
+}
+
+/// A group of schools (none invited yet) and its scheme lead,
+/// [`SCHEME_LEAD`]: the caller [`SchemeLead`] signs in as them.
+async fn add_scheme_lead(app: &TestApp) -> uuid::Uuid {
+    let group = app.store.create_group("Northshire").await.unwrap().id;
+    let lead = mentorbridge::people::accounts::ParsedAccount::scheme_lead(
+        SCHEME_LEAD,
+        PASSWORD,
+        "Lead",
+        "Group",
+        None,
+    )
+    .unwrap()
+    .hash()
+    .await
+    .unwrap();
+    app.store.create_scheme_lead(&lead, group).await.unwrap();
+    group
 }
 
 /// One request's path and the values its body is filled with.
@@ -494,6 +549,18 @@ async fn prepare(
                 .unwrap();
             out.path = out.path.replace("{word}", &word);
         }
+        Some(Fresh::Group) => {
+            for school in [&world.a, &world.b, &world.c] {
+                app.store
+                    .invite_school(setup.group, school.id)
+                    .await
+                    .unwrap();
+            }
+            app.store
+                .agree_to_group(setup.group, world.a.id, world.coord_a.id)
+                .await
+                .unwrap();
+        }
         Some(Fresh::Staff) => {
             let staff = app
                 .add_staff(&world.a, &format!("fresh.staff{n}"), "teacher")
@@ -518,7 +585,8 @@ async fn prepare(
         .path
         .replace("{session_id}", &setup.session_now.to_string())
         .replace("{match_id}", &setup.match_id.to_string())
-        .replace("{referral_id}", &setup.referral.to_string());
+        .replace("{referral_id}", &setup.referral.to_string())
+        .replace("{group_id}", &setup.group.to_string());
     out
 }
 

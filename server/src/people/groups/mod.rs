@@ -237,3 +237,28 @@ pub async fn member_schools(store: &Store, group: Uuid) -> Result<Vec<School>> {
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
+
+/// The demo's scheme: a trust's group with `schools` invited and agreed
+/// (as their coordinators would), and its scheme lead, who signs in with
+/// `password`. Returns the lead's username, for the demo's sign-in list.
+pub async fn seed_demo(store: &Store, schools: &[Uuid], password: &str) -> Result<&'static str> {
+    const LEAD: &str = "jwright";
+    let group = store.create_group("Riverside Learning Trust").await?;
+    for school in schools {
+        store.invite_school(group.id, *school).await?;
+        let coordinator = store
+            .users_at_school(*school, &[Role::Coordinator])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::internal("a demo school without a coordinator"))?;
+        store
+            .agree_to_group(group.id, *school, coordinator.id)
+            .await?;
+    }
+    let lead = ParsedAccount::scheme_lead(LEAD, password, "Jo", "Wright", None)?
+        .hash()
+        .await?;
+    store.create_scheme_lead(&lead, group.id).await?;
+    Ok(LEAD)
+}

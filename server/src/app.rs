@@ -227,6 +227,10 @@ fn all_routes() -> Routes {
     let routes = crate::record::pages::routes(routes);
     let routes = crate::certificates::http::routes(routes);
     let routes = crate::certificates::pages::routes(routes);
+    let routes = crate::people::groups::http::routes(routes);
+    let routes = crate::people::groups::pages::routes(routes);
+    let routes = crate::reports::http::routes(routes);
+    let routes = crate::reports::pages::routes(routes);
     let routes = partnerships::http::routes(routes);
     partnerships::pages::routes(routes)
 }

@@ -145,6 +145,12 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
     }
     if let [hillside, columba] = school_ids[..] {
         logins.extend(seed_partnership(store, hillside, columba).await?);
+        logins.push(DemoLogin {
+            who: "Scheme lead, Riverside Learning Trust (both schools' reports)".into(),
+            username: crate::people::groups::seed_demo(store, &[hillside, columba], DEMO_PASSWORD)
+                .await?
+                .into(),
+        });
         // Hillside's coordinator follows changes by one email a day; the
         // supervising teachers get the invites themselves.
         let rpatel = as_user(store, "rpatel").await?;

@@ -54,6 +54,21 @@ struct HomePage {
     record: Option<crate::record::programme::StudentSummary>,
     /// For the mentee's school's staff: programmes with a review due.
     reviews_due: Option<usize>,
+    /// Whether the school's report is theirs to read (a tile links it).
+    reports: bool,
+    /// For a coordinator: groups of schools waiting for their school's answer.
+    group_invitations: usize,
+    /// For a scheme lead: their group.
+    group: Option<GroupLine>,
+}
+
+/// A scheme lead's group, as their home page shows it.
+pub struct GroupLine {
+    pub name: String,
+    /// Member schools that agreed, by name.
+    pub members: Vec<String>,
+    /// Schools invited that have not answered yet.
+    pub waiting: usize,
 }
 
 /// How many coming sessions a student's home page lists.
@@ -81,7 +96,29 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         new_concerns: None,
         record: None,
         reviews_due: None,
+        reports: false,
+        group_invitations: 0,
+        group: None,
     };
+    if actor.role() == Role::SchemeLead
+        && let Some(group) = actor.user.group_id
+    {
+        let view = crate::people::groups::view(store, &actor, group).await?;
+        page.group = Some(GroupLine {
+            name: view.group.name,
+            members: view
+                .schools
+                .iter()
+                .filter(|m| m.agreed_at.is_some())
+                .map(|m| m.school.name.clone())
+                .collect(),
+            waiting: view
+                .schools
+                .iter()
+                .filter(|m| m.agreed_at.is_none())
+                .count(),
+        });
+    }
     if actor.role() == Role::Admin {
         page.schools = store.list_schools().await?.len();
     }
@@ -151,6 +188,15 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         }
         if may(Action::ViewRecords { school: school_id }) {
             page.reviews_due = Some(crate::record::programme::reviews_due(store, school_id).await?);
+        }
+        page.reports = may(Action::ViewSchoolReport { school: school_id });
+        if may(Action::JoinGroup { school: school_id }) {
+            page.group_invitations = store
+                .memberships_of_school(school_id)
+                .await?
+                .iter()
+                .filter(|m| m.agreed_at.is_none())
+                .count();
         }
         if may(Action::ViewTodaysCalls { school: school_id }) {
             page.calls_today = Some(store.todays_calls(school_id).await?.len());

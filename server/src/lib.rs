@@ -36,7 +36,9 @@
 //!   input rules); [`people::partnerships`]; [`people::rosters`] (`plain` CSV
 //!   and `oneroster` readers; it has no table, and writes accounts through
 //!   their store); [`people::mentors`]; [`people::referrals`] (+ `rules`,
-//!   the referral's checks and life).
+//!   the referral's checks and life); [`people::groups`] (schools gathered
+//!   into a scheme a local authority or a trust runs, joined only with each
+//!   school's consent, and its scheme leads, who belong to no school).
 //! - [`calendar`]: `model` (terms, closures, bell schedules and cycles in
 //!   each school's zone), `import` (CSV and `.ics`), `time` (the one rule
 //!   for local times that do not exist or happen twice), [`calendar::align`]
@@ -75,6 +77,12 @@
 //!   delivered (booking's `delivered_minutes`) signed by a coordinator, a
 //!   PDF (`pdf`, krilla with DejaVu Sans embedded) and a public page that
 //!   checks a certificate's code and shows nothing else.
+//! - [`record`]: the mentoring record (assessments, action plans, notes,
+//!   reviews, exits, feedback); its store's `figures` are the reports'.
+//! - [`reports`]: a school's, a partnership's or a group's figures for any
+//!   range and by term, each family counted by its owner's store; `charts`
+//!   draws them as SVG (plotters); JSON, CSV of every table, and the
+//!   Reports page.
 //! - [`home`]: each role's landing page, drawn from the domains above.
 //! - [`demo`]: the demo data behind `mentorbridge demo`.
 //!
@@ -149,6 +157,7 @@ pub mod safeguarding;
 pub mod record;
 
 pub mod certificates;
+pub mod reports;
 
 pub mod home;
 

@@ -61,6 +61,19 @@ impl Nav {
     }
 
     /// Whether the menu shows administrator links.
+    pub fn is_scheme_lead(&self) -> bool {
+        self.role == Role::SchemeLead
+    }
+
+    /// Whether the reports are in their menu (the policy decides what
+    /// each report shows them).
+    pub fn sees_reports(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Coordinator | Role::SafeguardingLead | Role::SchemeLead
+        )
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -147,6 +160,12 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
             Some("Partnership proposed. The other school's coordinator can now accept it.")
         }
         "accepted" => Some("Partnership accepted."),
+        "group_joined" => Some(
+            "Your school has joined the group. Its scheme leads now see your school's figures (counts and averages, never a pupil) in the group's report.",
+        ),
+        "group_left" => {
+            Some("Your school is out of the group. Its reports no longer include your figures.")
+        }
         "terms" => Some("Term dates imported. The previous term dates were replaced."),
         "bells" => Some("Bell schedule imported."),
         "cycle" => Some("Week cycle saved."),

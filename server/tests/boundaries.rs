@@ -68,6 +68,8 @@ const TABLES: &[(&str, &str)] = &[
     ("record_exits", "record"),
     ("record_feedback", "record"),
     ("certificates", "certificates"),
+    ("school_groups", "people::groups"),
+    ("school_group_members", "people::groups"),
 ];
 
 /// The domain a source file belongs to, or `None` for the shared parts

@@ -20,6 +20,7 @@ mod certificates;
 mod messaging;
 mod people;
 mod record;
+mod reports;
 mod websocket;
 
 use websocket::upgrade;
@@ -35,16 +36,23 @@ enum Who {
     CoordB,
     MenteeB,
     CoordC,
+    /// The scheme lead of a group that schools A, B and C are invited to
+    /// and A has agreed to join: a row that does not name them proves they
+    /// cannot reach it, pupil-level routes above all.
+    SchemeLead,
 }
 
 use Who::*;
 
 const EVERYONE: &[Who] = &[
-    Anonymous, Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC,
+    Anonymous, Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC, SchemeLead,
 ];
 const SIGNED_IN: &[Who] = &[
-    Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC,
+    Admin, CoordA, TeacherA, DslA, MentorA, CoordB, MenteeB, CoordC, SchemeLead,
 ];
+
+/// The scheme lead's username (made in [`set_up`]).
+const SCHEME_LEAD: &str = "lead.group";
 /// Staff of any school acting on their own school.
 const ANY_STAFF: &[Who] = &[CoordA, TeacherA, DslA, CoordB, CoordC];
 const ANY_COORDINATOR: &[Who] = &[CoordA, CoordB, CoordC];
@@ -132,6 +140,10 @@ enum Fresh {
     /// For the one caller allowed to end it, a new running programme to
     /// exit, for `{referral_id}`.
     Programme,
+    /// The group with schools A, B and C invited again and A agreed, so
+    /// that each coordinator may agree or leave and the group's report has
+    /// A's figures, whatever the rows before did.
+    Group,
 }
 
 fn fresh_for(row: &Row) -> Option<Fresh> {
@@ -154,6 +166,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.ends_with("/disable") || p.ends_with("/enable") => Some(Fresh::Account),
         (_, p) if p.contains("{target_id}") => Some(Fresh::Target),
         ("POST", p) if p.ends_with("/{referral_id}/exit") => Some(Fresh::Programme),
+        (_, p) if p.contains("{group_id}") => Some(Fresh::Group),
         _ => None,
     }
 }
@@ -174,6 +187,7 @@ fn matrix() -> Vec<Row> {
         messaging::MESSAGING,
         record::RECORD,
         certificates::CERTIFICATES,
+        reports::REPORTS,
     ]
     .concat()
 }
@@ -220,9 +234,11 @@ fn concrete_path(pattern: &str, world: &World) -> String {
         .replace("{file}", "app.css")
 }
 
+/// The caller's account; `None` for an anonymous caller and for the
+/// scheme lead, who is not in the [`World`] (see [`client_for`]).
 fn user_of(world: &World, who: Who) -> Option<&mentorbridge::people::accounts::User> {
     Some(match who {
-        Anonymous => return None,
+        Anonymous | SchemeLead => return None,
         Admin => &world.admin,
         CoordA => &world.coord_a,
         TeacherA => &world.teacher_a,
@@ -235,7 +251,18 @@ fn user_of(world: &World, who: Who) -> Option<&mentorbridge::people::accounts::U
 }
 
 async fn client_for(app: &TestApp, world: &World, who: Who) -> Client {
-    let Some(user) = user_of(world, who) else {
+    let lead = match who {
+        SchemeLead => Some(
+            app.store
+                .user_for_sign_in(SCHEME_LEAD)
+                .await
+                .unwrap()
+                .expect("the scheme lead made in set_up")
+                .0,
+        ),
+        _ => None,
+    };
+    let Some(user) = user_of(world, who).or(lead.as_ref()) else {
         // Anonymous callers hold a sign-in form token, so that a refusal
         // below is the policy speaking, not the CSRF guard.
         let mut client = app.client();
@@ -295,6 +322,8 @@ struct Setup {
     held: uuid::Uuid,
     /// The code of a certificate issued to mentor.a, for `{code}`.
     certificate_code: String,
+    /// The group of schools the scheme lead leads.
+    group: uuid::Uuid,
 }
 
 async fn set_up(app: &TestApp, world: &World) -> Setup {
@@ -371,6 +400,7 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
             .unwrap()
             .code
             .to_string();
+    let group = add_scheme_lead(app).await;
     Setup {
         mentee,
         referral,
@@ -380,7 +410,27 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
         programme,
         held,
         certificate_code,
+        group,
     }
+}
+
+/// A group of schools (none invited yet) and its scheme lead,
+/// [`SCHEME_LEAD`]: the caller [`SchemeLead`] signs in as them.
+async fn add_scheme_lead(app: &TestApp) -> uuid::Uuid {
+    let group = app.store.create_group("Northshire").await.unwrap().id;
+    let lead = mentorbridge::people::accounts::ParsedAccount::scheme_lead(
+        SCHEME_LEAD,
+        PASSWORD,
+        "Lead",
+        "Group",
+        None,
+    )
+    .unwrap()
+    .hash()
+    .await
+    .unwrap();
+    app.store.create_scheme_lead(&lead, group).await.unwrap();
+    group
 }
 
 /// One request's path and the values its body is filled with.
@@ -529,6 +579,18 @@ async fn prepare(
                 .unwrap();
             out.path = out.path.replace("{word}", &word);
         }
+        Some(Fresh::Group) => {
+            for school in [&world.a, &world.b, &world.c] {
+                app.store
+                    .invite_school(setup.group, school.id)
+                    .await
+                    .unwrap();
+            }
+            app.store
+                .agree_to_group(setup.group, world.a.id, world.coord_a.id)
+                .await
+                .unwrap();
+        }
         Some(Fresh::Staff) => {
             let staff = app
                 .add_staff(&world.a, &format!("fresh.staff{n}"), "teacher")
@@ -570,7 +632,8 @@ async fn prepare(
         .replace("{session_id}", &setup.session_now.to_string())
         .replace("{match_id}", &setup.match_id.to_string())
         .replace("{referral_id}", &setup.referral.to_string())
-        .replace("{code}", &setup.certificate_code);
+        .replace("{code}", &setup.certificate_code)
+        .replace("{group_id}", &setup.group.to_string());
     out
 }
 

@@ -17,6 +17,7 @@ mod messaging;
 mod partnerships;
 mod record;
 mod referrals;
+mod reports;
 mod rosters;
 mod schema;
 mod schools;

@@ -169,11 +169,34 @@ pub enum Action<'a> {
         /// Whether the mentor is the one asking.
         own: bool,
     },
+    /// Make a group of schools (a local authority's or a trust's scheme).
+    CreateGroup,
+    /// List every group of schools.
+    ListGroups,
+    /// Invite a school into a group, and add the group's scheme leads.
+    ManageGroup { group: Uuid },
+    /// See a group, its schools and whether each has agreed to join.
+    ViewGroup { group: Uuid },
+    /// Agree, on a school's behalf, to its figures joining a group's
+    /// reports, or take them out again.
+    JoinGroup {
+        /// The school invited.
+        school: Uuid,
+    },
+    /// See a school's aggregate report (counts and averages, no pupil).
+    ViewSchoolReport { school: Uuid },
+    /// See a partnership's aggregate report.
+    ViewPartnershipReport { partnership: &'a Partnership },
+    /// See a group's aggregate report: its member schools, together and
+    /// one by one, and never a pupil.
+    ViewGroupReport { group: Uuid },
 }
 
 /// Allows the action, or says why not ([`Error::Forbidden`]).
 pub fn authorize(actor: &Actor, action: Action<'_>) -> Result<()> {
-    if allowed(actor.role(), actor.school_id(), action) {
+    if allowed(actor.role(), actor.school_id(), action)
+        || allowed_in_group(actor.role(), actor.user.group_id, action)
+    {
         Ok(())
     } else {
         tracing::info!(user = %actor.user.id, role = %actor.role(), ?action, "denied");
@@ -277,6 +300,33 @@ pub fn allowed(role: Role, own_school: Option<Uuid>, action: Action<'_>) -> bool
         (Coordinator, IssueCertificate { school } | ViewCertificates { school, .. }) => at(school),
         (Student, ViewCertificates { school, own: true }) => at(school),
 
+        // The administrator sets a scheme up (a group, its invitations and
+        // its leads), as it bootstraps a school; it sees no report.
+        (Admin, CreateGroup | ListGroups | ManageGroup { .. } | ViewGroup { .. }) => true,
+        // A school's figures join a group only on its own coordinator's
+        // word: consent is the school's, not the administrator's.
+        (Coordinator, JoinGroup { school }) => at(school),
+        // Reports are counts and averages, but of one school's pupils: the
+        // staff who run the scheme there (not every teacher) see them.
+        (Coordinator | SafeguardingLead, ViewSchoolReport { school }) => at(school),
+        (Coordinator | SafeguardingLead, ViewPartnershipReport { partnership }) => {
+            member(partnership)
+        }
+
+        _ => false,
+    }
+}
+
+/// The group-scoped rule: a scheme lead sees their own group and its
+/// aggregate report, and nothing else (everything school- or
+/// pupil-scoped is denied by [`allowed`], where a scheme lead has no
+/// school). Free of I/O, like [`allowed`].
+pub fn allowed_in_group(role: Role, own_group: Option<Uuid>, action: Action<'_>) -> bool {
+    let ours = |group: Uuid| own_group == Some(group);
+    match (role, action) {
+        (Role::SchemeLead, Action::ViewGroup { group } | Action::ViewGroupReport { group }) => {
+            ours(group)
+        }
         _ => false,
     }
 }
@@ -356,6 +406,152 @@ mod tests {
 
     fn partnership(a: Uuid, b: Uuid, status: PartnershipStatus) -> Partnership {
         Partnership::new_for_test(a, b, status)
+    }
+
+    /// Every action a test can name without data of its own, with `school`
+    /// and a partnership of it: the matrix the scheme lead tests run over.
+    fn every_school_action(school: Uuid, p: &Partnership) -> Vec<Action<'_>> {
+        use ReferralStatus::*;
+        let mut all = vec![
+            Action::ListSchools,
+            Action::CreateSchool,
+            Action::ViewStaff { school },
+            Action::CreateStaff {
+                school,
+                first_coordinator: true,
+            },
+            Action::ViewStudents { school },
+            Action::CreateStudent { school },
+            Action::ResetStudentPassword { school },
+            Action::DisableAccount { school },
+            Action::ViewPartnerships { school },
+            Action::ProposePartnership { school },
+            Action::AcceptPartnership { partnership: p },
+            Action::ViewPartnerStudents { partnership: p },
+            Action::ViewCalendar { school },
+            Action::ManageCalendar { school },
+            Action::ViewSlots { partnership: p },
+            Action::SetSlotPolicy { partnership: p },
+            Action::ViewReferrals { school },
+            Action::WriteReferral { school },
+            Action::ManageMentor { school },
+            Action::ClearMentor { school },
+            Action::ViewMatches { partnership: p },
+            Action::ManageMatching { partnership: p },
+            Action::OwnCalendar,
+            Action::PrecallCheck,
+            Action::OwnInviteAddress,
+            Action::OwnInviteDigest,
+            Action::ViewSessions { school },
+            Action::ViewTodaysCalls { school },
+            Action::ManageSchoolFeed { school },
+            Action::ViewInvites { school },
+            Action::ManageSession { partnership: p },
+            Action::RestoreSessions { partnership: p },
+            Action::ViewAttendance { partnership: p },
+            Action::CorrectAttendance { partnership: p },
+            Action::ManageMessageRules { school },
+            Action::OverseeMessages { school },
+            Action::NameDeputies { school },
+            Action::CreateGroup,
+            Action::ListGroups,
+            Action::JoinGroup { school },
+            Action::ViewSchoolReport { school },
+            Action::ViewPartnershipReport { partnership: p },
+        ];
+        for to in [Draft, Submitted, Approved, Matched, Active, Review, Closed] {
+            all.push(Action::MoveReferral { school, to });
+        }
+        all
+    }
+
+    #[test]
+    fn a_scheme_lead_sees_only_their_own_groups_report_and_nothing_of_a_school() {
+        let (school, group, other_group) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let p = partnership(school, Uuid::new_v4(), PartnershipStatus::Accepted);
+        let lead = |action| {
+            allowed(Role::SchemeLead, None, action)
+                || allowed_in_group(Role::SchemeLead, Some(group), action)
+        };
+        for action in every_school_action(school, &p) {
+            assert!(!lead(action), "{action:?}");
+        }
+        assert!(lead(Action::ViewGroupReport { group }));
+        assert!(lead(Action::ViewGroup { group }));
+        assert!(!lead(Action::ViewGroupReport { group: other_group }));
+        assert!(!lead(Action::ManageGroup { group }));
+        assert!(lead(Action::ChangeOwnPassword));
+        // Nobody else reaches a group's report through the group rule.
+        for role in Role::ALL {
+            if role != Role::SchemeLead {
+                assert!(
+                    !allowed_in_group(role, Some(group), Action::ViewGroupReport { group }),
+                    "{role}"
+                );
+                assert!(!allowed(
+                    role,
+                    Some(school),
+                    Action::ViewGroupReport { group }
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn reports_are_for_the_schools_coordinators_and_safeguarding_leads() {
+        let (mine, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let report = Action::ViewSchoolReport { school: mine };
+        for role in [Role::Coordinator, Role::SafeguardingLead] {
+            assert!(allowed(role, Some(mine), report), "{role}");
+            assert!(!allowed(role, Some(other), report), "{role}");
+        }
+        for role in [Role::Teacher, Role::Student] {
+            assert!(!allowed(role, Some(mine), report), "{role}");
+        }
+        assert!(!allowed(Role::Admin, None, report));
+        let accepted = partnership(mine, other, PartnershipStatus::Accepted);
+        let proposed = partnership(mine, other, PartnershipStatus::Proposed);
+        let of = |p| Action::ViewPartnershipReport { partnership: p };
+        assert!(allowed(Role::Coordinator, Some(other), of(&accepted)));
+        assert!(!allowed(Role::Coordinator, Some(mine), of(&proposed)));
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(Uuid::new_v4()),
+            of(&accepted)
+        ));
+    }
+
+    #[test]
+    fn only_a_schools_own_coordinator_puts_it_in_a_group_and_only_the_administrator_sets_one_up() {
+        let (school, group) = (Uuid::new_v4(), Uuid::new_v4());
+        assert!(allowed(
+            Role::Coordinator,
+            Some(school),
+            Action::JoinGroup { school }
+        ));
+        for role in [Role::Teacher, Role::SafeguardingLead, Role::Student] {
+            assert!(
+                !allowed(role, Some(school), Action::JoinGroup { school }),
+                "{role}"
+            );
+        }
+        assert!(!allowed(
+            Role::Coordinator,
+            Some(Uuid::new_v4()),
+            Action::JoinGroup { school }
+        ));
+        assert!(!allowed(Role::Admin, None, Action::JoinGroup { school }));
+        for action in [
+            Action::CreateGroup,
+            Action::ListGroups,
+            Action::ManageGroup { group },
+        ] {
+            assert!(allowed(Role::Admin, None, action), "{action:?}");
+            assert!(
+                !allowed(Role::Coordinator, Some(school), action),
+                "{action:?}"
+            );
+        }
     }
 
     #[test]

@@ -74,6 +74,14 @@ impl SessionStatus {
     pub fn is_live(self) -> bool {
         matches!(self, SessionStatus::Scheduled | SessionStatus::Moved)
     }
+
+    /// Whether the session counts as mentoring *delivered*: the status
+    /// [`DELIVERED`], which settling sets from attendance when both
+    /// students were present. Reports, the record and certificates all use
+    /// this one definition, and [`delivered_minutes`] for its hours.
+    pub fn is_delivered(self) -> bool {
+        self == DELIVERED
+    }
 }
 
 impl FromStr for SessionStatus {

@@ -3,18 +3,20 @@
 //! moving them (which take claims) in `book`, restoring a cancelled one and
 //! booking a pair again in `restore`, the sessions a calendar change takes
 //! in `change`, the display names of a list of sessions in `names`, the
-//! sessions a mentor delivered in `delivered`, and a page of sessions in
-//! [`listing`].
+//! sessions a mentor delivered in `delivered`, a page of sessions in
+//! [`listing`], and the counts reports are made of in `figures`.
 
 mod book;
 mod change;
 mod delivered;
+mod figures;
 pub mod listing;
 mod names;
 mod restore;
 mod settle;
 
 pub use change::cancel_taken_in_tx;
+pub use figures::SessionCount;
 pub use restore::Unbooked;
 
 use chrono::{DateTime, Duration, Utc};

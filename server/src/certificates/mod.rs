@@ -669,6 +669,7 @@ mod tests {
         let coordinator = User {
             id: Uuid::new_v4(),
             school_id: Some(school.id),
+            group_id: None,
             username: "rpatel".into(),
             role: Role::Coordinator,
             given_name: "Rachel".into(),

@@ -16,6 +16,7 @@
 //! - [`import`]: `import roster`, `import term-dates`, `import bells`.
 //! - [`slots`], [`matching`], [`sessions`]: `slots`, `match`, `sessions`.
 //! - [`certificate`]: `certificate` (a mentor's volunteering certificate as a PDF).
+//! - [`report`]: `report` (a school's, partnership's or group's figures).
 
 /// Prints a line to standard output, as `println!` does, except that a
 /// reader that has gone (`mentorbridge … | head`) ends the program quietly
@@ -31,6 +32,7 @@ mod import;
 mod matching;
 mod messages;
 mod partnership;
+mod report;
 mod school;
 mod serve;
 mod sessions;
@@ -96,6 +98,10 @@ enum Command {
     /// Issue a mentor's volunteering certificate (sessions and hours
     /// delivered, signed by a coordinator) and write it as a PDF.
     Certificate(certificate::CertificateArgs),
+    /// A school's, a partnership's or a group's report: mentors, mentees,
+    /// sessions, hours, attendance, change from baseline to exit, targets
+    /// and feedback, for a range of dates and by term.
+    Report(report::ReportArgs),
 }
 
 // Which database a command works on.
@@ -178,6 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Match(args) => matching::run(&ctx, args).await,
         Command::Messages(command) => messages::run(&ctx, command).await,
         Command::Certificate(args) => certificate::run(&ctx, args).await,
+        Command::Report(args) => report::run(&ctx, args).await,
     }
 }
 

@@ -4,6 +4,8 @@
 //! problem through the other domains' store functions; `approve` is the
 //! two-school approval; `rules` the pins and forbids.
 
+mod figures;
+
 mod approve;
 mod input;
 mod rules;

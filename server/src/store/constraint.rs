@@ -47,6 +47,8 @@ pub enum Constraint {
     RecordAssessmentStage,
     /// Feedback at the end, once per person.
     RecordFeedbackEnd,
+    /// A group of schools' name is unique.
+    GroupName,
 }
 
 /// How SQLite names a constraint in its error message.
@@ -61,7 +63,7 @@ pub enum SqliteSignature {
 
 impl Constraint {
     /// Every known constraint.
-    pub const ALL: [Constraint; 15] = [
+    pub const ALL: [Constraint; 16] = [
         Constraint::SchoolSlug,
         Constraint::UserUsername,
         Constraint::UserStudentRef,
@@ -77,6 +79,7 @@ impl Constraint {
         Constraint::SessionClaimOverlap,
         Constraint::RecordAssessmentStage,
         Constraint::RecordFeedbackEnd,
+        Constraint::GroupName,
     ];
 
     /// Its name in the PostgreSQL schema (constraint or unique index).
@@ -97,6 +100,7 @@ impl Constraint {
             Constraint::SessionClaimOverlap => "session_claims_no_overlap",
             Constraint::RecordAssessmentStage => "record_assessments_stage_key",
             Constraint::RecordFeedbackEnd => "record_feedback_end_key",
+            Constraint::GroupName => "school_groups_name_key",
         }
     }
 
@@ -131,6 +135,7 @@ impl Constraint {
             Constraint::RecordFeedbackEnd => {
                 Unique("record_feedback.referral_id, record_feedback.by_user")
             }
+            Constraint::GroupName => Unique("school_groups.name"),
         }
     }
 

@@ -188,12 +188,18 @@ impl Store {
     }
 
     /// Applies every migration the database has not seen yet.
+    ///
+    /// On SQLite, the rebuild of `users` that migration 0019 needs runs
+    /// between 0019 and the rest, outside sqlx's migrator (see
+    /// [`sqlite_migrate`]).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
-            Store::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
+            Store::Sqlite(pool) => sqlite_migrate(pool).await,
+            Store::Postgres(pool) => sqlx::migrate!("../migrations/postgres")
+                .run(pool)
+                .await
+                .map_err(StoreError::Migrate),
         }
-        .map_err(StoreError::Migrate)
     }
 
     /// Starts a transaction. On SQLite it takes the write lock at once
@@ -238,6 +244,95 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// The SQLite migrations numbered up to and including `.0`.
+#[derive(Debug)]
+struct SqliteUpTo(i64);
+
+impl sqlx::migrate::MigrationSource<'static> for SqliteUpTo {
+    fn resolve(
+        self,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+    > {
+        Box::pin(async move {
+            Ok(SQLITE_MIGRATIONS
+                .iter()
+                .filter(|m| m.version <= self.0)
+                .cloned()
+                .collect())
+        })
+    }
+}
+
+/// SQLite's migrations, with the rebuild of `users` for scheme leads
+/// between 0019 and whatever follows: sqlx 0.8 runs each SQLite migration
+/// inside a transaction (it ignores `-- no-transaction`), where `PRAGMA
+/// foreign_keys = OFF` does nothing, and with foreign keys on, dropping
+/// `users` would delete every row that references it. Migrations a
+/// database has already seen are skipped as usual; the rebuild runs once,
+/// while `users` has no `group_id`.
+async fn sqlite_migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut first = sqlx::migrate::Migrator::new(SqliteUpTo(19))
+        .await
+        .map_err(StoreError::Migrate)?;
+    // A database already past 0019 has migrations this list lacks.
+    first.set_ignore_missing(true);
+    first.run(pool).await.map_err(StoreError::Migrate)?;
+    rebuild_users_for_scheme_leads(pool)
+        .await
+        .map_err(|e| StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, 19)))?;
+    SQLITE_MIGRATIONS
+        .run(pool)
+        .await
+        .map_err(StoreError::Migrate)
+}
+
+/// SQLite's documented twelve-step table change, for `users`: on one
+/// connection with foreign keys off, in one transaction, the table is
+/// copied into its new shape, the old one dropped (cascading nowhere) and
+/// the new one renamed into place; `PRAGMA foreign_key_check` must find no
+/// reference broken before it commits, and foreign keys are on again
+/// whatever happened.
+async fn rebuild_users_for_scheme_leads(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    use sqlx::{Acquire, Row};
+    let mut conn = pool.acquire().await?;
+    let done: Option<sqlx::sqlite::SqliteRow> =
+        sqlx::query("SELECT name FROM pragma_table_info('users') WHERE name = 'group_id'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    if done.is_some() {
+        return Ok(());
+    }
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let rebuilt = async {
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(include_str!("sqlite_users_0019.sql"))
+            .execute(&mut *tx)
+            .await?;
+        let broken = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *tx)
+            .await?;
+        if let Some(row) = broken.first() {
+            let table: String = row.try_get(0)?;
+            return Err(sqlx::Error::Protocol(format!(
+                "rebuilding users would break {} references (the first in {table}); nothing was changed",
+                broken.len()
+            )));
+        }
+        tx.commit().await
+    }
+    .await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    rebuilt
 }
 
 /// How many values one `IN (…)` list carries: a page's worth of ids in one

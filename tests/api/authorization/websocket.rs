@@ -64,6 +64,7 @@ pub(super) async fn upgrade(app: &TestApp, world: &World, who: Who, path: &str) 
 /// a websocket upgrade needs, signed in or not (no cookie opens anything).
 async fn a_plain_get_of_the_websocket_is_the_same_400_for_every_caller(app: TestApp) {
     let world = app.world().await;
+    super::add_scheme_lead(&app).await;
     for &who in EVERYONE {
         let reply = client_for(&app, &world, who).await.get("/ws").await;
         assert_eq!(

@@ -51,16 +51,21 @@ pub enum Role {
     SafeguardingLead,
     /// A mentor or mentee.
     Student,
+    /// Leads a scheme across a group of schools (a local authority's or a
+    /// trust's officer): belongs to no school but to a group, and sees only
+    /// the aggregate reports of the group's member schools, never a pupil.
+    SchemeLead,
 }
 
 impl Role {
     /// For matrices and menus.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Coordinator,
         Role::Teacher,
         Role::SafeguardingLead,
         Role::Student,
+        Role::SchemeLead,
     ];
 
     /// The stored name ([`FromStr`] reads it back).
@@ -71,6 +76,7 @@ impl Role {
             Role::Teacher => "teacher",
             Role::SafeguardingLead => "safeguarding_lead",
             Role::Student => "student",
+            Role::SchemeLead => "scheme_lead",
         }
     }
 
@@ -82,6 +88,7 @@ impl Role {
             Role::Teacher => "Teacher",
             Role::SafeguardingLead => "Safeguarding lead",
             Role::Student => "Student",
+            Role::SchemeLead => "Scheme lead",
         }
     }
 
@@ -104,7 +111,7 @@ impl FromStr for Role {
                 Error::invalid(
                     "role",
                     format!(
-                        "`{}` is not a role; use one of admin, coordinator, teacher, safeguarding_lead, student",
+                        "`{}` is not a role; use one of admin, coordinator, teacher, safeguarding_lead, student, scheme_lead",
                         raw.trim()
                     ),
                 )
@@ -162,8 +169,10 @@ impl FromStr for StudentKind {
 #[derive(Clone, Debug, Serialize)]
 pub struct User {
     pub id: Uuid,
-    /// `None` for a platform administrator.
+    /// `None` for a platform administrator and a scheme lead.
     pub school_id: Option<Uuid>,
+    /// A scheme lead's group of schools (`None` for everyone else).
+    pub group_id: Option<Uuid>,
     pub username: String,
     pub role: Role,
     pub given_name: String,

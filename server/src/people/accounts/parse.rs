@@ -285,6 +285,26 @@ impl ParsedAccount {
         })
     }
 
+    /// A scheme lead's account (their group is given when it is stored).
+    pub fn scheme_lead(
+        username: &str,
+        password: &str,
+        given_name: &str,
+        family_name: &str,
+        email: Option<&str>,
+    ) -> Result<Self> {
+        let username = Username::parse(username)?;
+        Ok(ParsedAccount {
+            password: NewPassword::parse(password, &username)?,
+            username,
+            role: Role::SchemeLead,
+            given_name: parse_name("given_name", given_name)?,
+            family_name: parse_name("family_name", family_name)?,
+            student: None,
+            email: email.map(parse_email).transpose()?.flatten(),
+        })
+    }
+
     pub fn student(input: &StudentInput) -> Result<Self> {
         let username = Username::parse(&input.username)?;
         Ok(ParsedAccount {

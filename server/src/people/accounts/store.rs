@@ -18,6 +18,7 @@ use crate::{on_pool, on_tx};
 struct UserRow {
     id: Uuid,
     school_id: Option<Uuid>,
+    group_id: Option<Uuid>,
     username: String,
     role: String,
     given_name: String,
@@ -39,6 +40,7 @@ impl TryFrom<UserRow> for User {
         Ok(User {
             id: row.id,
             school_id: row.school_id,
+            group_id: row.group_id,
             username: row.username,
             role: row
                 .role
@@ -69,7 +71,7 @@ impl TryFrom<UserRow> for User {
 }
 
 // `'!'` is `PasswordHash::NONE`: a rostered account without a password yet.
-const USER_COLUMNS: &str = "id, school_id, username, role, given_name, family_name, \
+const USER_COLUMNS: &str = "id, school_id, group_id, username, role, given_name, family_name, \
                             year_group, student_kind, subjects, created_at, student_ref, \
                             password_hash <> '!' AS has_password, email, disabled_at";
 
@@ -104,14 +106,26 @@ pub(crate) async fn insert_user(
     user: &NewUser,
     school_id: Option<Uuid>,
 ) -> Result<Uuid> {
+    insert_account(tx, user, school_id, None).await
+}
+
+/// Inserts an account of a school (`school_id`), of a group of schools
+/// (`group_id`, a scheme lead's), or of neither (an administrator's).
+async fn insert_account(
+    tx: &mut Tx,
+    user: &NewUser,
+    school_id: Option<Uuid>,
+    group_id: Option<Uuid>,
+) -> Result<Uuid> {
     let id = Uuid::new_v4();
-    let sql = "INSERT INTO users (id, school_id, username, password_hash, role, given_name, \
-               family_name, year_group, student_kind, subjects, created_at, email) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    let sql = "INSERT INTO users (id, school_id, group_id, username, password_hash, role, \
+               given_name, family_name, year_group, student_kind, subjects, created_at, email) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     let student = user.student.as_ref();
     on_tx!(tx, |conn| sqlx::query(sql)
         .bind(id)
         .bind(school_id)
+        .bind(group_id)
         .bind(user.username.as_str())
         .bind(user.password_hash.as_str())
         .bind(user.role.as_str())
@@ -183,6 +197,57 @@ impl Store {
         let id = insert_user(&mut tx, user, school_id).await?;
         tx.commit().await?;
         self.user(id).await
+    }
+
+    /// Adds a scheme lead of `group` (the account must have that role: the
+    /// table refuses a scheme lead without a group and anyone else with one).
+    pub async fn create_scheme_lead(&self, user: &NewUser, group: Uuid) -> Result<User> {
+        let mut tx = self.begin().await?;
+        let id = insert_account(&mut tx, user, None, Some(group)).await?;
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    /// The scheme leads of `group`, by name.
+    pub async fn scheme_leads(&self, group: Uuid) -> Result<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE group_id = $1 ORDER BY family_name, given_name"
+        );
+        let rows: Vec<UserRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(group)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// The students of `kind` at any of `schools` whose accounts existed
+    /// before `until`, as (student, school): a report's mentors recruited.
+    pub async fn students_of_kind_at(
+        &self,
+        schools: &[Uuid],
+        kind: super::StudentKind,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid)>> {
+        let mut out = Vec::new();
+        for chunk in schools.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT id, school_id FROM users \
+                 WHERE role = $1 AND student_kind = $2 AND created_at < $3 AND school_id IN ({})",
+                placeholders(4, chunk.len())
+            );
+            let rows: Vec<(Uuid, Uuid)> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql)
+                    .bind(Role::Student.as_str())
+                    .bind(kind.as_str())
+                    .bind(until);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     pub async fn user(&self, id: Uuid) -> Result<User> {

@@ -3,6 +3,9 @@
 //! mentor without a row yet has an empty profile; the row is made on the
 //! first change.
 
+mod figures;
+pub use figures::MentorReadiness;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};

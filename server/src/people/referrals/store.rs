@@ -2,6 +2,9 @@
 //! accounts domain's: it is read through the accounts store and joined to
 //! the rows here, not in SQL.
 
+mod figures;
+pub use figures::{ReferralCount, ReferralRef};
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};

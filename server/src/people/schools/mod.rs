@@ -158,6 +158,27 @@ impl SchoolName {
     }
 }
 
+/// Finds the school `raw` names, by slug or id; one that does not exist is
+/// an [`Error::Invalid`] naming `field`, so the person who typed it is told
+/// which of their inputs is wrong.
+pub async fn find(store: &Store, raw: &str, field: &'static str) -> Result<School> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Error::invalid(field, "name a school (its slug or id)"));
+    }
+    let found = match Uuid::parse_str(raw) {
+        Ok(id) => store.school(id).await,
+        Err(_) => store.school_by_slug(raw).await,
+    };
+    match found {
+        Err(Error::NotFound(_)) => Err(Error::invalid(
+            field,
+            format!("no school is called `{raw}`"),
+        )),
+        other => other,
+    }
+}
+
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct School {
     pub id: Uuid,

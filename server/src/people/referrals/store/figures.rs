@@ -1,0 +1,91 @@
+//! The referrals' side of reports: how many mentees each school referred
+//! and had approved in a range, and which referrals a report's other
+//! figures (matches, the record) are about.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::on_pool;
+use crate::store::{IN_LIST_MAX, Store, placeholders};
+
+/// One school's referrals written in a report's range and put forward
+/// (any status past `draft`), and how many of those were countersigned.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralCount {
+    pub school_id: Uuid,
+    pub referred: i64,
+    pub approved: i64,
+}
+
+/// A referral put forward (past `draft`), by its school, and whether it
+/// was written in the range asked about.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralRef {
+    pub id: Uuid,
+    pub school_id: Uuid,
+    pub in_range: bool,
+}
+
+impl Store {
+    /// Per school of `schools`: referrals written in `[from, to)` and put
+    /// forward, and how many of them a coordinator or safeguarding lead
+    /// countersigned. (A referral keeps no date of submission; the date it
+    /// was written stands for it.)
+    pub async fn referral_counts(
+        &self,
+        schools: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ReferralCount>> {
+        let mut out = Vec::new();
+        for chunk in schools.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT school_id, count(*) AS referred, \
+                        CAST(sum(CASE WHEN countersigned_by IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS approved \
+                 FROM referrals \
+                 WHERE status <> 'draft' AND created_at >= $1 AND created_at < $2 \
+                   AND school_id IN ({}) \
+                 GROUP BY school_id",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<ReferralCount> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql).bind(from).bind(to);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Every referral of `schools` put forward, whenever, with whether it
+    /// was written in `[from, to)`: the programmes a report's matches and
+    /// record figures are about.
+    pub async fn referral_refs(
+        &self,
+        schools: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ReferralRef>> {
+        let mut out = Vec::new();
+        for chunk in schools.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT id, school_id, (created_at >= $1 AND created_at < $2) AS in_range \
+                 FROM referrals WHERE status <> 'draft' AND school_id IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<ReferralRef> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql).bind(from).bind(to);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}

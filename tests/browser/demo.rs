@@ -23,6 +23,7 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             "Coordinator",
             "Teacher",
             "Safeguarding lead",
+            "Scheme lead",
         ] {
             if who.starts_with(label) {
                 return label;

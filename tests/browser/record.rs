@@ -243,5 +243,12 @@ async fn a_mentee_checks_in_the_pair_set_targets_the_mentor_writes_up_and_the_co
     wait_for_text(&browser, "#notice", "Your answers are saved").await;
     let table = text_of(&browser, "#score-table").await;
     assert!(table.contains("+4"), "{table}");
+    // The chart sets the start against the end, one pair of bars each.
+    let bars = eval(
+        &browser,
+        "return document.querySelectorAll('#score-chart svg rect').length",
+    )
+    .await;
+    assert!(bars.as_u64().unwrap() >= 20, "{bars}");
     save_screenshot(&browser, "record-mentee-end").await;
 }

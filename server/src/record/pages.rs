@@ -156,6 +156,9 @@ struct RecordPage {
     /// Where the timeline folds: the sessions from here on (after the next
     /// few still to come) are behind "more booked sessions".
     later_from: usize,
+    /// Start against end for each identifier scored at both, as SVG (empty
+    /// until an exit check-in is done); the table beside it has the numbers.
+    chart: String,
 }
 
 /// How many sessions still to come the timeline shows before it folds.
@@ -321,7 +324,21 @@ async fn show(
         .filter(|(_, s)| s.starts_at > now)
         .nth(NEXT_SHOWN)
         .map_or(record.sessions.len(), |(i, _)| i);
+    let both: Vec<(String, f64, f64)> = record
+        .comparison
+        .iter()
+        .filter_map(|c| {
+            let (start, end) = (c.baseline?, c.exit?);
+            Some((c.label.clone(), start as f64, end as f64))
+        })
+        .collect();
+    let chart = if both.is_empty() {
+        String::new()
+    } else {
+        crate::reports::charts::paired(&both, "Start", "End")?
+    };
     Ok(RecordPage {
+        chart,
         later_from,
         nav: Nav::for_actor(actor),
         rows: score_rows(&record),

@@ -91,19 +91,20 @@ async fn demo_store(url: &str) -> (Store, User) {
         .alignment
         .slots;
     let soon = Utc::now() + Duration::hours(1);
-    // The day with the fewest of the demo's sessions still to come keeps
-    // them alone.
+    // The day `check` will pick, the one with the fewest of the demo's
+    // sessions (cancelled ones too, such as an exit leaves) among the days
+    // with a live one still to come, keeps them alone.
     let own = store.school(school).await.unwrap();
-    let booked_days: Vec<_> = store
+    let ahead = store
         .sessions_at_school(school, soon, soon + Duration::days(27))
         .await
-        .unwrap()
+        .unwrap();
+    let day_of = |s: &mentorbridge::booking::Session| s.local.get(&own.slug).map(|end| end.date);
+    let booked_days: Vec<_> = ahead.iter().filter_map(day_of).collect();
+    let quiet = ahead
         .iter()
-        .filter_map(|s| s.local.get(&own.slug).map(|end| end.date))
-        .collect();
-    let quiet = booked_days
-        .iter()
-        .copied()
+        .filter(|s| s.status.is_live())
+        .filter_map(day_of)
         .min_by_key(|d| booked_days.iter().filter(|b| *b == d).count())
         .unwrap();
     let busy = |slot: &&Slot| slot.start_utc > soon && slot.schools[&own.slug].date != quiet;

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::programme::{Programme, today_at};
+use super::programme::Programme;
 use super::{
     AssessmentInput, ExitInput, FeedbackInput, IdentifierInput, NoteInput, OutcomeInput,
     ReviewInput, Target, TargetInput, View, check_assessment, check_exit, check_identifiers,
@@ -75,8 +75,7 @@ pub async fn add_target(
     input: &TargetInput,
 ) -> Result<Target> {
     let side = programme.check_plan(actor)?;
-    let today = today_at(store, programme.referral.school_id).await?;
-    let checked = check_target(input, today)?;
+    let checked = check_target(input, programme.today()?)?;
     store
         .add_target(programme.referral.id, actor.user.id, side, &checked)
         .await
@@ -192,8 +191,7 @@ pub async fn review(
         return Err(Error::Forbidden);
     }
     not_closed(programme, "there is nothing left to review")?;
-    let today = today_at(store, programme.referral.school_id).await?;
-    let checked = check_review(input, today)?;
+    let checked = check_review(input, programme.today()?)?;
     let cancelled = store
         .add_review(programme.referral.id, actor.user.id, &checked)
         .await?;
@@ -216,7 +214,7 @@ pub async fn exit_preview(
     Ok(super::programme::sessions(store, programme)
         .await?
         .into_iter()
-        .filter(|s| s.status.is_live() && s.starts_at > now)
+        .filter(|s| super::still_to_come(s.status, s.starts_at, now))
         .collect())
 }
 

@@ -40,6 +40,7 @@ use uuid::Uuid;
 use crate::auth::policy::RecordAccess;
 use crate::booking::SessionStatus;
 use crate::error::{Error, Result};
+use crate::people::referrals::ReferralStatus;
 use crate::text;
 
 /// Something a mentee scores themselves on.
@@ -887,6 +888,40 @@ pub struct Reminder {
     pub overdue: bool,
 }
 
+/// The check-in a mentee is asked for next: the baseline while the
+/// mentoring runs, and the exit one once an exit is recorded; none once
+/// they have done it.
+pub fn check_in_due(assessments: &[Assessment], under_way: bool, exited: bool) -> Option<Stage> {
+    let done = |stage| {
+        assessments
+            .iter()
+            .any(|a| a.view == View::Mentee && a.stage == stage)
+    };
+    if under_way && !done(Stage::Baseline) {
+        Some(Stage::Baseline)
+    } else if exited && !done(Stage::Exit) {
+        Some(Stage::Exit)
+    } else {
+        None
+    }
+}
+
+/// When a programme's next review falls: what its latest review set
+/// (`latest` is `None` before the first review, `Some(None)` when the
+/// latest set no date), else the referral's review date.
+pub fn review_due(
+    latest: Option<Option<NaiveDate>>,
+    referral_review: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    latest.unwrap_or(referral_review)
+}
+
+/// Whether a session is still to come and would be cancelled by an exit:
+/// booked (or moved) and not yet begun.
+pub fn still_to_come(status: SessionStatus, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    status.is_live() && starts_at > now
+}
+
 /// How long before a date a reminder appears.
 pub const REMIND_DAYS: i64 = 7;
 
@@ -931,7 +966,7 @@ pub struct RecordReferral {
     /// The mentee's full name for their own school, given name elsewhere.
     pub mentee_name: String,
     pub year_group: Option<i32>,
-    pub status: String,
+    pub status: ReferralStatus,
     pub focus: Vec<String>,
     pub planned_weeks: i32,
     /// Mentee's school only.
@@ -1008,20 +1043,13 @@ impl Record {
         self.referral.strengths = None;
     }
 
-    /// The open stage the mentee is asked to score next, if any.
+    /// The check-in the mentee is asked for next, if any.
     pub fn next_check_in(&self) -> Option<Stage> {
-        let done = |stage| {
-            self.assessments
-                .iter()
-                .any(|a| a.view == View::Mentee && a.stage == stage)
-        };
-        if !done(Stage::Baseline) {
-            Some(Stage::Baseline)
-        } else if self.exit.is_some() && !done(Stage::Exit) {
-            Some(Stage::Exit)
-        } else {
-            None
-        }
+        check_in_due(
+            &self.assessments,
+            self.referral.status.under_way(),
+            self.exit.is_some(),
+        )
     }
 }
 

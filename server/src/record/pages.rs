@@ -7,15 +7,16 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::programme::{Programme, record};
 use super::{
-    AssessmentInput, Comparison, Decision, ExitInput, ExitReason, FeedbackFrom, FeedbackInput,
-    FeedbackStage, NoteInput, NoteKind, Outcome, OutcomeInput, Record, ReviewInput, Stage,
-    TargetInput, View, actions,
+    AssessmentInput, Comparison, Decision, ExitInput, ExitReason, FeedbackInput, FeedbackStage,
+    NoteInput, NoteKind, Outcome, OutcomeInput, Record, ReviewInput, Stage, TargetInput, View,
+    actions,
 };
 use crate::auth::Actor;
 use crate::auth::policy::{Action, RecordAccess, authorize};
@@ -64,11 +65,6 @@ impl Draft {
     /// Whether `form` is the one that was refused.
     pub fn failed(&self, form: &str) -> bool {
         !self.form.is_empty() && self.form == form
-    }
-
-    /// The error, when `form` was refused.
-    pub fn error_for(&self, form: &str) -> &str {
-        if self.failed(form) { &self.error } else { "" }
     }
 
     /// What was typed in `field` of `form`, or nothing.
@@ -249,10 +245,6 @@ impl RecordPage {
         }
     }
 
-    pub fn feedback_title(&self, from: &FeedbackFrom) -> &'static str {
-        from.title()
-    }
-
     pub fn stars(&self, rating: &i64) -> String {
         let n = usize::try_from(*rating).unwrap_or(0).min(5);
         format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
@@ -300,23 +292,19 @@ async fn show(
     draft: Draft,
 ) -> Result<RecordPage> {
     let record = record(&state.store, actor, programme).await?;
+    let now = chrono::Utc::now();
+    // What `actions::exit` would cancel, read off the timeline already
+    // loaded rather than asked of the store again.
     let exit_cancels = if record.abilities.exit {
-        actions::exit_preview(&state.store, actor, programme)
-            .await?
-            .into_iter()
-            .filter_map(|s| {
-                record
-                    .sessions
-                    .iter()
-                    .find(|t| t.id == s.id)
-                    .map(|t| t.when.clone())
-            })
+        record
+            .sessions
+            .iter()
+            .filter(|s| super::still_to_come(s.status, s.starts_at, now))
+            .map(|s| s.when.clone())
             .collect()
     } else {
         Vec::new()
     };
-    let today = super::programme::today_at(&state.store, programme.referral.school_id).await?;
-    let now = chrono::Utc::now();
     let later_from = record
         .sessions
         .iter()
@@ -351,7 +339,7 @@ async fn show(
         exit_cancels,
         notice,
         draft,
-        today: today.to_string(),
+        today: programme.today()?.to_string(),
         outcomes: Outcome::ALL,
         decisions: Decision::ALL,
         exit_reasons: ExitReason::ALL,
@@ -551,6 +539,11 @@ fn date_field(
     }
 }
 
+/// The check-in a form is for (the baseline unless it says otherwise).
+fn stage_field(fields: &[(String, String)]) -> Stage {
+    field(fields, "stage").parse().unwrap_or(Stage::Baseline)
+}
+
 /// Scores arrive as `score.<key>=<n>`.
 fn scores(fields: &[(String, String)]) -> BTreeMap<String, i64> {
     fields
@@ -575,11 +568,7 @@ async fn check_in_submit(
 ) -> Result<Response, PageError> {
     let programme = Programme::load(&state.store, &actor, id).await?;
     let f = fields(&body);
-    let stage: Stage = match field(&f, "stage") {
-        "midway" => Stage::Midway,
-        "exit" => Stage::Exit,
-        _ => Stage::Baseline,
-    };
+    let stage = stage_field(&f);
     let chosen = scores(&f);
     let input = AssessmentInput {
         stage,
@@ -589,17 +578,25 @@ async fn check_in_submit(
     };
     match actions::assess(&state.store, &actor, &programme, &input).await {
         Ok(_) => Ok(back(id, "checked_in", "scores")),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let status = err.status();
-            let message = match &err {
-                Error::Invalid { message, .. } | Error::Conflict { message, .. } => message.clone(),
-                _ => err.to_string(),
-            };
+        Err(err) => {
+            // The check-in's own words name the question; no field label.
+            let (status, _, message) = refusal(err)?;
             let page =
                 check_in_form(&state, &actor, &programme, stage, &chosen, Some(message)).await?;
             Ok((status, Html(render(&page))).into_response())
         }
-        Err(err) => Err(err.into()),
+    }
+}
+
+/// A refusal the person can act on (422, 409): its status, the field at
+/// fault and what to do; anything else goes on to the error page.
+fn refusal(err: Error) -> Result<(StatusCode, &'static str, String), PageError> {
+    let status = err.status();
+    match err {
+        Error::Invalid { field, message } | Error::Conflict { field, message } => {
+            Ok((status, field, message))
+        }
+        other => Err(other.into()),
     }
 }
 
@@ -629,19 +626,12 @@ async fn finish(
     } = sent;
     match result {
         Ok(()) => Ok(back(programme.referral.id, notice, anchor)),
-        Err(err @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let status = err.status();
-            let message = match &err {
-                Error::Invalid { message, field } | Error::Conflict { message, field } => {
-                    format!("{}: {message}", field_words(field))
-                }
-                _ => err.to_string(),
-            };
-            let draft = Draft::new(form, fields, message);
+        Err(err) => {
+            let (status, field, message) = refusal(err)?;
+            let draft = Draft::new(form, fields, format!("{}: {message}", field_words(field)));
             let page = show(state, actor, programme, None, draft).await?;
             Ok((status, Html(render(&page))).into_response())
         }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -679,11 +669,7 @@ async fn staff_view_submit(
 ) -> Result<Response, PageError> {
     let programme = Programme::load(&state.store, &actor, id).await?;
     let f = fields(&body);
-    let stage = match field(&f, "stage") {
-        "midway" => Stage::Midway,
-        "exit" => Stage::Exit,
-        _ => Stage::Baseline,
-    };
+    let stage = stage_field(&f);
     let input = AssessmentInput {
         stage,
         view: View::Staff,
@@ -800,17 +786,9 @@ async fn outcome_submit(
     let (target, programme) = actions::target_of(&state.store, &actor, id).await?;
     let f = fields(&body);
     let result = async {
-        let outcome = match field(&f, "outcome") {
-            "met" => Outcome::Met,
-            "partly_met" => Outcome::PartlyMet,
-            "dropped" => Outcome::Dropped,
-            _ => {
-                return Err(Error::invalid(
-                    "outcome",
-                    "choose met, partly met or dropped",
-                ));
-            }
-        };
+        let outcome = field(&f, "outcome")
+            .parse()
+            .map_err(|_| Error::invalid("outcome", "choose met, partly met or dropped"))?;
         let input = OutcomeInput {
             outcome,
             note: field(&f, "note").to_owned(),
@@ -874,16 +852,11 @@ async fn review_submit(
     let f = fields(&body);
     let result = async {
         let input = ReviewInput {
-            decision: match field(&f, "decision") {
-                "close" => Some(Decision::Close),
-                "continue" => Some(Decision::Continue),
-                "monitor" => Some(Decision::Monitor),
-                _ => None,
-            },
+            decision: field(&f, "decision").parse().ok(),
             note: field(&f, "note").to_owned(),
             plan_reviewed: !field(&f, "plan_reviewed").is_empty(),
             next_review: date_field(&f, "next_review")?,
-            exit_reason: exit_reason(field(&f, "exit_reason")),
+            exit_reason: field(&f, "exit_reason").parse().ok(),
         };
         actions::review(&state.store, &actor, &programme, &input).await?;
         Ok(())
@@ -904,10 +877,6 @@ async fn review_submit(
     .await
 }
 
-fn exit_reason(raw: &str) -> Option<ExitReason> {
-    ExitReason::ALL.iter().copied().find(|r| r.as_str() == raw)
-}
-
 async fn exit_submit(
     State(state): State<AppState>,
     actor: Actor,
@@ -917,7 +886,7 @@ async fn exit_submit(
     let programme = Programme::load(&state.store, &actor, id).await?;
     let f = fields(&body);
     let input = ExitInput {
-        reason: exit_reason(field(&f, "reason")),
+        reason: field(&f, "reason").parse().ok(),
         note: field(&f, "note").to_owned(),
     };
     let result = actions::exit(&state.store, &actor, &programme, &input)
@@ -947,11 +916,7 @@ async fn feedback_submit(
     let programme = Programme::load(&state.store, &actor, id).await?;
     let f = fields(&body);
     let input = FeedbackInput {
-        stage: if field(&f, "stage") == "term" {
-            FeedbackStage::Term
-        } else {
-            FeedbackStage::End
-        },
+        stage: field(&f, "stage").parse().unwrap_or_default(),
         rating: field(&f, "rating").trim().parse().ok(),
         went_well: field(&f, "went_well").to_owned(),
         even_better: field(&f, "even_better").to_owned(),
@@ -995,6 +960,5 @@ mod tests {
         assert_eq!(d.get("review", "what"), "");
         assert!(d.failed("target"));
         assert!(!d.failed("review"));
-        let _ = NoteKind::Mentor;
     }
 }

@@ -10,7 +10,10 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::store::Side;
-use super::{Abilities, Record, RecordReferral, TimelineSession, compare, reminders};
+use super::{
+    Abilities, Record, RecordReferral, TimelineSession, check_in_due, compare, reminders,
+    review_due,
+};
 use crate::auth::Actor;
 use crate::auth::policy::{
     RecordAccess, RecordParties, feedback_role, may_exit, may_plan, may_review, note_kind,
@@ -19,15 +22,20 @@ use crate::auth::policy::{
 use crate::booking::{Session, SessionStatus};
 use crate::error::{Error, Result};
 use crate::matching::Pair;
-use crate::people::accounts::{Role, StudentKind};
+use crate::people::accounts::{Role, StudentKind, User};
 use crate::people::referrals::{Referral, ReferralStatus};
+use crate::people::schools::School;
 use crate::store::Store;
 
 /// A programme and how the viewer reaches it.
 #[derive(Clone, Debug)]
 pub struct Programme {
     pub referral: Referral,
+    /// The mentee's school, whose dates and times the record reads in.
+    pub school: School,
     pub pairs: Vec<Pair>,
+    /// Every mentor the mentee has had.
+    pub mentors: Vec<User>,
     pub parties: RecordParties,
     pub access: RecordAccess,
 }
@@ -42,24 +50,33 @@ impl Programme {
             Err(e) => return Err(e),
         };
         let pairs = store.pairs_of_referral(referral.id).await?;
-        let mut mentors = Vec::with_capacity(pairs.len());
-        for pair in &pairs {
-            let mentor = store.user(pair.mentor_id).await?;
-            mentors.push((mentor.id, mentor.school_id, pair.open));
-        }
+        let ids: Vec<Uuid> = pairs.iter().map(|p| p.mentor_id).collect();
+        let mentors = store.users_by_id(&ids).await?;
         let parties = RecordParties {
             mentee: referral.mentee_id,
             mentee_school: referral.school_id,
-            mentors,
+            mentors: pairs
+                .iter()
+                .map(|p| {
+                    let school = mentors
+                        .iter()
+                        .find(|m| m.id == p.mentor_id)
+                        .and_then(|m| m.school_id);
+                    (p.mentor_id, school, p.open)
+                })
+                .collect(),
         };
         let access = record_access(actor.user.id, actor.role(), actor.school_id(), &parties)
             .ok_or_else(|| {
                 tracing::info!(user = %actor.user.id, referral = %referral.id, "denied a record");
                 Error::Forbidden
             })?;
+        let school = store.school(referral.school_id).await?;
         Ok(Programme {
             referral,
+            school,
             pairs,
+            mentors,
             parties,
             access,
         })
@@ -93,10 +110,21 @@ impl Programme {
 
     /// Under way: matched and not closed.
     pub fn under_way(&self) -> bool {
-        matches!(
-            self.referral.status,
-            ReferralStatus::Matched | ReferralStatus::Active | ReferralStatus::Review
-        )
+        self.referral.status.under_way()
+    }
+
+    /// Today at the mentee's school.
+    pub fn today(&self) -> Result<NaiveDate> {
+        self.school.today()
+    }
+
+    /// A mentor's given name.
+    fn mentor_name(&self, id: Uuid) -> String {
+        self.mentors
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.given_name.clone())
+            .unwrap_or_default()
     }
 
     /// The viewer works on the plan, or a 403.
@@ -116,11 +144,6 @@ impl Programme {
             RecordAccess::Mentor => Side::Mentor,
             _ => Side::Staff,
         })
-    }
-
-    /// The running match's pair, if one is running.
-    pub fn open_pair(&self) -> Option<&Pair> {
-        self.pairs.iter().find(|p| p.open)
     }
 
     /// Whether `session` belongs to this programme.
@@ -143,8 +166,8 @@ pub async fn sessions(store: &Store, programme: &Programme) -> Result<Vec<Sessio
 pub async fn record(store: &Store, actor: &Actor, programme: &Programme) -> Result<Record> {
     let referral = &programme.referral;
     let access = programme.access;
-    let school = store.school(referral.school_id).await?;
-    let tz: Tz = school.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let school = &programme.school;
+    let tz = school.tz()?;
     let identifiers = store.record_identifiers(referral.school_id).await?;
     let assessments = store.assessments(referral.id).await?;
     let targets = store.targets(referral.id).await?;
@@ -156,12 +179,6 @@ pub async fn record(store: &Store, actor: &Actor, programme: &Programme) -> Resu
     let mut notes: HashMap<Uuid, Vec<super::SessionNote>> = HashMap::new();
     for note in store.session_notes(&ids).await? {
         notes.entry(note.session_id).or_default().push(note);
-    }
-    let mut mentor_names: HashMap<Uuid, String> = HashMap::new();
-    for pair in &programme.pairs {
-        if let std::collections::hash_map::Entry::Vacant(e) = mentor_names.entry(pair.mentor_id) {
-            e.insert(store.user(pair.mentor_id).await?.given_name);
-        }
     }
     let now = Utc::now();
     let mut timeline = Vec::with_capacity(sessions.len());
@@ -191,7 +208,7 @@ pub async fn record(store: &Store, actor: &Actor, programme: &Programme) -> Resu
             when: when(s, &school.slug, tz),
             status: s.status,
             reason: s.reason.clone(),
-            mentor_name: mentor_names.get(&s.mentor_id).cloned().unwrap_or_default(),
+            mentor_name: programme.mentor_name(s.mentor_id),
             mentee_present,
             mentor_present,
             notes: notes.remove(&s.id).unwrap_or_default(),
@@ -199,15 +216,7 @@ pub async fn record(store: &Store, actor: &Actor, programme: &Programme) -> Resu
         });
     }
     let today = now.with_timezone(&tz).date_naive();
-    let review_due = reviews
-        .iter()
-        .rev()
-        .find_map(|r| r.next_review)
-        .or(if reviews.is_empty() {
-            referral.review_date
-        } else {
-            None
-        });
+    let review_due = review_due(reviews.last().map(|r| r.next_review), referral.review_date);
     let planned_end = sessions
         .iter()
         .find(|s| s.status != SessionStatus::Cancelled)
@@ -238,10 +247,15 @@ pub async fn record(store: &Store, actor: &Actor, programme: &Programme) -> Resu
                 referral.given_name.clone()
             },
             year_group: referral.year_group,
-            status: referral.status.as_str().to_owned(),
+            status: referral.status,
             focus: referral.focus.clone(),
             planned_weeks: referral.planned_weeks,
-            referred_by: Some(store.user(referral.referred_by).await?.full_name()),
+            // Shown to the mentee's school only (`for_viewer`).
+            referred_by: if access == RecordAccess::School {
+                Some(store.user(referral.referred_by).await?.full_name())
+            } else {
+                None
+            },
             concerns: referral.concerns.clone(),
             reasons: Some(referral.reasons.clone()),
             strengths: Some(referral.strengths.clone()),
@@ -285,13 +299,6 @@ fn when(session: &Session, slug: &str, tz: Tz) -> String {
     }
 }
 
-/// A date that is "today" at the programme's school.
-pub async fn today_at(store: &Store, school: Uuid) -> Result<NaiveDate> {
-    let school = store.school(school).await?;
-    let tz: Tz = school.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    Ok(Utc::now().with_timezone(&tz).date_naive())
-}
-
 /// What a student's home page says of their record: where it is, and the
 /// one thing waiting for them there, if any.
 #[derive(Clone, Debug)]
@@ -316,22 +323,13 @@ pub async fn student_summary(store: &Store, actor: &Actor) -> Result<Option<Stud
         return Ok(None);
     };
     let referral = programme.referral.id;
-    let assessments = store.assessments(referral).await?;
-    let exit = store.exit(referral).await?;
-    let done = |stage| {
-        assessments
-            .iter()
-            .any(|a| a.view == super::View::Mentee && a.stage == stage)
+    let check_in = if programme.access == RecordAccess::Mentee {
+        let assessments = store.assessments(referral).await?;
+        let exited = store.exit(referral).await?.is_some();
+        check_in_due(&assessments, programme.under_way(), exited)
+    } else {
+        None
     };
-    let check_in = (programme.access == RecordAccess::Mentee).then(|| {
-        if !done(super::Stage::Baseline) && programme.under_way() {
-            Some(super::Stage::Baseline)
-        } else if exit.is_some() && !done(super::Stage::Exit) {
-            Some(super::Stage::Exit)
-        } else {
-            None
-        }
-    });
     let targets = store.targets(referral).await?;
     let to_agree = if programme.closed() {
         0
@@ -361,15 +359,14 @@ pub async fn student_summary(store: &Store, actor: &Actor) -> Result<Option<Stud
         if let Some(last) = held.last() {
             let notes = store.session_notes(&[last.id]).await?;
             if !notes.iter().any(|n| n.author == actor.user.id) {
-                let school = store.school(programme.referral.school_id).await?;
-                let tz: Tz = school.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                note_due = Some((last.id, when(last, &school.slug, tz)));
+                let school = &programme.school;
+                note_due = Some((last.id, when(last, &school.slug, school.tz()?)));
             }
         }
     }
     Ok(Some(StudentSummary {
         referral_id: referral,
-        check_in: check_in.flatten(),
+        check_in,
         note_due,
         to_agree,
     }))
@@ -383,27 +380,15 @@ pub async fn reviews_due(store: &Store, school: Uuid) -> Result<usize> {
         .referrals_at(school)
         .await?
         .into_iter()
-        .filter(|r| {
-            matches!(
-                r.status,
-                ReferralStatus::Matched | ReferralStatus::Active | ReferralStatus::Review
-            )
-        })
+        .filter(|r| r.status.under_way())
         .collect();
     let ids: Vec<Uuid> = running.iter().map(|r| r.id).collect();
     let latest = store.latest_reviews(&ids).await?;
-    let school_row = store.school(school).await?;
-    let tz: Tz = school_row.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let soon =
-        Utc::now().with_timezone(&tz).date_naive() + chrono::Duration::days(super::REMIND_DAYS);
+    let soon = store.school(school).await?.today()? + chrono::Duration::days(super::REMIND_DAYS);
     Ok(running
         .iter()
         .filter(|r| {
-            let due = match latest.get(&r.id) {
-                Some(next) => *next,
-                None => r.review_date,
-            };
-            due.is_some_and(|d| d <= soon)
+            review_due(latest.get(&r.id).copied(), r.review_date).is_some_and(|d| d <= soon)
         })
         .count())
 }

@@ -14,6 +14,7 @@ use super::{
     SessionNote, Target, View, check_feedback, default_identifiers,
 };
 use crate::error::{Error, Result};
+use crate::people::accounts::User;
 use crate::store::{Constraint, Store, Tx};
 use crate::{on_pool, on_tx};
 
@@ -68,6 +69,20 @@ impl TargetRow {
 }
 
 impl Store {
+    /// The people who wrote parts of a record, by id, in one query (through
+    /// the accounts domain's store).
+    async fn people(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, User>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(self
+            .users_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect())
+    }
+
     /// What a school's mentees score themselves on: its own list, or the
     /// defaults until it sets one.
     pub async fn record_identifiers(&self, school: Uuid) -> Result<Vec<Identifier>> {
@@ -265,17 +280,14 @@ impl Store {
         .bind(referral)
         .fetch_all(pool)
         .await)?;
-        let mut names: HashMap<Uuid, String> = HashMap::new();
+        let ids: Vec<Uuid> = progress.iter().map(|p| p.1).collect();
+        let people = self.people(&ids).await?;
         let mut by_target: HashMap<Uuid, Vec<Progress>> = HashMap::new();
         for (target, by_user, session_id, note, at) in progress {
-            let by_name = match names.get(&by_user) {
-                Some(n) => n.clone(),
-                None => {
-                    let name = self.user(by_user).await?.given_name;
-                    names.insert(by_user, name.clone());
-                    name
-                }
-            };
+            let by_name = people
+                .get(&by_user)
+                .map(|u| u.given_name.clone())
+                .unwrap_or_default();
             by_target.entry(target).or_default().push(Progress {
                 by_user,
                 by_name,
@@ -411,8 +423,16 @@ impl Store {
 
     /// The notes on these sessions, oldest first.
     pub async fn session_notes(&self, sessions: &[Uuid]) -> Result<Vec<SessionNote>> {
-        let mut out = Vec::new();
-        let mut names: HashMap<Uuid, String> = HashMap::new();
+        type NoteRow = (
+            Uuid,
+            Uuid,
+            String,
+            String,
+            String,
+            DateTime<Utc>,
+            DateTime<Utc>,
+        );
+        let mut rows: Vec<NoteRow> = Vec::new();
         for chunk in sessions.chunks(crate::store::IN_LIST_MAX) {
             if chunk.is_empty() {
                 continue;
@@ -422,49 +442,44 @@ impl Store {
                  WHERE session_id IN ({}) ORDER BY at",
                 crate::store::placeholders(1, chunk.len())
             );
-            type NoteRow = (
-                Uuid,
-                Uuid,
-                String,
-                String,
-                String,
-                DateTime<Utc>,
-                DateTime<Utc>,
-            );
-            let rows: Vec<NoteRow> = on_pool!(self, |pool| {
+            let chunk_rows: Vec<NoteRow> = on_pool!(self, |pool| {
                 let mut q = sqlx::query_as(&sql);
                 for id in chunk {
                     q = q.bind(id);
                 }
                 q.fetch_all(pool).await
             })?;
-            for (session_id, author, kind, body, next_step, at, updated_at) in rows {
-                let author_name = match names.get(&author) {
-                    Some(n) => n.clone(),
-                    None => {
-                        let user = self.user(author).await?;
-                        let name = if user.role == crate::people::accounts::Role::Student {
-                            user.given_name
-                        } else {
-                            user.full_name()
-                        };
-                        names.insert(author, name.clone());
-                        name
-                    }
-                };
-                out.push(SessionNote {
-                    session_id,
-                    author,
-                    author_name,
-                    kind: kind.parse()?,
-                    body,
-                    next_step,
-                    at,
-                    updated_at,
-                });
-            }
+            rows.extend(chunk_rows);
         }
-        Ok(out)
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
+        let people = self.people(&ids).await?;
+        rows.into_iter()
+            .map(
+                |(session_id, author, kind, body, next_step, at, updated_at)| {
+                    // A pupil by their given name only: the other school reads it.
+                    let author_name = people
+                        .get(&author)
+                        .map(|u| {
+                            if u.role == crate::people::accounts::Role::Student {
+                                u.given_name.clone()
+                            } else {
+                                u.full_name()
+                            }
+                        })
+                        .unwrap_or_default();
+                    Ok(SessionNote {
+                        session_id,
+                        author,
+                        author_name,
+                        kind: kind.parse()?,
+                        body,
+                        next_step,
+                        at,
+                        updated_at,
+                    })
+                },
+            )
+            .collect()
     }
 
     /// Writes (or rewrites) `author`'s note on a session.
@@ -516,20 +531,27 @@ impl Store {
         .fetch_all(pool)
         .await
         })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, decision, note, plan_reviewed, next_review, by_user, at) in rows {
-            out.push(Review {
-                id,
-                decision: decision.parse()?,
-                note,
-                plan_reviewed,
-                next_review,
-                by_user,
-                by_name: self.user(by_user).await?.full_name(),
-                at,
-            });
-        }
-        Ok(out)
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.5).collect();
+        let people = self.people(&ids).await?;
+        rows.into_iter()
+            .map(
+                |(id, decision, note, plan_reviewed, next_review, by_user, at)| {
+                    Ok(Review {
+                        id,
+                        decision: decision.parse()?,
+                        note,
+                        plan_reviewed,
+                        next_review,
+                        by_user,
+                        by_name: people
+                            .get(&by_user)
+                            .map(User::full_name)
+                            .unwrap_or_default(),
+                        at,
+                    })
+                },
+            )
+            .collect()
     }
 
     /// For each of these programmes that has been reviewed, the next

@@ -269,70 +269,97 @@ impl sqlx::migrate::MigrationSource<'static> for SqliteUpTo {
     }
 }
 
-/// SQLite's migrations, with the rebuild of `users` for scheme leads
-/// between 0019 and whatever follows: sqlx 0.8 runs each SQLite migration
-/// inside a transaction (it ignores `-- no-transaction`), where `PRAGMA
-/// foreign_keys = OFF` does nothing, and with foreign keys on, dropping
-/// `users` would delete every row that references it. Migrations a
-/// database has already seen are skipped as usual; the rebuild runs once,
-/// while `users` has no `group_id`.
+/// The first line of a SQLite migration that must run with foreign keys
+/// off: one that rebuilds a table others refer to (SQLite's twelve-step
+/// table change), where `DROP TABLE` with foreign keys on is an implicit
+/// `DELETE` that cascades into every child table.
+const FOREIGN_KEYS_OFF: &str = "-- foreign-keys: off";
+
+/// SQLite's migrations in order. sqlx (0.8) runs each one inside a
+/// transaction, ignoring `-- no-transaction`, and inside a transaction
+/// `PRAGMA foreign_keys = OFF` does nothing; so a migration marked with
+/// [`FOREIGN_KEYS_OFF`] is applied here instead, once those before it
+/// have run, and recorded in sqlx's own table as if sqlx had run it.
 async fn sqlite_migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-    let mut first = sqlx::migrate::Migrator::new(SqliteUpTo(19))
-        .await
-        .map_err(StoreError::Migrate)?;
-    // A database already past 0019 has migrations this list lacks.
-    first.set_ignore_missing(true);
-    first.run(pool).await.map_err(StoreError::Migrate)?;
-    rebuild_users_for_scheme_leads(pool)
-        .await
-        .map_err(|e| StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, 19)))?;
+    for marked in SQLITE_MIGRATIONS
+        .iter()
+        .filter(|m| m.sql.starts_with(FOREIGN_KEYS_OFF))
+    {
+        let mut before = sqlx::migrate::Migrator::new(SqliteUpTo(marked.version - 1))
+            .await
+            .map_err(StoreError::Migrate)?;
+        // A database already past this one has migrations the list lacks.
+        before.set_ignore_missing(true);
+        before.run(pool).await.map_err(StoreError::Migrate)?;
+        apply_without_foreign_keys(pool, marked)
+            .await
+            .map_err(|e| {
+                StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(
+                    e,
+                    marked.version,
+                ))
+            })?;
+    }
     SQLITE_MIGRATIONS
         .run(pool)
         .await
         .map_err(StoreError::Migrate)
 }
 
-/// SQLite's documented twelve-step table change, for `users`: on one
-/// connection with foreign keys off, in one transaction, the table is
-/// copied into its new shape, the old one dropped (cascading nowhere) and
-/// the new one renamed into place; `PRAGMA foreign_key_check` must find no
-/// reference broken before it commits, and foreign keys are on again
-/// whatever happened.
-async fn rebuild_users_for_scheme_leads(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+/// Applies one migration (unless it has been) on a connection with foreign
+/// keys off, in one transaction that also records it in
+/// `_sqlx_migrations`, with its checksum, so sqlx's own checks go on
+/// working. `PRAGMA foreign_key_check` must find no reference broken
+/// before it commits; foreign keys are on again whatever happened.
+async fn apply_without_foreign_keys(
+    pool: &SqlitePool,
+    migration: &sqlx::migrate::Migration,
+) -> Result<(), sqlx::Error> {
     use sqlx::{Acquire, Row};
     let mut conn = pool.acquire().await?;
-    let done: Option<sqlx::sqlite::SqliteRow> =
-        sqlx::query("SELECT name FROM pragma_table_info('users') WHERE name = 'group_id'")
+    let applied: Option<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE version = $1")
+            .bind(migration.version)
             .fetch_optional(&mut *conn)
             .await?;
-    if done.is_some() {
+    if applied.is_some() {
         return Ok(());
     }
     sqlx::query("PRAGMA foreign_keys = OFF")
         .execute(&mut *conn)
         .await?;
-    let rebuilt = async {
+    let done = async {
+        let started = std::time::Instant::now();
         let mut tx = conn.begin().await?;
-        sqlx::raw_sql(include_str!("sqlite_users_0019.sql"))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::raw_sql(&migration.sql).execute(&mut *tx).await?;
         let broken = sqlx::query("PRAGMA foreign_key_check")
             .fetch_all(&mut *tx)
             .await?;
         if let Some(row) = broken.first() {
             let table: String = row.try_get(0)?;
             return Err(sqlx::Error::Protocol(format!(
-                "rebuilding users would break {} references (the first in {table}); nothing was changed",
+                "migration {} would break {} references (the first in {table}); nothing was changed",
+                migration.version,
                 broken.len()
             )));
         }
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES ($1, $2, TRUE, $3, $4)",
+        )
+        .bind(migration.version)
+        .bind(&*migration.description)
+        .bind(&*migration.checksum)
+        .bind(i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
     .await;
     sqlx::query("PRAGMA foreign_keys = ON")
         .execute(&mut *conn)
         .await?;
-    rebuilt
+    done
 }
 
 /// How many values one `IN (…)` list carries: a page's worth of ids in one

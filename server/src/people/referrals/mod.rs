@@ -86,6 +86,14 @@ impl ReferralStatus {
         )
     }
 
+    /// Whether the mentoring is under way: matched, and not yet closed.
+    pub fn under_way(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::Matched | ReferralStatus::Active | ReferralStatus::Review
+        )
+    }
+
     /// Whether its content may still be rewritten.
     pub fn editable(self) -> bool {
         matches!(self, ReferralStatus::Draft | ReferralStatus::Submitted)

@@ -195,10 +195,15 @@ pub struct School {
 }
 
 impl School {
+    /// The school's time zone (stored as checked, so this fails only on a
+    /// row written by hand).
+    pub fn tz(&self) -> Result<chrono_tz::Tz> {
+        Ok(SchoolTz::parse(&self.time_zone)?.tz())
+    }
+
     /// Today's date where the school is (dates in its rules are local).
     pub fn today(&self) -> Result<chrono::NaiveDate> {
-        let tz = SchoolTz::parse(&self.time_zone)?.tz();
-        Ok(Utc::now().with_timezone(&tz).date_naive())
+        Ok(Utc::now().with_timezone(&self.tz()?).date_naive())
     }
 }
 

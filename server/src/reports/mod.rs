@@ -88,7 +88,7 @@ use crate::error::{Error, Result};
 use crate::people::accounts::StudentKind;
 use crate::people::partnerships::Partnership;
 use crate::people::schools::School;
-use crate::store::Store;
+use crate::store::{Store, period_of};
 
 /// What a report is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -481,13 +481,20 @@ pub async fn build(store: &Store, scope: &Scope, range: DateRange) -> Result<Rep
         mentees_by_school.entry(r.school_id).or_default().matched += 1;
     }
 
-    // Sessions, by partnership first.
+    // Sessions, by partnership and by term in one pass.
+    let terms = terms_of(store, scope, range).await?;
+    let cuts: Vec<_> = terms.iter().map(|(_, cut)| cut.instants(tz)).collect();
     let mut sessions_by_partnership: BTreeMap<Uuid, SessionFigures> = BTreeMap::new();
-    for c in store.session_counts(&partnerships, from, to).await? {
+    let mut sessions_by_term = vec![SessionFigures::default(); terms.len()];
+    for c in store.session_counts(&partnerships, from, to, &cuts).await? {
+        let reason = c.cancel_reason.as_deref();
         sessions_by_partnership
             .entry(c.partnership_id)
             .or_default()
-            .add(&c.status, c.cancel_reason.as_deref(), c.sessions, c.seconds);
+            .add(&c.status, reason, c.sessions, c.seconds);
+        if let Some(term) = period_of(c.period).and_then(|n| sessions_by_term.get_mut(n)) {
+            term.add(&c.status, reason, c.sessions, c.seconds);
+        }
     }
     let sessions = sum_sessions(sessions_by_partnership.values());
 
@@ -596,7 +603,24 @@ pub async fn build(store: &Store, scope: &Scope, range: DateRange) -> Result<Rep
             .collect()
     };
 
-    let terms = by_term(store, scope, range, &schools, &partnerships).await?;
+    let mut term_rows = Vec::with_capacity(terms.len());
+    for (((label, cut), (from, to)), mut sessions) in
+        terms.into_iter().zip(cuts).zip(sessions_by_term)
+    {
+        sessions.sort_reasons();
+        let referred = store
+            .referral_counts(&schools, from, to)
+            .await?
+            .iter()
+            .map(|c| c.referred)
+            .sum();
+        term_rows.push(TermRow {
+            label,
+            range: cut,
+            referred,
+            sessions,
+        });
+    }
 
     Ok(Report {
         kind: scope.kind,
@@ -609,7 +633,7 @@ pub async fn build(store: &Store, scope: &Scope, range: DateRange) -> Result<Rep
         identifiers,
         targets,
         feedback,
-        terms,
+        terms: term_rows,
         by_school,
     })
 }
@@ -638,19 +662,15 @@ fn sum_sessions<'a>(parts: impl Iterator<Item = &'a SessionFigures>) -> SessionF
     total
 }
 
-/// The first school's terms that overlap `range`, each with its referrals
-/// and sessions (two statements a term).
-async fn by_term(
+/// The first school's terms that overlap `range`, cut to it, in order.
+async fn terms_of(
     store: &Store,
     scope: &Scope,
     range: DateRange,
-    schools: &[Uuid],
-    partnerships: &[Uuid],
-) -> Result<Vec<TermRow>> {
+) -> Result<Vec<(String, DateRange)>> {
     let Some(first) = scope.schools.first() else {
         return Ok(Vec::new());
     };
-    let tz = scope.zone();
     let mut terms: Vec<_> = store
         .calendar_entries(first.id)
         .await?
@@ -665,28 +685,7 @@ async fn by_term(
         })
         .collect();
     terms.sort_by_key(|(_, r)| r.from);
-    let mut out = Vec::new();
-    for (label, cut) in terms {
-        let (from, to) = cut.instants(tz);
-        let mut sessions = SessionFigures::default();
-        for c in store.session_counts(partnerships, from, to).await? {
-            sessions.add(&c.status, c.cancel_reason.as_deref(), c.sessions, c.seconds);
-        }
-        sessions.sort_reasons();
-        let referred = store
-            .referral_counts(schools, from, to)
-            .await?
-            .iter()
-            .map(|c| c.referred)
-            .sum();
-        out.push(TermRow {
-            label,
-            range: cut,
-            referred,
-            sessions,
-        });
-    }
-    Ok(out)
+    Ok(terms)
 }
 
 /// How a number of hours reads in a sentence: "55 hours", "12.5 hours",

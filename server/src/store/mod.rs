@@ -189,8 +189,9 @@ impl Store {
 
     /// Applies every migration the database has not seen yet.
     ///
-    /// On SQLite, the rebuild of `users` that migration 0019 needs runs
-    /// between 0019 and the rest, outside sqlx's migrator (see
+    /// On SQLite, a migration that rebuilds a table (its first line
+    /// `-- foreign-keys: off`, as 0019's rebuild of `users`) runs with
+    /// foreign keys off, which sqlx's migrator cannot do (see
     /// [`sqlite_migrate`]).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
@@ -376,8 +377,45 @@ pub fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// A `CASE` that says which of `periods` half-open ranges `column` falls
+/// in: `0` for the first, `1` for the next, and `-1` for none. Each period
+/// binds two parameters, numbered from `first` (its start, then its end),
+/// so one statement can count a whole year and each of its terms at once.
+pub fn period_case(column: &str, first: usize, periods: usize) -> String {
+    if periods == 0 {
+        return "-1".to_owned();
+    }
+    let arms: String = (0..periods)
+        .map(|n| {
+            let from = first + 2 * n;
+            format!(
+                "WHEN {column} >= ${from} AND {column} < ${} THEN {n} ",
+                from + 1
+            )
+        })
+        .collect();
+    format!("CASE {arms}ELSE -1 END")
+}
+
+/// Where a row counted with [`period_case`] belongs: the index of its
+/// period, or `None` when it fell in none of them.
+pub fn period_of(bucket: i32) -> Option<usize> {
+    usize::try_from(bucket).ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_period_case_numbers_each_range_and_leaves_the_rest_out() {
+        assert_eq!(super::period_case("at", 3, 0), "-1");
+        assert_eq!(
+            super::period_case("at", 3, 2),
+            "CASE WHEN at >= $3 AND at < $4 THEN 0 WHEN at >= $5 AND at < $6 THEN 1 ELSE -1 END"
+        );
+        assert_eq!(super::period_of(-1), None);
+        assert_eq!(super::period_of(1), Some(1));
+    }
+
     #[test]
     fn placeholders_number_an_in_list_from_where_it_starts() {
         assert_eq!(super::placeholders(1, 3), "$1, $2, $3");

@@ -251,4 +251,43 @@ async fn a_mentee_checks_in_the_pair_set_targets_the_mentor_writes_up_and_the_co
     .await;
     assert!(bars.as_u64().unwrap() >= 20, "{bars}");
     save_screenshot(&browser, "record-mentee-end").await;
+    sign_out(&browser).await;
+
+    // The school's report counts the programme: referred, matched, the one
+    // session delivered, the change from 4 to 8, and the two targets.
+    sign_in(&browser, &app, "coord.b", password).await;
+    wait_for_text(&browser, "#home-heading", "Hello").await;
+    click(&browser, Locator::Id("nav-reports")).await;
+    let headline = wait_for_text(&browser, "#report-headline", "referred").await;
+    assert!(
+        headline.contains("1 mentee referred, 1 matched"),
+        "{headline}"
+    );
+    assert_eq!(text_of(&browser, "#figure-delivered").await, "1");
+    let change = text_of(&browser, "#table-identifiers").await;
+    for seen in ["Average change", "Doing homework", "4.00", "8.00", "+4.00"] {
+        assert!(change.contains(seen), "{seen} in {change}");
+    }
+    let page = text_of(&browser, "main").await;
+    assert!(
+        page.contains("0 met, 0 partly met, 0 dropped, 2 still open"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("mentee.b-given"),
+        "a report names no pupil: {page}"
+    );
+    let charts = eval(
+        &browser,
+        "return document.querySelectorAll('figure.chart svg').length",
+    )
+    .await;
+    assert!(charts.as_u64().unwrap() >= 3, "{charts}");
+    save_screenshot(&browser, "record-report").await;
+    eval(
+        &browser,
+        "document.getElementById('table-identifiers').scrollIntoView(); return true",
+    )
+    .await;
+    save_screenshot(&browser, "record-report-change").await;
 }

@@ -948,6 +948,23 @@ pub struct Table {
 }
 
 impl Table {
+    /// The header as a page shows it: the CSV's column names, which
+    /// spreadsheets and scripts key on, in words (`average_change` reads
+    /// "Average change").
+    pub fn headings(&self) -> Vec<String> {
+        self.header
+            .iter()
+            .map(|h| {
+                let words = h.replace('_', " ");
+                let mut chars = words.chars();
+                match chars.next() {
+                    Some(first) => first.to_uppercase().chain(chars).collect(),
+                    None => words,
+                }
+            })
+            .collect()
+    }
+
     /// The table as CSV (RFC 4180: quoted where needed, CRLF line ends).
     /// A cell that a spreadsheet would read as a formula (`=`, `+`, `-`,
     /// `@` first) is written with a leading `'`, so a cancellation reason

@@ -563,27 +563,42 @@ async fn demo_cancellations(store: &Store, partnership: &Partnership) -> Result<
             )
         }
     };
-    // The first pair is the demo call's; leave it be.
-    if matches.len() > 2
-        && let Some(last) = matches.last()
-        && let Some(first) = next_of(last, now + Duration::days(35)).await?
-    {
-        store
-            .cancel_series(
-                &first,
-                "Cancelled by mistake: book the pair again from the Sessions page",
-            )
-            .await?;
+    // The first pair is the demo call's; leave it be. Which pairs still
+    // have sessions to come depends on the day the demo is made (planned
+    // lengths, holidays) and on the order of matches approved in the same
+    // instant, so each cancellation goes to the first pair it can apply to
+    // rather than to a fixed one.
+    let mut restore_pair = None;
+    for record in matches.iter().skip(1) {
+        if let Some(next) = next_of(record, now).await? {
+            restore_pair = Some(record.id);
+            store
+                .cancel_session(
+                    &next,
+                    "Cancelled by mistake: restore it from the Sessions page",
+                )
+                .await?;
+            break;
+        }
     }
-    if let Some(second) = matches.get(1)
-        && let Some(next) = next_of(second, now).await?
-    {
-        store
-            .cancel_session(
-                &next,
-                "Cancelled by mistake: restore it from the Sessions page",
-            )
-            .await?;
+    for record in matches.iter().skip(1).rev() {
+        if Some(record.id) == restore_pair {
+            continue;
+        }
+        if let Some(first) = next_of(record, now + Duration::days(35)).await? {
+            store
+                .cancel_series(
+                    &first,
+                    "Cancelled by mistake: book the pair again from the Sessions page",
+                )
+                .await?;
+            // A pair whose history already fills its planned weeks has none
+            // to book again; the next one is tried.
+            let unbooked = store.unbooked_pairs(partnership.id).await?;
+            if unbooked.iter().any(|u| u.match_id == record.id) {
+                break;
+            }
+        }
     }
     Ok(())
 }

@@ -178,7 +178,15 @@ async fn check(backend: &str, store: &Store, coordinator: &User) {
         few.rows.len(),
         many.rows.len()
     );
-    assert!(few.rows.len() <= 3 && few.rows.len() * 5 < many.rows.len());
+    // The quiet day's count depends on which of the demo's pairs its exits
+    // and cancellations fall on; what the comparison needs is that the big
+    // page has many times its sessions.
+    assert!(
+        few.rows.len() * 5 < many.rows.len(),
+        "{backend}: {} sessions on the quiet day against {}",
+        few.rows.len(),
+        many.rows.len()
+    );
     assert!(many.rows.iter().any(|r| !r.moves.is_empty()));
     assert_eq!(
         few_queries, many_queries,

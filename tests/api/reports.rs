@@ -725,28 +725,6 @@ on_both_backends!(
     a_report_refuses_a_backwards_range_an_empty_one_and_unknown_tables_naming_the_field,
 );
 
-/// SQLite's migrations up to and including `.0`, as a database made before
-/// the groups had them.
-#[derive(Debug)]
-struct SqliteUpTo(i64);
-
-impl sqlx::migrate::MigrationSource<'static> for SqliteUpTo {
-    fn resolve(
-        self,
-    ) -> futures_util::future::BoxFuture<
-        'static,
-        Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
-    > {
-        Box::pin(async move {
-            Ok(sqlx::migrate!("../migrations/sqlite")
-                .iter()
-                .filter(|m| m.version <= self.0)
-                .cloned()
-                .collect())
-        })
-    }
-}
-
 /// Dropping `users` with foreign keys on would delete every row that refers
 /// to an account; the rebuild for scheme leads must keep them all, and the
 /// references must still work (point at the rebuilt table) afterwards.
@@ -760,10 +738,7 @@ async fn sqlite_the_users_rebuild_for_scheme_leads_keeps_every_row_that_refers_t
     let Store::Sqlite(pool) = &store else {
         unreachable!("a sqlite: URL")
     };
-    sqlx::migrate::Migrator::new(SqliteUpTo(17))
-        .await
-        .unwrap()
-        .run(pool)
+    mentorbridge::store::sqlite_migrate_up_to(pool, 17)
         .await
         .unwrap();
     let (school, coord, pupil, referral) = (

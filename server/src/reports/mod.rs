@@ -191,7 +191,7 @@ impl Scope {
     fn zone(&self) -> chrono_tz::Tz {
         self.schools
             .first()
-            .and_then(|s| s.time_zone.parse().ok())
+            .and_then(|s| s.tz().ok())
             .unwrap_or(chrono_tz::Europe::London)
     }
 

@@ -170,14 +170,10 @@ async fn show(
             .iter()
             .filter(|p| p.status == crate::people::partnerships::PartnershipStatus::Accepted)
         {
-            let partner = if p.school_low == scope.id {
-                p.school_high
-            } else {
-                p.school_low
-            };
+            let partner = state.store.school(p.partner_of(scope.id)).await?;
             links.push(Link {
                 href: format!("/reports/partnerships/{}", p.id),
-                label: format!("With {}", state.store.school(partner).await?.name),
+                label: format!("With {}", partner.name),
             });
         }
         links

@@ -59,6 +59,44 @@ macro_rules! on_pool {
     };
 }
 
+/// Fetches `$row`s for a list of ids too long for one statement, a few
+/// hundred at a time ([`IN_LIST_MAX`]): `$sql` holds `{in}` where the ids'
+/// placeholders go, numbered after the leading `$bind`s, which every
+/// chunk's statement binds first. The rows of all the chunks come back in
+/// one `Result<Vec<$row>, sqlx::Error>`; adding up per-chunk sums is the
+/// caller's business.
+#[macro_export]
+macro_rules! per_chunk {
+    ($store:expr, $row:ty, $sql:expr, $ids:expr; $($bind:expr),* $(,)?) => {{
+        let leading = [$(stringify!($bind)),*].len();
+        let mut out: Vec<$row> = Vec::new();
+        let mut failed = None;
+        for chunk in $ids.chunks($crate::store::IN_LIST_MAX) {
+            let sql = $sql.replace("{in}", &$crate::store::placeholders(leading + 1, chunk.len()));
+            let rows: Result<Vec<$row>, sqlx::Error> = $crate::on_pool!($store, |pool| {
+                let q = sqlx::query_as(&sql);
+                $(let q = q.bind($bind);)*
+                let mut q = q;
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            });
+            match rows {
+                Ok(rows) => out.extend(rows),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }};
+}
+
 /// Runs one expression against the connection of an open [`Tx`].
 ///
 /// `$conn` is a `&mut` connection, usable as a sqlx executor.
@@ -282,9 +320,16 @@ const FOREIGN_KEYS_OFF: &str = "-- foreign-keys: off";
 /// [`FOREIGN_KEYS_OFF`] is applied here instead, once those before it
 /// have run, and recorded in sqlx's own table as if sqlx had run it.
 async fn sqlite_migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    sqlite_migrate_up_to(pool, i64::MAX).await
+}
+
+/// SQLite's migrations up to and including `version`, as [`Store::migrate`]
+/// applies them: a database as an older release left it, for tests that
+/// upgrade one.
+pub async fn sqlite_migrate_up_to(pool: &SqlitePool, version: i64) -> Result<(), StoreError> {
     for marked in SQLITE_MIGRATIONS
         .iter()
-        .filter(|m| m.sql.starts_with(FOREIGN_KEYS_OFF))
+        .filter(|m| m.version <= version && m.sql.starts_with(FOREIGN_KEYS_OFF))
     {
         let mut before = sqlx::migrate::Migrator::new(SqliteUpTo(marked.version - 1))
             .await
@@ -301,10 +346,17 @@ async fn sqlite_migrate(pool: &SqlitePool) -> Result<(), StoreError> {
                 ))
             })?;
     }
-    SQLITE_MIGRATIONS
-        .run(pool)
+    if version == i64::MAX {
+        return SQLITE_MIGRATIONS
+            .run(pool)
+            .await
+            .map_err(StoreError::Migrate);
+    }
+    let mut upto = sqlx::migrate::Migrator::new(SqliteUpTo(version))
         .await
-        .map_err(StoreError::Migrate)
+        .map_err(StoreError::Migrate)?;
+    upto.set_ignore_missing(true);
+    upto.run(pool).await.map_err(StoreError::Migrate)
 }
 
 /// Applies one migration (unless it has been) on a connection with foreign

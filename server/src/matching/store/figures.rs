@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::on_pool;
-use crate::store::{IN_LIST_MAX, Store, placeholders};
+use crate::per_chunk;
+use crate::store::Store;
 
 impl Store {
     /// Those of `referrals` that had a match approved before `until`
@@ -15,22 +15,9 @@ impl Store {
         referrals: &[Uuid],
         until: DateTime<Utc>,
     ) -> Result<Vec<Uuid>> {
-        let mut out = Vec::new();
-        for chunk in referrals.chunks(IN_LIST_MAX) {
-            let sql = format!(
-                "SELECT DISTINCT referral_id FROM matches \
-                 WHERE approved_at < $1 AND referral_id IN ({})",
-                placeholders(2, chunk.len())
-            );
-            let rows: Vec<(Uuid,)> = on_pool!(self, |pool| {
-                let mut q = sqlx::query_as(&sql).bind(until);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.fetch_all(pool).await
-            })?;
-            out.extend(rows.into_iter().map(|(id,)| id));
-        }
-        Ok(out)
+        let sql = "SELECT DISTINCT referral_id FROM matches \
+                   WHERE approved_at < $1 AND referral_id IN ({in})";
+        let rows = per_chunk!(self, (Uuid,), sql, referrals; until)?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 }

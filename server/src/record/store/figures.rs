@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::on_pool;
-use crate::store::{IN_LIST_MAX, Store, placeholders};
+use crate::per_chunk;
+use crate::store::Store;
 
 /// One identifier over the programmes whose mentee-view exit assessment
 /// falls in the range and who scored it at their baseline too.
@@ -46,26 +46,6 @@ pub struct FeedbackCount {
     pub rating_sum: i64,
 }
 
-/// Runs `sql` (with `{in}` for the referrals' placeholders, numbered from
-/// `$3`) for each chunk of `referrals`, binding `from` and `to` first.
-macro_rules! per_chunk {
-    ($store:expr, $sql:expr, $referrals:expr, $from:expr, $to:expr, $row:ty) => {{
-        let mut out: Vec<$row> = Vec::new();
-        for chunk in $referrals.chunks(IN_LIST_MAX) {
-            let sql = $sql.replace("{in}", &placeholders(3, chunk.len()));
-            let rows: Vec<$row> = on_pool!($store, |pool| {
-                let mut q = sqlx::query_as(&sql).bind($from).bind($to);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.fetch_all(pool).await
-            })?;
-            out.extend(rows);
-        }
-        out
-    }};
-}
-
 impl Store {
     /// Per identifier, the mentees' own baseline and exit scores added up,
     /// over the programmes of `referrals` that exited in the range. The
@@ -89,7 +69,7 @@ impl Store {
                    WHERE e.stage = 'exit' AND e.view = 'mentee' AND e.at >= $1 AND e.at < $2 \
                      AND e.referral_id IN ({in}) \
                    GROUP BY se.identifier";
-        let parts = per_chunk!(self, sql, referrals, from, to, IdentifierChange);
+        let parts = per_chunk!(self, IdentifierChange, sql, referrals; from, to)?;
         // Chunks each give a row per identifier: add them up.
         let mut out: Vec<IdentifierChange> = Vec::new();
         for part in parts {
@@ -123,7 +103,7 @@ impl Store {
                               END AS outcome \
                        FROM record_targets WHERE referral_id IN ({in}) \
                    ) AS bucketed WHERE outcome IS NOT NULL GROUP BY outcome";
-        let parts = per_chunk!(self, sql, referrals, from, to, TargetOutcome);
+        let parts = per_chunk!(self, TargetOutcome, sql, referrals; from, to)?;
         let mut out: Vec<TargetOutcome> = Vec::new();
         for part in parts {
             match out.iter_mut().find(|t| t.outcome == part.outcome) {
@@ -144,7 +124,7 @@ impl Store {
         let sql = "SELECT from_role, count(*) AS responses, CAST(sum(rating) AS BIGINT) AS rating_sum \
                    FROM record_feedback WHERE at >= $1 AND at < $2 AND referral_id IN ({in}) \
                    GROUP BY from_role";
-        let parts = per_chunk!(self, sql, referrals, from, to, FeedbackCount);
+        let parts = per_chunk!(self, FeedbackCount, sql, referrals; from, to)?;
         let mut out: Vec<FeedbackCount> = Vec::new();
         for part in parts {
             match out.iter_mut().find(|f| f.from_role == part.from_role) {

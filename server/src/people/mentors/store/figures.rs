@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::on_pool;
-use crate::store::{IN_LIST_MAX, Store, placeholders};
+use crate::per_chunk;
+use crate::store::Store;
 
 /// How ready one mentor was at the end of a report's range.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -28,24 +28,10 @@ impl Store {
         last_day: chrono::NaiveDate,
         until: DateTime<Utc>,
     ) -> Result<Vec<MentorReadiness>> {
-        let mut out = Vec::new();
-        for chunk in mentors.chunks(IN_LIST_MAX) {
-            let sql = format!(
-                "SELECT user_id, \
-                        (training_course IS NOT NULL AND training_date IS NOT NULL AND training_date <= $1) AS trained, \
-                        (cleared_at IS NOT NULL AND cleared_at < $2) AS cleared \
-                 FROM mentor_profiles WHERE user_id IN ({})",
-                placeholders(3, chunk.len())
-            );
-            let rows: Vec<MentorReadiness> = on_pool!(self, |pool| {
-                let mut q = sqlx::query_as(&sql).bind(last_day).bind(until);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.fetch_all(pool).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        let sql = "SELECT user_id, \
+                          (training_course IS NOT NULL AND training_date IS NOT NULL AND training_date <= $1) AS trained, \
+                          (cleared_at IS NOT NULL AND cleared_at < $2) AS cleared \
+                   FROM mentor_profiles WHERE user_id IN ({in})";
+        Ok(per_chunk!(self, MentorReadiness, sql, mentors; last_day, until)?)
     }
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::on_pool;
-use crate::store::{IN_LIST_MAX, Store, placeholders};
+use crate::per_chunk;
+use crate::store::Store;
 
 /// One school's referrals written in a report's range and put forward
 /// (any status past `draft`), and how many of those were countersigned.
@@ -38,27 +38,13 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ReferralCount>> {
-        let mut out = Vec::new();
-        for chunk in schools.chunks(IN_LIST_MAX) {
-            let sql = format!(
-                "SELECT school_id, count(*) AS referred, \
-                        CAST(sum(CASE WHEN countersigned_by IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS approved \
-                 FROM referrals \
-                 WHERE status <> 'draft' AND created_at >= $1 AND created_at < $2 \
-                   AND school_id IN ({}) \
-                 GROUP BY school_id",
-                placeholders(3, chunk.len())
-            );
-            let rows: Vec<ReferralCount> = on_pool!(self, |pool| {
-                let mut q = sqlx::query_as(&sql).bind(from).bind(to);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.fetch_all(pool).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        let sql = "SELECT school_id, count(*) AS referred, \
+                          CAST(sum(CASE WHEN countersigned_by IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS approved \
+                   FROM referrals \
+                   WHERE status <> 'draft' AND created_at >= $1 AND created_at < $2 \
+                     AND school_id IN ({in}) \
+                   GROUP BY school_id";
+        Ok(per_chunk!(self, ReferralCount, sql, schools; from, to)?)
     }
 
     /// Every referral of `schools` put forward, whenever, with whether it
@@ -70,22 +56,8 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ReferralRef>> {
-        let mut out = Vec::new();
-        for chunk in schools.chunks(IN_LIST_MAX) {
-            let sql = format!(
-                "SELECT id, school_id, (created_at >= $1 AND created_at < $2) AS in_range \
-                 FROM referrals WHERE status <> 'draft' AND school_id IN ({})",
-                placeholders(3, chunk.len())
-            );
-            let rows: Vec<ReferralRef> = on_pool!(self, |pool| {
-                let mut q = sqlx::query_as(&sql).bind(from).bind(to);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.fetch_all(pool).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        let sql = "SELECT id, school_id, (created_at >= $1 AND created_at < $2) AS in_range \
+                   FROM referrals WHERE status <> 'draft' AND school_id IN ({in})";
+        Ok(per_chunk!(self, ReferralRef, sql, schools; from, to)?)
     }
 }

@@ -23,6 +23,10 @@ use crate::people::referrals::{ConsentInput, ReferralInput, ReferralStatus};
 use crate::people::schools::{NewSchool, School, SchoolInput};
 use crate::store::Store;
 
+// The two schools' numbers are those of a real project's first year (23
+// mentors trained, 12 mentees referred, 11 matched), so the demo's report
+// reads like the ones schools write.
+
 // The demo schools' calendars: the same kinds of file a coordinator uploads,
 // and examples for anyone preparing their own (see `server/demo/`).
 const HILLSIDE_TERMS: &str = include_str!("../demo/hillside-terms.csv");
@@ -34,9 +38,9 @@ const POLICY: &str = include_str!("../demo/policy.toml");
 /// Every demo account shares this password, so the sign-in list stays short.
 pub const DEMO_PASSWORD: &str = "bridge-demo-2026";
 
-/// How many accounts [`seed`] makes: an administrator, and three staff and
-/// ten students at each of two schools.
-pub const ACCOUNT_COUNT: u64 = 1 + 2 * (3 + 10);
+/// How many accounts [`seed`] makes: an administrator, three staff at each
+/// of the two schools, Hillside's mentors and St Columba's mentees.
+pub const ACCOUNT_COUNT: u64 = (1 + 2 * 3 + HILLSIDE_MENTORS.len() + COLUMBA_MENTEES.len()) as u64;
 
 /// One account a newcomer can sign in as.
 #[derive(Clone, Debug)]
@@ -65,6 +69,19 @@ const HILLSIDE_MENTORS: &[(&str, &str, &str)] = &[
     ("Harry", "Wilson", "Computer Science,Maths"),
     ("Isla", "Fraser", "Chemistry,Maths"),
     ("Jamal", "Hussain", "English,Religious Studies"),
+    ("Kacper", "Zielinski", "Physics,Maths"),
+    ("Leah", "Goldberg", "English,Psychology"),
+    ("Mohammed", "Ali", "Biology,Maths"),
+    ("Olivia", "Brennan", "History,English"),
+    ("Priya", "Kaur", "Science,Chemistry"),
+    ("Ravi", "Mistry", "Computer Science,Physics"),
+    ("Sophie", "Walker", "French,English"),
+    ("Tyler", "Jackson", "Geography,Maths"),
+    ("Usman", "Iqbal", "Maths,Economics"),
+    ("Yasmin", "Begum", "Spanish,French"),
+    ("Zara", "Hollis", "Art,English"),
+    ("Oscar", "Lindqvist", "Music,History"),
+    ("Maya", "Osei", "Biology,English"),
 ];
 
 const COLUMBA_MENTEES: &[(&str, &str, &str)] = &[
@@ -78,6 +95,9 @@ const COLUMBA_MENTEES: &[(&str, &str, &str)] = &[
     ("Sean", "Hughes", "History"),
     ("Tara", "Boyle", "English"),
     ("Ultan", "Reid", "Computer Science"),
+    ("Aaron", "Farrell", "Maths"),
+    ("Grainne", "Lynch", "English"),
+    ("Padraig", "Moore", "Geography"),
 ];
 
 fn demo_schools() -> [DemoSchool; 2] {
@@ -327,14 +347,19 @@ async fn demo_history(store: &Store, partnership: &Partnership) -> Result<()> {
         let mentor = store.user(record.mentor_id).await?;
         let school = mentee.school_id.unwrap_or_default();
         let identifiers = store.record_identifiers(school).await?;
-        let scores = |base: i64, step: i64| -> BTreeMap<String, i64> {
+        // The baseline spreads over 3 to 6; at the exit each identifier
+        // has risen by 1 to 3, by how much depending on the pair, so the
+        // report's averages differ from one identifier to the next.
+        let scores = |exit: bool| -> BTreeMap<String, i64> {
             identifiers
                 .iter()
                 .enumerate()
                 .map(|(k, id)| {
                     let k = i64::try_from(k).unwrap_or(0);
                     let n = i64::try_from(i).unwrap_or(0);
-                    (id.key.clone(), (base + (k * 3 + n) % 4 + step).clamp(1, 10))
+                    let baseline = 3 + (k * 3 + n) % 4;
+                    let gain = if exit { 1 + (k + 2 * n) % 3 } else { 0 };
+                    (id.key.clone(), (baseline + gain).clamp(1, 10))
                 })
                 .collect()
         };
@@ -357,7 +382,7 @@ async fn demo_history(store: &Store, partnership: &Partnership) -> Result<()> {
                 &checked(
                     crate::record::Stage::Baseline,
                     crate::record::View::Mentee,
-                    scores(3, 0),
+                    scores(false),
                     "",
                 )?,
             )
@@ -460,7 +485,7 @@ async fn demo_history(store: &Store, partnership: &Partnership) -> Result<()> {
                         &checked(
                             crate::record::Stage::Exit,
                             crate::record::View::Mentee,
-                            scores(5, 1),
+                            scores(true),
                             "",
                         )?,
                     )
@@ -863,7 +888,7 @@ async fn ready_mentors(store: &Store, school: Uuid) -> Result<()> {
                 },
             )
             .await?;
-        if i != 9 {
+        if i + 1 != HILLSIDE_MENTORS.len() {
             store.clear_mentor(user.id, &dsl).await?;
         }
     }
@@ -906,13 +931,13 @@ async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
             review_date: NaiveDate::from_ymd_opt(2027, 2, 1),
         };
         let referral = store.create_referral(school, &teacher, &input).await?;
-        if i == 9 {
+        if i + 1 == COLUMBA_MENTEES.len() {
             continue;
         }
         let referral = store
             .set_referral_status(&referral, &teacher, ReferralStatus::Submitted, None)
             .await?;
-        if i != 8 {
+        if i + 2 != COLUMBA_MENTEES.len() {
             store
                 .set_referral_status(&referral, &coordinator, ReferralStatus::Approved, None)
                 .await?;

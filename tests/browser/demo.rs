@@ -117,6 +117,37 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             let list = text_of(&browser, "section[aria-labelledby=list]").await;
             assert!(list.contains("Join the call"), "{list}");
         }
+        if login.who.starts_with("Scheme lead") {
+            // The trust's report reads like a real project's first year,
+            // with a term of sessions behind it.
+            click(&browser, Locator::LinkText("Reports")).await;
+            let headline = wait_for_text(&browser, "#report-headline", "referred").await;
+            assert!(
+                headline.starts_with("23 mentors trained, 12 mentees referred, 11 matched, "),
+                "{headline}"
+            );
+            let hours: f64 = headline
+                .split(", ")
+                .nth(3)
+                .and_then(|h| h.split(' ').next())
+                .and_then(|h| h.parse().ok())
+                .unwrap_or_default();
+            assert!(hours >= 10.0, "{headline}");
+            let main = text_of(&browser, "main").await;
+            assert!(
+                main.contains("Hillside Academy") && main.contains("St Columba's College"),
+                "{main}"
+            );
+            assert!(
+                !main.contains("Aoife"),
+                "a scheme lead sees no pupil: {main}"
+            );
+            save_screenshot(&browser, "report-scheme-lead").await;
+            browser.goto(&format!("{}/groups", app.base)).await.unwrap();
+            let groups = text_of(&browser, "main").await;
+            assert!(groups.contains("Riverside Learning Trust"), "{groups}");
+            save_screenshot(&browser, "groups-scheme-lead").await;
+        }
         if login.username == "cbyrne" {
             browser
                 .goto(&format!("{}/school/referrals", app.base))
@@ -124,7 +155,10 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 .unwrap();
             let referrals = text_of(&browser, "#referrals").await;
             assert!(
-                referrals.contains("approved") && referrals.contains("draft"),
+                referrals.contains("matched")
+                    && referrals.contains("submitted")
+                    && referrals.contains("draft")
+                    && referrals.contains("closed"),
                 "{referrals}"
             );
             save_screenshot(&browser, "referrals-cbyrne").await;
@@ -139,7 +173,10 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             // The demo arrives with its matches approved and booked.
             click(&browser, Locator::LinkText("Matching")).await;
             let coverage = text_of(&browser, "[data-testid=coverage]").await;
-            assert!(coverage.contains("of 8 mentees matched"), "{coverage}");
+            assert!(
+                coverage.starts_with("11 of 11 mentees matched"),
+                "{coverage}"
+            );
             let main = text_of(&browser, "main").await;
             assert!(main.contains("approved by both schools"), "{main}");
             save_screenshot(&browser, "matching-rpatel").await;
@@ -183,5 +220,22 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
         let notice = text_of(&browser, ".notice").await;
         assert!(notice.contains("signed out"), "{notice}");
     }
+    // Anyone can check a demo mentor's certificate without signing in.
+    let hillside = app.store.school_by_slug("hillside").await.unwrap();
+    let certificates = app.store.latest_certificates(hillside.id).await.unwrap();
+    let certificate = certificates.values().next().expect("a demo certificate");
+    let code = certificate.code.to_string();
+    browser
+        .goto(&format!("{}/certificates/{code}", app.base))
+        .await
+        .unwrap();
+    let genuine = text_of(&browser, "#certificate-genuine").await;
+    assert_eq!(genuine, "Genuine certificate");
+    let sessions = text_of(&browser, "#certificate-sessions").await;
+    assert_eq!(sessions, certificate.printed.sessions.to_string());
+    assert!(certificate.printed.sessions > 0);
+    let hours = text_of(&browser, "#certificate-hours").await;
+    assert_eq!(hours, certificate.printed.hours_text());
+    save_screenshot(&browser, "certificate-public").await;
     browser.close().await.unwrap();
 }

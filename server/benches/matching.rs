@@ -40,6 +40,33 @@ fn bench(c: &mut Criterion) {
     c.bench_function("solver only, 400 x 300 x 12", |b| {
         b.iter(|| mentorbridge::matching::solver::solve(black_box(&problem)))
     });
+    // A tenth of the mentees not free in one or two of the slots: the
+    // search over the flow.
+    let exceptions = synthetic::partnership_with_exceptions(1, 400, 300, 12, 10);
+    let solved =
+        mentorbridge::matching::solver::solve(&mentorbridge::matching::problem_for(&exceptions));
+    eprintln!(
+        "400 x 300 x 12, 10% with exceptions: optimal {} after {} subproblems; {:?} (bound {:?})",
+        solved.optimal, solved.nodes, solved.score, solved.bound
+    );
+    // Harder than the target: more mentees with exceptions, timed once.
+    for percent in [30, 60] {
+        let input = synthetic::partnership_with_exceptions(1, 400, 300, 12, percent);
+        let problem = mentorbridge::matching::problem_for(&input);
+        let started = std::time::Instant::now();
+        let solved = mentorbridge::matching::solver::solve(&problem);
+        eprintln!(
+            "400 x 300 x 12, {percent}% with exceptions: optimal {} after {} subproblems in {:?}; matched {:?}",
+            solved.optimal,
+            solved.nodes,
+            started.elapsed(),
+            solved.score.matched
+        );
+    }
+    c.bench_function(
+        "propose 400 x 300 x 12, 10% of mentees not free in 1-2 slots",
+        |b| b.iter(|| propose(black_box(&exceptions))),
+    );
     c.bench_function("greedy only, 400 x 300 x 12", |b| {
         b.iter(|| mentorbridge::matching::solver::greedy(black_box(&problem)))
     });

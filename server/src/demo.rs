@@ -929,6 +929,17 @@ async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
             entry_criteria_met: true,
             planned_weeks: if i % 2 == 0 { 12 } else { 6 },
             review_date: NaiveDate::from_ymd_opt(2027, 2, 1),
+            // One mentee has a music lesson in Tuesday form time, which
+            // the optimiser keeps clear.
+            unavailable: if i == 3 {
+                vec![crate::people::referrals::Unavailable {
+                    week: None,
+                    day: "Tue".into(),
+                    period: Some("FORM".into()),
+                }]
+            } else {
+                Vec::new()
+            },
         };
         let referral = store.create_referral(school, &teacher, &input).await?;
         if i + 1 == COLUMBA_MENTEES.len() {

@@ -318,10 +318,100 @@ async fn a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval(app: Te
     assert_eq!(used, 0);
 }
 
+/// A referral says when the mentee cannot be mentored, in words the bell
+/// schedule has; the optimiser books around it and the partner school
+/// never sees it.
+async fn a_mentee_not_free_on_four_days_is_matched_on_the_fifth(app: TestApp) {
+    let world = app.world().await;
+    app.calendars_for_matching(&world).await;
+    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
+    app.add_staff(&world.b, "teacher.b", "teacher").await;
+    let teacher = app.signed_in("teacher.b").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let day = |d: &str| json!({"day": d});
+    let mut body = json!({
+        "mentee_id": world.mentee_b.id,
+        "reasons": "Lost confidence in maths",
+        "focus": ["Maths"],
+        "planned_weeks": 6,
+        "consent": {"given_by": "Mr Byrne (father)", "date": "2026-11-20"},
+        "entry_criteria_met": true,
+        "unavailable": [day("Mon"), day("tuesday"), {"week": "A", "day": "Wed", "period": "P9"}],
+    });
+    let path = format!("/api/schools/{}/referrals", world.b.id);
+    // A period the timetable does not have is refused, naming it and
+    // what the timetable has that day; nothing is stored.
+    let wrong = teacher.post_json(&path, &body).await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text
+    );
+    assert_eq!(wrong.error_field().as_deref(), Some("unavailable"));
+    assert!(
+        wrong.text.contains("no period P9") && wrong.text.contains("REG"),
+        "{}",
+        wrong.text
+    );
+    // School B's timetable has one week, so there is no Week B.
+    body["unavailable"][2] = json!({"week": "B", "day": "Wed"});
+    let week_b = teacher.post_json(&path, &body).await;
+    assert_eq!(week_b.error_field().as_deref(), Some("unavailable"));
+    assert!(week_b.text.contains("one week"), "{}", week_b.text);
+    assert!(
+        coord_b
+            .get(&path)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing half-written"
+    );
+    body["unavailable"] = json!([day("Mon"), day("tuesday"), day("Wed"), day("Thu")]);
+    let created = teacher.post_json(&path, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let referral = created.json();
+    assert_eq!(
+        referral["unavailable"],
+        json!([day("Mon"), day("Tue"), day("Wed"), day("Thu")])
+    );
+    let id = referral["id"].as_str().unwrap();
+    let status = format!("/api/referrals/{id}/status");
+    teacher
+        .post_json(&status, &json!({"to": "submitted"}))
+        .await;
+    let approved = coord_b.post_json(&status, &json!({"to": "approved"})).await;
+    assert_eq!(approved.json()["status"], "approved", "{}", approved.text);
+
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let proposal = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await
+        .json();
+    assert_eq!(proposal["optimal"], true);
+    assert_eq!(proposal["summary"]["matched"], 1, "{proposal}");
+    let key = proposal["matches"][0]["slot_key"].as_str().unwrap();
+    assert!(key.contains("-Fri-"), "{key}");
+    // The partner school's view of the referral has no timetable in it.
+    let partner = coord_a
+        .get(&format!("/api/partnerships/{p}/referrals"))
+        .await;
+    assert!(partner.text.contains(id), "{}", partner.text);
+    assert!(
+        !partner.text.contains("unavailable") && !partner.text.contains("Tue"),
+        "{}",
+        partner.text
+    );
+}
+
 on_both_backends!(
     a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval,
     both_coordinators_approve_and_the_referral_becomes_matched,
     pins_and_forbids_steer_the_next_run,
     a_partnership_without_slots_gets_an_empty_proposal_that_says_why,
-    two_coordinators_approving_at_once_make_one_set_of_matches
+    two_coordinators_approving_at_once_make_one_set_of_matches,
+    a_mentee_not_free_on_four_days_is_matched_on_the_fifth
 );

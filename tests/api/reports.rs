@@ -56,6 +56,7 @@ async fn referral(app: &TestApp, world: &World, by: &User, mentee: Uuid) -> Uuid
         entry_criteria_met: true,
         planned_weeks: 12,
         review_date: None,
+        unavailable: Vec::new(),
     };
     app.store
         .create_referral(world.b.id, &actor(by), &input)

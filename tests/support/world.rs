@@ -489,6 +489,7 @@ impl TestApp {
             entry_criteria_met: true,
             planned_weeks: 12,
             review_date: None,
+            unavailable: Vec::new(),
         };
         let referral = self
             .store

@@ -14,8 +14,8 @@
 //! cycle week, weekday and period at each end (Week A Monday tutor time at
 //! one school with Monday form time at the other). Mentors are free in a
 //! slot when their free periods include their own school's end of it;
-//! mentees are free in every slot, because the slot policy picks their
-//! school's tutor and registration periods.
+//! mentees are free in every slot (the slot policy picks their school's
+//! periods) except those their referral says they cannot make.
 //!
 //! # Layout
 //! - this file: the types of a run, a proposal and a match, with no
@@ -161,6 +161,8 @@ pub struct MenteeCase {
     pub priority: u8,
     /// The focus requested, most wanted first.
     pub focus: Vec<String>,
+    /// Times in their own timetable they cannot be mentored.
+    pub unavailable: Vec<crate::people::referrals::Unavailable>,
 }
 
 /// A mentor who might take a mentee.
@@ -284,6 +286,9 @@ pub enum Blocker {
     PinnedMentorUnavailable,
     /// Mentors fit, but none is free in any of the partnership's slots.
     NoSharedSlot,
+    /// Mentors fit and share slots, but the referral says the mentee cannot
+    /// make any of them.
+    MenteeNotFree,
     /// Every fitting mentor is full (or busy in every shared slot).
     MentorsFull,
     /// The shared slots have no iPads left.

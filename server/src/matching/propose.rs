@@ -168,7 +168,38 @@ fn mentee_node(
         // ahead of a more urgent referral.
         tier: 2 * (mentee.priority.clamp(1, 3) - 1) + u8::from(pin.is_some()),
         options,
+        unavailable: mentee_unavailable(input, mentee),
     }
+}
+
+/// The slots (indices into the run's slots) whose end at the mentee's
+/// school falls in a time the referral says they cannot make.
+pub(super) fn mentee_unavailable(input: &MatchInput, mentee: &MenteeCase) -> Vec<usize> {
+    if mentee.unavailable.is_empty() {
+        return Vec::new();
+    }
+    let Some(slug) = input
+        .schools
+        .iter()
+        .find(|s| s.id == mentee.person.school_id)
+        .map(|s| s.slug.as_str())
+    else {
+        return Vec::new();
+    };
+    input
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| {
+            slot.ends.get(slug).is_some_and(|end| {
+                mentee
+                    .unavailable
+                    .iter()
+                    .any(|u| u.covers(&end.week, &end.day, &end.period))
+            })
+        })
+        .map(|(s, _)| s)
+        .collect()
 }
 
 /// Turns a solution into the proposal: pairs with their reasons, and the

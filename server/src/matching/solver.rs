@@ -50,11 +50,24 @@
 //! global minimum. Ties are broken by node order, so the same input always
 //! gives the same answer.
 //!
-//! Adding a per-mentee exception ("not free in Tuesday registration") would
-//! put a constraint on mentee–slot pairs, which no path in this network can
-//! see; the problem would then be a tripartite triangle packing (NP-hard),
-//! and the flow would become the bound inside a branch and bound.
+//! # A mentee who is not free in a slot
+//!
+//! A per-mentee exception ("not free in Tuesday registration") puts a
+//! constraint on mentee–slot pairs, which no path in this network can see:
+//! a unit of flow forgets which mentee it came from at the mentor node. The
+//! problem is then a tripartite packing (NP-hard in general), and the flow
+//! becomes the bound inside a branch and bound ([`branch`]): the flow that
+//! ignores the exceptions can only do as well or better than any schedule
+//! that keeps them, so its cost bounds every solution below a node. Where
+//! it happens to keep them, the node is solved; where it places a mentee in
+//! a slot they are not free in, the node splits on that mentee and mentor
+//! (not together, or together in each slot the mentee is free in), which
+//! covers every solution exactly once. The search ends with a proof (the
+//! best bound left equals the incumbent: [`Solution::bound`]) or at a time
+//! limit with the best found and its bound, never with nothing. A problem
+//! without exceptions is one flow, as before.
 
+mod branch;
 mod greedy;
 
 use std::cmp::Reverse;
@@ -70,6 +83,16 @@ pub struct MenteeNode {
     pub tier: u8,
     /// The mentors who fit, and how well.
     pub options: Vec<Choice>,
+    /// The slots (indices into the problem's slots) the mentee is not free
+    /// in: a lesson, an intervention group.
+    pub unavailable: Vec<usize>,
+}
+
+impl MenteeNode {
+    /// Whether the mentee can come to `slot`.
+    pub fn free_in(&self, slot: usize) -> bool {
+        !self.unavailable.contains(&slot)
+    }
 }
 
 /// A mentor who fits a mentee.
@@ -136,10 +159,16 @@ pub struct Solution {
     /// `placements[i]` is where mentee `i` goes.
     pub placements: Vec<Option<Placement>>,
     pub score: Score,
-    /// Proven optimal: always from [`solve`] unless the tier weights had to
-    /// be capped (an instance far larger than any partnership), never from
-    /// [`greedy`].
+    /// Proven optimal: from [`solve`] unless the search reached its time
+    /// limit or the tier weights had to be capped (an instance far larger
+    /// than any partnership); never from [`greedy`].
     pub optimal: bool,
+    /// What no solution can beat: equal to `score` when proven optimal,
+    /// above it by the gap left when the search stopped at its limit;
+    /// `None` from [`greedy`], which proves nothing.
+    pub bound: Option<Score>,
+    /// Subproblems the search solved (1 when no mentee has an exception).
+    pub nodes: u32,
 }
 
 impl Problem {
@@ -195,6 +224,9 @@ impl Problem {
             let Some(mentor) = self.mentors.get(p.mentor) else {
                 return Some(format!("mentee {i}: no mentor {}", p.mentor));
             };
+            if !self.mentees[i].free_in(p.slot) {
+                return Some(format!("mentee {i} is not free in slot {}", p.slot));
+            }
             let Some(group) = mentor.group_of(p.slot) else {
                 return Some(format!(
                     "mentor {} is not free in slot {}",
@@ -326,13 +358,32 @@ fn tier_weights(problem: &Problem) -> (Vec<i128>, bool) {
     (weights, exact)
 }
 
-/// Solves a problem to optimality. Options, mentors or slots that point
-/// outside the problem are ignored rather than trusted.
+/// How long [`solve`] searches before it returns the best found with its
+/// gap. A partnership's problem is proven well inside it (see
+/// `BENCHMARKS.md`); the limit is for the pathological case, so that a
+/// coordinator always gets a proposal.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Solves a problem to optimality, within [`TIME_LIMIT`]. Options, mentors
+/// or slots that point outside the problem are ignored rather than trusted.
 pub fn solve(problem: &Problem) -> Solution {
-    let mut built = build(problem);
-    min_cost_flow(&mut built.net, built.layout.sink());
-    let mut solution = read_back(problem, &built);
-    if !built.exact_weights {
+    solve_within(problem, TIME_LIMIT)
+}
+
+/// [`solve`] with its own time limit.
+pub fn solve_within(problem: &Problem, limit: std::time::Duration) -> Solution {
+    let (weights, exact) = tier_weights(problem);
+    let mut solution = if problem.mentees.iter().all(|m| m.unavailable.is_empty()) {
+        let relaxed = relax(problem, &weights);
+        Solution {
+            bound: Some(relaxed.score.clone()),
+            nodes: 1,
+            ..relaxed
+        }
+    } else {
+        branch::search(problem, &weights, limit)
+    };
+    if !exact {
         tracing::warn!(
             mentees = problem.mentees.len(),
             "matching instance too large for exact tier weights; the proposal is not proven optimal"
@@ -340,6 +391,37 @@ pub fn solve(problem: &Problem) -> Solution {
         solution.optimal = false;
     }
     solution
+}
+
+/// The flow's answer for a problem, ignoring the mentees' exceptions except
+/// when pairing a mentor's mentees with the slots the flow gave that mentor.
+fn relax(problem: &Problem, weights: &[i128]) -> Solution {
+    let mut built = build(problem, weights);
+    min_cost_flow(&mut built.net, built.layout.sink());
+    read_back(problem, &built)
+}
+
+/// What placements are worth in the flow's units (the negated cost): the
+/// search compares nodes by it.
+fn value(problem: &Problem, weights: &[i128], placements: &[Option<Placement>]) -> i128 {
+    problem
+        .mentees
+        .iter()
+        .zip(placements)
+        .filter_map(|(mentee, place)| {
+            let place = place.as_ref()?;
+            let fit = mentee
+                .options
+                .iter()
+                .find(|c| c.mentor == place.mentor)
+                .map_or(0, |c| c.fit);
+            Some(
+                weights[usize::from(mentee.tier)]
+                    + i128::from(fit)
+                    + i128::from(problem.slot_value(place.slot)),
+            )
+        })
+        .sum()
 }
 
 /// The network for a problem, and where its decision arcs are.
@@ -350,11 +432,9 @@ struct Built {
     pair_arcs: Vec<Vec<(usize, usize)>>,
     /// For each mentor: (arc, slot) of each free slot.
     slot_arcs: Vec<Vec<(usize, usize)>>,
-    /// Whether the tier weights are exact (see `tier_weights`).
-    exact_weights: bool,
 }
 
-fn build(problem: &Problem) -> Built {
+fn build(problem: &Problem, weights: &[i128]) -> Built {
     let layout = Layout {
         mentees: problem.mentees.len(),
         mentors: problem.mentors.len(),
@@ -363,7 +443,6 @@ fn build(problem: &Problem) -> Built {
     };
     let nodes = layout.sink() + 1;
     let mut net = Network::new(nodes);
-    let (weights, exact_weights) = tier_weights(problem);
     // Arcs are added in node order, and every arc runs from a lower node
     // number to a higher one: the numbering is a topological order.
     for (i, mentee) in problem.mentees.iter().enumerate() {
@@ -430,7 +509,6 @@ fn build(problem: &Problem) -> Built {
         layout,
         pair_arcs,
         slot_arcs,
-        exact_weights,
     }
 }
 
@@ -441,9 +519,9 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
         slot_arcs,
         ..
     } = built;
-    // Read the matches back: each mentor's mentees in index order take the
-    // mentor's used slots in index order (any pairing of the two is valid,
-    // since mentees are free in every slot and fit ignores the slot).
+    // Read the matches back: each mentor's mentees take the mentor's used
+    // slots, paired so that as many as possible are free in theirs (fit
+    // ignores the slot, so any pairing scores the same).
     let mut placements = vec![None; problem.mentees.len()];
     let mut mentees_of = vec![Vec::new(); problem.mentors.len()];
     for (i, arcs) in pair_arcs.iter().enumerate() {
@@ -452,20 +530,67 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
         }
     }
     for (j, mentees) in mentees_of.iter().enumerate() {
-        let used = slot_arcs[j]
+        let used: Vec<usize> = slot_arcs[j]
             .iter()
             .filter(|(arc, _)| net.arcs[*arc].cap == 0)
-            .map(|&(_, s)| s);
-        for (&i, s) in mentees.iter().zip(used) {
+            .map(|&(_, s)| s)
+            .collect();
+        for (&i, s) in mentees.iter().zip(pair_with_slots(problem, mentees, &used)) {
             placements[i] = Some(Placement { mentor: j, slot: s });
         }
     }
     let score = problem.score(&placements);
     Solution {
         placements,
+        bound: None,
         score,
         optimal: true,
+        nodes: 1,
     }
+}
+
+/// One of `slots` for each of `mentees` (as many as there are slots), each
+/// free in theirs where a pairing allows: a bipartite matching by
+/// augmenting paths, tiny here (a mentor's mentees), then the slots left
+/// over go to the mentees left over in order.
+fn pair_with_slots(problem: &Problem, mentees: &[usize], slots: &[usize]) -> Vec<usize> {
+    fn augment(
+        problem: &Problem,
+        mentees: &[usize],
+        slots: &[usize],
+        m: usize,
+        seen: &mut [bool],
+        holder: &mut [Option<usize>],
+    ) -> bool {
+        for (k, &slot) in slots.iter().enumerate() {
+            if seen[k] || !problem.mentees[mentees[m]].free_in(slot) {
+                continue;
+            }
+            seen[k] = true;
+            if holder[k].is_none_or(|other| augment(problem, mentees, slots, other, seen, holder)) {
+                holder[k] = Some(m);
+                return true;
+            }
+        }
+        false
+    }
+    let mut holder: Vec<Option<usize>> = vec![None; slots.len()];
+    for m in 0..mentees.len() {
+        let mut seen = vec![false; slots.len()];
+        augment(problem, mentees, slots, m, &mut seen, &mut holder);
+    }
+    let mut of: Vec<Option<usize>> = vec![None; mentees.len()];
+    for (k, h) in holder.iter().enumerate() {
+        if let Some(m) = h {
+            of[*m] = Some(slots[k]);
+        }
+    }
+    let mut spare = (0..slots.len())
+        .filter(|k| holder[*k].is_none())
+        .map(|k| slots[k]);
+    of.into_iter()
+        .map_while(|s| s.or_else(|| spare.next()))
+        .collect()
 }
 
 const UNSEEN: i128 = i128::MAX;

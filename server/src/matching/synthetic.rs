@@ -78,6 +78,47 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
     }
 }
 
+/// [`partnership`] with `percent` of its mentees not free in one or two of
+/// their own school's periods that the slots use (a lesson, a group): the
+/// same partnership otherwise, seed for seed.
+pub fn partnership_with_exceptions(
+    seed: u64,
+    mentees: usize,
+    mentors: usize,
+    slots: usize,
+    percent: u32,
+) -> MatchInput {
+    let mut input = partnership(seed, mentees, mentors, slots);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x005e_ed0f_e8ce);
+    let periods: Vec<&WeeklyEnd> = input
+        .slots
+        .iter()
+        .filter_map(|s| s.ends.get("north"))
+        .collect();
+    if periods.is_empty() {
+        return input;
+    }
+    let mut marks = Vec::new();
+    for _ in &input.mentees {
+        let mut unavailable = Vec::new();
+        if rng.gen_range(0..100) < percent {
+            for _ in 0..rng.gen_range(1..=2) {
+                let end = periods[rng.gen_range(0..periods.len())];
+                unavailable.push(crate::people::referrals::Unavailable {
+                    week: Some(end.week.clone()),
+                    day: end.day.clone(),
+                    period: Some(end.period.clone()),
+                });
+            }
+        }
+        marks.push(unavailable);
+    }
+    for (mentee, unavailable) in input.mentees.iter_mut().zip(marks) {
+        mentee.unavailable = unavailable;
+    }
+    input
+}
+
 fn at(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
 }
@@ -159,6 +200,7 @@ fn mentee(rng: &mut StdRng, i: usize, school: Uuid) -> MenteeCase {
         },
         priority,
         focus,
+        unavailable: Vec::new(),
     }
 }
 

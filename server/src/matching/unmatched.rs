@@ -77,7 +77,28 @@ impl Context<'_> {
                 ),
             );
         }
-        self.binding_limit(name, &open)
+        let free: Vec<_> = open
+            .iter()
+            .filter(|(_, s, _)| self.problem.mentees[i].free_in(*s))
+            .copied()
+            .collect();
+        if free.is_empty() {
+            let slots: BTreeSet<usize> = open.iter().map(|(_, s, _)| *s).collect();
+            let times: Vec<String> = mentee.unavailable.iter().map(|u| u.label()).collect();
+            return (
+                Blocker::MenteeNotFree,
+                format!(
+                    "{name} is not free in any slot a fitting mentor shares ({}): the referral says {name} cannot make {}",
+                    slots
+                        .iter()
+                        .map(|&s| self.input.slots[s].label(self.names))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    join_words(&times)
+                ),
+            );
+        }
+        self.binding_limit(name, &free)
     }
 
     /// Why the pinned mentor cannot take the mentee, if the reason is theirs

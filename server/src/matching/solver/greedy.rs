@@ -8,13 +8,39 @@ use super::{Placement, Problem, Solution};
 /// The obvious method, kept as a yardstick: take mentees most important
 /// first and give each the best-fitting mentor and slot still open.
 pub fn greedy(problem: &Problem) -> Solution {
+    let placements = top_up(problem, vec![None; problem.mentees.len()]);
+    let score = problem.score(&placements);
+    Solution {
+        placements,
+        score,
+        optimal: false,
+        bound: None,
+        nodes: 0,
+    }
+}
+
+/// `placements` (which keep every rule) with each mentee left out given,
+/// in the greedy order, the best place still open.
+pub(super) fn top_up(
+    problem: &Problem,
+    mut placements: Vec<Option<Placement>>,
+) -> Vec<Option<Placement>> {
     let mut order: Vec<usize> = (0..problem.mentees.len()).collect();
     order.sort_by_key(|&i| Reverse(problem.mentees[i].tier));
     let mut load = vec![0u32; problem.mentors.len()];
     let mut in_slot = vec![0u32; problem.slot_capacity.len()];
     let mut taken = std::collections::BTreeSet::new();
-    let mut placements = vec![None; problem.mentees.len()];
+    for p in placements.iter().flatten() {
+        load[p.mentor] += 1;
+        in_slot[p.slot] += 1;
+        if let Some(g) = problem.mentors[p.mentor].group_of(p.slot) {
+            taken.insert((p.mentor, g));
+        }
+    }
     for i in order {
+        if placements[i].is_some() {
+            continue;
+        }
         let mut best: Option<(u32, usize, Placement)> = None;
         for c in &problem.mentees[i].options {
             let Some(mentor) = problem.mentors.get(c.mentor) else {
@@ -28,7 +54,10 @@ pub fn greedy(problem: &Problem) -> Solution {
                     continue;
                 }
                 for &s in slots {
-                    if s >= in_slot.len() || in_slot[s] >= problem.slot_capacity[s] {
+                    if s >= in_slot.len()
+                        || in_slot[s] >= problem.slot_capacity[s]
+                        || !problem.mentees[i].free_in(s)
+                    {
                         continue;
                     }
                     let value = c.fit + problem.slot_value(s);
@@ -49,10 +78,5 @@ pub fn greedy(problem: &Problem) -> Solution {
             placements[i] = Some(p);
         }
     }
-    let score = problem.score(&placements);
-    Solution {
-        placements,
-        score,
-        optimal: false,
-    }
+    placements
 }

@@ -73,6 +73,7 @@ fn problems(
                     .into_iter()
                     .map(|(mentor, fit)| Choice { mentor, fit })
                     .collect(),
+                unavailable: Vec::new(),
             },
         );
         (
@@ -86,6 +87,30 @@ fn problems(
                 mentors,
                 slot_capacity,
                 slot_value,
+            })
+    })
+}
+
+/// `problems` with some mentees not free in some slots (each slot, for each
+/// mentee, one time in three).
+fn problems_with_exceptions(
+    mentees: usize,
+    mentors: usize,
+    slots: usize,
+    tiers: u8,
+) -> impl Strategy<Value = Problem> {
+    problems(mentees, mentors, slots, tiers).prop_flat_map(|problem| {
+        let k = problem.slot_capacity.len();
+        let n = problem.mentees.len();
+        (
+            Just(problem),
+            prop::collection::vec(prop::collection::vec(0..3u8, k), n),
+        )
+            .prop_map(|(mut problem, marks)| {
+                for (mentee, marks) in problem.mentees.iter_mut().zip(marks) {
+                    mentee.unavailable = (0..marks.len()).filter(|s| marks[*s] == 0).collect();
+                }
+                problem
             })
     })
 }
@@ -148,8 +173,46 @@ proptest! {
     }
 
     #[test]
+    fn with_exceptions_the_search_is_as_good_as_trying_every_assignment(
+        problem in problems_with_exceptions(5, 3, 3, 4)
+    ) {
+        let solution = solve(&problem);
+        prop_assert_eq!(problem.violation(&solution.placements), None);
+        prop_assert_eq!(&solution.score, &problem.score(&solution.placements));
+        prop_assert!(solution.optimal);
+        prop_assert_eq!(solution.bound.as_ref(), Some(&solution.score));
+        prop_assert_eq!(solution.score, exhaustive(&problem));
+    }
+
+    #[test]
+    fn with_exceptions_every_rule_holds_and_the_search_never_loses_to_greedy(
+        problem in problems_with_exceptions(40, 25, 8, 3)
+    ) {
+        let solution = solve(&problem);
+        prop_assert_eq!(problem.violation(&solution.placements), None);
+        prop_assert!(solution.optimal);
+        let baseline = greedy(&problem);
+        prop_assert_eq!(problem.violation(&baseline.placements), None);
+        prop_assert!(solution.score >= baseline.score);
+        prop_assert_eq!(solve(&problem), solution);
+    }
+
+    #[test]
+    fn stopped_at_once_the_search_still_answers_with_a_true_bound(
+        problem in problems_with_exceptions(12, 6, 4, 3)
+    ) {
+        let stopped = solve_within(&problem, std::time::Duration::ZERO);
+        prop_assert_eq!(problem.violation(&stopped.placements), None);
+        let best = solve(&problem);
+        let bound = stopped.bound.clone().unwrap_or_default();
+        prop_assert!(bound >= best.score, "{:?} < {:?}", bound, best.score);
+        prop_assert!(stopped.score <= best.score);
+        prop_assert_eq!(stopped.optimal, stopped.score == bound);
+    }
+
+    #[test]
     fn the_final_flow_has_an_optimality_certificate(problem in problems(40, 25, 8, 3)) {
-        let mut built = build(&problem);
+        let mut built = build(&problem, &tier_weights(&problem).0);
         let sink = built.layout.sink();
         min_cost_flow(&mut built.net, sink);
         prop_assert!(!improvable(&built));
@@ -170,6 +233,7 @@ fn mentee(tier: u8, options: &[(usize, u32)]) -> MenteeNode {
             .iter()
             .map(|&(mentor, fit)| Choice { mentor, fit })
             .collect(),
+        unavailable: Vec::new(),
     }
 }
 
@@ -210,6 +274,44 @@ fn more_matches_beat_better_fit_within_a_tier() {
     let best = solve(&problem);
     assert_eq!(best.score.matched, vec![2, 0]);
     assert_eq!(best.placements[0].map(|p| p.mentor), Some(1));
+}
+
+#[test]
+fn a_mentee_goes_to_a_slot_they_are_free_in_even_if_the_flow_tied_otherwise() {
+    // Two mentors, each free in slot 0 and slot 1, one iPad in each slot.
+    // Mentee 0 is not free in slot 0, mentee 1 not in slot 1. Both can be
+    // matched only by giving each the other slot.
+    let mut problem = Problem {
+        mentees: vec![mentee(0, &[(0, 5), (1, 5)]), mentee(0, &[(0, 5), (1, 5)])],
+        mentors: vec![mentor(1, &[0, 1]), mentor(1, &[0, 1])],
+        slot_capacity: vec![1, 1],
+        slot_value: vec![0, 0],
+    };
+    problem.mentees[0].unavailable = vec![0];
+    problem.mentees[1].unavailable = vec![1];
+    let solution = solve(&problem);
+    assert_eq!(problem.violation(&solution.placements), None);
+    assert_eq!(solution.score.matched, vec![2]);
+    assert_eq!(solution.placements[0].map(|p| p.slot), Some(1));
+    assert_eq!(solution.placements[1].map(|p| p.slot), Some(0));
+    assert!(solution.optimal);
+}
+
+#[test]
+fn an_exception_can_cost_a_match_and_the_proof_says_so() {
+    // One mentor free only in slot 0, which the only mentee cannot make:
+    // the flow alone would match them; the search proves nobody can be.
+    let mut problem = Problem {
+        mentees: vec![mentee(0, &[(0, 5)])],
+        mentors: vec![mentor(1, &[0])],
+        slot_capacity: vec![1],
+        slot_value: vec![0],
+    };
+    problem.mentees[0].unavailable = vec![0];
+    let solution = solve(&problem);
+    assert_eq!(solution.placements, vec![None]);
+    assert!(solution.optimal);
+    assert_eq!(solution.bound, Some(solution.score.clone()));
 }
 
 #[test]

@@ -107,6 +107,7 @@ impl Store {
                 },
                 priority: u8::try_from(r.priority).unwrap_or(1),
                 focus: r.focus.clone(),
+                unavailable: r.unavailable.clone(),
             })
             .collect())
     }

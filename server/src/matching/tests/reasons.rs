@@ -163,3 +163,49 @@ fn forbidding_every_fitting_mentor_is_the_reason() {
     });
     assert_eq!(only_unmatched(&propose(&case)).blocker, Blocker::Forbidden);
 }
+
+#[test]
+fn a_mentee_goes_where_they_are_free_and_else_the_referral_is_the_reason() {
+    use crate::people::referrals::Unavailable;
+    let tuesdays = Unavailable {
+        week: None,
+        day: "Tue".into(),
+        period: None,
+    };
+    // Kai cannot make Tuesdays: the only mentor is free Monday and
+    // Tuesday, and Kai is matched on Monday.
+    let mut kai = mentee(1, "Kai", 8, 2, &["Maths"]);
+    kai.unavailable = vec![tuesdays.clone()];
+    let body = propose(&input(
+        vec![slot("Mon", 4), slot("Tue", 4)],
+        vec![kai.clone()],
+        vec![mentor(
+            1,
+            "Asha",
+            &[("Maths", Level::Gcse)],
+            1,
+            &["Tue", "Mon"],
+        )],
+    ));
+    assert!(body.optimal);
+    assert_eq!(body.matches.len(), 1);
+    assert!(
+        body.matches[0].slot.contains("Mon"),
+        "{}",
+        body.matches[0].slot
+    );
+    // With the mentor free only on Tuesday, Kai is left out, and the
+    // reason is Kai's Tuesdays, not the mentor.
+    let body = propose(&input(
+        vec![slot("Mon", 4), slot("Tue", 4)],
+        vec![kai],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 1, &["Tue"])],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::MenteeNotFree);
+    assert!(
+        u.because.contains("Kai cannot make Tuesdays") && u.because.contains("Tue"),
+        "{}",
+        u.because
+    );
+}

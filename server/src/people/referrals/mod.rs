@@ -127,6 +127,83 @@ pub const CONCERNS: &[&str] = &[
     "wellbeing",
 ];
 
+/// A time a mentee cannot be mentored, in their own school's timetable: a
+/// music lesson in Tuesday registration (`week` none, `day` Tue, `period`
+/// REG), an intervention group on Week B Thursdays (`period` none).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unavailable {
+    /// The cycle week's letter (A, B …); none for every week.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub week: Option<String>,
+    /// Mon, Tue … as the bell schedule has them.
+    pub day: String,
+    /// A period code from the bell schedule; none for the whole day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+}
+
+impl Unavailable {
+    /// Whether it covers the period `period` on `day` of cycle week `week`.
+    pub fn covers(&self, week: &str, day: &str, period: &str) -> bool {
+        self.week.as_deref().is_none_or(|w| w == week)
+            && self.day == day
+            && self.period.as_deref().is_none_or(|p| p == period)
+    }
+
+    /// In words: "Tuesdays", "Week B Thursdays, REG".
+    pub fn label(&self) -> String {
+        let day = match self.day.as_str() {
+            "Mon" => "Mondays",
+            "Tue" => "Tuesdays",
+            "Wed" => "Wednesdays",
+            "Thu" => "Thursdays",
+            "Fri" => "Fridays",
+            "Sat" => "Saturdays",
+            "Sun" => "Sundays",
+            other => other,
+        };
+        let mut text = match &self.week {
+            Some(w) => format!("Week {w} {day}"),
+            None => day.to_owned(),
+        };
+        if let Some(p) = &self.period {
+            text.push_str(", ");
+            text.push_str(p);
+        }
+        text
+    }
+}
+
+/// Stored one a line as `WEEK DAY PERIOD`, `*` for any week or period.
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.week.as_deref().unwrap_or("*"),
+            self.day,
+            self.period.as_deref().unwrap_or("*")
+        )
+    }
+}
+
+impl FromStr for Unavailable {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let any = |x: &str| (x != "*").then(|| x.to_owned());
+        match s.split(' ').collect::<Vec<_>>()[..] {
+            [week, day, period] if !day.is_empty() => Ok(Unavailable {
+                week: any(week),
+                day: day.to_owned(),
+                period: any(period),
+            }),
+            _ => Err(Error::internal(format!("stored unavailability `{s}`"))),
+        }
+    }
+}
+
 /// Parental consent, as recorded by staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,6 +250,10 @@ pub struct ReferralInput {
     pub planned_weeks: u32,
     #[serde(default)]
     pub review_date: Option<NaiveDate>,
+    /// Times the mentee cannot be mentored; checked against the school's
+    /// bell schedule.
+    #[serde(default)]
+    pub unavailable: Vec<Unavailable>,
 }
 
 fn default_priority() -> u8 {
@@ -214,6 +295,8 @@ pub struct Referral {
     pub entry_criteria_met: bool,
     pub planned_weeks: i32,
     pub review_date: Option<NaiveDate>,
+    /// Times the mentee cannot be mentored.
+    pub unavailable: Vec<Unavailable>,
     pub closed_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -36,6 +36,8 @@ struct ReferralsPage {
     rows: Vec<ReferralRow>,
     mentees: Vec<User>,
     concerns: &'static [&'static str],
+    /// The teaching days to tick as not free: (value, label).
+    days: &'static [(&'static str, &'static str)],
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -95,6 +97,13 @@ async fn show(
             .collect(),
         mentees,
         concerns: CONCERNS,
+        days: &[
+            ("Mon", "Mondays"),
+            ("Tue", "Tuesdays"),
+            ("Wed", "Wednesdays"),
+            ("Thu", "Thursdays"),
+            ("Fri", "Fridays"),
+        ],
         notice,
         error,
     })
@@ -179,6 +188,15 @@ fn referral_form(body: &[u8]) -> Result<ReferralInput> {
         agencies: fields.one("agencies"),
         consent,
         entry_criteria_met: !fields.all("entry_criteria_met").is_empty(),
+        unavailable: fields
+            .all("unavailable_day")
+            .into_iter()
+            .map(|day| super::Unavailable {
+                week: None,
+                day,
+                period: None,
+            })
+            .collect(),
         planned_weeks: fields.one("planned_weeks").parse().unwrap_or(0),
         review_date: match fields.one("review_date").trim() {
             "" => None,

@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus};
+use super::{CONCERNS, ConsentInput, Referral, ReferralInput, ReferralStatus, Unavailable};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, allowed, authorize};
 use crate::error::{Error, Result};
@@ -36,6 +36,88 @@ pub(crate) struct Checked {
     pub entry_criteria_met: bool,
     pub planned_weeks: i32,
     pub review_date: Option<NaiveDate>,
+    /// Sorted, each once.
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// The times a mentee cannot make, each well formed (a weekday; a week
+/// letter and a period code if given), sorted and each once. Whether the
+/// school's timetable has them is checked against its bell schedule when
+/// the referral is stored.
+fn check_unavailable(raw: &[Unavailable]) -> Result<Vec<Unavailable>> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const FULL_DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    if raw.len() > 50 {
+        return Err(Error::invalid(
+            "unavailable",
+            "at most 50 times; mark whole days rather than every period",
+        ));
+    }
+    let mut out = Vec::new();
+    for u in raw {
+        let typed = u.day.trim();
+        let Some(day) = DAYS.iter().find(|d| {
+            typed.eq_ignore_ascii_case(d)
+                || typed
+                    .get(..3)
+                    .is_some_and(|start| start.eq_ignore_ascii_case(d))
+                    && FULL_DAYS.iter().any(|f| f.eq_ignore_ascii_case(typed))
+        }) else {
+            return Err(Error::invalid(
+                "unavailable",
+                format!("`{typed}` is not a day of the week (Mon, Tue, Wed, Thu, Fri)"),
+            ));
+        };
+        let week = match u.week.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+            None => None,
+            Some(w) if w.len() == 1 && w.chars().all(|c| c.is_ascii_alphabetic()) => {
+                Some(w.to_ascii_uppercase())
+            }
+            Some(w) => {
+                return Err(Error::invalid(
+                    "unavailable",
+                    format!("week `{w}` should be a timetable week's letter, such as A or B"),
+                ));
+            }
+        };
+        let period = match u.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => None,
+            Some(p) if p.len() <= 20 && !p.contains(char::is_whitespace) && p != "*" => {
+                Some(p.to_owned())
+            }
+            Some(p) => {
+                return Err(Error::invalid(
+                    "unavailable",
+                    format!(
+                        "`{p}` is not a period code from the bell schedule (such as REG or P1)"
+                    ),
+                ));
+            }
+        };
+        out.push(Unavailable {
+            week,
+            day: (*day).to_owned(),
+            period,
+        });
+    }
+    // In the week's order, as a teacher reads a timetable.
+    out.sort_by_key(|u| {
+        (
+            DAYS.iter().position(|d| *d == u.day),
+            u.week.clone(),
+            u.period.clone(),
+        )
+    });
+    out.dedup();
+    Ok(out)
 }
 
 /// Concerns from the checklist, lowercased, each once.
@@ -108,6 +190,7 @@ pub(crate) fn check(input: &ReferralInput) -> Result<Checked> {
         ));
     }
     let consent = check_consent(input.consent.as_ref())?;
+    let unavailable = check_unavailable(&input.unavailable)?;
     Ok(Checked {
         priority: i32::from(input.priority),
         strengths: text("strengths", &input.strengths, false)?,
@@ -121,6 +204,7 @@ pub(crate) fn check(input: &ReferralInput) -> Result<Checked> {
         entry_criteria_met: input.entry_criteria_met,
         planned_weeks: i32::try_from(input.planned_weeks).unwrap_or(52),
         review_date: input.review_date,
+        unavailable,
     })
 }
 
@@ -185,6 +269,7 @@ pub(crate) fn changed_fields(referral: &Referral, c: &Checked) -> Vec<&'static s
         ),
         ("agencies", referral.agencies != c.agencies),
         ("consent", consent_was != consent_now),
+        ("unavailable", referral.unavailable != c.unavailable),
         (
             "entry_criteria_met",
             referral.entry_criteria_met != c.entry_criteria_met,
@@ -311,6 +396,36 @@ mod tests {
             entry_criteria_met: false,
             planned_weeks: 6,
             review_date: None,
+            unavailable: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn times_a_mentee_cannot_make_are_tidied_and_bad_ones_named() {
+        let at = |week: Option<&str>, day: &str, period: Option<&str>| Unavailable {
+            week: week.map(str::to_owned),
+            day: day.into(),
+            period: period.map(str::to_owned),
+        };
+        let mut i = input();
+        i.unavailable = vec![
+            at(Some("b"), "thursday", None),
+            at(None, "Tue", Some(" REG ")),
+            at(None, "tue", Some("REG")),
+        ];
+        let c = check(&i).unwrap();
+        assert_eq!(
+            c.unavailable,
+            vec![at(None, "Tue", Some("REG")), at(Some("B"), "Thu", None)]
+        );
+        for (bad, says) in [
+            (at(None, "Tues-ish", None), "not a day of the week"),
+            (at(Some("Week A"), "Mon", None), "week's letter"),
+            (at(None, "Mon", Some("period 1")), "not a period code"),
+        ] {
+            i.unavailable = vec![bad];
+            let err = check(&i).err().unwrap().to_string();
+            assert!(err.contains("unavailable") && err.contains(says), "{err}");
         }
     }
 

@@ -23,7 +23,7 @@ use crate::{on_pool, on_tx};
 const COLUMNS: &str = "id, school_id, mentee_id, referred_by, countersigned_by, status, priority, \
      strengths, concerns, reasons, focus, support_received, strategies_tried, agencies, \
      consent_given_by, consent_date, consent_recorded_by, editors, entry_criteria_met, planned_weeks, \
-     review_date, closed_reason, created_at, updated_at";
+     review_date, closed_reason, created_at, updated_at, unavailable";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -52,6 +52,8 @@ struct Row {
     closed_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// One [`Unavailable`](super::Unavailable) a line.
+    unavailable: String,
 }
 
 /// A stored list: one item a line.
@@ -98,6 +100,10 @@ impl Row {
             entry_criteria_met: self.entry_criteria_met,
             planned_weeks: self.planned_weeks,
             review_date: self.review_date,
+            unavailable: list(&self.unavailable)
+                .iter()
+                .map(|u| u.parse())
+                .collect::<Result<_>>()?,
             closed_reason: self.closed_reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -105,7 +111,108 @@ impl Row {
     }
 }
 
+fn unavailable_text(times: &[super::Unavailable]) -> String {
+    times
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Store {
+    /// Refuses a time the school's timetable does not have: a period code
+    /// its bell schedule lacks on that day, a week beyond its cycle, a day
+    /// it does not teach (a typo would otherwise quietly stop the mentee
+    /// being matched, or mean nothing).
+    async fn check_unavailable_times(
+        &self,
+        school: Uuid,
+        times: &[super::Unavailable],
+    ) -> Result<()> {
+        if times.is_empty() {
+            return Ok(());
+        }
+        let calendar = self.school_calendar(school).await?;
+        let name = self.school(school).await?.name;
+        if calendar.schedules.is_empty() {
+            return Err(Error::invalid(
+                "unavailable",
+                format!(
+                    "{name} has no bell schedule yet: import it before marking times a mentee cannot make"
+                ),
+            ));
+        }
+        let cycle = calendar
+            .schedules
+            .iter()
+            .map(|s| s.cycle_weeks)
+            .max()
+            .unwrap_or(1);
+        for t in times {
+            let week = match t.week.as_deref() {
+                None => None,
+                Some(w) => {
+                    let n = w.bytes().next().map_or(0, |b| b.saturating_sub(b'A') + 1);
+                    if n == 0 || n > cycle {
+                        return Err(Error::invalid(
+                            "unavailable",
+                            format!(
+                                "{}: {name}'s timetable has {} (Week A{})",
+                                t.label(),
+                                if cycle == 1 {
+                                    "one week".to_owned()
+                                } else {
+                                    format!("{cycle} weeks")
+                                },
+                                if cycle > 1 {
+                                    format!(" to Week {}", char::from(b'A' + cycle - 1))
+                                } else {
+                                    String::new()
+                                }
+                            ),
+                        ));
+                    }
+                    Some(n)
+                }
+            };
+            let on_day: Vec<&str> = calendar
+                .schedules
+                .iter()
+                .flat_map(|s| &s.periods)
+                .filter(|p| {
+                    p.day.to_string() == t.day
+                        && (week.is_none() || p.week.is_none() || p.week == week)
+                })
+                .map(|p| p.code.as_str())
+                .collect();
+            if on_day.is_empty() {
+                return Err(Error::invalid(
+                    "unavailable",
+                    format!(
+                        "{}: {name}'s bell schedule has no periods that day",
+                        t.label()
+                    ),
+                ));
+            }
+            if let Some(period) = &t.period
+                && !on_day.contains(&period.as_str())
+            {
+                let mut codes = on_day.clone();
+                codes.sort_unstable();
+                codes.dedup();
+                return Err(Error::invalid(
+                    "unavailable",
+                    format!(
+                        "{}: {name}'s bell schedule has no period {period} that day (it has {})",
+                        t.label(),
+                        codes.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Creates a draft referral for a mentee at `school`.
     pub async fn create_referral(
         &self,
@@ -124,12 +231,13 @@ impl Store {
             Err(e) => return Err(e),
         };
         let c = check(input)?;
+        self.check_unavailable_times(school, &c.unavailable).await?;
         let id = Uuid::new_v4();
         let now = Utc::now();
         let sql = "INSERT INTO referrals (id, school_id, mentee_id, referred_by, status, priority, strengths, \
                    concerns, reasons, focus, support_received, strategies_tried, agencies, consent_given_by, \
-                   consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, review_date, created_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)";
+                   consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, review_date, created_at, updated_at, unavailable) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)";
         on_pool!(self, |pool| sqlx::query(sql)
             .bind(id)
             .bind(school)
@@ -151,6 +259,7 @@ impl Store {
             .bind(c.planned_weeks)
             .bind(c.review_date)
             .bind(now)
+            .bind(unavailable_text(&c.unavailable))
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
@@ -174,6 +283,8 @@ impl Store {
     ) -> Result<Referral> {
         check_edit(referral, input)?;
         let c = check(input)?;
+        self.check_unavailable_times(referral.school_id, &c.unavailable)
+            .await?;
         let fields = changed_fields(referral, &c);
         if fields.is_empty() {
             return Ok(referral.clone());
@@ -188,7 +299,7 @@ impl Store {
         let sql = "UPDATE referrals SET priority = $1, strengths = $2, concerns = $3, reasons = $4, focus = $5, \
                    support_received = $6, strategies_tried = $7, agencies = $8, consent_given_by = $9, consent_date = $10, \
                    consent_recorded_by = $11, entry_criteria_met = $12, planned_weeks = $13, review_date = $14, updated_at = $15, \
-                   editors = $17 WHERE id = $16 AND updated_at = $18";
+                   editors = $17, unavailable = $19 WHERE id = $16 AND updated_at = $18";
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |conn| sqlx::query(sql)
             .bind(c.priority)
@@ -209,6 +320,7 @@ impl Store {
             .bind(referral.id)
             .bind(editors.join(" "))
             .bind(referral.updated_at)
+            .bind(unavailable_text(&c.unavailable))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

@@ -49,12 +49,18 @@ pub fn uploaded_text(
             format!("{file} is larger than {} KB", max_bytes / 1024),
         ));
     }
-    String::from_utf8(bytes.to_vec()).map_err(|_| {
-        crate::error::Error::invalid(
-            field,
-            format!("{file} is not UTF-8 text; save it as CSV (UTF-8)"),
-        )
-    })
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| crate::error::Error::invalid(field, not_utf8(file)))
+}
+
+/// What to say of a file that is not UTF-8: most often Excel's plain "CSV"
+/// (Windows-1252), and the fix is one choice in its Save As box.
+pub fn not_utf8(file: &str) -> String {
+    format!(
+        "{file} is not UTF-8 text (Excel's plain \"CSV\" is saved as Windows-1252). In Excel choose \
+         File → Save As → \"CSV UTF-8 (Comma delimited) (*.csv)\"; in Google Sheets, File → Download → \
+         Comma-separated values"
+    )
 }
 
 /// The file being read, for building errors.
@@ -177,6 +183,20 @@ pub(crate) fn read_csv(
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
+    if let [only] = &found[..]
+        && let Some(sep) = [';', '\t'].into_iter().find(|c| only.contains(*c))
+    {
+        let named = if sep == ';' { "semicolons" } else { "tabs" };
+        return Err(ctx.err(
+            Some(1),
+            None,
+            format!(
+                "the columns are separated by {named}, not commas (Excel does this where a comma is \
+                 the decimal mark). Save it as \"CSV UTF-8 (Comma delimited)\", or set the list \
+                 separator to a comma"
+            ),
+        ));
+    }
     let exact = check_header(ctx, &found, header)?;
     let columns = found
         .iter()

@@ -113,6 +113,15 @@ fn schools_are_added_with_iana_zones_and_unique_slugs(cli: &Cli) {
         stderr(&windows)
     );
 
+    // GMT has no summer time: a UK school's summer slots would be an hour out.
+    let gmt = cli.add_school("hillside", "A School", "GMT");
+    assert!(!gmt.status.success());
+    assert!(
+        stderr(&gmt).contains("no summer time") && stderr(&gmt).contains("Europe/London"),
+        "{}",
+        stderr(&gmt)
+    );
+
     let hillside = cli.add_school("hillside", "A School", "Europe/London");
     assert!(hillside.status.success(), "{}", stderr(&hillside));
     assert!(
@@ -265,6 +274,62 @@ fn a_settings_file_with_an_unknown_key_is_refused_naming_the_file() {
     assert!(
         err.contains("mentorbridge.toml") && err.contains("databse_url"),
         "{err}"
+    );
+}
+
+/// `school cycle` changes only what it is given: a week set by hand keeps
+/// the anchor set before it (it used to clear it).
+#[test]
+fn the_week_cycle_changes_only_what_is_given() {
+    let cli = Cli::new();
+    cli.ok(&["migrate"], "");
+    assert!(
+        cli.add_school("hillside", "Hillside", "Europe/London")
+            .status
+            .success()
+    );
+    // A Week A/B timetable, so that a week can be set to B.
+    let bells = demo_file("hillside-bells.csv");
+    cli.ok(&["import", "bells", "--school", "hillside", &bells], "");
+    cli.ok(
+        &[
+            "school",
+            "cycle",
+            "--school",
+            "hillside",
+            "--anchor",
+            "2026-09-14",
+            "--holidays-advance",
+        ],
+        "",
+    );
+    cli.ok(
+        &[
+            "school",
+            "cycle",
+            "--school",
+            "hillside",
+            "--week",
+            "2027-01-04=B",
+        ],
+        "",
+    );
+    let url = cli.url.clone();
+    let cycle = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let store = mentorbridge::store::Store::connect(&url).await.unwrap();
+            let school = store.school_by_slug("hillside").await.unwrap();
+            store.school_calendar(school.id).await.unwrap().cycle
+        });
+    assert_eq!(cycle.anchor, "2026-09-14".parse().ok());
+    assert!(cycle.holidays_advance);
+    assert_eq!(
+        cycle.overrides.get(&"2027-01-04".parse().unwrap()),
+        Some(&2),
+        "{cycle:?}"
     );
 }
 

@@ -351,7 +351,12 @@ async fn set_up(app: &TestApp, world: &World) -> Setup {
         .unwrap();
     // Every school has a term, so that closures can be added within it.
     for school in [&world.a, &world.b, &world.c] {
-        let terms = mentorbridge::calendar::import::parse_term_csv("terms.csv", TERMS_CSV).unwrap();
+        let terms = mentorbridge::calendar::import::parse_term_csv(
+            "terms.csv",
+            TERMS_CSV,
+            mentorbridge::calendar::import::DateOrder::DayFirst,
+        )
+        .unwrap();
         app.store
             .replace_calendar_entries(school.id, &terms)
             .await

@@ -168,7 +168,59 @@ async fn staff_ready_a_mentor_through_the_mentors_page(app: TestApp) {
     assert!(app.store.mentor_profile(mentor).await.unwrap().ready);
 }
 
+/// Once the school has a bell schedule, a free period it does not have is
+/// refused, naming the periods it has that day (before, "Monday mornings"
+/// was kept and the mentor quietly never matched).
+async fn free_periods_the_timetable_lacks_are_refused(app: TestApp) {
+    let world = app.world().await;
+    app.calendars_for_matching(&world).await;
+    let teacher = app.signed_in("teacher.a").await;
+    let path = format!("/api/mentors/{}/profile", world.mentor_a.id);
+    let profile = |free: serde_json::Value| json!({"offers": [{"subject": "Maths", "level": "gcse"}], "capacity": 1, "free_periods": free});
+    let wrong = teacher
+        .put_json(
+            &path,
+            &profile(
+                json!([{"day": "Mon", "period": "REG"}, {"day": "Mon", "period": "mornings"}]),
+            ),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text
+    );
+    assert_eq!(wrong.error_field().as_deref(), Some("free_periods"));
+    assert!(
+        wrong.text.contains("no period mornings") && wrong.text.contains("(it has REG)"),
+        "{}",
+        wrong.text
+    );
+    let week_b = teacher
+        .put_json(
+            &path,
+            &profile(json!([{"week": "B", "day": "Tue", "period": "REG"}])),
+        )
+        .await;
+    assert_eq!(week_b.error_field().as_deref(), Some("free_periods"));
+    assert!(week_b.text.contains("one week"), "{}", week_b.text);
+    let mentors = teacher
+        .get(&format!("/api/schools/{}/mentors", world.a.id))
+        .await
+        .json();
+    assert_eq!(
+        mentors[0]["missing"][0], "subjects offered",
+        "nothing stored"
+    );
+    let right = teacher
+        .put_json(&path, &profile(json!([{"day": "Mon", "period": "reg"}])))
+        .await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+}
+
 on_both_backends!(
+    free_periods_the_timetable_lacks_are_refused,
     staff_ready_a_mentor_through_the_mentors_page,
     a_mentor_is_ready_once_offering_trained_and_cleared_and_only_then_shown_to_the_partner,
     bad_readiness_input_names_its_field,

@@ -154,6 +154,39 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     wait_for_text(&browser, ".notice", "proposed new pairs").await;
     let coverage = text_of(&browser, "[data-testid=coverage]").await;
     assert!(coverage.starts_with("2 of 3 mentees matched"), "{coverage}");
+    // Each "iPads in use" bar is drawn as full as its slot is, as the
+    // browser lays it out under the page's Content-Security-Policy.
+    let bars = eval(
+        &browser,
+        "return [...document.querySelectorAll('svg.usage-bar')].map(b => [\
+           Number(b.dataset.used), Number(b.dataset.devices),\
+           b.querySelector('.usage-fill').getBoundingClientRect().width,\
+           b.getBoundingClientRect().width])",
+    )
+    .await;
+    let bars = bars.as_array().unwrap();
+    assert!(!bars.is_empty());
+    let mut not_full = false;
+    for bar in bars {
+        let n = |k: usize| bar[k].as_f64().unwrap();
+        let (used, devices, fill, whole) = (n(0), n(1), n(2), n(3));
+        assert!(whole > 50.0, "{bar}");
+        let drawn = fill / whole;
+        let share = (used / devices).min(1.0);
+        assert!(
+            (drawn - share).abs() < 0.02,
+            "{bar}: drawn {drawn}, used {share}"
+        );
+        not_full |= share < 1.0;
+    }
+    // Blocked by the policy, every bar drew full.
+    assert!(not_full, "some slot has iPads free: {bars:?}");
+    eval(
+        &browser,
+        "document.getElementById('slot-use').scrollIntoView()",
+    )
+    .await;
+    save_screenshot(&browser, "matching-slot-use").await;
     let pairs = text_of(&browser, "section[aria-labelledby=pairs]").await;
     assert!(
         pairs.contains("Kai") && pairs.contains("with Asha"),

@@ -27,13 +27,73 @@ pub fn uploaded_text(bytes: &[u8], file: &str) -> AppResult<String> {
     crate::import::uploaded_text(bytes, file, "file", MAX_FILE_BYTES)
 }
 
-/// Dates as ISO (`2026-09-03`) or as UK spreadsheets write them (`03/09/2026`).
-fn parse_date(raw: &str) -> Option<NaiveDate> {
+/// How a school's spreadsheets write dates with slashes: `09/10/2026` is
+/// 9 October in the UK and 10 September in the US.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateOrder {
+    /// Day first: most of the world.
+    DayFirst,
+    /// Month first: the United States and the countries that follow it.
+    MonthFirst,
+    /// Either is common (Canada): a slashed date that could be both is
+    /// refused rather than guessed.
+    Unsure,
+}
+
+impl DateOrder {
+    /// The order a school in `country` (ISO 3166) most likely writes.
+    pub fn of_country(country: &str) -> Self {
+        match country.to_ascii_uppercase().as_str() {
+            "US" | "PH" | "FM" | "MH" | "PW" | "AS" | "GU" | "MP" | "PR" | "VI" | "UM" => {
+                DateOrder::MonthFirst
+            }
+            "CA" => DateOrder::Unsure,
+            _ => DateOrder::DayFirst,
+        }
+    }
+}
+
+/// Why a date was not read.
+enum DateProblem {
+    NotADate,
+    /// Slashed, with both readings possible, for a school whose order is
+    /// not known.
+    Ambiguous(NaiveDate, NaiveDate),
+}
+
+/// Dates as ISO (`2026-09-03`), or with slashes in the school's order
+/// (`03/09/2026` in the UK, `09/03/2026` in the US).
+fn parse_date(raw: &str, order: DateOrder) -> Result<NaiveDate, DateProblem> {
     let raw = raw.trim();
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Some(d).filter(plausible_year).ok_or(DateProblem::NotADate);
+    }
+    let day_first = NaiveDate::parse_from_str(raw, "%d/%m/%Y")
         .ok()
-        .filter(plausible_year)
+        .filter(plausible_year);
+    let month_first = NaiveDate::parse_from_str(raw, "%m/%d/%Y")
+        .ok()
+        .filter(plausible_year);
+    match (order, day_first, month_first) {
+        (DateOrder::DayFirst, Some(d), _) | (DateOrder::MonthFirst, _, Some(d)) => Ok(d),
+        (DateOrder::Unsure, Some(a), Some(b)) if a != b => Err(DateProblem::Ambiguous(a, b)),
+        (DateOrder::Unsure, Some(d), _) | (DateOrder::Unsure, None, Some(d)) => Ok(d),
+        _ => Err(DateProblem::NotADate),
+    }
+}
+
+/// The message for a date that was not read.
+fn date_message(raw: &str, problem: DateProblem, example: &str) -> String {
+    match problem {
+        DateProblem::NotADate => format!("`{raw}` is not a date like {example}"),
+        DateProblem::Ambiguous(a, b) => format!(
+            "`{raw}` could be {} or {}: write it as year-month-day ({} or {})",
+            a.format("%-d %B %Y"),
+            b.format("%-d %B %Y"),
+            a.format("%Y-%m-%d"),
+            b.format("%Y-%m-%d")
+        ),
+    }
 }
 
 /// A year a school calendar can mean: two-digit years (`26`) would
@@ -127,22 +187,40 @@ fn check_entries(ctx: &Ctx<'_>, entries: &[(usize, CalendarEntry)]) -> Result<()
 
 /// Reads term dates and closures from CSV with the header
 /// `start_date,end_date,kind,label` (`kind` is `term` or `closure`).
-pub fn parse_term_csv(file: &str, text: &str) -> Result<Vec<CalendarEntry>, ImportError> {
+/// Slashed dates are read in `order`.
+pub fn parse_term_csv(
+    file: &str,
+    text: &str,
+    order: DateOrder,
+) -> Result<Vec<CalendarEntry>, ImportError> {
     let ctx = Ctx { file };
+    let example = |iso: &str, dmy: &str, mdy: &str| match order {
+        DateOrder::DayFirst => format!("{iso} or {dmy}"),
+        DateOrder::MonthFirst => format!("{iso} or {mdy}"),
+        DateOrder::Unsure => iso.to_owned(),
+    };
     let mut entries = Vec::new();
     for (line, row) in csv_rows(&ctx, text, &["start_date", "end_date", "kind", "label"])? {
-        let start = parse_date(&row[0]).ok_or_else(|| {
+        let start = parse_date(&row[0], order).map_err(|p| {
             ctx.err(
                 Some(line),
                 Some("start_date"),
-                format!("`{}` is not a date like 2026-09-03 or 03/09/2026", row[0]),
+                date_message(
+                    &row[0],
+                    p,
+                    &example("2026-09-03", "03/09/2026", "09/03/2026"),
+                ),
             )
         })?;
-        let end = parse_date(&row[1]).ok_or_else(|| {
+        let end = parse_date(&row[1], order).map_err(|p| {
             ctx.err(
                 Some(line),
                 Some("end_date"),
-                format!("`{}` is not a date like 2026-10-23 or 23/10/2026", row[1]),
+                date_message(
+                    &row[1],
+                    p,
+                    &example("2026-10-23", "23/10/2026", "10/23/2026"),
+                ),
             )
         })?;
         if end < start {

@@ -7,6 +7,7 @@
 
 mod changes;
 mod policy;
+mod timetable;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub use changes::{
     import_term_dates, save_cycle,
 };
 pub use policy::{parse_policy, partnership_slots, policy_input};
+pub use timetable::{TimetableTime, WithoutSchedule, check_timetable_times};
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {

@@ -25,6 +25,7 @@ fn calendar(tz: chrono_tz::Tz, terms: &str, bells: &str) -> SchoolCalendar {
     let entries = parse_term_csv(
         "terms.csv",
         &format!("start_date,end_date,kind,label\n{terms}"),
+        crate::calendar::import::DateOrder::DayFirst,
     )
     .unwrap();
     let bells = parse_bells_csv(

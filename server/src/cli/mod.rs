@@ -261,7 +261,14 @@ fn user_error(err: Error) -> anyhow::Error {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("Failed to read {}", path.display()))
+    let bytes =
+        std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{}",
+            mentorbridge::import::not_utf8(&path.display().to_string())
+        )
+    })
 }
 
 /// A spinner on standard error while a slow step runs.

@@ -9,7 +9,8 @@ use super::{Context, DbArgs, school_by_slug, user_error};
 
 #[derive(Subcommand)]
 pub(super) enum SchoolCommand {
-    /// Set how a school counts Week A / Week B.
+    /// Set how a school counts Week A / Week B; what is not given stays as
+    /// it was.
     Cycle(CycleArgs),
     /// Add a school.
     Add(AddArgs),
@@ -20,13 +21,19 @@ pub(super) struct CycleArgs {
     /// The school's slug.
     #[arg(long)]
     school: String,
-    /// A date in Week A [default: the first day of the first term].
-    #[arg(long)]
+    /// A date in Week A [unchanged if not given; at first, the first day
+    /// of the first term].
+    #[arg(long, conflicts_with = "first_term_anchor")]
     anchor: Option<chrono::NaiveDate>,
-    /// Holiday weeks advance the cycle too.
+    /// Count Week A from the first day of the first term again.
     #[arg(long)]
-    holidays_advance: bool,
-    /// A week set by hand, as DATE=LETTER (e.g. 2027-01-04=B); repeatable.
+    first_term_anchor: bool,
+    /// Whether holiday weeks advance the cycle too (`--holidays-advance`
+    /// alone means true) [unchanged if not given].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    holidays_advance: Option<bool>,
+    /// A week set by hand, as DATE=LETTER (e.g. 2027-01-04=B); repeatable;
+    /// added to the weeks already set.
     #[arg(long = "week")]
     weeks: Vec<String>,
     #[command(flatten)]
@@ -65,10 +72,24 @@ pub(super) async fn run(ctx: &Context, command: SchoolCommand) -> anyhow::Result
 async fn cycle(ctx: &Context, args: CycleArgs) -> anyhow::Result<()> {
     let store = ctx.open(&args.db).await?;
     let school = school_by_slug(&store, "--school", &args.school).await?;
+    // Only what is given changes: `--week` alone used to clear the anchor.
+    let was = store
+        .school_calendar(school.id)
+        .await
+        .map_err(user_error)?
+        .cycle;
     let mut input = calendar::CycleInput {
-        anchor: args.anchor,
-        holidays_advance: args.holidays_advance,
-        ..Default::default()
+        anchor: if args.first_term_anchor {
+            None
+        } else {
+            args.anchor.or(was.anchor)
+        },
+        holidays_advance: args.holidays_advance.unwrap_or(was.holidays_advance),
+        weeks: was
+            .overrides
+            .iter()
+            .map(|(monday, week)| (*monday, week.to_string()))
+            .collect(),
     };
     for week in &args.weeks {
         let (date, label) = week

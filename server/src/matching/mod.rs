@@ -245,9 +245,10 @@ pub struct MatchInput {
     /// Mentors at both schools, ready or not.
     pub mentors: Vec<MentorCase>,
     pub rules: Vec<MatchRule>,
-    /// Pairs in the last proposal, kept together where nothing better
-    /// comes of splitting them.
-    pub previous: BTreeSet<(Uuid, Uuid)>,
+    /// Pairs in the last proposal (mentee, mentor) and the key of the slot
+    /// they had: kept together, in that slot, where nothing better comes of
+    /// splitting or moving them.
+    pub previous: BTreeMap<(Uuid, Uuid), String>,
 }
 
 /// A proposed pair and why.

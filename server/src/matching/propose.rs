@@ -18,6 +18,12 @@ use super::{
 /// one pin or forbid does not reshuffle everyone else.
 const KEPT_PAIR: u32 = 5;
 
+/// Extra fit for a kept pair's mentor meeting in the pair's slot again: a
+/// re-run with nothing changed gives every pair its time back (any
+/// positive value does, since the last answer was already best without
+/// it).
+const KEPT_SLOT: u32 = 2;
+
 /// Proposes the best pairs for a partnership and explains them.
 pub fn propose(input: &MatchInput) -> ProposalBody {
     let prepared = prepare(input);
@@ -80,6 +86,7 @@ fn prepare(input: &MatchInput) -> Prepared<'_> {
             .zip(mentor_slots)
             .map(|(m, slots)| MentorNode {
                 capacity: m.capacity_left,
+                slot_bonus: kept_slots(input, m, &slots),
                 slots,
             })
             .collect(),
@@ -157,7 +164,7 @@ fn mentee_node(
         };
         if input
             .previous
-            .contains(&(mentee.person.id, mentor.person.id))
+            .contains_key(&(mentee.person.id, mentor.person.id))
         {
             fit += KEPT_PAIR;
         }
@@ -169,7 +176,26 @@ fn mentee_node(
         tier: 2 * (mentee.priority.clamp(1, 3) - 1) + u8::from(pin.is_some()),
         options,
         unavailable: mentee_unavailable(input, mentee),
+        kept: ready.iter().enumerate().find_map(|(j, m)| {
+            let key = input.previous.get(&(mentee.person.id, m.person.id))?;
+            let slot = input.slots.iter().position(|s| &s.key == key)?;
+            Some(Placement { mentor: j, slot })
+        }),
     }
+}
+
+/// The slots `mentor` is still free in where their pairs of the last
+/// proposal met, with mentees still waiting.
+fn kept_slots(input: &MatchInput, mentor: &MentorCase, groups: &[Vec<usize>]) -> Vec<(usize, u32)> {
+    let waiting: BTreeSet<Uuid> = input.mentees.iter().map(|m| m.person.id).collect();
+    input
+        .previous
+        .iter()
+        .filter(|((mentee, m), _)| *m == mentor.person.id && waiting.contains(mentee))
+        .filter_map(|(_, key)| input.slots.iter().position(|s| &s.key == key))
+        .filter(|s| groups.iter().flatten().any(|g| g == s))
+        .map(|s| (s, KEPT_SLOT))
+        .collect()
 }
 
 /// The slots (indices into the run's slots) whose end at the mentee's
@@ -299,17 +325,19 @@ fn proposed_match(
         .find(|c| c.mentor == place.mentor)
         .map_or(0, |c| c.fit);
     let pinned = prepared.pins.get(&mentee.person.id) == Some(&mentor.person.id);
-    let kept = input
-        .previous
-        .contains(&(mentee.person.id, mentor.person.id));
+    let had = input.previous.get(&(mentee.person.id, mentor.person.id));
+    let kept = had.is_some();
     let mut because = subject_reasons(mentee, mentor);
     because.push(format!(
         "Both free in {} ({} sessions in the next {HORIZON_WEEKS} weeks)",
         slot.label(names),
         slot.occurrences
     ));
-    if kept {
+    if let Some(had) = had {
         because.push("Kept together from the last proposal".to_owned());
+        if *had != slot.key {
+            because.push(moved_because(input, prepared, i, place.mentor, had));
+        }
     }
     if pinned {
         because.push("Pinned by a coordinator".to_owned());
@@ -321,11 +349,44 @@ fn proposed_match(
         priority: Some(mentee.priority),
         slot_key: slot.key.clone(),
         slot: slot.label(names),
-        fit: fit + problem.slot_value[place.slot],
+        fit: fit + problem.place_value(place.mentor, place.slot),
         pinned,
         kept,
         because,
     }
+}
+
+/// Why a kept pair is not in the slot it had: the first of the slot gone,
+/// the mentee no longer able to make it, the mentor no longer free in it,
+/// its iPads taken, that holds; else the trade the optimiser made.
+fn moved_because(
+    input: &MatchInput,
+    prepared: &Prepared<'_>,
+    i: usize,
+    mentor: usize,
+    had: &str,
+) -> String {
+    let Some(s) = input.slots.iter().position(|s| s.key == had) else {
+        return "Moved: the slot it had is no longer one the two timetables share".to_owned();
+    };
+    let label = input.slots[s].label(&prepared.names);
+    let problem = &prepared.problem;
+    let name = &input.mentees[i].person.given_name;
+    if !problem.mentees[i].free_in(s) {
+        return format!("Moved from {label}: the referral now says {name} cannot make it");
+    }
+    if problem.mentors[mentor].group_of(s).is_none() {
+        return format!(
+            "Moved from {label}: {} is no longer free then",
+            prepared.ready[mentor].person.given_name
+        );
+    }
+    if problem.slot_capacity[s] == 0 {
+        return format!("Moved from {label}: its iPads are taken by approved matches");
+    }
+    format!(
+        "Moved from {label}: with this pair elsewhere the proposal matches more mentees, or fits them better"
+    )
 }
 
 /// The summary's totals, and the greedy yardstick's.

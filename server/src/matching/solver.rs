@@ -71,7 +71,7 @@ mod branch;
 mod greedy;
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 pub use greedy::greedy;
 
@@ -86,6 +86,9 @@ pub struct MenteeNode {
     /// The slots (indices into the problem's slots) the mentee is not free
     /// in: a lesson, an intervention group.
     pub unavailable: Vec<usize>,
+    /// Where the last proposal placed them, if with a mentor they may
+    /// still have: among a mentor's slots they are given this one first.
+    pub kept: Option<Placement>,
 }
 
 impl MenteeNode {
@@ -114,6 +117,10 @@ pub struct MentorNode {
     /// take at most one mentee per group. (Two slots share a mentor's period
     /// when the partner school has two eligible periods overlapping it.)
     pub slots: Vec<Vec<usize>>,
+    /// What meeting in a slot adds to the fit for this mentor: the slots
+    /// their pairs had in the last proposal, so that a re-run keeps a
+    /// kept pair's time (the mentee's side is [`MenteeNode::kept`]).
+    pub slot_bonus: Vec<(usize, u32)>,
 }
 
 impl MentorNode {
@@ -184,6 +191,19 @@ impl Problem {
         self.slot_value.get(slot).copied().unwrap_or(0)
     }
 
+    /// What a session of `mentor` in `slot` adds to the fit: the slot's
+    /// own value and the mentor's bonus for keeping their time.
+    pub fn place_value(&self, mentor: usize, slot: usize) -> u32 {
+        let bonus = self.mentors.get(mentor).map_or(0, |m| {
+            m.slot_bonus
+                .iter()
+                .filter(|(s, _)| *s == slot)
+                .map(|(_, b)| *b)
+                .sum()
+        });
+        self.slot_value(slot) + bonus
+    }
+
     /// Scores placements (without checking them: see [`Problem::violation`]).
     pub fn score(&self, placements: &[Option<Placement>]) -> Score {
         let tiers = self.tiers();
@@ -199,7 +219,7 @@ impl Problem {
                 .iter()
                 .find(|c| c.mentor == place.mentor)
                 .map_or(0, |c| c.fit);
-            score.fit += u64::from(fit) + u64::from(self.slot_value(place.slot));
+            score.fit += u64::from(fit) + u64::from(self.place_value(place.mentor, place.slot));
         }
         score
     }
@@ -330,7 +350,14 @@ impl Layout {
 /// a sum, rather than wrapping, and the second value is `false`: the caller
 /// reports that the answer is no longer proven lexicographically best.
 fn tier_weights(problem: &Problem) -> (Vec<i128>, bool) {
-    let max_slot_value = problem.slot_value.iter().copied().max().unwrap_or(0);
+    let max_bonus = problem
+        .mentors
+        .iter()
+        .flat_map(|m| &m.slot_bonus)
+        .map(|(_, b)| *b)
+        .max()
+        .unwrap_or(0);
+    let max_slot_value = problem.slot_value.iter().copied().max().unwrap_or(0) + max_bonus;
     let all_fit: i128 = problem
         .mentees
         .iter()
@@ -418,7 +445,7 @@ fn value(problem: &Problem, weights: &[i128], placements: &[Option<Placement>]) 
             Some(
                 weights[usize::from(mentee.tier)]
                     + i128::from(fit)
-                    + i128::from(problem.slot_value(place.slot)),
+                    + i128::from(problem.place_value(place.mentor, place.slot)),
             )
         })
         .sum()
@@ -493,7 +520,12 @@ fn build(problem: &Problem, weights: &[i128]) -> Built {
                 if s >= layout.slots || std::mem::replace(&mut seen[s], true) {
                     continue;
                 }
-                let arc = net.add(from, layout.slot(s), 1, -i128::from(problem.slot_value(s)));
+                let arc = net.add(
+                    from,
+                    layout.slot(s),
+                    1,
+                    -i128::from(problem.place_value(j, s)),
+                );
                 arcs.push((arc, s));
             }
             group += 1;
@@ -554,6 +586,26 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
 /// augmenting paths, tiny here (a mentor's mentees), then the slots left
 /// over go to the mentees left over in order.
 fn pair_with_slots(problem: &Problem, mentees: &[usize], slots: &[usize]) -> Vec<usize> {
+    // A kept pair's mentee goes back to their slot when the mentor has it
+    // and they can make it; the rest are paired around them.
+    let mut ordered = mentees.to_vec();
+    ordered.sort_by_key(|&i| {
+        !problem.mentees[i]
+            .kept
+            .is_some_and(|k| slots.contains(&k.slot) && problem.mentees[i].free_in(k.slot))
+    });
+    let paired: BTreeMap<usize, usize> = ordered
+        .iter()
+        .copied()
+        .zip(pair_in_order(problem, &ordered, slots))
+        .collect();
+    mentees
+        .iter()
+        .filter_map(|i| paired.get(i).copied())
+        .collect()
+}
+
+fn pair_in_order(problem: &Problem, mentees: &[usize], slots: &[usize]) -> Vec<usize> {
     fn augment(
         problem: &Problem,
         mentees: &[usize],
@@ -562,7 +614,12 @@ fn pair_with_slots(problem: &Problem, mentees: &[usize], slots: &[usize]) -> Vec
         seen: &mut [bool],
         holder: &mut [Option<usize>],
     ) -> bool {
-        for (k, &slot) in slots.iter().enumerate() {
+        // The kept slot first, then the rest in order.
+        let kept = problem.mentees[mentees[m]].kept.map(|k| k.slot);
+        let mut tries: Vec<usize> = (0..slots.len()).collect();
+        tries.sort_by_key(|&k| Some(slots[k]) != kept);
+        for k in tries {
+            let slot = slots[k];
             if seen[k] || !problem.mentees[mentees[m]].free_in(slot) {
                 continue;
             }

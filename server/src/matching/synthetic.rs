@@ -74,7 +74,7 @@ pub fn partnership(seed: u64, mentees: usize, mentors: usize, slots: usize) -> M
         mentees: mentee_cases,
         mentors: mentor_cases,
         rules: Vec::new(),
-        previous: BTreeSet::new(),
+        previous: BTreeMap::new(),
     }
 }
 

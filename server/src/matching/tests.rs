@@ -119,7 +119,7 @@ fn input(slots: Vec<WeeklySlot>, mentees: Vec<MenteeCase>, mentors: Vec<MentorCa
         mentees,
         mentors,
         rules: Vec::new(),
-        previous: BTreeSet::new(),
+        previous: BTreeMap::new(),
     }
 }
 

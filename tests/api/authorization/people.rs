@@ -513,7 +513,7 @@ pub(super) const PEOPLE: &[Row] = &[
             Body::Form(vec![
                 ("offers", "Maths (GCSE)".into()),
                 ("capacity", "2".into()),
-                ("free_periods", "A Mon TUT".into()),
+                ("free_periods", "Mon REG".into()),
             ])
         },
     },

@@ -97,12 +97,112 @@ fn summary_is_term(summary: &str, days: i64) -> bool {
     has("term") && !breakish.iter().any(|b| has(b)) && days > 14
 }
 
+/// What a one-day event's summary says of the day, when it marks one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    /// "First day of autumn term", "Term starts".
+    TermStarts,
+    /// "Last day of term", "End of term", "Term ends".
+    TermEnds,
+    /// Another teaching day with a note ("Last day before half term",
+    /// "First day back"): neither a term nor a closure.
+    TeachingDay,
+}
+
+/// Whether a one-day event marks a day of teaching rather than a closure.
+fn marker(summary: &str) -> Option<Marker> {
+    let w = words(summary);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    let any = |xs: &[&str]| xs.iter().any(|x| has(x));
+    let first = any(&[
+        "first",
+        "start",
+        "starts",
+        "begins",
+        "beginning",
+        "back",
+        "return",
+        "returns",
+    ]);
+    let last = any(&["last", "end", "ends", "finishes"]);
+    let day_note = (has("first") || has("last")) && has("day");
+    if has("term") && !any(&["half", "mid", "midterm"]) {
+        if first && !last {
+            return Some(Marker::TermStarts);
+        }
+        if last && !first {
+            return Some(Marker::TermEnds);
+        }
+    }
+    day_note.then_some(Marker::TeachingDay)
+}
+
+/// Pairs each "term starts" marker with the next "term ends" marker into a
+/// term, named from the start's summary; a marker left without its other
+/// half is refused, naming its line.
+fn terms_from_markers(
+    ctx: &Ctx<'_>,
+    entries: &[(usize, CalendarEntry)],
+    mut markers: Vec<(usize, NaiveDate, Marker, String)>,
+) -> Result<Vec<(usize, CalendarEntry)>, ImportError> {
+    // A marker inside a term the file gives whole ("End of term (1.30pm
+    // finish)" on its last day) is a note on a teaching day.
+    markers.retain(|(_, date, _, _)| {
+        !entries
+            .iter()
+            .any(|(_, e)| e.kind == EntryKind::Term && e.start <= *date && *date <= e.end)
+    });
+    markers.sort_by_key(|(line, date, _, _)| (*date, *line));
+    let mut terms = Vec::new();
+    let mut open: Option<(usize, NaiveDate, String)> = None;
+    for (line, date, kind, summary) in markers {
+        match (kind, open.take()) {
+            (Marker::TermStarts, None) => open = Some((line, date, summary)),
+            (Marker::TermEnds, Some((start_line, start, label))) => terms.push((
+                start_line,
+                CalendarEntry {
+                    start,
+                    end: date,
+                    kind: EntryKind::Term,
+                    label: crate::text::fold_to_line(&label),
+                },
+            )),
+            (Marker::TermStarts, Some((other, _, s))) => {
+                return Err(ctx.err(
+                    Some(other),
+                    Some("SUMMARY"),
+                    format!("`{s}` starts a term, but the next marker (line {line}) starts another before any \"last day of term\""),
+                ));
+            }
+            (Marker::TermEnds, None) => {
+                return Err(ctx.err(
+                    Some(line),
+                    Some("SUMMARY"),
+                    format!("`{summary}` ends a term that no \"first day of term\" event starts"),
+                ));
+            }
+            (Marker::TeachingDay, still) => open = still,
+        }
+    }
+    if let Some((line, _, s)) = open {
+        return Err(ctx.err(
+            Some(line),
+            Some("SUMMARY"),
+            format!("`{s}` starts a term that no \"last day of term\" event ends"),
+        ));
+    }
+    Ok(terms)
+}
+
 /// Reads term dates from an iCalendar file, as many schools publish them.
 ///
 /// Each all-day `VEVENT` becomes an entry; `DTEND` is exclusive, as RFC 5545
 /// says, and `DURATION` is honoured. An event is a term when its
 /// `CATEGORIES` say `term`, or, failing that, when its summary names a term
-/// and no break and it lasts over two weeks ("Autumn Term 1"); everything
+/// and no break and it lasts over two weeks ("Autumn Term 1"). One-day
+/// events that mark the first and last days of a term ("First day of
+/// autumn term" … "Last day of term") make a term between them, and other
+/// teaching-day notes ("Last day before half term") are neither; everything
 /// else (half term, mid-term break, INSET, bank holidays) is a closure.
 /// Timed and repeating events are refused by name, not guessed at.
 pub fn parse_term_ics(file: &str, text: &str) -> Result<Vec<CalendarEntry>, ImportError> {
@@ -116,6 +216,7 @@ pub fn parse_term_ics(file: &str, text: &str) -> Result<Vec<CalendarEntry>, Impo
         return Err(ctx.err(Some(1), None, "not an iCalendar file (no BEGIN:VCALENDAR)"));
     }
     let mut entries = Vec::new();
+    let mut markers = Vec::new();
     let mut event: Option<IcsEvent> = None;
     for (line, l) in &lines {
         let Some((name_params, value)) = l.split_once(':') else {
@@ -150,11 +251,21 @@ pub fn parse_term_ics(file: &str, text: &str) -> Result<Vec<CalendarEntry>, Impo
             }
             "END" if value.eq_ignore_ascii_case("VEVENT") => {
                 let Some(ev) = event.take() else { continue };
-                entries.push((ev.line, entry_of(&ctx, ev)?));
+                let line = ev.line;
+                let entry = entry_of(&ctx, ev)?;
+                let one_day = entry.start == entry.end;
+                match marker(&entry.label) {
+                    Some(m) if one_day && entry.kind == EntryKind::Closure => {
+                        markers.push((line, entry.start, m, entry.label));
+                    }
+                    _ => entries.push((line, entry)),
+                }
             }
             _ => {}
         }
     }
+    let marked = terms_from_markers(&ctx, &entries, markers)?;
+    entries.extend(marked);
     if entries.is_empty() {
         return Err(ctx.err(None, None, "the file has no events"));
     }

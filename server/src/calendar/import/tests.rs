@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn term_dates_read_in_iso_or_uk_order() {
     let csv = "start_date,end_date,kind,label\n2026-09-03,2026-10-23,term,Autumn 1\n05/10/2026,05/10/2026,closure,INSET day\n";
-    let entries = parse_term_csv("terms.csv", csv).unwrap();
+    let entries = parse_term_csv("terms.csv", csv, DateOrder::DayFirst).unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(
         entries[1].start,
@@ -17,7 +17,7 @@ fn term_dates_read_in_iso_or_uk_order() {
 #[test]
 fn a_bad_row_names_the_file_line_and_field() {
     let csv = "start_date,end_date,kind,label\n2026-09-03,2026-10-23,term,Autumn 1\n2026-10-05,2026-10-05,inset,INSET day\n";
-    let err = parse_term_csv("terms.csv", csv).unwrap_err();
+    let err = parse_term_csv("terms.csv", csv, DateOrder::DayFirst).unwrap_err();
     assert_eq!((err.line, err.field.as_deref()), (Some(3), Some("kind")));
     assert!(
         err.to_string()
@@ -27,7 +27,7 @@ fn a_bad_row_names_the_file_line_and_field() {
 
     let backwards = "start_date,end_date,kind,label\n2026-10-23,2026-09-03,term,Autumn 1\n";
     assert_eq!(
-        parse_term_csv("t.csv", backwards)
+        parse_term_csv("t.csv", backwards, DateOrder::DayFirst)
             .unwrap_err()
             .field
             .as_deref(),
@@ -35,7 +35,7 @@ fn a_bad_row_names_the_file_line_and_field() {
     );
 
     let outside = "start_date,end_date,kind,label\n2026-09-03,2026-10-23,term,Autumn 1\n2026-12-25,2026-12-25,closure,Christmas\n";
-    let err = parse_term_csv("t.csv", outside).unwrap_err();
+    let err = parse_term_csv("t.csv", outside, DateOrder::DayFirst).unwrap_err();
     assert_eq!(err.line, Some(3));
     assert!(err.message.contains("outside every term"), "{err}");
 }
@@ -98,7 +98,7 @@ fn event(lines: &str) -> String {
 #[test]
 fn line_numbers_count_blank_lines_and_crlf_endings() {
     let csv = "start_date,end_date,kind,label\r\n\r\n2026-09-03,2026-10-23,holiday,Autumn\r\n";
-    let err = parse_term_csv("t.csv", csv).unwrap_err();
+    let err = parse_term_csv("t.csv", csv, DateOrder::DayFirst).unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
     let bells = "week,day,period,start,end,kind\n*,Mon,TUT,08:40,09:05,tutor\n\n\n*,Mon,P1,09:00,10:00,lesson\n";
     assert_eq!(parse_bells_csv("b.csv", bells).unwrap_err().line, Some(5));
@@ -108,7 +108,7 @@ fn line_numbers_count_blank_lines_and_crlf_endings() {
 fn two_digit_years_weekend_periods_and_leap_seconds_are_refused() {
     let short_year = "start_date,end_date,kind,label\n03/09/26,23/10/26,term,Autumn\n";
     assert_eq!(
-        parse_term_csv("t.csv", short_year)
+        parse_term_csv("t.csv", short_year, DateOrder::DayFirst)
             .unwrap_err()
             .field
             .as_deref(),
@@ -150,8 +150,50 @@ fn ics_breaks_durations_and_byte_order_marks_are_read_as_people_mean_them() {
             NaiveDate::from_ymd_opt(2026, 10, 30).unwrap()
         )
     );
-    assert_eq!(kinds[2].0, EntryKind::Closure);
-    assert_eq!(entries[3].label, "Staff day\\nonsense");
+    // "End of term" on the term's last day is a teaching day, not a closure.
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries[2].label, "Staff day\\nonsense");
+}
+
+#[test]
+fn ics_first_and_last_days_of_term_make_the_term_between_them() {
+    let text = ics(&[
+        event("DTSTART;VALUE=DATE:20260902|SUMMARY:First day of autumn term"),
+        event("DTSTART;VALUE=DATE:20261023|SUMMARY:Last day before half term"),
+        event("DTSTART;VALUE=DATE:20261026|DURATION:P5D|SUMMARY:Half term"),
+        event("DTSTART;VALUE=DATE:20261218|SUMMARY:Last day of term"),
+        event("DTSTART;VALUE=DATE:20270105|SUMMARY:Spring term starts"),
+        event("DTSTART;VALUE=DATE:20270326|SUMMARY:End of spring term"),
+    ]
+    .concat());
+    let entries = parse_term_ics("terms.ics", &text).unwrap();
+    let terms: Vec<(NaiveDate, NaiveDate, &str)> = entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Term)
+        .map(|e| (e.start, e.end, e.label.as_str()))
+        .collect();
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    assert_eq!(
+        terms,
+        vec![
+            (d(2026, 9, 2), d(2026, 12, 18), "First day of autumn term"),
+            (d(2027, 1, 5), d(2027, 3, 26), "Spring term starts"),
+        ]
+    );
+    // Half term is the one closure; the marker days are teaching days.
+    let closures: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Closure)
+        .map(|e| e.label.as_str())
+        .collect();
+    assert_eq!(closures, vec!["Half term"]);
+    // A start with no end is refused, naming its line.
+    let open = ics(&event(
+        "DTSTART;VALUE=DATE:20260902|SUMMARY:First day of autumn term",
+    ));
+    let err = parse_term_ics("terms.ics", &open).unwrap_err();
+    assert_eq!(err.line, Some(3), "{err}");
+    assert!(err.to_string().contains("no \"last day of term\""), "{err}");
 }
 
 #[test]
@@ -175,4 +217,50 @@ fn ics_timed_repeating_and_garbled_events_are_refused_by_name() {
         let err = parse_term_ics("terms.ics", &ics(&format!("{term}{bad}"))).unwrap_err();
         assert_eq!(err.field.as_deref(), Some(field), "{err}");
     }
+}
+
+#[test]
+fn slashed_dates_follow_the_school_s_country_and_ambiguous_ones_are_refused() {
+    let csv = "start_date,end_date,kind,label\n09/10/2026,12/18/2026,term,Fall\n";
+    // A New York school writes month first: 9 October is 10 September.
+    let us = parse_term_csv("t.csv", csv, DateOrder::of_country("US")).unwrap();
+    assert_eq!(us[0].start, NaiveDate::from_ymd_opt(2026, 9, 10).unwrap());
+    assert_eq!(us[0].end, NaiveDate::from_ymd_opt(2026, 12, 18).unwrap());
+    // Read day first, 12/18 has no 18th month.
+    let uk = parse_term_csv("t.csv", csv, DateOrder::of_country("GB")).unwrap_err();
+    assert!(uk.to_string().contains("end_date"), "{uk}");
+    // Where both orders are common, a date that could be either is
+    // refused with both readings; ISO is always fine.
+    let ca = parse_term_csv("t.csv", csv, DateOrder::of_country("CA")).unwrap_err();
+    let said = ca.to_string();
+    assert!(
+        said.contains("line 2")
+            && said.contains("start_date")
+            && said.contains("9 October 2026 or 10 September 2026")
+            && said.contains("year-month-day"),
+        "{said}"
+    );
+    let iso = "start_date,end_date,kind,label\n2026-09-10,2026-12-18,term,Fall\n";
+    assert_eq!(
+        parse_term_csv("t.csv", iso, DateOrder::Unsure).unwrap()[0].start,
+        NaiveDate::from_ymd_opt(2026, 9, 10).unwrap()
+    );
+}
+
+#[test]
+fn a_semicolon_or_excel_csv_is_told_how_to_save_it() {
+    let semicolons = "start_date;end_date;kind;label\n2026-09-03;2026-10-23;term;Autumn\n";
+    let err = parse_term_csv("terms.csv", semicolons, DateOrder::DayFirst).unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains("terms.csv") && said.contains("semicolons") && said.contains("CSV UTF-8"),
+        "{said}"
+    );
+    // "Café" as Windows-1252 writes it: é is one byte, 0xE9.
+    let excel = b"week,day,period,start,end,kind\n*,Mon,TUT,08:40,09:05,tutor\n# Caf\xe9\n";
+    let err = uploaded_text(excel, "bells.csv").unwrap_err().to_string();
+    assert!(
+        err.contains("bells.csv") && err.contains("Windows-1252") && err.contains("CSV UTF-8"),
+        "{err}"
+    );
 }

@@ -61,7 +61,11 @@ where
 }
 
 /// Reads a term-dates file (CSV, or iCalendar when it looks like one).
-fn parse_term_dates(file_name: &str, text: &str) -> Result<Vec<CalendarEntry>> {
+fn parse_term_dates(
+    file_name: &str,
+    text: &str,
+    order: import::DateOrder,
+) -> Result<Vec<CalendarEntry>> {
     let head = text.trim_start_matches(['\u{feff}', ' ', '\r', '\n', '\t']);
     let looks_ics = head
         .get(..15)
@@ -69,7 +73,7 @@ fn parse_term_dates(file_name: &str, text: &str) -> Result<Vec<CalendarEntry>> {
     Ok(if looks_ics {
         import::parse_term_ics(file_name, text)?
     } else {
-        import::parse_term_csv(file_name, text)?
+        import::parse_term_csv(file_name, text, order)?
     })
 }
 
@@ -85,7 +89,8 @@ pub async fn change_term_dates(
     text: &str,
     dry_run: bool,
 ) -> Result<(usize, CalendarChange)> {
-    let entries = parse_term_dates(file_name, text)?;
+    let order = import::DateOrder::of_country(&store.school(school).await?.country);
+    let entries = parse_term_dates(file_name, text, order)?;
     let old = store.school_calendar(school).await?;
     let mut new = old.clone();
     new.entries = store.manual_closures(school).await?;

@@ -60,7 +60,7 @@ pub(super) fn top_up(
                     {
                         continue;
                     }
-                    let value = c.fit + problem.slot_value(s);
+                    let value = c.fit + problem.place_value(c.mentor, s);
                     if best.is_none_or(|(v, _, _)| value > v) {
                         let place = Placement {
                             mentor: c.mentor,

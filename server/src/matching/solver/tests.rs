@@ -55,6 +55,7 @@ fn problems(
         )
             .prop_map(|(capacity, slots)| MentorNode {
                 capacity,
+                slot_bonus: Vec::new(),
                 slots: (0..2)
                     .map(|g| {
                         slots
@@ -74,6 +75,7 @@ fn problems(
                     .map(|(mentor, fit)| Choice { mentor, fit })
                     .collect(),
                 unavailable: Vec::new(),
+                kept: None,
             },
         );
         (
@@ -223,6 +225,7 @@ fn mentor(capacity: u32, slots: &[usize]) -> MentorNode {
     MentorNode {
         capacity,
         slots: slots.iter().map(|s| vec![*s]).collect(),
+        slot_bonus: Vec::new(),
     }
 }
 
@@ -234,6 +237,7 @@ fn mentee(tier: u8, options: &[(usize, u32)]) -> MenteeNode {
             .map(|&(mentor, fit)| Choice { mentor, fit })
             .collect(),
         unavailable: Vec::new(),
+        kept: None,
     }
 }
 

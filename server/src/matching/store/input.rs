@@ -54,7 +54,7 @@ impl Store {
                 p.body
                     .matches
                     .iter()
-                    .map(|m| (m.mentee.id, m.mentor.id))
+                    .map(|m| ((m.mentee.id, m.mentor.id), m.slot_key.clone()))
                     .collect()
             })
             .unwrap_or_default();

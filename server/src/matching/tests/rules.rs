@@ -63,11 +63,79 @@ fn a_rerun_keeps_last_time_s_pairs_when_nothing_is_lost() {
             mentor(2, "Ben", &[("Maths", Level::Gcse)], 1, &["Mon"]),
         ],
     );
-    case.previous
-        .insert((case.mentees[0].person.id, case.mentors[1].person.id));
+    case.previous.insert(
+        (case.mentees[0].person.id, case.mentors[1].person.id),
+        case.slots[0].key.clone(),
+    );
     let body = propose(&case);
     assert_eq!(body.matches[0].mentor.given_name, "Ben");
     assert!(body.matches[0].kept);
+}
+
+/// A re-run with nothing changed gives every pair the slot it had (it
+/// used to move nearly half of them while calling them "kept together").
+#[test]
+fn a_rerun_with_nothing_changed_keeps_every_pair_in_its_slot() {
+    for seed in [1, 2, 3] {
+        let mut case = crate::matching::synthetic::partnership(seed, 120, 90, 12);
+        let first = propose(&case);
+        assert!(first.matches.len() > 30, "{}", first.matches.len());
+        case.previous = first
+            .matches
+            .iter()
+            .map(|m| ((m.mentee.id, m.mentor.id), m.slot_key.clone()))
+            .collect();
+        let again = propose(&case);
+        assert_eq!(again.matches.len(), first.matches.len());
+        for m in &again.matches {
+            assert!(m.kept, "seed {seed}: {} not kept", m.mentee.given_name);
+            assert_eq!(
+                Some(&m.slot_key),
+                case.previous.get(&(m.mentee.id, m.mentor.id)),
+                "seed {seed}: {} moved: {:?}",
+                m.mentee.given_name,
+                m.because
+            );
+            assert!(!m.because.iter().any(|b| b.starts_with("Moved")));
+        }
+    }
+}
+
+/// When a kept pair must move, it says why, and the reason is the change.
+#[test]
+fn a_kept_pair_that_must_move_says_why() {
+    use crate::people::referrals::Unavailable;
+    let mut case = input(
+        vec![slot("Mon", 4), slot("Tue", 4)],
+        vec![mentee(1, "Kai", 8, 2, &["Maths"])],
+        vec![mentor(
+            1,
+            "Asha",
+            &[("Maths", Level::Gcse)],
+            1,
+            &["Mon", "Tue"],
+        )],
+    );
+    case.previous.insert(
+        (case.mentees[0].person.id, case.mentors[0].person.id),
+        case.slots[0].key.clone(),
+    );
+    assert_eq!(propose(&case).matches[0].slot_key, case.slots[0].key);
+    case.mentees[0].unavailable = vec![Unavailable {
+        week: None,
+        day: "Mon".into(),
+        period: None,
+    }];
+    let moved = propose(&case);
+    let m = &moved.matches[0];
+    assert_eq!(m.slot_key, case.slots[1].key);
+    assert!(
+        m.because
+            .iter()
+            .any(|b| b.starts_with("Moved from") && b.contains("cannot make it")),
+        "{:?}",
+        m.because
+    );
 }
 
 #[test]

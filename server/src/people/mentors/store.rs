@@ -137,8 +137,36 @@ impl Store {
         id: Uuid,
         input: &ProfileInput,
     ) -> Result<MentorProfile> {
-        mentor_account(self, id).await?;
+        let mentor = mentor_account(self, id).await?;
         let input = check_profile(input)?;
+        if let Some(school) = mentor.school_id {
+            use crate::calendar::store::{TimetableTime, WithoutSchedule, check_timetable_times};
+            let times: Vec<TimetableTime<'_>> = input
+                .free_periods
+                .iter()
+                .map(|p| TimetableTime {
+                    week: (p.week != "*").then_some(p.week.as_str()),
+                    day: &p.day,
+                    period: Some(&p.period),
+                    label: format!(
+                        "free period {} {} {}",
+                        if p.week == "*" { "every week" } else { &p.week },
+                        p.day,
+                        p.period
+                    ),
+                })
+                .collect();
+            // A school may set up its mentors before its bells; their
+            // periods are checked once it has a timetable to check them by.
+            check_timetable_times(
+                self,
+                school,
+                "free_periods",
+                &times,
+                WithoutSchedule::Accept,
+            )
+            .await?;
+        }
         let offers = serde_json::to_string(&input.offers)
             .map_err(|e| Error::internal_from("mentor offers JSON", e))?;
         let free = serde_json::to_string(&input.free_periods)

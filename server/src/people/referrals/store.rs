@@ -120,97 +120,24 @@ fn unavailable_text(times: &[super::Unavailable]) -> String {
 }
 
 impl Store {
-    /// Refuses a time the school's timetable does not have: a period code
-    /// its bell schedule lacks on that day, a week beyond its cycle, a day
-    /// it does not teach (a typo would otherwise quietly stop the mentee
-    /// being matched, or mean nothing).
+    /// Refuses a time the school's timetable does not have (a typo would
+    /// otherwise quietly mean nothing).
     async fn check_unavailable_times(
         &self,
         school: Uuid,
         times: &[super::Unavailable],
     ) -> Result<()> {
-        if times.is_empty() {
-            return Ok(());
-        }
-        let calendar = self.school_calendar(school).await?;
-        let name = self.school(school).await?.name;
-        if calendar.schedules.is_empty() {
-            return Err(Error::invalid(
-                "unavailable",
-                format!(
-                    "{name} has no bell schedule yet: import it before marking times a mentee cannot make"
-                ),
-            ));
-        }
-        let cycle = calendar
-            .schedules
+        use crate::calendar::store::{TimetableTime, WithoutSchedule, check_timetable_times};
+        let times: Vec<TimetableTime<'_>> = times
             .iter()
-            .map(|s| s.cycle_weeks)
-            .max()
-            .unwrap_or(1);
-        for t in times {
-            let week = match t.week.as_deref() {
-                None => None,
-                Some(w) => {
-                    let n = w.bytes().next().map_or(0, |b| b.saturating_sub(b'A') + 1);
-                    if n == 0 || n > cycle {
-                        return Err(Error::invalid(
-                            "unavailable",
-                            format!(
-                                "{}: {name}'s timetable has {} (Week A{})",
-                                t.label(),
-                                if cycle == 1 {
-                                    "one week".to_owned()
-                                } else {
-                                    format!("{cycle} weeks")
-                                },
-                                if cycle > 1 {
-                                    format!(" to Week {}", char::from(b'A' + cycle - 1))
-                                } else {
-                                    String::new()
-                                }
-                            ),
-                        ));
-                    }
-                    Some(n)
-                }
-            };
-            let on_day: Vec<&str> = calendar
-                .schedules
-                .iter()
-                .flat_map(|s| &s.periods)
-                .filter(|p| {
-                    p.day.to_string() == t.day
-                        && (week.is_none() || p.week.is_none() || p.week == week)
-                })
-                .map(|p| p.code.as_str())
-                .collect();
-            if on_day.is_empty() {
-                return Err(Error::invalid(
-                    "unavailable",
-                    format!(
-                        "{}: {name}'s bell schedule has no periods that day",
-                        t.label()
-                    ),
-                ));
-            }
-            if let Some(period) = &t.period
-                && !on_day.contains(&period.as_str())
-            {
-                let mut codes = on_day.clone();
-                codes.sort_unstable();
-                codes.dedup();
-                return Err(Error::invalid(
-                    "unavailable",
-                    format!(
-                        "{}: {name}'s bell schedule has no period {period} that day (it has {})",
-                        t.label(),
-                        codes.join(", ")
-                    ),
-                ));
-            }
-        }
-        Ok(())
+            .map(|t| TimetableTime {
+                week: t.week.as_deref(),
+                day: &t.day,
+                period: t.period.as_deref(),
+                label: t.label(),
+            })
+            .collect();
+        check_timetable_times(self, school, "unavailable", &times, WithoutSchedule::Refuse).await
     }
 
     /// Creates a draft referral for a mentee at `school`.

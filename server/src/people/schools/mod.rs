@@ -232,7 +232,7 @@ pub struct NewSchool {
 impl NewSchool {
     /// Parses every field, reporting the first that is wrong.
     pub fn parse(input: &SchoolInput) -> Result<Self> {
-        Ok(NewSchool {
+        let school = NewSchool {
             slug: Slug::parse(&input.slug)?,
             name: SchoolName::parse(&input.name)?,
             tz: SchoolTz::parse(&input.time_zone)?,
@@ -240,7 +240,38 @@ impl NewSchool {
                 input.country.as_deref().unwrap_or("GB"),
                 input.region.as_deref(),
             )?,
-        })
+        };
+        school.check_summer_time()?;
+        Ok(school)
+    }
+
+    /// Refuses a zone without summer time (GMT, UTC) for a school in a
+    /// country that has it (the UK, Ireland): a UK school on `GMT` is an hour out from the
+    /// last Sunday in March, and every summer slot is lost.
+    fn check_summer_time(&self) -> Result<()> {
+        let local = match self.locale.country.as_str() {
+            "GB" => "Europe/London",
+            "IE" => "Europe/Dublin",
+            _ => return Ok(()),
+        };
+        let name = self.tz.name();
+        let offset = |month| {
+            use chrono::{Offset, TimeZone};
+            chrono::NaiveDate::from_ymd_opt(2026, month, 15)
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .map(|t| self.tz.tz().offset_from_utc_datetime(&t).fix())
+        };
+        let fixed = offset(1) == offset(7);
+        if fixed {
+            return Err(Error::invalid(
+                "time_zone",
+                format!(
+                    "`{name}` has no summer time, but {} has: from the last Sunday in March every slot would be an hour out. Use `{local}`, or give the country the school is in",
+                    self.locale.country
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -162,6 +162,18 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 "{referrals}"
             );
             save_screenshot(&browser, "referrals-cbyrne").await;
+            // The referral form asks which days the mentee cannot make.
+            let days = text_of(&browser, "#unavailable-days").await;
+            assert!(
+                days.contains("Not free for mentoring on") && days.contains("Tuesdays"),
+                "{days}"
+            );
+            eval(
+                &browser,
+                "document.getElementById('unavailable-days').scrollIntoView()",
+            )
+            .await;
+            save_screenshot(&browser, "referral-form-days").await;
             browser.goto(&format!("{}/home", app.base)).await.unwrap();
         }
         if login.username == "rpatel" {

@@ -233,19 +233,43 @@ impl Context<'_> {
             (false, true) => (
                 Blocker::MentorsFull,
                 format!(
-                    "Every fitting mentor ({}) is full or busy in the slots they share: {outranked}",
-                    self.mentor_names(by_mentor.iter().copied())
+                    "Every fitting mentor is taken in the slots they share ({}): {outranked}",
+                    self.mentor_states(&by_mentor)
                 ),
             ),
             (false, false) => (
                 Blocker::MentorsAndDevicesFull,
                 format!(
-                    "Fitting mentors ({}) are full, and the other shared slots have no iPads left ({}): {outranked}",
-                    self.mentor_names(by_mentor.iter().copied()),
+                    "Fitting mentors are taken ({}), and the other shared slots have no iPads left ({}): {outranked}",
+                    self.mentor_states(&by_mentor),
                     slots.join("; ")
                 ),
             ),
         }
+    }
+
+    /// Each mentor and what takes them: no room left ("full, 2 of 2
+    /// mentees"), or a mentee already in the period ("1 of 2 mentees, the
+    /// other at that time") — a mentor with room is never called full.
+    fn mentor_states(&self, mentors: &BTreeSet<usize>) -> String {
+        let states: Vec<String> = mentors
+            .iter()
+            .map(|&j| {
+                let name = &self.ready[j].person.given_name;
+                let load = self.load[j];
+                let capacity = self.problem.mentors[j].capacity;
+                let of = |n: u32| if n == 1 { "mentee" } else { "mentees" };
+                if load >= capacity {
+                    format!("{name} is full, {load} of {capacity} {}", of(capacity))
+                } else {
+                    format!(
+                        "{name} has {load} of {capacity} {} and is mentoring at those times already",
+                        of(capacity)
+                    )
+                }
+            })
+            .collect();
+        join_words(&states)
     }
 
     fn mentor_names(&self, mentors: impl Iterator<Item = usize>) -> String {

@@ -132,7 +132,11 @@ fn a_full_mentor_is_the_reason_when_ipads_are_plentiful() {
     ));
     let u = only_unmatched(&body);
     assert_eq!(u.blocker, Blocker::MentorsFull);
-    assert!(u.because.contains("Asha"), "{}", u.because);
+    assert!(
+        u.because.contains("Asha is full, 1 of 1 mentee"),
+        "{}",
+        u.because
+    );
 }
 
 #[test]

@@ -200,7 +200,14 @@ fn a_mentor_takes_one_mentee_per_period_of_their_own_timetable() {
         vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"])],
     ));
     assert_eq!(body.matches.len(), 1);
-    assert_eq!(only_unmatched(&body).blocker, Blocker::MentorsFull);
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::MentorsFull);
+    // Asha has room for two but one Monday: not "full".
+    assert!(
+        u.because.contains("Asha has 1 of 2 mentees") && !u.because.contains("full"),
+        "{}",
+        u.because
+    );
 }
 
 #[test]

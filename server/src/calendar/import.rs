@@ -111,7 +111,8 @@ fn parse_time(raw: &str) -> Option<NaiveTime> {
         .filter(|t| t.nanosecond() < 1_000_000_000)
 }
 
-fn parse_day(raw: &str) -> Option<Weekday> {
+/// A weekday as people write it: `Mon`, `monday`, `Tues`.
+pub fn parse_day(raw: &str) -> Option<Weekday> {
     let lower = raw.trim().to_ascii_lowercase();
     let days = [
         ("mon", Weekday::Mon),

@@ -98,23 +98,20 @@ pub fn partnership_with_exceptions(
     if periods.is_empty() {
         return input;
     }
-    let mut marks = Vec::new();
-    for _ in &input.mentees {
-        let mut unavailable = Vec::new();
-        if rng.gen_range(0..100) < percent {
-            for _ in 0..rng.gen_range(1..=2) {
-                let end = periods[rng.gen_range(0..periods.len())];
-                unavailable.push(crate::people::referrals::Unavailable {
+    for mentee in &mut input.mentees {
+        if rng.gen_range(0..100) >= percent {
+            continue;
+        }
+        for _ in 0..rng.gen_range(1..=2) {
+            let end = periods[rng.gen_range(0..periods.len())];
+            mentee
+                .unavailable
+                .push(crate::people::referrals::Unavailable {
                     week: Some(end.week.clone()),
                     day: end.day.clone(),
                     period: Some(end.period.clone()),
                 });
-            }
         }
-        marks.push(unavailable);
-    }
-    for (mentee, unavailable) in input.mentees.iter_mut().zip(marks) {
-        mentee.unavailable = unavailable;
     }
     input
 }

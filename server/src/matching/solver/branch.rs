@@ -85,11 +85,11 @@ fn reduced(problem: &Problem, node: &Node) -> Problem {
         mentees, mentors, ..
     } = &mut p;
     for mentee in mentees.iter_mut() {
-        let free = mentee.unavailable.clone();
+        let unavailable = &mentee.unavailable;
         mentee.options.retain(|c| {
             mentors
                 .get(c.mentor)
-                .is_some_and(|m| m.slots.iter().flatten().any(|s| !free.contains(s)))
+                .is_some_and(|m| m.slots.iter().flatten().any(|s| !unavailable.contains(s)))
         });
     }
     p

@@ -45,16 +45,6 @@ pub(crate) struct Checked {
 /// school's timetable has them is checked against its bell schedule when
 /// the referral is stored.
 fn check_unavailable(raw: &[Unavailable]) -> Result<Vec<Unavailable>> {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const FULL_DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
     if raw.len() > 50 {
         return Err(Error::invalid(
             "unavailable",
@@ -64,13 +54,7 @@ fn check_unavailable(raw: &[Unavailable]) -> Result<Vec<Unavailable>> {
     let mut out = Vec::new();
     for u in raw {
         let typed = u.day.trim();
-        let Some(day) = DAYS.iter().find(|d| {
-            typed.eq_ignore_ascii_case(d)
-                || typed
-                    .get(..3)
-                    .is_some_and(|start| start.eq_ignore_ascii_case(d))
-                    && FULL_DAYS.iter().any(|f| f.eq_ignore_ascii_case(typed))
-        }) else {
+        let Some(day) = crate::calendar::import::parse_day(typed) else {
             return Err(Error::invalid(
                 "unavailable",
                 format!("`{typed}` is not a day of the week (Mon, Tue, Wed, Thu, Fri)"),
@@ -104,14 +88,17 @@ fn check_unavailable(raw: &[Unavailable]) -> Result<Vec<Unavailable>> {
         };
         out.push(Unavailable {
             week,
-            day: (*day).to_owned(),
+            day: day.to_string(),
             period,
         });
     }
     // In the week's order, as a teacher reads a timetable.
     out.sort_by_key(|u| {
         (
-            DAYS.iter().position(|d| *d == u.day),
+            u.day
+                .parse::<chrono::Weekday>()
+                .map(|d| d.num_days_from_monday())
+                .ok(),
             u.week.clone(),
             u.period.clone(),
         )

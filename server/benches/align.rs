@@ -11,6 +11,7 @@ use std::hint::black_box;
 use chrono::{Days, NaiveDate, NaiveTime, Weekday};
 use criterion::{Criterion, criterion_group, criterion_main};
 use mentorbridge::calendar::align::{SchoolSlotPolicy, Side, align_slots};
+use mentorbridge::calendar::capacity::{CapacityPlan, Declared, SchoolCapacity};
 use mentorbridge::calendar::model::{
     BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, SchoolCalendar,
 };
@@ -124,15 +125,27 @@ fn policy() -> SchoolSlotPolicy {
     SchoolSlotPolicy {
         kinds: BTreeSet::from([PeriodKind::Registration]),
         codes: BTreeSet::from(["P1".to_owned()]),
-        devices: 6,
-        supervisors: vec!["teacher".into()],
         ..SchoolSlotPolicy::default()
+    }
+}
+
+fn capacity() -> CapacityPlan {
+    CapacityPlan {
+        declared: vec![Declared {
+            from: d(2026, 9, 1),
+            capacity: SchoolCapacity {
+                devices: 6,
+                supervisors: vec!["teacher".into()],
+                ..SchoolCapacity::default()
+            },
+        }],
     }
 }
 
 fn bench(c: &mut Criterion) {
     let schools: Vec<SchoolCalendar> = (0..200).map(school).collect();
     let policy = policy();
+    let capacity = capacity();
     let names: Vec<String> = (0..200).map(|i| format!("school-{i}")).collect();
     let (from, to) = (d(2026, 9, 1), d(2027, 8, 31));
     let run = || {
@@ -145,12 +158,14 @@ fn bench(c: &mut Criterion) {
                     name: &names[a],
                     calendar: &schools[a],
                     policy: &policy,
+                    capacity: &capacity,
                 },
                 Side {
                     slug: &names[b],
                     name: &names[b],
                     calendar: &schools[b],
                     policy: &policy,
+                    capacity: &capacity,
                 },
                 25,
                 from,

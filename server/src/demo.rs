@@ -13,7 +13,8 @@ use crate::auth::Actor;
 use crate::booking::Session;
 use crate::calendar::PolicyInput;
 use crate::calendar::align::Slot;
-use crate::calendar::store::{import_bells, import_term_dates, parse_policy};
+use crate::calendar::capacity::CapacityInput;
+use crate::calendar::store::{declare_capacity, import_bells, import_term_dates, parse_policy};
 use crate::error::{Error, Result};
 use crate::matching::MatchRecord;
 use crate::people::accounts::{ParsedAccount, StaffInput, StudentInput, User};
@@ -34,6 +35,7 @@ const HILLSIDE_BELLS: &str = include_str!("../demo/hillside-bells.csv");
 const COLUMBA_TERMS: &str = include_str!("../demo/st-columbas-terms.ics");
 const COLUMBA_BELLS: &str = include_str!("../demo/st-columbas-bells.csv");
 const POLICY: &str = include_str!("../demo/policy.toml");
+const CAPACITY: &str = include_str!("../demo/capacity.toml");
 
 /// Every demo account shares this password, so the sign-in list stays short.
 pub const DEMO_PASSWORD: &str = "bridge-demo-2026";
@@ -281,6 +283,12 @@ async fn seed_partnership(store: &Store, hillside: Uuid, columba: Uuid) -> Resul
     ] {
         import_term_dates(store, school, terms_name, terms).await?;
         import_bells(store, school, "bells.csv", bells, None).await?;
+    }
+    let capacity: BTreeMap<String, CapacityInput> =
+        toml::from_str(CAPACITY).map_err(|e| Error::internal_from("demo capacity.toml", e))?;
+    for (slug, input) in &capacity {
+        let school = store.school_by_slug(slug).await?;
+        declare_capacity(store, school.id, input).await?;
     }
     let input: PolicyInput =
         toml::from_str(POLICY).map_err(|e| Error::internal_from("demo policy.toml", e))?;

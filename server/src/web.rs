@@ -169,6 +169,10 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "terms" => Some("Term dates imported. The previous term dates were replaced."),
         "bells" => Some("Bell schedule imported."),
         "cycle" => Some("Week cycle saved."),
+        "capacity" => Some(
+            "iPads and supervisors saved. Every partnership of your school counts against them.",
+        ),
+        "capacity_removed" => Some("That change is taken back; the one before it holds on."),
         "referred" => {
             Some("Referral saved as a draft. Submit it when it is ready to be countersigned.")
         }
@@ -230,5 +234,29 @@ where
             Ok((status, Html(render(&page))).into_response())
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The fields of a submitted form, taken out by name.
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    /// The fields of an urlencoded body.
+    pub fn parse(body: &[u8]) -> FormFields {
+        FormFields(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// Every value of a repeated field (ticked checkboxes).
+    pub fn all(&mut self, key: &str) -> Vec<String> {
+        let (taken, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0)
+            .into_iter()
+            .partition(|(k, _)| k == key);
+        self.0 = rest;
+        taken.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// A single field's value, or empty.
+    pub fn one(&mut self, key: &str) -> String {
+        self.all(key).into_iter().next().unwrap_or_default()
     }
 }

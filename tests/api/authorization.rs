@@ -87,7 +87,7 @@ const TERMS_CSV: &str = "start_date,end_date,kind,label\n2026-09-02,2030-07-19,t
 const BELLS_CSV: &str = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\n*,Tue,REG,08:40,09:00,registration\n*,Wed,REG,08:40,09:00,registration\n*,Thu,REG,08:40,09:00,registration\n*,Fri,REG,08:40,09:00,registration\n";
 /// The same policy as `TestApp::matching_policy`, so that either
 /// coordinator may send it (neither changes the other school's share).
-const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"teacher.a\"]\n[schools.school-b]\nkinds = [\"registration\"]\ndevices = 2\nsupervisors = [\"coord.b\"]\n";
+const POLICY_TOML: &str = "session_minutes = 20\n[schools.school-a]\nkinds = [\"registration\"]\n[schools.school-b]\nkinds = [\"registration\"]\n";
 
 #[derive(Clone, Copy)]
 struct Row {
@@ -107,6 +107,9 @@ enum Fresh {
     Proposal,
     /// A closure at school A, for `{entry_id}`.
     Closure,
+    /// A declaration of iPads from a date of its own, for `{from}`: at
+    /// school A, or on a page at the caller's own school.
+    Capacity,
     /// A new mentee at school A, for `{fresh_mentee}` in the body.
     Mentee,
     /// A new draft referral at school A, for `{referral_id}`.
@@ -151,6 +154,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         ("POST", "/api/partnerships" | "/partnerships") => Some(Fresh::School),
         ("POST", p) if p.ends_with("/accept") => Some(Fresh::Proposal),
         (_, p) if p.contains("{entry_id}") => Some(Fresh::Closure),
+        (_, p) if p.contains("{from}") => Some(Fresh::Capacity),
         ("POST", "/api/schools/{school_id}/referrals" | "/school/referrals") => Some(Fresh::Mentee),
         ("POST", "/school/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
@@ -480,6 +484,27 @@ async fn prepare(
         Some(Fresh::Closure) => {
             let id = fresh_closure(app, world, n).await;
             out.path = out.path.replace("{entry_id}", &id.to_string());
+        }
+        Some(Fresh::Capacity) => {
+            let from = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()
+                + chrono::Days::new(u64::try_from(n).unwrap());
+            let input = mentorbridge::calendar::capacity::CapacityInput {
+                from: Some(from),
+                capacity: mentorbridge::calendar::capacity::SchoolCapacity {
+                    devices: 2,
+                    ..Default::default()
+                },
+            };
+            // A page acts on the caller's own school; the API on school A.
+            let school = match who {
+                CoordB if row.path.starts_with("/school/") => world.b.id,
+                CoordC if row.path.starts_with("/school/") => world.c.id,
+                _ => world.a.id,
+            };
+            mentorbridge::calendar::store::declare_capacity(&app.store, school, &input)
+                .await
+                .unwrap();
+            out.path = out.path.replace("{from}", &from.to_string());
         }
         Some(Fresh::FeedLink) => {
             use mentorbridge::invites::feeds::FeedOwner;

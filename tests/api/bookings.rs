@@ -772,26 +772,8 @@ async fn two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_whil
 
     // Now teacher.a can watch only one pair at a time: of two bookings at
     // once, exactly one gets the place, and the other is told why.
-    let one_pair: mentorbridge::calendar::PolicyInput = serde_json::from_value(json!({
-        "session_minutes": 20,
-        "schools": {
-            "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"], "pairs_per_supervisor": 1},
-            "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"]}
-        }
-    }))
-    .unwrap();
-    let policy = mentorbridge::calendar::store::parse_policy(
-        &app.store,
-        &world.partnership,
-        &one_pair,
-        None,
-    )
-    .await
-    .unwrap();
-    app.store
-        .put_slot_policy(world.partnership.id, &policy)
-        .await
-        .unwrap();
+    app.declare_capacity(&world.a, 2, &["teacher.a"], Some(1))
+        .await;
     for slot in later {
         let (a, b) = tokio::join!(
             app.store.book_session(&records[0], slot),

@@ -33,18 +33,29 @@ async fn calendars(app: &TestApp, world: &World) {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     }
-    // Each coordinator sets their own school's share of the policy.
-    for (client, slug, share) in [
+    // Each coordinator declares their own school's iPads and supervisors
+    // (for all its partnerships) and sets their school's share of the
+    // partnership's policy.
+    for (client, school, capacity) in [
         (
             &a,
-            "school-a",
-            json!({"kinds": ["tutor"], "devices": 6, "supervisors": ["teacher.a"]}),
+            &world.a,
+            json!({"devices": 6, "supervisors": ["teacher.a"]}),
         ),
         (
             &b,
-            "school-b",
-            json!({"kinds": ["tutor"], "devices": 4, "supervisors": ["coord.b"]}),
+            &world.b,
+            json!({"devices": 4, "supervisors": ["coord.b"]}),
         ),
+    ] {
+        let reply = client
+            .put_json(&format!("/api/schools/{}/capacity", school.id), &capacity)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+    for (client, slug, share) in [
+        (&a, "school-a", json!({"kinds": ["tutor"]})),
+        (&b, "school-b", json!({"kinds": ["tutor"]})),
     ] {
         let policy = json!({"session_minutes": 20, "schools": {slug: share}});
         let reply = client
@@ -264,7 +275,10 @@ async fn each_coordinator_sets_only_their_own_schools_share_of_the_policy(app: T
     let coord_b = app.signed_in("coord.b").await;
     let path = format!("/api/partnerships/{}/policy", world.partnership.id);
     let meddling = coord_b
-        .put_json(&path, &json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["lesson"], "devices": 30}}}))
+        .put_json(
+            &path,
+            &json!({"session_minutes": 20, "schools": {"school-a": {"kinds": ["lesson"]}}}),
+        )
         .await;
     assert_eq!(meddling.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -274,13 +288,16 @@ async fn each_coordinator_sets_only_their_own_schools_share_of_the_policy(app: T
     );
     // Leaving the other share out keeps it; the session length is shared.
     let own = coord_b
-        .put_json(&path, &json!({"session_minutes": 15, "schools": {"school-b": {"kinds": ["tutor"], "devices": 2, "supervisors": ["coord.b"]}}}))
+        .put_json(&path, &json!({"session_minutes": 15, "schools": {"school-b": {"kinds": ["tutor", "registration"]}}}))
         .await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
     let policy = coord_b.get(&path).await.json();
     assert_eq!(policy["session_minutes"], 15);
-    assert_eq!(policy["schools"]["school-a"]["devices"], 6);
-    assert_eq!(policy["schools"]["school-b"]["devices"], 2);
+    assert_eq!(policy["schools"]["school-a"]["kinds"], json!(["tutor"]));
+    assert_eq!(
+        policy["schools"]["school-b"]["kinds"],
+        json!(["registration", "tutor"])
+    );
 }
 
 async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
@@ -325,6 +342,85 @@ async fn a_policy_must_name_both_schools_and_their_own_staff(app: TestApp) {
         unknown_kind.text.contains("assembly"),
         "{}",
         unknown_kind.text
+    );
+}
+
+async fn a_schools_ipads_are_declared_once_from_a_date_for_every_partnership(app: TestApp) {
+    let world = app.world().await;
+    calendars(&app, &world).await;
+    let coord = app.signed_in("coord.b").await;
+    let path = format!("/api/schools/{}/capacity", world.b.id);
+    // Only the school's own staff supervise, and only in its own periods.
+    let not_staff = coord
+        .put_json(&path, &json!({"devices": 4, "supervisors": ["teacher.a"]}))
+        .await;
+    assert_eq!(not_staff.error_field().as_deref(), Some("supervisors"));
+    let no_period = coord
+        .put_json(
+            &path,
+            &json!({"devices": 4, "supervisors": ["coord.b"], "periods": {"LUNCH": {"devices": 1}}}),
+        )
+        .await;
+    assert_eq!(no_period.error_field().as_deref(), Some("periods"));
+    assert!(no_period.text.contains("LUNCH"), "{}", no_period.text);
+    // A partnership's policy no longer carries iPads, and says where they went.
+    let in_policy = coord
+        .put_json(
+            &format!("/api/partnerships/{}/policy", world.partnership.id),
+            &json!({"session_minutes": 20, "schools": {"school-b": {"kinds": ["tutor"], "devices": 9}}}),
+        )
+        .await;
+    assert_eq!(in_policy.error_field().as_deref(), Some("devices"));
+    assert!(
+        in_policy.text.contains("shared by all its partnerships"),
+        "{}",
+        in_policy.text
+    );
+    // From Wednesday 17 March the iPads go elsewhere: no slots from then.
+    let dates = |week: &Value| -> Vec<String> {
+        week["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["schools"]["school-b"]["date"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let before = dates(&slots(&app, &world, "2027-03-15", "2027-03-26").await);
+    assert!(
+        before.iter().any(|d| d.as_str() >= "2027-03-17"),
+        "{before:?}"
+    );
+    let later = coord
+        .put_json(
+            &path,
+            &json!({"from": "2027-03-17", "devices": 0, "supervisors": ["coord.b"]}),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.text);
+    assert_eq!(later.json()["declared"].as_array().unwrap().len(), 2);
+    let fortnight = slots(&app, &world, "2027-03-15", "2027-03-26").await;
+    let kept: Vec<String> = before
+        .iter()
+        .filter(|d| d.as_str() < "2027-03-17")
+        .cloned()
+        .collect();
+    assert_eq!(dates(&fortnight), kept);
+    let reasons = fortnight["empty_days"].to_string();
+    assert!(
+        reasons.contains("School B: no iPads for mentoring in"),
+        "{reasons}"
+    );
+    // Taking the change back restores the fortnight.
+    let undone = coord.delete(&format!("{path}/2027-03-17")).await;
+    assert_eq!(undone.status, StatusCode::NO_CONTENT, "{}", undone.text);
+    assert_eq!(
+        dates(&slots(&app, &world, "2027-03-15", "2027-03-26").await),
+        before
     );
 }
 
@@ -444,4 +540,5 @@ on_both_backends!(
     a_bad_row_is_named_and_leaves_the_calendar_as_it_was,
     a_bell_change_from_a_date_moves_later_slots_only,
     a_policy_must_name_both_schools_and_their_own_staff,
+    a_schools_ipads_are_declared_once_from_a_date_for_every_partnership,
 );

@@ -221,12 +221,22 @@ async fn the_partner_school_sees_only_what_pairing_needs(backend: Backend) {
             .contains(&world.mentee_b.id.to_string())
     );
 
-    let policy_path = format!("/api/partnerships/{pid}/policy");
-    let own = coord_a.get(&policy_path).await.json();
+    // Supervisors are named in the school's own capacity, which only its
+    // own staff read; the partnership's policy names nobody.
+    let capacity_path = format!("/api/schools/{}/capacity", world.a.id);
+    let own = coord_a.get(&capacity_path).await.json();
     assert!(
         own.to_string().contains("\"teacher.a\""),
         "own supervisors by username: {own}"
     );
+    let partner_reads = coord_b.get(&capacity_path).await;
+    assert!(
+        partner_reads.status == StatusCode::FORBIDDEN
+            || partner_reads.status == StatusCode::NOT_FOUND,
+        "{}",
+        partner_reads.text
+    );
+    let policy_path = format!("/api/partnerships/{pid}/policy");
     let seen_by_b = coord_b.get(&policy_path).await;
     assert_eq!(seen_by_b.status, StatusCode::OK);
     for username in ["teacher.a", "coord.a", "dsl.a"] {

@@ -407,11 +407,108 @@ async fn a_mentee_not_free_on_four_days_is_matched_on_the_fifth(app: TestApp) {
     );
 }
 
+async fn two_partnerships_share_one_schools_ipad_at_different_times_in_one_period(app: TestApp) {
+    use mentorbridge::calendar::store::{import_bells, import_term_dates, parse_policy};
+    let world = app.world().await;
+    // School A has one iPad and a long registration, 08:40–09:30. B's
+    // registration meets its start (08:40–09:00), C's its end
+    // (09:05–09:25), on Mondays only, so both pairs want the same day.
+    const TERMS: &str = "start_date,end_date,kind,label\n2026-01-05,2030-07-19,term,Long term\n";
+    let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri"];
+    for (school, start, end, days) in [
+        (&world.a, "08:40", "09:30", &weekdays[..]),
+        (&world.b, "08:40", "09:00", &["Mon"][..]),
+        (&world.c, "09:05", "09:25", &["Mon"][..]),
+    ] {
+        let bells: String = std::iter::once("week,day,period,start,end,kind\n".to_owned())
+            .chain(
+                days.iter()
+                    .map(|d| format!("*,{d},REG,{start},{end},registration\n")),
+            )
+            .collect();
+        import_term_dates(&app.store, school.id, "terms.csv", TERMS)
+            .await
+            .unwrap();
+        import_bells(&app.store, school.id, "bells.csv", &bells, None)
+            .await
+            .unwrap();
+    }
+    app.declare_capacity(&world.a, 1, &["teacher.a"], None)
+        .await;
+    app.declare_capacity(&world.b, 1, &["coord.b"], None).await;
+    app.declare_capacity(&world.c, 1, &["coord.c"], None).await;
+    let with_c = app
+        .store
+        .create_accepted_partnership(world.a.id, world.c.id)
+        .await
+        .unwrap();
+    for (partnership, other) in [(&world.partnership, "school-b"), (&with_c, "school-c")] {
+        let input: mentorbridge::calendar::PolicyInput = serde_json::from_value(json!({
+            "session_minutes": 20,
+            "schools": {"school-a": {"kinds": ["registration"]}, other: {"kinds": ["registration"]}}
+        }))
+        .unwrap();
+        let policy = parse_policy(&app.store, partnership, &input, None)
+            .await
+            .unwrap();
+        app.store
+            .put_slot_policy(partnership.id, &policy)
+            .await
+            .unwrap();
+    }
+    let second_mentor = app.add_student(&world.a, "mentor.a2", "mentor", 12).await;
+    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
+    app.ready_mentor(&world, &second_mentor, "Maths").await;
+    let teacher_b = app.add_staff(&world.b, "teacher.b", "teacher").await;
+    app.approved_referral(&world, &teacher_b, world.mentee_b.id, "Maths")
+        .await;
+    let teacher_c = app.add_staff(&world.c, "teacher.c", "teacher").await;
+    let mentee_c = app.add_student(&world.c, "mentee.c", "mentee", 8).await;
+    app.approved_referral_at(&world.c, &world.coord_c, &teacher_c, mentee_c.id, "Maths")
+        .await;
+
+    // A and B match and book first: A's iPad is theirs 08:40–09:00.
+    app.approve_as_both(&world).await;
+    let actor = |user: &mentorbridge::people::accounts::User| mentorbridge::auth::Actor {
+        user: user.clone(),
+        csrf_token: String::new(),
+    };
+    // A and C's sessions, 09:05–09:25, do not compete for it.
+    let proposal = app.store.run_matching(&with_c, None).await.unwrap();
+    assert_eq!(
+        proposal.body.matches.len(),
+        1,
+        "the iPad is free at 09:05: {:?}",
+        proposal.body.unmatched
+    );
+    for coordinator in [&world.coord_a, &world.coord_c] {
+        app.store
+            .approve_proposal(&with_c, proposal.id, &actor(coordinator))
+            .await
+            .unwrap();
+    }
+    let mut times = Vec::new();
+    for partnership in [&world.partnership, &with_c] {
+        let matches = app.store.partnership_matches(partnership.id).await.unwrap();
+        assert_eq!(matches.len(), 1);
+        let sessions = app.store.sessions_of_match(matches[0].id).await.unwrap();
+        assert!(sessions.len() > 4, "a series is booked: {}", sessions.len());
+        times.push(
+            sessions[0].local["school-a"]
+                .start
+                .format("%H:%M")
+                .to_string(),
+        );
+    }
+    assert_eq!(times, ["08:40", "09:05"]);
+}
+
 on_both_backends!(
     a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval,
     both_coordinators_approve_and_the_referral_becomes_matched,
     pins_and_forbids_steer_the_next_run,
     a_partnership_without_slots_gets_an_empty_proposal_that_says_why,
     two_coordinators_approving_at_once_make_one_set_of_matches,
-    a_mentee_not_free_on_four_days_is_matched_on_the_fifth
+    a_mentee_not_free_on_four_days_is_matched_on_the_fifth,
+    two_partnerships_share_one_schools_ipad_at_different_times_in_one_period,
 );

@@ -15,20 +15,25 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
         "{}/partnerships/{}/slots?from=2027-03-15",
         app.base, world.partnership.id
     );
-    // Each coordinator uploads their files and sets their own school's
-    // share of the slot policy.
-    for (coordinator, terms, bells, share) in [
+    // Each coordinator uploads their files, says what iPads and
+    // supervisors their school has, and sets their own school's share of
+    // the slot policy.
+    for (coordinator, terms, bells, ipads, supervisor, share) in [
         (
             "coord.a",
             "hillside-terms.csv",
             "hillside-bells.csv",
-            "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\ndevices = 6\nsupervisors = [\"teacher.a\"]\n",
+            "6",
+            "teacher.a",
+            "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\n",
         ),
         (
             "coord.b",
             "st-columbas-terms.ics",
             "st-columbas-bells.csv",
-            "session_minutes = 20\n[schools.school-b]\nkinds = [\"tutor\"]\ndevices = 4\nsupervisors = [\"coord.b\"]\n",
+            "4",
+            "coord.b",
+            "session_minutes = 20\n[schools.school-b]\nkinds = [\"tutor\"]\n",
         ),
     ] {
         sign_in(&browser, &app, coordinator, mentorbridge_tests::PASSWORD).await;
@@ -55,6 +60,32 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
         .await;
         let terms_table = text_of(&browser, "#terms").await;
         assert!(terms_table.contains("Autumn"), "{terms_table}");
+        assert!(
+            text_of(&browser, "#no-capacity")
+                .await
+                .contains("Not set yet")
+        );
+        let devices = browser.find(Locator::Id("capacity-devices")).await.unwrap();
+        devices.clear().await.unwrap();
+        devices.send_keys(ipads).await.unwrap();
+        browser
+            .find(Locator::Id(&format!("supervisor-{supervisor}")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser
+            .find(Locator::Id("save-capacity"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, ".notice", "iPads and supervisors saved").await;
+        let declared = text_of(&browser, "#declared").await;
+        assert!(declared.contains("From the start"), "{declared}");
+        assert!(declared.contains(ipads), "{declared}");
         save_screenshot(&browser, &format!("calendar-{coordinator}")).await;
 
         browser.goto(&slots).await.unwrap();
@@ -104,6 +135,7 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
         first_week.contains("School B: closed (St Patrick's Day)"),
         "{first_week}"
     );
+    assert!(first_week.contains("iPads 6 / 4"), "{first_week}");
     save_screenshot(&browser, "slots-coord.b").await;
     browser.close().await.unwrap();
 }

@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, Utc};
 use mentorbridge::booking::listing::{PageFilter, SessionsPage};
-use mentorbridge::calendar::PolicyInput;
 use mentorbridge::calendar::align::Slot;
-use mentorbridge::calendar::store::{parse_policy, partnership_slots};
+use mentorbridge::calendar::capacity::{CapacityInput, SchoolCapacity};
+use mentorbridge::calendar::store::{declare_capacity, partnership_slots};
 use mentorbridge::people::accounts::User;
 use mentorbridge::store::Store;
 use mentorbridge_tests::{Backend, FreshDatabase};
@@ -46,23 +46,6 @@ async fn counted<T>(step: impl std::future::Future<Output = T>) -> (usize, T) {
     (STATEMENTS.load(Ordering::SeqCst) - before, out)
 }
 
-/// The demo's slots with room for every pair in each.
-const ROOMY_POLICY: &str = r#"
-session_minutes = 20
-
-[schools.hillside]
-kinds = ["tutor"]
-devices = 30
-supervisors = ["tokafor"]
-pairs_per_supervisor = 30
-
-[schools.st-columbas]
-kinds = ["tutor"]
-devices = 30
-supervisors = ["dwalsh", "skelly"]
-pairs_per_supervisor = 30
-"#;
-
 /// The demo's two schools, their partnership and its booked series, and
 /// more sessions for its pairs in the next four weeks' slots (the demo's
 /// series stop at the Christmas holidays, and its iPads are few): a
@@ -76,14 +59,26 @@ async fn demo_store(url: &str) -> (Store, User) {
     let school = coordinator.school_id.unwrap();
     let partnership = store.partnerships_of(school).await.unwrap().remove(0);
     let pairs = store.partnership_matches(partnership.id).await.unwrap();
-    let input: PolicyInput = toml::from_str(ROOMY_POLICY).unwrap();
-    let policy = parse_policy(&store, &partnership, &input, None)
-        .await
-        .unwrap();
-    store
-        .put_slot_policy(partnership.id, &policy)
-        .await
-        .unwrap();
+    // Room for every pair in each of the demo's slots.
+    for (slug, supervisors) in [
+        ("hillside", vec!["tokafor".to_owned()]),
+        (
+            "st-columbas",
+            vec!["dwalsh".to_owned(), "skelly".to_owned()],
+        ),
+    ] {
+        let roomy = CapacityInput {
+            from: None,
+            capacity: SchoolCapacity {
+                devices: 30,
+                supervisors,
+                pairs_per_supervisor: Some(30),
+                periods: Default::default(),
+            },
+        };
+        let id = store.school_by_slug(slug).await.unwrap().id;
+        declare_capacity(&store, id, &roomy).await.unwrap();
+    }
     let today = Utc::now().date_naive();
     let slots = partnership_slots(&store, &partnership, today, today + Duration::days(27))
         .await

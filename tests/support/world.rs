@@ -379,11 +379,12 @@ impl TestApp {
     /// each, teacher.a and coord.b supervising; `require_supervisor` as
     /// given to both (`None`: the default, calls wait for a supervisor).
     async fn registration_policy(&self, world: &World, require_supervisor: Option<bool>) {
-        let school = |supervisor: &str| {
+        self.declare_capacity(&world.a, 2, &["teacher.a"], None)
+            .await;
+        self.declare_capacity(&world.b, 2, &["coord.b"], None).await;
+        let school = |_supervisor: &str| {
             serde_json::json!({
                 "kinds": ["registration"],
-                "devices": 2,
-                "supervisors": [supervisor],
                 "require_supervisor": require_supervisor,
             })
         };
@@ -403,6 +404,29 @@ impl TestApp {
         .unwrap();
         self.store
             .put_slot_policy(world.partnership.id, &policy)
+            .await
+            .unwrap();
+    }
+
+    /// Declares `school`'s iPads and supervisors for mentoring (from the
+    /// start), shared by all its partnerships.
+    pub async fn declare_capacity(
+        &self,
+        school: &School,
+        devices: u32,
+        supervisors: &[&str],
+        pairs_per_supervisor: Option<u32>,
+    ) {
+        let input = mentorbridge::calendar::capacity::CapacityInput {
+            from: None,
+            capacity: mentorbridge::calendar::capacity::SchoolCapacity {
+                devices,
+                supervisors: supervisors.iter().map(|s| (*s).to_owned()).collect(),
+                pairs_per_supervisor,
+                periods: Default::default(),
+            },
+        };
+        mentorbridge::calendar::store::declare_capacity(&self.store, school.id, &input)
             .await
             .unwrap();
     }
@@ -467,6 +491,20 @@ impl TestApp {
         mentee: uuid::Uuid,
         focus: &str,
     ) -> uuid::Uuid {
+        self.approved_referral_at(&world.b, &world.coord_b, referrer, mentee, focus)
+            .await
+    }
+
+    /// Refers a mentee at `school` for `focus` (by `referrer`, a teacher
+    /// there) and has its `coordinator` approve it. Returns the referral's id.
+    pub async fn approved_referral_at(
+        &self,
+        school: &School,
+        coordinator: &User,
+        referrer: &User,
+        mentee: uuid::Uuid,
+        focus: &str,
+    ) -> uuid::Uuid {
         use mentorbridge::people::referrals::{ConsentInput, ReferralInput, ReferralStatus};
         let actor = |user: &User| mentorbridge::auth::Actor {
             user: user.clone(),
@@ -493,7 +531,7 @@ impl TestApp {
         };
         let referral = self
             .store
-            .create_referral(world.b.id, &actor(referrer), &input)
+            .create_referral(school.id, &actor(referrer), &input)
             .await
             .unwrap();
         let referral = self
@@ -504,7 +542,7 @@ impl TestApp {
         self.store
             .set_referral_status(
                 &referral,
-                &actor(&world.coord_b),
+                &actor(coordinator),
                 ReferralStatus::Approved,
                 None,
             )

@@ -13,22 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Days, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::capacity::{CapacityPlan, SchoolCapacity};
 use super::model::{DayStatus, Period, PeriodKind, SchoolCalendar, week_label};
 use super::time::{local_to_utc, steady_offset, utc_to_local};
 
-/// Capacity of one period, overriding the school's defaults.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeriodCapacity {
-    /// iPads available for mentoring in this period.
-    #[serde(default)]
-    pub devices: Option<u32>,
-    /// Staff (usernames) who can supervise in this period.
-    #[serde(default)]
-    pub supervisors: Option<Vec<String>>,
-}
-
-/// Which periods at one school may host mentoring, and what each can hold.
+/// Which periods at one school may host a partnership's mentoring. What
+/// the school has in them (iPads, supervisors) is the school's own, in
+/// [`super::capacity`], shared by all its partnerships.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchoolSlotPolicy {
@@ -38,41 +29,50 @@ pub struct SchoolSlotPolicy {
     /// Period codes that may host sessions, besides those of `kinds`.
     #[serde(default)]
     pub codes: BTreeSet<String>,
-    /// iPads for mentoring in each eligible period, unless the period says otherwise.
-    #[serde(default)]
-    pub devices: u32,
-    /// Staff who can supervise in each eligible period, unless the period says otherwise.
-    #[serde(default)]
-    pub supervisors: Vec<String>,
-    /// Pairs one supervisor can watch at once (default
-    /// [`DEFAULT_PAIRS_PER_SUPERVISOR`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pairs_per_supervisor: Option<u32>,
     /// Whether this school's students wait in a call until a supervisor
     /// is in it (default yes). A partnership's calls wait if either school
     /// says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_supervisor: Option<bool>,
-    /// Per-period capacity, by period code.
-    #[serde(default)]
-    pub periods: BTreeMap<String, PeriodCapacity>,
+    /// Capacity fields a policy held before they became the school's: read
+    /// so that a script still sending them is told where they went.
+    #[serde(
+        default,
+        skip_serializing,
+        rename = "devices",
+        deserialize_with = "present"
+    )]
+    pub moved_devices: bool,
+    #[serde(
+        default,
+        skip_serializing,
+        rename = "supervisors",
+        deserialize_with = "present"
+    )]
+    pub moved_supervisors: bool,
+    #[serde(
+        default,
+        skip_serializing,
+        rename = "pairs_per_supervisor",
+        deserialize_with = "present"
+    )]
+    pub moved_pairs: bool,
+    #[serde(
+        default,
+        skip_serializing,
+        rename = "periods",
+        deserialize_with = "present"
+    )]
+    pub moved_periods: bool,
 }
 
-/// Pairs a supervisor watches at once unless the school says otherwise:
-/// one teacher in a room with a handful of iPads.
-pub const DEFAULT_PAIRS_PER_SUPERVISOR: u32 = 6;
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
 
 impl SchoolSlotPolicy {
     fn eligible(&self, period: &Period) -> bool {
         self.kinds.contains(&period.kind) || self.codes.contains(&period.code)
-    }
-
-    /// iPads in a period.
-    pub fn devices_in(&self, code: &str) -> u32 {
-        self.periods
-            .get(code)
-            .and_then(|p| p.devices)
-            .unwrap_or(self.devices)
     }
 
     /// Whether students wait for a supervisor before a call starts.
@@ -80,18 +80,29 @@ impl SchoolSlotPolicy {
         self.require_supervisor.unwrap_or(true)
     }
 
-    /// Pairs one supervisor can watch at once.
-    pub fn pairs_per_supervisor(&self) -> u32 {
-        self.pairs_per_supervisor
-            .unwrap_or(DEFAULT_PAIRS_PER_SUPERVISOR)
+    /// The capacity field this share still carries from before capacity
+    /// was the school's, if any.
+    pub fn moved_field(&self) -> Option<&'static str> {
+        [
+            (self.moved_devices, "devices"),
+            (self.moved_supervisors, "supervisors"),
+            (self.moved_pairs, "pairs_per_supervisor"),
+            (self.moved_periods, "periods"),
+        ]
+        .into_iter()
+        .find_map(|(moved, name)| moved.then_some(name))
     }
 
-    /// Supervisors in a period.
-    pub fn supervisors_in(&self, code: &str) -> &[String] {
-        self.periods
-            .get(code)
-            .and_then(|p| p.supervisors.as_deref())
-            .unwrap_or(&self.supervisors)
+    /// The share without the fields that moved (as a stored share written
+    /// before the move is read).
+    #[must_use]
+    pub fn without_moved(self) -> SchoolSlotPolicy {
+        SchoolSlotPolicy {
+            kinds: self.kinds,
+            codes: self.codes,
+            require_supervisor: self.require_supervisor,
+            ..SchoolSlotPolicy::default()
+        }
     }
 }
 
@@ -105,6 +116,8 @@ pub struct Side<'a> {
     pub calendar: &'a SchoolCalendar,
     /// Its share of the partnership's policy.
     pub policy: &'a SchoolSlotPolicy,
+    /// Its iPads and supervisors, shared by all its partnerships.
+    pub capacity: &'a CapacityPlan,
 }
 
 /// One school's end of a slot, in its own local time.
@@ -251,8 +264,9 @@ fn windows<'a>(
 
 fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime<Utc>) -> SlotEnd {
     let local_start = w.local(side.calendar.tz, start);
-    let supervisors =
-        u32::try_from(side.policy.supervisors_in(&w.period.code).len()).unwrap_or(u32::MAX);
+    let none = SchoolCapacity::default();
+    let capacity = side.capacity.on(local_start.date()).unwrap_or(&none);
+    let code = &w.period.code;
     SlotEnd {
         date: local_start.date(),
         start: local_start.time(),
@@ -260,9 +274,9 @@ fn slot_end(side: &Side<'_>, w: &Window<'_>, start: DateTime<Utc>, end: DateTime
         period: w.period.code.clone(),
         kind: w.period.kind,
         week: week_label(w.week),
-        devices: side.policy.devices_in(&w.period.code),
-        supervisors,
-        supervision: supervisors.saturating_mul(side.policy.pairs_per_supervisor()),
+        devices: capacity.devices_in(code),
+        supervisors: u32::try_from(capacity.supervisors_in(code).len()).unwrap_or(u32::MAX),
+        supervision: capacity.supervision_in(code),
     }
 }
 
@@ -373,6 +387,13 @@ fn pair_windows(
             );
             let mut short = Vec::new();
             for (side, e) in [(a, &ea), (b, &eb)] {
+                if side.capacity.on(e.date).is_none() {
+                    short.push(format!(
+                        "{}: has not yet said how many iPads and supervisors it has for mentoring",
+                        side.name
+                    ));
+                    continue;
+                }
                 if e.devices == 0 {
                     short.push(format!(
                         "{}: no iPads for mentoring in {}",

@@ -1,5 +1,6 @@
 //! The calendar's JSON API: a school's calendar, uploading term dates and
-//! bell schedules, the cycle and closures; a partnership's slot policy and
+//! bell schedules, the cycle and closures; a school's iPads and supervisors
+//! (`capacity`); a partnership's slot policy and
 //! its aligned slots. The same as HTML is in [`super::pages`].
 //!
 //! The three changes that can cancel sessions (term dates, bells, a
@@ -16,11 +17,12 @@ use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::capacity::{CapacityInput, CapacityPlan};
 use super::import::uploaded_text;
 use super::model::SchoolCalendar;
 use super::store::{
-    change_bells, change_closure, change_term_dates, parse_policy, partnership_slots, policy_input,
-    save_cycle,
+    change_bells, change_closure, change_term_dates, declare_capacity, parse_policy,
+    partnership_slots, policy_input, save_cycle,
 };
 use super::{ClosureInput, CycleInput, PartnershipSlots, PolicyInput};
 use crate::auth::Actor;
@@ -42,6 +44,12 @@ pub fn routes(routes: Routes) -> Routes {
         .delete(
             "/api/schools/{school_id}/calendar/entries/{entry_id}",
             api_delete_entry,
+        )
+        .get("/api/schools/{school_id}/capacity", api_capacity)
+        .put("/api/schools/{school_id}/capacity", api_put_capacity)
+        .delete(
+            "/api/schools/{school_id}/capacity/{from}",
+            api_delete_capacity,
         )
         .get("/api/partnerships/{partnership_id}/policy", api_policy)
         .put("/api/partnerships/{partnership_id}/policy", api_put_policy)
@@ -182,6 +190,37 @@ async fn api_delete_entry(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A school's iPads and supervisors, each declaration with its date.
+async fn api_capacity(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+) -> Result<Json<CapacityPlan>, ApiError> {
+    authorize(&actor, Action::ViewCalendar { school })?;
+    Ok(Json(state.store.school_capacity(school).await?))
+}
+
+async fn api_put_capacity(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    ApiJson(input): ApiJson<CapacityInput>,
+) -> Result<Json<CapacityPlan>, ApiError> {
+    authorize(&actor, Action::ManageCalendar { school })?;
+    declare_capacity(&state.store, school, &input).await?;
+    Ok(Json(state.store.school_capacity(school).await?))
+}
+
+async fn api_delete_capacity(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((school, from)): Path<(Uuid, NaiveDate)>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&actor, Action::ManageCalendar { school })?;
+    state.store.delete_school_capacity(school, from).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn api_policy(
     State(state): State<AppState>,
     actor: Actor,
@@ -194,9 +233,7 @@ async fn api_policy(
         .slot_policy(id)
         .await?
         .ok_or(Error::NotFound("slot policy"))?;
-    Ok(Json(
-        policy_input(&state.store, &policy, actor.school_id()).await?,
-    ))
+    Ok(Json(policy_input(&state.store, &policy).await?))
 }
 
 async fn api_put_policy(

@@ -12,12 +12,15 @@
 //!   and the rules those must keep, with no storage or HTTP;
 //! - [`model`], [`time`], [`import`], [`align`]: local rules, the one
 //!   local-to-UTC conversion, reading files, aligning two calendars;
+//! - [`capacity`]: a school's iPads and supervisors, declared once and
+//!   shared by all its partnerships;
 //! - [`store`]: the calendar tables (`calendar_entries`, `bell_schedules`,
 //!   `bell_periods`, `cycle_overrides`, `slot_policies`) and the steps that
 //!   combine them (import a file, add a closure, align a partnership);
 //! - [`http`]: the JSON API; [`pages`]: the calendar and slot-grid pages.
 
 pub mod align;
+pub mod capacity;
 pub mod http;
 pub mod import;
 pub mod model;
@@ -35,7 +38,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::people::accounts::User;
 use crate::people::schools::School;
 use align::{Alignment, SchoolSlotPolicy};
 use model::{CycleRule, EntryKind};
@@ -44,7 +46,7 @@ use model::{CycleRule, EntryKind};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotPolicy {
     pub session_minutes: u32,
-    /// Each school's eligible periods and capacity, by school id.
+    /// Each school's eligible periods, by school id.
     pub schools: BTreeMap<Uuid, SchoolSlotPolicy>,
 }
 
@@ -71,32 +73,20 @@ pub fn check_session_minutes(minutes: u32) -> Result<()> {
     }
 }
 
-/// Checks one school's share of a policy: a supervisor watches at least one
-/// pair, and everyone named to supervise is on the school's `staff`.
-pub fn check_share(school: &School, share: &SchoolSlotPolicy, staff: &[User]) -> Result<()> {
-    if share.pairs_per_supervisor == Some(0) {
+/// Checks one school's share of a policy. The iPads and supervisors a
+/// share once carried are the school's now; a script still sending them is
+/// told where they went rather than having them ignored.
+pub fn check_share(school: &School, share: &SchoolSlotPolicy) -> Result<()> {
+    if let Some(field) = share.moved_field() {
         return Err(Error::invalid(
-            "pairs_per_supervisor",
+            field,
             format!(
-                "{}: a supervisor must be able to watch at least one pair",
+                "{}: iPads and supervisors are the school's, shared by all its partnerships: \
+                 set them once on the school's Mentoring capacity page (or with \
+                 `mentorbridge school capacity`), not in each partnership's policy",
                 school.name
             ),
         ));
-    }
-    let named = share.supervisors.iter().chain(
-        share
-            .periods
-            .values()
-            .filter_map(|p| p.supervisors.as_ref())
-            .flatten(),
-    );
-    for username in named {
-        if !staff.iter().any(|u| &u.username == username) {
-            return Err(Error::invalid(
-                "supervisors",
-                format!("`{username}` is not a member of staff at {}", school.name),
-            ));
-        }
     }
     Ok(())
 }

@@ -19,17 +19,21 @@ use chrono::{NaiveDate, NaiveTime, Utc, Weekday};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::capacity::{CapacityInput, CapacityPlan, PeriodCapacity, SchoolCapacity};
 use super::import::uploaded_text;
 use super::model::{EntryKind, PeriodKind, SchoolCalendar, week_label};
-use super::store::{CalendarChange, change_bells, change_closure, change_term_dates, save_cycle};
+use super::store::{
+    CalendarChange, change_bells, change_closure, change_term_dates, declare_capacity, save_cycle,
+};
 use super::{ClosureInput, CycleInput, since_always};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
+use crate::people::accounts::Role;
 use crate::people::schools::School;
 use crate::state::{AppState, Routes};
-use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
+use crate::web::{FormFields, Nav, NoticeQuery, after_form, notice_text, render};
 
 pub fn routes(routes: Routes) -> Routes {
     let routes = routes
@@ -38,6 +42,11 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/school/calendar/bells", upload_bells)
         .post("/school/calendar/cycle", cycle_submit)
         .post("/school/calendar/closures", closure_submit)
+        .post("/school/calendar/capacity", capacity_submit)
+        .post(
+            "/school/calendar/capacity/{from}/delete",
+            capacity_delete_submit,
+        )
         .post(
             "/school/calendar/entries/{entry_id}/delete",
             entry_delete_submit,
@@ -159,6 +168,34 @@ struct CalendarPage {
     weeks_text: String,
     weekdays: [&'static str; 5],
     kinds: Vec<&'static str>,
+    /// The school's declarations of iPads and supervisors.
+    declared: Vec<DeclaredLine>,
+    /// The capacity form, as stored today or as typed when refused.
+    capacity: CapacityForm,
+}
+
+/// A declaration of iPads and supervisors as a line on the page.
+pub struct DeclaredLine {
+    /// "from the start" or "from Mon 2 Nov 2026".
+    pub from: String,
+    /// The date for removing it ("2026-11-02").
+    pub from_value: String,
+    /// "6", or "6 (FORM: 5)".
+    pub ipads: String,
+    /// Supervisors by name.
+    pub supervisors: String,
+    pub pairs: u32,
+}
+
+/// What the capacity form shows in its fields.
+pub struct CapacityForm {
+    pub from: String,
+    pub devices: String,
+    pub pairs: String,
+    /// Each period of the bell schedule and its own iPads ("" = as above).
+    pub periods: Vec<(String, String)>,
+    /// Staff: username, name, ticked.
+    pub staff: Vec<(String, String, bool)>,
 }
 
 fn long_date(d: NaiveDate) -> String {
@@ -171,12 +208,39 @@ async fn show_calendar(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<CalendarPage> {
+    show_page(state, actor, notice, error, None).await
+}
+
+async fn show_calendar_typed(
+    state: &AppState,
+    actor: &Actor,
+    error: Option<String>,
+    typed: Option<&CapacityTyped>,
+) -> Result<CalendarPage> {
+    show_page(state, actor, None, error, typed).await
+}
+
+async fn show_page(
+    state: &AppState,
+    actor: &Actor,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: Option<&CapacityTyped>,
+) -> Result<CalendarPage> {
     let school_id = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::ViewCalendar { school: school_id })?;
     let school = state.store.school(school_id).await?;
     let calendar = state.store.school_calendar(school_id).await?;
     let today = Utc::now().with_timezone(&calendar.tz).date_naive();
     let (from, weeks) = week_views(&calendar, today);
+    let plan = state.store.school_capacity(school_id).await?;
+    let staff = state
+        .store
+        .users_at_school(
+            school_id,
+            &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
+        )
+        .await?;
     Ok(CalendarPage {
         nav: Nav::for_actor(actor),
         can_manage: authorize(actor, Action::ManageCalendar { school: school_id }).is_ok(),
@@ -219,7 +283,240 @@ async fn show_calendar(
             .join("\n"),
         weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
         kinds: PeriodKind::ALL.iter().map(|k| k.as_str()).collect(),
+        declared: declared_lines(&plan, &staff),
+        capacity: capacity_form(&plan, &calendar, &staff, today, typed),
     })
+}
+
+/// A person's name as a coordinator knows them.
+fn full_name(user: &crate::people::accounts::User) -> String {
+    format!("{} {}", user.given_name, user.family_name)
+        .trim()
+        .to_owned()
+}
+
+fn declared_lines(
+    plan: &CapacityPlan,
+    staff: &[crate::people::accounts::User],
+) -> Vec<DeclaredLine> {
+    let name = |username: &String| {
+        staff
+            .iter()
+            .find(|u| &u.username == username)
+            .map_or_else(|| username.clone(), full_name)
+    };
+    plan.declared
+        .iter()
+        .map(|d| {
+            let c = &d.capacity;
+            let exceptions: Vec<String> = c
+                .periods
+                .iter()
+                .filter_map(|(code, p)| p.devices.map(|n| format!("{code}: {n}")))
+                .collect();
+            DeclaredLine {
+                from: if d.from <= since_always() {
+                    "From the start".to_owned()
+                } else {
+                    format!("From {}", long_date(d.from))
+                },
+                from_value: d.from.to_string(),
+                ipads: if exceptions.is_empty() {
+                    c.devices.to_string()
+                } else {
+                    format!("{} ({})", c.devices, exceptions.join(", "))
+                },
+                supervisors: match c.supervisors.iter().map(name).collect::<Vec<_>>() {
+                    names if names.is_empty() => "nobody yet".to_owned(),
+                    names => names.join(", "),
+                },
+                pairs: c.pairs_per_supervisor(),
+            }
+        })
+        .collect()
+}
+
+/// The form's fields: as typed when the form was refused, otherwise what
+/// holds today (a new school starts from a blank form).
+fn capacity_form(
+    plan: &CapacityPlan,
+    calendar: &SchoolCalendar,
+    staff: &[crate::people::accounts::User],
+    today: NaiveDate,
+    typed: Option<&CapacityTyped>,
+) -> CapacityForm {
+    let now = plan.on(today).cloned().unwrap_or_default();
+    let mut codes: Vec<String> = calendar
+        .schedules
+        .iter()
+        .flat_map(|s| s.periods.iter().map(|p| p.code.clone()))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    match typed {
+        Some(t) => CapacityForm {
+            from: t.from.clone(),
+            devices: t.devices.clone(),
+            pairs: t.pairs.clone(),
+            periods: codes
+                .into_iter()
+                .map(|c| {
+                    let v = t.periods.get(&c).cloned().unwrap_or_default();
+                    (c, v)
+                })
+                .collect(),
+            staff: staff
+                .iter()
+                .map(|u| {
+                    (
+                        u.username.clone(),
+                        full_name(u),
+                        t.supervisors.contains(&u.username),
+                    )
+                })
+                .collect(),
+        },
+        None => CapacityForm {
+            from: String::new(),
+            devices: if plan.is_empty() {
+                String::new()
+            } else {
+                now.devices.to_string()
+            },
+            pairs: now.pairs_per_supervisor().to_string(),
+            periods: codes
+                .into_iter()
+                .map(|c| {
+                    let v = now
+                        .periods
+                        .get(&c)
+                        .and_then(|p| p.devices)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default();
+                    (c, v)
+                })
+                .collect(),
+            staff: staff
+                .iter()
+                .map(|u| {
+                    (
+                        u.username.clone(),
+                        full_name(u),
+                        now.supervisors.contains(&u.username),
+                    )
+                })
+                .collect(),
+        },
+    }
+}
+
+/// The capacity form as typed, kept to show again if it is refused.
+pub struct CapacityTyped {
+    from: String,
+    devices: String,
+    pairs: String,
+    periods: BTreeMap<String, String>,
+    supervisors: Vec<String>,
+}
+
+impl CapacityTyped {
+    fn read(body: &[u8]) -> CapacityTyped {
+        let mut fields = FormFields::parse(body);
+        let supervisors = fields.all("supervisor");
+        let (from, devices, pairs) = (
+            fields.one("from"),
+            fields.one("devices"),
+            fields.one("pairs_per_supervisor"),
+        );
+        let periods = fields
+            .0
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("period_devices.")
+                    .map(|code| (code.to_owned(), v.clone()))
+            })
+            .collect();
+        CapacityTyped {
+            from,
+            devices,
+            pairs,
+            periods,
+            supervisors,
+        }
+    }
+
+    /// The declaration it asks for, or what is wrong with it in words.
+    fn input(&self) -> Result<CapacityInput> {
+        let number = |raw: &str, field: &'static str, what: &str| -> Result<Option<u32>> {
+            match raw.trim() {
+                "" => Ok(None),
+                n => n.parse().map(Some).map_err(|_| {
+                    Error::invalid(field, format!("{what}: `{n}` is not a whole number"))
+                }),
+            }
+        };
+        let devices =
+            number(&self.devices, "devices", "iPads in each period")?.ok_or_else(|| {
+                Error::invalid("devices", "say how many iPads there are for mentoring")
+            })?;
+        let mut periods = BTreeMap::new();
+        for (code, raw) in &self.periods {
+            if let Some(n) = number(raw, "periods", &format!("iPads in {code}"))? {
+                periods.insert(
+                    code.clone(),
+                    PeriodCapacity {
+                        devices: Some(n),
+                        supervisors: None,
+                    },
+                );
+            }
+        }
+        Ok(CapacityInput {
+            from: match self.from.trim() {
+                "" => None,
+                raw => Some(
+                    raw.parse()
+                        .map_err(|_| Error::invalid("from", format!("`{raw}` is not a date")))?,
+                ),
+            },
+            capacity: SchoolCapacity {
+                devices,
+                supervisors: self.supervisors.clone(),
+                pairs_per_supervisor: number(
+                    &self.pairs,
+                    "pairs_per_supervisor",
+                    "pairs one supervisor watches",
+                )?,
+                periods,
+            },
+        })
+    }
+}
+
+async fn capacity_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let typed = CapacityTyped::read(&body);
+    let result = async { declare_capacity(&state.store, school, &typed.input()?).await }.await;
+    after_form(
+        result,
+        "/school/calendar?notice=capacity#capacity",
+        |error| show_calendar_typed(&state, &actor, Some(error), Some(&typed)),
+    )
+    .await
+}
+
+async fn capacity_delete_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(from): Path<NaiveDate>,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let result = state.store.delete_school_capacity(school, from).await;
+    back_to_calendar(&state, &actor, result, "capacity_removed").await
 }
 
 async fn calendar_page(

@@ -1,10 +1,12 @@
 //! The calendar's tables on both databases — `calendar_entries`,
-//! `bell_schedules`, `bell_periods`, `cycle_overrides` and `slot_policies` —
+//! `bell_schedules`, `bell_periods`, `cycle_overrides`, `slot_policies` and
+//! `school_capacity` (in `capacity`) —
 //! and the steps that combine them with the rules: `policy` checks and
 //! stores slot policies and aligns a partnership; `changes` imports files,
 //! adds closures and sets the cycle. A school's zone and cycle anchor live
 //! on its own row and are read and written through the schools domain.
 
+mod capacity;
 mod changes;
 mod policy;
 mod timetable;
@@ -14,6 +16,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveTime, Utc, Weekday};
 use uuid::Uuid;
 
+use super::align::SchoolSlotPolicy;
 use super::model::{
     BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, SchoolCalendar,
 };
@@ -24,6 +27,7 @@ use crate::people::schools::store::set_cycle_in_tx;
 use crate::store::{Store, Tx};
 use crate::{on_pool, on_tx};
 
+pub use capacity::declare_capacity;
 pub use changes::{
     CalendarChange, add_closure, change_bells, change_closure, change_term_dates, import_bells,
     import_term_dates, save_cycle,
@@ -287,8 +291,12 @@ impl Store {
         row.map(|r| {
             Ok(SlotPolicy {
                 session_minutes: u32::try_from(r.session_minutes).unwrap_or(0),
-                schools: serde_json::from_str(&r.schools)
-                    .map_err(|e| Error::internal_from("stored policy is unreadable", e))?,
+                schools: serde_json::from_str::<BTreeMap<Uuid, SchoolSlotPolicy>>(&r.schools)
+                    .map_err(|e| Error::internal_from("stored policy is unreadable", e))?
+                    .into_iter()
+                    // A policy stored before capacity was the school's.
+                    .map(|(id, share)| (id, share.without_moved()))
+                    .collect(),
             })
         })
         .transpose()

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveTime};
 
 use super::align::SchoolSlotPolicy;
+use super::capacity::{CapacityPlan, Declared, SchoolCapacity};
 use super::import::{parse_bells_csv, parse_term_csv};
 use super::model::{BellSchedule, CycleRule, SchoolCalendar};
 
@@ -60,11 +61,21 @@ fn tutor_policy() -> SchoolSlotPolicy {
             super::model::PeriodKind::Registration,
         ]
         .into(),
-        devices: 4,
-        supervisors: vec!["teacher".into()],
         ..SchoolSlotPolicy::default()
     }
 }
+
+/// Four iPads and one supervisor in every period, from the start.
+static FOUR_IPADS: std::sync::LazyLock<CapacityPlan> = std::sync::LazyLock::new(|| CapacityPlan {
+    declared: vec![Declared {
+        from: d("2000-01-01"),
+        capacity: SchoolCapacity {
+            devices: 4,
+            supervisors: vec!["teacher".into()],
+            ..SchoolCapacity::default()
+        },
+    }],
+});
 
 const AUTUMN_2026: &str =
     "2026-09-02,2026-10-23,term,Autumn 1\n2026-11-02,2026-12-18,term,Autumn 2\n";

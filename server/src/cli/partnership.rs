@@ -19,7 +19,8 @@ pub(super) enum PartnershipCommand {
 pub(super) struct PolicyArgs {
     /// The partnership's id.
     id: uuid::Uuid,
-    /// session_minutes, and [schools.<slug>] with kinds, codes, devices, supervisors.
+    /// session_minutes, and [schools.<slug>] with the kinds and codes of
+    /// the periods it uses (iPads and supervisors: `school capacity`).
     #[arg(long)]
     file: PathBuf,
     #[command(flatten)]

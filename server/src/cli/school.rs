@@ -1,4 +1,4 @@
-//! `school add` and `school cycle`.
+//! `school add`, `school cycle` and `school capacity`.
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -14,6 +14,34 @@ pub(super) enum SchoolCommand {
     Cycle(CycleArgs),
     /// Add a school.
     Add(AddArgs),
+    /// Declare the school's iPads and supervisors for mentoring, shared by
+    /// all its partnerships, from a date on.
+    Capacity(CapacityArgs),
+}
+
+#[derive(Args)]
+pub(super) struct CapacityArgs {
+    /// The school's slug.
+    #[arg(long)]
+    school: String,
+    /// The first date this holds [from the start].
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// iPads for mentoring in each period.
+    #[arg(long)]
+    devices: u32,
+    /// A member of staff who can supervise (their username); repeatable.
+    #[arg(long = "supervisor")]
+    supervisors: Vec<String>,
+    /// Pairs one supervisor can watch at once [6].
+    #[arg(long)]
+    pairs_per_supervisor: Option<u32>,
+    /// A period with other iPads than the rest, as CODE=N (e.g. REG=2);
+    /// repeatable.
+    #[arg(long = "period-devices")]
+    period_devices: Vec<String>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Args)]
@@ -65,7 +93,50 @@ pub(super) async fn run(ctx: &Context, command: SchoolCommand) -> anyhow::Result
     match command {
         SchoolCommand::Cycle(args) => cycle(ctx, args).await,
         SchoolCommand::Add(args) => add(ctx, args).await,
+        SchoolCommand::Capacity(args) => capacity(ctx, args).await,
     }
+}
+
+/// Saves one declaration of iPads and supervisors; prints what holds now.
+async fn capacity(ctx: &Context, args: CapacityArgs) -> anyhow::Result<()> {
+    let store = ctx.open(&args.db).await?;
+    let school = school_by_slug(&store, "--school", &args.school).await?;
+    let mut periods = std::collections::BTreeMap::new();
+    for given in &args.period_devices {
+        let (code, n) = given
+            .split_once('=')
+            .with_context(|| format!("--period-devices: `{given}` should look like REG=2"))?;
+        let n = n
+            .parse()
+            .with_context(|| format!("--period-devices: `{n}` is not a number of iPads"))?;
+        periods.insert(
+            code.to_owned(),
+            calendar::capacity::PeriodCapacity {
+                devices: Some(n),
+                supervisors: None,
+            },
+        );
+    }
+    let input = calendar::capacity::CapacityInput {
+        from: args.from,
+        capacity: calendar::capacity::SchoolCapacity {
+            devices: args.devices,
+            supervisors: args.supervisors,
+            pairs_per_supervisor: args.pairs_per_supervisor,
+            periods,
+        },
+    };
+    let declared = calendar::store::declare_capacity(&store, school.id, &input)
+        .await
+        .map_err(user_error)?;
+    say!(
+        "{}: {} iPads and {} supervisors for mentoring from {}, in every partnership",
+        school.name,
+        declared.capacity.devices,
+        declared.capacity.supervisors.len(),
+        declared.from
+    );
+    Ok(())
 }
 
 /// Saves the week cycle; prints a confirmation.

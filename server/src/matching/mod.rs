@@ -75,8 +75,13 @@ pub struct WeeklyEnd {
     pub kind: PeriodKind,
     /// The school's iPads for mentoring in this period.
     pub devices: u32,
-    /// Of those, already taken by approved matches (in any of the school's
-    /// partnerships: the iPads are the school's, not the partnership's).
+    /// Pairs the period's supervisors can watch at once between them.
+    #[serde(default = "unlimited")]
+    pub supervision: u32,
+    /// Pairs approved matches already hold here at the busiest moment of
+    /// this end's time, in any of the school's partnerships: the iPads and
+    /// supervisors are the school's, and a session at 08:40 does not take
+    /// an iPad from one at 09:05 in the same long period.
     #[serde(default)]
     pub in_use: u32,
     pub start: NaiveTime,
@@ -90,10 +95,10 @@ pub struct WeeklySlot {
     pub key: String,
     /// Each school's end, by school slug.
     pub ends: BTreeMap<String, WeeklyEnd>,
-    /// Pairs it can hold: the fewer iPads of the two ends (a session takes
-    /// one at each school).
+    /// Pairs it can hold: a session takes an iPad and a supervisor's place
+    /// at each school, so the least of those at either end.
     pub devices: u32,
-    /// iPads already taken at its busier end by approved matches.
+    /// Pairs already held at its busier end by approved matches.
     pub in_use: u32,
     /// How often it happens in the next [`HORIZON_WEEKS`] weeks.
     pub occurrences: u32,
@@ -121,24 +126,67 @@ impl WeeklySlot {
             .join(" · ")
     }
 
-    /// Pairs it can still take: one iPad at each end per pair.
+    /// Pairs it can still take: an iPad and a supervisor's place at each
+    /// end per pair, less what approved matches hold then.
     pub fn free_pairs(&self) -> u32 {
         self.ends
             .values()
-            .map(|e| e.devices.saturating_sub(e.in_use))
+            .map(WeeklyEnd::free_pairs)
             .min()
             .unwrap_or(0)
     }
 
-    /// Records what approved matches already take at each end, from
-    /// `(slug, week, day, period)` counts.
-    pub fn count_use(&mut self, used: &BTreeMap<(String, PeriodRef), u32>) {
+    /// Records what approved matches already hold at each end: the most of
+    /// `held` (each school's approved sessions, by slug) under way at any
+    /// one moment of the end's time.
+    pub fn count_use(&mut self, held: &BTreeMap<String, Vec<WeeklyEnd>>) {
         for (slug, end) in &mut self.ends {
-            let at = (end.week.clone(), end.day.clone(), end.period.clone());
-            end.in_use = used.get(&(slug.clone(), at)).copied().unwrap_or(0);
+            end.in_use = held.get(slug).map_or(0, |h| end.busiest(h));
         }
         self.in_use = self.ends.values().map(|e| e.in_use).max().unwrap_or(0);
     }
+}
+
+impl WeeklyEnd {
+    /// Pairs this end can still take.
+    pub fn free_pairs(&self) -> u32 {
+        self.devices
+            .min(self.supervision)
+            .saturating_sub(self.in_use)
+    }
+
+    /// Whether `other` (at the same school) is under way at some moment
+    /// of this end's time, in the same cycle week and weekday.
+    pub fn overlaps(&self, other: &WeeklyEnd) -> bool {
+        self.week == other.week
+            && self.day == other.day
+            && other.start < self.end
+            && self.start < other.end
+    }
+
+    /// The most of `held` under way at once during this end's time. Only
+    /// a start can raise the count, so the starts within the window (and
+    /// the window's own start) are the moments to look at.
+    pub fn busiest(&self, held: &[WeeklyEnd]) -> u32 {
+        let during: Vec<&WeeklyEnd> = held.iter().filter(|h| self.overlaps(h)).collect();
+        during
+            .iter()
+            .map(|h| h.start.max(self.start))
+            .map(|at| {
+                during
+                    .iter()
+                    .filter(|h| h.start <= at && at < h.end)
+                    .count()
+            })
+            .max()
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    }
+}
+
+/// What an end stored before supervision was kept apart from iPads holds:
+/// its `devices` was already the lesser of the two.
+fn unlimited() -> u32 {
+    u32::MAX
 }
 
 /// A student as a match shows them: first name and year only, which both

@@ -145,6 +145,7 @@ fn weekly_slot(rng: &mut StdRng, i: usize) -> WeeklySlot {
                 PeriodKind::Registration
             },
             devices,
+            supervision: devices,
             in_use: 0,
             start: at(8, 40),
             end: at(9, 10),
@@ -158,6 +159,7 @@ fn weekly_slot(rng: &mut StdRng, i: usize) -> WeeklySlot {
             period: format!("FORM{}", i / 5),
             kind: PeriodKind::Tutor,
             devices,
+            supervision: devices,
             in_use: 0,
             start: at(8, 45),
             end: at(9, 15),

@@ -35,6 +35,7 @@ fn slot(day: &str, devices: u32) -> WeeklySlot {
                 period: period.into(),
                 kind: PeriodKind::Tutor,
                 devices,
+                supervision: devices,
                 in_use: 0,
                 start: at(8, 40),
                 end: at(9, 0),

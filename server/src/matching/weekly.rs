@@ -47,9 +47,8 @@ pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
                         day: day_name(e.date).to_owned(),
                         period: e.period.clone(),
                         kind: e.kind,
-                        // A pair needs an iPad and a place with a
-                        // supervisor at each end: the fewer of the two.
-                        devices: e.devices.min(e.supervision),
+                        devices: e.devices,
+                        supervision: e.supervision,
                         in_use: 0,
                         start: e.start,
                         end: e.end,
@@ -58,6 +57,7 @@ pub fn weekly_slots(slots: &[Slot]) -> Vec<WeeklySlot> {
             })
             .collect();
         let key = key_of(slot);
+        // A pair needs an iPad and a place with a supervisor at each end.
         let devices = slot
             .schools
             .values()

@@ -317,8 +317,8 @@ pub(super) const BOOKING: &[Row] = &[
         allowed: &[CoordA, CoordB],
         body: |_| {
             Body::Json(json!({"session_minutes": 20, "schools": {
-                    "school-a": {"kinds": ["registration"], "devices": 2, "supervisors": ["teacher.a"]},
-                    "school-b": {"kinds": ["registration"], "devices": 2, "supervisors": ["coord.b"]}}}))
+                    "school-a": {"kinds": ["registration"]},
+                    "school-b": {"kinds": ["registration"]}}}))
         },
     },
     Row {

@@ -317,6 +317,44 @@ pub(super) const PEOPLE: &[Row] = &[
         allowed: &[CoordA],
         body: |_| Body::Raw("text/csv", BELLS_CSV),
     },
+    // A school's iPads and supervisors: its staff see them, its
+    // coordinators declare them (for all its partnerships).
+    Row {
+        method: "GET",
+        path: "/api/schools/{school_id}/capacity",
+        allowed: STAFF_OF_A,
+        body: none,
+    },
+    Row {
+        method: "PUT",
+        path: "/api/schools/{school_id}/capacity",
+        allowed: &[CoordA],
+        body: |_| Body::Json(json!({"devices": 2, "supervisors": ["teacher.a"]})),
+    },
+    Row {
+        method: "DELETE",
+        path: "/api/schools/{school_id}/capacity/{from}",
+        allowed: &[CoordA],
+        body: none,
+    },
+    Row {
+        method: "POST",
+        path: "/school/calendar/capacity",
+        allowed: ANY_COORDINATOR,
+        // Far ahead, so the booking rows' iPads are as they were.
+        body: |n| {
+            Body::Form(vec![
+                ("devices", "2".into()),
+                ("from", format!("2031-01-{:02}", 1 + n % 28)),
+            ])
+        },
+    },
+    Row {
+        method: "POST",
+        path: "/school/calendar/capacity/{from}/delete",
+        allowed: ANY_COORDINATOR,
+        body: |_| Body::Form(vec![]),
+    },
     Row {
         method: "GET",
         path: "/school/calendar",

@@ -244,12 +244,7 @@ impl Store {
         let now = Utc::now();
         let local = local_json(slot)?;
         let claims = self
-            .claims_for(
-                record.partnership_id,
-                record.mentee_id,
-                record.mentor_id,
-                slot,
-            )
+            .claims_for(record.mentee_id, record.mentor_id, slot)
             .await?;
         let mut tx = self.begin().await?;
         queue_for(&mut tx, &claims.claims).await?;
@@ -292,14 +287,12 @@ impl Store {
     /// a supervisor of that period (the one watching fewest pairs then).
     pub(super) async fn claims_for(
         &self,
-        partnership: Uuid,
         mentee: Uuid,
         mentor: Uuid,
         slot: &Slot,
     ) -> Result<Claims> {
         let mut claims = vec![Claim::Student(mentee), Claim::Student(mentor)];
         let mut supervisors = Vec::new();
-        let policy = self.slot_policy(partnership).await?.unwrap_or_default();
         let mut schools = BTreeMap::new();
         for user in [mentee, mentor] {
             if let Some(school) = self.user(user).await?.school_id {
@@ -317,15 +310,20 @@ impl Store {
                 )
             })?;
             claims.push(device);
-            let share = policy.schools.get(id).cloned().unwrap_or_default();
-            let named = end.map_or(&[][..], |e| share.supervisors_in(&e.period));
+            // The school's own supervisors, shared by all its partnerships.
+            let plan = self.school_capacity(*id).await?;
+            let capacity = end
+                .and_then(|e| plan.on(e.date))
+                .cloned()
+                .unwrap_or_default();
+            let named = end.map_or(&[][..], |e| capacity.supervisors_in(&e.period));
             let staff = self
                 .users_at_school(
                     *id,
                     &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
                 )
                 .await?;
-            let place = free_supervisor(&taken, &staff, named, share.pairs_per_supervisor())
+            let place = free_supervisor(&taken, &staff, named, capacity.pairs_per_supervisor())
                 .ok_or_else(|| {
                     Error::conflict(
                         "starts_at",
@@ -449,12 +447,7 @@ impl Store {
         let mut queue = Vec::new();
         for (session, slot) in series.iter().zip(targets) {
             let claims = self
-                .claims_for(
-                    session.partnership_id,
-                    session.mentee_id,
-                    session.mentor_id,
-                    slot,
-                )
+                .claims_for(session.mentee_id, session.mentor_id, slot)
                 .await?;
             queue.extend(claims.claims.iter().copied());
             plans.push((session, *slot, claims));

@@ -136,12 +136,7 @@ impl Store {
         slot: &Slot,
     ) -> Step<Session> {
         let claims = self
-            .claims_for(
-                record.partnership_id,
-                record.mentee_id,
-                record.mentor_id,
-                slot,
-            )
+            .claims_for(record.mentee_id, record.mentor_id, slot)
             .await?;
         let local = local_json(slot)?;
         let supervisors = claims.supervisors_json()?;

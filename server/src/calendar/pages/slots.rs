@@ -104,7 +104,8 @@ fn slot_view(slot: &Slot, a: &School, b: &School) -> Option<SlotView> {
 }
 
 /// A starting point for a school's own share of a new policy.
-const POLICY_TEMPLATE: &str = "session_minutes = 20\n\n[schools.SLUG]\nkinds = [\"tutor\", \"registration\"]\ndevices = 4\nsupervisors = []\n";
+const POLICY_TEMPLATE: &str =
+    "session_minutes = 20\n\n[schools.SLUG]\nkinds = [\"tutor\", \"registration\"]\n";
 
 #[derive(Deserialize)]
 struct SlotsQuery {
@@ -205,10 +206,8 @@ async fn policy_text(
 ) -> Result<String> {
     Ok(match (submitted, policy) {
         (Some(text), _) => text,
-        (None, Some(policy)) => {
-            toml::to_string(&policy_input(&state.store, policy, actor.school_id()).await?)
-                .map_err(|e| Error::internal_from("policy does not print as TOML", e))?
-        }
+        (None, Some(policy)) => toml::to_string(&policy_input(&state.store, policy).await?)
+            .map_err(|e| Error::internal_from("policy does not print as TOML", e))?,
         (None, None) => {
             // Each school writes its own share; the partner adds theirs.
             let own = match actor.school_id() {

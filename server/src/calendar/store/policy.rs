@@ -11,7 +11,6 @@ use crate::calendar::{
     PartnershipSlots, PolicyInput, SlotPolicy, check_session_minutes, check_share,
 };
 use crate::error::{Error, Result};
-use crate::people::accounts::Role;
 use crate::people::partnerships::Partnership;
 use crate::people::schools::School;
 use crate::store::Store;
@@ -21,7 +20,8 @@ use crate::store::Store;
 /// length, and supervisors who are staff at their school.
 ///
 /// `editor` is the school of the coordinator saving it: each school decides
-/// its own periods, iPads and supervisors, so a share of the other school
+/// its own periods (its iPads and supervisors are its own, in
+/// [`crate::calendar::capacity`]), so a share of the other school
 /// that differs from what is stored is refused, and a share left out keeps
 /// what is stored. IT staff at the command line (`editor` = `None`) set both.
 pub async fn parse_policy(
@@ -49,15 +49,13 @@ pub async fn parse_policy(
                 )
             })?;
         if editor.is_some_and(|e| e != school.id) {
-            // The editor saw the other school's share as `shown_to_partner`
-            // gives it; given back unchanged (in that form, or as stored),
-            // the stored share stays.
+            // Given back unchanged, the other school's stored share stays.
             let current = stored.schools.get(&school.id).cloned().unwrap_or_default();
-            if &current != share && &shown_to_partner(store, school.id, &current).await? != share {
+            if &current != share {
                 return Err(Error::invalid(
                     "schools",
                     format!(
-                        "only {}'s coordinator can change {}'s periods, iPads and supervisors",
+                        "only {}'s coordinator can change the periods {} uses",
                         school.name, school.name
                     ),
                 ));
@@ -67,13 +65,7 @@ pub async fn parse_policy(
             }
             continue;
         }
-        let staff = store
-            .users_at_school(
-                school.id,
-                &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
-            )
-            .await?;
-        check_share(school, share, &staff)?;
+        check_share(school, share)?;
         schools.insert(school.id, share.clone());
     }
     fill_missing_shares(&mut schools, [&a, &b], &stored, editor)?;
@@ -114,57 +106,15 @@ fn fill_missing_shares(
 }
 
 /// The policy with schools named by slug again, for showing and editing.
-pub async fn policy_input(
-    store: &Store,
-    policy: &SlotPolicy,
-    viewer: Option<Uuid>,
-) -> Result<PolicyInput> {
+pub async fn policy_input(store: &Store, policy: &SlotPolicy) -> Result<PolicyInput> {
     let mut schools = BTreeMap::new();
     for (id, p) in &policy.schools {
-        let share = match viewer {
-            Some(viewer) if viewer != *id => shown_to_partner(store, *id, p).await?,
-            _ => p.clone(),
-        };
-        schools.insert(store.school(*id).await?.slug, share);
+        schools.insert(store.school(*id).await?.slug, p.clone());
     }
     Ok(PolicyInput {
         session_minutes: policy.session_minutes,
         schools,
     })
-}
-
-/// `share` of `school` as the partner school's staff see it: supervisors by
-/// name, not by the usernames they sign in with (a username is half of what
-/// a guesser needs).
-async fn shown_to_partner(
-    store: &Store,
-    school: Uuid,
-    share: &SchoolSlotPolicy,
-) -> Result<SchoolSlotPolicy> {
-    let staff = store
-        .users_at_school(
-            school,
-            &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
-        )
-        .await?;
-    let name = |username: &String| {
-        staff.iter().find(|u| &u.username == username).map_or_else(
-            || "a former member of staff".to_owned(),
-            |u| {
-                format!("{} {}", u.given_name, u.family_name)
-                    .trim()
-                    .to_owned()
-            },
-        )
-    };
-    let mut shown = share.clone();
-    shown.supervisors = share.supervisors.iter().map(name).collect();
-    for period in shown.periods.values_mut() {
-        if let Some(list) = &mut period.supervisors {
-            *list = list.iter().map(name).collect();
-        }
-    }
-    Ok(shown)
 }
 
 /// Aligns a partnership's two calendars over `from..=to` (local dates of the
@@ -184,7 +134,7 @@ pub async fn partnership_slots(
     let policy = store.slot_policy(partnership.id).await?.ok_or_else(|| {
         Error::invalid(
             "policy",
-            "set the partnership's slot policy first (which periods, iPads and supervisors)",
+            "set the partnership's slot policy first (which periods it uses)",
         )
     })?;
     let first = partnership.proposed_by_school;
@@ -194,6 +144,10 @@ pub async fn partnership_slots(
         store.school_calendar(a.id).await?,
         store.school_calendar(b.id).await?,
     );
+    let (has_a, has_b) = (
+        store.school_capacity(a.id).await?,
+        store.school_capacity(b.id).await?,
+    );
     let empty = SchoolSlotPolicy::default();
     let alignment = align_slots(
         Side {
@@ -201,12 +155,14 @@ pub async fn partnership_slots(
             name: &a.name,
             calendar: &cal_a,
             policy: policy.schools.get(&a.id).unwrap_or(&empty),
+            capacity: &has_a,
         },
         Side {
             slug: &b.slug,
             name: &b.name,
             calendar: &cal_b,
             policy: policy.schools.get(&b.id).unwrap_or(&empty),
+            capacity: &has_b,
         },
         policy.session_minutes,
         from,

@@ -51,8 +51,8 @@ proptest! {
         let policy = tutor_policy();
         let from = d("2026-01-01") + Days::new(first);
         let r = align_slots(
-            Side { slug: "a", name: "A", calendar: &a, policy: &policy },
-            Side { slug: "b", name: "B", calendar: &b, policy: &policy },
+            Side { slug: "a", name: "A", calendar: &a, policy: &policy, capacity: &FOUR_IPADS },
+            Side { slug: "b", name: "B", calendar: &b, policy: &policy, capacity: &FOUR_IPADS },
             session,
             from,
             from + Days::new(40),

@@ -23,12 +23,14 @@ fn a_bank_holiday_in_one_uk_nation_only_removes_that_days_slots() {
             name: "Hillside Academy",
             calendar: &england,
             policy: &policy,
+            capacity: &FOUR_IPADS,
         },
         Side {
             slug: "st-columbas",
             name: "St Columba's College",
             calendar: &ni,
             policy: &policy,
+            capacity: &FOUR_IPADS,
         },
         25,
         d("2027-03-15"),
@@ -62,10 +64,10 @@ fn no_ipads_or_no_supervisor_at_one_end_means_no_slot_and_says_so() {
     let a = calendar(chrono_tz::Europe::London, AUTUMN_2026, &bells);
     let b = calendar(chrono_tz::Europe::London, AUTUMN_2026, &bells);
     let full = tutor_policy();
-    let mut no_ipads = tutor_policy();
-    no_ipads.periods.insert(
+    let mut no_ipads = FOUR_IPADS.clone();
+    no_ipads.declared[0].capacity.periods.insert(
         "TUT".into(),
-        crate::calendar::align::PeriodCapacity {
+        crate::calendar::capacity::PeriodCapacity {
             devices: Some(0),
             supervisors: None,
         },
@@ -76,12 +78,14 @@ fn no_ipads_or_no_supervisor_at_one_end_means_no_slot_and_says_so() {
             name: "Ash",
             calendar: &a,
             policy: &full,
+            capacity: &FOUR_IPADS,
         },
         Side {
             slug: "b",
             name: "Birch",
             calendar: &b,
-            policy: &no_ipads,
+            policy: &full,
+            capacity: &no_ipads,
         },
         20,
         d("2026-09-07"),
@@ -110,12 +114,14 @@ fn a_partner_with_no_eligible_period_that_day_is_named_not_blamed_on_overlap() {
             name: "A",
             calendar: &a,
             policy: &policy,
+            capacity: &FOUR_IPADS,
         },
         Side {
             slug: "b",
             name: "B",
             calendar: &b,
             policy: &policy,
+            capacity: &FOUR_IPADS,
         },
         20,
         d("2026-09-14"),

@@ -15,12 +15,14 @@ fn both_uk_clock_changes_keep_local_times_and_move_utc() {
         name: "A",
         calendar: &a,
         policy: &policy,
+        capacity: &FOUR_IPADS,
     };
     let side_b = Side {
         slug: "b",
         name: "B",
         calendar: &b,
         policy: &policy,
+        capacity: &FOUR_IPADS,
     };
     let at = |date: &str| {
         let r = align_slots(side_a, side_b, 25, d(date), d(date));
@@ -68,12 +70,14 @@ fn a_new_york_partner_lines_up_except_in_the_weeks_the_clocks_disagree() {
                 name: "Hillside",
                 calendar: &london,
                 policy: &london_policy,
+                capacity: &FOUR_IPADS,
             },
             Side {
                 slug: "brooklyn",
                 name: "Brooklyn Prep",
                 calendar: &new_york,
                 policy: &ny_policy,
+                capacity: &FOUR_IPADS,
             },
             30,
             d(date),
@@ -127,12 +131,14 @@ fn a_sydney_partner_meets_a_london_afternoon_across_both_hemispheres_changes() {
                 name: "London",
                 calendar: &london,
                 policy: &policy,
+                capacity: &FOUR_IPADS,
             },
             Side {
                 slug: "sydney",
                 name: "Sydney",
                 calendar: &sydney,
                 policy: &policy,
+                capacity: &FOUR_IPADS,
             },
             30,
             d(date),
@@ -179,12 +185,14 @@ fn the_partners_reason_is_for_its_own_local_day_across_the_date_line() {
                 name: "Auckland",
                 calendar: &auckland,
                 policy: &policy,
+                capacity: &FOUR_IPADS,
             },
             Side {
                 slug: "la",
                 name: "Los Angeles",
                 calendar: &la,
                 policy: &policy,
+                capacity: &FOUR_IPADS,
             },
             20,
             d(date),

@@ -11,7 +11,7 @@ use crate::calendar::store::partnership_slots;
 use crate::error::Result;
 use crate::matching::{
     HORIZON_WEEKS, MatchInput, MatchRecord, MenteeCase, MentorCase, PeriodRef, Person, SchoolRef,
-    weekly_slots,
+    WeeklyEnd, weekly_slots,
 };
 use crate::people::partnerships::Partnership;
 use crate::people::referrals::ReferralStatus;
@@ -33,9 +33,9 @@ impl Store {
         // The iPads and mentors are the schools', not the partnership's:
         // approved matches in any partnership of either school count.
         let approved = self.approved_matches_of(schools).await?;
-        let used = periods_in_use(&approved, &[&aligned.a.slug, &aligned.b.slug]);
+        let held = held_at(&approved, &[&aligned.a.slug, &aligned.b.slug]);
         for slot in &mut slots {
-            slot.count_use(&used);
+            slot.count_use(&held);
         }
 
         let mut mentees = Vec::new();
@@ -144,19 +144,18 @@ impl Store {
     }
 }
 
-/// How many approved matches take each period of these schools, keyed by
-/// (school slug, (week, day, period)).
-fn periods_in_use(approved: &[MatchRecord], slugs: &[&str]) -> BTreeMap<(String, PeriodRef), u32> {
-    let mut used: BTreeMap<(String, PeriodRef), u32> = BTreeMap::new();
+/// Each of these schools' ends of its approved matches, by slug: the
+/// times its iPads and supervisors are already held.
+fn held_at(approved: &[MatchRecord], slugs: &[&str]) -> BTreeMap<String, Vec<WeeklyEnd>> {
+    let mut held: BTreeMap<String, Vec<WeeklyEnd>> = BTreeMap::new();
     for m in approved {
         for (slug, end) in &m.slot.ends {
             if slugs.contains(&slug.as_str()) {
-                let period = (end.week.clone(), end.day.clone(), end.period.clone());
-                *used.entry((slug.clone(), period)).or_default() += 1;
+                held.entry(slug.clone()).or_default().push(end.clone());
             }
         }
     }
-    used
+    held
 }
 
 /// For each mentor: approved matches, and the periods of their own

@@ -13,7 +13,7 @@ use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
 use crate::people::accounts::{Role, StudentKind, User};
 use crate::state::{AppState, Routes};
-use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
+use crate::web::{FormFields, Nav, NoticeQuery, after_form, notice_text, render};
 
 pub fn routes(routes: Routes) -> Routes {
     routes
@@ -138,29 +138,10 @@ async fn referral_submit(
     .await
 }
 
-/// The fields of a submitted form, taken out by name.
-struct FormFields(Vec<(String, String)>);
-
-impl FormFields {
-    /// Every value of a repeated field (ticked checkboxes).
-    fn all(&mut self, key: &str) -> Vec<String> {
-        let (taken, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0)
-            .into_iter()
-            .partition(|(k, _)| k == key);
-        self.0 = rest;
-        taken.into_iter().map(|(_, v)| v).collect()
-    }
-
-    /// A single field's value, or empty.
-    fn one(&mut self, key: &str) -> String {
-        self.all(key).into_iter().next().unwrap_or_default()
-    }
-}
-
 /// Reads the referral form (an empty or unreadable number is left for
 /// [`super::check`] to refuse).
 fn referral_form(body: &[u8]) -> Result<ReferralInput> {
-    let mut fields = FormFields(form_urlencoded::parse(body).into_owned().collect());
+    let mut fields = FormFields::parse(body);
     let mentee_id = fields
         .one("mentee_id")
         .parse::<Uuid>()

@@ -1,0 +1,10 @@
+-- A school's iPads and supervisors for mentoring: the school's own, shared
+-- by all its partnerships, each declaration in force from `starts_on`
+-- until the next. Kept as the JSON of calendar::capacity::SchoolCapacity.
+CREATE TABLE school_capacity (
+    school_id   BLOB NOT NULL REFERENCES schools (id) ON DELETE CASCADE,
+    starts_on   TEXT NOT NULL,
+    capacity    TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (school_id, starts_on)
+);

@@ -29,6 +29,7 @@ const TABLES: &[(&str, &str)] = &[
     ("bell_periods", "calendar"),
     ("cycle_overrides", "calendar"),
     ("slot_policies", "calendar"),
+    ("school_capacity", "calendar"),
     ("match_proposals", "matching"),
     ("match_approvals", "matching"),
     ("match_rules", "matching"),

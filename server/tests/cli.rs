@@ -341,6 +341,23 @@ fn demo_file(name: &str) -> String {
 fn calendars_are_imported_and_slots_listed_from_the_command_line() {
     let cli = Cli::new();
     let id = two_schools_with_the_demo_calendars(&cli);
+    // A policy still carrying iPads says where they went, and sets nothing.
+    let old_style = std::env::temp_dir().join(format!("old-policy-{}.toml", std::process::id()));
+    std::fs::write(
+        &old_style,
+        "session_minutes = 20\n[schools.hillside]\nkinds = [\"tutor\"]\ndevices = 6\n[schools.st-columbas]\nkinds = [\"tutor\"]\n",
+    )
+    .unwrap();
+    let refused = cli.run(
+        &["partnership", "policy", &id, "--file", old_style.to_str().unwrap()],
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("school capacity"),
+        "{}",
+        stderr(&refused)
+    );
     cli.ok(
         &[
             "partnership",
@@ -348,6 +365,52 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
             &id,
             "--file",
             &demo_file("policy.toml"),
+        ],
+        "",
+    );
+    // The same iPads and supervisors as the demo's capacity.toml.
+    let said = cli.ok(
+        &[
+            "school",
+            "capacity",
+            "--school",
+            "hillside",
+            "--devices",
+            "6",
+            "--supervisor",
+            "tokafor",
+        ],
+        "",
+    );
+    assert!(said.contains("6 iPads and 1 supervisor"), "{said}");
+    cli.fails(
+        &[
+            "school",
+            "capacity",
+            "--school",
+            "st-columbas",
+            "--devices",
+            "4",
+            "--period-devices",
+            "LUNCHTIME=2",
+        ],
+        "",
+        "LUNCHTIME",
+    );
+    cli.ok(
+        &[
+            "school",
+            "capacity",
+            "--school",
+            "st-columbas",
+            "--devices",
+            "4",
+            "--supervisor",
+            "dwalsh",
+            "--supervisor",
+            "skelly",
+            "--period-devices",
+            "FORM=5",
         ],
         "",
     );

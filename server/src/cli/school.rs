@@ -129,12 +129,17 @@ async fn capacity(ctx: &Context, args: CapacityArgs) -> anyhow::Result<()> {
     let declared = calendar::store::declare_capacity(&store, school.id, &input)
         .await
         .map_err(user_error)?;
+    let supervisors = declared.capacity.supervisors.len();
     say!(
-        "{}: {} iPads and {} supervisors for mentoring from {}, in every partnership",
+        "{}: {} iPads and {supervisors} supervisor{} for mentoring {}, in every partnership",
         school.name,
         declared.capacity.devices,
-        declared.capacity.supervisors.len(),
-        declared.from
+        if supervisors == 1 { "" } else { "s" },
+        if declared.from <= calendar::since_always() {
+            "from the start".to_owned()
+        } else {
+            format!("from {}", declared.from)
+        },
     );
     Ok(())
 }

@@ -15,8 +15,32 @@ fn subjects_cover_narrower_and_broader_requests() {
     assert_eq!(level_for(Some(13)), Level::ALevel);
 }
 
-/// Checks a proposal against every rule the issue lists.
-fn check_rules(case: &MatchInput, body: &ProposalBody) -> Result<(), String> {
+/// Sessions other partnerships of each school already hold, by slug.
+type Held = BTreeMap<String, Vec<WeeklyEnd>>;
+
+/// Pairs an end can still take, worked out minute by minute (not the way
+/// [`WeeklyEnd::busiest`] does): its iPads or its supervisors' places,
+/// whichever are fewer, less the most `held` sessions under way in any
+/// one minute of its time.
+fn room_by_minute(slug: &str, end: &WeeklyEnd, held: &Held) -> u32 {
+    let mut most = 0;
+    let mut minute = end.start;
+    while minute < end.end {
+        let under_way = held.get(slug).map_or(0, |h| {
+            h.iter()
+                .filter(|s| s.week == end.week && s.day == end.day)
+                .filter(|s| s.start <= minute && minute < s.end)
+                .count()
+        });
+        most = most.max(u32::try_from(under_way).unwrap());
+        minute += chrono::Duration::minutes(1);
+    }
+    end.devices.min(end.supervision).saturating_sub(most)
+}
+
+/// Checks a proposal against every rule the issue lists; `held` is what
+/// the schools' other partnerships already book.
+fn check_rules(case: &MatchInput, body: &ProposalBody, held: &Held) -> Result<(), String> {
     let mentors: BTreeMap<Uuid, &MentorCase> =
         case.mentors.iter().map(|m| (m.person.id, m)).collect();
     let slots: BTreeMap<&str, &WeeklySlot> =
@@ -64,8 +88,14 @@ fn check_rules(case: &MatchInput, body: &ProposalBody) -> Result<(), String> {
             return Err("mentor over capacity".into());
         }
         *in_slot.entry(m.slot_key.as_str()).or_default() += 1;
-        if in_slot[m.slot_key.as_str()] > slot.free_pairs() {
-            return Err("more pairs than iPads".into());
+        let room = slot
+            .ends
+            .iter()
+            .map(|(slug, end)| room_by_minute(slug, end, held))
+            .min()
+            .unwrap_or(0);
+        if in_slot[m.slot_key.as_str()] > room {
+            return Err("more pairs than the iPads and supervisors free then".into());
         }
     }
     for u in &body.unmatched {
@@ -120,9 +150,11 @@ fn check_pair(
     Ok(())
 }
 
-/// Stirs what a generated partnership lacks: iPads already in use,
-/// mentors already busy, a lesson at one end, pins and forbids.
-fn stir(case: &mut MatchInput, seed: u64) {
+/// Stirs what a generated partnership lacks: sessions of the schools'
+/// other partnerships holding iPads at times of their own, fewer
+/// supervisors than iPads, mentors already busy, a lesson at one end, pins
+/// and forbids. Returns the sessions held.
+fn stir(case: &mut MatchInput, seed: u64) -> Held {
     let mut pick = seed;
     let mut next = |n: usize| {
         pick = pick
@@ -130,10 +162,34 @@ fn stir(case: &mut MatchInput, seed: u64) {
             .wrapping_add(1442695040888963407);
         usize::try_from(pick >> 33).unwrap() % n.max(1)
     };
+    let mut held = Held::new();
+    let ends: Vec<(String, WeeklyEnd)> = case
+        .slots
+        .iter()
+        .flat_map(|s| s.ends.iter().map(|(k, e)| (k.clone(), e.clone())))
+        .collect();
+    for _ in 0..next(3 * ends.len() + 1) {
+        let (slug, end) = &ends[next(ends.len())];
+        // Twenty minutes from some five-minute mark near the slot's time.
+        let start = end.start - chrono::Duration::minutes(25)
+            + chrono::Duration::minutes(5 * i64::try_from(next(11)).unwrap());
+        held.entry(slug.clone()).or_default().push(WeeklyEnd {
+            start,
+            end: start + chrono::Duration::minutes(20),
+            ..end.clone()
+        });
+    }
     for slot in &mut case.slots {
         for end in slot.ends.values_mut() {
-            end.in_use = u32::try_from(next(4)).unwrap();
+            // Few enough that the sessions held decide what is left.
+            if next(2) == 0 {
+                end.devices = u32::try_from(next(5)).unwrap();
+            }
+            if next(4) == 0 {
+                end.supervision = u32::try_from(next(3)).unwrap();
+            }
         }
+        slot.count_use(&held);
         if next(5) == 0 {
             slot.ends.get_mut("north").unwrap().kind = PeriodKind::Lesson;
         }
@@ -165,17 +221,50 @@ fn stir(case: &mut MatchInput, seed: u64) {
             set_at: chrono::Utc::now(),
         });
     }
+    held
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
+    /// What approved sessions hold of an end is the most under way in any
+    /// one minute of it, as a minute-by-minute count says.
+    #[test]
+    fn sessions_held_are_counted_by_the_time_they_take(
+        starts in proptest::collection::vec((0i64..12, 0i64..8, 0usize..2), 0..12),
+        from in 0i64..12,
+    ) {
+        let at = |m: i64| chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap() + chrono::Duration::minutes(m * 5);
+        let end = WeeklyEnd {
+            week: "A".into(),
+            day: "Mon".into(),
+            period: "TUT".into(),
+            kind: PeriodKind::Tutor,
+            devices: 10,
+            supervision: 10,
+            in_use: 0,
+            start: at(from),
+            end: at(from + 4),
+        };
+        let held: Vec<WeeklyEnd> = starts
+            .iter()
+            .map(|&(start, length, week)| WeeklyEnd {
+                week: ["A", "B"][week].into(),
+                start: at(start),
+                end: at(start + 1 + length),
+                ..end.clone()
+            })
+            .collect();
+        let by_minute = 10 - room_by_minute("x", &end, &Held::from([("x".to_owned(), held.clone())]));
+        prop_assert_eq!(end.busiest(&held), by_minute);
+    }
+
     #[test]
     fn every_rule_holds_on_generated_partnerships(seed in any::<u64>(), mentees in 0usize..60, mentors in 0usize..40, slots in 0usize..10) {
         let mut case = synthetic::partnership(seed, mentees, mentors, slots);
-        stir(&mut case, seed);
+        let held = stir(&mut case, seed);
         let body = propose(&case);
-        prop_assert_eq!(check_rules(&case, &body), Ok(()));
+        prop_assert_eq!(check_rules(&case, &body, &held), Ok(()));
         // The same partnership gives the same proposal.
         prop_assert_eq!(propose(&case), body);
     }

@@ -349,7 +349,13 @@ fn calendars_are_imported_and_slots_listed_from_the_command_line() {
     )
     .unwrap();
     let refused = cli.run(
-        &["partnership", "policy", &id, "--file", old_style.to_str().unwrap()],
+        &[
+            "partnership",
+            "policy",
+            &id,
+            "--file",
+            old_style.to_str().unwrap(),
+        ],
         "",
     );
     assert!(!refused.status.success());

@@ -136,6 +136,34 @@ impl WeeklySlot {
             .unwrap_or(0)
     }
 
+    /// What limits the pairs this slot holds, in words: the end with least
+    /// room, and whether its iPads or its supervisors run out first
+    /// ("St Columba's has 4 iPads and its supervisors can watch 2 pairs").
+    pub fn limit_words(&self, names: &BTreeMap<String, String>) -> String {
+        let Some((slug, end)) = self.ends.iter().min_by_key(|(_, e)| e.free_pairs()) else {
+            return String::new();
+        };
+        let school = names.get(slug).map_or(slug.as_str(), String::as_str);
+        let held = if end.in_use > 0 {
+            format!(", {} of them held by other sessions then", end.in_use)
+        } else {
+            String::new()
+        };
+        if end.supervision < end.devices {
+            format!(
+                "{school}'s supervisors can watch {} pair{} at once{held}",
+                end.supervision,
+                if end.supervision == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "{school} has {} iPad{} for mentoring then{held}",
+                end.devices,
+                if end.devices == 1 { "" } else { "s" }
+            )
+        }
+    }
+
     /// Records what approved matches already hold at each end: the most of
     /// `held` (each school's approved sessions, by slug) under way at any
     /// one moment of the end's time.

@@ -218,7 +218,14 @@ impl Context<'_> {
         }
         let slots = by_devices
             .iter()
-            .map(|&s| self.input.slots[s].label(self.names))
+            .map(|&s| {
+                let slot = &self.input.slots[s];
+                format!(
+                    "{}: {}",
+                    slot.label(self.names),
+                    slot.limit_words(self.names)
+                )
+            })
             .collect::<Vec<_>>();
         let outranked =
             "taken by mentees with a higher priority, a pinned pair, or no other option";
@@ -226,7 +233,7 @@ impl Context<'_> {
             (true, _) => (
                 Blocker::DevicesFull,
                 format!(
-                    "The iPads are all in use in the only slots {name} shares with a fitting mentor ({}): {outranked}",
+                    "Every place is taken in the only slots {name} shares with a fitting mentor ({}): {outranked}",
                     slots.join("; ")
                 ),
             ),
@@ -240,7 +247,7 @@ impl Context<'_> {
             (false, false) => (
                 Blocker::MentorsAndDevicesFull,
                 format!(
-                    "Fitting mentors are taken ({}), and the other shared slots have no iPads left ({}): {outranked}",
+                    "Fitting mentors are taken ({}), and the other shared slots have no place left ({}): {outranked}",
                     self.mentor_states(&by_mentor),
                     slots.join("; ")
                 ),

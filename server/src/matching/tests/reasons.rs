@@ -112,6 +112,37 @@ fn full_ipads_in_the_only_shared_slot_are_the_reason() {
     assert_eq!(u.mentee.given_name, "Lia");
     assert_eq!(u.blocker, Blocker::DevicesFull);
     assert!(u.because.contains("Week A Mon"), "{}", u.because);
+    assert!(
+        u.because.contains("has 1 iPad for mentoring"),
+        "{}",
+        u.because
+    );
+}
+
+#[test]
+fn a_supervisor_limit_is_named_as_supervisors_not_ipads() {
+    // Monday has five iPads at each end, but North's supervisors can watch
+    // one pair at once.
+    let mut monday = slot("Mon", 5);
+    monday.ends.get_mut("north").unwrap().supervision = 1;
+    let body = propose(&input(
+        vec![monday],
+        vec![
+            mentee(1, "Kai", 8, 3, &["Maths"]),
+            mentee(2, "Lia", 8, 1, &["Maths"]),
+        ],
+        vec![
+            mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"]),
+            mentor(2, "Ben", &[("Maths", Level::Gcse)], 2, &["Mon"]),
+        ],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(u.blocker, Blocker::DevicesFull);
+    assert!(
+        u.because.contains("supervisors can watch 1 pair at once") && !u.because.contains("iPad"),
+        "{}",
+        u.because
+    );
 }
 
 #[test]

@@ -126,14 +126,11 @@ pub(super) fn mentor_busy(mentor: &MentorCase, end: &WeeklyEnd) -> bool {
         .contains(&(end.week.clone(), end.day.clone(), end.period.clone()))
 }
 
-/// Whether a school's mentees are free at its end of a slot.
-pub(super) fn mentees_free(end: &WeeklyEnd) -> bool {
-    end.kind.is_form_time()
-}
-
 /// The slots a mentor could take a mentee in, ignoring what is already
-/// booked: free at their end, and registration or tutor time at the
-/// mentee's (the other) end.
+/// booked: free at their own end. The mentee's end is a period their
+/// school's share of the slot policy names (lunchtime, after school, tutor
+/// time: whatever the scheme runs in), so their school's mentees are free
+/// in it, less what each referral says they cannot make.
 pub(super) fn open_slots<'a>(
     input: &'a MatchInput,
     mentor: &'a MentorCase,
@@ -141,12 +138,7 @@ pub(super) fn open_slots<'a>(
 ) -> impl Iterator<Item = (usize, &'a WeeklyEnd)> + 'a {
     input.slots.iter().enumerate().filter_map(move |(i, s)| {
         let own = s.ends.get(own_slug)?;
-        let other_ok = s
-            .ends
-            .iter()
-            .filter(|(slug, _)| slug.as_str() != own_slug)
-            .all(|(_, e)| mentees_free(e));
-        (other_ok && mentor_free(mentor, own)).then_some((i, own))
+        mentor_free(mentor, own).then_some((i, own))
     })
 }
 

@@ -70,8 +70,7 @@ pub struct WeeklyEnd {
     /// The weekday (Mon … Fri).
     pub day: String,
     pub period: String,
-    /// What the period is for: the school's mentees are free in it only
-    /// when it is registration or tutor time.
+    /// What the period is for (registration, tutor, lunch …).
     pub kind: PeriodKind,
     /// The school's iPads for mentoring in this period.
     pub devices: u32,
@@ -138,14 +137,15 @@ impl WeeklySlot {
 
     /// What limits the pairs this slot holds, in words: the end with least
     /// room, and whether its iPads or its supervisors run out first
-    /// ("St Columba's has 4 iPads and its supervisors can watch 2 pairs").
+    /// ("St Columba's has 4 iPads for mentoring at that time, 2 of them held
+    /// by other sessions", "Hillside's supervisors can watch 1 pair at once").
     pub fn limit_words(&self, names: &BTreeMap<String, String>) -> String {
         let Some((slug, end)) = self.ends.iter().min_by_key(|(_, e)| e.free_pairs()) else {
             return String::new();
         };
         let school = names.get(slug).map_or(slug.as_str(), String::as_str);
         let held = if end.in_use > 0 {
-            format!(", {} of them held by other sessions then", end.in_use)
+            format!(", {} of them held by other sessions", end.in_use)
         } else {
             String::new()
         };
@@ -157,7 +157,7 @@ impl WeeklySlot {
             )
         } else {
             format!(
-                "{school} has {} iPad{} for mentoring then{held}",
+                "{school} has {} iPad{} for mentoring at that time{held}",
                 end.devices,
                 if end.devices == 1 { "" } else { "s" }
             )

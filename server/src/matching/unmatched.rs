@@ -71,7 +71,7 @@ impl Context<'_> {
             return (
                 Blocker::NoSharedSlot,
                 format!(
-                    "None of the {} mentors who fit ({}) is free in a slot the partnership has in {name}'s registration or tutor time",
+                    "None of the {} mentors who fit ({}) is free in a slot the partnership has that {name} can make",
                     mentors.len(),
                     self.mentor_names(mentors.into_iter())
                 ),

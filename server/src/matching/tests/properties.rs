@@ -1,7 +1,7 @@
 //! Every rule of a proposal, on generated partnerships.
 
 use super::*;
-use crate::matching::fit::{mentees_free, mentor_busy, mentor_free};
+use crate::matching::fit::{mentor_busy, mentor_free};
 
 #[test]
 fn subjects_cover_narrower_and_broader_requests() {
@@ -72,8 +72,12 @@ fn check_rules(case: &MatchInput, body: &ProposalBody, held: &Held) -> Result<()
             return Err("mentor not free in the slot".into());
         }
         let mentee_end = &slot.ends[slug[&mentee.person.school_id]];
-        if !mentees_free(mentee_end) {
-            return Err("mentee booked outside registration and tutor time".into());
+        if mentee
+            .unavailable
+            .iter()
+            .any(|u| u.covers(&mentee_end.week, &mentee_end.day, &mentee_end.period))
+        {
+            return Err("mentee booked at a time their referral says they cannot make".into());
         }
         if !pair_slot.insert((
             m.mentor.id,

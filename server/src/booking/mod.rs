@@ -387,13 +387,15 @@ fn movable(session: &Session, to: DateTime<Utc>, reason: &str) -> Result<String>
 pub enum Unfit {
     /// The mentor is not free in their own period.
     Mentor,
-    /// The mentee's end is not registration or tutor time.
+    /// The slot has no end at the mentee's school (none of the periods its
+    /// share of the policy names).
     Mentee,
 }
 
 /// Whether both students can take a session in `slot` (the optimiser's
-/// rules): the mentor's own end among their free periods, the mentee's end
-/// registration or tutor time.
+/// rules): the mentor's own end among their free periods, and an end at
+/// the mentee's school (a period its share of the policy names). What the
+/// mentee's referral rules out is checked where a move is made.
 pub fn slot_fits(
     mentor_free: &[crate::people::mentors::FreePeriod],
     mentor_slug: Option<&str>,
@@ -411,8 +413,7 @@ pub fn slot_fits(
         return Some(Unfit::Mentor);
     }
     let theirs = mentee_slug.and_then(|s| slot.schools.get(s));
-    let mentee_ok = theirs.is_some_and(|end| end.kind.is_form_time());
-    (!mentee_ok).then_some(Unfit::Mentee)
+    theirs.is_none().then_some(Unfit::Mentee)
 }
 
 /// A slot's start, for messages people read.

@@ -490,7 +490,8 @@ impl Store {
 
     /// Whether both students can take a session in `slot`: the mentor free
     /// in their own period (their profile's free periods), the mentee's end
-    /// in registration or tutor time. The same rules the optimiser keeps.
+    /// one of their school's periods and not a time their referral says
+    /// they cannot make. The same rules the optimiser keeps.
     pub async fn check_move(&self, session: &Session, slot: &Slot) -> Result<()> {
         let mentor = self.user(session.mentor_id).await?;
         let mentee = self.user(session.mentee_id).await?;
@@ -519,11 +520,33 @@ impl Store {
             Some(Unfit::Mentee) => Err(Error::invalid(
                 "starts_at",
                 format!(
-                    "that is not registration or tutor time for {}",
+                    "that is not one of the periods {}'s school uses for mentoring",
                     mentee.given_name
                 ),
             )),
-            None => Ok(()),
+            None => {
+                let referral = self
+                    .referral(self.referral_of_match(session.match_id).await?)
+                    .await?;
+                let end = mentee_slug.as_deref().and_then(|s| slot.schools.get(s));
+                match end.and_then(|end| {
+                    let day = end.date.format("%a").to_string();
+                    referral
+                        .unavailable
+                        .iter()
+                        .find(|u| u.covers(&end.week, &day, &end.period))
+                }) {
+                    Some(u) => Err(Error::invalid(
+                        "starts_at",
+                        format!(
+                            "{} is not free then: their referral says not on {}",
+                            mentee.given_name,
+                            u.label()
+                        ),
+                    )),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }

@@ -18,14 +18,14 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
     // Each coordinator uploads their files, says what iPads and
     // supervisors their school has, and sets their own school's share of
     // the slot policy.
-    for (coordinator, terms, bells, ipads, supervisor, share) in [
+    for (coordinator, terms, bells, ipads, supervisor, period) in [
         (
             "coord.a",
             "hillside-terms.csv",
             "hillside-bells.csv",
             "6",
             "teacher.a",
-            "session_minutes = 20\n[schools.school-a]\nkinds = [\"tutor\"]\n",
+            "TUT",
         ),
         (
             "coord.b",
@@ -33,7 +33,7 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
             "st-columbas-bells.csv",
             "4",
             "coord.b",
-            "session_minutes = 20\n[schools.school-b]\nkinds = [\"tutor\"]\n",
+            "FORM",
         ),
     ] {
         sign_in(&browser, &app, coordinator, mentorbridge_tests::PASSWORD).await;
@@ -96,16 +96,23 @@ async fn both_coordinators_upload_their_calendars_and_see_the_aligned_grid() {
                     .contains("Set the slot policy")
             );
         }
-        let textarea = browser.find(Locator::Id("policy")).await.unwrap();
-        textarea.clear().await.unwrap();
-        textarea.send_keys(share).await.unwrap();
-        browser
-            .find(Locator::Id("save-policy"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        // The periods come from the school's own bell schedule, to tick.
+        let minutes = browser.find(Locator::Id("session-minutes")).await.unwrap();
+        if coordinator == "coord.a" {
+            // A refused form keeps what was typed and says what is wrong.
+            minutes.clear().await.unwrap();
+            minutes.send_keys("25").await.unwrap();
+            click(&browser, Locator::Id("save-share")).await;
+            let error = text_of(&browser, ".error").await;
+            assert!(error.contains("tick at least one"), "{error}");
+            let minutes = browser.find(Locator::Id("session-minutes")).await.unwrap();
+            assert_eq!(minutes.prop("value").await.unwrap().as_deref(), Some("25"));
+            minutes.clear().await.unwrap();
+            minutes.send_keys("20").await.unwrap();
+        }
+        click(&browser, Locator::Id(&format!("period-{period}"))).await;
+        save_screenshot(&browser, &format!("slots-share-{coordinator}")).await;
+        click(&browser, Locator::Id("save-share")).await;
         wait_for_text(&browser, ".notice", "Slot policy saved").await;
 
         browser

@@ -339,6 +339,19 @@ pub(super) const BOOKING: &[Row] = &[
         allowed: &[CoordA, CoordB],
         body: |_| Body::Form(vec![("policy", POLICY_TOML.into())]),
     },
+    Row {
+        method: "POST",
+        path: "/partnerships/{partnership_id}/policy/form",
+        allowed: &[CoordA, CoordB],
+        // Registration, as the matching policy has it.
+        body: |_| {
+            Body::Form(vec![
+                ("session_minutes", "20".into()),
+                ("period", "REG".into()),
+                ("require_supervisor", "1".into()),
+            ])
+        },
+    },
     // Undoing cancellations takes students, iPads and supervisors at both
     // schools: the partnership's coordinators only. Last, as booking a pair
     // again first cancels everything the pair has ahead.

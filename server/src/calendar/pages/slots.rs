@@ -1,6 +1,7 @@
 //! A partnership's slot grid: eight weeks of aligned slots from both
 //! schools' local view, the days without any and why, and the form where
-//! each school's coordinator writes its share of the slot policy (TOML).
+//! each school's coordinator sets its share of the slot policy: a form of
+//! its bell schedule's periods, or the policy as TOML for scripts.
 
 use std::collections::BTreeMap;
 
@@ -14,19 +15,23 @@ use super::hm;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::calendar::align::Slot;
-use crate::calendar::model::monday_of;
+use crate::calendar::model::{PeriodKind, monday_of};
 use crate::calendar::store::{parse_policy, partnership_slots, policy_input};
 use crate::calendar::{PartnershipSlots, PolicyInput, SlotPolicy};
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
 use crate::people::schools::School;
 use crate::state::{AppState, Routes};
-use crate::web::{Nav, after_form, notice_text, render};
+use crate::web::{FormFields, Nav, after_form, notice_text, render};
 
 pub(super) fn routes(routes: Routes) -> Routes {
     routes
         .get("/partnerships/{partnership_id}/slots", slots_page)
         .post("/partnerships/{partnership_id}/policy", policy_submit)
+        .post(
+            "/partnerships/{partnership_id}/policy/form",
+            share_form_submit,
+        )
 }
 
 /// One slot as the grid shows it: each school's local view.
@@ -80,6 +85,8 @@ struct SlotsPage {
     next: String,
     can_set_policy: bool,
     policy_toml: String,
+    /// The viewer's own school's share as a form, when they may set it.
+    share: Option<ShareForm>,
     error: Option<String>,
     notice: Option<&'static str>,
 }
@@ -101,6 +108,190 @@ fn slot_view(slot: &Slot, a: &School, b: &School) -> Option<SlotView> {
         supervisors: format!("{} / {}", ea.supervisors, eb.supervisors),
         date: ea.date.format("%a %-d %b").to_string(),
     })
+}
+
+/// One school's share of the policy as a form: its bell schedule's periods
+/// to tick, the session length, and whether calls wait for a supervisor.
+pub struct ShareForm {
+    pub school: String,
+    pub session_minutes: String,
+    pub periods: Vec<PeriodChoice>,
+    pub require_supervisor: bool,
+}
+
+/// A period of the school's bell schedule, to tick.
+pub struct PeriodChoice {
+    pub code: String,
+    /// "tutor", "lunch" …
+    pub kind: &'static str,
+    /// "Mon–Fri 08:40–09:00", or the days it has.
+    pub when: String,
+    pub ticked: bool,
+}
+
+/// The share form as typed, kept to show again if it is refused.
+struct ShareTyped {
+    session_minutes: String,
+    periods: Vec<String>,
+    require_supervisor: bool,
+}
+
+/// Each period code of a calendar once: its kind, and when it happens.
+fn periods_of(
+    calendar: &crate::calendar::model::SchoolCalendar,
+) -> Vec<(String, PeriodKind, String)> {
+    let mut by_code: BTreeMap<String, (PeriodKind, Vec<chrono::Weekday>, String)> = BTreeMap::new();
+    for schedule in &calendar.schedules {
+        for p in &schedule.periods {
+            let entry = by_code
+                .entry(p.code.clone())
+                .or_insert_with(|| (p.kind, Vec::new(), format!("{}–{}", hm(p.start), hm(p.end))));
+            if !entry.1.contains(&p.day) {
+                entry.1.push(p.day);
+            }
+        }
+    }
+    let mut out: Vec<(String, PeriodKind, String, chrono::NaiveTime)> = Vec::new();
+    for schedule in &calendar.schedules {
+        for p in &schedule.periods {
+            if let Some((kind, mut days, time)) = by_code.remove(&p.code) {
+                days.sort_by_key(chrono::Weekday::num_days_from_monday);
+                let five = [
+                    chrono::Weekday::Mon,
+                    chrono::Weekday::Tue,
+                    chrono::Weekday::Wed,
+                    chrono::Weekday::Thu,
+                    chrono::Weekday::Fri,
+                ];
+                let on = if days == five {
+                    "Mon–Fri".to_owned()
+                } else {
+                    days.iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                out.push((p.code.clone(), kind, format!("{on} {time}"), p.start));
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.3, &a.0).cmp(&(b.3, &b.0)));
+    out.into_iter().map(|(c, k, w, _)| (c, k, w)).collect()
+}
+
+/// The viewer's own school's share as a form: as typed when refused,
+/// otherwise as stored.
+async fn share_form(
+    state: &AppState,
+    actor: &Actor,
+    p: &crate::people::partnerships::Partnership,
+    policy: Option<&SlotPolicy>,
+    typed: Option<&ShareTyped>,
+) -> Result<Option<ShareForm>> {
+    let Some(own) = actor.school_id() else {
+        return Ok(None);
+    };
+    if own != p.school_low && own != p.school_high {
+        return Ok(None);
+    }
+    let school = state.store.school(own).await?;
+    let calendar = state.store.school_calendar(own).await?;
+    let stored = policy
+        .and_then(|p| p.schools.get(&own))
+        .cloned()
+        .unwrap_or_default();
+    let periods = periods_of(&calendar)
+        .into_iter()
+        .map(|(code, kind, when)| PeriodChoice {
+            ticked: match typed {
+                Some(t) => t.periods.contains(&code),
+                None => stored.kinds.contains(&kind) || stored.codes.contains(&code),
+            },
+            code,
+            kind: kind.as_str(),
+            when,
+        })
+        .collect();
+    Ok(Some(ShareForm {
+        school: school.name,
+        session_minutes: match typed {
+            Some(t) => t.session_minutes.clone(),
+            None => policy.map_or(20, |p| p.session_minutes).to_string(),
+        },
+        periods,
+        require_supervisor: typed.map_or(stored.require_supervisor(), |t| t.require_supervisor),
+    }))
+}
+
+async fn share_form_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let mut fields = FormFields::parse(&body);
+    let typed = ShareTyped {
+        periods: fields.all("period"),
+        session_minutes: fields.one("session_minutes"),
+        require_supervisor: !fields.all("require_supervisor").is_empty(),
+    };
+    let result = async {
+        let p = state.store.partnership(id).await?;
+        authorize(&actor, Action::SetSlotPolicy { partnership: &p })?;
+        let own = actor.school_id().ok_or(Error::Forbidden)?;
+        let school = state.store.school(own).await?;
+        let minutes = typed.session_minutes.trim();
+        let session_minutes = minutes.parse().map_err(|_| {
+            Error::invalid(
+                "session_minutes",
+                format!("the session length must be a number of minutes, not `{minutes}`"),
+            )
+        })?;
+        if typed.periods.is_empty() {
+            return Err(Error::invalid(
+                "period",
+                format!(
+                    "tick at least one of {}'s periods for mentoring",
+                    school.name
+                ),
+            ));
+        }
+        // A kind whose every period is ticked is kept as the kind, so a
+        // tutor period added to the bells later is in too.
+        let all = periods_of(&state.store.school_calendar(own).await?);
+        let mut share = crate::calendar::align::SchoolSlotPolicy {
+            require_supervisor: Some(typed.require_supervisor),
+            ..Default::default()
+        };
+        for (_, kind, _) in &all {
+            let of_kind: Vec<&String> = all
+                .iter()
+                .filter(|(_, k, _)| k == kind)
+                .map(|(c, _, _)| c)
+                .collect();
+            if of_kind.iter().all(|c| typed.periods.contains(c)) {
+                share.kinds.insert(*kind);
+            }
+        }
+        for code in &typed.periods {
+            let kind = all.iter().find(|(c, _, _)| c == code).map(|(_, k, _)| *k);
+            if kind.is_none_or(|k| !share.kinds.contains(&k)) {
+                share.codes.insert(code.clone());
+            }
+        }
+        let input = PolicyInput {
+            session_minutes,
+            schools: BTreeMap::from([(school.slug, share)]),
+        };
+        let policy = parse_policy(&state.store, &p, &input, Some(own)).await?;
+        state.store.put_slot_policy(id, &policy).await
+    }
+    .await;
+    let done = format!("/partnerships/{id}/slots?notice=policy");
+    after_form(result, &done, |error| {
+        show_slots_typed(&state, &actor, id, error, &typed)
+    })
+    .await
 }
 
 /// A starting point for a school's own share of a new policy.
@@ -228,6 +419,40 @@ async fn show_slots(
     error: Option<String>,
     submitted_policy: Option<String>,
 ) -> Result<SlotsPage> {
+    show_slots_with(
+        state,
+        actor,
+        id,
+        from,
+        notice,
+        error,
+        submitted_policy,
+        None,
+    )
+    .await
+}
+
+async fn show_slots_typed(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    error: String,
+    typed: &ShareTyped,
+) -> Result<SlotsPage> {
+    show_slots_with(state, actor, id, None, None, Some(error), None, Some(typed)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_slots_with(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    from: Option<NaiveDate>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    submitted_policy: Option<String>,
+    typed: Option<&ShareTyped>,
+) -> Result<SlotsPage> {
     let p = state.store.partnership(id).await?;
     authorize(actor, Action::ViewSlots { partnership: &p })?;
     let first = state.store.school(p.proposed_by_school).await?;
@@ -238,6 +463,12 @@ async fn show_slots(
     let end = start + Days::new(8 * 7 - 1);
     let policy = state.store.slot_policy(id).await?;
     let policy_toml = policy_text(state, actor, submitted_policy, policy.as_ref(), &first).await?;
+    let can_set_policy = authorize(actor, Action::SetSlotPolicy { partnership: &p }).is_ok();
+    let share = if can_set_policy {
+        share_form(state, actor, &p, policy.as_ref(), typed).await?
+    } else {
+        None
+    };
     let (a, b, session_minutes, grid) = if policy.is_some() {
         let found = partnership_slots(&state.store, &p, start, end).await?;
         let grid = grid_of(&found, start);
@@ -254,7 +485,8 @@ async fn show_slots(
     Ok(SlotsPage {
         nav: Nav::for_actor(actor),
         partnership_id: id,
-        can_set_policy: authorize(actor, Action::SetSlotPolicy { partnership: &p }).is_ok(),
+        can_set_policy,
+        share,
         has_policy: policy.is_some(),
         a,
         b,

@@ -38,7 +38,22 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
         let section = browser.find(Locator::XPath(&card)).await.unwrap();
         fill(&section, "input[name=offers]", offers).await;
         fill(&section, "input[name=capacity]", "1").await;
-        fill(&section, "input[name=free_periods]", "* Mon REG; * Wed REG").await;
+        // Free periods are ticked on the school's own timetable.
+        for cell in ["* Mon REG", "* Wed REG"] {
+            click(
+                &browser,
+                Locator::XPath(&format!("{card}//input[@name='free'][@value='{cell}']")),
+            )
+            .await;
+        }
+        if name == "Asha" {
+            eval(
+                &browser,
+                "document.querySelector('.free-grid').scrollIntoView()",
+            )
+            .await;
+            save_screenshot(&browser, "mentor-free-grid").await;
+        }
         click(
             &browser,
             Locator::XPath(&format!("{card}//button[. = 'Save']")),
@@ -111,11 +126,42 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
         fill(&form, "#focus", focus).await;
         fill(&form, "#reasons", "Has lost confidence this term").await;
         fill(&form, "input[name=consent_given_by]", "Parent").await;
-        set_date(&browser, "input[name=consent_date]", "2026-11-02").await;
         click(&browser, Locator::Css("input[name=entry_criteria_met]")).await;
+        if name_of(label) == "Kai" {
+            // Kai has music in Monday registration.
+            click(&browser, Locator::Id("unavailable-Mon")).await;
+            // A consent date still to come is refused by the server: the
+            // form comes back with everything typed, the error beside it.
+            set_date(&browser, "input[name=consent_date]", "2030-01-01").await;
+            click(&browser, Locator::Id("save-referral")).await;
+            let beside = text_of(&browser, "#error-consent").await;
+            assert!(
+                !beside.is_empty() && !beside.contains("consent.date"),
+                "{beside}"
+            );
+            let top = text_of(&browser, ".error").await;
+            assert!(
+                top.contains("Nothing was saved yet. Parental consent"),
+                "{top}"
+            );
+            assert_eq!(
+                eval(&browser, "return document.getElementById('reasons').value").await,
+                "Has lost confidence this term"
+            );
+            assert_eq!(
+                eval(
+                    &browser,
+                    "return document.getElementById('unavailable-Mon').checked"
+                )
+                .await,
+                true
+            );
+            save_screenshot(&browser, "referral-refused-keeps-text").await;
+        }
+        set_date(&browser, "input[name=consent_date]", "2026-11-02").await;
         click(&browser, Locator::Id("save-referral")).await;
         wait_for_text(&browser, ".notice", "Referral saved as a draft").await;
-        let name = label.split(' ').next().unwrap();
+        let name = name_of(label);
         click(
             &browser,
             Locator::XPath(&format!(
@@ -188,6 +234,15 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     .await;
     save_screenshot(&browser, "matching-slot-use").await;
     let pairs = text_of(&browser, "section[aria-labelledby=pairs]").await;
+    // Kai cannot make Mondays: Asha mentors them on Wednesday.
+    let kai = eval(
+        &browser,
+        "return [...document.querySelectorAll('article[data-testid=pair]')]\
+           .map(a => a.innerText).find(t => t.startsWith('Kai'))",
+    )
+    .await;
+    let kai = kai.as_str().unwrap();
+    assert!(kai.contains("Wed") && !kai.contains("Mon"), "{kai}");
     assert!(
         pairs.contains("Kai") && pairs.contains("with Asha"),
         "{pairs}"
@@ -235,4 +290,10 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     assert_eq!(table.matches("matched").count(), 2, "{table}");
     assert_eq!(table.matches("approved").count(), 1, "Max waits: {table}");
     browser.close().await.unwrap();
+}
+
+/// The first name of a mentee as the referral form lists them ("Kai Doyle
+/// (Year 8)").
+fn name_of(label: &str) -> &str {
+    label.split(' ').next().unwrap()
 }

@@ -1,5 +1,6 @@
 //! The school's Mentors page: each mentor's readiness, and the forms that
-//! set a profile (offers and free periods written as text), record
+//! set a profile (offers as text, free periods ticked on a grid of the
+//! school's bell schedule), record
 //! training and clear a mentor, and the button that issues a mentor's
 //! volunteering certificate (the certificates domain's, signed by the
 //! coordinator who presses it).
@@ -15,7 +16,7 @@ use crate::auth::policy::{Action, authorize};
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
 use crate::state::{AppState, Routes};
-use crate::web::{Nav, NoticeQuery, after_form, notice_text, render};
+use crate::web::{FormFields, Nav, NoticeQuery, after_form, notice_text, render};
 
 pub fn routes(routes: Routes) -> Routes {
     routes
@@ -35,6 +36,108 @@ pub struct MentorRow {
     pub free_text: String,
     /// Their newest volunteering certificate, if they have one.
     pub certificate: Option<CertificateLine>,
+    /// The grid's cells they are free in ("A Mon TUT").
+    pub ticked: std::collections::BTreeSet<String>,
+}
+
+/// One cycle week of the school's timetable as a grid of free periods.
+pub struct FreeWeek {
+    /// "Week A", or "Every week".
+    pub label: String,
+    /// Each period code (in the order of the day) and, Monday to Friday,
+    /// the value of its checkbox where the period runs that day ("A Mon
+    /// TUT") with a key for its id ("A-Mon-TUT").
+    pub rows: Vec<(String, Vec<Option<(String, String)>>)>,
+}
+
+const DAYS: [(chrono::Weekday, &str); 5] = [
+    (chrono::Weekday::Mon, "Mon"),
+    (chrono::Weekday::Tue, "Tue"),
+    (chrono::Weekday::Wed, "Wed"),
+    (chrono::Weekday::Thu, "Thu"),
+    (chrono::Weekday::Fri, "Fri"),
+];
+
+/// The school's bell schedule in force today (or its first) as grids of
+/// the periods a mentor can be free in, one per cycle week.
+fn free_grid(calendar: &crate::calendar::model::SchoolCalendar) -> Vec<FreeWeek> {
+    let today = chrono::Utc::now().with_timezone(&calendar.tz).date_naive();
+    let Some(schedule) = calendar
+        .schedule_for(today)
+        .or_else(|| calendar.schedules.first())
+    else {
+        return Vec::new();
+    };
+    (1..=schedule.cycle_weeks)
+        .map(|week| {
+            let letter = crate::calendar::model::week_label(week);
+            let value_week = if schedule.cycle_weeks == 1 {
+                "*".to_owned()
+            } else {
+                letter.clone()
+            };
+            let periods: Vec<_> = schedule
+                .periods
+                .iter()
+                .filter(|p| p.week.is_none_or(|w| w == week))
+                .collect();
+            let mut codes: Vec<(chrono::NaiveTime, String)> =
+                periods.iter().map(|p| (p.start, p.code.clone())).collect();
+            codes.sort();
+            let mut seen = std::collections::BTreeSet::new();
+            codes.retain(|(_, c)| seen.insert(c.clone()));
+            FreeWeek {
+                label: if schedule.cycle_weeks == 1 {
+                    "Every week".to_owned()
+                } else {
+                    format!("Week {letter}")
+                },
+                rows: codes
+                    .into_iter()
+                    .map(|(_, code)| {
+                        let cells = DAYS
+                            .iter()
+                            .map(|(day, name)| {
+                                periods
+                                    .iter()
+                                    .any(|p| p.day == *day && p.code == code)
+                                    .then(|| {
+                                        let key = if value_week == "*" {
+                                            "all"
+                                        } else {
+                                            &value_week
+                                        };
+                                        (
+                                            format!("{value_week} {name} {code}"),
+                                            format!("{key}-{name}-{code}"),
+                                        )
+                                    })
+                            })
+                            .collect();
+                        (code, cells)
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The grid's cells a mentor's free periods cover.
+fn ticked(grid: &[FreeWeek], free: &[FreePeriod]) -> std::collections::BTreeSet<String> {
+    grid.iter()
+        .flat_map(|w| w.rows.iter().flat_map(|(_, cells)| cells.iter().flatten()))
+        .map(|(value, _)| value)
+        .filter(|value| {
+            let words: Vec<&str> = value.split(' ').collect();
+            // A grid of one week says `*`: any week's free period is in it.
+            free.iter().any(|f| match words[..] {
+                ["*", day, period] => f.day == day && f.period.eq_ignore_ascii_case(period),
+                [week, day, period] => f.covers(week, day, period),
+                _ => false,
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// A mentor's newest certificate, as the Mentors page mentions it.
@@ -55,6 +158,9 @@ struct MentorsPage {
     can_certify: bool,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The school's timetable as free-period grids (empty without bells).
+    grid: Vec<FreeWeek>,
+    weekdays: [&'static str; 5],
 }
 
 fn level_label(level: Level) -> &'static str {
@@ -157,12 +263,14 @@ async fn show(
     } else {
         Default::default()
     };
+    let grid = free_grid(&state.store.school_calendar(school).await?);
     let rows = state
         .store
         .mentor_profiles(school)
         .await?
         .into_iter()
         .map(|p| MentorRow {
+            ticked: ticked(&grid, &p.free_periods),
             offers_text: offers_text(&p.offers),
             free_text: free_text(&p.free_periods),
             certificate: certificates.remove(&p.user_id).map(|c| CertificateLine {
@@ -186,6 +294,8 @@ async fn show(
         can_certify,
         notice,
         error,
+        grid,
+        weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
     })
 }
 
@@ -199,33 +309,33 @@ async fn mentors_page(
     )))
 }
 
-#[derive(Deserialize)]
-struct ProfileForm {
-    #[serde(default)]
-    offers: String,
-    #[serde(default)]
-    capacity: String,
-    #[serde(default)]
-    free_periods: String,
-}
-
+/// The profile form: free periods come as one `free` per ticked cell of
+/// the grid, or as text (`free_periods`) where the school has no bells yet.
 async fn profile_submit(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
-    PageForm(form): PageForm<ProfileForm>,
+    body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
     let school = state.store.mentor_school(id).await?;
     authorize(&actor, Action::ManageMentor { school })?;
+    let mut form = FormFields::parse(&body);
     let result = async {
+        let ticked = form.all("free");
+        let written = form.one("free_periods");
+        let free_periods = if ticked.is_empty() {
+            parse_free(&written)?
+        } else {
+            parse_free(&ticked.join(";"))?
+        };
         let input = ProfileInput {
-            offers: parse_offers(&form.offers)?,
+            offers: parse_offers(&form.one("offers"))?,
             capacity: form
-                .capacity
+                .one("capacity")
                 .trim()
                 .parse()
                 .map_err(|_| Error::invalid("capacity", "give a number from 1 to 4"))?,
-            free_periods: parse_free(&form.free_periods)?,
+            free_periods,
         };
         state.store.set_mentor_profile(id, &input).await
     }

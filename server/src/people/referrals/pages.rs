@@ -1,8 +1,10 @@
 //! The school's Referrals page: its referrals with the moves the viewer may
 //! make, and the forms that refer a mentee and move a referral on.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -40,6 +42,59 @@ struct ReferralsPage {
     days: &'static [(&'static str, &'static str)],
     notice: Option<&'static str>,
     error: Option<String>,
+    /// What the form holds: as typed when the server refused it, so
+    /// nothing is lost; otherwise the defaults.
+    typed: BTreeMap<String, Vec<String>>,
+    /// The field the refusal is about, and what is wrong with it, shown
+    /// beside the field.
+    field_error: Option<(&'static str, String)>,
+}
+
+impl ReferralsPage {
+    /// A field's value as typed (or its default).
+    fn val(&self, key: &str) -> &str {
+        self.typed
+            .get(key)
+            .and_then(|v| v.first())
+            .map_or("", String::as_str)
+    }
+
+    /// Whether a checkbox or option was chosen.
+    fn chose(&self, key: &str, value: &str) -> bool {
+        self.typed
+            .get(key)
+            .is_some_and(|v| v.iter().any(|x| x == value))
+    }
+
+    /// What is wrong with the field `name` (or one of its parts, as
+    /// `consent` for `consent.date`), if that is what was refused.
+    fn error_on(&self, name: &str) -> Option<&str> {
+        self.field_error.as_ref().and_then(|(field, message)| {
+            (*field == name || field.strip_prefix(name).is_some_and(|r| r.starts_with('.')))
+                .then_some(message.as_str())
+        })
+    }
+}
+
+/// A referral field's name as the form labels it.
+fn field_label(field: &str) -> &'static str {
+    match field.split('.').next().unwrap_or(field) {
+        "mentee_id" => "Mentee",
+        "priority" => "Priority",
+        "focus" => "Focus requested",
+        "planned_weeks" => "Planned length",
+        "review_date" => "Review date",
+        "concerns" => "Areas of concern",
+        "unavailable" => "Not free for mentoring on",
+        "reasons" => "Reasons for referral",
+        "strengths" => "Strengths",
+        "support_received" => "Support already received",
+        "strategies_tried" => "Strategies tried",
+        "agencies" => "Other agencies involved",
+        "consent" => "Parental consent",
+        "entry_criteria_met" => "Entry criteria",
+        _ => "The referral",
+    }
 }
 
 fn moves(referral: &Referral, actor: &Actor) -> Vec<(&'static str, &'static str)> {
@@ -70,6 +125,21 @@ async fn show(
     actor: &Actor,
     notice: Option<&'static str>,
     error: Option<String>,
+) -> Result<ReferralsPage> {
+    let defaults = BTreeMap::from([
+        ("priority".to_owned(), vec!["2".to_owned()]),
+        ("planned_weeks".to_owned(), vec!["6".to_owned()]),
+    ]);
+    show_form(state, actor, notice, error, defaults, None).await
+}
+
+async fn show_form(
+    state: &AppState,
+    actor: &Actor,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: BTreeMap<String, Vec<String>>,
+    field_error: Option<(&'static str, String)>,
 ) -> Result<ReferralsPage> {
     let school = actor.school_id().ok_or(Error::Forbidden)?;
     authorize(actor, Action::ViewReferrals { school })?;
@@ -106,6 +176,8 @@ async fn show(
         ],
         notice,
         error,
+        typed,
+        field_error,
     })
 }
 
@@ -132,10 +204,43 @@ async fn referral_submit(
         state.store.create_referral(school, &actor, &input).await
     }
     .await;
-    after_form(result, "/school/referrals?notice=referred", |error| {
-        show(&state, &actor, None, Some(error))
-    })
-    .await
+    match result {
+        Ok(_) => Ok(Redirect::to("/school/referrals?notice=referred").into_response()),
+        // Refused: the form again with everything as typed, and what is
+        // wrong beside the field it is about.
+        Err(Error::Invalid { field, message }) => {
+            let mut typed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (k, v) in FormFields::parse(&body).0 {
+                if k != "csrf" {
+                    typed.entry(k).or_default().push(v);
+                }
+            }
+            let top = format!(
+                "Nothing was saved yet. {}: {message}. Everything you typed is still below.",
+                field_label(field)
+            );
+            let page = show_form(
+                &state,
+                &actor,
+                None,
+                Some(top),
+                typed,
+                Some((field, message)),
+            )
+            .await?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Html(render(&page)),
+            )
+                .into_response())
+        }
+        Err(other) => {
+            after_form(Err::<(), _>(other), "/school/referrals", |error| {
+                show(&state, &actor, None, Some(error))
+            })
+            .await
+        }
+    }
 }
 
 /// Reads the referral form (an empty or unreadable number is left for

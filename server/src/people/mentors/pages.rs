@@ -40,6 +40,10 @@ pub struct MentorRow {
     pub ticked: std::collections::BTreeSet<String>,
 }
 
+/// A checkbox of the grid: its value ("A Mon TUT") and a key for its id
+/// ("A-Mon-TUT").
+pub type FreeCell = (String, String);
+
 /// One cycle week of the school's timetable as a grid of free periods.
 pub struct FreeWeek {
     /// "Week A", or "Every week".
@@ -47,7 +51,7 @@ pub struct FreeWeek {
     /// Each period code (in the order of the day) and, Monday to Friday,
     /// the value of its checkbox where the period runs that day ("A Mon
     /// TUT") with a key for its id ("A-Mon-TUT").
-    pub rows: Vec<(String, Vec<Option<(String, String)>>)>,
+    pub rows: Vec<(String, Vec<Option<FreeCell>>)>,
 }
 
 const DAYS: [(chrono::Weekday, &str); 5] = [

@@ -42,8 +42,11 @@
 //! - [`calendar`]: `model` (terms, closures, bell schedules and cycles in
 //!   each school's zone), `import` (CSV and `.ics`), `time` (the one rule
 //!   for local times that do not exist or happen twice), [`calendar::align`]
-//!   (two schools' calendars into shared slots); its store has `policy` and
-//!   `changes`, its pages `slots`.
+//!   (two schools' calendars into shared slots), [`calendar::capacity`] (a
+//!   school's iPads and supervisors, declared once from a date and shared
+//!   by all its partnerships: a partnership's policy only says which
+//!   periods it uses); its store has `policy`, `capacity` and `changes`,
+//!   its pages `slots`.
 //! - [`matching`]: `weekly` (slots as weekly patterns), `fit` (how well a
 //!   mentor suits a mentee), `propose` (a run, and why each pair), `unmatched`
 //!   (what kept each mentee out), `stale` (what changed since a run),

@@ -60,6 +60,19 @@ struct HomePage {
     group_invitations: usize,
     /// For a scheme lead: their group.
     group: Option<GroupLine>,
+    /// For a coordinator: what waits for them, each with its page. `None`
+    /// for everyone else; empty when nothing does.
+    todo: Option<Vec<Todo>>,
+}
+
+/// One thing a coordinator has to do, as a line of their home page's list.
+pub struct Todo {
+    /// What to do, in words ("Countersign 2 referrals").
+    pub text: String,
+    /// Where it is done.
+    pub href: String,
+    /// A stable id for the line, for tests and links.
+    pub key: String,
 }
 
 /// A scheme lead's group, as their home page shows it.
@@ -99,6 +112,7 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
         reports: false,
         group_invitations: 0,
         group: None,
+        todo: None,
     };
     if actor.role() == Role::SchemeLead
         && let Some(group) = actor.user.group_id
@@ -211,5 +225,109 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
             }
         }
     }
+    if actor.role() == Role::Coordinator
+        && let Some(school) = actor.school_id()
+    {
+        page.todo = Some(coordinator_todo(&state, &actor, school, page.reviews_due).await?);
+    }
     Ok(Html(render(&page)))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What waits for a coordinator, in the order the scheme runs: the
+/// school's iPads, each partnership's periods, referrals to countersign,
+/// mentors to clear, proposals to approve, reviews due.
+async fn coordinator_todo(
+    state: &AppState,
+    actor: &Actor,
+    school: uuid::Uuid,
+    reviews_due: Option<usize>,
+) -> Result<Vec<Todo>> {
+    let store = &state.store;
+    let mut todo = Vec::new();
+    if store.school_capacity(school).await?.is_empty() {
+        todo.push(Todo {
+            text: "Say how many iPads and which supervisors your school has for mentoring".into(),
+            href: "/school/calendar#capacity".into(),
+            key: "capacity".into(),
+        });
+    }
+    let partnerships = store.partnerships_of(school).await?;
+    for p in partnerships
+        .iter()
+        .filter(|p| p.status == PartnershipStatus::Accepted)
+    {
+        let partner = store.school(p.partner_of(school)).await?.name;
+        let share = store
+            .slot_policy(p.id)
+            .await?
+            .and_then(|policy| policy.schools.get(&school).cloned())
+            .unwrap_or_default();
+        if share.kinds.is_empty() && share.codes.is_empty() {
+            todo.push(Todo {
+                text: format!("Choose your periods for the partnership with {partner}"),
+                href: format!("/partnerships/{}/slots#share", p.id),
+                key: format!("periods-{}", p.id),
+            });
+        }
+        if let Some(proposal) = store.latest_proposal(p.id).await?
+            && proposal.status == crate::matching::ProposalStatus::Open
+            && !proposal.approved_by_school(school)
+            && !proposal.body.matches.is_empty()
+        {
+            todo.push(Todo {
+                text: format!(
+                    "Approve {} proposed with {partner}",
+                    plural(proposal.body.matches.len(), "pair", "pairs")
+                ),
+                href: format!("/partnerships/{}/matching", p.id),
+                key: format!("approve-{}", p.id),
+            });
+        }
+    }
+    let waiting = store
+        .referrals_at(school)
+        .await?
+        .iter()
+        .filter(|r| r.status == crate::people::referrals::ReferralStatus::Submitted)
+        .filter(|r| r.referred_by != actor.user.id)
+        .count();
+    if waiting > 0 {
+        todo.push(Todo {
+            text: format!("Countersign {}", plural(waiting, "referral", "referrals")),
+            href: "/school/referrals".into(),
+            key: "countersign".into(),
+        });
+    }
+    let to_clear = store
+        .mentor_profiles(school)
+        .await?
+        .iter()
+        .filter(|m| m.cleared_by.is_none() && m.training_course.is_some())
+        .count();
+    if to_clear > 0 {
+        todo.push(Todo {
+            text: format!(
+                "Clear {} for mentoring (trained, not yet cleared)",
+                plural(to_clear, "mentor", "mentors")
+            ),
+            href: "/school/mentors".into(),
+            key: "clear".into(),
+        });
+    }
+    if let Some(n) = reviews_due.filter(|n| *n > 0) {
+        todo.push(Todo {
+            text: format!(
+                "Hold {} that {} due",
+                plural(n, "review", "reviews"),
+                if n == 1 { "is" } else { "are" }
+            ),
+            href: "/records".into(),
+            key: "reviews".into(),
+        });
+    }
+    Ok(todo)
 }

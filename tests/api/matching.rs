@@ -503,6 +503,76 @@ async fn two_partnerships_share_one_schools_ipad_at_different_times_in_one_perio
     assert_eq!(times, ["08:40", "09:05"]);
 }
 
+async fn a_coordinators_home_lists_what_waits_for_them_until_it_is_done(app: TestApp) {
+    let world = app.world().await;
+    let coord_b = app.signed_in("coord.b").await;
+    let todo = |page: &str| -> Vec<String> {
+        page.split("<li id=\"todo-")
+            .skip(1)
+            .map(|li| li.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    // A new school: its iPads, and its periods for the partnership.
+    let home = coord_b.get("/home").await.text;
+    let p = world.partnership.id;
+    assert_eq!(todo(&home), ["capacity".to_owned(), format!("periods-{p}")]);
+    assert!(
+        home.contains("Choose your periods for the partnership with School A"),
+        "{home}"
+    );
+    // Set up, with a referral waiting for the coordinator's countersignature.
+    app.calendars_for_matching(&world).await;
+    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
+    let teacher = app.add_staff(&world.b, "teacher.b", "teacher").await;
+    let body = json!({
+        "mentee_id": world.mentee_b.id,
+        "reasons": "Lost confidence in maths",
+        "focus": ["Maths"],
+        "planned_weeks": 6,
+        "consent": {"given_by": "Mr Byrne (father)", "date": "2026-11-20"},
+        "entry_criteria_met": true,
+    });
+    let as_teacher = app.signed_in(&teacher.username).await;
+    let created = as_teacher
+        .post_json(&format!("/api/schools/{}/referrals", world.b.id), &body)
+        .await
+        .json();
+    let status = format!("/api/referrals/{}/status", created["id"].as_str().unwrap());
+    as_teacher
+        .post_json(&status, &json!({"to": "submitted"}))
+        .await;
+    let home = coord_b.get("/home").await.text;
+    assert_eq!(todo(&home), ["countersign"]);
+    assert!(home.contains("Countersign 1 referral"), "{home}");
+    // Countersigned and proposed: the proposal waits for B's approval.
+    coord_b.post_json(&status, &json!({"to": "approved"})).await;
+    let coord_a = app.signed_in("coord.a").await;
+    coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await;
+    let home = coord_b.get("/home").await.text;
+    assert_eq!(todo(&home), [format!("approve-{p}")]);
+    assert!(
+        home.contains("Approve 1 pair proposed with School A"),
+        "{home}"
+    );
+    assert!(
+        coord_a
+            .get("/home")
+            .await
+            .text
+            .contains("Approve 1 pair proposed with School B"),
+        "and for the other school"
+    );
+    // Approved by both schools: nothing waits any more.
+    app.approve_as_both(&world).await;
+    let home = coord_b.get("/home").await.text;
+    assert!(
+        todo(&home).is_empty() && home.contains("Nothing waits for you"),
+        "{home}"
+    );
+}
+
 on_both_backends!(
     a_rule_change_or_a_closed_referral_is_seen_by_the_next_approval,
     both_coordinators_approve_and_the_referral_becomes_matched,
@@ -511,4 +581,5 @@ on_both_backends!(
     two_coordinators_approving_at_once_make_one_set_of_matches,
     a_mentee_not_free_on_four_days_is_matched_on_the_fifth,
     two_partnerships_share_one_schools_ipad_at_different_times_in_one_period,
+    a_coordinators_home_lists_what_waits_for_them_until_it_is_done,
 );

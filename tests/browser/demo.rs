@@ -149,6 +149,9 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             save_screenshot(&browser, "groups-scheme-lead").await;
         }
         if login.username == "cbyrne" {
+            // Her home page starts with what waits for her.
+            let todo = text_of(&browser, "#todo").await;
+            assert!(todo.contains("Countersign 1 referral"), "{todo}");
             browser
                 .goto(&format!("{}/school/referrals", app.base))
                 .await

@@ -178,11 +178,31 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     wait_for_text(&browser, "#home-heading", "Hello").await;
     for name in ["Kai", "Lia", "Max"] {
         browser.goto(&referrals).await.unwrap();
+        // The countersigner reads the whole referral before signing it.
+        let row = format!("//table[@id='referrals']//tr[td[contains(., '{name}')]]");
         click(
             &browser,
-            Locator::XPath(&format!(
-                "//table[@id='referrals']//tr[td[contains(., '{name}')]]//button[contains(., 'Countersign')]"
-            )),
+            Locator::XPath(&format!("{row}//summary[. = 'Read and countersign…']")),
+        )
+        .await;
+        let read = browser
+            .find(Locator::XPath(&format!(
+                "{row}//dl[@class='referral-full']"
+            )))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(read.contains("Has lost confidence this term"), "{read}");
+        assert!(read.contains("Parent on 2026-11-02"), "{read}");
+        if name == "Kai" {
+            assert!(read.contains("Mondays"), "{read}");
+            save_screenshot(&browser, "referral-read-before-countersigning").await;
+        }
+        click(
+            &browser,
+            Locator::XPath(&format!("{row}//button[contains(., 'Countersign')]")),
         )
         .await;
         wait_for_text(&browser, ".notice", "Referral updated").await;

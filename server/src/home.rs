@@ -228,7 +228,9 @@ async fn home(State(state): State<AppState>, actor: Actor) -> Result<Html<String
     if actor.role() == Role::Coordinator
         && let Some(school) = actor.school_id()
     {
-        page.todo = Some(coordinator_todo(&state, &actor, school, page.reviews_due).await?);
+        page.todo = Some(
+            coordinator_todo(&state, &actor, school, &page.partnerships, page.reviews_due).await?,
+        );
     }
     Ok(Html(render(&page)))
 }
@@ -244,6 +246,7 @@ async fn coordinator_todo(
     state: &AppState,
     actor: &Actor,
     school: uuid::Uuid,
+    partnerships: &[PartnershipLine],
     reviews_due: Option<usize>,
 ) -> Result<Vec<Todo>> {
     let store = &state.store;
@@ -255,12 +258,9 @@ async fn coordinator_todo(
             key: "capacity".into(),
         });
     }
-    let partnerships = store.partnerships_of(school).await?;
-    for p in partnerships
-        .iter()
-        .filter(|p| p.status == PartnershipStatus::Accepted)
-    {
-        let partner = store.school(p.partner_of(school)).await?.name;
+    // The lines the page lists already name each partner.
+    for p in partnerships.iter().filter(|p| p.accepted) {
+        let partner = &p.partner;
         let share = store
             .slot_policy(p.id)
             .await?

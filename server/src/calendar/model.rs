@@ -183,6 +183,16 @@ pub fn monday_of(date: NaiveDate) -> NaiveDate {
 }
 
 impl SchoolCalendar {
+    /// Every period code of its bell schedules, once each, in order.
+    pub fn period_codes(&self) -> Vec<String> {
+        let codes: std::collections::BTreeSet<String> = self
+            .schedules
+            .iter()
+            .flat_map(|s| s.periods.iter().map(|p| p.code.clone()))
+            .collect();
+        codes.into_iter().collect()
+    }
+
     /// Whether the school teaches on `date`, and if not, why.
     pub fn day_status(&self, date: NaiveDate) -> DayStatus {
         if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {

@@ -288,22 +288,15 @@ async fn show_page(
     })
 }
 
-/// A person's name as a coordinator knows them.
-fn full_name(user: &crate::people::accounts::User) -> String {
-    format!("{} {}", user.given_name, user.family_name)
-        .trim()
-        .to_owned()
-}
-
 fn declared_lines(
     plan: &CapacityPlan,
     staff: &[crate::people::accounts::User],
 ) -> Vec<DeclaredLine> {
     let name = |username: &String| {
-        staff
-            .iter()
-            .find(|u| &u.username == username)
-            .map_or_else(|| username.clone(), full_name)
+        staff.iter().find(|u| &u.username == username).map_or_else(
+            || username.clone(),
+            crate::people::accounts::User::full_name,
+        )
     };
     plan.declared
         .iter()
@@ -345,68 +338,33 @@ fn capacity_form(
     today: NaiveDate,
     typed: Option<&CapacityTyped>,
 ) -> CapacityForm {
-    let now = plan.on(today).cloned().unwrap_or_default();
-    let mut codes: Vec<String> = calendar
-        .schedules
-        .iter()
-        .flat_map(|s| s.periods.iter().map(|p| p.code.clone()))
-        .collect();
-    codes.sort();
-    codes.dedup();
-    match typed {
-        Some(t) => CapacityForm {
-            from: t.from.clone(),
-            devices: t.devices.clone(),
-            pairs: t.pairs.clone(),
-            periods: codes
-                .into_iter()
-                .map(|c| {
-                    let v = t.periods.get(&c).cloned().unwrap_or_default();
-                    (c, v)
-                })
-                .collect(),
-            staff: staff
-                .iter()
-                .map(|u| {
-                    (
-                        u.username.clone(),
-                        full_name(u),
-                        t.supervisors.contains(&u.username),
-                    )
-                })
-                .collect(),
-        },
-        None => CapacityForm {
-            from: String::new(),
-            devices: if plan.is_empty() {
-                String::new()
-            } else {
-                now.devices.to_string()
-            },
-            pairs: now.pairs_per_supervisor().to_string(),
-            periods: codes
-                .into_iter()
-                .map(|c| {
-                    let v = now
-                        .periods
-                        .get(&c)
-                        .and_then(|p| p.devices)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default();
-                    (c, v)
-                })
-                .collect(),
-            staff: staff
-                .iter()
-                .map(|u| {
-                    (
-                        u.username.clone(),
-                        full_name(u),
-                        now.supervisors.contains(&u.username),
-                    )
-                })
-                .collect(),
-        },
+    let stored;
+    let shown = match typed {
+        Some(t) => t,
+        None => {
+            stored = CapacityTyped::stored(plan, today);
+            &stored
+        }
+    };
+    CapacityForm {
+        from: shown.from.clone(),
+        devices: shown.devices.clone(),
+        pairs: shown.pairs.clone(),
+        periods: calendar
+            .period_codes()
+            .into_iter()
+            .map(|c| {
+                let v = shown.periods.get(&c).cloned().unwrap_or_default();
+                (c, v)
+            })
+            .collect(),
+        staff: staff
+            .iter()
+            .map(|u| {
+                let ticked = shown.supervisors.contains(&u.username);
+                (u.username.clone(), u.full_name(), ticked)
+            })
+            .collect(),
     }
 }
 
@@ -420,6 +378,27 @@ pub struct CapacityTyped {
 }
 
 impl CapacityTyped {
+    /// What holds today, as the form shows it (blank before anything is
+    /// declared).
+    fn stored(plan: &CapacityPlan, today: NaiveDate) -> CapacityTyped {
+        let now = plan.on(today).cloned().unwrap_or_default();
+        CapacityTyped {
+            from: String::new(),
+            devices: if plan.is_empty() {
+                String::new()
+            } else {
+                now.devices.to_string()
+            },
+            pairs: now.pairs_per_supervisor().to_string(),
+            periods: now
+                .periods
+                .iter()
+                .filter_map(|(code, p)| p.devices.map(|n| (code.clone(), n.to_string())))
+                .collect(),
+            supervisors: now.supervisors,
+        }
+    }
+
     fn read(body: &[u8]) -> CapacityTyped {
         let mut fields = FormFields::parse(body);
         let supervisors = fields.all("supervisor");

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::hm;
+use super::{WEEKDAYS, hm};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::calendar::align::Slot;
@@ -140,43 +140,35 @@ struct ShareTyped {
 fn periods_of(
     calendar: &crate::calendar::model::SchoolCalendar,
 ) -> Vec<(String, PeriodKind, String)> {
-    let mut by_code: BTreeMap<String, (PeriodKind, Vec<chrono::Weekday>, String)> = BTreeMap::new();
-    for schedule in &calendar.schedules {
-        for p in &schedule.periods {
-            let entry = by_code
-                .entry(p.code.clone())
-                .or_insert_with(|| (p.kind, Vec::new(), format!("{}–{}", hm(p.start), hm(p.end))));
-            if !entry.1.contains(&p.day) {
-                entry.1.push(p.day);
-            }
+    // By code: kind, first start (for the order), first times, weekdays.
+    let mut by_code: BTreeMap<&str, (PeriodKind, NaiveTime, String, Vec<Weekday>)> =
+        BTreeMap::new();
+    for p in calendar.schedules.iter().flat_map(|s| &s.periods) {
+        let entry = by_code.entry(&p.code).or_insert_with(|| {
+            let times = format!("{}–{}", hm(p.start), hm(p.end));
+            (p.kind, p.start, times, Vec::new())
+        });
+        if !entry.3.contains(&p.day) {
+            entry.3.push(p.day);
         }
     }
-    let mut out: Vec<(String, PeriodKind, String, chrono::NaiveTime)> = Vec::new();
-    for schedule in &calendar.schedules {
-        for p in &schedule.periods {
-            if let Some((kind, mut days, time)) = by_code.remove(&p.code) {
-                days.sort_by_key(chrono::Weekday::num_days_from_monday);
-                let five = [
-                    chrono::Weekday::Mon,
-                    chrono::Weekday::Tue,
-                    chrono::Weekday::Wed,
-                    chrono::Weekday::Thu,
-                    chrono::Weekday::Fri,
-                ];
-                let on = if days == five {
-                    "Mon–Fri".to_owned()
-                } else {
-                    days.iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                out.push((p.code.clone(), kind, format!("{on} {time}"), p.start));
-            }
-        }
-    }
-    out.sort_by(|a, b| (a.3, &a.0).cmp(&(b.3, &b.0)));
-    out.into_iter().map(|(c, k, w, _)| (c, k, w)).collect()
+    let mut out: Vec<_> = by_code
+        .into_iter()
+        .map(|(code, (kind, start, times, mut days))| {
+            days.sort_by_key(Weekday::num_days_from_monday);
+            let on = if days == WEEKDAYS {
+                "Mon–Fri".to_owned()
+            } else {
+                days.iter()
+                    .map(Weekday::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            (start, code.to_owned(), kind, format!("{on} {times}"))
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out.into_iter().map(|(_, c, k, w)| (c, k, w)).collect()
 }
 
 /// The viewer's own school's share as a form: as typed when refused,
@@ -289,7 +281,15 @@ async fn share_form_submit(
     .await;
     let done = format!("/partnerships/{id}/slots?notice=policy");
     after_form(result, &done, |error| {
-        show_slots_typed(&state, &actor, id, error, &typed)
+        show_slots(
+            &state,
+            &actor,
+            id,
+            None,
+            None,
+            Some(error),
+            Typed::Share(&typed),
+        )
     })
     .await
 }
@@ -410,6 +410,16 @@ async fn policy_text(
     })
 }
 
+/// What the page's forms hold when it is shown again after a refusal.
+enum Typed<'a> {
+    /// Nothing refused: the stored policy.
+    Nothing,
+    /// The TOML as sent.
+    Policy(String),
+    /// The share form as sent.
+    Share(&'a ShareTyped),
+}
+
 async fn show_slots(
     state: &AppState,
     actor: &Actor,
@@ -417,41 +427,7 @@ async fn show_slots(
     from: Option<NaiveDate>,
     notice: Option<&'static str>,
     error: Option<String>,
-    submitted_policy: Option<String>,
-) -> Result<SlotsPage> {
-    show_slots_with(
-        state,
-        actor,
-        id,
-        from,
-        notice,
-        error,
-        submitted_policy,
-        None,
-    )
-    .await
-}
-
-async fn show_slots_typed(
-    state: &AppState,
-    actor: &Actor,
-    id: Uuid,
-    error: String,
-    typed: &ShareTyped,
-) -> Result<SlotsPage> {
-    show_slots_with(state, actor, id, None, None, Some(error), None, Some(typed)).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn show_slots_with(
-    state: &AppState,
-    actor: &Actor,
-    id: Uuid,
-    from: Option<NaiveDate>,
-    notice: Option<&'static str>,
-    error: Option<String>,
-    submitted_policy: Option<String>,
-    typed: Option<&ShareTyped>,
+    typed: Typed<'_>,
 ) -> Result<SlotsPage> {
     let p = state.store.partnership(id).await?;
     authorize(actor, Action::ViewSlots { partnership: &p })?;
@@ -462,6 +438,11 @@ async fn show_slots_with(
     });
     let end = start + Days::new(8 * 7 - 1);
     let policy = state.store.slot_policy(id).await?;
+    let (submitted_policy, typed) = match typed {
+        Typed::Nothing => (None, None),
+        Typed::Policy(text) => (Some(text), None),
+        Typed::Share(share) => (None, Some(share)),
+    };
     let policy_toml = policy_text(state, actor, submitted_policy, policy.as_ref(), &first).await?;
     let can_set_policy = authorize(actor, Action::SetSlotPolicy { partnership: &p }).is_ok();
     let share = if can_set_policy {
@@ -515,7 +496,7 @@ async fn slots_page(
         q.from,
         notice_text(q.notice.as_deref()),
         None,
-        None,
+        Typed::Nothing,
     )
     .await?;
     Ok(Html(render(&page)))
@@ -551,7 +532,7 @@ async fn policy_submit(
             None,
             None,
             Some(error),
-            Some(form.policy.clone()),
+            Typed::Policy(form.policy.clone()),
         )
     })
     .await

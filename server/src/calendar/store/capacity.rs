@@ -101,14 +101,7 @@ pub async fn declare_capacity(
             &[Role::Coordinator, Role::Teacher, Role::SafeguardingLead],
         )
         .await?;
-    let calendar = store.school_calendar(school).await?;
-    let mut periods: Vec<String> = calendar
-        .schedules
-        .iter()
-        .flat_map(|s| s.periods.iter().map(|p| p.code.clone()))
-        .collect();
-    periods.sort();
-    periods.dedup();
+    let periods = store.school_calendar(school).await?.period_codes();
     check_capacity(&found, &input.capacity, &staff, &periods)?;
     let declared = Declared {
         from: input.from.unwrap_or_else(since_always),

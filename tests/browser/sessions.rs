@@ -36,7 +36,9 @@ async fn a_coordinator_sees_the_sessions_moves_one_and_cancels_one() {
     let name_field = browser.find(Locator::Id("feed-name")).await.unwrap();
     name_field.send_keys("Phone").await.unwrap();
     click(&browser, Locator::Id("make-feed")).await;
-    let links = text_of(&browser, "#my-links").await;
+    // The list is on the page before the form's answer replaces it: wait
+    // for the new link rather than read the old list as it goes stale.
+    let links = wait_for_text(&browser, "#my-links", "Phone").await;
     assert!(links.contains("iPad") && links.contains("Phone"), "{links}");
     save_screenshot(&browser, "sessions-mentee").await;
     click(

@@ -62,7 +62,7 @@ fn print_proposal(proposal: &Proposal) {
                 "  {} (priority {}): {}",
                 u.mentee.given_name,
                 u.priority.unwrap_or_default(),
-                u.because
+                u.reason()
             );
         }
     }

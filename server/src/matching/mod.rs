@@ -386,8 +386,73 @@ pub struct Unmatched {
     pub focus: Vec<String>,
     /// The binding reason.
     pub blocker: Blocker,
-    /// The reason in words.
+    /// The reason in words; it says nothing of referral priorities, so the
+    /// partner school may read it.
     pub because: String,
+    /// Who holds the places the mentee could have had, by priority against
+    /// theirs (only the mentee's own school sees it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<HeldBy>,
+}
+
+impl Unmatched {
+    /// The whole reason, with who holds the places where the viewer may
+    /// know it.
+    pub fn reason(&self) -> String {
+        match &self.held_by {
+            Some(held) => format!("{}; {}", self.because, held.words(&self.mentee.given_name)),
+            None => self.because.clone(),
+        }
+    }
+}
+
+/// The mentees matched into the places an unmatched mentee could have had
+/// (the fitting mentors' room and periods, the shared slots' iPads), counted
+/// by their referral's priority against the unmatched mentee's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBy {
+    pub higher: u32,
+    pub same: u32,
+    pub lower: u32,
+    /// Pinned to their mentor by a coordinator (whatever their priority).
+    pub pinned: u32,
+}
+
+impl HeldBy {
+    /// In words, for the mentee called `name`: "higher priority" is said
+    /// only when every place is held by a more urgent referral.
+    pub fn words(&self, name: &str) -> String {
+        let of = |n: u32, what: &str| {
+            let who = if n == 1 { "mentee" } else { "mentees" };
+            format!("{n} {who} {what}")
+        };
+        if self.same == 0 && self.lower == 0 && self.pinned == 0 {
+            return format!(
+                "those places are held by {}",
+                of(
+                    self.higher,
+                    &format!("with a higher priority than {name}'s")
+                )
+            );
+        }
+        let mut parts = Vec::new();
+        if self.higher > 0 {
+            parts.push(of(self.higher, "with a higher priority"));
+        }
+        if self.same > 0 {
+            parts.push(of(self.same, "with the same priority"));
+        }
+        if self.lower > 0 {
+            parts.push(of(self.lower, "with a lower priority"));
+        }
+        if self.pinned > 0 {
+            parts.push(of(self.pinned, "pinned to their mentor by a coordinator"));
+        }
+        format!(
+            "those places are held by {}; no exchange with {name} matches more of the most urgent referrals or fits better overall",
+            fit::join_words(&parts)
+        )
+    }
 }
 
 /// Counts for the top of the proposal.
@@ -444,6 +509,7 @@ impl ProposalBody {
         for u in &mut self.unmatched {
             if u.mentee.school_id != school {
                 u.priority = None;
+                u.held_by = None;
             } else if let Some(p) = u.priority {
                 *all.entry(p).or_default() += 1;
             }

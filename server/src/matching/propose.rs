@@ -281,8 +281,10 @@ fn explain(
                 in_slot: &in_slot,
                 taken: &taken,
                 pin: pins.get(&mentee.person.id).copied(),
+                placements: &solution.placements,
+                pins,
             };
-            let (blocker, because) = context.why_unmatched(i, mentee);
+            let (blocker, because, held_by) = context.why_unmatched(i, mentee);
             body.unmatched.push(Unmatched {
                 referral_id: mentee.referral_id,
                 mentee: mentee.person.clone(),
@@ -290,6 +292,7 @@ fn explain(
                 focus: mentee.focus.clone(),
                 blocker,
                 because,
+                held_by,
             });
         }
     }

@@ -76,7 +76,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 pub use greedy::greedy;
 
 /// A mentee as the optimiser sees them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MenteeNode {
     /// How important matching them is: one match in a higher tier outweighs
     /// any number of matches in lower tiers.
@@ -99,7 +99,7 @@ impl MenteeNode {
 }
 
 /// A mentor who fits a mentee.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Choice {
     /// Index into [`Problem::mentors`].
     pub mentor: usize,
@@ -108,7 +108,7 @@ pub struct Choice {
 }
 
 /// A mentor as the optimiser sees them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MentorNode {
     /// Mentees they can still take.
     pub capacity: u32,
@@ -131,7 +131,7 @@ impl MentorNode {
 }
 
 /// One partnership's matching problem.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     pub mentees: Vec<MenteeNode>,
     /// Mentors who may take them.
@@ -143,7 +143,7 @@ pub struct Problem {
 }
 
 /// Where a mentee was placed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Placement {
     /// Index into [`Problem::mentors`].
     pub mentor: usize,

@@ -154,6 +154,269 @@ fn check_pair(
     Ok(())
 }
 
+/// Checks every unmatched mentee's reason against the proposal and the
+/// data, worked out here from the input and the matches alone: the slots a
+/// reason calls full are full by a minute-by-minute count, every slot the
+/// mentee shares with a fitting mentor is named when all are full, each
+/// mentor's load is what the matches give them, and who holds the places is
+/// counted by priority from the matches themselves.
+fn check_reasons(case: &MatchInput, body: &ProposalBody, held: &Held) -> Result<(), String> {
+    let slug: BTreeMap<Uuid, &str> = case
+        .schools
+        .iter()
+        .map(|s| (s.id, s.slug.as_str()))
+        .collect();
+    let names: BTreeMap<String, String> = case
+        .schools
+        .iter()
+        .map(|s| (s.slug.clone(), s.name.clone()))
+        .collect();
+    let slot_index: BTreeMap<&str, usize> = case
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.as_str(), i))
+        .collect();
+    let priority: BTreeMap<Uuid, u8> = case
+        .mentees
+        .iter()
+        .map(|m| (m.referral_id, m.priority))
+        .collect();
+    let pinned = |mentee: Uuid, mentor: Uuid| {
+        case.rules
+            .iter()
+            .any(|r| r.kind == RuleKind::Pin && r.mentee_id == mentee && r.mentor_id == mentor)
+    };
+    let room: Vec<u32> = case
+        .slots
+        .iter()
+        .map(|s| {
+            s.ends
+                .iter()
+                .map(|(slug, end)| room_by_minute(slug, end, held))
+                .min()
+                .unwrap_or(0)
+        })
+        .collect();
+    // Each match as (referral, mentor, slot index, the mentor's own end).
+    let placed: Vec<(Uuid, Uuid, usize, &WeeklyEnd)> = body
+        .matches
+        .iter()
+        .map(|m| {
+            let s = slot_index[m.slot_key.as_str()];
+            let own = &case.slots[s].ends[slug[&m.mentor.school_id]];
+            (m.referral_id, m.mentor.id, s, own)
+        })
+        .collect();
+    let same_period =
+        |a: &WeeklyEnd, b: &WeeklyEnd| (&a.week, &a.day, &a.period) == (&b.week, &b.day, &b.period);
+    let slot_full = |s: usize| placed.iter().filter(|p| p.2 == s).count() as u32 >= room[s];
+    for u in &body.unmatched {
+        if u.because.contains("priority") {
+            return Err(format!(
+                "the reason anyone may read speaks of priority: {}",
+                u.because
+            ));
+        }
+        let mentee = case
+            .mentees
+            .iter()
+            .find(|m| m.referral_id == u.referral_id)
+            .ok_or("unknown referral")?;
+        let pin = case
+            .rules
+            .iter()
+            .find(|r| r.kind == RuleKind::Pin && r.mentee_id == mentee.person.id)
+            .map(|r| r.mentor_id);
+        let need = level_for(mentee.person.year_group);
+        let fitting: Vec<&MentorCase> = case
+            .mentors
+            .iter()
+            .filter(|m| m.ready && m.person.school_id != mentee.person.school_id)
+            .filter(|m| match pin {
+                Some(p) => m.person.id == p,
+                None => mentee.focus.iter().any(|f| {
+                    m.offers
+                        .iter()
+                        .any(|o| o.level >= need && covers(&o.subject, f))
+                }),
+            })
+            .filter(|m| {
+                !case.rules.iter().any(|r| {
+                    r.kind == RuleKind::Forbid
+                        && r.mentee_id == mentee.person.id
+                        && r.mentor_id == m.person.id
+                })
+            })
+            .collect();
+        let mentee_end = |s: usize| &case.slots[s].ends[slug[&mentee.person.school_id]];
+        // (mentor, slot, mentor's end) the mentee shares with a fitting mentor.
+        let mut shared = Vec::new();
+        let mut ruled_out = 0;
+        for m in &fitting {
+            for (s, slot) in case.slots.iter().enumerate() {
+                let own = &slot.ends[slug[&m.person.school_id]];
+                if !mentor_free(m, own) {
+                    continue;
+                }
+                let end = mentee_end(s);
+                if mentee
+                    .unavailable
+                    .iter()
+                    .any(|x| x.covers(&end.week, &end.day, &end.period))
+                {
+                    ruled_out += 1;
+                } else {
+                    shared.push((*m, s, own));
+                }
+            }
+        }
+        let load = |m: &MentorCase| placed.iter().filter(|p| p.1 == m.person.id).count() as u32;
+        let mentor_taken = |m: &MentorCase, own: &WeeklyEnd| {
+            load(m) >= m.capacity_left
+                || mentor_busy(m, own)
+                || placed
+                    .iter()
+                    .any(|p| p.1 == m.person.id && same_period(p.3, own))
+        };
+        let label = |s: usize| case.slots[s].label(&names);
+        let state_named = |m: &MentorCase| {
+            let (l, c) = (load(m), m.capacity_left);
+            let who = if c == 1 { "mentee" } else { "mentees" };
+            let said = if l >= c {
+                format!("{} is full, {l} of {c} {who}", m.person.given_name)
+            } else {
+                format!(
+                    "{} has {l} of {c} {who} and is mentoring at those times already",
+                    m.person.given_name
+                )
+            };
+            u.because.contains(&said)
+        };
+        match u.blocker {
+            Blocker::MenteeNotFree if !shared.is_empty() || ruled_out == 0 => {
+                return Err(format!(
+                    "{}: not free, yet shares {} slots",
+                    u.mentee.given_name,
+                    shared.len()
+                ));
+            }
+            Blocker::DevicesFull | Blocker::MentorsFull | Blocker::MentorsAndDevicesFull => {
+                if shared.is_empty() {
+                    return Err(format!(
+                        "{}: {:?} with nothing shared",
+                        u.mentee.given_name, u.blocker
+                    ));
+                }
+                for &(m, s, own) in &shared {
+                    if !mentor_taken(m, own) && !slot_full(s) {
+                        return Err(format!(
+                            "{} could have had {} in {}: {}",
+                            u.mentee.given_name,
+                            m.person.given_name,
+                            label(s),
+                            u.because
+                        ));
+                    }
+                }
+                let slots: BTreeSet<usize> = shared.iter().map(|x| x.1).collect();
+                let all_full = slots.iter().all(|&s| slot_full(s));
+                let expected = if all_full {
+                    Blocker::DevicesFull
+                } else if shared.iter().all(|&(m, _, own)| mentor_taken(m, own)) {
+                    Blocker::MentorsFull
+                } else {
+                    Blocker::MentorsAndDevicesFull
+                };
+                if u.blocker != expected {
+                    return Err(format!(
+                        "{}: {:?}, but the data say {expected:?}",
+                        u.mentee.given_name, u.blocker
+                    ));
+                }
+                for s in 0..case.slots.len() {
+                    let named = u.because.contains(&label(s));
+                    let should = match expected {
+                        Blocker::DevicesFull => slots.contains(&s),
+                        Blocker::MentorsFull => false,
+                        _ => shared
+                            .iter()
+                            .any(|&(m, x, own)| x == s && !mentor_taken(m, own)),
+                    };
+                    if named != should {
+                        return Err(format!(
+                            "{}: slot {} named {named}, should be {should}: {}",
+                            u.mentee.given_name,
+                            label(s),
+                            u.because
+                        ));
+                    }
+                    if named && !slot_full(s) {
+                        return Err(format!("{} is called full: {}", label(s), u.because));
+                    }
+                }
+                if expected != Blocker::DevicesFull {
+                    for &(m, _, own) in &shared {
+                        if mentor_taken(m, own) && !state_named(m) {
+                            return Err(format!(
+                                "{}'s load is not said truly: {}",
+                                m.person.given_name, u.because
+                            ));
+                        }
+                    }
+                }
+                // Who holds the places, from the matches alone.
+                let mut holders = BTreeSet::new();
+                for &(m, s, own) in &shared {
+                    let full = load(m) >= m.capacity_left;
+                    for p in &placed {
+                        if (p.1 == m.person.id && (full || same_period(p.3, own)))
+                            || (slot_full(s) && p.2 == s)
+                        {
+                            holders.insert((p.0, p.1));
+                        }
+                    }
+                }
+                let mut expected_held = HeldBy::default();
+                for (referral, mentor) in &holders {
+                    let other = case
+                        .mentees
+                        .iter()
+                        .find(|m| m.referral_id == *referral)
+                        .unwrap();
+                    if pinned(other.person.id, *mentor) {
+                        expected_held.pinned += 1;
+                    } else {
+                        match priority[referral].cmp(&mentee.priority) {
+                            std::cmp::Ordering::Greater => expected_held.higher += 1,
+                            std::cmp::Ordering::Equal => expected_held.same += 1,
+                            std::cmp::Ordering::Less => expected_held.lower += 1,
+                        }
+                    }
+                }
+                let expected_held = (!holders.is_empty()).then_some(expected_held);
+                if u.held_by != expected_held {
+                    return Err(format!(
+                        "{}: held by {:?}, the matches say {expected_held:?}",
+                        u.mentee.given_name, u.held_by
+                    ));
+                }
+                let says_higher = u.reason().contains("higher priority than");
+                let only_higher = expected_held.is_some_and(|h| h.same + h.lower + h.pinned == 0);
+                if says_higher != only_higher {
+                    return Err(format!(
+                        "{}: 'higher priority' said {says_higher}: {}",
+                        u.mentee.given_name,
+                        u.reason()
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Stirs what a generated partnership lacks: sessions of the schools'
 /// other partnerships holding iPads at times of their own, fewer
 /// supervisors than iPads, mentors already busy, a lesson at one end, pins
@@ -269,6 +532,7 @@ proptest! {
         let held = stir(&mut case, seed);
         let body = propose(&case);
         prop_assert_eq!(check_rules(&case, &body, &held), Ok(()));
+        prop_assert_eq!(check_reasons(&case, &body, &held), Ok(()));
         // The same partnership gives the same proposal.
         prop_assert_eq!(propose(&case), body);
     }

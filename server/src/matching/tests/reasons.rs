@@ -244,3 +244,75 @@ fn a_mentee_goes_where_they_are_free_and_else_the_referral_is_the_reason() {
         u.because
     );
 }
+
+#[test]
+fn every_full_slot_a_mentee_shares_is_named_not_some_of_them() {
+    // Asha (Maths) is free Mon, Wed and Fri; each day has one iPad. Mo and
+    // Nia, urgent, take her Monday and Friday; Lia, urgent, takes Ben's
+    // Wednesday. Kai shares all three days with Asha and every one is full:
+    // the reason names all three, not only the Wednesday where Asha herself
+    // is free.
+    let body = propose(&input(
+        vec![slot("Mon", 1), slot("Wed", 1), slot("Fri", 1)],
+        vec![
+            mentee(1, "Kai", 8, 1, &["Maths"]),
+            mentee(2, "Mo", 8, 3, &["Maths"]),
+            mentee(3, "Nia", 8, 3, &["Maths"]),
+            mentee(4, "Lia", 8, 3, &["History"]),
+        ],
+        vec![
+            mentor(
+                1,
+                "Asha",
+                &[("Maths", Level::Gcse)],
+                3,
+                &["Mon", "Wed", "Fri"],
+            ),
+            mentor(2, "Ben", &[("History", Level::Gcse)], 1, &["Wed"]),
+        ],
+    ));
+    let kai = only_unmatched(&body);
+    assert_eq!(kai.mentee.given_name, "Kai");
+    assert_eq!(kai.blocker, Blocker::DevicesFull);
+    for day in ["Mon", "Wed", "Fri"] {
+        assert!(
+            kai.because
+                .contains(&format!("North Academy: Week A {day} TUT")),
+            "{day} missing: {}",
+            kai.because
+        );
+    }
+    assert_eq!(
+        kai.held_by,
+        Some(HeldBy {
+            higher: 3,
+            ..HeldBy::default()
+        })
+    );
+}
+
+#[test]
+fn a_tie_on_priority_is_not_called_a_higher_priority() {
+    // One place, two mentees of the same priority; Kai's fit is better, so
+    // Lia waits. Priority did not decide it, and the reason does not say
+    // it did.
+    let body = propose(&input(
+        vec![slot("Mon", 1)],
+        vec![
+            mentee(1, "Kai", 8, 2, &["Maths"]),
+            mentee(2, "Lia", 8, 2, &["Maths", "History"]),
+        ],
+        vec![mentor(1, "Asha", &[("Maths", Level::Gcse)], 2, &["Mon"])],
+    ));
+    let u = only_unmatched(&body);
+    assert_eq!(
+        u.held_by,
+        Some(HeldBy {
+            same: 1,
+            ..HeldBy::default()
+        })
+    );
+    let words = u.reason();
+    assert!(!words.contains("higher priority"), "{words}");
+    assert!(words.contains("1 mentee with the same priority"), "{words}");
+}

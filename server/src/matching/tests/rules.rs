@@ -26,7 +26,12 @@ fn a_pin_wins_within_its_priority_but_never_over_a_more_urgent_referral() {
     );
     let kai = only_unmatched(&body);
     assert_eq!(kai.mentee.given_name, "Kai");
-    assert!(kai.because.contains("a pinned pair"), "{}", kai.because);
+    assert_eq!(
+        kai.reason(),
+        "Every fitting mentor is taken at the times Kai shares with them (Asha is full, 1 of 1 mentee); \
+         those places are held by 1 mentee pinned to their mentor by a coordinator; \
+         no exchange with Kai matches more of the most urgent referrals or fits better overall"
+    );
 
     // Kai is urgent: the routine pinned referral waits, and is told why.
     case.mentees[0].priority = 3;
@@ -34,7 +39,16 @@ fn a_pin_wins_within_its_priority_but_never_over_a_more_urgent_referral() {
     assert_eq!(body.matches[0].mentee.given_name, "Kai");
     let lia = only_unmatched(&body);
     assert_eq!(lia.blocker, Blocker::MentorsFull);
-    assert!(lia.because.contains("Asha"), "{}", lia.because);
+    assert!(lia.because.contains("Asha is full"), "{}", lia.because);
+    // Here, and only here, a more urgent referral decided it.
+    assert_eq!(
+        lia.held_by.unwrap().words("Lia"),
+        "those places are held by 1 mentee with a higher priority than Lia's"
+    );
+    // The partner school reads the reason without anyone's priority.
+    let mut theirs = body.clone();
+    theirs.for_school(SOUTH);
+    assert!(!theirs.unmatched[0].reason().contains("priority"));
 
     // Pinned to a mentor who is not ready: matched with nobody, and told why.
     case.mentors[0].ready = false;

@@ -9,15 +9,17 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     };
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let world = app.world().await;
-    app.calendars_for_matching(&world).await;
+    app.calendars_without_policy(&world).await;
     app.add_staff(&world.b, "teacher.b", "teacher").await;
     let files = tempfile::tempdir().unwrap();
     let browser = open_browser(&driver, &chromium).await;
     let password = mentorbridge_tests::PASSWORD;
 
-    // School A: import the mentors, then make two of them ready.
+    // School A: choose the periods the scheme uses, by form; import the
+    // mentors, then make two of them ready.
     sign_in(&browser, &app, "coord.a", password).await;
     wait_for_text(&browser, "#home-heading", "Hello").await;
+    share_registration(&browser, &app, &world).await;
     import_roster(
         &browser,
         &app,
@@ -39,7 +41,7 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
         fill(&section, "input[name=offers]", offers).await;
         fill(&section, "input[name=capacity]", "1").await;
         // Free periods are ticked on the school's own timetable.
-        for cell in ["* Mon REG", "* Wed REG"] {
+        for cell in ["* Tue REG", "* Wed REG"] {
             click(
                 &browser,
                 Locator::XPath(&format!("{card}//input[@name='free'][@value='{cell}']")),
@@ -92,9 +94,11 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     save_screenshot(&browser, "matching-mentors-ready").await;
     sign_out(&browser).await;
 
-    // School B: import the mentees; a teacher refers three of them.
+    // School B: its share of the slot policy; import the mentees; a
+    // teacher refers three of them.
     sign_in(&browser, &app, "coord.b", password).await;
     wait_for_text(&browser, "#home-heading", "Hello").await;
+    share_registration(&browser, &app, &world).await;
     import_roster(
         &browser,
         &app,
@@ -128,8 +132,8 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
         fill(&form, "input[name=consent_given_by]", "Parent").await;
         click(&browser, Locator::Css("input[name=entry_criteria_met]")).await;
         if name_of(label) == "Kai" {
-            // Kai has music in Monday registration.
-            click(&browser, Locator::Id("unavailable-Mon")).await;
+            // Kai has music in Tuesday registration.
+            click(&browser, Locator::Id("unavailable-Tue")).await;
             // A consent date still to come is refused by the server: the
             // form comes back with everything typed, the error beside it.
             set_date(&browser, "input[name=consent_date]", "2030-01-01").await;
@@ -151,7 +155,7 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
             assert_eq!(
                 eval(
                     &browser,
-                    "return document.getElementById('unavailable-Mon').checked"
+                    "return document.getElementById('unavailable-Tue').checked"
                 )
                 .await,
                 true
@@ -197,7 +201,7 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
         assert!(read.contains("Has lost confidence this term"), "{read}");
         assert!(read.contains("Parent on 2026-11-02"), "{read}");
         if name == "Kai" {
-            assert!(read.contains("Mondays"), "{read}");
+            assert!(read.contains("Tuesdays"), "{read}");
             save_screenshot(&browser, "referral-read-before-countersigning").await;
         }
         click(
@@ -254,7 +258,7 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     .await;
     save_screenshot(&browser, "matching-slot-use").await;
     let pairs = text_of(&browser, "section[aria-labelledby=pairs]").await;
-    // Kai cannot make Mondays: Asha mentors them on Wednesday.
+    // Kai cannot make Tuesdays: Asha mentors them on Wednesday.
     let kai = eval(
         &browser,
         "return [...document.querySelectorAll('article[data-testid=pair]')]\
@@ -262,7 +266,7 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     )
     .await;
     let kai = kai.as_str().unwrap();
-    assert!(kai.contains("Wed") && !kai.contains("Mon"), "{kai}");
+    assert!(kai.contains("Wed") && !kai.contains("Tue"), "{kai}");
     assert!(
         pairs.contains("Kai") && pairs.contains("with Asha"),
         "{pairs}"
@@ -309,7 +313,87 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     let table = text_of(&browser, "#referrals").await;
     assert_eq!(table.matches("matched").count(), 2, "{table}");
     assert_eq!(table.matches("approved").count(), 1, "Max waits: {table}");
+
+    // Nobody offers Spanish: the coordinator withdraws Max's referral, told
+    // first what that does, and gives the reason.
+    let max = "//table[@id='referrals']//tr[td[contains(., 'Max')]]";
+    click(
+        &browser,
+        Locator::XPath(&format!("{max}//summary[. = 'Withdraw…']")),
+    )
+    .await;
+    let said = browser
+        .find(Locator::XPath(&format!(
+            "{max}//details[starts-with(@id, 'end-')]"
+        )))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("the optimiser leaves Max out"), "{said}");
+    let reason = browser
+        .find(Locator::XPath(&format!("{max}//textarea[@name='reason']")))
+        .await
+        .unwrap();
+    reason
+        .send_keys("Spanish support found in school instead")
+        .await
+        .unwrap();
+    save_screenshot(&browser, "referral-withdraw").await;
+    click(
+        &browser,
+        Locator::XPath(&format!("{max}//button[. = 'Withdraw this referral']")),
+    )
+    .await;
+    wait_for_text(&browser, ".notice", "Referral updated").await;
+    let row = text_of_xpath(&browser, max).await;
+    assert!(row.contains("closed"), "{row}");
+    // Kai's is matched: closing it would cancel sessions, and says so.
+    let kai_row = "//table[@id='referrals']//tr[td[contains(., 'Kai')]]";
+    click(
+        &browser,
+        Locator::XPath(&format!("{kai_row}//summary[. = 'Close…']")),
+    )
+    .await;
+    let said = text_of_xpath(
+        &browser,
+        &format!("{kai_row}//details[starts-with(@id, 'end-')]"),
+    )
+    .await;
+    assert!(
+        said.contains("every session still to come is cancelled"),
+        "{said}"
+    );
     browser.close().await.unwrap();
+}
+
+/// The signed-in coordinator ticks their school's registration on the
+/// partnership's slot-policy form, twenty-minute sessions.
+async fn share_registration(browser: &Client, app: &TestApp, world: &mentorbridge_tests::World) {
+    browser
+        .goto(&format!(
+            "{}/partnerships/{}/slots",
+            app.base, world.partnership.id
+        ))
+        .await
+        .unwrap();
+    let minutes = browser.find(Locator::Id("session-minutes")).await.unwrap();
+    minutes.clear().await.unwrap();
+    minutes.send_keys("20").await.unwrap();
+    click(browser, Locator::Id("period-REG")).await;
+    click(browser, Locator::Id("save-share")).await;
+    wait_for_text(browser, ".notice", "Slot policy saved").await;
+}
+
+async fn text_of_xpath(browser: &Client, xpath: &str) -> String {
+    browser
+        .find(Locator::XPath(xpath))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// The first name of a mentee as the referral form lists them ("Kai Doyle

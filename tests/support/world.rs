@@ -125,6 +125,21 @@ impl TestApp {
     /// twenty minutes from `a_start` and `b_start` (local times), and the
     /// [`TestApp::matching_policy`].
     pub async fn calendars_with_registration(&self, world: &World, a_start: &str, b_start: &str) {
+        self.terms_and_registration(world, a_start, b_start).await;
+        self.matching_policy(world).await;
+    }
+
+    /// [`TestApp::calendars_for_matching`] less the slot policy (for a
+    /// coordinator to set by form): terms, bells, and each school's two
+    /// iPads (teacher.a and coord.b supervising).
+    pub async fn calendars_without_policy(&self, world: &World) {
+        self.terms_and_registration(world, "08:40", "08:40").await;
+        self.declare_capacity(&world.a, 2, &["teacher.a"], None)
+            .await;
+        self.declare_capacity(&world.b, 2, &["coord.b"], None).await;
+    }
+
+    async fn terms_and_registration(&self, world: &World, a_start: &str, b_start: &str) {
         use mentorbridge::calendar::store::{import_bells, import_term_dates};
         const TERMS: &str =
             "start_date,end_date,kind,label\n2026-01-05,2030-07-19,term,Long term\n";
@@ -145,7 +160,6 @@ impl TestApp {
                 .await
                 .unwrap();
         }
-        self.matching_policy(world).await;
     }
 
     /// Runs the optimiser and has coord.a and coord.b approve its proposal

@@ -29,6 +29,44 @@ pub struct ReferralRow {
     pub referral: Referral,
     /// Buttons: (target status, label).
     pub moves: Vec<(&'static str, &'static str)>,
+    /// How the viewer may end it, if they may.
+    pub end: Option<Ending>,
+}
+
+/// Ending a referral, said as what it does: before a match it is withdrawn
+/// and nothing else changes; once matched, closing it ends the match and
+/// cancels the sessions still to come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Withdraw,
+    Close,
+}
+
+impl Ending {
+    fn of(referral: &Referral, actor: &Actor) -> Option<Self> {
+        use ReferralStatus::*;
+        if !may_move(referral, actor, Closed) {
+            return None;
+        }
+        Some(match referral.status {
+            Draft | Submitted | Approved => Self::Withdraw,
+            Matched | Active | Review | Closed => Self::Close,
+        })
+    }
+
+    pub fn summary(self) -> &'static str {
+        match self {
+            Self::Withdraw => "Withdraw…",
+            Self::Close => "Close…",
+        }
+    }
+
+    pub fn button(self) -> &'static str {
+        match self {
+            Self::Withdraw => "Withdraw this referral",
+            Self::Close => "Close and cancel the sessions to come",
+        }
+    }
 }
 
 #[derive(askama::Template)]
@@ -162,6 +200,7 @@ async fn show_form(
             .into_iter()
             .map(|r| ReferralRow {
                 moves: moves(&r, actor),
+                end: Ending::of(&r, actor),
                 referral: r,
             })
             .collect(),

@@ -112,6 +112,10 @@ enum Fresh {
     Capacity,
     /// A new mentee at school A, for `{fresh_mentee}` in the body.
     Mentee,
+    /// A year 7 pupil at the caller's own school, for sign-in cards: the
+    /// cards row chooses year 7 and replaces passwords, so no one the other
+    /// rows sign in as loses theirs.
+    Year7Pupil,
     /// A new draft referral at school A, for `{referral_id}`.
     Referral,
     /// A new match proposal with a pair in it, for `{proposal_id}`.
@@ -156,6 +160,7 @@ fn fresh_for(row: &Row) -> Option<Fresh> {
         (_, p) if p.contains("{entry_id}") => Some(Fresh::Closure),
         (_, p) if p.contains("{from}") => Some(Fresh::Capacity),
         ("POST", "/api/schools/{school_id}/referrals" | "/school/referrals") => Some(Fresh::Mentee),
+        ("POST", "/school/students/cards") => Some(Fresh::Year7Pupil),
         ("POST", "/school/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", "/api/referrals/{referral_id}/status") => Some(Fresh::Referral),
         ("POST", p) if p.contains("/approve") => Some(Fresh::MatchProposal),
@@ -537,6 +542,15 @@ async fn prepare(
                 .add_student(&world.a, &format!("fresh.pupil{n}"), "mentee", 8)
                 .await;
             out.path = row.path.replace("{user_id}", &pupil.id.to_string());
+        }
+        Some(Fresh::Year7Pupil) => {
+            let school = match who {
+                CoordB | MenteeB => &world.b,
+                CoordC => &world.c,
+                _ => &world.a,
+            };
+            app.add_student(school, &format!("fresh.year7.{n}"), "mentee", 7)
+                .await;
         }
         Some(Fresh::Mentee) => {
             // At the caller's own school: the page acts on one's own school.

@@ -102,6 +102,8 @@ struct LoginPage {
 struct LoginQuery {
     signed_out: Option<String>,
     password_changed: Option<String>,
+    /// Filled in from a sign-in card's QR code.
+    username: Option<String>,
 }
 
 async fn login_page(
@@ -122,7 +124,7 @@ async fn login_page(
         csrf,
         signed_out: q.signed_out.is_some(),
         password_changed: q.password_changed.is_some(),
-        username: String::new(),
+        username: q.username.filter(|u| u.len() <= 64).unwrap_or_default(),
         error: None,
     };
     (jar, Html(render(&page))).into_response()

@@ -249,6 +249,19 @@ pub(super) const PEOPLE: &[Row] = &[
         allowed: STAFF_OF_A,
         body: |_| Body::Form(vec![("password", PASSWORD.into())]),
     },
+    // Sign-in cards: any staff, for students at their own school.
+    Row {
+        method: "POST",
+        path: "/school/students/cards",
+        allowed: ANY_STAFF,
+        body: |_| {
+            Body::Form(vec![
+                ("year_group", "7".into()),
+                ("kind", String::new()),
+                ("replace_existing", "on".into()),
+            ])
+        },
+    },
     // Partnerships: A–B, proposed by A and accepted.
     Row {
         method: "GET",

@@ -13,6 +13,7 @@
 //! the JSON API and `pages` the Staff and Students pages (the roster upload
 //! form among them).
 
+pub mod cards;
 pub mod http;
 pub mod pages;
 mod parse;

@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::cards::{CardsFor, make_cards};
 use super::{
     Role, STAFF_ROLES, StaffInput, StudentInput, StudentKind, User, change_own_password,
     create_staff, create_student, reset_password, set_disabled,
@@ -35,6 +36,7 @@ pub fn routes(routes: Routes) -> Routes {
             student_reset_password,
         )
         .post("/school/students/roster", upload_roster)
+        .post("/school/students/cards", make_sign_in_cards)
         .post("/school/accounts/{user_id}/disable", account_disable)
         .post("/school/accounts/{user_id}/enable", account_enable)
         .get("/account", account_page)
@@ -262,10 +264,28 @@ struct StudentsPage {
     can_create: bool,
     /// Whether the viewer may turn accounts off and on.
     can_disable: bool,
+    /// Whether the viewer may set students' passwords (and print cards).
+    can_reset: bool,
     notice: Option<&'static str>,
     error: Option<String>,
     form: StudentForm,
     roster: Option<String>,
+}
+
+impl StudentsPage {
+    /// The year groups the school's students are in.
+    fn years(&self) -> Vec<i32> {
+        let years: std::collections::BTreeSet<i32> =
+            self.students.iter().filter_map(|u| u.year_group).collect();
+        years.into_iter().collect()
+    }
+
+    fn without_password(&self) -> usize {
+        self.students
+            .iter()
+            .filter(|u| !u.has_password && u.disabled_at.is_none())
+            .count()
+    }
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -306,6 +326,11 @@ async fn show_students(
             actor.role(),
             actor.school_id(),
             Action::DisableAccount { school: school.id },
+        ),
+        can_reset: crate::auth::policy::allowed(
+            actor.role(),
+            actor.school_id(),
+            Action::ResetStudentPassword { school: school.id },
         ),
         school,
         notice,
@@ -444,4 +469,117 @@ async fn upload_roster(
         show_students(&state, &actor, None, Some(error), StudentForm::default())
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct CardsForm {
+    #[serde(default)]
+    year_group: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    replace_existing: Option<String>,
+}
+
+/// One printed card: the QR code is inline SVG, so it prints sharp and
+/// needs nothing the page's Content-Security-Policy forbids.
+struct PrintedCard {
+    name: String,
+    year_group: Option<i32>,
+    username: String,
+    password: String,
+    qr_svg: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "sign_in_cards.html")]
+struct SignInCardsPage {
+    nav: Nav,
+    school: School,
+    sign_in_at: String,
+    cards: Vec<PrintedCard>,
+}
+
+/// The sign-in address on a card, with the username filled in.
+fn sign_in_link(base: &str, username: &str) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("username", username)
+        .finish();
+    format!("{}/login?{query}", base.trim_end_matches('/'))
+}
+
+fn qr_svg(text: &str) -> Result<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| Error::internal_from("drawing a sign-in card's QR code", e))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(132, 132)
+        .quiet_zone(true)
+        .build();
+    // The renderer writes a standalone document; inline in HTML the XML
+    // declaration has no place.
+    Ok(match svg.find("<svg") {
+        Some(at) => svg[at..].to_owned(),
+        None => svg,
+    })
+}
+
+/// Makes first passwords for the chosen students and shows them once, as
+/// cards to print: the passwords are not kept anywhere they could be read
+/// again, so the answer is the page itself, not a redirect.
+async fn make_sign_in_cards(
+    State(state): State<AppState>,
+    actor: Actor,
+    PageForm(form): PageForm<CardsForm>,
+) -> Result<Response, PageError> {
+    let school = own_school(&state, &actor).await?;
+    let chosen = async {
+        Ok(CardsFor {
+            year_group: match form.year_group.trim() {
+                "" => None,
+                y => Some(
+                    y.parse()
+                        .map_err(|_| Error::invalid("year_group", "choose a year group"))?,
+                ),
+            },
+            kind: match form.kind.trim() {
+                "" => None,
+                k => Some(k.parse()?),
+            },
+            replace_existing: form.replace_existing.is_some(),
+        })
+    };
+    let result = match chosen.await {
+        Ok(chosen) => make_cards(&state.store, &actor, &chosen).await,
+        Err(e) => Err(e),
+    };
+    let cards = match result {
+        Ok(cards) => cards,
+        Err(err) => {
+            return after_form(Err::<(), _>(err), "", |error| {
+                show_students(&state, &actor, None, Some(error), StudentForm::default())
+            })
+            .await;
+        }
+    };
+    let base = state.settings.base_url();
+    let cards = cards
+        .into_iter()
+        .map(|card| {
+            Ok(PrintedCard {
+                name: card.student.full_name(),
+                year_group: card.student.year_group,
+                qr_svg: qr_svg(&sign_in_link(&base, &card.student.username))?,
+                username: card.student.username,
+                password: card.password,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Html(render(&SignInCardsPage {
+        nav: Nav::for_actor(&actor),
+        sign_in_at: format!("{}/login", base.trim_end_matches('/')),
+        school,
+        cards,
+    }))
+    .into_response())
 }

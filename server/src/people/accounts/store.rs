@@ -411,6 +411,29 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Sets many passwords at once, all or none (a class's sign-in cards:
+    /// a card printed for a password that was never stored would lock its
+    /// student out), ending each account's sessions.
+    pub async fn set_passwords(&self, passwords: &[(Uuid, PasswordHash)]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for (user_id, hash) in passwords {
+            let updated = on_tx!(&mut tx, |conn| sqlx::query(
+                "UPDATE users SET password_hash = $1 WHERE id = $2"
+            )
+            .bind(hash.as_str())
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if updated == 0 {
+                return Err(Error::NotFound("account"));
+            }
+            crate::auth::store::end_sessions_of_in_tx(&mut tx, *user_id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -36,6 +36,9 @@ const COLUMBA_TERMS: &str = include_str!("../demo/st-columbas-terms.ics");
 const COLUMBA_BELLS: &str = include_str!("../demo/st-columbas-bells.csv");
 const POLICY: &str = include_str!("../demo/policy.toml");
 const CAPACITY: &str = include_str!("../demo/capacity.toml");
+/// St Columba's new Year 7, imported from the school's roster with no
+/// passwords yet: the students page offers their sign-in cards.
+const COLUMBA_YEAR_7: &str = include_str!("../demo/st-columbas-year7-roster.csv");
 
 /// Every demo account shares this password, so the sign-in list stays short.
 pub const DEMO_PASSWORD: &str = "bridge-demo-2026";
@@ -167,6 +170,11 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
     }
     if let [hillside, columba] = school_ids[..] {
         logins.extend(seed_partnership(store, hillside, columba).await?);
+        let year_7 = crate::people::rosters::parse_roster_csv(
+            "st-columbas-year7-roster.csv",
+            COLUMBA_YEAR_7,
+        )?;
+        crate::people::rosters::import_roster(store, columba, &year_7).await?;
         logins.push(DemoLogin {
             who: "Scheme lead, Riverside Learning Trust (both schools' reports)".into(),
             username: crate::people::groups::seed_demo(store, &[hillside, columba], DEMO_PASSWORD)

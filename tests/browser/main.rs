@@ -10,6 +10,7 @@ mod support;
 
 mod calendar_changes;
 mod calendars;
+mod cards;
 mod calls;
 mod demo;
 mod matching;

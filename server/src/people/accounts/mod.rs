@@ -7,7 +7,9 @@
 //! address or phone number from one child to another.
 //!
 //! Here are the account types and the three ways staff make or change an
-//! account ([`create_staff`], [`create_student`], [`reset_password`]);
+//! account ([`create_staff`], [`create_student`], [`reset_password`]), and
+//! `cards` the fourth: first passwords for a class at once, as printed
+//! sign-in cards;
 //! `parse` holds the input rules a new account must pass; `store` keeps the
 //! `users` table and the sign-in `sessions` a password change ends; `http` is
 //! the JSON API and `pages` the Staff and Students pages (the roster upload

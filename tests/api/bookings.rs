@@ -695,6 +695,83 @@ async fn a_session_moves_to_another_slot_and_a_later_closure_cancels_one(app: Te
     assert_eq!(theirs["reason"], serde_json::Value::Null);
 }
 
+/// The "Move to" menu's times on a sessions page, as (weekday, label).
+fn move_menu(page: &str) -> Vec<String> {
+    page.split("<select name=\"starts_at\">")
+        .skip(1)
+        .flat_map(|menu| {
+            let menu = menu.split("</select>").next().unwrap_or_default();
+            menu.split("\">")
+                .skip(1)
+                .map(|o| o.split("</option>").next().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+async fn a_move_is_never_offered_or_made_at_a_time_the_mentee_cannot_make(app: TestApp) {
+    let world = app.world().await;
+    let referral = app.ready_to_match(&world).await;
+    approve_the_pair(&app, &world).await;
+    // Since the match, mentee.b has a music lesson in Tuesday registration.
+    mentorbridge::on_pool!(&app.store, |pool| sqlx::query(
+        "UPDATE referrals SET unavailable = '* Tue REG' WHERE id = $1"
+    )
+    .bind(referral)
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
+
+    let coord_a = app.signed_in("coord.a").await;
+    let page = coord_a.get("/sessions").await;
+    assert_eq!(page.status, reqwest::StatusCode::OK);
+    let menu = move_menu(&page.text);
+    assert!(
+        !menu.is_empty(),
+        "the menu offers other times: {}",
+        page.text
+    );
+    assert!(
+        menu.iter().all(|label| !label.starts_with("Tue")),
+        "Tuesday registration is offered: {menu:?}"
+    );
+    assert!(
+        menu.iter().any(|label| label.starts_with("Wed")),
+        "{menu:?}"
+    );
+
+    let sessions = series_ahead(&app, &world).await;
+    let tuesday = slots_ahead(&app, &world, 30)
+        .await
+        .alignment
+        .slots
+        .into_iter()
+        .find(|s| {
+            s.start_utc > Utc::now()
+                && s.schools["school-b"].date.format("%a").to_string() == "Tue"
+                && sessions.iter().all(|b| b.starts_at != s.start_utc)
+        })
+        .unwrap();
+    let refused = coord_a
+        .post_json(
+            &format!("/api/sessions/{}/move", sessions[0].id),
+            &json!({"starts_at": tuesday.start_utc}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("their referral says not on"),
+        "{}",
+        refused.text
+    );
+}
+
 async fn two_pairs_booking_one_slot_at_once_get_ipads_and_supervisor_places_while_they_last(
     app: TestApp,
 ) {
@@ -1041,6 +1118,7 @@ async fn a_teachers_own_calendar_holds_the_sessions_they_supervise(app: TestApp)
 }
 
 on_both_backends!(
+    a_move_is_never_offered_or_made_at_a_time_the_mentee_cannot_make,
     a_teachers_own_calendar_holds_the_sessions_they_supervise,
     a_feed_holds_the_term_behind_and_the_year_ahead_and_answers_304_when_unchanged,
     the_rest_of_a_series_is_cancelled_together,

@@ -75,7 +75,11 @@ async fn a_tutor_prints_sign_in_cards_and_a_pupil_signs_in_by_scanning_one() {
         .click()
         .await
         .unwrap();
-    eval(&browser, "document.querySelector('#cards').scrollIntoView()").await;
+    eval(
+        &browser,
+        "document.querySelector('#cards').scrollIntoView()",
+    )
+    .await;
     save_screenshot(&browser, "sign-in-cards-form").await;
     click(&browser, Locator::Id("make-cards")).await;
     wait_for_text(&browser, "#cards-made", "shown only on this page").await;
@@ -87,10 +91,21 @@ async fn a_tutor_prints_sign_in_cards_and_a_pupil_signs_in_by_scanning_one() {
         .unwrap();
     let mut names = Vec::new();
     for card in &cards {
-        names.push(card.find(Locator::Css("h2")).await.unwrap().text().await.unwrap());
+        names.push(
+            card.find(Locator::Css("h2"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
     }
     names.sort();
-    assert_eq!(names, ["Aoife Murphy", "Tomás Byrne"], "only Year 8 gets cards");
+    assert_eq!(
+        names,
+        ["Aoife Murphy", "Tomás Byrne"],
+        "only Year 8 gets cards"
+    );
 
     let aoife = browser
         .find(Locator::XPath(
@@ -123,7 +138,11 @@ async fn a_tutor_prints_sign_in_cards_and_a_pupil_signs_in_by_scanning_one() {
     browser.goto(&link).await.unwrap();
     let filled = eval(&browser, "return document.querySelector('#username').value").await;
     assert_eq!(filled, "aoife.murphy");
-    let focused = eval(&browser, "return document.activeElement && document.activeElement.id").await;
+    let focused = eval(
+        &browser,
+        "return document.activeElement && document.activeElement.id",
+    )
+    .await;
     assert_eq!(focused, "password");
     save_screenshot(&browser, "sign-in-from-card").await;
     browser

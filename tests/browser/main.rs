@@ -10,8 +10,8 @@ mod support;
 
 mod calendar_changes;
 mod calendars;
-mod cards;
 mod calls;
+mod cards;
 mod demo;
 mod matching;
 mod messages;

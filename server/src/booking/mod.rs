@@ -383,21 +383,26 @@ fn movable(session: &Session, to: DateTime<Utc>, reason: &str) -> Result<String>
 }
 
 /// Who cannot make a slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unfit {
     /// The mentor is not free in their own period.
     Mentor,
     /// The slot has no end at the mentee's school (none of the periods its
     /// share of the policy names).
     Mentee,
+    /// The mentee's referral says they are not free then (a lesson, an
+    /// intervention group).
+    MenteeBusy(crate::people::referrals::Unavailable),
 }
 
 /// Whether both students can take a session in `slot` (the optimiser's
 /// rules): the mentor's own end among their free periods, and an end at
-/// the mentee's school (a period its share of the policy names). What the
-/// mentee's referral rules out is checked where a move is made.
+/// the mentee's school (a period its share of the policy names) that the
+/// mentee's referral does not rule out. The move menus and the move itself
+/// both ask this, so a menu never offers a time the move would refuse.
 pub fn slot_fits(
     mentor_free: &[crate::people::mentors::FreePeriod],
+    mentee_unavailable: &[crate::people::referrals::Unavailable],
     mentor_slug: Option<&str>,
     mentee_slug: Option<&str>,
     slot: &Slot,
@@ -412,8 +417,14 @@ pub fn slot_fits(
     if !free {
         return Some(Unfit::Mentor);
     }
-    let theirs = mentee_slug.and_then(|s| slot.schools.get(s));
-    theirs.is_none().then_some(Unfit::Mentee)
+    let Some(theirs) = mentee_slug.and_then(|s| slot.schools.get(s)) else {
+        return Some(Unfit::Mentee);
+    };
+    let day = theirs.date.format("%a").to_string();
+    mentee_unavailable
+        .iter()
+        .find(|u| u.covers(&theirs.week, &day, &theirs.period))
+        .map(|u| Unfit::MenteeBusy(u.clone()))
 }
 
 /// A slot's start, for messages people read.

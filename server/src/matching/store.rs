@@ -265,6 +265,12 @@ impl Store {
         id.ok_or(Error::NotFound("match"))
     }
 
+    /// The referral of each of `matches`, as (match, referral).
+    pub async fn referrals_of_matches(&self, matches: &[Uuid]) -> Result<Vec<(Uuid, Uuid)>> {
+        let sql = "SELECT id, referral_id FROM matches WHERE id IN ({in})";
+        Ok(crate::per_chunk!(self, (Uuid, Uuid), sql, matches;)?)
+    }
+
     /// Every match a referral has had, running or ended, oldest first.
     pub async fn pairs_of_referral(&self, referral: Uuid) -> Result<Vec<crate::matching::Pair>> {
         let sql = format!(

@@ -68,7 +68,7 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! per_chunk {
     ($store:expr, $row:ty, $sql:expr, $ids:expr; $($bind:expr),* $(,)?) => {{
-        let leading = [$(stringify!($bind)),*].len();
+        let leading = <[&str]>::len(&[$(stringify!($bind)),*]);
         let mut out: Vec<$row> = Vec::new();
         let mut failed = None;
         for chunk in $ids.chunks($crate::store::IN_LIST_MAX) {

@@ -504,8 +504,12 @@ impl Store {
         let (mentor_slug, mentee_slug) =
             (slug(mentor.school_id).await?, slug(mentee.school_id).await?);
         let profile = self.mentor_profile(mentor.id).await?;
+        let referral = self
+            .referral(self.referral_of_match(session.match_id).await?)
+            .await?;
         match slot_fits(
             &profile.free_periods,
+            &referral.unavailable,
             mentor_slug.as_deref(),
             mentee_slug.as_deref(),
             slot,
@@ -524,29 +528,15 @@ impl Store {
                     mentee.given_name
                 ),
             )),
-            None => {
-                let referral = self
-                    .referral(self.referral_of_match(session.match_id).await?)
-                    .await?;
-                let end = mentee_slug.as_deref().and_then(|s| slot.schools.get(s));
-                match end.and_then(|end| {
-                    let day = end.date.format("%a").to_string();
-                    referral
-                        .unavailable
-                        .iter()
-                        .find(|u| u.covers(&end.week, &day, &end.period))
-                }) {
-                    Some(u) => Err(Error::invalid(
-                        "starts_at",
-                        format!(
-                            "{} is not free then: their referral says not on {}",
-                            mentee.given_name,
-                            u.label()
-                        ),
-                    )),
-                    None => Ok(()),
-                }
-            }
+            Some(Unfit::MenteeBusy(u)) => Err(Error::invalid(
+                "starts_at",
+                format!(
+                    "{} is not free then: their referral says not on {}",
+                    mentee.given_name,
+                    u.label()
+                ),
+            )),
+            None => Ok(()),
         }
     }
 }

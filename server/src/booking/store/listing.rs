@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::people::accounts::{Role, User};
 use crate::people::mentors::FreePeriod;
 use crate::people::partnerships::Partnership;
+use crate::people::referrals::Unavailable;
 use crate::people::schools::School;
 use crate::store::Store;
 
@@ -35,6 +36,8 @@ struct StaffView {
 struct MoveMenus {
     slots: HashMap<Uuid, Vec<Slot>>,
     free: HashMap<Uuid, Vec<FreePeriod>>,
+    /// By match: the times the mentee's referral rules out.
+    busy: HashMap<Uuid, Vec<Unavailable>>,
 }
 
 impl Store {
@@ -213,6 +216,22 @@ impl Store {
                 menus.free.insert(profile.user_id, profile.free_periods);
             }
         }
+        let matches: Vec<Uuid> = changing
+            .iter()
+            .map(|s| s.match_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !matches.is_empty() {
+            let referrals = self.referrals_of_matches(&matches).await?;
+            let ids: Vec<Uuid> = referrals.iter().map(|(_, r)| *r).collect();
+            let mut busy = self.unavailable_of_referrals(&ids).await?;
+            for (m, r) in referrals {
+                if let Some(times) = busy.remove(&r) {
+                    menus.busy.insert(m, times);
+                }
+            }
+        }
         Ok(menus)
     }
 }
@@ -327,6 +346,11 @@ impl Page<'_> {
             .free
             .get(&session.mentor_id)
             .ok_or(Error::NotFound("mentor"))?;
+        let busy = self
+            .menus
+            .busy
+            .get(&session.match_id)
+            .map_or(&[][..], Vec::as_slice);
         let now = Utc::now();
         Ok(self
             .menus
@@ -335,7 +359,7 @@ impl Page<'_> {
             .into_iter()
             .flatten()
             .filter(|slot| slot.start_utc > now && slot.start_utc != session.starts_at)
-            .filter(|slot| slot_fits(free, mentor_slug, mentee_slug, slot).is_none())
+            .filter(|slot| slot_fits(free, busy, mentor_slug, mentee_slug, slot).is_none())
             .filter_map(|slot| move_option(slot, &self.own.slug))
             .collect())
     }

@@ -355,6 +355,25 @@ impl Store {
         .await)?)
     }
 
+    /// The times each of `referrals` says its mentee cannot make, for the
+    /// referrals that name any.
+    pub async fn unavailable_of_referrals(
+        &self,
+        referrals: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<super::Unavailable>>> {
+        let sql = "SELECT id, unavailable FROM referrals WHERE unavailable <> '' AND id IN ({in})";
+        let rows = crate::per_chunk!(self, (Uuid, String), sql, referrals;)?;
+        rows.into_iter()
+            .map(|(id, text)| {
+                let times = list(&text)
+                    .iter()
+                    .map(|u| u.parse())
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((id, times))
+            })
+            .collect()
+    }
+
     pub async fn referral(&self, id: Uuid) -> Result<Referral> {
         let sql = format!("SELECT {COLUMNS} FROM referrals WHERE id = $1");
         let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(&sql)

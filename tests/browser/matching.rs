@@ -251,6 +251,14 @@ async fn coordinators_import_rosters_refer_ready_mentors_run_the_optimiser_and_a
     }
     // Blocked by the policy, every bar drew full.
     assert!(not_full, "some slot has iPads free: {bars:?}");
+    // The slots read as a week does, Monday first.
+    let days = eval(
+        &browser,
+        "return [...document.querySelectorAll('.usage .usage-label')]\
+           .map(l => l.textContent.match(/Week A (\\w{3})/)[1])",
+    )
+    .await;
+    assert_eq!(days, serde_json::json!(["Mon", "Tue", "Wed", "Thu", "Fri"]));
     eval(
         &browser,
         "document.getElementById('slot-use').scrollIntoView()",

@@ -169,12 +169,19 @@ async fn people(state: &AppState, school_names: &BTreeMap<Uuid, String>) -> Resu
 }
 
 /// Each slot of the proposal: pairs it would hold (with approved matches)
-/// against what it can hold.
+/// against what it can hold, in timetable order (week, weekday, time at
+/// the first school), as a coordinator reads a week, not in the order of
+/// the slots' next dates.
 fn slot_use(proposal: &Proposal, slug_names: &BTreeMap<String, String>) -> Vec<SlotUse> {
-    proposal
-        .body
-        .slots
-        .iter()
+    let mut slots: Vec<_> = proposal.body.slots.iter().collect();
+    slots.sort_by_key(|slot| {
+        slot.ends.values().next().map(|e| {
+            let day = crate::calendar::import::parse_day(&e.day).map(|d| d.num_days_from_monday());
+            (e.week.clone(), day, e.start)
+        })
+    });
+    slots
+        .into_iter()
         .map(|slot| {
             let proposed = proposal
                 .body

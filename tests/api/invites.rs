@@ -259,7 +259,7 @@ async fn a_series_is_one_invite_to_each_supervisor_and_each_change_one_more(back
         &app.store,
         &world.partnership,
         today,
-        today + Duration::days(30),
+        today + Duration::days(90),
     )
     .await
     .unwrap();

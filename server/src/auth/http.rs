@@ -124,7 +124,10 @@ async fn login_page(
         csrf,
         signed_out: q.signed_out.is_some(),
         password_changed: q.password_changed.is_some(),
-        username: q.username.filter(|u| u.len() <= 64).unwrap_or_default(),
+        username: q
+            .username
+            .filter(|u| crate::people::accounts::Username::parse(u).is_ok())
+            .unwrap_or_default(),
         error: None,
     };
     (jar, Html(render(&page))).into_response()

@@ -79,7 +79,7 @@ pub async fn make_cards(store: &Store, actor: &Actor, chosen: &CardsFor) -> Resu
             if chosen.replace_existing {
                 "no student matches that choice"
             } else {
-                "every student you chose already has a password; tick \"also students who have one\" to replace theirs"
+                "every student you chose already has a password; tick \"Also students who have a password\" to replace theirs"
             },
         ));
     }

@@ -481,6 +481,26 @@ struct CardsForm {
     replace_existing: Option<String>,
 }
 
+impl CardsForm {
+    /// Which students the form chose; empty choices mean all of them.
+    fn chosen(&self) -> Result<CardsFor> {
+        Ok(CardsFor {
+            year_group: match self.year_group.trim() {
+                "" => None,
+                y => Some(
+                    y.parse()
+                        .map_err(|_| Error::invalid("year_group", "choose a year group"))?,
+                ),
+            },
+            kind: match self.kind.trim() {
+                "" => None,
+                k => Some(k.parse()?),
+            },
+            replace_existing: self.replace_existing.is_some(),
+        })
+    }
+}
+
 /// One printed card: the QR code is inline SVG, so it prints sharp and
 /// needs nothing the page's Content-Security-Policy forbids.
 struct PrintedCard {
@@ -533,23 +553,7 @@ async fn make_sign_in_cards(
     PageForm(form): PageForm<CardsForm>,
 ) -> Result<Response, PageError> {
     let school = own_school(&state, &actor).await?;
-    let chosen = async {
-        Ok(CardsFor {
-            year_group: match form.year_group.trim() {
-                "" => None,
-                y => Some(
-                    y.parse()
-                        .map_err(|_| Error::invalid("year_group", "choose a year group"))?,
-                ),
-            },
-            kind: match form.kind.trim() {
-                "" => None,
-                k => Some(k.parse()?),
-            },
-            replace_existing: form.replace_existing.is_some(),
-        })
-    };
-    let result = match chosen.await {
+    let result = match form.chosen() {
         Ok(chosen) => make_cards(&state.store, &actor, &chosen).await,
         Err(e) => Err(e),
     };

@@ -396,18 +396,7 @@ impl Store {
 
     pub async fn set_password(&self, user_id: Uuid, hash: &PasswordHash) -> Result<()> {
         let mut tx = self.begin().await?;
-        let updated = on_tx!(&mut tx, |conn| sqlx::query(
-            "UPDATE users SET password_hash = $1 WHERE id = $2"
-        )
-        .bind(hash.as_str())
-        .bind(user_id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if updated == 0 {
-            return Err(Error::NotFound("account"));
-        }
-        crate::auth::store::end_sessions_of_in_tx(&mut tx, user_id).await?;
+        set_password_in_tx(&mut tx, user_id, hash).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -418,22 +407,27 @@ impl Store {
     pub async fn set_passwords(&self, passwords: &[(Uuid, PasswordHash)]) -> Result<()> {
         let mut tx = self.begin().await?;
         for (user_id, hash) in passwords {
-            let updated = on_tx!(&mut tx, |conn| sqlx::query(
-                "UPDATE users SET password_hash = $1 WHERE id = $2"
-            )
-            .bind(hash.as_str())
-            .bind(user_id)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if updated == 0 {
-                return Err(Error::NotFound("account"));
-            }
-            crate::auth::store::end_sessions_of_in_tx(&mut tx, *user_id).await?;
+            set_password_in_tx(&mut tx, *user_id, hash).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A new password for one account, ending its sessions, inside `tx`.
+async fn set_password_in_tx(tx: &mut Tx, user_id: Uuid, hash: &PasswordHash) -> Result<()> {
+    let updated = on_tx!(tx, |conn| sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE id = $2"
+    )
+    .bind(hash.as_str())
+    .bind(user_id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if updated == 0 {
+        return Err(Error::NotFound("account"));
+    }
+    crate::auth::store::end_sessions_of_in_tx(tx, user_id).await
 }
 
 #[derive(sqlx::FromRow)]

@@ -100,15 +100,17 @@ impl Row {
             entry_criteria_met: self.entry_criteria_met,
             planned_weeks: self.planned_weeks,
             review_date: self.review_date,
-            unavailable: list(&self.unavailable)
-                .iter()
-                .map(|u| u.parse())
-                .collect::<Result<_>>()?,
+            unavailable: unavailable_from(&self.unavailable)?,
             closed_reason: self.closed_reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
     }
+}
+
+/// The stored times back, as [`unavailable_text`] wrote them.
+fn unavailable_from(text: &str) -> Result<Vec<super::Unavailable>> {
+    list(text).iter().map(|u| u.parse()).collect()
 }
 
 fn unavailable_text(times: &[super::Unavailable]) -> String {
@@ -364,13 +366,7 @@ impl Store {
         let sql = "SELECT id, unavailable FROM referrals WHERE unavailable <> '' AND id IN ({in})";
         let rows = crate::per_chunk!(self, (Uuid, String), sql, referrals;)?;
         rows.into_iter()
-            .map(|(id, text)| {
-                let times = list(&text)
-                    .iter()
-                    .map(|u| u.parse())
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((id, times))
-            })
+            .map(|(id, text)| Ok((id, unavailable_from(&text)?)))
             .collect()
     }
 

@@ -169,6 +169,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "terms" => Some("Term dates imported. The previous term dates were replaced."),
         "bells" => Some("Bell schedule imported."),
         "cycle" => Some("Week cycle saved."),
+        "days" => Some(
+            "Teaching days saved. Slots are on those days only, and Week A/B counts each week from the first of them.",
+        ),
         "capacity" => Some(
             "iPads and supervisors saved. Every partnership of your school counts against them.",
         ),

@@ -98,10 +98,16 @@ fn no_room(calendar: &SchoolCalendar, school: &str, end: &SlotEnd) -> Option<Str
     match calendar.day_status(date) {
         DayStatus::InSession => {}
         DayStatus::Closed { label } => return Some(format!("{school} is closed: {label}")),
-        DayStatus::Holiday | DayStatus::Weekend => {
+        DayStatus::Holiday => {
             return Some(format!(
                 "{school} is not in term on {}",
                 date.format("%a %-d %b %Y")
+            ));
+        }
+        DayStatus::Weekend => {
+            return Some(format!(
+                "{school} does not teach on {}s",
+                date.format("%A")
             ));
         }
     }
@@ -150,7 +156,7 @@ pub fn taken_by_change(
 mod tests {
     use super::*;
     use crate::calendar::model::{
-        BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind,
+        BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, TeachingDays,
     };
     use chrono::{NaiveTime, Weekday};
 
@@ -184,6 +190,7 @@ mod tests {
                 }],
             }],
             cycle: CycleRule::default(),
+            days: TeachingDays::default(),
         }
     }
 
@@ -232,6 +239,23 @@ mod tests {
         assert_eq!(
             taken_by_change("Hillside", &end_on("2027-02-01", "16:00"), &old, &new),
             None
+        );
+    }
+
+    #[test]
+    fn a_school_that_stops_teaching_mondays_takes_its_monday_sessions() {
+        let old = calendar("2027-03-26", "08:40");
+        let mut new = old.clone();
+        new.days = TeachingDays::parse("Sun-Thu").unwrap();
+        assert_eq!(
+            taken_by_change("Hillside", &end_on("2027-01-25", "08:40"), &old, &new),
+            None,
+            "Sunday to Thursday still has Mondays"
+        );
+        new.days = TeachingDays::parse("Tue-Fri").unwrap();
+        assert_eq!(
+            taken_by_change("Hillside", &end_on("2027-01-25", "08:40"), &old, &new).as_deref(),
+            Some("Hillside does not teach on Mondays")
         );
     }
 }

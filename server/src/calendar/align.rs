@@ -188,10 +188,14 @@ impl Window<'_> {
     }
 }
 
-fn status_reason(side: &Side<'_>, status: &DayStatus) -> Option<String> {
+fn status_reason(side: &Side<'_>, date: NaiveDate, status: &DayStatus) -> Option<String> {
     match status {
         DayStatus::InSession => None,
-        DayStatus::Weekend => Some(format!("{}: weekend", side.name)),
+        DayStatus::Weekend => Some(format!(
+            "{}: does not teach on {}s",
+            side.name,
+            super::model::long_day(chrono::Datelike::weekday(&date))
+        )),
         DayStatus::Closed { label } => Some(format!("{}: closed ({label})", side.name)),
         DayStatus::Holiday => Some(format!("{}: not in term", side.name)),
     }
@@ -203,10 +207,10 @@ fn no_period(side: &Side<'_>, date: NaiveDate, weeks: &BTreeMap<NaiveDate, u8>) 
     let day = date.format("%A");
     match (
         side.calendar.schedule_for(date),
-        weeks.get(&super::model::monday_of(date)),
+        weeks.get(&side.calendar.week_of(date)),
     ) {
         (None, _) => format!("{}: no bell schedule for this date", side.name),
-        (Some(_), None) => match side.calendar.anchor_monday() {
+        (Some(_), None) => match side.calendar.anchor_week() {
             Some(anchor) if date < anchor => format!(
                 "{}: before the timetable's first Week A (week of {})",
                 side.name,
@@ -235,7 +239,7 @@ fn windows<'a>(
     }
     let (Some(schedule), Some(&week)) = (
         side.calendar.schedule_for(date),
-        weeks.get(&super::model::monday_of(date)),
+        weeks.get(&side.calendar.week_of(date)),
     ) else {
         return Vec::new();
     };
@@ -308,7 +312,7 @@ pub fn align_slots(
         let found_before = out.slots.len();
         let mut reasons: Vec<String> = Vec::new();
         let wa = windows(&a, date, &weeks_a);
-        if let Some(r) = status_reason(&a, &status_a) {
+        if let Some(r) = status_reason(&a, date, &status_a) {
             reasons.push(r);
         } else if wa.is_empty() {
             reasons.push(no_period(&a, date, &weeks_a));
@@ -431,7 +435,7 @@ fn why_no_overlap(
 ) {
     for d in b_dates {
         let status_b = b.calendar.day_status(*d);
-        if let Some(r) = status_reason(b, &status_b) {
+        if let Some(r) = status_reason(b, *d, &status_b) {
             reasons.push(r);
         } else if b_days.get(d).is_none_or(Vec::is_empty) {
             reasons.push(no_period(b, *d, weeks_b));

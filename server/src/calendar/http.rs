@@ -1,10 +1,10 @@
 //! The calendar's JSON API: a school's calendar, uploading term dates and
-//! bell schedules, the cycle and closures; a school's iPads and supervisors
+//! bell schedules, the teaching days, the cycle and closures; a school's iPads and supervisors
 //! (`capacity`); a partnership's slot policy and
 //! its aligned slots. The same as HTML is in [`super::pages`].
 //!
-//! The three changes that can cancel sessions (term dates, bells, a
-//! closure) take `?dry_run=true`: nothing is written, and the answer lists
+//! The four changes that can cancel sessions (term dates, bells, teaching
+//! days, a closure) take `?dry_run=true`: nothing is written, and the answer lists
 //! the sessions the change would cancel. Every answer of theirs carries
 //! `dry_run`, `sessions`, `pairs` and `cancels` (each session's id, match,
 //! start, local date and time, the pair's first names and the reason).
@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use super::capacity::{CapacityInput, CapacityPlan};
 use super::import::uploaded_text;
-use super::model::SchoolCalendar;
+use super::model::{SchoolCalendar, TeachingDays};
 use super::store::{
-    change_bells, change_closure, change_term_dates, declare_capacity, parse_policy,
+    change_bells, change_closure, change_teaching_days, change_term_dates, declare_capacity, parse_policy,
     partnership_slots, policy_input, save_cycle,
 };
 use super::{ClosureInput, CycleInput, PartnershipSlots, PolicyInput};
@@ -37,6 +37,7 @@ pub fn routes(routes: Routes) -> Routes {
         .put("/api/schools/{school_id}/calendar/terms", api_put_terms)
         .put("/api/schools/{school_id}/calendar/bells", api_put_bells)
         .put("/api/schools/{school_id}/calendar/cycle", api_put_cycle)
+        .put("/api/schools/{school_id}/calendar/days", api_put_days)
         .post(
             "/api/schools/{school_id}/calendar/closures",
             api_add_closure,
@@ -150,6 +151,35 @@ async fn api_put_cycle(
     authorize(&actor, Action::ManageCalendar { school })?;
     save_cycle(&state.store, school, &input).await?;
     Ok(Json(input))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DaysInput {
+    /// `Sun-Thu`, or `Mon,Tue,Wed,Thu,Fri`.
+    days: TeachingDays,
+}
+
+/// Sets the days the school teaches; `?dry_run=true` only lists the
+/// sessions on the days it would stop teaching.
+async fn api_put_days(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(school): Path<Uuid>,
+    Query(q): Query<DryRunQuery>,
+    ApiJson(input): ApiJson<DaysInput>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&actor, Action::ManageCalendar { school })?;
+    let change = change_teaching_days(&state.store, school, input.days, q.dry_run).await?;
+    let cancelled = if q.dry_run {
+        0
+    } else {
+        change.cancellations.sessions
+    };
+    Ok(Json(with_change(
+        serde_json::json!({ "days": input.days, "sessions_cancelled": cancelled }),
+        &change,
+    )?))
 }
 
 async fn api_add_closure(

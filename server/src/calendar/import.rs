@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
-use super::model::{CalendarEntry, EntryKind, Period, PeriodKind};
+use super::model::{CalendarEntry, EntryKind, Period, PeriodKind, TeachingDays, long_day};
 
 use crate::error::Result as AppResult;
 pub use crate::import::ImportError;
@@ -287,8 +287,13 @@ fn parse_week(raw: &str) -> Option<Option<u8>> {
 
 /// Reads a bell schedule from CSV with the header
 /// `week,day,period,start,end,kind`: `week` is `*` (every week), a number or
-/// a letter (`A`, `B`); `day` a weekday name; times are `HH:MM`.
-pub fn parse_bells_csv(file: &str, text: &str) -> Result<ImportedBells, ImportError> {
+/// a letter (`A`, `B`); `day` one of the school's teaching `days`; times
+/// are `HH:MM`.
+pub fn parse_bells_csv(
+    file: &str,
+    text: &str,
+    days: TeachingDays,
+) -> Result<ImportedBells, ImportError> {
     let ctx = Ctx { file };
     let mut periods: Vec<(usize, Period)> = Vec::new();
     for (line, row) in csv_rows(
@@ -296,7 +301,7 @@ pub fn parse_bells_csv(file: &str, text: &str) -> Result<ImportedBells, ImportEr
         text,
         &["week", "day", "period", "start", "end", "kind"],
     )? {
-        let period = parse_period(&ctx, line, &row)?;
+        let period = parse_period(&ctx, line, &row, days)?;
         check_no_overlap(&ctx, line, &period, &periods)?;
         periods.push((line, period));
     }
@@ -312,7 +317,12 @@ pub fn parse_bells_csv(file: &str, text: &str) -> Result<ImportedBells, ImportEr
 }
 
 /// One row of a bell schedule, each cell checked.
-fn parse_period(ctx: &Ctx<'_>, line: usize, row: &[String]) -> Result<Period, ImportError> {
+fn parse_period(
+    ctx: &Ctx<'_>,
+    line: usize,
+    row: &[String],
+    days: TeachingDays,
+) -> Result<Period, ImportError> {
     let week = parse_week(&row[0]).ok_or_else(|| {
         ctx.err(
             Some(line),
@@ -330,11 +340,14 @@ fn parse_period(ctx: &Ctx<'_>, line: usize, row: &[String]) -> Result<Period, Im
             format!("`{}` is not a day of the week (Mon … Sun)", row[1]),
         )
     })?;
-    if matches!(day, Weekday::Sat | Weekday::Sun) {
+    if !days.contains(day) {
         return Err(ctx.err(
             Some(line),
             Some("day"),
-            "mentorbridge counts Monday to Friday as the school week; leave weekend periods out",
+            format!(
+                "the school does not teach on {day_name}s (it teaches {days}); leave {day_name} out, or set the teaching days on the Calendar page first",
+                day_name = long_day(day),
+            ),
         ));
     }
     if row[2].is_empty() || row[2].chars().count() > 20 {

@@ -126,8 +126,9 @@ pub struct CycleInput {
     pub weeks: BTreeMap<NaiveDate, String>,
 }
 
-/// Parses a cycle rule, naming a bad week.
-pub fn parse_cycle(input: &CycleInput) -> Result<CycleRule> {
+/// Parses a cycle rule, naming a bad week; a week set by hand is keyed by
+/// its first day in a school that teaches `days`.
+pub fn parse_cycle(input: &CycleInput, days: model::TeachingDays) -> Result<CycleRule> {
     let mut overrides = BTreeMap::new();
     for (date, label) in &input.weeks {
         let raw = label.trim().to_ascii_uppercase();
@@ -141,7 +142,7 @@ pub fn parse_cycle(input: &CycleInput) -> Result<CycleRule> {
                 ));
             }
         };
-        overrides.insert(model::monday_of(*date), week);
+        overrides.insert(days.week_of(*date), week);
     }
     Ok(CycleRule {
         anchor: input.anchor,

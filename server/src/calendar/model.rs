@@ -147,9 +147,157 @@ pub struct CycleRule {
     /// Most UK schools say no: the week after half term carries on where the
     /// week before it left off.
     pub holidays_advance: bool,
-    /// Weeks the school has declared by hand, by their Monday (1 = Week A).
+    /// Weeks the school has declared by hand, by their first day (1 = Week A).
     /// Counting carries on from an override.
     pub overrides: BTreeMap<NaiveDate, u8>,
+}
+
+/// The days of the week a school teaches: Monday to Friday in most of the
+/// world, Sunday to Thursday in much of the Middle East. The school's week
+/// (the one its Week A/B cycle counts) starts on its first teaching day.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TeachingDays(u8);
+
+/// Days people write them, for the messages that say which ones.
+const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// A weekday's whole name: "Saturday".
+pub fn long_day(day: Weekday) -> &'static str {
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ][day.num_days_from_monday() as usize]
+}
+
+impl Default for TeachingDays {
+    fn default() -> Self {
+        Self::MONDAY_TO_FRIDAY
+    }
+}
+
+impl TeachingDays {
+    pub const MONDAY_TO_FRIDAY: TeachingDays = TeachingDays(0b001_1111);
+    /// Every day of the week (tests, and files read before the school's
+    /// days are known).
+    pub const ALL: TeachingDays = TeachingDays(0b111_1111);
+
+    /// The school teaches on these days; none is refused.
+    pub fn of(days: impl IntoIterator<Item = Weekday>) -> Option<Self> {
+        let bits = days
+            .into_iter()
+            .fold(0u8, |bits, d| bits | 1 << d.num_days_from_monday());
+        (bits != 0).then_some(TeachingDays(bits))
+    }
+
+    /// Days as people write them: `Sun-Thu`, `Mon,Tue,Thu`, `monday-friday`.
+    /// A range runs forward through the week and may wrap (`Sat-Wed`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut days = Vec::new();
+        for part in raw.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
+            let day = |s: &str| {
+                super::import::parse_day(s)
+                    .ok_or_else(|| format!("`{s}` is not a day of the week (Mon … Sun)"))
+            };
+            match part.split_once(['-', '–']) {
+                Some((from, to)) => {
+                    let (mut d, to) = (day(from)?, day(to)?);
+                    days.push(d);
+                    while d != to {
+                        d = d.succ();
+                        days.push(d);
+                    }
+                }
+                None => days.push(day(part)?),
+            }
+        }
+        Self::of(days).ok_or_else(|| "give at least one teaching day, e.g. Mon-Fri".to_owned())
+    }
+
+    pub fn contains(self, day: Weekday) -> bool {
+        self.0 & 1 << day.num_days_from_monday() != 0
+    }
+
+    /// The first day of the school's week: the teaching day after a day
+    /// off (Sunday for Sunday to Thursday), or Monday for a school that
+    /// never stops.
+    pub fn first(self) -> Weekday {
+        let mut day = Weekday::Mon;
+        for _ in 0..7 {
+            if self.contains(day) && !self.contains(day.pred()) {
+                return day;
+            }
+            day = day.succ();
+        }
+        Weekday::Mon
+    }
+
+    /// The teaching days in the order the school's week runs.
+    pub fn in_order(self) -> Vec<Weekday> {
+        let first = self.first();
+        std::iter::successors(Some(first), |d| Some(d.succ()))
+            .take(7)
+            .filter(|d| self.contains(*d))
+            .collect()
+    }
+
+    /// Both schools' days: what a partnership's week shows.
+    pub fn union(self, other: TeachingDays) -> TeachingDays {
+        TeachingDays(self.0 | other.0)
+    }
+
+    /// The first day of `date`'s school week.
+    pub fn week_of(self, date: NaiveDate) -> NaiveDate {
+        let back = (7 + date.weekday().num_days_from_monday() - self.first().num_days_from_monday()) % 7;
+        date - Days::new(u64::from(back))
+    }
+
+    /// As it is stored: `Sun,Mon,Tue,Wed,Thu`, in the school's week order.
+    pub fn as_stored(self) -> String {
+        self.in_order()
+            .iter()
+            .map(|d| DAY_NAMES[d.num_days_from_monday() as usize])
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// `Mon–Fri` for a run of days, `Mon, Wed, Fri` otherwise.
+impl fmt::Display for TeachingDays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.in_order();
+        let name = |d: &Weekday| DAY_NAMES[d.num_days_from_monday() as usize];
+        let run = days.windows(2).all(|w| w[0].succ() == w[1]);
+        match (days.first(), days.last()) {
+            (Some(first), Some(last)) if run && days.len() > 2 => {
+                write!(f, "{}–{}", name(first), name(last))
+            }
+            _ => f.write_str(&days.iter().map(name).collect::<Vec<_>>().join(", ")),
+        }
+    }
+}
+
+impl fmt::Debug for TeachingDays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TeachingDays({})", self.as_stored())
+    }
+}
+
+impl Serialize for TeachingDays {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_stored())
+    }
+}
+
+impl<'de> Deserialize<'de> for TeachingDays {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        TeachingDays::parse(&raw).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why a school is not teaching on a date.
@@ -157,7 +305,8 @@ pub struct CycleRule {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DayStatus {
     InSession,
-    /// Saturday or Sunday.
+    /// A day of the week the school does not teach (Saturday and Sunday,
+    /// or Friday and Saturday).
     Weekend,
     /// A closure within term.
     Closed {
@@ -175,6 +324,9 @@ pub struct SchoolCalendar {
     /// Bell schedules, any order.
     pub schedules: Vec<BellSchedule>,
     pub cycle: CycleRule,
+    /// The days of the week it teaches.
+    #[serde(default)]
+    pub days: TeachingDays,
 }
 
 /// The Monday of `date`'s week.
@@ -195,7 +347,7 @@ impl SchoolCalendar {
 
     /// Whether the school teaches on `date`, and if not, why.
     pub fn day_status(&self, date: NaiveDate) -> DayStatus {
-        if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+        if !self.days.contains(date.weekday()) {
             return DayStatus::Weekend;
         }
         if let Some(closure) = self
@@ -226,13 +378,19 @@ impl SchoolCalendar {
             .max_by_key(|s| s.effective_from)
     }
 
-    fn is_school_week(&self, monday: NaiveDate) -> bool {
-        (0..5).any(|i| self.day_status(monday + Days::new(i)) == DayStatus::InSession)
+    /// The first day of `date`'s school week: the Monday, or the Sunday of
+    /// a school that teaches Sunday to Thursday. Cycle weeks are keyed by it.
+    pub fn week_of(&self, date: NaiveDate) -> NaiveDate {
+        self.days.week_of(date)
     }
 
-    /// The Monday of Week A's first week: of the anchor date, or of the
-    /// first day of the first term.
-    pub fn anchor_monday(&self) -> Option<NaiveDate> {
+    fn is_school_week(&self, start: NaiveDate) -> bool {
+        (0..7).any(|i| self.day_status(start + Days::new(i)) == DayStatus::InSession)
+    }
+
+    /// The first day of Week A's first week: of the anchor date's week, or
+    /// of the first term's first week.
+    pub fn anchor_week(&self) -> Option<NaiveDate> {
         self.cycle
             .anchor
             .or_else(|| {
@@ -242,28 +400,29 @@ impl SchoolCalendar {
                     .map(|e| e.start)
                     .min()
             })
-            .map(monday_of)
+            .map(|d| self.week_of(d))
     }
 
     /// The cycle week (1-based) of every school week from the anchor up to
-    /// and including the week of `until`, keyed by Monday. Weeks with no
+    /// and including the week of `until`, keyed by the week's first day
+    /// ([`Self::week_of`]). Weeks with no
     /// teaching are absent unless holidays advance the cycle.
     pub fn cycle_weeks_until(&self, until: NaiveDate) -> BTreeMap<NaiveDate, u8> {
         let mut weeks = BTreeMap::new();
-        let Some(anchor) = self.anchor_monday() else {
+        let Some(anchor) = self.anchor_week() else {
             return weeks;
         };
-        let last = monday_of(until);
+        let last = self.week_of(until);
         let mut index: Option<u8> = None;
         let mut previous_len: Option<u8> = None;
-        let mut monday = anchor;
-        while monday <= last {
+        let mut start = anchor;
+        while start <= last {
             // The cycle length is the one in force on the week's first
             // teaching day (a schedule may start midweek).
-            let first_day = (0..5)
-                .map(|i| monday + Days::new(i))
+            let first_day = (0..7)
+                .map(|i| start + Days::new(i))
                 .find(|d| self.day_status(*d) == DayStatus::InSession)
-                .unwrap_or(monday);
+                .unwrap_or(start);
             let len = self
                 .schedule_for(first_day)
                 .map_or(1, |s| s.cycle_weeks.max(1));
@@ -272,8 +431,8 @@ impl SchoolCalendar {
                 index = None;
             }
             previous_len = Some(len);
-            let counts = self.cycle.holidays_advance || self.is_school_week(monday);
-            if let Some(&forced) = self.cycle.overrides.get(&monday) {
+            let counts = self.cycle.holidays_advance || self.is_school_week(start);
+            if let Some(&forced) = self.cycle.overrides.get(&start) {
                 index = Some(forced.saturating_sub(1) % len);
             } else if counts {
                 index = Some(match index {
@@ -281,12 +440,12 @@ impl SchoolCalendar {
                     Some(i) => (i + 1) % len,
                 });
             }
-            if (counts || self.cycle.overrides.contains_key(&monday))
+            if (counts || self.cycle.overrides.contains_key(&start))
                 && let Some(i) = index
             {
-                weeks.insert(monday, i + 1);
+                weeks.insert(start, i + 1);
             }
-            monday = monday + Days::new(7);
+            start = start + Days::new(7);
         }
         weeks
     }
@@ -294,20 +453,20 @@ impl SchoolCalendar {
     /// Checks weeks set by hand against the timetable: each must fall on or
     /// after Week A's anchor and name a week the cycle in force has.
     pub fn check_overrides(&self) -> Result<(), String> {
-        let anchor = self.anchor_monday();
-        for (monday, week) in &self.cycle.overrides {
-            if anchor.is_some_and(|a| *monday < a) {
+        let anchor = self.anchor_week();
+        for (start, week) in &self.cycle.overrides {
+            if anchor.is_some_and(|a| *start < a) {
                 return Err(format!(
-                    "the week of {monday} is before Week A's first week ({}); move the anchor or remove it",
+                    "the week of {start} is before Week A's first week ({}); move the anchor or remove it",
                     anchor.map(|a| a.to_string()).unwrap_or_default()
                 ));
             }
             let len = self
-                .schedule_for(*monday + Days::new(4))
+                .schedule_for(*start + Days::new(6))
                 .map_or(1, |s| s.cycle_weeks.max(1));
             if *week > len {
                 return Err(format!(
-                    "the week of {monday} is set to Week {}, but the timetable then has {len} week{}",
+                    "the week of {start} is set to Week {}, but the timetable then has {len} week{}",
                     week_label(*week),
                     if len == 1 { "" } else { "s" }
                 ));
@@ -318,7 +477,7 @@ impl SchoolCalendar {
 
     /// The cycle week of `date` (1 = Week A), if it is in a school week.
     pub fn cycle_week(&self, date: NaiveDate) -> Option<u8> {
-        self.cycle_weeks_until(date).get(&monday_of(date)).copied()
+        self.cycle_weeks_until(date).get(&self.week_of(date)).copied()
     }
 }
 

@@ -1,9 +1,10 @@
 //! The calendar's pages: a school's calendar (terms, closures, the bell
-//! schedule as a week view, the cycle) with its upload and edit forms, and
+//! schedule as a week view, the teaching days and the cycle) with its upload and edit forms, and
 //! a partnership's slot grid with its policy form (`slots`). The same as
 //! JSON is in [`super::http`].
 //!
-//! Uploading term dates or bells, or adding a closure, that would cancel
+//! Uploading term dates or bells, changing the teaching days, or adding a
+//! closure, that would cancel
 //! sessions first shows a confirm step listing them ([`ConfirmPage`]); its
 //! form carries what was uploaded or typed back, with a fingerprint of the
 //! list, so the coordinator does not choose the file again and nothing is
@@ -21,9 +22,10 @@ use uuid::Uuid;
 
 use super::capacity::{CapacityInput, CapacityPlan, PeriodCapacity, SchoolCapacity};
 use super::import::uploaded_text;
-use super::model::{EntryKind, PeriodKind, SchoolCalendar, week_label};
+use super::model::{EntryKind, PeriodKind, SchoolCalendar, TeachingDays, long_day, week_label};
 use super::store::{
-    CalendarChange, change_bells, change_closure, change_term_dates, declare_capacity, save_cycle,
+    CalendarChange, change_bells, change_closure, change_teaching_days, change_term_dates,
+    declare_capacity, save_cycle,
 };
 use super::{ClosureInput, CycleInput, since_always};
 use crate::auth::Actor;
@@ -41,6 +43,7 @@ pub fn routes(routes: Routes) -> Routes {
         .post("/school/calendar/terms", upload_terms)
         .post("/school/calendar/bells", upload_bells)
         .post("/school/calendar/cycle", cycle_submit)
+        .post("/school/calendar/days", days_submit)
         .post("/school/calendar/closures", closure_submit)
         .post("/school/calendar/capacity", capacity_submit)
         .post(
@@ -76,13 +79,10 @@ pub struct WeekView {
     pub rows: Vec<Row>,
 }
 
-const WEEKDAYS: [Weekday; 5] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-];
+/// "Mon", as the week grids head their columns.
+fn short_day(day: Weekday) -> &'static str {
+    &long_day(day)[..3]
+}
 
 /// A local time as the pages show it: "08:40".
 fn hm(t: NaiveTime) -> String {
@@ -111,7 +111,9 @@ fn week_views(calendar: &SchoolCalendar, on: NaiveDate) -> (Option<NaiveDate>, V
                 .into_iter()
                 .map(|(start, end)| Row {
                     time: format!("{}–{}", hm(start), hm(end)),
-                    cells: WEEKDAYS
+                    cells: calendar
+                        .days
+                        .in_order()
                         .iter()
                         .map(|day| {
                             periods
@@ -166,12 +168,24 @@ struct CalendarPage {
     anchor: String,
     holidays_advance: bool,
     weeks_text: String,
-    weekdays: [&'static str; 5],
+    /// The teaching days, in the school's week order, as the grid's heads.
+    weekdays: Vec<&'static str>,
+    /// Every day of the week from the school's first, and whether it teaches.
+    day_choices: Vec<DayChoice>,
     kinds: Vec<&'static str>,
     /// The school's declarations of iPads and supervisors.
     declared: Vec<DeclaredLine>,
     /// The capacity form, as stored today or as typed when refused.
     capacity: CapacityForm,
+}
+
+/// A checkbox of the teaching days form.
+pub struct DayChoice {
+    /// "Sun", the value sent.
+    pub value: &'static str,
+    /// "Sunday".
+    pub label: &'static str,
+    pub ticked: bool,
 }
 
 /// A declaration of iPads and supervisors as a line on the page.
@@ -281,7 +295,15 @@ async fn show_page(
             .map(|(monday, week)| format!("{monday} {}", week_label(*week)))
             .collect::<Vec<_>>()
             .join("\n"),
-        weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
+        weekdays: calendar.days.in_order().into_iter().map(short_day).collect(),
+        day_choices: std::iter::successors(Some(calendar.days.first()), |d| Some(d.succ()))
+            .take(7)
+            .map(|d| DayChoice {
+                value: short_day(d),
+                label: long_day(d),
+                ticked: calendar.days.contains(d),
+            })
+            .collect(),
         kinds: PeriodKind::ALL.iter().map(|k| k.as_str()).collect(),
         declared: declared_lines(&plan, &staff),
         capacity: capacity_form(&plan, &calendar, &staff, today, typed),
@@ -803,6 +825,45 @@ async fn cycle_submit(
     let school = own_calendar(&actor)?;
     let result = async { save_cycle(&state.store, school, &cycle_from_form(&form)?).await }.await;
     back_to_calendar(&state, &actor, result, "cycle").await
+}
+
+/// The teaching days form: a checkbox per day (`days=Sun`, `days=Mon` …).
+async fn days_submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let school = own_calendar(&actor)?;
+    let mut fields = FormFields::parse(&body);
+    let ticked = fields.all("days");
+    let confirm = fields.one("confirm");
+    let result = async {
+        let days = TeachingDays::parse(&ticked.join(","))
+            .map_err(|_| Error::invalid("days", "tick at least one day the school teaches"))?;
+        let preview = change_teaching_days(&state.store, school, days, true).await?;
+        let next = step(&actor, &preview, Some(confirm.as_str()), |nav| {
+            confirm_page(
+                nav,
+                format!("Teaching {days}"),
+                "/school/calendar/days".into(),
+                false,
+                ticked.iter().map(|d| ("days".to_owned(), d.clone())).collect(),
+                &format!(
+                    "Teach {days} and cancel {}",
+                    preview.cancellations.counted()
+                ),
+            )
+        });
+        Ok(Some(match next {
+            Step::Apply => (
+                Step::Apply,
+                change_teaching_days(&state.store, school, days, false).await?,
+            ),
+            confirm => (confirm, preview),
+        }))
+    }
+    .await;
+    finish_change(&state, &actor, result, "days").await
 }
 
 #[derive(Deserialize)]

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::align::SchoolSlotPolicy;
 use super::model::{
     BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, SchoolCalendar,
+    TeachingDays,
 };
 use super::{SlotPolicy, StoredEntry};
 use crate::error::{Error, Result};
@@ -29,8 +30,8 @@ use crate::{on_pool, on_tx};
 
 pub use capacity::declare_capacity;
 pub use changes::{
-    CalendarChange, add_closure, change_bells, change_closure, change_term_dates, import_bells,
-    import_term_dates, save_cycle,
+    CalendarChange, add_closure, change_bells, change_closure, change_teaching_days,
+    change_term_dates, import_bells, import_term_dates, save_cycle,
 };
 pub use policy::{parse_policy, partnership_slots, policy_input};
 pub use timetable::{TimetableTime, WithoutSchedule, check_timetable_times};
@@ -174,6 +175,14 @@ impl Store {
         Ok(())
     }
 
+    /// The days a school teaches (one query, where the rest of its
+    /// calendar is not needed).
+    pub async fn teaching_days(&self, school: Uuid) -> Result<TeachingDays> {
+        let cycle = self.school_cycle(school).await?;
+        TeachingDays::parse(&cycle.teaching_days)
+            .map_err(|_| stored("teaching days", &cycle.teaching_days))
+    }
+
     /// A school's whole calendar.
     pub async fn school_calendar(&self, school: Uuid) -> Result<SchoolCalendar> {
         let cycle = self.school_cycle(school).await?;
@@ -197,6 +206,8 @@ impl Store {
         .bind(school)
         .fetch_all(pool)
         .await)?;
+        let days = TeachingDays::parse(&cycle.teaching_days)
+            .map_err(|_| stored("teaching days", &cycle.teaching_days))?;
         Ok(SchoolCalendar {
             tz,
             entries,
@@ -204,11 +215,14 @@ impl Store {
             cycle: CycleRule {
                 anchor: cycle.cycle_anchor,
                 holidays_advance: cycle.cycle_holidays_advance,
+                // Keyed by the first day of the week the school teaches now
+                // (a week set before its days changed was keyed by another).
                 overrides: overrides
                     .into_iter()
-                    .filter_map(|o| Some((o.week_monday, u8::try_from(o.week).ok()?)))
+                    .filter_map(|o| Some((days.week_of(o.week_monday), u8::try_from(o.week).ok()?)))
                     .collect(),
             },
+            days,
         })
     }
 

@@ -6,9 +6,10 @@ use chrono::{NaiveDate, NaiveTime};
 use super::align::SchoolSlotPolicy;
 use super::capacity::{CapacityPlan, Declared, SchoolCapacity};
 use super::import::{parse_bells_csv, parse_term_csv};
-use super::model::{BellSchedule, CycleRule, SchoolCalendar};
+use super::model::{BellSchedule, CycleRule, SchoolCalendar, TeachingDays};
 
 mod cycle;
+mod days;
 mod properties;
 mod slots;
 mod zones;
@@ -32,6 +33,7 @@ fn calendar(tz: chrono_tz::Tz, terms: &str, bells: &str) -> SchoolCalendar {
     let bells = parse_bells_csv(
         "bells.csv",
         &format!("week,day,period,start,end,kind\n{bells}"),
+        TeachingDays::ALL,
     )
     .unwrap();
     SchoolCalendar {
@@ -43,6 +45,7 @@ fn calendar(tz: chrono_tz::Tz, terms: &str, bells: &str) -> SchoolCalendar {
             periods: bells.periods,
         }],
         cycle: CycleRule::default(),
+        days: TeachingDays::default(),
     }
 }
 

@@ -41,15 +41,15 @@ pub(super) struct RosterArgs {
     db: DbArgs,
 }
 
-// What a calendar import does about the sessions it would cancel.
+// What a calendar change does about the sessions it would cancel.
 #[derive(Args)]
 pub(super) struct CancelArgs {
-    /// Change nothing: list the sessions the file would cancel.
+    /// Change nothing: list the sessions the change would cancel.
     #[arg(long)]
-    dry_run: bool,
-    /// Go ahead even though the file cancels sessions.
+    pub(super) dry_run: bool,
+    /// Go ahead even though the change cancels sessions.
     #[arg(long, conflicts_with = "dry_run")]
-    yes: bool,
+    pub(super) yes: bool,
 }
 
 #[derive(Args)]
@@ -139,7 +139,7 @@ fn read_oneroster(folder: &Path) -> anyhow::Result<OneRosterFiles> {
 }
 
 /// Prints the sessions a calendar change cancels (or would), one a line.
-fn print_cancels(school: &str, change: &calendar::store::CalendarChange) {
+pub(super) fn print_cancels(school: &str, change: &calendar::store::CalendarChange) {
     let c = &change.cancellations;
     if c.is_empty() {
         return;
@@ -166,7 +166,7 @@ fn print_cancels(school: &str, change: &calendar::store::CalendarChange) {
 }
 
 /// Refuses a change that cancels sessions unless `--yes` said to go ahead.
-fn check_cancels(
+pub(super) fn check_cancels(
     school: &str,
     args: &CancelArgs,
     preview: &calendar::store::CalendarChange,
@@ -175,7 +175,7 @@ fn check_cancels(
         return Ok(());
     }
     anyhow::bail!(
-        "{school}: this file would cancel {}; nothing was changed. \
+        "{school}: this change would cancel {}; nothing was changed. \
          Run again with --dry-run to list them, or with --yes to go ahead",
         preview.cancellations.counted()
     )

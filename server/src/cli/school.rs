@@ -1,4 +1,4 @@
-//! `school add`, `school cycle` and `school capacity`.
+//! `school add`, `school days`, `school cycle` and `school capacity`.
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -14,6 +14,9 @@ pub(super) enum SchoolCommand {
     Cycle(CycleArgs),
     /// Add a school.
     Add(AddArgs),
+    /// Set the days of the week a school teaches (Mon-Fri, Sun-Thu …);
+    /// its week, and Week A/B, start on the first of them.
+    Days(DaysArgs),
     /// Declare the school's iPads and supervisors for mentoring, shared by
     /// all its partnerships, from a date on.
     Capacity(CapacityArgs),
@@ -69,6 +72,20 @@ pub(super) struct CycleArgs {
 }
 
 #[derive(Args)]
+pub(super) struct DaysArgs {
+    /// The school's slug.
+    #[arg(long)]
+    school: String,
+    /// The days, as a range or a list: `Sun-Thu`, `Mon,Tue,Wed,Thu,Fri`.
+    #[arg(long)]
+    teach: String,
+    #[command(flatten)]
+    cancel: super::import::CancelArgs,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Args)]
 pub(super) struct AddArgs {
     /// Short name for scripts, e.g. `hillside`.
     #[arg(long)]
@@ -85,6 +102,9 @@ pub(super) struct AddArgs {
     /// ISO 3166-2 region, e.g. `GB-SCT`.
     #[arg(long)]
     region: Option<String>,
+    /// The days it teaches, e.g. `Sun-Thu` [Mon-Fri].
+    #[arg(long)]
+    teaching_days: Option<String>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -93,6 +113,7 @@ pub(super) async fn run(ctx: &Context, command: SchoolCommand) -> anyhow::Result
     match command {
         SchoolCommand::Cycle(args) => cycle(ctx, args).await,
         SchoolCommand::Add(args) => add(ctx, args).await,
+        SchoolCommand::Days(args) => days(ctx, args).await,
         SchoolCommand::Capacity(args) => capacity(ctx, args).await,
     }
 }
@@ -183,8 +204,41 @@ async fn cycle(ctx: &Context, args: CycleArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--teach` or `--teaching-days`, read as a school writes them.
+fn teaching_days(flag: &str, raw: &str) -> anyhow::Result<calendar::model::TeachingDays> {
+    calendar::model::TeachingDays::parse(raw).map_err(|message| anyhow::anyhow!("{flag}: {message}"))
+}
+
+/// Sets the days a school teaches; prints them, and what it cancelled.
+async fn days(ctx: &Context, args: DaysArgs) -> anyhow::Result<()> {
+    let days = teaching_days("--teach", &args.teach)?;
+    let store = ctx.open(&args.db).await?;
+    let school = school_by_slug(&store, "--school", &args.school).await?;
+    let change = |dry_run| calendar::store::change_teaching_days(&store, school.id, days, dry_run);
+    let preview = change(true).await.map_err(user_error)?;
+    if args.cancel.dry_run {
+        super::import::print_cancels(&school.name, &preview);
+        say!("{}: would teach {days}; nothing changed (--dry-run)", school.name);
+        return Ok(());
+    }
+    super::import::check_cancels(&school.name, &args.cancel, &preview)?;
+    let done = change(false).await.map_err(user_error)?;
+    super::import::print_cancels(&school.name, &done);
+    say!(
+        "{}: teaches {days}; its weeks start on {}s",
+        school.name,
+        calendar::model::long_day(days.first())
+    );
+    Ok(())
+}
+
 /// Adds the school; prints its id.
 async fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
+    let days = args
+        .teaching_days
+        .as_deref()
+        .map(|raw| teaching_days("--teaching-days", raw))
+        .transpose()?;
     let store = ctx.open(&args.db).await?;
     let input = SchoolInput {
         slug: args.slug,
@@ -197,6 +251,12 @@ async fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         .create_school(&NewSchool::parse(&input).map_err(user_error)?, None)
         .await
         .map_err(user_error)?;
+    if let Some(days) = days {
+        // A new school has no sessions for this to cancel.
+        calendar::store::change_teaching_days(&store, school.id, days, false)
+            .await
+            .map_err(user_error)?;
+    }
     say!("{}", school.id);
     Ok(())
 }

@@ -99,10 +99,15 @@ impl Store {
                 DayStatus::Closed { label } => {
                     format!("{} is closed that day: {label}", school.name)
                 }
-                DayStatus::Holiday | DayStatus::Weekend => format!(
+                DayStatus::Holiday => format!(
                     "{} is not in term on {}",
                     school.name,
                     end.date.format("%a %-d %b %Y")
+                ),
+                DayStatus::Weekend => format!(
+                    "{} does not teach on {}s",
+                    school.name,
+                    end.date.format("%A")
                 ),
             };
             return Err(Error::conflict("starts_at", reason));

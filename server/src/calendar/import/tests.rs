@@ -43,18 +43,18 @@ fn a_bad_row_names_the_file_line_and_field() {
 #[test]
 fn bells_read_week_letters_and_reject_overlaps() {
     let csv = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\nA,Monday,P1,09:00,10:00,lesson\nB,mon,P1,09:05,10:00,lesson\n";
-    let bells = parse_bells_csv("bells.csv", csv).unwrap();
+    let bells = parse_bells_csv("bells.csv", csv, TeachingDays::default()).unwrap();
     assert_eq!(bells.cycle_weeks, 2);
     assert_eq!(bells.periods[1].week, Some(1));
 
     let overlap = "week,day,period,start,end,kind\n*,Mon,REG,08:40,09:00,registration\nA,Mon,P1,08:55,10:00,lesson\n";
-    let err = parse_bells_csv("bells.csv", overlap).unwrap_err();
+    let err = parse_bells_csv("bells.csv", overlap, TeachingDays::default()).unwrap_err();
     assert_eq!(err.line, Some(3));
     assert!(err.message.contains("overlaps REG"), "{err}");
 
     let bad_day = "week,day,period,start,end,kind\n*,Funday,REG,08:40,09:00,registration\n";
     assert_eq!(
-        parse_bells_csv("b.csv", bad_day)
+        parse_bells_csv("b.csv", bad_day, TeachingDays::default())
             .unwrap_err()
             .field
             .as_deref(),
@@ -62,7 +62,7 @@ fn bells_read_week_letters_and_reject_overlaps() {
     );
     let bad_header = "week,day,period,start,finish,kind\n";
     assert_eq!(
-        parse_bells_csv("b.csv", bad_header).unwrap_err().line,
+        parse_bells_csv("b.csv", bad_header, TeachingDays::default()).unwrap_err().line,
         Some(1)
     );
 }
@@ -101,7 +101,7 @@ fn line_numbers_count_blank_lines_and_crlf_endings() {
     let err = parse_term_csv("t.csv", csv, DateOrder::DayFirst).unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
     let bells = "week,day,period,start,end,kind\n*,Mon,TUT,08:40,09:05,tutor\n\n\n*,Mon,P1,09:00,10:00,lesson\n";
-    assert_eq!(parse_bells_csv("b.csv", bells).unwrap_err().line, Some(5));
+    assert_eq!(parse_bells_csv("b.csv", bells, TeachingDays::default()).unwrap_err().line, Some(5));
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn two_digit_years_weekend_periods_and_leap_seconds_are_refused() {
     );
     let saturday = "week,day,period,start,end,kind\n*,Sat,CLUB,09:00,10:00,other\n";
     assert_eq!(
-        parse_bells_csv("b.csv", saturday)
+        parse_bells_csv("b.csv", saturday, TeachingDays::default())
             .unwrap_err()
             .field
             .as_deref(),
@@ -124,11 +124,11 @@ fn two_digit_years_weekend_periods_and_leap_seconds_are_refused() {
     );
     let leap = "week,day,period,start,end,kind\n*,Mon,P1,09:00,09:59:60,lesson\n";
     assert_eq!(
-        parse_bells_csv("b.csv", leap).unwrap_err().field.as_deref(),
+        parse_bells_csv("b.csv", leap, TeachingDays::default()).unwrap_err().field.as_deref(),
         Some("end")
     );
     let week_one = "week,day,period,start,end,kind\nWeek 1,Mon,P1,09:00,10:00,lesson\nWeek 2,Mon,P1,09:00,10:00,lesson\n";
-    assert_eq!(parse_bells_csv("b.csv", week_one).unwrap().cycle_weeks, 2);
+    assert_eq!(parse_bells_csv("b.csv", week_one, TeachingDays::default()).unwrap().cycle_weeks, 2);
 }
 
 #[test]
@@ -263,4 +263,20 @@ fn a_semicolon_or_excel_csv_is_told_how_to_save_it() {
         err.contains("bells.csv") && err.contains("Windows-1252") && err.contains("CSV UTF-8"),
         "{err}"
     );
+}
+
+#[test]
+fn a_bell_row_on_a_day_the_school_does_not_teach_names_the_day_and_its_days() {
+    let sunday = "week,day,period,start,end,kind\nA,Sun,REG,07:30,07:45,registration\n";
+    let err = parse_bells_csv("doha.csv", sunday, TeachingDays::default()).unwrap_err();
+    assert_eq!((err.line, err.field.as_deref()), (Some(2), Some("day")));
+    assert!(
+        err.message.contains("does not teach on Sundays (it teaches Mon–Fri)"),
+        "{err}"
+    );
+    let sun_thu = TeachingDays::parse("Sun-Thu").unwrap();
+    let read = parse_bells_csv("doha.csv", sunday, sun_thu).unwrap();
+    assert_eq!(read.periods[0].day, Weekday::Sun);
+    let friday = "week,day,period,start,end,kind\nA,Fri,REG,07:30,07:45,registration\n";
+    assert!(parse_bells_csv("doha.csv", friday, sun_thu).is_err());
 }

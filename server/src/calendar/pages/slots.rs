@@ -11,11 +11,11 @@ use chrono::{Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{WEEKDAYS, hm};
+use super::hm;
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
 use crate::calendar::align::Slot;
-use crate::calendar::model::{PeriodKind, monday_of};
+use crate::calendar::model::{PeriodKind, TeachingDays};
 use crate::calendar::store::{parse_policy, partnership_slots, policy_input};
 use crate::calendar::{PartnershipSlots, PolicyInput, SlotPolicy};
 use crate::error::{Error, PageError, Result};
@@ -52,6 +52,7 @@ pub struct SlotView {
 
 /// A weekday in the grid.
 pub struct DayView {
+    pub date: NaiveDate,
     /// "Mon 30 Nov".
     pub label: String,
     pub slots: Vec<SlotView>,
@@ -154,16 +155,8 @@ fn periods_of(
     }
     let mut out: Vec<_> = by_code
         .into_iter()
-        .map(|(code, (kind, start, times, mut days))| {
-            days.sort_by_key(Weekday::num_days_from_monday);
-            let on = if days == WEEKDAYS {
-                "Mon–Fri".to_owned()
-            } else {
-                days.iter()
-                    .map(Weekday::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+        .map(|(code, (kind, start, times, days))| {
+            let on = TeachingDays::of(days).map_or_else(String::new, |d| d.to_string());
             (start, code.to_owned(), kind, format!("{on} {times}"))
         })
         .collect();
@@ -313,49 +306,62 @@ struct Grid {
     empty_weeks: Vec<(String, Vec<String>)>,
 }
 
-fn empty_weeks_from(start: NaiveDate) -> BTreeMap<NaiveDate, GridWeek> {
+/// Eight weeks of the first school's teaching days (the dates slots are
+/// aligned on), from the week of `start`.
+fn empty_weeks_from(days: TeachingDays, start: NaiveDate) -> BTreeMap<NaiveDate, GridWeek> {
+    let first = days.week_of(start);
     (0..8)
         .map(|w| {
-            let monday = start + Days::new(7 * w);
+            let week_start = first + Days::new(7 * w);
             let week = GridWeek {
-                label: format!("Week of {}", monday.format("%-d %b")),
-                days: (0..5)
-                    .map(|i| DayView {
-                        label: (monday + Days::new(i)).format("%a %-d %b").to_string(),
+                label: format!("Week of {}", week_start.format("%-d %b")),
+                days: (0..7)
+                    .map(|i| week_start + Days::new(i))
+                    .filter(|d| days.contains(d.weekday()))
+                    .map(|d| DayView {
+                        date: d,
+                        label: d.format("%a %-d %b").to_string(),
                         slots: Vec::new(),
                         reasons: Vec::new(),
                     })
                     .collect(),
                 count: 0,
             };
-            (monday, week)
+            (week_start, week)
         })
         .collect()
 }
 
-fn grid_of(found: &PartnershipSlots, start: NaiveDate) -> Grid {
-    let mut weeks = empty_weeks_from(start);
+/// `a_days`: the days the first school teaches.
+fn grid_of(found: &PartnershipSlots, a_days: TeachingDays, start: NaiveDate) -> Grid {
+    let mut weeks = empty_weeks_from(a_days, start);
+    fn day_of(
+        weeks: &mut BTreeMap<NaiveDate, GridWeek>,
+        days: TeachingDays,
+        date: NaiveDate,
+    ) -> Option<&mut DayView> {
+        weeks
+            .get_mut(&days.week_of(date))
+            .and_then(|w| w.days.iter_mut().find(|d| d.date == date))
+    }
     for slot in &found.alignment.slots {
         let Some(date) = slot.schools.get(&found.a.slug).map(|e| e.date) else {
             continue;
         };
-        let i = date.weekday().num_days_from_monday() as usize;
-        if let (Some(week), Some(view)) = (
-            weeks.get_mut(&monday_of(date)),
+        if let (Some(day), Some(view)) = (
+            day_of(&mut weeks, a_days, date),
             slot_view(slot, &found.a, &found.b),
-        ) && i < 5
-        {
-            week.days[i].slots.push(view);
-            week.count += 1;
+        ) {
+            day.slots.push(view);
         }
     }
     for empty in &found.alignment.empty_days {
-        let i = empty.date.weekday().num_days_from_monday() as usize;
-        if let Some(week) = weeks.get_mut(&monday_of(empty.date))
-            && i < 5
-        {
-            week.days[i].reasons = empty.reasons.clone();
+        if let Some(day) = day_of(&mut weeks, a_days, empty.date) {
+            day.reasons = empty.reasons.clone();
         }
+    }
+    for week in weeks.values_mut() {
+        week.count = week.days.iter().map(|d| d.slots.len()).sum();
     }
     let empty_weeks = weeks
         .values()
@@ -432,7 +438,9 @@ async fn show_slots(
     let p = state.store.partnership(id).await?;
     authorize(actor, Action::ViewSlots { partnership: &p })?;
     let first = state.store.school(p.proposed_by_school).await?;
-    let start = monday_of(match from {
+    // Slots are aligned on the first school's dates: its weeks, its days.
+    let first_days = state.store.teaching_days(first.id).await?;
+    let start = first_days.week_of(match from {
         Some(from) => from,
         None => first.today()?,
     });
@@ -452,7 +460,7 @@ async fn show_slots(
     };
     let (a, b, session_minutes, grid) = if policy.is_some() {
         let found = partnership_slots(&state.store, &p, start, end).await?;
-        let grid = grid_of(&found, start);
+        let grid = grid_of(&found, first_days, start);
         (found.a, found.b, found.session_minutes, grid)
     } else {
         let other = state.store.school(p.partner_of(first.id)).await?;

@@ -18,9 +18,12 @@ use uuid::Uuid;
 use super::{insert_closure_in_tx, put_bell_schedule_in_tx, replace_entries_in_tx};
 use crate::booking::change::Cancellations;
 use crate::booking::store::cancel_taken_in_tx;
-use crate::calendar::model::{BellSchedule, CalendarEntry, EntryKind, SchoolCalendar};
+use crate::calendar::model::{
+    BellSchedule, CalendarEntry, EntryKind, SchoolCalendar, TeachingDays,
+};
 use crate::calendar::{ClosureInput, CycleInput, import, parse_cycle, since_always};
 use crate::error::{Error, Result};
+use crate::people::schools::store::set_teaching_days_in_tx;
 use crate::store::{Store, Tx};
 
 /// What a calendar change cancelled or, in a dry run, would cancel.
@@ -126,13 +129,13 @@ pub async fn change_bells(
     effective_from: Option<NaiveDate>,
     dry_run: bool,
 ) -> Result<(BellSchedule, CalendarChange)> {
-    let bells = import::parse_bells_csv(file_name, text)?;
+    let old = store.school_calendar(school).await?;
+    let bells = import::parse_bells_csv(file_name, text, old.days)?;
     let schedule = BellSchedule {
         effective_from: effective_from.unwrap_or_else(since_always),
         cycle_weeks: bells.cycle_weeks,
         periods: bells.periods,
     };
-    let old = store.school_calendar(school).await?;
     let mut new = old.clone();
     new.schedules
         .retain(|s| s.effective_from != schedule.effective_from);
@@ -193,6 +196,33 @@ pub async fn change_closure(
     .await
 }
 
+/// Sets the days of the week a school teaches, and cancels the sessions on
+/// the days it stops teaching; with `dry_run`, only says which. Its Week
+/// A/B cycle then counts weeks from the first of them (Sunday for Sunday to
+/// Thursday); a bell schedule's periods on a day it does not teach are not
+/// used until it teaches that day again.
+pub async fn change_teaching_days(
+    store: &Store,
+    school: Uuid,
+    days: TeachingDays,
+    dry_run: bool,
+) -> Result<CalendarChange> {
+    let old = store.school_calendar(school).await?;
+    let mut new = old.clone();
+    new.days = days;
+    new.cycle.overrides = old
+        .cycle
+        .overrides
+        .iter()
+        .map(|(start, week)| (days.week_of(*start), *week))
+        .collect();
+    let stored = days.as_stored();
+    change_calendar(store, school, &old, &new, dry_run, async |tx: &mut Tx| {
+        set_teaching_days_in_tx(tx, school, &stored).await
+    })
+    .await
+}
+
 /// [`change_closure`], not a dry run: returns how many sessions it
 /// cancelled.
 pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> Result<usize> {
@@ -205,8 +235,8 @@ pub async fn add_closure(store: &Store, school: Uuid, input: &ClosureInput) -> R
 /// Saves how a school counts its cycle, once the weeks set by hand have been
 /// checked against its timetable.
 pub async fn save_cycle(store: &Store, school: Uuid, input: &CycleInput) -> Result<()> {
-    let rule = parse_cycle(input)?;
     let mut calendar = store.school_calendar(school).await?;
+    let rule = parse_cycle(input, calendar.days)?;
     calendar.cycle = rule.clone();
     calendar
         .check_overrides()

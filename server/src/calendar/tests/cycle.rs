@@ -114,6 +114,7 @@ fn a_bell_schedule_change_mid_term_applies_from_its_date_only() {
             "week,day,period,start,end,kind\n{}",
             weekdays("*,DAY,TUT,08:30,08:55,tutor")
         ),
+        TeachingDays::default(),
     )
     .unwrap();
     cal.schedules.push(BellSchedule {
@@ -164,7 +165,7 @@ fn a_new_timetable_with_a_longer_cycle_starts_at_week_a_and_bad_overrides_are_re
         "2026-09-07,2027-03-26,term,Year\n",
         &weekdays("*,DAY,TUT,08:40,09:10,tutor"),
     );
-    let two_week = parse_bells_csv("b.csv", "week,day,period,start,end,kind\nA,Mon,TUT,08:40,09:10,tutor\nB,Mon,TUT,08:40,09:10,tutor\n").unwrap();
+    let two_week = parse_bells_csv("b.csv", "week,day,period,start,end,kind\nA,Mon,TUT,08:40,09:10,tutor\nB,Mon,TUT,08:40,09:10,tutor\n", TeachingDays::default()).unwrap();
     cal.schedules.push(BellSchedule {
         effective_from: d("2027-01-04"),
         cycle_weeks: 2,

@@ -202,7 +202,7 @@ fn the_partners_reason_is_for_its_own_local_day_across_the_date_line() {
     };
     assert_eq!(
         run("2026-10-12")[0].reasons,
-        vec!["Los Angeles: weekend".to_owned()]
+        vec!["Los Angeles: does not teach on Sundays".to_owned()]
     );
     assert_eq!(
         run("2026-10-13")[0].reasons,

@@ -135,8 +135,6 @@ impl From<MentorProfile> for PartnerMentorView {
     }
 }
 
-const DAYS: [&str; 5] = ["Mon", "Tue", "Wed", "Thu", "Fri"];
-
 fn check_profile(input: &ProfileInput) -> Result<ProfileInput> {
     if !(1..=4).contains(&input.capacity) {
         return Err(Error::invalid(
@@ -165,13 +163,13 @@ fn check_profile(input: &ProfileInput) -> Result<ProfileInput> {
     }
     let mut free = Vec::new();
     for p in &input.free_periods {
-        let day = DAYS
-            .iter()
-            .find(|d| d.eq_ignore_ascii_case(p.day.trim().get(..3).unwrap_or("")))
+        // Whether the school teaches that day is its bell schedule's to say.
+        let day = crate::calendar::import::parse_day(p.day.trim().get(..3).unwrap_or(""))
+            .map(|d| &crate::calendar::model::long_day(d)[..3])
             .ok_or_else(|| {
                 Error::invalid(
                     "free_periods",
-                    format!("`{}` is not a school day (Mon to Fri)", p.day),
+                    format!("`{}` is not a day of the week (Mon … Sun)", p.day),
                 )
             })?;
         let week = p.week.trim().to_ascii_uppercase();
@@ -292,7 +290,7 @@ mod tests {
             Some("capacity")
         );
         let mut bad = good.clone();
-        bad.free_periods[0].day = "Saturday".into();
+        bad.free_periods[0].day = "Funday".into();
         assert_eq!(
             check_profile(&bad).err().and_then(|e| e.field()),
             Some("free_periods")

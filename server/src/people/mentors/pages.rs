@@ -48,19 +48,16 @@ pub type FreeCell = (String, String);
 pub struct FreeWeek {
     /// "Week A", or "Every week".
     pub label: String,
-    /// Each period code (in the order of the day) and, Monday to Friday,
+    /// Each period code (in the order of the day) and, on each teaching day,
     /// the value of its checkbox where the period runs that day ("A Mon
     /// TUT") with a key for its id ("A-Mon-TUT").
     pub rows: Vec<(String, Vec<Option<FreeCell>>)>,
 }
 
-const DAYS: [(chrono::Weekday, &str); 5] = [
-    (chrono::Weekday::Mon, "Mon"),
-    (chrono::Weekday::Tue, "Tue"),
-    (chrono::Weekday::Wed, "Wed"),
-    (chrono::Weekday::Thu, "Thu"),
-    (chrono::Weekday::Fri, "Fri"),
-];
+/// "Mon", as the grid heads its columns and names its checkboxes.
+fn short_day(day: chrono::Weekday) -> &'static str {
+    &crate::calendar::model::long_day(day)[..3]
+}
 
 /// The school's bell schedule in force today (or its first) as grids of
 /// the periods a mentor can be free in, one per cycle week.
@@ -99,12 +96,15 @@ fn free_grid(calendar: &crate::calendar::model::SchoolCalendar) -> Vec<FreeWeek>
                 rows: codes
                     .into_iter()
                     .map(|(_, code)| {
-                        let cells = DAYS
-                            .iter()
-                            .map(|(day, name)| {
+                        let cells = calendar
+                            .days
+                            .in_order()
+                            .into_iter()
+                            .map(|day| {
+                                let name = short_day(day);
                                 periods
                                     .iter()
-                                    .any(|p| p.day == *day && p.code == code)
+                                    .any(|p| p.day == day && p.code == code)
                                     .then(|| {
                                         let key = if value_week == "*" {
                                             "all"
@@ -164,7 +164,7 @@ struct MentorsPage {
     error: Option<String>,
     /// The school's timetable as free-period grids (empty without bells).
     grid: Vec<FreeWeek>,
-    weekdays: [&'static str; 5],
+    weekdays: Vec<&'static str>,
 }
 
 fn level_label(level: Level) -> &'static str {
@@ -267,7 +267,8 @@ async fn show(
     } else {
         Default::default()
     };
-    let grid = free_grid(&state.store.school_calendar(school).await?);
+    let calendar = state.store.school_calendar(school).await?;
+    let grid = free_grid(&calendar);
     let rows = state
         .store
         .mentor_profiles(school)
@@ -299,7 +300,7 @@ async fn show(
         notice,
         error,
         grid,
-        weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri"],
+        weekdays: calendar.days.in_order().into_iter().map(short_day).collect(),
     })
 }
 

@@ -77,7 +77,7 @@ struct ReferralsPage {
     mentees: Vec<User>,
     concerns: &'static [&'static str],
     /// The teaching days to tick as not free: (value, label).
-    days: &'static [(&'static str, &'static str)],
+    days: Vec<(&'static str, String)>,
     notice: Option<&'static str>,
     error: Option<String>,
     /// What the form holds: as typed when the server refused it, so
@@ -206,13 +206,17 @@ async fn show_form(
             .collect(),
         mentees,
         concerns: CONCERNS,
-        days: &[
-            ("Mon", "Mondays"),
-            ("Tue", "Tuesdays"),
-            ("Wed", "Wednesdays"),
-            ("Thu", "Thursdays"),
-            ("Fri", "Fridays"),
-        ],
+        days: state
+            .store
+            .teaching_days(school)
+            .await?
+            .in_order()
+            .into_iter()
+            .map(|d| {
+                let name = crate::calendar::model::long_day(d);
+                (&name[..3], format!("{name}s"))
+            })
+            .collect(),
         notice,
         error,
         typed,

@@ -57,7 +57,7 @@ fn check_unavailable(raw: &[Unavailable]) -> Result<Vec<Unavailable>> {
         let Some(day) = crate::calendar::import::parse_day(typed) else {
             return Err(Error::invalid(
                 "unavailable",
-                format!("`{typed}` is not a day of the week (Mon, Tue, Wed, Thu, Fri)"),
+                format!("`{typed}` is not a day of the week (Mon … Sun)"),
             ));
         };
         let week = match u.week.as_deref().map(str::trim).filter(|w| !w.is_empty()) {

@@ -340,6 +340,8 @@ pub struct SchoolCycle {
     pub cycle_anchor: Option<chrono::NaiveDate>,
     /// Whether holiday weeks advance the cycle.
     pub cycle_holidays_advance: bool,
+    /// The days it teaches, as `Sun,Mon,Tue,Wed,Thu`.
+    pub teaching_days: String,
 }
 
 #[cfg(test)]

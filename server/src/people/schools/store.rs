@@ -119,13 +119,27 @@ impl Store {
     /// A school's zone and cycle settings.
     pub async fn school_cycle(&self, school: Uuid) -> Result<SchoolCycle> {
         on_pool!(self, |pool| sqlx::query_as(
-            "SELECT time_zone, cycle_anchor, cycle_holidays_advance FROM schools WHERE id = $1"
+            "SELECT time_zone, cycle_anchor, cycle_holidays_advance, teaching_days FROM schools WHERE id = $1"
         )
         .bind(school)
         .fetch_optional(pool)
         .await)?
         .ok_or(Error::NotFound("school"))
     }
+}
+
+/// Sets the days a school teaches (as `Sun,Mon,Tue,Wed,Thu`) inside the
+/// caller's transaction, which also cancels what they no longer hold.
+pub(crate) async fn set_teaching_days_in_tx(tx: &mut Tx, school: Uuid, days: &str) -> Result<()> {
+    on_tx!(tx, |conn| sqlx::query(
+        "UPDATE schools SET teaching_days = $1 WHERE id = $2"
+    )
+    .bind(days)
+    .bind(school)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// Sets a school's cycle anchor and whether holidays advance the cycle,

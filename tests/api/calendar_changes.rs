@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use mentorbridge::booking::{Session, SessionStatus};
 use mentorbridge_tests::{Client, TestApp, World, on_both_backends};
 use reqwest::StatusCode;
@@ -527,7 +527,84 @@ async fn the_closure_form_cancels_nothing_until_the_list_it_showed_is_confirmed(
     assert_eq!(cancelled_now(&app, &world).await, ids(&[&before[2]]));
 }
 
+/// School B stops teaching the pair's weekday (it moves to Sunday to
+/// Thursday, or from it): the dry run lists all of their sessions with
+/// why; the form asks first; only the confirmed change cancels them, and
+/// School B's week then starts on its first teaching day.
+async fn changing_the_teaching_days_cancels_the_sessions_on_the_days_dropped_after_asking(
+    app: TestApp,
+) {
+    let world = app.world().await;
+    let before = a_booked_pair(&app, &world).await;
+    let weekday = before[0].local["school-b"].date.weekday();
+    let day_name = before[0].local["school-b"].date.format("%A").to_string();
+    // Sunday to Thursday if the pair meet on a Friday; otherwise the
+    // school drops their day and teaches the other weekdays and Sunday.
+    let days: Vec<String> = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri"]
+        .iter()
+        .filter(|d| !day_name.starts_with(*d))
+        .map(|d| (*d).to_owned())
+        .collect();
+    let coord_b = app.signed_in("coord.b").await;
+    let path = |dry_run: bool| {
+        format!(
+            "/api/schools/{}/calendar/days?dry_run={dry_run}",
+            world.b.id
+        )
+    };
+    let bad = coord_b
+        .put_json(&path(true), &json!({"days": "Sun-Funday"}))
+        .await;
+    assert!(bad.status.is_client_error(), "{}", bad.text);
+    assert!(bad.text.contains("`Funday` is not a day of the week"), "{}", bad.text);
+
+    let preview = coord_b
+        .put_json(&path(true), &json!({"days": days.join(",")}))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    let preview = preview.json();
+    assert_eq!(preview["sessions_cancelled"], 0);
+    assert_eq!(listed(&preview), ids(&before.iter().collect::<Vec<_>>()));
+    assert_eq!(
+        preview["cancels"][0]["reason"],
+        format!("School B does not teach on {day_name}s")
+    );
+    assert!(cancelled_now(&app, &world).await.is_empty(), "a dry run cancels nothing");
+    assert_eq!(
+        app.store.teaching_days(world.b.id).await.unwrap(),
+        mentorbridge::calendar::model::TeachingDays::default()
+    );
+
+    // The page's form asks first, carrying the ticked days.
+    let form: Vec<(&str, &str)> = days.iter().map(|d| ("days", d.as_str())).collect();
+    let asked = coord_b.post_form("/school/calendar/days", &form).await;
+    assert!(
+        asked.text.contains("This cancels 12 sessions of 1 pair")
+            && asked.text.contains("name=\"days\" value=\"Sun\""),
+        "{}",
+        asked.text
+    );
+    assert!(cancelled_now(&app, &world).await.is_empty());
+    let shown = fingerprint(&asked.text);
+    let confirmed = [&form[..], &[("confirm", shown.as_str())]].concat();
+    let done = coord_b.post_form("/school/calendar/days", &confirmed).await;
+    assert!(done.status.is_redirection() || done.status.is_success(), "{}", done.status);
+    assert_eq!(
+        cancelled_now(&app, &world).await,
+        ids(&before.iter().collect::<Vec<_>>())
+    );
+    let calendar = coord_b
+        .get(&format!("/api/schools/{}/calendar", world.b.id))
+        .await
+        .json();
+    assert_eq!(calendar["days"], days.join(","));
+    let taught = app.store.teaching_days(world.b.id).await.unwrap();
+    assert!(!taught.contains(weekday));
+    assert_eq!(taught.first(), chrono::Weekday::Sun);
+}
+
 on_both_backends!(
+    changing_the_teaching_days_cancels_the_sessions_on_the_days_dropped_after_asking,
     the_closure_form_cancels_nothing_until_the_list_it_showed_is_confirmed,
     term_dates_that_drop_a_term_are_listed_first_and_cancel_exactly_that_list,
     a_dry_run_of_a_closure_lists_the_one_session_it_then_cancels,

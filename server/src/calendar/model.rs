@@ -222,18 +222,28 @@ impl TeachingDays {
         self.0 & 1 << day.num_days_from_monday() != 0
     }
 
-    /// The first day of the school's week: the teaching day after a day
-    /// off (Sunday for Sunday to Thursday), or Monday for a school that
-    /// never stops.
+    /// The first day of the school's week: the teaching day after its
+    /// longest run of days off, its weekend (Sunday for Sunday to
+    /// Thursday), or after the run with a Saturday or Sunday in it where
+    /// two are as long; Monday for a school that never stops.
     pub fn first(self) -> Weekday {
-        let mut day = Weekday::Mon;
-        for _ in 0..7 {
-            if self.contains(day) && !self.contains(day.pred()) {
-                return day;
+        let mut best: Option<(Weekday, (u32, bool))> = None;
+        for day in std::iter::successors(Some(Weekday::Mon), |d| Some(d.succ())).take(7) {
+            if !self.contains(day) || self.contains(day.pred()) {
+                continue;
             }
-            day = day.succ();
+            let off: Vec<Weekday> = std::iter::successors(Some(day.pred()), |d| Some(d.pred()))
+                .take_while(|d| !self.contains(*d))
+                .collect();
+            let weight = (
+                off.len() as u32,
+                off.iter().any(|d| matches!(d, Weekday::Sat | Weekday::Sun)),
+            );
+            if best.is_none_or(|(_, w)| weight > w) {
+                best = Some((day, weight));
+            }
         }
-        Weekday::Mon
+        best.map_or(Weekday::Mon, |(day, _)| day)
     }
 
     /// The teaching days in the order the school's week runs.

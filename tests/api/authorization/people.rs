@@ -393,6 +393,25 @@ pub(super) const PEOPLE: &[Row] = &[
         body: |_| Body::Json(json!({"holidays_advance": false, "weeks": {"2026-09-14": "A"}})),
     },
     Row {
+        method: "PUT",
+        path: "/api/schools/{school_id}/calendar/days",
+        allowed: &[CoordA],
+        body: |_| Body::Json(json!({"days": "Mon-Fri"})),
+    },
+    Row {
+        method: "POST",
+        path: "/school/calendar/days",
+        allowed: ANY_COORDINATOR,
+        body: |_| {
+            Body::Form(
+                ["Mon", "Tue", "Wed", "Thu", "Fri"]
+                    .into_iter()
+                    .map(|d| ("days", d.into()))
+                    .collect(),
+            )
+        },
+    },
+    Row {
         method: "POST",
         path: "/school/calendar/cycle",
         allowed: ANY_COORDINATOR,

@@ -28,6 +28,10 @@ fn teaching_days_read_as_schools_write_them() {
     assert!(TeachingDays::parse("").unwrap_err().contains("at least one"));
     assert!(TeachingDays::parse("Mon-Funday").unwrap_err().contains("`Funday`"));
     assert_eq!(TeachingDays::ALL.first(), Weekday::Mon);
+    // The week starts after the weekend, not after a day off midweek.
+    assert_eq!(days("Mon,Wed,Fri").first(), Weekday::Mon);
+    assert_eq!(days("Sun-Wed,Fri").first(), Weekday::Sun);
+    assert_eq!(days("Mon-Tue,Thu-Sat").first(), Weekday::Mon);
 }
 
 #[test]

@@ -14,6 +14,7 @@ use mentorbridge::calendar::align::{SchoolSlotPolicy, Side, align_slots};
 use mentorbridge::calendar::capacity::{CapacityPlan, Declared, SchoolCapacity};
 use mentorbridge::calendar::model::{
     BellSchedule, CalendarEntry, CycleRule, EntryKind, Period, PeriodKind, SchoolCalendar,
+    TeachingDays,
 };
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -118,6 +119,7 @@ fn school(i: usize) -> SchoolCalendar {
             periods,
         }],
         cycle: CycleRule::default(),
+        days: TeachingDays::default(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `mentorbridge demo`: a fresh database with two partner schools in it, so a
-//! newcomer can sign in as every role and see the product working.
+//! newcomer can sign in as every role and see the product working; and a
+//! third school, in Doha, teaching Sunday to Thursday, in a second
+//! partnership of Hillside's with its slots set up.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +37,9 @@ const HILLSIDE_BELLS: &str = include_str!("../demo/hillside-bells.csv");
 const COLUMBA_TERMS: &str = include_str!("../demo/st-columbas-terms.ics");
 const COLUMBA_BELLS: &str = include_str!("../demo/st-columbas-bells.csv");
 const POLICY: &str = include_str!("../demo/policy.toml");
+const GULF_TERMS: &str = include_str!("../demo/gulf-crescent-terms.csv");
+const GULF_BELLS: &str = include_str!("../demo/gulf-crescent-bells.csv");
+const GULF_POLICY: &str = include_str!("../demo/gulf-crescent-policy.toml");
 const CAPACITY: &str = include_str!("../demo/capacity.toml");
 /// St Columba's new Year 7, imported from the school's roster with no
 /// passwords yet: the students page offers their sign-in cards.
@@ -44,8 +49,8 @@ const COLUMBA_YEAR_7: &str = include_str!("../demo/st-columbas-year7-roster.csv"
 pub const DEMO_PASSWORD: &str = "bridge-demo-2026";
 
 /// How many accounts [`seed`] makes: an administrator, three staff at each
-/// of the two schools, Hillside's mentors and St Columba's mentees.
-pub const ACCOUNT_COUNT: u64 = (1 + 2 * 3 + HILLSIDE_MENTORS.len() + COLUMBA_MENTEES.len()) as u64;
+/// of the three schools, Hillside's mentors and St Columba's mentees.
+pub const ACCOUNT_COUNT: u64 = (1 + 3 * 3 + HILLSIDE_MENTORS.len() + COLUMBA_MENTEES.len()) as u64;
 
 /// One account a newcomer can sign in as.
 #[derive(Clone, Debug)]
@@ -186,7 +191,73 @@ pub async fn seed(store: &Store, mut progress: impl FnMut(&str)) -> Result<Vec<D
         let rpatel = as_user(store, "rpatel").await?;
         store.set_digest(rpatel.user.id, true).await?;
         crate::certificates::demo_certificates(store).await?;
+        logins.extend(seed_gulf_crescent(store, hillside, &mut progress).await?);
     }
+    Ok(logins)
+}
+
+/// Gulf Crescent British School in Doha: it teaches Sunday to Thursday and
+/// has proposed a partnership with Hillside, which Hillside accepted; both
+/// have set their share of its slots, so its slots page shows its week
+/// (Sunday first) and the days both teach. Nobody is matched yet.
+async fn seed_gulf_crescent(
+    store: &Store,
+    hillside: Uuid,
+    progress: &mut impl FnMut(&str),
+) -> Result<Vec<DemoLogin>> {
+    let demo = DemoSchool {
+        input: SchoolInput {
+            slug: "gulf-crescent".into(),
+            name: "Gulf Crescent British School".into(),
+            time_zone: "Asia/Qatar".into(),
+            country: Some("QA".into()),
+            region: None,
+        },
+        staff: [
+            ("nhaddad", "Nadia", "Haddad", "coordinator"),
+            ("jmorgan", "James", "Morgan", "teacher"),
+            ("lfarouk", "Layla", "Farouk", "safeguarding_lead"),
+        ],
+        students: &[],
+        year_group: 9,
+        kind: "mentee",
+    };
+    let school = store
+        .create_school(&NewSchool::parse(&demo.input)?, None)
+        .await?;
+    let logins = seed_staff(store, &demo, &school, progress).await?;
+    let days = crate::calendar::model::TeachingDays::parse("Sun-Thu")
+        .map_err(|e| Error::internal(format!("demo teaching days: {e}")))?;
+    crate::calendar::store::change_teaching_days(store, school.id, days, false).await?;
+    import_term_dates(store, school.id, "gulf-crescent-terms.csv", GULF_TERMS).await?;
+    import_bells(
+        store,
+        school.id,
+        "gulf-crescent-bells.csv",
+        GULF_BELLS,
+        None,
+    )
+    .await?;
+    declare_capacity(
+        store,
+        school.id,
+        &CapacityInput {
+            from: None,
+            capacity: crate::calendar::capacity::SchoolCapacity {
+                devices: 3,
+                supervisors: vec!["jmorgan".into()],
+                ..Default::default()
+            },
+        },
+    )
+    .await?;
+    let partnership = store
+        .create_accepted_partnership(school.id, hillside)
+        .await?;
+    let input: PolicyInput = toml::from_str(GULF_POLICY)
+        .map_err(|e| Error::internal_from("demo gulf-crescent-policy.toml", e))?;
+    let policy = parse_policy(store, &partnership, &input, None).await?;
+    store.put_slot_policy(partnership.id, &policy).await?;
     Ok(logins)
 }
 

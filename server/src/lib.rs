@@ -39,8 +39,9 @@
 //!   the referral's checks and life); [`people::groups`] (schools gathered
 //!   into a scheme a local authority or a trust runs, joined only with each
 //!   school's consent, and its scheme leads, who belong to no school).
-//! - [`calendar`]: `model` (terms, closures, bell schedules and cycles in
-//!   each school's zone), `import` (CSV and `.ics`), `time` (the one rule
+//! - [`calendar`]: `model` (terms, closures, bell schedules, teaching days
+//!   and cycles in each school's zone; a school's week starts on its first
+//!   teaching day, so Sunday for Sunday to Thursday), `import` (CSV and `.ics`), `time` (the one rule
 //!   for local times that do not exist or happen twice), [`calendar::align`]
 //!   (two schools' calendars into shared slots), [`calendar::capacity`] (a
 //!   school's iPads and supervisors, declared once from a date and shared

@@ -719,3 +719,82 @@ fn term_dates_that_would_cancel_sessions_are_listed_with_dry_run_and_refused_wit
     let again = cli.ok(&import, "");
     assert!(again.contains("terms and closures imported"), "{again}");
 }
+
+/// A school in Doha is added teaching Sunday to Thursday; its bell schedule
+/// then has Sunday rows and no Friday ones, and the days are refused where
+/// they are mistyped, saying which word.
+#[test]
+fn a_sunday_to_thursday_school_is_set_up_by_script() {
+    let cli = Cli::new();
+    cli.ok(&["migrate"], "");
+    cli.fails(
+        &[
+            "school",
+            "add",
+            "--slug",
+            "doha",
+            "--name",
+            "Doha",
+            "--tz",
+            "Asia/Qatar",
+            "--country",
+            "QA",
+            "--teaching-days",
+            "Sun-Thurs-day",
+        ],
+        "",
+        "--teaching-days: `Thurs-day`",
+    );
+    cli.ok(
+        &[
+            "school",
+            "add",
+            "--slug",
+            "doha",
+            "--name",
+            "Doha",
+            "--tz",
+            "Asia/Qatar",
+            "--country",
+            "QA",
+            "--teaching-days",
+            "Sun-Thu",
+        ],
+        "",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bells = dir.path().join("bells.csv");
+    std::fs::write(
+        &bells,
+        "week,day,period,start,end,kind\n*,Sun,REG,07:15,07:30,registration\n*,Thu,REG,07:15,07:30,registration\n",
+    )
+    .unwrap();
+    let bells = bells.to_str().unwrap();
+    let said = cli.ok(&["import", "bells", "--school", "doha", bells], "");
+    assert!(said.contains("2 periods"), "{said}");
+    let friday = dir.path().join("friday.csv");
+    std::fs::write(
+        &friday,
+        "week,day,period,start,end,kind\n*,Fri,REG,07:15,07:30,registration\n",
+    )
+    .unwrap();
+    cli.fails(
+        &[
+            "import",
+            "bells",
+            "--school",
+            "doha",
+            friday.to_str().unwrap(),
+        ],
+        "",
+        "does not teach on Fridays (it teaches Sun–Thu)",
+    );
+    let said = cli.ok(
+        &["school", "days", "--school", "doha", "--teach", "Mon-Fri"],
+        "",
+    );
+    assert!(
+        said.contains("Doha: teaches Mon–Fri; its weeks start on Mondays"),
+        "{said}"
+    );
+}

@@ -556,7 +556,11 @@ async fn changing_the_teaching_days_cancels_the_sessions_on_the_days_dropped_aft
         .put_json(&path(true), &json!({"days": "Sun-Funday"}))
         .await;
     assert!(bad.status.is_client_error(), "{}", bad.text);
-    assert!(bad.text.contains("`Funday` is not a day of the week"), "{}", bad.text);
+    assert!(
+        bad.text.contains("`Funday` is not a day of the week"),
+        "{}",
+        bad.text
+    );
 
     let preview = coord_b
         .put_json(&path(true), &json!({"days": days.join(",")}))
@@ -569,7 +573,10 @@ async fn changing_the_teaching_days_cancels_the_sessions_on_the_days_dropped_aft
         preview["cancels"][0]["reason"],
         format!("School B does not teach on {day_name}s")
     );
-    assert!(cancelled_now(&app, &world).await.is_empty(), "a dry run cancels nothing");
+    assert!(
+        cancelled_now(&app, &world).await.is_empty(),
+        "a dry run cancels nothing"
+    );
     assert_eq!(
         app.store.teaching_days(world.b.id).await.unwrap(),
         mentorbridge::calendar::model::TeachingDays::default()
@@ -588,7 +595,11 @@ async fn changing_the_teaching_days_cancels_the_sessions_on_the_days_dropped_aft
     let shown = fingerprint(&asked.text);
     let confirmed = [&form[..], &[("confirm", shown.as_str())]].concat();
     let done = coord_b.post_form("/school/calendar/days", &confirmed).await;
-    assert!(done.status.is_redirection() || done.status.is_success(), "{}", done.status);
+    assert!(
+        done.status.is_redirection() || done.status.is_success(),
+        "{}",
+        done.status
+    );
     assert_eq!(
         cancelled_now(&app, &world).await,
         ids(&before.iter().collect::<Vec<_>>())

@@ -148,6 +148,67 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
             assert!(groups.contains("Riverside Learning Trust"), "{groups}");
             save_screenshot(&browser, "groups-scheme-lead").await;
         }
+        if login.username == "nhaddad" {
+            // Gulf Crescent teaches Sunday to Thursday: its calendar says
+            // so, its timetable's week starts on Sunday, and its slots with
+            // Hillside fall on the days both teach.
+            browser
+                .goto(&format!("{}/school/calendar", app.base))
+                .await
+                .unwrap();
+            wait_for_text(&browser, "h1", "Calendar at Gulf Crescent").await;
+            let ticked = eval(
+                &browser,
+                "return [...document.querySelectorAll('#teaching-days input[name=days]')]\
+                 .map(i => i.value + (i.checked ? '+' : '-')).join(' ')",
+            )
+            .await;
+            assert_eq!(
+                ticked.as_str(),
+                Some("Sun+ Mon+ Tue+ Wed+ Thu+ Fri- Sat-"),
+                "{ticked:?}"
+            );
+            let heads = text_of(&browser, "table.week thead").await;
+            assert_eq!(
+                heads.split_whitespace().collect::<Vec<_>>(),
+                ["Time", "Sun", "Mon", "Tue", "Wed", "Thu"]
+            );
+            save_screenshot(&browser, "calendar-sun-thu").await;
+            eval(
+                &browser,
+                "document.getElementById('teaching-days').scrollIntoView()",
+            )
+            .await;
+            save_screenshot(&browser, "calendar-teaching-days").await;
+            let gulf = app.store.school_by_slug("gulf-crescent").await.unwrap();
+            let partnership = &app.store.partnerships_of(gulf.id).await.unwrap()[0];
+            browser
+                .goto(&format!(
+                    "{}/partnerships/{}/slots?from=2027-01-10",
+                    app.base, partnership.id
+                ))
+                .await
+                .unwrap();
+            let week = text_of(&browser, "main section.card .week-days").await;
+            let days = eval(
+                &browser,
+                "return [...document.querySelector('.week-days').querySelectorAll('.day h3')]\
+                 .map(h => h.textContent.slice(0, 3)).join(' ')",
+            )
+            .await;
+            assert_eq!(days.as_str(), Some("Sun Mon Tue Wed Thu"), "{week}");
+            assert!(
+                week.contains("Hillside Academy: does not teach on Sundays"),
+                "{week}"
+            );
+            let slots = browser
+                .find_all(Locator::Css("main section.card:first-of-type .slot"))
+                .await
+                .unwrap()
+                .len();
+            assert!(slots >= 2, "{week}");
+            save_screenshot(&browser, "slots-sun-thu").await;
+        }
         if login.username == "cbyrne" {
             // Her home page starts with what waits for her.
             let todo = text_of(&browser, "#todo").await;
@@ -185,8 +246,24 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 .await
                 .unwrap();
             save_screenshot(&browser, "partnerships-rpatel").await;
-            // The demo arrives with its matches approved and booked.
-            click(&browser, Locator::LinkText("Matching")).await;
+            // The demo arrives with its matches approved and booked (in
+            // the partnership with St Columba's; the one with Gulf
+            // Crescent has no one referred yet).
+            let listed = text_of(&browser, "main").await;
+            assert!(
+                listed.contains("St Columba's College")
+                    && listed.contains("Gulf Crescent British School"),
+                "{listed}"
+            );
+            let columba = app.store.school_by_slug("st-columbas").await.unwrap();
+            let with_columba = &app.store.partnerships_of(columba.id).await.unwrap()[0];
+            browser
+                .goto(&format!(
+                    "{}/partnerships/{}/matching",
+                    app.base, with_columba.id
+                ))
+                .await
+                .unwrap();
             let coverage = text_of(&browser, "[data-testid=coverage]").await;
             assert!(
                 coverage.starts_with("11 of 11 mentees matched"),

@@ -105,10 +105,7 @@ fn no_room(calendar: &SchoolCalendar, school: &str, end: &SlotEnd) -> Option<Str
             ));
         }
         DayStatus::Weekend => {
-            return Some(format!(
-                "{school} does not teach on {}s",
-                date.format("%A")
-            ));
+            return Some(format!("{school} does not teach on {}s", date.format("%A")));
         }
     }
     let week = calendar.cycle_week(date);

@@ -21,8 +21,8 @@ use super::capacity::{CapacityInput, CapacityPlan};
 use super::import::uploaded_text;
 use super::model::{SchoolCalendar, TeachingDays};
 use super::store::{
-    change_bells, change_closure, change_teaching_days, change_term_dates, declare_capacity, parse_policy,
-    partnership_slots, policy_input, save_cycle,
+    change_bells, change_closure, change_teaching_days, change_term_dates, declare_capacity,
+    parse_policy, partnership_slots, policy_input, save_cycle,
 };
 use super::{ClosureInput, CycleInput, PartnershipSlots, PolicyInput};
 use crate::auth::Actor;

@@ -198,7 +198,11 @@ impl TeachingDays {
     /// A range runs forward through the week and may wrap (`Sat-Wed`).
     pub fn parse(raw: &str) -> Result<Self, String> {
         let mut days = Vec::new();
-        for part in raw.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in raw
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let day = |s: &str| {
                 super::import::parse_day(s)
                     .ok_or_else(|| format!("`{s}` is not a day of the week (Mon … Sun)"))
@@ -262,7 +266,8 @@ impl TeachingDays {
 
     /// The first day of `date`'s school week.
     pub fn week_of(self, date: NaiveDate) -> NaiveDate {
-        let back = (7 + date.weekday().num_days_from_monday() - self.first().num_days_from_monday()) % 7;
+        let back =
+            (7 + date.weekday().num_days_from_monday() - self.first().num_days_from_monday()) % 7;
         date - Days::new(u64::from(back))
     }
 
@@ -487,7 +492,9 @@ impl SchoolCalendar {
 
     /// The cycle week of `date` (1 = Week A), if it is in a school week.
     pub fn cycle_week(&self, date: NaiveDate) -> Option<u8> {
-        self.cycle_weeks_until(date).get(&self.week_of(date)).copied()
+        self.cycle_weeks_until(date)
+            .get(&self.week_of(date))
+            .copied()
     }
 }
 

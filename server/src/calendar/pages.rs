@@ -295,7 +295,12 @@ async fn show_page(
             .map(|(monday, week)| format!("{monday} {}", week_label(*week)))
             .collect::<Vec<_>>()
             .join("\n"),
-        weekdays: calendar.days.in_order().into_iter().map(short_day).collect(),
+        weekdays: calendar
+            .days
+            .in_order()
+            .into_iter()
+            .map(short_day)
+            .collect(),
         day_choices: std::iter::successors(Some(calendar.days.first()), |d| Some(d.succ()))
             .take(7)
             .map(|d| DayChoice {
@@ -847,7 +852,10 @@ async fn days_submit(
                 format!("Teaching {days}"),
                 "/school/calendar/days".into(),
                 false,
-                ticked.iter().map(|d| ("days".to_owned(), d.clone())).collect(),
+                ticked
+                    .iter()
+                    .map(|d| ("days".to_owned(), d.clone()))
+                    .collect(),
                 &format!(
                     "Teach {days} and cancel {}",
                     preview.cancellations.counted()

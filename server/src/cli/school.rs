@@ -206,7 +206,8 @@ async fn cycle(ctx: &Context, args: CycleArgs) -> anyhow::Result<()> {
 
 /// `--teach` or `--teaching-days`, read as a school writes them.
 fn teaching_days(flag: &str, raw: &str) -> anyhow::Result<calendar::model::TeachingDays> {
-    calendar::model::TeachingDays::parse(raw).map_err(|message| anyhow::anyhow!("{flag}: {message}"))
+    calendar::model::TeachingDays::parse(raw)
+        .map_err(|message| anyhow::anyhow!("{flag}: {message}"))
 }
 
 /// Sets the days a school teaches; prints them, and what it cancelled.
@@ -218,7 +219,10 @@ async fn days(ctx: &Context, args: DaysArgs) -> anyhow::Result<()> {
     let preview = change(true).await.map_err(user_error)?;
     if args.cancel.dry_run {
         super::import::print_cancels(&school.name, &preview);
-        say!("{}: would teach {days}; nothing changed (--dry-run)", school.name);
+        say!(
+            "{}: would teach {days}; nothing changed (--dry-run)",
+            school.name
+        );
         return Ok(());
     }
     super::import::check_cancels(&school.name, &args.cancel, &preview)?;

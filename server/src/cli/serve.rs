@@ -113,9 +113,12 @@ pub(super) async fn demo(ctx: &Context, args: &ServerArgs) -> anyhow::Result<()>
         "\nHillside and St Columba's have approved the optimiser's matches, and their weekly sessions\n\
          are booked: see Sessions as any of them. One referral at St Columba's waits for cbyrne to\n\
          countersign it; then Partnerships → Matching runs the optimiser again for it.\n\
-         \nA call is open now for the last two people above: sign in as each in two browsers\n\
-         (one private window), tap Join the call on the home page, and allow the camera. Staff see it\n\
-         live under Today's calls; last week's sessions show who came. Check iPad tests a device.\n",
+         \nA call is open now for the mentee and mentor \"in the demo call\" above: sign in as each in\n\
+         two browsers (one private window), tap Join the call on the home page, and allow the camera.\n\
+         Staff see it live under Today's calls; last week's sessions show who came. Check iPad tests a\n\
+         device.\n\
+         \nGulf Crescent in Doha teaches Sunday to Thursday: as nhaddad, Calendar shows its week and\n\
+         Partnerships → Slots its slots with Hillside, on the days both schools teach.\n",
     );
     banner.push_str("\nPress Ctrl-C to stop.");
     run_server(settings, Some(banner)).await

@@ -62,7 +62,9 @@ fn bells_read_week_letters_and_reject_overlaps() {
     );
     let bad_header = "week,day,period,start,finish,kind\n";
     assert_eq!(
-        parse_bells_csv("b.csv", bad_header, TeachingDays::default()).unwrap_err().line,
+        parse_bells_csv("b.csv", bad_header, TeachingDays::default())
+            .unwrap_err()
+            .line,
         Some(1)
     );
 }
@@ -101,7 +103,12 @@ fn line_numbers_count_blank_lines_and_crlf_endings() {
     let err = parse_term_csv("t.csv", csv, DateOrder::DayFirst).unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
     let bells = "week,day,period,start,end,kind\n*,Mon,TUT,08:40,09:05,tutor\n\n\n*,Mon,P1,09:00,10:00,lesson\n";
-    assert_eq!(parse_bells_csv("b.csv", bells, TeachingDays::default()).unwrap_err().line, Some(5));
+    assert_eq!(
+        parse_bells_csv("b.csv", bells, TeachingDays::default())
+            .unwrap_err()
+            .line,
+        Some(5)
+    );
 }
 
 #[test]
@@ -124,11 +131,19 @@ fn two_digit_years_weekend_periods_and_leap_seconds_are_refused() {
     );
     let leap = "week,day,period,start,end,kind\n*,Mon,P1,09:00,09:59:60,lesson\n";
     assert_eq!(
-        parse_bells_csv("b.csv", leap, TeachingDays::default()).unwrap_err().field.as_deref(),
+        parse_bells_csv("b.csv", leap, TeachingDays::default())
+            .unwrap_err()
+            .field
+            .as_deref(),
         Some("end")
     );
     let week_one = "week,day,period,start,end,kind\nWeek 1,Mon,P1,09:00,10:00,lesson\nWeek 2,Mon,P1,09:00,10:00,lesson\n";
-    assert_eq!(parse_bells_csv("b.csv", week_one, TeachingDays::default()).unwrap().cycle_weeks, 2);
+    assert_eq!(
+        parse_bells_csv("b.csv", week_one, TeachingDays::default())
+            .unwrap()
+            .cycle_weeks,
+        2
+    );
 }
 
 #[test]
@@ -271,7 +286,8 @@ fn a_bell_row_on_a_day_the_school_does_not_teach_names_the_day_and_its_days() {
     let err = parse_bells_csv("doha.csv", sunday, TeachingDays::default()).unwrap_err();
     assert_eq!((err.line, err.field.as_deref()), (Some(2), Some("day")));
     assert!(
-        err.message.contains("does not teach on Sundays (it teaches Mon–Fri)"),
+        err.message
+            .contains("does not teach on Sundays (it teaches Mon–Fri)"),
         "{err}"
     );
     let sun_thu = TeachingDays::parse("Sun-Thu").unwrap();

@@ -16,17 +16,35 @@ fn teaching_days_read_as_schools_write_them() {
     let sun_thu = days("Sun-Thu");
     assert_eq!(
         sun_thu.in_order(),
-        [Weekday::Sun, Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu]
+        [
+            Weekday::Sun,
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu
+        ]
     );
     assert_eq!(sun_thu.first(), Weekday::Sun);
     assert_eq!(sun_thu.to_string(), "Sun–Thu");
     assert_eq!(sun_thu.as_stored(), "Sun,Mon,Tue,Wed,Thu");
     assert_eq!(days("sunday, monday,Tue, wed,THU"), sun_thu);
     assert_eq!(days("mon,wed,fri").to_string(), "Mon, Wed, Fri");
-    assert_eq!(days("Sat-Wed").first(), Weekday::Sat, "a range may wrap the week");
+    assert_eq!(
+        days("Sat-Wed").first(),
+        Weekday::Sat,
+        "a range may wrap the week"
+    );
     assert_eq!(days("Mon-Fri"), TeachingDays::default());
-    assert!(TeachingDays::parse("").unwrap_err().contains("at least one"));
-    assert!(TeachingDays::parse("Mon-Funday").unwrap_err().contains("`Funday`"));
+    assert!(
+        TeachingDays::parse("")
+            .unwrap_err()
+            .contains("at least one")
+    );
+    assert!(
+        TeachingDays::parse("Mon-Funday")
+            .unwrap_err()
+            .contains("`Funday`")
+    );
     assert_eq!(TeachingDays::ALL.first(), Weekday::Mon);
     // The week starts after the weekend, not after a day off midweek.
     assert_eq!(days("Mon,Wed,Fri").first(), Weekday::Mon);
@@ -41,7 +59,10 @@ fn a_sunday_to_thursday_schools_week_starts_on_sunday() {
         assert_eq!(sun_thu.week_of(d(date)), d("2026-09-06"), "{date}");
     }
     assert_eq!(sun_thu.week_of(d("2026-09-13")), d("2026-09-13"));
-    assert_eq!(TeachingDays::default().week_of(d("2026-09-13")), d("2026-09-07"));
+    assert_eq!(
+        TeachingDays::default().week_of(d("2026-09-13")),
+        d("2026-09-07")
+    );
 }
 
 /// A Doha school: Sunday to Thursday, two-week timetable, lunch 11:30–12:15.
@@ -65,14 +86,26 @@ fn doha() -> SchoolCalendar {
 #[test]
 fn week_a_and_b_change_on_sunday_where_the_school_week_starts_on_sunday() {
     let doha = doha();
-    assert_eq!(doha.cycle_week(d("2026-08-30")), Some(1), "first Sunday of term");
+    assert_eq!(
+        doha.cycle_week(d("2026-08-30")),
+        Some(1),
+        "first Sunday of term"
+    );
     assert_eq!(doha.cycle_week(d("2026-09-03")), Some(1), "its Thursday");
     // Counted from Mondays, this Sunday would still be in Week A.
     assert_eq!(doha.cycle_week(d("2026-09-06")), Some(2));
     assert_eq!(doha.cycle_week(d("2026-09-10")), Some(2));
     assert_eq!(doha.cycle_week(d("2026-09-13")), Some(1));
-    assert_eq!(doha.day_status(d("2026-09-04")), DayStatus::Weekend, "Friday");
-    assert_eq!(doha.day_status(d("2026-09-06")), DayStatus::InSession, "Sunday");
+    assert_eq!(
+        doha.day_status(d("2026-09-04")),
+        DayStatus::Weekend,
+        "Friday"
+    );
+    assert_eq!(
+        doha.day_status(d("2026-09-06")),
+        DayStatus::InSession,
+        "Sunday"
+    );
 }
 
 #[test]
@@ -122,7 +155,11 @@ fn a_sunday_to_thursday_school_shares_slots_with_a_monday_to_friday_one_monday_t
     );
     // Doha's Sundays are school days London does not teach; its Fridays
     // and Saturdays are not school days at all.
-    let sundays: Vec<_> = found.empty_days.iter().map(|e| (e.date, e.reasons.clone())).collect();
+    let sundays: Vec<_> = found
+        .empty_days
+        .iter()
+        .map(|e| (e.date, e.reasons.clone()))
+        .collect();
     assert_eq!(
         sundays,
         [d("2026-11-08"), d("2026-11-15")]

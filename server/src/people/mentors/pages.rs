@@ -300,7 +300,12 @@ async fn show(
         notice,
         error,
         grid,
-        weekdays: calendar.days.in_order().into_iter().map(short_day).collect(),
+        weekdays: calendar
+            .days
+            .in_order()
+            .into_iter()
+            .map(short_day)
+            .collect(),
     })
 }
 

@@ -67,6 +67,18 @@ fn bench(c: &mut Criterion) {
         "propose 400 x 300 x 12, 10% of mentees not free in 1-2 slots",
         |b| b.iter(|| propose(black_box(&exceptions))),
     );
+    // And a fifth of them rather meeting on one or two days.
+    let preferences = synthetic::partnership_with_preferences(1, 400, 300, 12, 10, 20);
+    let solved =
+        mentorbridge::matching::solver::solve(&mentorbridge::matching::problem_for(&preferences));
+    eprintln!(
+        "400 x 300 x 12, 10% with exceptions, 20% with preferred days: optimal {} after {} subproblems; {:?} (bound {:?})",
+        solved.optimal, solved.nodes, solved.score, solved.bound
+    );
+    c.bench_function(
+        "propose 400 x 300 x 12, 10% not free in 1-2 slots, 20% preferring 1-2 days",
+        |b| b.iter(|| propose(black_box(&preferences))),
+    );
     c.bench_function("greedy only, 400 x 300 x 12", |b| {
         b.iter(|| mentorbridge::matching::solver::greedy(black_box(&problem)))
     });

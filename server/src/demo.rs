@@ -1027,6 +1027,12 @@ async fn refer_mentees(store: &Store, school: Uuid) -> Result<()> {
             } else {
                 Vec::new()
             },
+            // Another is calmer at the end of the week.
+            preferred_days: if i == 5 {
+                vec!["Thu".into(), "Fri".into()]
+            } else {
+                Vec::new()
+            },
         };
         let referral = store.create_referral(school, &teacher, &input).await?;
         if i + 1 == COLUMBA_MENTEES.len() {

@@ -407,6 +407,84 @@ async fn a_mentee_not_free_on_four_days_is_matched_on_the_fifth(app: TestApp) {
     );
 }
 
+/// A referral says which days the mentee would rather meet, from the days
+/// the school teaches; the optimiser books one of them and says so.
+async fn a_mentee_who_would_rather_meet_on_thursdays_is_booked_on_a_thursday(app: TestApp) {
+    let world = app.world().await;
+    app.calendars_for_matching(&world).await;
+    app.ready_mentor(&world, &world.mentor_a, "Maths").await;
+    app.add_staff(&world.b, "teacher.b", "teacher").await;
+    let teacher = app.signed_in("teacher.b").await;
+    let coord_b = app.signed_in("coord.b").await;
+    let mut body = json!({
+        "mentee_id": world.mentee_b.id,
+        "reasons": "Lost confidence in maths",
+        "focus": ["Maths"],
+        "planned_weeks": 6,
+        "consent": {"given_by": "Mr Byrne (father)", "date": "2026-11-20"},
+        "entry_criteria_met": true,
+        "preferred_days": ["Sat"],
+    });
+    let path = format!("/api/schools/{}/referrals", world.b.id);
+    let saturday = teacher.post_json(&path, &body).await;
+    assert_eq!(
+        saturday.error_field().as_deref(),
+        Some("preferred_days"),
+        "{}",
+        saturday.text
+    );
+    assert!(
+        saturday
+            .text
+            .contains("does not teach on Saturdays (it teaches Mon–Fri)"),
+        "{}",
+        saturday.text
+    );
+    body["preferred_days"] = json!(["Tue"]);
+    body["unavailable"] = json!([{"day": "Tue"}]);
+    let both = teacher.post_json(&path, &body).await;
+    assert_eq!(
+        both.error_field().as_deref(),
+        Some("preferred_days"),
+        "{}",
+        both.text
+    );
+    assert!(
+        both.text.contains("Tuesdays are ticked both"),
+        "{}",
+        both.text
+    );
+    body["preferred_days"] = json!(["thursday"]);
+    body["unavailable"] = json!([]);
+    let created = teacher.post_json(&path, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let referral = created.json();
+    assert_eq!(referral["preferred_days"], json!(["Thu"]));
+    let id = referral["id"].as_str().unwrap();
+    let status = format!("/api/referrals/{id}/status");
+    teacher
+        .post_json(&status, &json!({"to": "submitted"}))
+        .await;
+    let approved = coord_b.post_json(&status, &json!({"to": "approved"})).await;
+    assert_eq!(approved.json()["status"], "approved", "{}", approved.text);
+
+    let p = world.partnership.id;
+    let coord_a = app.signed_in("coord.a").await;
+    let proposal = coord_a
+        .post_json(&format!("/api/partnerships/{p}/proposal"), &json!({}))
+        .await
+        .json();
+    assert_eq!(proposal["optimal"], true);
+    let pair = &proposal["matches"][0];
+    let key = pair["slot_key"].as_str().unwrap();
+    assert!(key.contains("-Thu-"), "{key}");
+    let because = pair["because"].to_string();
+    assert!(
+        because.contains("On Thursday, a day mentee.b-given would rather meet"),
+        "{because}"
+    );
+}
+
 async fn two_partnerships_share_one_schools_ipad_at_different_times_in_one_period(app: TestApp) {
     use mentorbridge::calendar::store::{import_bells, import_term_dates, parse_policy};
     let world = app.world().await;
@@ -580,6 +658,7 @@ on_both_backends!(
     a_partnership_without_slots_gets_an_empty_proposal_that_says_why,
     two_coordinators_approving_at_once_make_one_set_of_matches,
     a_mentee_not_free_on_four_days_is_matched_on_the_fifth,
+    a_mentee_who_would_rather_meet_on_thursdays_is_booked_on_a_thursday,
     two_partnerships_share_one_schools_ipad_at_different_times_in_one_period,
     a_coordinators_home_lists_what_waits_for_them_until_it_is_done,
 );

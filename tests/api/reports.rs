@@ -57,6 +57,7 @@ async fn referral(app: &TestApp, world: &World, by: &User, mentee: Uuid) -> Uuid
         planned_weeks: 12,
         review_date: None,
         unavailable: Vec::new(),
+        preferred_days: Vec::new(),
     };
     app.store
         .create_referral(world.b.id, &actor(by), &input)

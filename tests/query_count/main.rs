@@ -46,7 +46,7 @@ async fn counted<T>(step: impl std::future::Future<Output = T>) -> (usize, T) {
     (STATEMENTS.load(Ordering::SeqCst) - before, out)
 }
 
-/// The demo's two schools, their partnership and its booked series, and
+/// The demo's first two schools, their partnership and its booked series, and
 /// more sessions for its pairs in the next four weeks' slots (the demo's
 /// series stop at the Christmas holidays, and its iPads are few): a
 /// coordinator's page shows dozens of sessions over four weeks, and a few
@@ -57,7 +57,16 @@ async fn demo_store(url: &str) -> (Store, User) {
     mentorbridge::demo::seed(&store, |_| {}).await.unwrap();
     let (coordinator, _) = store.user_for_sign_in("rpatel").await.unwrap().unwrap();
     let school = coordinator.school_id.unwrap();
-    let partnership = store.partnerships_of(school).await.unwrap().remove(0);
+    // Hillside's partnership with St Columba's (its one with Gulf Crescent
+    // has no one matched).
+    let columba = store.school_by_slug("st-columbas").await.unwrap().id;
+    let partnership = store
+        .partnerships_of(school)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.partner_of(school) == columba)
+        .unwrap();
     let pairs = store.partnership_matches(partnership.id).await.unwrap();
     // Room for every pair in each of the demo's slots.
     for (slug, supervisors) in [

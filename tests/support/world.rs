@@ -542,6 +542,7 @@ impl TestApp {
             planned_weeks: 12,
             review_date: None,
             unavailable: Vec::new(),
+            preferred_days: Vec::new(),
         };
         let referral = self
             .store

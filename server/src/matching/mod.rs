@@ -239,6 +239,8 @@ pub struct MenteeCase {
     pub focus: Vec<String>,
     /// Times in their own timetable they cannot be mentored.
     pub unavailable: Vec<crate::people::referrals::Unavailable>,
+    /// Days of their own week they would rather meet on ("Wed"), if any.
+    pub preferred_days: Vec<String>,
 }
 
 /// A mentor who might take a mentee.

@@ -24,6 +24,12 @@ const KEPT_PAIR: u32 = 5;
 /// it).
 const KEPT_SLOT: u32 = 2;
 
+/// Extra fit for meeting on a day the mentee would rather meet: more than
+/// a slot's own value can differ by between two weekly slots (none), less
+/// than a mentor's subject fit, so a mentee gets the day they asked for
+/// where it costs no better mentor and no match.
+pub(super) const PREFERRED_DAY: u32 = 4;
+
 /// Proposes the best pairs for a partnership and explains them.
 pub fn propose(input: &MatchInput) -> ProposalBody {
     let prepared = prepare(input);
@@ -176,6 +182,10 @@ fn mentee_node(
         tier: 2 * (mentee.priority.clamp(1, 3) - 1) + u8::from(pin.is_some()),
         options,
         unavailable: mentee_unavailable(input, mentee),
+        slot_bonus: preferred_slots(input, mentee)
+            .into_iter()
+            .map(|s| (s, PREFERRED_DAY))
+            .collect(),
         kept: ready.iter().enumerate().find_map(|(j, m)| {
             let key = input.previous.get(&(mentee.person.id, m.person.id))?;
             let slot = input.slots.iter().position(|s| &s.key == key)?;
@@ -200,6 +210,33 @@ fn kept_slots(input: &MatchInput, mentor: &MentorCase, groups: &[Vec<usize>]) ->
 
 /// The slots (indices into the run's slots) whose end at the mentee's
 /// school falls in a time the referral says they cannot make.
+/// The slots on the days `mentee` would rather meet, by their own school's
+/// days.
+pub(super) fn preferred_slots(input: &MatchInput, mentee: &MenteeCase) -> Vec<usize> {
+    if mentee.preferred_days.is_empty() {
+        return Vec::new();
+    }
+    let Some(slug) = input
+        .schools
+        .iter()
+        .find(|s| s.id == mentee.person.school_id)
+        .map(|s| s.slug.as_str())
+    else {
+        return Vec::new();
+    };
+    input
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| {
+            slot.ends
+                .get(slug)
+                .is_some_and(|end| mentee.preferred_days.contains(&end.day))
+        })
+        .map(|(s, _)| s)
+        .collect()
+}
+
 pub(super) fn mentee_unavailable(input: &MatchInput, mentee: &MenteeCase) -> Vec<usize> {
     if mentee.unavailable.is_empty() {
         return Vec::new();
@@ -342,6 +379,14 @@ fn proposed_match(
             because.push(moved_because(input, prepared, i, place.mentor, had));
         }
     }
+    if problem.mentees[i].bonus_in(place.slot) > 0
+        && let Some(day) = mentee_day(input, mentee, place.slot)
+    {
+        because.push(format!(
+            "On {day}, a day {} would rather meet",
+            mentee.person.given_name
+        ));
+    }
     if pinned {
         because.push("Pinned by a coordinator".to_owned());
     }
@@ -352,11 +397,25 @@ fn proposed_match(
         priority: Some(mentee.priority),
         slot_key: slot.key.clone(),
         slot: slot.label(names),
-        fit: fit + problem.place_value(place.mentor, place.slot),
+        fit: fit
+            + problem.place_value(place.mentor, place.slot)
+            + problem.mentees[i].bonus_in(place.slot),
         pinned,
         kept,
         because,
     }
+}
+
+/// The weekday of `slot` at the mentee's own school, in words: "Wednesday".
+fn mentee_day(input: &MatchInput, mentee: &MenteeCase, slot: usize) -> Option<&'static str> {
+    let slug = input
+        .schools
+        .iter()
+        .find(|s| s.id == mentee.person.school_id)?
+        .slug
+        .as_str();
+    let end = input.slots.get(slot)?.ends.get(slug)?;
+    crate::calendar::import::parse_day(&end.day).map(crate::calendar::model::long_day)
 }
 
 /// Why a kept pair is not in the slot it had: the first of the slot gone,

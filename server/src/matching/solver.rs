@@ -89,12 +89,30 @@ pub struct MenteeNode {
     /// Where the last proposal placed them, if with a mentor they may
     /// still have: among a mentor's slots they are given this one first.
     pub kept: Option<Placement>,
+    /// What meeting in a slot adds to the fit for this mentee: the slots
+    /// on the days they would rather meet.
+    pub slot_bonus: Vec<(usize, u32)>,
 }
 
 impl MenteeNode {
     /// Whether the mentee can come to `slot`.
     pub fn free_in(&self, slot: usize) -> bool {
         !self.unavailable.contains(&slot)
+    }
+
+    /// What meeting in `slot` adds for this mentee.
+    pub fn bonus_in(&self, slot: usize) -> u32 {
+        self.slot_bonus
+            .iter()
+            .filter(|(s, _)| *s == slot)
+            .map(|(_, b)| *b)
+            .sum()
+    }
+
+    /// Whether anything about them is tied to a slot, which the flow alone
+    /// cannot see (see the module docs).
+    fn slot_bound(&self) -> bool {
+        !self.unavailable.is_empty() || self.slot_bonus.iter().any(|(_, b)| *b > 0)
     }
 }
 
@@ -204,6 +222,39 @@ impl Problem {
         self.slot_value(slot) + bonus
     }
 
+    /// The most meeting with `mentor` can add for `mentee` in a slot they
+    /// are free in: what the flow counts for the pair, since it cannot see
+    /// which of the mentor's slots the mentee gets.
+    fn best_bonus(&self, mentee: usize, mentor: usize) -> u32 {
+        let (Some(i), Some(j)) = (self.mentees.get(mentee), self.mentors.get(mentor)) else {
+            return 0;
+        };
+        if i.slot_bonus.is_empty() {
+            return 0;
+        }
+        j.slots
+            .iter()
+            .flatten()
+            .filter(|s| i.free_in(**s))
+            .map(|s| i.bonus_in(*s))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The fit of `mentee` placed at `place`: the pair's, the slot's and
+    /// the mentor's and mentee's bonuses for it.
+    fn fit_of(&self, mentee: usize, place: &Placement) -> u32 {
+        let Some(m) = self.mentees.get(mentee) else {
+            return 0;
+        };
+        let fit = m
+            .options
+            .iter()
+            .find(|c| c.mentor == place.mentor)
+            .map_or(0, |c| c.fit);
+        fit + self.place_value(place.mentor, place.slot) + m.bonus_in(place.slot)
+    }
+
     /// Scores placements (without checking them: see [`Problem::violation`]).
     pub fn score(&self, placements: &[Option<Placement>]) -> Score {
         let tiers = self.tiers();
@@ -211,15 +262,10 @@ impl Problem {
             matched: vec![0; tiers],
             fit: 0,
         };
-        for (mentee, place) in self.mentees.iter().zip(placements) {
+        for (i, (mentee, place)) in self.mentees.iter().zip(placements).enumerate() {
             let Some(place) = place else { continue };
             score.matched[tiers - 1 - usize::from(mentee.tier)] += 1;
-            let fit = mentee
-                .options
-                .iter()
-                .find(|c| c.mentor == place.mentor)
-                .map_or(0, |c| c.fit);
-            score.fit += u64::from(fit) + u64::from(self.place_value(place.mentor, place.slot));
+            score.fit += u64::from(self.fit_of(i, place));
         }
         score
     }
@@ -400,7 +446,7 @@ pub fn solve(problem: &Problem) -> Solution {
 /// [`solve`] with its own time limit.
 pub fn solve_within(problem: &Problem, limit: std::time::Duration) -> Solution {
     let (weights, exact) = tier_weights(problem);
-    let mut solution = if problem.mentees.iter().all(|m| m.unavailable.is_empty()) {
+    let mut solution = if !problem.mentees.iter().any(MenteeNode::slot_bound) {
         let relaxed = relax(problem, &weights);
         Solution {
             bound: Some(relaxed.score.clone()),
@@ -435,18 +481,10 @@ fn value(problem: &Problem, weights: &[i128], placements: &[Option<Placement>]) 
         .mentees
         .iter()
         .zip(placements)
-        .filter_map(|(mentee, place)| {
+        .enumerate()
+        .filter_map(|(i, (mentee, place))| {
             let place = place.as_ref()?;
-            let fit = mentee
-                .options
-                .iter()
-                .find(|c| c.mentor == place.mentor)
-                .map_or(0, |c| c.fit);
-            Some(
-                weights[usize::from(mentee.tier)]
-                    + i128::from(fit)
-                    + i128::from(problem.place_value(place.mentor, place.slot)),
-            )
+            Some(weights[usize::from(mentee.tier)] + i128::from(problem.fit_of(i, place)))
         })
         .sum()
 }
@@ -484,11 +522,14 @@ fn build(problem: &Problem, weights: &[i128]) -> Built {
     for (i, mentee) in problem.mentees.iter().enumerate() {
         let mut arcs = Vec::new();
         for choice in mentee.options.iter().filter(|c| c.mentor < layout.mentors) {
+            // The mentee's own bonus at its most: a bound, which the
+            // search checks against the slot the pair really gets.
+            let fit = choice.fit + problem.best_bonus(i, choice.mentor);
             let arc = net.add(
                 layout.mentee(i),
                 layout.mentor_in(choice.mentor),
                 1,
-                -i128::from(choice.fit),
+                -i128::from(fit),
             );
             arcs.push((arc, choice.mentor));
         }
@@ -552,8 +593,10 @@ fn read_back(problem: &Problem, built: &Built) -> Solution {
         ..
     } = built;
     // Read the matches back: each mentor's mentees take the mentor's used
-    // slots, paired so that as many as possible are free in theirs (fit
-    // ignores the slot, so any pairing scores the same).
+    // slots, paired so that as many as possible are free in theirs and
+    // get the slots they would rather have (the flow counted each
+    // mentee's best, so any pairing is worth the same to it; the search
+    // checks the pairing made).
     let mut placements = vec![None; problem.mentees.len()];
     let mut mentees_of = vec![Vec::new(); problem.mentors.len()];
     for (i, arcs) in pair_arcs.iter().enumerate() {
@@ -614,10 +657,12 @@ fn pair_in_order(problem: &Problem, mentees: &[usize], slots: &[usize]) -> Vec<u
         seen: &mut [bool],
         holder: &mut [Option<usize>],
     ) -> bool {
-        // The kept slot first, then the rest in order.
-        let kept = problem.mentees[mentees[m]].kept.map(|k| k.slot);
+        // The kept slot first, then those the mentee would rather have,
+        // then the rest in order.
+        let mentee = &problem.mentees[mentees[m]];
+        let kept = mentee.kept.map(|k| k.slot);
         let mut tries: Vec<usize> = (0..slots.len()).collect();
-        tries.sort_by_key(|&k| Some(slots[k]) != kept);
+        tries.sort_by_key(|&k| (Some(slots[k]) != kept, Reverse(mentee.bonus_in(slots[k]))));
         for k in tries {
             let slot = slots[k];
             if seen[k] || !problem.mentees[mentees[m]].free_in(slot) {

@@ -116,6 +116,32 @@ pub fn partnership_with_exceptions(
     input
 }
 
+/// [`partnership_with_exceptions`] with `prefer` percent of its mentees
+/// also rather meeting on one or two days of their week.
+pub fn partnership_with_preferences(
+    seed: u64,
+    mentees: usize,
+    mentors: usize,
+    slots: usize,
+    percent: u32,
+    prefer: u32,
+) -> MatchInput {
+    let mut input = partnership_with_exceptions(seed, mentees, mentors, slots, percent);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x00da_7e5a_11ce);
+    for mentee in &mut input.mentees {
+        if rng.gen_range(0..100) >= prefer {
+            continue;
+        }
+        for _ in 0..rng.gen_range(1..=2) {
+            let day = DAYS[rng.gen_range(0..DAYS.len())].to_owned();
+            if !mentee.preferred_days.contains(&day) {
+                mentee.preferred_days.push(day);
+            }
+        }
+    }
+    input
+}
+
 fn at(h: u32, m: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
 }
@@ -200,6 +226,7 @@ fn mentee(rng: &mut StdRng, i: usize, school: Uuid) -> MenteeCase {
         priority,
         focus,
         unavailable: Vec::new(),
+        preferred_days: Vec::new(),
     }
 }
 

@@ -64,6 +64,7 @@ fn mentee(n: u128, name: &str, year: i32, priority: u8, focus: &[&str]) -> Mente
         priority,
         focus: focus.iter().map(|s| (*s).to_owned()).collect(),
         unavailable: Vec::new(),
+        preferred_days: Vec::new(),
     }
 }
 

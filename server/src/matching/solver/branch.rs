@@ -1,16 +1,20 @@
 //! Branch and bound over the flow, for problems where some mentees are not
-//! free in some slots (see the parent module's docs for why the flow alone
-//! cannot say so).
+//! free in some slots, or would rather meet in some (see the parent
+//! module's docs for why the flow alone cannot say so).
 //!
 //! A node is the problem with some pairs forbidden and some placements
-//! fixed. Its bound is the flow on what is left (exceptions ignored) plus
-//! the fixed placements. The flow's answer is checked against the
-//! exceptions: when it keeps them it is the node's best solution; when it
-//! puts mentee `i` with mentor `j` in a slot `i` is not free in, the node
-//! splits into "`i` not with `j`" and "`i` with `j` in slot `s`" for each
-//! slot `s` of `j`'s that `i` is free in. Every solution of the node lies
-//! in exactly one child, so nothing is lost, and each child forbids or
-//! fixes one more pair, so the search ends.
+//! fixed. Its bound is the flow on what is left plus the fixed placements,
+//! the flow ignoring exceptions and counting for each mentee–mentor pair
+//! the most the mentee's own slot bonus could add with that mentor: no
+//! solution below the node is worth more. The flow's answer is checked
+//! against both: when every mentee is free in their slot and gets the
+//! bonus the flow counted, it is the node's best solution; when it puts
+//! mentee `i` with mentor `j` in a slot `i` is not free in, or one worth
+//! less to `i` than the flow counted, the node splits into "`i` not with
+//! `j`" and "`i` with `j` in slot `s`" for each slot `s` of `j`'s that `i`
+//! is free in. Every solution of the node lies in exactly one child, so
+//! nothing is lost, and each child forbids or fixes one more pair, so the
+//! search ends.
 //!
 //! Nodes are taken best bound first (deeper first among equals, so an
 //! answer that meets the bound is found early); a node whose bound is no
@@ -22,6 +26,40 @@ use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
 use super::{Placement, Problem, Score, Solution, relax, value};
+
+/// What the flow's answer at a node is worth as the flow counts it (its
+/// bound, in the flow's units and as a score): each fixed placement at its
+/// true value, each other with its mentee's best bonus with that mentor in
+/// `sub`, the problem the flow solved.
+fn relaxed(
+    problem: &Problem,
+    sub: &Problem,
+    node: &Node,
+    weights: &[i128],
+    placements: &[Option<Placement>],
+) -> (i128, Score) {
+    let mut score = problem.score(&vec![None; placements.len()]);
+    let tiers = score.matched.len();
+    let mut total = 0i128;
+    for (i, place) in placements.iter().enumerate() {
+        let Some(place) = place else { continue };
+        let mentee = &problem.mentees[i];
+        let fit = if node.fixed.iter().any(|(k, _)| *k == i) {
+            problem.fit_of(i, place)
+        } else {
+            let pair = mentee
+                .options
+                .iter()
+                .find(|c| c.mentor == place.mentor)
+                .map_or(0, |c| c.fit);
+            pair + sub.best_bonus(i, place.mentor) + problem.place_value(place.mentor, place.slot)
+        };
+        score.matched[tiers - 1 - usize::from(mentee.tier)] += 1;
+        score.fit += u64::from(fit);
+        total += weights[usize::from(mentee.tier)] + i128::from(fit);
+    }
+    (total, score)
+}
 
 /// A subproblem: pairs forbidden and placements fixed on the way down.
 #[derive(Clone, Default)]
@@ -127,19 +165,27 @@ pub(super) fn search(problem: &Problem, weights: &[i128], limit: Duration) -> So
         for (i, place) in &q.node.fixed {
             placements[*i] = Some(*place);
         }
-        let bound = value(problem, weights, &placements);
+        let (bound, score) = relaxed(problem, &sub, &q.node, weights, &placements);
         if bound <= best_value {
             continue;
         }
+        // A slot the mentee cannot make first, then one that earns them
+        // less than the flow counted; the most important mentee first.
         let broken = placements
             .iter()
             .enumerate()
+            .filter(|(i, _)| !q.node.fixed.iter().any(|(k, _)| k == i))
             .filter_map(|(i, p)| {
-                p.filter(|p| !problem.mentees[i].free_in(p.slot))
-                    .map(|p| (i, p))
+                let p = (*p)?;
+                let mentee = &problem.mentees[i];
+                let unfree = !mentee.free_in(p.slot);
+                let short = mentee.bonus_in(p.slot) < sub.best_bonus(i, p.mentor);
+                (unfree || short).then_some((i, p, unfree))
             })
-            .max_by_key(|(i, _)| (problem.mentees[*i].tier, std::cmp::Reverse(*i)));
+            .max_by_key(|(i, _, unfree)| (*unfree, problem.mentees[*i].tier, std::cmp::Reverse(*i)))
+            .map(|(i, p, _)| (i, p));
         let Some((i, at)) = broken else {
+            debug_assert_eq!(bound, value(problem, weights, &placements));
             best_value = bound;
             best = placements;
             continue;
@@ -158,7 +204,6 @@ pub(super) fn search(problem: &Problem, weights: &[i128], limit: Duration) -> So
             best_value = kept_value;
             best = kept;
         }
-        let score = problem.score(&placements);
         let mut child = |node: Node| {
             seq += 1;
             queue.push(Queued {

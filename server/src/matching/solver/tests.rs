@@ -76,6 +76,7 @@ fn problems(
                     .collect(),
                 unavailable: Vec::new(),
                 kept: None,
+                slot_bonus: Vec::new(),
             },
         );
         (
@@ -111,6 +112,36 @@ fn problems_with_exceptions(
             .prop_map(|(mut problem, marks)| {
                 for (mentee, marks) in problem.mentees.iter_mut().zip(marks) {
                     mentee.unavailable = (0..marks.len()).filter(|s| marks[*s] == 0).collect();
+                }
+                problem
+            })
+    })
+}
+
+/// `problems_with_exceptions` whose mentees would rather meet in some slots
+/// (each slot, for each mentee, one time in three, worth 1 to 6: from less
+/// than a slot's value to more than a fit).
+fn problems_with_preferences(
+    mentees: usize,
+    mentors: usize,
+    slots: usize,
+    tiers: u8,
+) -> impl Strategy<Value = Problem> {
+    problems_with_exceptions(mentees, mentors, slots, tiers).prop_flat_map(|problem| {
+        let k = problem.slot_capacity.len();
+        let n = problem.mentees.len();
+        (
+            Just(problem),
+            prop::collection::vec(prop::collection::vec((0..3u8, 1..=6u32), k), n),
+        )
+            .prop_map(|(mut problem, marks)| {
+                for (mentee, marks) in problem.mentees.iter_mut().zip(marks) {
+                    mentee.slot_bonus = marks
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (m, _))| *m == 0)
+                        .map(|(s, (_, b))| (s, *b))
+                        .collect();
                 }
                 problem
             })
@@ -200,6 +231,41 @@ proptest! {
     }
 
     #[test]
+    fn with_preferred_slots_the_search_is_as_good_as_trying_every_assignment(
+        problem in problems_with_preferences(5, 3, 3, 4)
+    ) {
+        let solution = solve(&problem);
+        prop_assert_eq!(problem.violation(&solution.placements), None);
+        prop_assert_eq!(&solution.score, &problem.score(&solution.placements));
+        prop_assert!(solution.optimal);
+        prop_assert_eq!(solution.bound.as_ref(), Some(&solution.score));
+        prop_assert_eq!(solution.score, exhaustive(&problem));
+    }
+
+    #[test]
+    fn with_preferred_slots_every_rule_holds_and_the_search_never_loses_to_greedy(
+        problem in problems_with_preferences(30, 20, 8, 3)
+    ) {
+        let solution = solve(&problem);
+        prop_assert_eq!(problem.violation(&solution.placements), None);
+        let baseline = greedy(&problem);
+        prop_assert!(solution.score >= baseline.score);
+        prop_assert_eq!(solve(&problem), solution);
+    }
+
+    #[test]
+    fn stopped_at_once_with_preferred_slots_the_search_still_answers_with_a_true_bound(
+        problem in problems_with_preferences(12, 6, 4, 3)
+    ) {
+        let stopped = solve_within(&problem, std::time::Duration::ZERO);
+        prop_assert_eq!(problem.violation(&stopped.placements), None);
+        let best = solve(&problem);
+        let bound = stopped.bound.clone().unwrap_or_default();
+        prop_assert!(bound >= best.score, "{:?} < {:?}", bound, best.score);
+        prop_assert!(stopped.score <= best.score);
+    }
+
+    #[test]
     fn stopped_at_once_the_search_still_answers_with_a_true_bound(
         problem in problems_with_exceptions(12, 6, 4, 3)
     ) {
@@ -238,6 +304,7 @@ fn mentee(tier: u8, options: &[(usize, u32)]) -> MenteeNode {
             .collect(),
         unavailable: Vec::new(),
         kept: None,
+        slot_bonus: Vec::new(),
     }
 }
 
@@ -347,4 +414,65 @@ fn an_empty_or_hopeless_problem_gives_an_empty_solution() {
         slot_value: vec![],
     };
     assert_eq!(solve(&broken).placements, vec![None]);
+}
+
+#[test]
+fn a_mentee_gets_the_day_they_prefer_when_it_costs_nobody_anything() {
+    // One mentor free in slots 0 and 1, two places; mentee 0 would rather
+    // meet in slot 1, mentee 1 does not mind. The flow alone cannot see
+    // which mentee gets which slot; the answer gives mentee 0 slot 1.
+    let mut problem = Problem {
+        mentees: vec![mentee(0, &[(0, 5)]), mentee(0, &[(0, 5)])],
+        mentors: vec![MentorNode {
+            capacity: 2,
+            slots: vec![vec![0], vec![1]],
+            slot_bonus: Vec::new(),
+        }],
+        slot_capacity: vec![1, 1],
+        slot_value: vec![1, 0],
+    };
+    problem.mentees[0].slot_bonus = vec![(1, 4)];
+    let solution = solve(&problem);
+    assert_eq!(solution.placements[0].map(|p| p.slot), Some(1));
+    assert_eq!(solution.placements[1].map(|p| p.slot), Some(0));
+    assert_eq!(solution.score.fit, 5 + 4 + 5 + 1);
+    assert!(solution.optimal);
+}
+
+#[test]
+fn a_preferred_day_never_costs_a_match() {
+    // Mentee 0 prefers slot 0, the only slot mentee 1 can make: both are
+    // matched, and mentee 0 meets in slot 1.
+    let mut problem = Problem {
+        mentees: vec![mentee(0, &[(0, 5)]), mentee(0, &[(0, 5)])],
+        mentors: vec![MentorNode {
+            capacity: 2,
+            slots: vec![vec![0], vec![1]],
+            slot_bonus: Vec::new(),
+        }],
+        slot_capacity: vec![1, 1],
+        slot_value: vec![0, 0],
+    };
+    problem.mentees[0].slot_bonus = vec![(0, 6)];
+    problem.mentees[1].unavailable = vec![1];
+    let solution = solve(&problem);
+    assert_eq!(solution.score.matched, vec![2]);
+    assert_eq!(solution.placements[0].map(|p| p.slot), Some(1));
+}
+
+#[test]
+fn a_preferred_day_can_outweigh_a_slightly_better_fit() {
+    // Mentor 0 fits a little better; only mentor 1 is free on the day the
+    // mentee would rather meet, which is worth more than the difference.
+    let mut problem = Problem {
+        mentees: vec![mentee(0, &[(0, 5), (1, 4)])],
+        mentors: vec![mentor(1, &[0]), mentor(1, &[1])],
+        slot_capacity: vec![1, 1],
+        slot_value: vec![0, 0],
+    };
+    problem.mentees[0].slot_bonus = vec![(1, 3)];
+    let solution = solve(&problem);
+    assert_eq!(solution.placements[0], Some(Placement { mentor: 1, slot: 1 }));
+    assert_eq!(solution.score.fit, 7);
+    assert!(solution.optimal);
 }

@@ -108,6 +108,7 @@ impl Store {
                 priority: u8::try_from(r.priority).unwrap_or(1),
                 focus: r.focus.clone(),
                 unavailable: r.unavailable.clone(),
+                preferred_days: r.preferred_days.clone(),
             })
             .collect())
     }

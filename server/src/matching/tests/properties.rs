@@ -79,6 +79,17 @@ fn check_rules(case: &MatchInput, body: &ProposalBody, held: &Held) -> Result<()
         {
             return Err("mentee booked at a time their referral says they cannot make".into());
         }
+        // The pair is said to meet on a day the mentee would rather have
+        // exactly when it does.
+        let says_day = m.because.iter().any(|b| b.contains("would rather meet"));
+        if says_day != mentee.preferred_days.contains(&mentee_end.day) {
+            return Err(format!(
+                "the reasons say {} a preferred day, but the slot is on {} and the referral prefers {:?}",
+                if says_day { "it is" } else { "nothing of" },
+                mentee_end.day,
+                mentee.preferred_days
+            ));
+        }
         if !pair_slot.insert((
             m.mentor.id,
             end.week.clone(),
@@ -459,6 +470,11 @@ fn stir(case: &mut MatchInput, seed: u64) -> Held {
         slot.count_use(&held);
         if next(5) == 0 {
             slot.ends.get_mut("north").unwrap().kind = PeriodKind::Lesson;
+        }
+    }
+    for mentee in &mut case.mentees {
+        if next(4) == 0 {
+            mentee.preferred_days = vec![["Mon", "Tue", "Wed", "Thu", "Fri"][next(5)].to_owned()];
         }
     }
     for mentor in &mut case.mentors {

@@ -254,6 +254,10 @@ pub struct ReferralInput {
     /// bell schedule.
     #[serde(default)]
     pub unavailable: Vec<Unavailable>,
+    /// Days the mentee would rather meet on (`Wed`); days the school
+    /// teaches.
+    #[serde(default)]
+    pub preferred_days: Vec<String>,
 }
 
 fn default_priority() -> u8 {
@@ -297,9 +301,29 @@ pub struct Referral {
     pub review_date: Option<NaiveDate>,
     /// Times the mentee cannot be mentored.
     pub unavailable: Vec<Unavailable>,
+    /// Days they would rather meet on (`Wed`), in the week's order.
+    pub preferred_days: Vec<String>,
     pub closed_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Referral {
+    /// The days the mentee would rather meet on, in words: "Thursdays and
+    /// Fridays".
+    pub fn preferred_label(&self) -> String {
+        let days: Vec<String> = self
+            .preferred_days
+            .iter()
+            .filter_map(|d| crate::calendar::import::parse_day(d))
+            .map(|d| format!("{}s", crate::calendar::model::long_day(d)))
+            .collect();
+        match days.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
+    }
 }
 
 /// One change to a referral after it was written.

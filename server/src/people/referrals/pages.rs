@@ -124,6 +124,7 @@ fn field_label(field: &str) -> &'static str {
         "review_date" => "Review date",
         "concerns" => "Areas of concern",
         "unavailable" => "Not free for mentoring on",
+        "preferred_days" => "Would rather meet on",
         "reasons" => "Reasons for referral",
         "strengths" => "Strengths",
         "support_received" => "Support already received",
@@ -326,6 +327,7 @@ fn referral_form(body: &[u8]) -> Result<ReferralInput> {
                 period: None,
             })
             .collect(),
+        preferred_days: fields.all("preferred_day"),
         planned_weeks: fields.one("planned_weeks").parse().unwrap_or(0),
         review_date: match fields.one("review_date").trim() {
             "" => None,

@@ -38,6 +38,44 @@ pub(crate) struct Checked {
     pub review_date: Option<NaiveDate>,
     /// Sorted, each once.
     pub unavailable: Vec<Unavailable>,
+    /// `Mon` … `Sun`, in Monday-first order, each once.
+    pub preferred_days: Vec<String>,
+}
+
+/// The days a mentee would rather meet on, each a day of the week (not yet
+/// checked against the school's teaching days: the store does that), each
+/// once, and none a whole day they cannot make.
+fn check_preferred_days(raw: &[String], unavailable: &[Unavailable]) -> Result<Vec<String>> {
+    let mut days = Vec::new();
+    for typed in raw.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        let Some(day) = crate::calendar::import::parse_day(typed) else {
+            return Err(Error::invalid(
+                "preferred_days",
+                format!("`{typed}` is not a day of the week (Mon … Sun)"),
+            ));
+        };
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    days.sort_by_key(chrono::Weekday::num_days_from_monday);
+    let names: Vec<String> = days
+        .iter()
+        .map(|d| crate::calendar::model::long_day(*d)[..3].to_owned())
+        .collect();
+    if let Some(clash) = unavailable
+        .iter()
+        .find(|u| u.week.is_none() && u.period.is_none() && names.contains(&u.day))
+    {
+        return Err(Error::invalid(
+            "preferred_days",
+            format!(
+                "{} are ticked both as a day the mentee cannot make and as one they would rather meet on; untick one",
+                clash.label()
+            ),
+        ));
+    }
+    Ok(names)
 }
 
 /// The times a mentee cannot make, each well formed (a weekday; a week
@@ -178,6 +216,7 @@ pub(crate) fn check(input: &ReferralInput) -> Result<Checked> {
     }
     let consent = check_consent(input.consent.as_ref())?;
     let unavailable = check_unavailable(&input.unavailable)?;
+    let preferred_days = check_preferred_days(&input.preferred_days, &unavailable)?;
     Ok(Checked {
         priority: i32::from(input.priority),
         strengths: text("strengths", &input.strengths, false)?,
@@ -192,6 +231,7 @@ pub(crate) fn check(input: &ReferralInput) -> Result<Checked> {
         planned_weeks: i32::try_from(input.planned_weeks).unwrap_or(52),
         review_date: input.review_date,
         unavailable,
+        preferred_days,
     })
 }
 
@@ -257,6 +297,10 @@ pub(crate) fn changed_fields(referral: &Referral, c: &Checked) -> Vec<&'static s
         ("agencies", referral.agencies != c.agencies),
         ("consent", consent_was != consent_now),
         ("unavailable", referral.unavailable != c.unavailable),
+        (
+            "preferred_days",
+            referral.preferred_days != c.preferred_days,
+        ),
         (
             "entry_criteria_met",
             referral.entry_criteria_met != c.entry_criteria_met,
@@ -384,6 +428,7 @@ mod tests {
             planned_weeks: 6,
             review_date: None,
             unavailable: Vec::new(),
+            preferred_days: Vec::new(),
         }
     }
 

@@ -23,7 +23,7 @@ use crate::{on_pool, on_tx};
 const COLUMNS: &str = "id, school_id, mentee_id, referred_by, countersigned_by, status, priority, \
      strengths, concerns, reasons, focus, support_received, strategies_tried, agencies, \
      consent_given_by, consent_date, consent_recorded_by, editors, entry_criteria_met, planned_weeks, \
-     review_date, closed_reason, created_at, updated_at, unavailable";
+     review_date, closed_reason, created_at, updated_at, unavailable, preferred_days";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -54,6 +54,8 @@ struct Row {
     updated_at: DateTime<Utc>,
     /// One [`Unavailable`](super::Unavailable) a line.
     unavailable: String,
+    /// `Wed,Fri`.
+    preferred_days: String,
 }
 
 /// A stored list: one item a line.
@@ -101,6 +103,12 @@ impl Row {
             planned_weeks: self.planned_weeks,
             review_date: self.review_date,
             unavailable: unavailable_from(&self.unavailable)?,
+            preferred_days: self
+                .preferred_days
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect(),
             closed_reason: self.closed_reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -142,6 +150,25 @@ impl Store {
         check_timetable_times(self, school, "unavailable", &times, WithoutSchedule::Refuse).await
     }
 
+    /// Refuses a preferred day the school does not teach.
+    async fn check_preferred_days(&self, school: Uuid, days: &[String]) -> Result<()> {
+        let taught = self.teaching_days(school).await?;
+        for day in days {
+            if let Some(d) = crate::calendar::import::parse_day(day)
+                && !taught.contains(d)
+            {
+                return Err(Error::invalid(
+                    "preferred_days",
+                    format!(
+                        "the school does not teach on {}s (it teaches {taught})",
+                        crate::calendar::model::long_day(d)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Creates a draft referral for a mentee at `school`.
     pub async fn create_referral(
         &self,
@@ -161,12 +188,13 @@ impl Store {
         };
         let c = check(input)?;
         self.check_unavailable_times(school, &c.unavailable).await?;
+        self.check_preferred_days(school, &c.preferred_days).await?;
         let id = Uuid::new_v4();
         let now = Utc::now();
         let sql = "INSERT INTO referrals (id, school_id, mentee_id, referred_by, status, priority, strengths, \
                    concerns, reasons, focus, support_received, strategies_tried, agencies, consent_given_by, \
-                   consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, review_date, created_at, updated_at, unavailable) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)";
+                   consent_date, consent_recorded_by, entry_criteria_met, planned_weeks, review_date, created_at, updated_at, unavailable, preferred_days) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21, $22)";
         on_pool!(self, |pool| sqlx::query(sql)
             .bind(id)
             .bind(school)
@@ -189,6 +217,7 @@ impl Store {
             .bind(c.review_date)
             .bind(now)
             .bind(unavailable_text(&c.unavailable))
+            .bind(c.preferred_days.join(","))
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
@@ -214,6 +243,8 @@ impl Store {
         let c = check(input)?;
         self.check_unavailable_times(referral.school_id, &c.unavailable)
             .await?;
+        self.check_preferred_days(referral.school_id, &c.preferred_days)
+            .await?;
         let fields = changed_fields(referral, &c);
         if fields.is_empty() {
             return Ok(referral.clone());
@@ -228,7 +259,7 @@ impl Store {
         let sql = "UPDATE referrals SET priority = $1, strengths = $2, concerns = $3, reasons = $4, focus = $5, \
                    support_received = $6, strategies_tried = $7, agencies = $8, consent_given_by = $9, consent_date = $10, \
                    consent_recorded_by = $11, entry_criteria_met = $12, planned_weeks = $13, review_date = $14, updated_at = $15, \
-                   editors = $17, unavailable = $19 WHERE id = $16 AND updated_at = $18";
+                   editors = $17, unavailable = $19, preferred_days = $20 WHERE id = $16 AND updated_at = $18";
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |conn| sqlx::query(sql)
             .bind(c.priority)
@@ -250,6 +281,7 @@ impl Store {
             .bind(editors.join(" "))
             .bind(referral.updated_at)
             .bind(unavailable_text(&c.unavailable))
+            .bind(c.preferred_days.join(","))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

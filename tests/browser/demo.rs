@@ -232,6 +232,12 @@ async fn every_demo_role_signs_in_through_the_page_and_lands_on_its_home_page() 
                 days.contains("Not free for mentoring on") && days.contains("Tuesdays"),
                 "{days}"
             );
+            // … and which days they would rather meet on.
+            let preferred = text_of(&browser, "#preferred-days").await;
+            assert!(
+                preferred.contains("Would rather meet on") && preferred.contains("Thursdays"),
+                "{preferred}"
+            );
             eval(
                 &browser,
                 "document.getElementById('unavailable-days').scrollIntoView()",

@@ -472,7 +472,10 @@ fn a_preferred_day_can_outweigh_a_slightly_better_fit() {
     };
     problem.mentees[0].slot_bonus = vec![(1, 3)];
     let solution = solve(&problem);
-    assert_eq!(solution.placements[0], Some(Placement { mentor: 1, slot: 1 }));
+    assert_eq!(
+        solution.placements[0],
+        Some(Placement { mentor: 1, slot: 1 })
+    );
     assert_eq!(solution.score.fit, 7);
     assert!(solution.optimal);
 }

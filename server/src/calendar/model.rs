@@ -161,6 +161,11 @@ pub struct TeachingDays(u8);
 /// Days people write them, for the messages that say which ones.
 const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
+/// A weekday as files, forms and grids write it: "Sat".
+pub fn short_day(day: Weekday) -> &'static str {
+    DAY_NAMES[day.num_days_from_monday() as usize]
+}
+
 /// A weekday's whole name: "Saturday".
 pub fn long_day(day: Weekday) -> &'static str {
     [
@@ -275,7 +280,7 @@ impl TeachingDays {
     pub fn as_stored(self) -> String {
         self.in_order()
             .iter()
-            .map(|d| DAY_NAMES[d.num_days_from_monday() as usize])
+            .map(|d| short_day(*d))
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -285,7 +290,7 @@ impl TeachingDays {
 impl fmt::Display for TeachingDays {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let days = self.in_order();
-        let name = |d: &Weekday| DAY_NAMES[d.num_days_from_monday() as usize];
+        let name = |d: &Weekday| short_day(*d);
         let run = days.windows(2).all(|w| w[0].succ() == w[1]);
         match (days.first(), days.last()) {
             (Some(first), Some(last)) if run && days.len() > 2 => {

@@ -16,13 +16,15 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::capacity::{CapacityInput, CapacityPlan, PeriodCapacity, SchoolCapacity};
 use super::import::uploaded_text;
-use super::model::{EntryKind, PeriodKind, SchoolCalendar, TeachingDays, long_day, week_label};
+use super::model::{
+    EntryKind, PeriodKind, SchoolCalendar, TeachingDays, long_day, short_day, week_label,
+};
 use super::store::{
     CalendarChange, change_bells, change_closure, change_teaching_days, change_term_dates,
     declare_capacity, save_cycle,
@@ -77,11 +79,6 @@ pub struct WeekView {
     /// "Week A", or "Every week" for a one-week cycle.
     pub label: String,
     pub rows: Vec<Row>,
-}
-
-/// "Mon", as the week grids head their columns.
-fn short_day(day: Weekday) -> &'static str {
-    &long_day(day)[..3]
 }
 
 /// A local time as the pages show it: "08:40".

@@ -210,18 +210,22 @@ fn kept_slots(input: &MatchInput, mentor: &MentorCase, groups: &[Vec<usize>]) ->
 
 /// The slots (indices into the run's slots) whose end at the mentee's
 /// school falls in a time the referral says they cannot make.
+/// The slug of the mentee's own school, whose end of a slot is theirs.
+fn mentee_slug<'a>(input: &'a MatchInput, mentee: &MenteeCase) -> Option<&'a str> {
+    input
+        .schools
+        .iter()
+        .find(|s| s.id == mentee.person.school_id)
+        .map(|s| s.slug.as_str())
+}
+
 /// The slots on the days `mentee` would rather meet, by their own school's
 /// days.
 pub(super) fn preferred_slots(input: &MatchInput, mentee: &MenteeCase) -> Vec<usize> {
     if mentee.preferred_days.is_empty() {
         return Vec::new();
     }
-    let Some(slug) = input
-        .schools
-        .iter()
-        .find(|s| s.id == mentee.person.school_id)
-        .map(|s| s.slug.as_str())
-    else {
+    let Some(slug) = mentee_slug(input, mentee) else {
         return Vec::new();
     };
     input
@@ -241,12 +245,7 @@ pub(super) fn mentee_unavailable(input: &MatchInput, mentee: &MenteeCase) -> Vec
     if mentee.unavailable.is_empty() {
         return Vec::new();
     }
-    let Some(slug) = input
-        .schools
-        .iter()
-        .find(|s| s.id == mentee.person.school_id)
-        .map(|s| s.slug.as_str())
-    else {
+    let Some(slug) = mentee_slug(input, mentee) else {
         return Vec::new();
     };
     input
@@ -408,13 +407,11 @@ fn proposed_match(
 
 /// The weekday of `slot` at the mentee's own school, in words: "Wednesday".
 fn mentee_day(input: &MatchInput, mentee: &MenteeCase, slot: usize) -> Option<&'static str> {
-    let slug = input
-        .schools
-        .iter()
-        .find(|s| s.id == mentee.person.school_id)?
-        .slug
-        .as_str();
-    let end = input.slots.get(slot)?.ends.get(slug)?;
+    let end = input
+        .slots
+        .get(slot)?
+        .ends
+        .get(mentee_slug(input, mentee)?)?;
     crate::calendar::import::parse_day(&end.day).map(crate::calendar::model::long_day)
 }
 

@@ -165,7 +165,7 @@ fn check_profile(input: &ProfileInput) -> Result<ProfileInput> {
     for p in &input.free_periods {
         // Whether the school teaches that day is its bell schedule's to say.
         let day = crate::calendar::import::parse_day(p.day.trim().get(..3).unwrap_or(""))
-            .map(|d| &crate::calendar::model::long_day(d)[..3])
+            .map(crate::calendar::model::short_day)
             .ok_or_else(|| {
                 Error::invalid(
                     "free_periods",

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{FreePeriod, Level, MentorProfile, Offer, ProfileInput, TrainingInput};
 use crate::auth::Actor;
 use crate::auth::policy::{Action, authorize};
+use crate::calendar::model::short_day;
 use crate::error::{Error, PageError, Result};
 use crate::extract::PageForm;
 use crate::state::{AppState, Routes};
@@ -52,11 +53,6 @@ pub struct FreeWeek {
     /// the value of its checkbox where the period runs that day ("A Mon
     /// TUT") with a key for its id ("A-Mon-TUT").
     pub rows: Vec<(String, Vec<Option<FreeCell>>)>,
-}
-
-/// "Mon", as the grid heads its columns and names its checkboxes.
-fn short_day(day: chrono::Weekday) -> &'static str {
-    &crate::calendar::model::long_day(day)[..3]
 }
 
 /// The school's bell schedule in force today (or its first) as grids of

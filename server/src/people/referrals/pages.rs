@@ -215,7 +215,7 @@ async fn show_form(
             .into_iter()
             .map(|d| {
                 let name = crate::calendar::model::long_day(d);
-                (&name[..3], format!("{name}s"))
+                (crate::calendar::model::short_day(d), format!("{name}s"))
             })
             .collect(),
         notice,

@@ -61,7 +61,7 @@ fn check_preferred_days(raw: &[String], unavailable: &[Unavailable]) -> Result<V
     days.sort_by_key(chrono::Weekday::num_days_from_monday);
     let names: Vec<String> = days
         .iter()
-        .map(|d| crate::calendar::model::long_day(*d)[..3].to_owned())
+        .map(|d| crate::calendar::model::short_day(*d).to_owned())
         .collect();
     if let Some(clash) = unavailable
         .iter()
